@@ -1,0 +1,50 @@
+"""When the model hesitates between two intents, ask with two buttons instead of guessing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot import content
+from bot.content import Library
+
+# Below this, a candidate is noise rather than a meaning worth offering.
+MIN_CANDIDATE_CONFIDENCE = 0.12
+NEVER_OFFERED = {"nlu_fallback", "out_of_scope", "affirm", "deny", "greet", "goodbye", "thank"}
+
+
+def title_of(library: Library, intent: str) -> str | None:
+    guide = library.guide_for(intent)
+    return guide.title if guide else library.ui.get("intent_titles", {}).get(intent)
+
+
+class ActionClarify(Action):
+    def name(self) -> str:
+        return "action_clarify"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        library = content.current()
+        ranking = tracker.latest_message.get("intent_ranking") or []
+        candidates = [
+            (intent["name"], title)
+            for intent in ranking
+            if intent["name"] not in NEVER_OFFERED
+            and intent.get("confidence", 0) >= MIN_CANDIDATE_CONFIDENCE
+            and (title := title_of(library, intent["name"]))
+        ][:2]
+        if len(candidates) == 2:
+            dispatcher.utter_message(
+                text=library.text("clarify"),
+                buttons=[{"title": title, "payload": f"/{name}"} for name, title in candidates],
+            )
+        else:
+            dispatcher.utter_message(
+                text=library.text("fallback"),
+                buttons=[{"title": library.ui["guide_buttons"]["menu"], "payload": "/help"}],
+            )
+        return []

@@ -1,0 +1,1 @@
+"""Citizen-guidance Zalo OA bot: webhook → Rasa → actions → Zalo."""

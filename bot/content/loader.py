@@ -1,0 +1,134 @@
+"""Reads and validates content/: errors name the file and line an officer must fix."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.content.model import ContentError, Faq, Guide, Library, Locality, OnlineRoute
+
+# A procedure guide answers every question a citizen asks about filing; a topic guide
+# (office info, scams, events, online filing in general) has a summary and steps only.
+TOPIC_REQUIRED = ("id", "intent", "title", "summary", "steps", "last_reviewed", "sources")
+PROCEDURE_REQUIRED = TOPIC_REQUIRED + (
+    "who", "office", "online", "documents", "fees", "processing_time", "deadlines", "legal_basis",
+)
+KINDS = ("procedure", "topic")
+LOCALITY_REQUIRED = ("name", "one_stop_desk", "address", "office_hours", "hotline", "map_url")
+
+
+class _LineLoader(yaml.SafeLoader):
+    """Remembers the line of every mapping so errors can point into the file."""
+
+
+def _mapping_with_line(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
+    mapping = loader.construct_mapping(node, deep=True)
+    mapping["__line__"] = node.start_mark.line + 1
+    return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_with_line)
+
+
+def read_yaml(path: Path) -> Any:
+    try:
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)  # noqa: S506
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else 1
+        raise ContentError(f"{path}:{line}", f"not valid YAML ({getattr(exc, 'problem', exc)})")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ContentError(f"{path}:1", f"cannot be read ({exc})") from exc
+
+
+def load_library(content_dir: Path) -> Library:
+    """Load and validate everything; raises ContentError at the first broken file."""
+    locality_data = _require_mapping(content_dir / "locality.yml")
+    _require_fields(content_dir / "locality.yml", locality_data, LOCALITY_REQUIRED)
+    locality = Locality({k: str(v) for k, v in locality_data.items() if k != "__line__"})
+    ui = _require_mapping(content_dir / "ui.yml")
+    guides: dict[str, Guide] = {}
+    ids: dict[str, Path] = {}
+    for path in sorted((content_dir / "guides").glob("*.yml")):
+        guide = _guide(path, _require_mapping(path), locality)
+        if guide.id in ids:
+            raise ContentError(f"{path}:1", f"id '{guide.id}' is already used by {ids[guide.id]}")
+        if guide.intent in guides:
+            raise ContentError(
+                f"{path}:1", f"intent '{guide.intent}' already has a guide ({guides[guide.intent].source_file})"
+            )
+        ids[guide.id] = path
+        guides[guide.intent] = guide
+    return Library(guides=guides, locality=locality, ui=_strip_lines(ui))
+
+
+def _guide(path: Path, data: dict[str, Any], locality: Locality) -> Guide:
+    kind = data.get("kind", "procedure")
+    if kind not in KINDS:
+        raise ContentError(f"{path}:{data['__line__']}", "'kind' must be procedure or topic")
+    _require_fields(path, data, PROCEDURE_REQUIRED if kind == "procedure" else TOPIC_REQUIRED)
+
+    def text(key: str, source: dict[str, Any] = data) -> str:
+        value = source.get(key)
+        if value is None and kind == "topic" and source is data:
+            return ""
+        if not isinstance(value, str | int | float) or not str(value).strip():
+            raise ContentError(f"{path}:{source.get('__line__', 1)}", f"'{key}' must be text")
+        return locality.fill(str(value).strip())
+
+    def texts(key: str) -> tuple[str, ...]:
+        value = data.get(key)
+        if value is None and kind == "topic":
+            return ()
+        if not isinstance(value, list) or not value:
+            raise ContentError(f"{path}:{data['__line__']}", f"'{key}' must be a list")
+        return tuple(locality.fill(str(item).strip()) for item in value)
+
+    routes = []
+    for route in data.get("online") or []:
+        if not isinstance(route, dict):
+            raise ContentError(f"{path}:{data['__line__']}", "each 'online' route needs portal, url, path")
+        routes.append(OnlineRoute(text("portal", route), text("url", route), text("path", route)))
+    faqs = []
+    for faq in data.get("faqs") or []:
+        if not isinstance(faq, dict) or not isinstance(faq.get("examples"), list):
+            raise ContentError(f"{path}:{data['__line__']}", "each FAQ needs id, question, examples, answer")
+        faqs.append(Faq(text("id", faq), text("question", faq),
+                        tuple(str(e) for e in faq["examples"]), text("answer", faq)))
+    reviewed = data["last_reviewed"]
+    if not isinstance(reviewed, dt.date):
+        raise ContentError(f"{path}:{data['__line__']}", "'last_reviewed' must be a date like 2026-11-23")
+    return Guide(
+        kind=kind, id=text("id"), intent=text("intent"), title=text("title"), summary=text("summary"),
+        who=text("who"), office=text("office"), online=tuple(routes),
+        documents=texts("documents"), fees=text("fees"), processing_time=text("processing_time"),
+        deadlines=text("deadlines"), legal_basis=texts("legal_basis"), steps=texts("steps"),
+        faqs=tuple(faqs), last_reviewed=reviewed, sources=texts("sources"),
+        source_file=str(path),
+    )
+
+
+def _require_mapping(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        raise ContentError(f"{path}:1", "file is missing")
+    data = read_yaml(path)
+    if not isinstance(data, dict):
+        raise ContentError(f"{path}:1", "must be a YAML mapping (key: value lines)")
+    return data
+
+
+def _require_fields(path: Path, data: dict[str, Any], required: tuple[str, ...]) -> None:
+    missing = [key for key in required if data.get(key) in (None, "", [])]
+    if missing:
+        raise ContentError(f"{path}:{data.get('__line__', 1)}", "missing " + ", ".join(missing))
+
+
+def _strip_lines(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _strip_lines(v) for k, v in value.items() if k != "__line__"}
+    if isinstance(value, list):
+        return [_strip_lines(v) for v in value]
+    return value

@@ -1,0 +1,89 @@
+"""Guides as chat replies: a summary with section buttons, sections, and single steps.
+
+Everything here is pure (content in, text and buttons out), so it is tested directly and
+`citizenbot content check` can render every guide to check Zalo's limits.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from bot.content.model import Guide, Library
+
+SECTIONS = ("documents", "fees", "time", "online", "who")
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    buttons: list[dict[str, str]] = field(default_factory=list)
+
+
+def section_payload(guide: Guide, section: str) -> str:
+    return f"/{guide.intent}" + json.dumps({"guide_section": section})
+
+
+def _button(library: Library, key: str, payload: str) -> dict[str, str]:
+    return {"title": library.ui["guide_buttons"][key], "payload": payload}
+
+
+def _section_buttons(library: Library, guide: Guide, exclude: str = "") -> list[dict[str, str]]:
+    """Other sections this guide has, then steps and an officer: at most five."""
+    buttons = [
+        _button(library, key, section_payload(guide, key))
+        for key in ("documents", "fees", "time", "online")
+        if key != exclude and section_text(library, guide, key)
+    ]
+    buttons.append(_button(library, "steps", "/next_step"))
+    return buttons[:4] + [_button(library, "human", "/request_human")]
+
+
+def summary(library: Library, guide: Guide) -> list[Reply]:
+    """The opening: summary with the first buttons, then a second message with the rest."""
+    reviewed = library.text("last_reviewed").format(date=guide.last_reviewed.strftime("%d/%m/%Y"))
+    text = f"{guide.title.upper()}\n\n{guide.summary}\n\n{reviewed}"
+    buttons = _section_buttons(library, guide)
+    if len(buttons) <= 3:
+        return [Reply(text, buttons)]
+    return [Reply(text, buttons[:3]), Reply(library.text("guide_more"), buttons[3:])]
+
+
+def section_text(library: Library, guide: Guide, section: str) -> str:
+    """The body of one section, or "" when this guide does not have it."""
+    if section == "documents" and guide.documents:
+        return "\n".join(f"{n}. {item}" for n, item in enumerate(guide.documents, 1))
+    if section == "fees":
+        return guide.fees
+    if section == "time":
+        return "\n\n".join(part for part in (guide.processing_time, guide.deadlines) if part)
+    if section == "online" and guide.online:
+        return "\n\n".join(f"{r.portal}: {r.path}\n{r.url}" for r in guide.online)
+    if section == "who" and guide.who:
+        return "\n\n".join(part for part in (guide.who, guide.office) if part)
+    return ""
+
+
+def section(library: Library, guide: Guide, name: str) -> list[Reply]:
+    body = section_text(library, guide, name)
+    if not body:
+        return summary(library, guide)
+    title = library.ui["section_titles"][name]
+    text = f"{title} – {guide.title}\n\n{body}"
+    return [Reply(text, _section_buttons(library, guide, exclude=name))]
+
+
+def step(library: Library, guide: Guide, number: int) -> list[Reply]:
+    """Step `number` (1-based) with Next/Back buttons; past the last step, a closing line."""
+    total = len(guide.steps)
+    heading = library.text("step_heading").format(n=number, total=total)
+    buttons = []
+    if number < total:
+        buttons.append(_button(library, "next", "/next_step"))
+    if number > 1:
+        buttons.append(_button(library, "back", "/previous_step"))
+    buttons.append(_button(library, "human", "/request_human"))
+    replies = [Reply(f"{heading} – {guide.title}\n\n{guide.steps[number - 1]}", buttons)]
+    if number == total:
+        replies.append(Reply(library.text("steps_done")))
+    return replies

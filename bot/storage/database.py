@@ -1,0 +1,100 @@
+"""The service's SQLite database and its schema.
+
+sqlite3 calls block, so every call runs on one dedicated thread: the event loop never
+waits on the disk, and writes are serialised the way SQLite wants them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+import sqlite_utils
+
+T = TypeVar("T")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS inbox (
+    key TEXT PRIMARY KEY,          -- msg_id, or event_name:user:timestamp when there is none
+    event_name TEXT NOT NULL,
+    user_id TEXT,
+    timestamp_ms INTEGER NOT NULL,
+    received_at TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    status TEXT NOT NULL,          -- pending | done | failed | ignored
+    processed_at TEXT,
+    error TEXT
+);
+CREATE INDEX IF NOT EXISTS inbox_pending ON inbox(status, received_at);
+
+CREATE TABLE IF NOT EXISTS outbox (
+    idempotency_key TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    endpoint TEXT NOT NULL,
+    message TEXT NOT NULL,
+    status TEXT NOT NULL,          -- pending | sent | failed | unreachable
+    attempts INTEGER NOT NULL DEFAULT 0,
+    error_code INTEGER,
+    error_message TEXT,
+    zalo_message_id TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS outbox_user ON outbox(user_id, created_at);
+
+CREATE TABLE IF NOT EXISTS users (
+    user_id TEXT PRIMARY KEY,
+    first_seen_at TEXT NOT NULL,
+    last_interaction_at TEXT,
+    followed INTEGER NOT NULL DEFAULT 1,
+    unfollowed_at TEXT
+);
+
+CREATE TABLE IF NOT EXISTS oauth_tokens (
+    name TEXT PRIMARY KEY,
+    access_token TEXT,
+    refresh_token TEXT NOT NULL,
+    expires_at REAL NOT NULL,
+    seed_fingerprint TEXT NOT NULL, -- which configured refresh token this chain started from
+    updated_at TEXT NOT NULL
+);
+"""
+
+
+class Database:
+    """The service's SQLite file; `await db.run(fn, ...)` calls `fn(sqlite_utils_db, ...)`."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
+        self._db: sqlite_utils.Database | None = None
+
+    async def open(self) -> None:
+        await asyncio.get_running_loop().run_in_executor(self._executor, self._connect)
+
+    def _connect(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: autocommit; multi-statement writes use `with conn:`.
+        conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        # FULL: a row is on disk before the webhook answers 200 (survives power loss too).
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA busy_timeout=30000")
+        conn.executescript(SCHEMA)
+        self._db = sqlite_utils.Database(conn)
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        if self._db is None:
+            raise RuntimeError("Database.open() was not awaited")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, fn, self._db, *args)
+
+    async def close(self) -> None:
+        if self._db is not None:
+            db, self._db = self._db, None
+            await asyncio.get_running_loop().run_in_executor(self._executor, db.conn.close)
+        self._executor.shutdown(wait=True)

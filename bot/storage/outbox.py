@@ -1,0 +1,53 @@
+"""Every message sent to Zalo, keyed so that re-processing an event never sends twice."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import sqlite_utils
+
+from bot.storage.clock import utc_now
+
+
+def sent_already(db: sqlite_utils.Database, idempotency_key: str) -> bool:
+    row = db.conn.execute(
+        "SELECT status FROM outbox WHERE idempotency_key = ?", (idempotency_key,)
+    ).fetchone()
+    return bool(row) and row[0] == "sent"
+
+
+def begin(
+    db: sqlite_utils.Database,
+    idempotency_key: str,
+    user_id: str,
+    endpoint: str,
+    message: dict[str, Any],
+) -> None:
+    now = utc_now()
+    db.conn.execute(
+        "INSERT INTO outbox (idempotency_key, user_id, endpoint, message, status,"
+        " created_at, updated_at) VALUES (?, ?, ?, ?, 'pending', ?, ?)"
+        " ON CONFLICT(idempotency_key) DO UPDATE SET updated_at = excluded.updated_at",
+        (idempotency_key, user_id, endpoint, json.dumps(message, ensure_ascii=False), now, now),
+    )
+
+
+def settle(
+    db: sqlite_utils.Database,
+    idempotency_key: str,
+    status: str,
+    attempts: int,
+    error_code: int | None = None,
+    error_message: str | None = None,
+    zalo_message_id: str | None = None,
+) -> None:
+    db.conn.execute(
+        "UPDATE outbox SET status = ?, attempts = attempts + ?, error_code = ?,"
+        " error_message = ?, zalo_message_id = ?, updated_at = ? WHERE idempotency_key = ?",
+        (status, attempts, error_code, error_message, zalo_message_id, utc_now(), idempotency_key),
+    )
+
+
+def for_user(db: sqlite_utils.Database, user_id: str) -> list[dict[str, Any]]:
+    return list(db["outbox"].rows_where("user_id = ?", [user_id], order_by="created_at, rowid"))

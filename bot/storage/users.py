@@ -1,0 +1,38 @@
+"""Citizens who talk to the OA: when they last interacted (Zalo's 7-day rule) and follow state."""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+from bot.storage.clock import utc_now
+
+
+def interacted(db: sqlite_utils.Database, user_id: str) -> None:
+    now = utc_now()
+    db.conn.execute(
+        "INSERT INTO users (user_id, first_seen_at, last_interaction_at, followed)"
+        " VALUES (?, ?, ?, 1) ON CONFLICT(user_id) DO UPDATE SET"
+        " last_interaction_at = excluded.last_interaction_at",
+        (user_id, now, now),
+    )
+
+
+def followed(db: sqlite_utils.Database, user_id: str) -> None:
+    interacted(db, user_id)
+    db.conn.execute(
+        "UPDATE users SET followed = 1, unfollowed_at = NULL WHERE user_id = ?", (user_id,)
+    )
+
+
+def unfollowed(db: sqlite_utils.Database, user_id: str) -> None:
+    now = utc_now()
+    db.conn.execute(
+        "INSERT INTO users (user_id, first_seen_at, followed, unfollowed_at) VALUES (?, ?, 0, ?)"
+        " ON CONFLICT(user_id) DO UPDATE SET followed = 0, unfollowed_at = excluded.unfollowed_at",
+        (user_id, now, now),
+    )
+
+
+def get(db: sqlite_utils.Database, user_id: str) -> dict | None:
+    rows = list(db["users"].rows_where("user_id = ?", [user_id]))
+    return rows[0] if rows else None

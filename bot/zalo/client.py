@@ -1,0 +1,103 @@
+"""Sends OA messages: one aiohttp session, fresh tokens, retries with backoff, and an
+outbox row per message so that nothing is sent twice and every result is on record."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from bot.settings import Settings
+from bot.storage import Database, outbox
+from bot.zalo.errors import TOKEN_ERRORS, UNREACHABLE, ZaloApiError, ZaloUnavailable
+from bot.zalo.tokens import AccessTokens, RefreshTokenLost
+
+log = logging.getLogger(__name__)
+CONSULTATION = "/v3.0/oa/message/cs"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    status: str  # sent | failed | unreachable | duplicate
+    error_code: int | None = None
+    message_id: str | None = None
+
+
+class ZaloClient:
+    def __init__(self, settings: Settings, database: Database, session: aiohttp.ClientSession):
+        self._settings = settings
+        self._database = database
+        self._session = session
+        self.tokens = AccessTokens(settings, database, session)
+
+    async def send_message(
+        self, user_id: str, message: dict[str, Any], idempotency_key: str
+    ) -> Delivery:
+        """Send a consultation message once per key, whatever happens around it."""
+        if await self._database.run(outbox.sent_already, idempotency_key):
+            return Delivery("duplicate")
+        await self._database.run(outbox.begin, idempotency_key, user_id, CONSULTATION, message)
+        body = {"recipient": {"user_id": user_id}, "message": message}
+        attempts = 0
+        error: ZaloApiError | None = None
+        while attempts < self._settings.zalo_max_attempts:
+            attempts += 1
+            try:
+                data = await self._call(CONSULTATION, body)
+            except ZaloApiError as exc:
+                error = exc
+                if not exc.temporary:
+                    break
+            except (ZaloUnavailable, RefreshTokenLost) as exc:
+                error = ZaloApiError(-200 if isinstance(exc, ZaloUnavailable) else -216, str(exc))
+                if isinstance(exc, RefreshTokenLost):
+                    break
+            else:
+                message_id = (data.get("data") or {}).get("message_id")
+                await self._database.run(
+                    outbox.settle, idempotency_key, "sent", attempts, None, None, message_id
+                )
+                return Delivery("sent", message_id=message_id)
+            await asyncio.sleep(self._settings.zalo_backoff_seconds * 2 ** (attempts - 1))
+        assert error is not None
+        status = "unreachable" if error.code in UNREACHABLE else "failed"
+        log.warning("message %s to a user not delivered: %s", idempotency_key, error)
+        await self._database.run(
+            outbox.settle, idempotency_key, status, attempts, error.code, error.message
+        )
+        return Delivery(status, error_code=error.code)
+
+    async def _call(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """POST to the OA API; on a token error refresh once and try again."""
+        token = await self.tokens.current()
+        try:
+            return await self._post(path, body, token)
+        except ZaloApiError as exc:
+            if exc.code not in TOKEN_ERRORS and exc.code != 401:
+                raise
+        token = await self.tokens.refresh(rejected_token=token)
+        return await self._post(path, body, token)
+
+    async def _post(self, path: str, body: dict[str, Any], token: str) -> dict[str, Any]:
+        url = f"{self._settings.zalo_api_base}{path}"
+        timeout = aiohttp.ClientTimeout(total=self._settings.zalo_timeout_seconds)
+        try:
+            async with self._session.post(
+                url, json=body, headers={"access_token": token}, timeout=timeout
+            ) as resp:
+                if resp.status == 401:
+                    raise ZaloApiError(401, "HTTP 401")
+                if resp.status >= 500:
+                    raise ZaloUnavailable(f"HTTP {resp.status}")
+                data = await resp.json(content_type=None)
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise ZaloUnavailable(exc.__class__.__name__) from exc
+        if not isinstance(data, dict):
+            raise ZaloUnavailable("the answer was not a JSON object")
+        code = data.get("error", 0)
+        if code != 0:
+            raise ZaloApiError(int(code), str(data.get("message", "")))
+        return data

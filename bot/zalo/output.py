@@ -1,0 +1,55 @@
+"""Rasa's OutputChannel for Zalo: each bot reply becomes one or more OA messages.
+
+Every message gets an idempotency key derived from the event that caused it, so
+re-processing an event after a crash never sends the same reply twice.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa.core.channels.channel import OutputChannel
+
+from bot.zalo import messages
+from bot.zalo.client import Delivery, ZaloClient
+
+
+class ZaloOutputChannel(OutputChannel):
+    @classmethod
+    def name(cls) -> str:
+        return "zalo"
+
+    def __init__(self, client: ZaloClient, event_key: str) -> None:
+        self._client = client
+        self._event_key = event_key
+        self._sent = 0
+        self.deliveries: list[Delivery] = []
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        for part in messages.split_text(text):
+            await self._send(recipient_id, messages.text(part))
+
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
+        for message in messages.with_buttons(text, buttons):
+            await self._send(recipient_id, message)
+
+    async def send_quick_replies(
+        self, recipient_id: str, text: str, quick_replies: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
+        await self.send_text_with_buttons(recipient_id, text, quick_replies)
+
+    async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
+        await self._send(recipient_id, messages.image(image))
+
+    async def send_custom_json(
+        self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any
+    ) -> None:
+        """A message already in the OA's shape (e.g. a user-info request)."""
+        await self._send(recipient_id, json_message)
+
+    async def _send(self, recipient_id: str, message: dict[str, Any]) -> None:
+        self._sent += 1
+        key = f"{self._event_key}#{self._sent}"
+        self.deliveries.append(await self._client.send_message(recipient_id, message, key))

@@ -1,0 +1,91 @@
+"""The OA access token, refreshed ahead of expiry and on demand.
+
+Zalo's refresh tokens are single-use: the new pair is persisted before it is used, and a
+lock makes sure only one refresh runs at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+
+import aiohttp
+
+from bot.settings import Settings
+from bot.storage import Database, tokens
+from bot.zalo.errors import ZaloApiError, ZaloUnavailable
+
+log = logging.getLogger(__name__)
+TOKEN_NAME = "zalo_oa"
+
+
+class RefreshTokenLost(Exception):
+    """Zalo refused the refresh token: an officer must re-authorise the OA."""
+
+
+class AccessTokens:
+    def __init__(self, settings: Settings, database: Database, session: aiohttp.ClientSession):
+        self._settings = settings
+        self._database = database
+        self._session = session
+        self._lock = asyncio.Lock()
+        self._seed = hashlib.sha256(settings.zalo_refresh_token.encode()).hexdigest()[:16]
+
+    async def current(self) -> str:
+        """A valid access token, refreshing first if it is missing or about to expire."""
+        async with self._lock:
+            stored = await self._stored()
+            margin = self._settings.token_refresh_margin_seconds
+            if stored and stored["access_token"] and stored["expires_at"] - margin > time.time():
+                return stored["access_token"]
+            return await self._refresh(stored)
+
+    async def refresh(self, rejected_token: str) -> str:
+        """Zalo rejected `rejected_token`; refresh unless another task already did."""
+        async with self._lock:
+            stored = await self._stored()
+            if stored and stored["access_token"] and stored["access_token"] != rejected_token:
+                return stored["access_token"]
+            return await self._refresh(stored)
+
+    async def _stored(self) -> dict | None:
+        stored = await self._database.run(tokens.load, TOKEN_NAME)
+        # A newly configured refresh token (the OA was re-authorised) replaces the old chain.
+        if stored and stored["seed_fingerprint"] != self._seed:
+            return None
+        return stored
+
+    async def _refresh(self, stored: dict | None) -> str:
+        refresh_token = stored["refresh_token"] if stored else self._settings.zalo_refresh_token
+        url = f"{self._settings.zalo_oauth_base}/v4/oa/access_token"
+        form = {
+            "refresh_token": refresh_token,
+            "app_id": self._settings.zalo_app_id,
+            "grant_type": "refresh_token",
+        }
+        headers = {"secret_key": self._settings.zalo_app_secret}
+        timeout = aiohttp.ClientTimeout(total=self._settings.zalo_timeout_seconds)
+        try:
+            async with self._session.post(url, data=form, headers=headers, timeout=timeout) as resp:
+                if resp.status >= 500:
+                    raise ZaloUnavailable(f"token refresh answered HTTP {resp.status}")
+                body = await resp.json(content_type=None)
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise ZaloUnavailable(f"token refresh failed: {exc.__class__.__name__}") from exc
+        if not isinstance(body, dict) or "access_token" not in body or "refresh_token" not in body:
+            code = body.get("error", -1) if isinstance(body, dict) else -1
+            message = body.get("message", "") if isinstance(body, dict) else ""
+            log.critical(
+                "Zalo refused the OA refresh token (error %s: %s). An officer must re-authorise "
+                "the OA and set ZALO_REFRESH_TOKEN.", code, message
+            )
+            raise RefreshTokenLost(f"Zalo refused the refresh token: {code} {message}")
+        expires_at = time.time() + int(body.get("expires_in", "90000"))
+        await self._database.run(
+            tokens.save, TOKEN_NAME, body["access_token"], body["refresh_token"], expires_at,
+            self._seed,
+        )
+        log.info("Zalo access token refreshed; valid for %s s", body.get("expires_in"))
+        return body["access_token"]
