@@ -38,7 +38,7 @@ class ActionShowGuide(Action):
 
 
 class ActionAnswerAspect(Action):
-    """"Lệ phí bao nhiêu?" after a guide answers that guide's fees; with none, ask which."""
+    """ "Lệ phí bao nhiêu?" after a guide answers that guide's fees; with none, ask which."""
 
     def name(self) -> str:
         return "action_answer_aspect"
@@ -61,36 +61,39 @@ class ActionAnswerAspect(Action):
         return []
 
 
-class _StepAction(Action):
-    offset = 1
+async def show_step(
+    dispatcher: CollectingDispatcher, tracker: Tracker, offset: int
+) -> list[EventType]:
+    """Move `offset` steps through the current guide (clamped to its first and last step)."""
+    library = content.current()
+    guide = library.guide_by_id(tracker.get_slot("guide_id"))
+    if guide is None:
+        dispatcher.utter_message(
+            text=library.text("no_current_guide"),
+            buttons=[{"title": library.ui["guide_buttons"]["menu"], "payload": "/help"}],
+        )
+        return []
+    current = int(tracker.get_slot("guide_step") or 0)
+    number = min(max(current + offset, 1), len(guide.steps))
+    send(dispatcher, render.step(library, guide, number))
+    return [SlotSet("guide_step", float(number))]
+
+
+class ActionNextStep(Action):
+    def name(self) -> str:
+        return "action_next_step"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        library = content.current()
-        guide = library.guide_by_id(tracker.get_slot("guide_id"))
-        if guide is None:
-            dispatcher.utter_message(
-                text=library.text("no_current_guide"),
-                buttons=[{"title": library.ui["guide_buttons"]["menu"], "payload": "/help"}],
-            )
-            return []
-        current = int(tracker.get_slot("guide_step") or 0)
-        number = min(max(current + self.offset, 1), len(guide.steps))
-        send(dispatcher, render.step(library, guide, number))
-        return [SlotSet("guide_step", float(number))]
+        return await show_step(dispatcher, tracker, +1)
 
 
-class ActionNextStep(_StepAction):
-    offset = 1
-
-    def name(self) -> str:
-        return "action_next_step"
-
-
-class ActionPreviousStep(_StepAction):
-    offset = -1
-
+class ActionPreviousStep(Action):
     def name(self) -> str:
         return "action_previous_step"
 
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        return await show_step(dispatcher, tracker, -1)

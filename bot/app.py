@@ -41,16 +41,23 @@ def build_app(settings: Settings, brain: Brain) -> web.Application:
     ZaloWebhook(settings, database, queues.submit).register(app)
     if settings.sandbox:
         sandbox = ZaloSandbox(
-            settings.zalo_app_id, settings.zalo_app_secret, settings.zalo_oa_secret_key,
-            settings.zalo_refresh_token, f"{settings.base_url}/webhook/zalo",
+            settings.zalo_app_id,
+            settings.zalo_app_secret,
+            settings.zalo_oa_secret_key,
+            settings.zalo_refresh_token,
+            f"{settings.base_url}/webhook/zalo",
         )
         sandbox.register(app)
         app[SANDBOX] = sandbox
 
     async def healthz(request: web.Request) -> web.Response:
         return web.json_response(
-            {"status": "ok", "model": brain.model_path.name, "sandbox": settings.sandbox,
-             "queued_events": queues.pending}
+            {
+                "status": "ok",
+                "model": brain.model_path.name,
+                "sandbox": settings.sandbox,
+                "queued_events": queues.pending,
+            }
         )
 
     app.router.add_get("/healthz", healthz)
@@ -62,7 +69,9 @@ def build_app(settings: Settings, brain: Brain) -> web.Application:
             await database.run(tokens.forget, TOKEN_NAME)
         session = aiohttp.ClientSession()
         app.on_cleanup.insert(0, lambda _: session.close())
-        holder["conversations"] = Conversations(database, ZaloClient(settings, database, session), brain)
+        holder["conversations"] = Conversations(
+            database, ZaloClient(settings, database, session), brain
+        )
         recovered = await database.run(inbox.pending)
         for payload in recovered:
             queues.submit(parse_event(payload))
@@ -74,8 +83,9 @@ def build_app(settings: Settings, brain: Brain) -> web.Application:
         try:
             await asyncio.wait_for(queues.drain(), SHUTDOWN_GRACE_SECONDS)
         except asyncio.TimeoutError:
-            log.warning("shutdown: %d events left pending; they resume at the next start",
-                        queues.pending)
+            log.warning(
+                "shutdown: %d events left pending; they resume at the next start", queues.pending
+            )
 
     async def close(app: web.Application) -> None:
         await database.close()

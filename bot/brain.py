@@ -49,9 +49,13 @@ class ActionServer:
         try:
             result = await self._executor.run(action_call)
         except ActionExecutionRejection as exc:
-            return web.json_response({"error": exc.message, "action_name": exc.action_name}, status=400)
+            return web.json_response(
+                {"error": exc.message, "action_name": exc.action_name}, status=400
+            )
         except ActionNotFoundException as exc:
-            return web.json_response({"error": exc.message, "action_name": exc.action_name}, status=404)
+            return web.json_response(
+                {"error": exc.message, "action_name": exc.action_name}, status=404
+            )
         return web.json_response(result)
 
     async def stop(self) -> None:

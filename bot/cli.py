@@ -16,6 +16,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from bot import logs  # noqa: E402
 from bot.settings import Settings, SettingsError  # noqa: E402
 
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="citizenbot", description=__doc__)
     parser.add_argument("--project", type=Path, default=Path("."), help="project root (config.yml)")

@@ -10,7 +10,8 @@ import structlog
 
 def configure(level: int = logging.INFO) -> None:
     logging.basicConfig(
-        level=level, stream=sys.stderr,
+        level=level,
+        stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     # Rasa logs through structlog, which prints debug lines to stdout unless told otherwise.

@@ -15,7 +15,12 @@ SANDBOX_OA_SECRET_KEY = "sandbox-secret"
 SANDBOX_APP_SECRET = "sandbox-app-secret"
 SANDBOX_REFRESH_TOKEN = "sandbox-refresh-seed"
 
-ZALO_CREDENTIAL_VARS = ("ZALO_APP_ID", "ZALO_APP_SECRET", "ZALO_OA_SECRET_KEY", "ZALO_REFRESH_TOKEN")
+ZALO_CREDENTIAL_VARS = (
+    "ZALO_APP_ID",
+    "ZALO_APP_SECRET",
+    "ZALO_OA_SECRET_KEY",
+    "ZALO_REFRESH_TOKEN",
+)
 
 
 class SettingsError(ValueError):
@@ -73,7 +78,9 @@ class Settings:
             "model_dir": Path(env.get("CITIZENBOT_MODEL_DIR", str(cls.model_dir))),
             "content_dir": Path(env.get("CITIZENBOT_CONTENT_DIR", str(cls.content_dir))),
             "replay_window_seconds": _int(env, "ZALO_REPLAY_WINDOW_SECONDS", 6 * 3600),
-            "zalo_timeout_seconds": float(env.get("ZALO_TIMEOUT_SECONDS", cls.zalo_timeout_seconds)),
+            "zalo_timeout_seconds": float(
+                env.get("ZALO_TIMEOUT_SECONDS", cls.zalo_timeout_seconds)
+            ),
         }
         if given:
             values.update(

@@ -31,9 +31,10 @@ def training_files(project: Path) -> list[Path]:
 
 def fingerprint(project: Path) -> str:
     digest = hashlib.sha256()
-    sources = training_files(project) + sorted(NLU_CODE.rglob("*.py"))
-    for path in sources:
-        digest.update(str(path.relative_to(path.anchor)).encode())
+    sources = [(path, project) for path in training_files(project)]
+    sources += [(path, NLU_CODE) for path in sorted(NLU_CODE.rglob("*.py"))]
+    for path, root in sources:
+        digest.update(path.relative_to(root).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 

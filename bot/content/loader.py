@@ -14,7 +14,14 @@ from bot.content.model import ContentError, Faq, Guide, Library, Locality, Onlin
 # (office info, scams, events, online filing in general) has a summary and steps only.
 TOPIC_REQUIRED = ("id", "intent", "title", "summary", "steps", "last_reviewed", "sources")
 PROCEDURE_REQUIRED = TOPIC_REQUIRED + (
-    "who", "office", "online", "documents", "fees", "processing_time", "deadlines", "legal_basis",
+    "who",
+    "office",
+    "online",
+    "documents",
+    "fees",
+    "processing_time",
+    "deadlines",
+    "legal_basis",
 )
 KINDS = ("procedure", "topic")
 LOCALITY_REQUIRED = ("name", "one_stop_desk", "address", "office_hours", "hotline", "map_url")
@@ -39,7 +46,8 @@ def read_yaml(path: Path) -> Any:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else 1
-        raise ContentError(f"{path}:{line}", f"not valid YAML ({getattr(exc, 'problem', exc)})")
+        problem = getattr(exc, "problem", exc)
+        raise ContentError(f"{path}:{line}", f"not valid YAML ({problem})") from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise ContentError(f"{path}:1", f"cannot be read ({exc})") from exc
 
@@ -58,7 +66,8 @@ def load_library(content_dir: Path) -> Library:
             raise ContentError(f"{path}:1", f"id '{guide.id}' is already used by {ids[guide.id]}")
         if guide.intent in guides:
             raise ContentError(
-                f"{path}:1", f"intent '{guide.intent}' already has a guide ({guides[guide.intent].source_file})"
+                f"{path}:1",
+                f"intent '{guide.intent}' already has a guide ({guides[guide.intent].source_file})",
             )
         ids[guide.id] = path
         guides[guide.intent] = guide
@@ -90,23 +99,47 @@ def _guide(path: Path, data: dict[str, Any], locality: Locality) -> Guide:
     routes = []
     for route in data.get("online") or []:
         if not isinstance(route, dict):
-            raise ContentError(f"{path}:{data['__line__']}", "each 'online' route needs portal, url, path")
+            raise ContentError(
+                f"{path}:{data['__line__']}", "each 'online' route needs portal, url, path"
+            )
         routes.append(OnlineRoute(text("portal", route), text("url", route), text("path", route)))
     faqs = []
     for faq in data.get("faqs") or []:
         if not isinstance(faq, dict) or not isinstance(faq.get("examples"), list):
-            raise ContentError(f"{path}:{data['__line__']}", "each FAQ needs id, question, examples, answer")
-        faqs.append(Faq(text("id", faq), text("question", faq),
-                        tuple(str(e) for e in faq["examples"]), text("answer", faq)))
+            raise ContentError(
+                f"{path}:{data['__line__']}", "each FAQ needs id, question, examples, answer"
+            )
+        faqs.append(
+            Faq(
+                text("id", faq),
+                text("question", faq),
+                tuple(str(e) for e in faq["examples"]),
+                text("answer", faq),
+            )
+        )
     reviewed = data["last_reviewed"]
     if not isinstance(reviewed, dt.date):
-        raise ContentError(f"{path}:{data['__line__']}", "'last_reviewed' must be a date like 2026-11-23")
+        raise ContentError(
+            f"{path}:{data['__line__']}", "'last_reviewed' must be a date like 2026-11-23"
+        )
     return Guide(
-        kind=kind, id=text("id"), intent=text("intent"), title=text("title"), summary=text("summary"),
-        who=text("who"), office=text("office"), online=tuple(routes),
-        documents=texts("documents"), fees=text("fees"), processing_time=text("processing_time"),
-        deadlines=text("deadlines"), legal_basis=texts("legal_basis"), steps=texts("steps"),
-        faqs=tuple(faqs), last_reviewed=reviewed, sources=texts("sources"),
+        kind=kind,
+        id=text("id"),
+        intent=text("intent"),
+        title=text("title"),
+        summary=text("summary"),
+        who=text("who"),
+        office=text("office"),
+        online=tuple(routes),
+        documents=texts("documents"),
+        fees=text("fees"),
+        processing_time=text("processing_time"),
+        deadlines=text("deadlines"),
+        legal_basis=texts("legal_basis"),
+        steps=texts("steps"),
+        faqs=tuple(faqs),
+        last_reviewed=reviewed,
+        sources=texts("sources"),
         source_file=str(path),
     )
 

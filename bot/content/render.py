@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass, field
 
 from bot.content.model import Guide, Library
+from bot.zalo.messages import MAX_BUTTONS
 
 SECTIONS = ("documents", "fees", "time", "online", "who")
 
@@ -28,22 +29,24 @@ def _button(library: Library, key: str, payload: str) -> dict[str, str]:
     return {"title": library.ui["guide_buttons"][key], "payload": payload}
 
 
-def _section_buttons(library: Library, guide: Guide, exclude: str = "") -> list[dict[str, str]]:
-    """Other sections this guide has, then steps and an officer: at most five."""
-    buttons = [
+def _section_buttons(
+    library: Library, guide: Guide, exclude: str = "", limit: int = MAX_BUTTONS
+) -> list[dict[str, str]]:
+    """The sections this guide has (but `exclude`), then steps and an officer."""
+    sections = [
         _button(library, key, section_payload(guide, key))
         for key in ("documents", "fees", "time", "online")
         if key != exclude and section_text(library, guide, key)
     ]
-    buttons.append(_button(library, "steps", "/next_step"))
-    return buttons[:4] + [_button(library, "human", "/request_human")]
+    tail = [_button(library, "steps", "/next_step"), _button(library, "human", "/request_human")]
+    return sections[: limit - len(tail)] + tail
 
 
 def summary(library: Library, guide: Guide) -> list[Reply]:
     """The opening: summary with the first buttons, then a second message with the rest."""
     reviewed = library.text("last_reviewed").format(date=guide.last_reviewed.strftime("%d/%m/%Y"))
     text = f"{guide.title.upper()}\n\n{guide.summary}\n\n{reviewed}"
-    buttons = _section_buttons(library, guide)
+    buttons = _section_buttons(library, guide, limit=2 * 3)
     if len(buttons) <= 3:
         return [Reply(text, buttons)]
     return [Reply(text, buttons[:3]), Reply(library.text("guide_more"), buttons[3:])]

@@ -23,8 +23,8 @@ def record(
     """Insert the event; False when this key was already recorded (a re-delivery)."""
     try:
         db.conn.execute(
-            "INSERT INTO inbox (key, event_name, user_id, timestamp_ms, received_at, payload, status)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO inbox (key, event_name, user_id, timestamp_ms, received_at, payload,"
+            " status) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (key, event_name, user_id, timestamp_ms, utc_now(), json.dumps(payload), status),
         )
     except sqlite3.IntegrityError:

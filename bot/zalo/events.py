@@ -15,8 +15,17 @@ UNFOLLOW = "unfollow"
 # What a user can send that is not text; each gets a polite "text only" answer.
 NON_TEXT = frozenset(
     f"user_send_{kind}"
-    for kind in ("image", "link", "audio", "video", "sticker", "location", "business_card",
-                 "file", "gif")
+    for kind in (
+        "image",
+        "link",
+        "audio",
+        "video",
+        "sticker",
+        "location",
+        "business_card",
+        "file",
+        "gif",
+    )
 )
 
 
@@ -68,7 +77,9 @@ def parse_event(payload: Any) -> ZaloEvent:
     message = payload.get("message")
     msg_id = message.get("msg_id") if isinstance(message, dict) else None
     if isinstance(msg_id, str) and msg_id:
-        key = f"{name}:{msg_id}" if name.startswith(("oa_send_", "user_seen", "user_rec")) else msg_id
+        key = (
+            f"{name}:{msg_id}" if name.startswith(("oa_send_", "user_seen", "user_rec")) else msg_id
+        )
     else:
         key = f"{name}:{user_id}:{timestamp}"
     return ZaloEvent(name=name, key=key, user_id=user_id, timestamp_ms=timestamp, payload=payload)

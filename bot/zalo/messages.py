@@ -67,7 +67,10 @@ def image(url: str) -> dict[str, Any]:
     return {
         "attachment": {
             "type": "template",
-            "payload": {"template_type": "media", "elements": [{"media_type": "image", "url": url}]},
+            "payload": {
+                "template_type": "media",
+                "elements": [{"media_type": "image", "url": url}],
+            },
         }
     }
 

@@ -81,10 +81,16 @@ class ZaloSandbox:
         if (fault := await self._take_fault("oauth")) is not None:
             return fault
         form = await request.post()
-        if request.headers.get("secret_key") != self._app_secret or form.get("app_id") != self.app_id:
+        if (
+            request.headers.get("secret_key") != self._app_secret
+            or form.get("app_id") != self.app_id
+        ):
             return web.json_response({"error": -14002, "message": "Invalid app"})
         refresh_token = str(form.get("refresh_token", ""))
-        if form.get("grant_type") != "refresh_token" or refresh_token not in self.state.refresh_tokens:
+        if (
+            form.get("grant_type") != "refresh_token"
+            or refresh_token not in self.state.refresh_tokens
+        ):
             return web.json_response({"error": -14014, "message": "Invalid refresh token"})
         self.state.refresh_tokens.discard(refresh_token)  # single-use
         new_refresh = "rt-" + secrets.token_hex(8)
@@ -92,8 +98,11 @@ class ZaloSandbox:
         self.state.refresh_tokens.add(new_refresh)
         self.state.access_tokens[access] = time.time() + ACCESS_TOKEN_SECONDS
         return web.json_response(
-            {"access_token": access, "refresh_token": new_refresh,
-             "expires_in": str(ACCESS_TOKEN_SECONDS)}
+            {
+                "access_token": access,
+                "refresh_token": new_refresh,
+                "expires_in": str(ACCESS_TOKEN_SECONDS),
+            }
         )
 
     async def send_consultation(self, request: web.Request) -> web.Response:
@@ -124,18 +133,27 @@ class ZaloSandbox:
             {"message_id": message_id, "sent_time": sent_time, "message": message}
         )
         return web.json_response(
-            {"data": {"message_id": message_id, "user_id": user_id, "sent_time": sent_time},
-             "error": 0, "message": "Success"}
+            {
+                "data": {"message_id": message_id, "user_id": user_id, "sent_time": sent_time},
+                "error": 0,
+                "message": "Success",
+            }
         )
 
     # --- control, for tests and the chat page -----------------------------------------
 
     async def list_messages(self, request: web.Request) -> web.Response:
         user_id = request.query.get("user_id", "")
-        return web.json_response({"user_id": user_id, "messages": self.state.messages.get(user_id, [])})
+        return web.json_response(
+            {"user_id": user_id, "messages": self.state.messages.get(user_id, [])}
+        )
 
     async def add_faults(self, request: web.Request) -> web.Response:
-        """Body: {"faults": [{"times": 2, "http_status": 503} | {"error": -216} | {"delay_seconds": 5}]}"""
+        """Switch faults on for the next calls.
+
+        Body: {"faults": [{"times": 2, "http_status": 503}, {"times": 1, "error": -216},
+        {"times": 1, "delay_seconds": 5}, {"times": 1, "error": -14014, "endpoint": "oauth"}]}
+        """
         body = await request.json()
         for raw in body.get("faults", []):
             self.state.faults.append(Fault(**raw))
@@ -150,8 +168,10 @@ class ZaloSandbox:
         """Body: {"outside_window": bool, "unfollowed": bool}."""
         user_id = request.match_info["user_id"]
         body = await request.json()
-        for flag, members in (("outside_window", self.state.outside_window),
-                              ("unfollowed", self.state.unfollowed)):
+        for flag, members in (
+            ("outside_window", self.state.outside_window),
+            ("unfollowed", self.state.unfollowed),
+        ):
             if body.get(flag):
                 members.add(user_id)
             elif flag in body:
@@ -175,18 +195,31 @@ class ZaloSandbox:
     def event(self, user_id: str, event_name: str, text: str = "") -> dict[str, Any]:
         timestamp = str(int(time.time() * 1000))
         if event_name in ("follow", "unfollow"):
-            return {"oa_id": "sandbox-oa", "follower": {"id": user_id}, "user_id_by_app": user_id,
-                    "event_name": event_name, "source": "oa_profile", "app_id": self.app_id,
-                    "timestamp": timestamp}
+            return {
+                "oa_id": "sandbox-oa",
+                "follower": {"id": user_id},
+                "user_id_by_app": user_id,
+                "event_name": event_name,
+                "source": "oa_profile",
+                "app_id": self.app_id,
+                "timestamp": timestamp,
+            }
         message: dict[str, Any] = {"msg_id": secrets.token_hex(10)}
         if event_name == "user_send_text":
             message["text"] = text
         else:
-            message["attachments"] = [{"type": event_name.removeprefix("user_send_"),
-                                       "payload": {}}]
-        return {"event_name": event_name, "app_id": self.app_id, "sender": {"id": user_id},
-                "recipient": {"id": "sandbox-oa"}, "message": message, "timestamp": timestamp,
-                "user_id_by_app": user_id}
+            message["attachments"] = [
+                {"type": event_name.removeprefix("user_send_"), "payload": {}}
+            ]
+        return {
+            "event_name": event_name,
+            "app_id": self.app_id,
+            "sender": {"id": user_id},
+            "recipient": {"id": "sandbox-oa"},
+            "message": message,
+            "timestamp": timestamp,
+            "user_id_by_app": user_id,
+        }
 
     async def deliver(self, event: dict[str, Any]) -> int:
         raw = json.dumps(event, ensure_ascii=False).encode()
@@ -194,7 +227,8 @@ class ZaloSandbox:
         if self._session is None:
             self._session = aiohttp.ClientSession()
         async with self._session.post(
-            self.webhook_url, data=raw,
+            self.webhook_url,
+            data=raw,
             headers={signature.HEADER: mac, "Content-Type": "application/json"},
         ) as resp:
             return resp.status

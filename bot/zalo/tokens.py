@@ -15,7 +15,7 @@ import aiohttp
 
 from bot.settings import Settings
 from bot.storage import Database, tokens
-from bot.zalo.errors import ZaloApiError, ZaloUnavailable
+from bot.zalo.errors import ZaloUnavailable
 
 log = logging.getLogger(__name__)
 TOKEN_NAME = "zalo_oa"
@@ -79,12 +79,18 @@ class AccessTokens:
             message = body.get("message", "") if isinstance(body, dict) else ""
             log.critical(
                 "Zalo refused the OA refresh token (error %s: %s). An officer must re-authorise "
-                "the OA and set ZALO_REFRESH_TOKEN.", code, message
+                "the OA and set ZALO_REFRESH_TOKEN.",
+                code,
+                message,
             )
             raise RefreshTokenLost(f"Zalo refused the refresh token: {code} {message}")
         expires_at = time.time() + int(body.get("expires_in", "90000"))
         await self._database.run(
-            tokens.save, TOKEN_NAME, body["access_token"], body["refresh_token"], expires_at,
+            tokens.save,
+            TOKEN_NAME,
+            body["access_token"],
+            body["refresh_token"],
+            expires_at,
             self._seed,
         )
         log.info("Zalo access token refreshed; valid for %s s", body.get("expires_in"))

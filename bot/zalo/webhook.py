@@ -43,7 +43,10 @@ class ZaloWebhook:
             log.warning("webhook: refused a body that is not a Zalo event (%d bytes)", len(raw))
             return _answer(400, "the body is not a Zalo event")
         if not signature.is_valid(
-            request.headers.get(signature.HEADER), self._settings.zalo_app_id, raw, timestamp,
+            request.headers.get(signature.HEADER),
+            self._settings.zalo_app_id,
+            raw,
+            timestamp,
             self._settings.zalo_oa_secret_key,
         ):
             log.warning("webhook: refused an event with a wrong or missing signature")

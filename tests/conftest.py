@@ -1,0 +1,166 @@
+"""Shared fixtures: one trained model and one loaded Brain per test session, and a real
+service (aiohttp app + embedded Zalo sandbox) on a loopback port per test."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import aiohttp  # noqa: E402
+import pytest  # noqa: E402
+import pytest_asyncio  # noqa: E402
+from aiohttp import web  # noqa: E402
+
+from bot import logs  # noqa: E402
+from bot.app import DATABASE, SANDBOX, build_app  # noqa: E402
+from bot.brain import Brain  # noqa: E402
+from bot.settings import Settings  # noqa: E402
+from bot.training import train  # noqa: E402
+from bot.zalo import signature  # noqa: E402
+
+PROJECT = Path(__file__).resolve().parent.parent
+logs.configure()
+
+
+@pytest.fixture(scope="session")
+def model_dir() -> Path:
+    """The project's model, trained once if the training data changed (make does it first)."""
+    models = PROJECT / "models"
+    train(PROJECT, models, if_changed=True)
+    return models
+
+
+@pytest_asyncio.fixture(scope="session")
+async def brain(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Brain]:
+    loaded = await Brain.load(model_dir, tmp_path_factory.mktemp("tracker") / "tracker.db")
+    yield loaded
+    await loaded.close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Service:
+    """A running service on loopback, spoken to over HTTP as Zalo and a tester would."""
+
+    def __init__(self, settings: Settings, brain: Brain) -> None:
+        self.settings = settings
+        self.brain = brain
+        self.url = settings.base_url
+        self.http = aiohttp.ClientSession()
+        self.runner: web.AppRunner | None = None
+        self.app: web.Application | None = None
+
+    async def start(self) -> None:
+        self.app = build_app(self.settings, self.brain)
+        self.runner = web.AppRunner(self.app, access_log=None)
+        await self.runner.setup()
+        await web.TCPSite(self.runner, self.settings.host, self.settings.port).start()
+
+    async def stop(self) -> None:
+        if self.runner is not None:
+            await self.runner.cleanup()
+            self.runner = None
+
+    async def restart(self) -> None:
+        await self.stop()
+        await self.start()
+
+    @property
+    def database(self):
+        assert self.app is not None
+        return self.app[DATABASE]
+
+    @property
+    def sandbox(self):
+        assert self.app is not None
+        return self.app[SANDBOX]
+
+    def event(self, user_id: str, event_name: str = "user_send_text", text: str = "") -> dict:
+        return self.sandbox.event(user_id, event_name, text)
+
+    async def post_event(
+        self, event: dict[str, Any], signed: bool = True, raw: bytes | None = None
+    ) -> aiohttp.ClientResponse:
+        body = raw if raw is not None else json.dumps(event, ensure_ascii=False).encode()
+        headers = {"Content-Type": "application/json"}
+        if signed:
+            headers[signature.HEADER] = signature.header_value(
+                self.settings.zalo_app_id,
+                body,
+                str(event["timestamp"]),
+                self.settings.zalo_oa_secret_key,
+            )
+        async with self.http.post(f"{self.url}/webhook/zalo", data=body, headers=headers) as resp:
+            await resp.read()
+            return resp
+
+    async def say(self, user_id: str, text: str) -> dict:
+        event = self.event(user_id, text=text)
+        resp = await self.post_event(event)
+        assert resp.status == 200, resp.status
+        return event
+
+    async def messages(self, user_id: str) -> list[dict]:
+        async with self.http.get(f"{self.url}/sandbox/messages", params={"user_id": user_id}) as r:
+            return [m["message"] for m in (await r.json())["messages"]]
+
+    async def wait_for_messages(self, user_id: str, count: int, timeout: float = 20) -> list[dict]:
+        deadline = time.monotonic() + timeout
+        while True:
+            found = await self.messages(user_id)
+            if len(found) >= count or time.monotonic() > deadline:
+                return found
+            await asyncio.sleep(0.05)
+
+    async def settle(self) -> None:
+        """Wait until every acknowledged event has been processed."""
+        assert self.app is not None
+        from bot.app import QUEUES
+
+        await self.app[QUEUES].drain()
+
+    async def faults(self, *faults: dict) -> None:
+        async with self.http.post(f"{self.url}/sandbox/faults", json={"faults": list(faults)}) as r:
+            assert r.status == 200
+
+    async def close(self) -> None:
+        await self.stop()
+        await self.http.close()
+
+
+@pytest_asyncio.fixture
+async def service(brain: Brain, tmp_path: Path) -> AsyncIterator[Service]:
+    settings = Settings.from_env(
+        {},
+        port=free_port(),
+        data_dir=tmp_path / "var",
+        content_dir=PROJECT / "content",
+        zalo_timeout_seconds=1.0,
+    )
+    settings = Settings(**{**settings.__dict__, "zalo_backoff_seconds": 0.01})
+    running = Service(settings, brain)
+    await running.start()
+    yield running
+    await running.close()
+
+
+def texts(messages: list[dict]) -> list[str]:
+    return [m.get("text", "") for m in messages]
+
+
+def button_titles(message: dict) -> list[str]:
+    buttons = message.get("attachment", {}).get("payload", {}).get("buttons", [])
+    return [b["title"] for b in buttons]

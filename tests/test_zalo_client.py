@@ -1,0 +1,84 @@
+"""The Zalo client against the sandbox's real error answers: tokens, retries, outbox."""
+
+from __future__ import annotations
+
+from bot.storage import outbox, tokens
+from bot.zalo.tokens import TOKEN_NAME
+from tests.conftest import Service
+
+
+async def _outbox(service: Service, user_id: str) -> list[dict]:
+    return await service.database.run(outbox.for_user, user_id)
+
+
+async def test_expired_token_is_refreshed_and_the_message_still_delivered(service: Service) -> None:
+    await service.say("u-token", "/greet")
+    await service.wait_for_messages("u-token", 1)
+    before = await service.database.run(tokens.load, TOKEN_NAME)
+    async with service.http.post(f"{service.url}/sandbox/tokens/expire") as resp:
+        assert resp.status == 200
+    await service.say("u-token", "/thank")
+    assert len(await service.wait_for_messages("u-token", 2)) == 2
+    after = await service.database.run(tokens.load, TOKEN_NAME)
+    # Single-use refresh tokens: the new pair was persisted and the old one is spent.
+    assert after["refresh_token"] != before["refresh_token"]
+    assert after["access_token"] != before["access_token"]
+    assert before["refresh_token"] not in service.sandbox.state.refresh_tokens
+
+
+async def test_invalid_token_error_refreshes_once_and_retries(service: Service) -> None:
+    await service.faults({"times": 1, "error": -216})
+    await service.say("u-invalid", "/greet")
+    await service.settle()
+    assert len(await service.messages("u-invalid")) == 1
+    [record] = await _outbox(service, "u-invalid")
+    assert record["status"] == "sent"
+
+
+async def test_zalo_5xx_is_retried_with_backoff(service: Service) -> None:
+    await service.faults({"times": 2, "http_status": 503})
+    await service.say("u-5xx", "/greet")
+    await service.settle()
+    assert len(await service.messages("u-5xx")) == 1
+    [record] = await _outbox(service, "u-5xx")
+    assert (record["status"], record["attempts"]) == ("sent", 3)
+
+
+async def test_zalo_timeout_is_retried(service: Service) -> None:
+    await service.faults({"times": 1, "delay_seconds": service.settings.zalo_timeout_seconds + 0.5})
+    await service.say("u-timeout", "/greet")
+    await service.settle()
+    [record] = await _outbox(service, "u-timeout")
+    assert (record["status"], record["attempts"]) == ("sent", 2)
+    assert len(await service.messages("u-timeout")) >= 1
+
+
+async def test_rate_limit_is_retried(service: Service) -> None:
+    await service.faults({"times": 1, "error": -32})
+    await service.say("u-ratelimit", "/greet")
+    await service.settle()
+    [record] = await _outbox(service, "u-ratelimit")
+    assert (record["status"], record["attempts"]) == ("sent", 2)
+
+
+async def test_user_outside_the_7_day_window_is_recorded_unreachable_not_retried(
+    service: Service,
+) -> None:
+    async with service.http.post(
+        f"{service.url}/sandbox/users/u-stale", json={"outside_window": True}
+    ) as resp:
+        assert resp.status == 200
+    await service.say("u-stale", "/greet")
+    await service.settle()
+    [record] = await _outbox(service, "u-stale")
+    assert (record["status"], record["error_code"], record["attempts"]) == ("unreachable", -230, 1)
+    assert await service.messages("u-stale") == []
+
+
+async def test_persistent_outage_is_recorded_as_failed(service: Service) -> None:
+    attempts = service.settings.zalo_max_attempts
+    await service.faults({"times": attempts, "http_status": 502})
+    await service.say("u-outage", "/greet")
+    await service.settle()
+    [record] = await _outbox(service, "u-outage")
+    assert (record["status"], record["attempts"]) == ("failed", attempts)
