@@ -1,20 +1,16 @@
-"""The aiohttp application: webhook, processing queues, Zalo client, sandbox, health."""
+"""The aiohttp application: webhook, sandbox and health on this loop; processing on the
+worker's thread."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
-import aiohttp
 from aiohttp import web
 
 from bot.brain import Brain
-from bot.conversation import Conversations
 from bot.settings import Settings
-from bot.storage import Database, inbox, tokens
-from bot.user_queues import UserQueues
-from bot.zalo.client import ZaloClient
-from bot.zalo.events import parse_event
+from bot.storage import Database, tokens
+from bot.worker import ProcessingWorker
 from bot.zalo.sandbox import ZaloSandbox
 from bot.zalo.tokens import TOKEN_NAME
 from bot.zalo.webhook import ZaloWebhook
@@ -23,22 +19,17 @@ log = logging.getLogger(__name__)
 SHUTDOWN_GRACE_SECONDS = 20
 
 DATABASE = web.AppKey("database", Database)
-QUEUES = web.AppKey("queues", UserQueues)
+WORKER = web.AppKey("worker", ProcessingWorker)
 SANDBOX = web.AppKey("sandbox", ZaloSandbox)
 
 
 def build_app(settings: Settings, brain: Brain) -> web.Application:
     app = web.Application(client_max_size=settings.max_body_bytes)
     database = Database(settings.database_path)
+    worker = ProcessingWorker(settings, database, brain)
     app[DATABASE] = database
-    holder: dict[str, Conversations] = {}
-
-    async def handle(event):  # bound once the client exists (startup)
-        await holder["conversations"].handle(event)
-
-    queues = UserQueues(handle)
-    app[QUEUES] = queues
-    ZaloWebhook(settings, database, queues.submit).register(app)
+    app[WORKER] = worker
+    ZaloWebhook(settings, database, worker.submit).register(app)
     if settings.sandbox:
         sandbox = ZaloSandbox(
             settings.zalo_app_id,
@@ -56,7 +47,7 @@ def build_app(settings: Settings, brain: Brain) -> web.Application:
                 "status": "ok",
                 "model": brain.model_path.name,
                 "sandbox": settings.sandbox,
-                "queued_events": queues.pending,
+                "queued_events": worker.pending,
             }
         )
 
@@ -67,25 +58,10 @@ def build_app(settings: Settings, brain: Brain) -> web.Application:
         if settings.sandbox:
             # The embedded sandbox starts with fresh OAuth state: begin again from its seed.
             await database.run(tokens.forget, TOKEN_NAME)
-        session = aiohttp.ClientSession()
-        app.on_cleanup.insert(0, lambda _: session.close())
-        holder["conversations"] = Conversations(
-            database, ZaloClient(settings, database, session), brain
-        )
-        recovered = await database.run(inbox.pending)
-        for payload in recovered:
-            queues.submit(parse_event(payload))
-        if recovered:
-            log.info("resuming %d events acknowledged before the last stop", len(recovered))
-        queues.start()
+        await worker.start()
 
     async def finish_in_flight(app: web.Application) -> None:
-        try:
-            await asyncio.wait_for(queues.drain(), SHUTDOWN_GRACE_SECONDS)
-        except asyncio.TimeoutError:
-            log.warning(
-                "shutdown: %d events left pending; they resume at the next start", queues.pending
-            )
+        await worker.stop(SHUTDOWN_GRACE_SECONDS)
 
     async def close(app: web.Application) -> None:
         await database.close()

@@ -49,6 +49,8 @@ class Settings:
     # Refresh the access token this long before Zalo says it expires.
     token_refresh_margin_seconds: int = 600
     max_body_bytes: int = 256 * 1024
+    # Events processed at once; more only delays webhook answers (processing is CPU-bound).
+    max_concurrent_events: int = 4
 
     @property
     def database_path(self) -> Path:

@@ -1,5 +1,9 @@
 """One worker per user with pending events: a user's messages are handled in order,
-different users concurrently."""
+different users concurrently, at most `max_concurrent` at a time.
+
+The bound matters: processing is CPU-bound (Rasa) and shares the event loop with the
+webhook, so hundreds of runnable handlers would delay every acknowledgement behind them.
+"""
 
 from __future__ import annotations
 
@@ -14,8 +18,11 @@ log = logging.getLogger(__name__)
 
 
 class UserQueues:
-    def __init__(self, handle: Callable[[ZaloEvent], Awaitable[None]]) -> None:
+    def __init__(
+        self, handle: Callable[[ZaloEvent], Awaitable[None]], max_concurrent: int = 4
+    ) -> None:
         self._handle = handle
+        self._slots = asyncio.Semaphore(max_concurrent)
         self._queues: dict[str, deque[ZaloEvent]] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._ready = asyncio.Event()
@@ -39,11 +46,12 @@ class UserQueues:
         queue = self._queues[user]
         try:
             while queue:
-                event = queue.popleft()
-                try:
-                    await self._handle(event)
-                except Exception:
-                    log.exception("event %s failed", event.key)
+                async with self._slots:
+                    event = queue.popleft()
+                    try:
+                        await self._handle(event)
+                    except Exception:
+                        log.exception("event %s failed", event.key)
         finally:
             del self._queues[user]
             del self._workers[user]

@@ -21,7 +21,7 @@ import pytest_asyncio  # noqa: E402
 from aiohttp import web  # noqa: E402
 
 from bot import logs  # noqa: E402
-from bot.app import DATABASE, SANDBOX, build_app  # noqa: E402
+from bot.app import DATABASE, SANDBOX, WORKER, build_app  # noqa: E402
 from bot.brain import Brain  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.training import train  # noqa: E402
@@ -128,9 +128,7 @@ class Service:
     async def settle(self) -> None:
         """Wait until every acknowledged event has been processed."""
         assert self.app is not None
-        from bot.app import QUEUES
-
-        await self.app[QUEUES].drain()
+        await self.app[WORKER].drain()
 
     async def faults(self, *faults: dict) -> None:
         async with self.http.post(f"{self.url}/sandbox/faults", json={"faults": list(faults)}) as r:

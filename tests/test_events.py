@@ -1,0 +1,78 @@
+"""Reading Zalo events and their signature."""
+
+import hashlib
+
+import pytest
+
+from bot.zalo import signature
+from bot.zalo.events import MalformedEvent, parse_event
+
+TEXT_EVENT = {
+    "event_name": "user_send_text",
+    "app_id": "50554360515256678",
+    "sender": {"id": "5510185758261927916"},
+    "recipient": {"id": "1646843870823903717"},
+    "message": {"text": "Helo", "msg_id": "e2a641af6661713b2874"},
+    "timestamp": "1717061839659",
+    "user_id_by_app": "3611371994410983884",
+}
+
+
+def test_signature_is_plain_sha256_of_app_id_body_timestamp_secret() -> None:
+    body = b'{"a": 1}'
+    expected = hashlib.sha256(b"app" + body + b"123" + b"secret").hexdigest()
+    assert signature.compute("app", body, "123", "secret") == expected
+    assert signature.is_valid("mac=" + expected, "app", body, "123", "secret")
+    assert not signature.is_valid("mac=" + expected, "app", body + b" ", "123", "secret")
+    assert not signature.is_valid(expected, "app", body, "123", "secret")  # no "mac=" prefix
+    assert not signature.is_valid(None, "app", body, "123", "secret")
+
+
+def test_text_event_is_keyed_by_msg_id() -> None:
+    event = parse_event(TEXT_EVENT)
+    assert (event.key, event.user_id, event.text) == (
+        "e2a641af6661713b2874",
+        "5510185758261927916",
+        "Helo",
+    )
+
+
+def test_follow_has_no_msg_id_so_its_key_is_name_user_and_time() -> None:
+    event = parse_event(
+        {
+            "oa_id": "1",
+            "follower": {"id": "42"},
+            "event_name": "follow",
+            "app_id": "a",
+            "timestamp": "1717061839659",
+        }
+    )
+    assert (event.key, event.user_id) == ("follow:42:1717061839659", "42")
+
+
+def test_oa_echo_is_addressed_to_the_recipient_user() -> None:
+    echo = {
+        **TEXT_EVENT,
+        "event_name": "oa_send_text",
+        "sender": {"id": "oa", "admin_id": "7"},
+        "recipient": {"id": "99"},
+    }
+    event = parse_event(echo)
+    assert event.user_id == "99" and event.is_echo_or_receipt
+    assert event.key != parse_event(TEXT_EVENT).key
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        [],
+        "text",
+        {"timestamp": "1"},
+        {"event_name": "follow"},
+        {"event_name": "follow", "timestamp": "yesterday"},
+        {"event_name": "user_send_text", "timestamp": "1", "sender": {"id": ["x"]}},
+    ],
+)
+def test_malformed_events_raise_a_clear_error(payload) -> None:
+    with pytest.raises(MalformedEvent):
+        parse_event(payload)

@@ -1,0 +1,45 @@
+"""Configuration from the environment: sandbox by default, the real OA with all four keys."""
+
+import pytest
+
+from bot.settings import Settings, SettingsError
+
+REAL = {
+    "ZALO_APP_ID": "1",
+    "ZALO_APP_SECRET": "s",
+    "ZALO_OA_SECRET_KEY": "k",
+    "ZALO_REFRESH_TOKEN": "r",
+}
+
+
+def test_no_credentials_means_the_embedded_sandbox_on_loopback() -> None:
+    settings = Settings.from_env({})
+    assert settings.sandbox and settings.host == "127.0.0.1" and settings.port == 8080
+    assert settings.zalo_app_id == "sandbox-app"
+    assert settings.zalo_api_base == "http://127.0.0.1:8080/sandbox/openapi"
+
+
+def test_all_four_credentials_switch_to_the_real_api() -> None:
+    settings = Settings.from_env(REAL)
+    assert not settings.sandbox
+    assert settings.zalo_api_base == "https://openapi.zalo.me"
+    assert settings.zalo_oauth_base == "https://oauth.zaloapp.com"
+
+
+def test_some_credentials_but_not_all_is_an_error_naming_the_missing_ones() -> None:
+    with pytest.raises(SettingsError, match="ZALO_REFRESH_TOKEN"):
+        Settings.from_env({k: v for k, v in REAL.items() if k != "ZALO_REFRESH_TOKEN"})
+
+
+def test_replay_window_default_is_wider_than_zalos_retry_schedule() -> None:
+    # Zalo retries after 30 s, 5, 15, 30 min and 1 h: the last retry comes ~2 h late.
+    assert Settings.from_env({}).replay_window_seconds >= 3 * 3600
+
+
+def test_secrets_are_not_in_the_repr() -> None:
+    assert "sandbox-secret" not in repr(Settings.from_env({}))
+
+
+def test_a_malformed_port_is_a_clear_error() -> None:
+    with pytest.raises(SettingsError, match="PORT"):
+        Settings.from_env({"PORT": "eighty"})
