@@ -85,11 +85,12 @@ async def drive(url: str, rate: float, seconds: float, users: int) -> dict:
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     sent_per_user: dict[str, int] = {}
+    run_id = secrets.token_hex(3)  # fresh users per run, so earlier replies are not counted
     connector = aiohttp.TCPConnector(limit=256)
     async with aiohttp.ClientSession(connector=connector) as http:
 
         async def send_one(n: int) -> None:
-            user = f"bench-{n % users}"
+            user = f"bench-{run_id}-{n % users}"
             body, headers = signed_event(user, MESSAGES[n % len(MESSAGES)])
             started = time.perf_counter()
             async with http.post(f"{url}/webhook/zalo", data=body, headers=headers) as resp:

@@ -26,6 +26,14 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument("--if-changed", action="store_true", help="skip when data is unchanged")
     parse = commands.add_parser("parse", help="one message per stdin line → one JSON line each")
     parse.add_argument("--model-dir", type=Path, default=None)
+    evaluate = commands.add_parser("nlu-eval", help="evaluate on the held-out set, write a report")
+    evaluate.add_argument("--holdout", type=Path, default=Path("tests/nlu/holdout.yml"))
+    evaluate.add_argument(
+        "--config", type=Path, action="append",
+        help="pipelines to train and compare (repeatable; the first is the one in use). "
+        "Without it, the current model is evaluated.",
+    )
+    evaluate.add_argument("--report", type=Path, default=Path("docs/nlu-report.md"))
     args = parser.parse_args(argv)
     logs.configure()
     try:
@@ -36,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
             return train_model(args.project, settings.model_dir, args.if_changed)
         if args.command == "parse":
             return asyncio.run(parse_lines(args.model_dir or settings.model_dir))
+        if args.command == "nlu-eval":
+            return nlu_eval(args, settings)
     except SettingsError as exc:
         print(f"citizenbot: configuration error: {exc}", file=sys.stderr)
         return 2
@@ -92,6 +102,56 @@ async def parse_lines(model_dir: Path) -> int:
         if text.strip():
             print(json.dumps(await brain.parse(text), ensure_ascii=False), flush=True)
     await brain.close()
+    return 0
+
+
+def nlu_eval(args: argparse.Namespace, settings: Settings) -> int:
+    """Train each pipeline (or use the current model) and evaluate it on the held-out set."""
+    import time
+
+    from bot.brain import Brain
+    from bot.nlu_eval import load_holdout, markdown, predict, score
+    from bot.training import train
+
+    examples = load_holdout(args.holdout)
+
+    def progress(done: int, total: int) -> None:
+        if done % 100 == 0 or done == total:
+            print(f"  parsed {done}/{total}", file=sys.stderr, flush=True)
+
+    async def evaluate(model_dir: Path, name: str) -> object:
+        brain = await Brain.load(model_dir, with_actions=False)
+        try:
+            await brain.parse("xin chào")  # the first parse builds lazy parts of the graph
+            return score(name, await predict(brain.parse, examples, progress))
+        finally:
+            await brain.close()
+
+    results = []
+    if not args.config:
+        train(args.project, settings.model_dir, if_changed=True)
+        print(f"evaluating the current model on {len(examples)} messages", file=sys.stderr)
+        results.append(asyncio.run(evaluate(settings.model_dir, "config.yml (current model)")))
+    for config in args.config or []:
+        model_dir = settings.data_dir / "nlu-eval" / config.stem
+        print(f"training {config} (progress below)", file=sys.stderr, flush=True)
+        started = time.perf_counter()
+        train(args.project, model_dir, config=config)
+        seconds = time.perf_counter() - started
+        print(f"evaluating {config} on {len(examples)} messages", file=sys.stderr, flush=True)
+        metrics = asyncio.run(evaluate(model_dir, str(config)))
+        metrics.training_seconds = seconds
+        results.append(metrics)
+    command = "citizenbot nlu-eval " + " ".join(
+        f"--config {c}" for c in args.config or []
+    )
+    args.report.parent.mkdir(parents=True, exist_ok=True)
+    args.report.write_text(markdown(results, args.holdout, command.strip()), encoding="utf-8")
+    for m in results:
+        print(f"{m.name}: accuracy {m.accuracy:.3f}, no diacritics "
+              f"{m.accuracy_by_style['none']:.3f}, OOS recall {m.out_of_scope_recall:.3f}, "
+              f"in-domain fallback {m.in_domain_fallback_rate:.3f}", flush=True)
+    print(f"citizenbot: report written to {args.report}", flush=True)
     return 0
 
 

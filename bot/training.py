@@ -53,9 +53,17 @@ def current_model(model_dir: Path) -> Path:
     return models[-1]
 
 
-def train(project: Path, model_dir: Path, if_changed: bool = False) -> Path:
-    """Train into models/citizenbot-<fingerprint>.tar.gz; skip when that file exists."""
+def train(
+    project: Path, model_dir: Path, if_changed: bool = False, config: Path | None = None
+) -> Path:
+    """Train into models/citizenbot-<fingerprint>.tar.gz; skip when that file exists.
+
+    `config` replaces config.yml (to compare pipelines); such models go to `model_dir`
+    under the config's name.
+    """
     target = model_path_for(project, model_dir)
+    if config is not None:
+        target = model_dir / f"{MODEL_PREFIX}{config.stem}.tar.gz"
     if if_changed and target.exists():
         log.info("training data unchanged; using %s", target)
         target.touch()  # the newest model is the one loaded
@@ -69,7 +77,7 @@ def train(project: Path, model_dir: Path, if_changed: bool = False) -> Path:
     log.info("training on %d files into %s", len(files), target)
     result = rasa_train(
         domain=str(project / "domain.yml"),
-        config=str(project / "config.yml"),
+        config=str(config or project / "config.yml"),
         training_files=[str(p) for p in files[2:]],
         output=str(model_dir),
         fixed_model_name=target.name.removesuffix(".tar.gz"),
