@@ -29,7 +29,9 @@ def main(argv: list[str] | None = None) -> int:
     evaluate = commands.add_parser("nlu-eval", help="evaluate on the held-out set, write a report")
     evaluate.add_argument("--holdout", type=Path, default=Path("tests/nlu/holdout.yml"))
     evaluate.add_argument(
-        "--config", type=Path, action="append",
+        "--config",
+        type=Path,
+        action="append",
         help="pipelines to train and compare (repeatable; the first is the one in use). "
         "Without it, the current model is evaluated.",
     )
@@ -142,15 +144,16 @@ def nlu_eval(args: argparse.Namespace, settings: Settings) -> int:
         metrics = asyncio.run(evaluate(model_dir, str(config)))
         metrics.training_seconds = seconds
         results.append(metrics)
-    command = "citizenbot nlu-eval " + " ".join(
-        f"--config {c}" for c in args.config or []
-    )
+    command = "citizenbot nlu-eval " + " ".join(f"--config {c}" for c in args.config or [])
     args.report.parent.mkdir(parents=True, exist_ok=True)
     args.report.write_text(markdown(results, args.holdout, command.strip()), encoding="utf-8")
     for m in results:
-        print(f"{m.name}: accuracy {m.accuracy:.3f}, no diacritics "
-              f"{m.accuracy_by_style['none']:.3f}, OOS recall {m.out_of_scope_recall:.3f}, "
-              f"in-domain fallback {m.in_domain_fallback_rate:.3f}", flush=True)
+        print(
+            f"{m.name}: accuracy {m.accuracy:.3f}, no diacritics "
+            f"{m.accuracy_by_style['none']:.3f}, OOS recall {m.out_of_scope_recall:.3f}, "
+            f"in-domain fallback {m.in_domain_fallback_rate:.3f}",
+            flush=True,
+        )
     print(f"citizenbot: report written to {args.report}", flush=True)
     return 0
 

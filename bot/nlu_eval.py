@@ -59,7 +59,9 @@ def load_holdout(path: Path) -> list[Example]:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     return [
         Example(
-            text=str(item["text"]), intent=item["intent"], style=item.get("style", "full"),
+            text=str(item["text"]),
+            intent=item["intent"],
+            style=item.get("style", "full"),
             entities=tuple(item.get("entities") or ()),
         )
         for item in data["examples"]
@@ -76,8 +78,9 @@ async def predict(
         started = time.perf_counter()
         parsed = await parse(example.text)
         elapsed = (time.perf_counter() - started) * 1000
-        predictions.append(Prediction(example, parsed["intent"], parsed["confidence"],
-                                      parsed["entities"], elapsed))
+        predictions.append(
+            Prediction(example, parsed["intent"], parsed["confidence"], parsed["entities"], elapsed)
+        )
         if progress:
             progress(n, len(examples))
     return predictions
@@ -98,16 +101,18 @@ def score(name: str, predictions: list[Prediction]) -> Metrics:
         recall = _ratio(tp, gold.count(label))
         f1s.append(2 * precision * recall / (precision + recall) if precision + recall else 0.0)
     by_style = {
-        style: _ratio(sum(c for c, p in zip(correct, predictions, strict=True)
-                          if p.example.style == style),
-                      sum(1 for p in predictions if p.example.style == style))
+        style: _ratio(
+            sum(c for c, p in zip(correct, predictions, strict=True) if p.example.style == style),
+            sum(1 for p in predictions if p.example.style == style),
+        )
         for style in STYLES
     }
     confusions = Counter((g, p) for g, p in zip(gold, predicted, strict=True) if g != p)
     oos = [p for p in predictions if p.example.intent == "out_of_scope"]
     in_domain = [p for p in predictions if p.example.intent != "out_of_scope"]
-    with_codes = [p for p in predictions
-                  if any(e["entity"] == "dossier_code" for e in p.example.entities)]
+    with_codes = [
+        p for p in predictions if any(e["entity"] == "dossier_code" for e in p.example.entities)
+    ]
     latencies = [p.milliseconds for p in predictions]
     return Metrics(
         name=name,
@@ -117,12 +122,15 @@ def score(name: str, predictions: list[Prediction]) -> Metrics:
         accuracy_by_style=by_style,
         confused_pairs=[(g, p, n) for (g, p), n in confusions.most_common(10)],
         out_of_scope_recall=_ratio(sum(p.intent in FALLBACKS for p in oos), len(oos)),
-        in_domain_fallback_rate=_ratio(sum(p.intent in FALLBACKS for p in in_domain),
-                                       len(in_domain)),
+        in_domain_fallback_rate=_ratio(
+            sum(p.intent in FALLBACKS for p in in_domain), len(in_domain)
+        ),
         dossier_code_exact=_ratio(
             sum(_codes(p.example.entities) <= _codes(p.entities) for p in with_codes),
             len(with_codes),
-        ) if with_codes else None,
+        )
+        if with_codes
+        else None,
         parse_p50_ms=statistics.median(latencies),
         parse_p95_ms=statistics.quantiles(latencies, n=20)[18] if len(latencies) > 1 else 0.0,
     )
@@ -150,8 +158,8 @@ def markdown(results: list[Metrics], holdout: Path, command: str) -> str:
         "",
         "## Pipelines compared",
         "",
-        "| pipeline | accuracy | macro-F1 | full | none | mixed | OOS recall | in-domain → fallback "
-        "| dossier codes | parse p50 / p95 | training |",
+        "| pipeline | accuracy | macro-F1 | full | none | mixed | OOS recall "
+        "| in-domain → fallback | dossier codes | parse p50 / p95 | training |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for m in results:
@@ -163,8 +171,13 @@ def markdown(results: list[Metrics], holdout: Path, command: str) -> str:
             f"{_pct(m.in_domain_fallback_rate)} | {_pct(m.dossier_code_exact)} | "
             f"{m.parse_p50_ms:.1f} / {m.parse_p95_ms:.1f} ms | {training} |"
         )
-    lines += ["", f"## Most confused pairs ({chosen.name})", "", "| expected | predicted | count |",
-              "|---|---|---|"]
+    lines += [
+        "",
+        f"## Most confused pairs ({chosen.name})",
+        "",
+        "| expected | predicted | count |",
+        "|---|---|---|",
+    ]
     lines += [f"| {g} | {p} | {n} |" for g, p, n in chosen.confused_pairs]
     for m in results:
         lines += [f"- {note}" for note in m.notes]

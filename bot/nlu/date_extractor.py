@@ -34,13 +34,18 @@ class VietnameseDateExtractor(GraphComponent, EntityExtractorMixin):
             found = parse_datetimes(message.get(TEXT) or "")
             entities = [
                 {
-                    "entity": ENTITY, "start": f.start, "end": f.end, "value": f.text_value,
-                    "confidence": 1.0, "additional_info": {"grain": "hour" if f.has_time else "day"},
+                    "entity": ENTITY,
+                    "start": f.start,
+                    "end": f.end,
+                    "value": f.text_value,
+                    "confidence": 1.0,
+                    "additional_info": {"grain": "hour" if f.has_time else "day"},
                 }
                 for f in found
             ]
             message.set(
-                ENTITIES, message.get(ENTITIES, []) + self.add_extractor_name(entities),
+                ENTITIES,
+                message.get(ENTITIES, []) + self.add_extractor_name(entities),
                 add_to_output=True,
             )
         return messages

@@ -17,8 +17,18 @@ from bot.nlu.text import fold
 TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 
 WEEKDAYS = {  # folded words after "thu" → Monday = 0
-    "2": 0, "hai": 0, "3": 1, "ba": 1, "4": 2, "tu": 2, "5": 3, "nam": 3,
-    "6": 4, "sau": 4, "7": 5, "bay": 5,
+    "2": 0,
+    "hai": 0,
+    "3": 1,
+    "ba": 1,
+    "4": 2,
+    "tu": 2,
+    "5": 3,
+    "nam": 3,
+    "6": 4,
+    "sau": 4,
+    "7": 5,
+    "bay": 5,
 }
 RELATIVE_DAYS = {"hom nay": 0, "nay": 0, "ngay mai": 1, "mai": 1, "ngay kia": 2, "mot": 2}
 PERIODS = {"sang": "am", "trua": "noon", "chieu": "pm", "toi": "pm", "dem": "pm"}
@@ -35,9 +45,7 @@ _RELATIVE = r"(?P<relative>hom nay|ngay mai|ngay kia|mai|mot)(?![\w])"
 _TIME = r"(?P<hour>\d{1,2})\s*(?:h|g|gio|:)\s*(?P<minute>\d{2})?(?:\s*(?:phut|p))?(?![\w\d])"
 _PERIOD = r"(?P<period>sang|trua|chieu|toi|dem)(?:\s+(?P<period_day>nay|mai))?"
 
-PATTERN = re.compile(
-    rf"(?<![\w/])(?:{_DATE}|{_WEEKDAY}|{_RELATIVE}|{_TIME}|{_PERIOD})(?![\w/])"
-)
+PATTERN = re.compile(rf"(?<![\w/])(?:{_DATE}|{_WEEKDAY}|{_RELATIVE}|{_TIME}|{_PERIOD})(?![\w/])")
 
 
 @dataclass(frozen=True)
@@ -147,7 +155,11 @@ def _merge(parts: list[_Part], now: dt.datetime) -> list[Found]:
             candidate = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
             day = candidate.date() if candidate > now else now.date() + dt.timedelta(days=1)
         value = dt.datetime(
-            day.year, day.month, day.day, hour or 0, minute if hour is not None else 0,
+            day.year,
+            day.month,
+            day.day,
+            hour or 0,
+            minute if hour is not None else 0,
             tzinfo=TIMEZONE,
         )
         found.append(Found(group[0].start, group[-1].end, value, hour is not None))
