@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.replies import send
 from bot import content
 from bot.content import render
+from bot.content.faq import best_faq
 
 # Follow-up questions that name no procedure, and the section of the current guide they want.
 ASPECTS = {"ask_documents": "documents", "ask_fee": "fees", "ask_processing_time": "time"}
@@ -30,8 +31,11 @@ class ActionShowGuide(Action):
             dispatcher.utter_message(text=library.text("no_guide"))
             return []
         section = next(tracker.get_latest_entity_values("guide_section"), None)
+        faq = best_faq(guide, tracker.latest_message.get("text") or "")
         if section in render.SECTIONS:
             send(dispatcher, render.section(library, guide, section))
+        elif faq is not None:
+            send(dispatcher, render.faq_answer(library, guide, faq))
         else:
             send(dispatcher, render.summary(library, guide))
         return [SlotSet("guide_id", guide.id), SlotSet("guide_step", 0.0)]

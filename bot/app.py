@@ -4,10 +4,12 @@ worker's thread."""
 from __future__ import annotations
 
 import logging
+from dataclasses import asdict
 
 from aiohttp import web
 
 from bot.brain import Brain
+from bot.content.watcher import ContentWatcher
 from bot.settings import Settings
 from bot.storage import Database, tokens
 from bot.worker import ProcessingWorker
@@ -21,14 +23,17 @@ SHUTDOWN_GRACE_SECONDS = 20
 DATABASE = web.AppKey("database", Database)
 WORKER = web.AppKey("worker", ProcessingWorker)
 SANDBOX = web.AppKey("sandbox", ZaloSandbox)
+CONTENT = web.AppKey("content", ContentWatcher)
 
 
 def build_app(settings: Settings, brain: Brain) -> web.Application:
     app = web.Application(client_max_size=settings.max_body_bytes)
     database = Database(settings.database_path)
     worker = ProcessingWorker(settings, database, brain)
+    watcher = ContentWatcher(settings.content_dir, settings.content_reload_seconds)
     app[DATABASE] = database
     app[WORKER] = worker
+    app[CONTENT] = watcher
     ZaloWebhook(settings, database, worker.submit).register(app)
     if settings.sandbox:
         sandbox = ZaloSandbox(
@@ -48,12 +53,14 @@ def build_app(settings: Settings, brain: Brain) -> web.Application:
                 "model": brain.model_path.name,
                 "sandbox": settings.sandbox,
                 "queued_events": worker.pending,
+                "content": asdict(watcher.status),
             }
         )
 
     app.router.add_get("/healthz", healthz)
 
     async def start(app: web.Application) -> None:
+        await watcher.start()
         await database.open()
         if settings.sandbox:
             # The embedded sandbox starts with fresh OAuth state: begin again from its seed.
@@ -64,6 +71,7 @@ def build_app(settings: Settings, brain: Brain) -> web.Application:
         await worker.stop(SHUTDOWN_GRACE_SECONDS)
 
     async def close(app: web.Application) -> None:
+        await watcher.stop()
         await database.close()
 
     app.on_startup.append(start)

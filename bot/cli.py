@@ -36,6 +36,10 @@ def main(argv: list[str] | None = None) -> int:
         "Without it, the current model is evaluated.",
     )
     evaluate.add_argument("--report", type=Path, default=Path("docs/nlu-report.md"))
+    content_cmd = commands.add_parser("content", help="officers' content in content/")
+    content_cmd.add_subparsers(dest="content_command", required=True).add_parser(
+        "check", help="validate every content file; problems with file and line"
+    )
     args = parser.parse_args(argv)
     logs.configure()
     try:
@@ -48,6 +52,8 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(parse_lines(args.model_dir or settings.model_dir))
         if args.command == "nlu-eval":
             return nlu_eval(args, settings)
+        if args.command == "content":
+            return content_check(settings.content_dir, args.project / "domain.yml")
     except SettingsError as exc:
         print(f"citizenbot: configuration error: {exc}", file=sys.stderr)
         return 2
@@ -59,7 +65,16 @@ def run(settings: Settings) -> int:
 
     from bot.app import build_app
     from bot.brain import Brain
+    from bot.content import ContentError
+    from bot.content.loader import load_library
     from bot.training import ModelMissing
+
+    try:
+        load_library(settings.content_dir)
+    except ContentError as exc:
+        print(f"citizenbot: cannot start, content is broken: {exc}\n"
+              "  run `citizenbot content check` for every problem", file=sys.stderr)
+        return 2
 
     async def make_app() -> web.Application:
         brain = await Brain.load(settings.model_dir, settings.tracker_path)
@@ -105,6 +120,18 @@ async def parse_lines(model_dir: Path) -> int:
             print(json.dumps(await brain.parse(text), ensure_ascii=False), flush=True)
     await brain.close()
     return 0
+
+
+def content_check(content_dir: Path, domain_path: Path) -> int:
+    from bot.content.checks import check_content
+
+    problems = check_content(content_dir, domain_path)
+    for problem in problems:
+        print(problem)
+    errors = sum(p.severity == "error" for p in problems)
+    warnings = len(problems) - errors
+    print(f"citizenbot: content check: {errors} errors, {warnings} warnings in {content_dir}/")
+    return 1 if errors else 0
 
 
 def nlu_eval(args: argparse.Namespace, settings: Settings) -> int:

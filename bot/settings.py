@@ -51,6 +51,8 @@ class Settings:
     max_body_bytes: int = 256 * 1024
     # Events processed at once; more only delays webhook answers (processing is CPU-bound).
     max_concurrent_events: int = 4
+    # How often content/ is checked for officers' edits (hot reload).
+    content_reload_seconds: float = 2.0
 
     @property
     def database_path(self) -> Path:

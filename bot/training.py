@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import tempfile
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -29,8 +30,17 @@ def training_files(project: Path) -> list[Path]:
     return files
 
 
+def faq_training_text(project: Path) -> str:
+    """NLU examples generated from the FAQs in content/ (officers never edit nlu/)."""
+    from bot.content.faq import training_yaml
+    from bot.content.loader import load_library
+
+    return training_yaml(load_library(project / "content"))
+
+
 def fingerprint(project: Path) -> str:
     digest = hashlib.sha256()
+    digest.update(faq_training_text(project).encode())
     sources = [(path, project) for path in training_files(project)]
     sources += [(path, NLU_CODE) for path in sorted(NLU_CODE.rglob("*.py"))]
     for path, root in sources:
@@ -74,15 +84,18 @@ def train(
     from rasa.model_training import train as rasa_train
 
     files = training_files(project)
-    log.info("training on %d files into %s", len(files), target)
-    result = rasa_train(
-        domain=str(project / "domain.yml"),
-        config=str(config or project / "config.yml"),
-        training_files=[str(p) for p in files[2:]],
-        output=str(model_dir),
-        fixed_model_name=target.name.removesuffix(".tar.gz"),
-        force_training=True,
-    )
+    with tempfile.TemporaryDirectory() as generated:
+        faq_file = Path(generated) / "faq_examples.yml"
+        faq_file.write_text(faq_training_text(project), encoding="utf-8")
+        log.info("training on %d files and the content FAQs into %s", len(files), target)
+        result = rasa_train(
+            domain=str(project / "domain.yml"),
+            config=str(config or project / "config.yml"),
+            training_files=[str(p) for p in files[2:]] + [str(faq_file)],
+            output=str(model_dir),
+            fixed_model_name=target.name.removesuffix(".tar.gz"),
+            force_training=True,
+        )
     if result.code != 0 or not result.model:
         raise RuntimeError(f"training failed (code {result.code})")
     return Path(result.model)

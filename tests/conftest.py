@@ -21,7 +21,7 @@ import pytest_asyncio  # noqa: E402
 from aiohttp import web  # noqa: E402
 
 from bot import logs  # noqa: E402
-from bot.app import DATABASE, SANDBOX, WORKER, build_app  # noqa: E402
+from bot.app import CONTENT, DATABASE, SANDBOX, WORKER, build_app  # noqa: E402
 from bot.brain import Brain  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.training import train  # noqa: E402
@@ -84,6 +84,11 @@ class Service:
         return self.app[DATABASE]
 
     @property
+    def content_status(self):
+        assert self.app is not None
+        return self.app[CONTENT].status
+
+    @property
     def sandbox(self):
         assert self.app is not None
         return self.app[SANDBOX]
@@ -140,19 +145,29 @@ class Service:
 
 
 @pytest_asyncio.fixture
-async def service(brain: Brain, tmp_path: Path) -> AsyncIterator[Service]:
-    settings = Settings.from_env(
-        {},
-        port=free_port(),
-        data_dir=tmp_path / "var",
-        content_dir=PROJECT / "content",
-        zalo_timeout_seconds=1.0,
-    )
-    settings = Settings(**{**settings.__dict__, "zalo_backoff_seconds": 0.01})
-    running = Service(settings, brain)
-    await running.start()
-    yield running
-    await running.close()
+async def start_service(brain: Brain, tmp_path: Path) -> AsyncIterator:
+    """Start services with settings overrides (e.g. another content_dir); closed after the test."""
+    started: list[Service] = []
+
+    async def start(**overrides: object) -> Service:
+        settings = Settings.from_env(
+            {}, port=free_port(), data_dir=tmp_path / f"var{len(started)}",
+            content_dir=PROJECT / "content", zalo_timeout_seconds=1.0,
+        )
+        values = {**settings.__dict__, "zalo_backoff_seconds": 0.01, **overrides}
+        running = Service(Settings(**values), brain)
+        await running.start()
+        started.append(running)
+        return running
+
+    yield start
+    for running in started:
+        await running.close()
+
+
+@pytest_asyncio.fixture
+async def service(start_service) -> Service:
+    return await start_service()
 
 
 def texts(messages: list[dict]) -> list[str]:

@@ -54,14 +54,14 @@ def read_yaml(path: Path) -> Any:
 
 def load_library(content_dir: Path) -> Library:
     """Load and validate everything; raises ContentError at the first broken file."""
-    locality_data = _require_mapping(content_dir / "locality.yml")
+    locality_data = read_mapping(content_dir / "locality.yml")
     _require_fields(content_dir / "locality.yml", locality_data, LOCALITY_REQUIRED)
     locality = Locality({k: str(v) for k, v in locality_data.items() if k != "__line__"})
-    ui = _require_mapping(content_dir / "ui.yml")
+    ui = read_mapping(content_dir / "ui.yml")
     guides: dict[str, Guide] = {}
     ids: dict[str, Path] = {}
     for path in sorted((content_dir / "guides").glob("*.yml")):
-        guide = _guide(path, _require_mapping(path), locality)
+        guide = read_guide(path, read_mapping(path), locality)
         if guide.id in ids:
             raise ContentError(f"{path}:1", f"id '{guide.id}' is already used by {ids[guide.id]}")
         if guide.intent in guides:
@@ -71,10 +71,10 @@ def load_library(content_dir: Path) -> Library:
             )
         ids[guide.id] = path
         guides[guide.intent] = guide
-    return Library(guides=guides, locality=locality, ui=_strip_lines(ui))
+    return Library(guides=guides, locality=locality, ui=strip_lines(ui))
 
 
-def _guide(path: Path, data: dict[str, Any], locality: Locality) -> Guide:
+def read_guide(path: Path, data: dict[str, Any], locality: Locality) -> Guide:
     kind = data.get("kind", "procedure")
     if kind not in KINDS:
         raise ContentError(f"{path}:{data['__line__']}", "'kind' must be procedure or topic")
@@ -102,7 +102,9 @@ def _guide(path: Path, data: dict[str, Any], locality: Locality) -> Guide:
             raise ContentError(
                 f"{path}:{data['__line__']}", "each 'online' route needs portal, url, path"
             )
-        routes.append(OnlineRoute(text("portal", route), text("url", route), text("path", route)))
+        # An app (VNeID) has no link: url is optional, but a link when given.
+        url = locality.fill(str(route.get("url") or "").strip())
+        routes.append(OnlineRoute(text("portal", route), url, text("path", route)))
     faqs = []
     for faq in data.get("faqs") or []:
         if not isinstance(faq, dict) or not isinstance(faq.get("examples"), list):
@@ -144,7 +146,7 @@ def _guide(path: Path, data: dict[str, Any], locality: Locality) -> Guide:
     )
 
 
-def _require_mapping(path: Path) -> dict[str, Any]:
+def read_mapping(path: Path) -> dict[str, Any]:
     if not path.exists():
         raise ContentError(f"{path}:1", "file is missing")
     data = read_yaml(path)
@@ -159,9 +161,9 @@ def _require_fields(path: Path, data: dict[str, Any], required: tuple[str, ...])
         raise ContentError(f"{path}:{data.get('__line__', 1)}", "missing " + ", ".join(missing))
 
 
-def _strip_lines(value: Any) -> Any:
+def strip_lines(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: _strip_lines(v) for k, v in value.items() if k != "__line__"}
+        return {k: strip_lines(v) for k, v in value.items() if k != "__line__"}
     if isinstance(value, list):
-        return [_strip_lines(v) for v in value]
+        return [strip_lines(v) for v in value]
     return value

@@ -23,7 +23,7 @@ class ContentError(ValueError):
 @dataclass(frozen=True)
 class OnlineRoute:
     portal: str
-    url: str
+    url: str  # "" for an app (VNeID)
     path: str  # the exact menu path, e.g. "Đăng nhập → Dịch vụ công → …"
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from bot.content.model import Guide, Library
+from bot.content.model import Faq, Guide, Library
 from bot.zalo.messages import MAX_BUTTONS
 
 SECTIONS = ("documents", "fees", "time", "online", "who")
@@ -61,7 +61,9 @@ def section_text(library: Library, guide: Guide, section: str) -> str:
     if section == "time":
         return "\n\n".join(part for part in (guide.processing_time, guide.deadlines) if part)
     if section == "online" and guide.online:
-        return "\n\n".join(f"{r.portal}: {r.path}\n{r.url}" for r in guide.online)
+        return "\n\n".join(
+            f"{r.portal}: {r.path}" + (f"\n{r.url}" if r.url else "") for r in guide.online
+        )
     if section == "who" and guide.who:
         return "\n\n".join(part for part in (guide.who, guide.office) if part)
     return ""
@@ -90,3 +92,13 @@ def step(library: Library, guide: Guide, number: int) -> list[Reply]:
     if number == total:
         replies.append(Reply(library.text("steps_done")))
     return replies
+
+
+def faq_answer(library: Library, guide: Guide, faq: Faq) -> list[Reply]:
+    """An FAQ's answer, with the way into the whole guide."""
+    buttons = [
+        _button(library, "full_guide", f"/{guide.intent}"),
+        _button(library, "steps", "/next_step"),
+        _button(library, "human", "/request_human"),
+    ]
+    return [Reply(f"{faq.answer}\n\n({guide.title})", buttons)]

@@ -1,0 +1,119 @@
+"""Officers' content: the shipped files pass the check, and broken ones are caught with
+file and line."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.content.checks import TOPIC_INTENTS, check_content
+from bot.content.faq import best_faq, training_yaml
+from bot.content.loader import load_library
+from bot.content.model import ContentError
+from bot.content.render import faq_answer, section, step, summary
+from bot.zalo.messages import MAX_BUTTON_TITLE, MAX_BUTTONS, MAX_TEXT
+
+PROJECT = Path(__file__).resolve().parent.parent
+DOMAIN = PROJECT / "domain.yml"
+
+
+@pytest.fixture
+def content_copy(tmp_path: Path) -> Path:
+    return Path(shutil.copytree(PROJECT / "content", tmp_path / "content"))
+
+
+def errors(content_dir: Path) -> list[str]:
+    return [str(p) for p in check_content(content_dir, DOMAIN) if p.severity == "error"]
+
+
+def test_shipped_content_has_no_errors() -> None:
+    assert errors(PROJECT / "content") == []
+
+
+def test_every_procedure_and_topic_intent_has_a_guide() -> None:
+    library = load_library(PROJECT / "content")
+    domain = DOMAIN.read_text()
+    procedures = {line.strip("- ").strip() for line in domain.splitlines()
+                  if line.strip().startswith("- proc_")}
+    assert procedures | set(TOPIC_INTENTS) <= set(library.guides)
+
+
+def test_every_guide_message_fits_zalo_limits() -> None:
+    library = load_library(PROJECT / "content")
+    for guide in library.guides.values():
+        replies = summary(library, guide)
+        for name in ("documents", "fees", "time", "online", "who"):
+            replies += section(library, guide, name)
+        for number in range(1, len(guide.steps) + 1):
+            replies += step(library, guide, number)
+        for faq in guide.faqs:
+            replies += faq_answer(library, guide, faq)
+        for reply in replies:
+            assert 0 < len(reply.text) <= MAX_TEXT, guide.id
+            assert "{locality." not in reply.text, guide.id
+            assert len(reply.buttons) <= MAX_BUTTONS, guide.id
+            assert all(len(b["title"]) <= MAX_BUTTON_TITLE for b in reply.buttons), guide.id
+
+
+def test_broken_yaml_is_reported_with_its_file_and_line(content_copy: Path) -> None:
+    path = content_copy / "guides" / "khai-sinh.yml"
+    lines = path.read_text().splitlines()
+    lines[8] = "who: [this is not closed"
+    path.write_text("\n".join(lines))
+    problem = errors(content_copy)[0]
+    assert "khai-sinh.yml:" in problem and "not valid YAML" in problem
+    with pytest.raises(ContentError, match="khai-sinh.yml"):
+        load_library(content_copy)
+
+
+def test_missing_required_field_is_named(content_copy: Path) -> None:
+    path = content_copy / "guides" / "khai-sinh.yml"
+    path.write_text(path.read_text().replace("fees: >-", "fee_typo: >-"))
+    problem = errors(content_copy)[0]
+    assert "khai-sinh.yml:" in problem and "missing fees" in problem
+
+
+def test_duplicate_id_unknown_intent_and_bad_link_are_errors(content_copy: Path) -> None:
+    text = (content_copy / "guides" / "khai-sinh.yml").read_text()
+    (content_copy / "guides" / "copy.yml").write_text(
+        text.replace("intent: proc_birth_registration", "intent: proc_space_travel").replace(
+            '  - "https://luatlongphan.vn/thu-tuc-dang-ky-khai-sinh"', '  - "luatlongphan dot vn"'
+        )
+    )
+    found = " | ".join(errors(content_copy))
+    assert "id 'khai-sinh' is also used" in found
+    assert "'proc_space_travel' is not in domain.yml" in found
+    assert "copy.yml" in found and "'luatlongphan dot vn' is not a well-formed" in found
+
+
+def test_a_step_too_long_for_one_zalo_message_is_an_error(content_copy: Path) -> None:
+    path = content_copy / "guides" / "khai-sinh.yml"
+    long_step = "Bước rất dài " * 200
+    path.write_text(path.read_text().replace(
+        '  - "Chuẩn bị giấy chứng sinh', f'  - "{long_step}"\n  - "Chuẩn bị giấy chứng sinh'))
+    found = errors(content_copy)
+    assert any("longer than Zalo's 2000" in p and "khai-sinh.yml:" in p for p in found)
+
+
+def test_a_missing_guide_for_a_procedure_intent_is_an_error(content_copy: Path) -> None:
+    (content_copy / "guides" / "khai-tu.yml").unlink()
+    assert any("'proc_death_registration' has no guide" in p for p in errors(content_copy))
+
+
+def test_faq_is_matched_with_or_without_diacritics() -> None:
+    guide = load_library(PROJECT / "content").guides["proc_birth_registration"]
+    for question in ("chưa có giấy kết hôn có làm khai sinh cho con được không",
+                     "chua co giay ket hon co lam khai sinh cho con duoc khong"):
+        faq = best_faq(guide, question)
+        assert faq is not None and faq.id == "khai-sinh-khong-co-giay-ket-hon"
+    assert best_faq(guide, "làm khai sinh ở đâu") is None
+
+
+def test_faq_phrasings_become_examples_of_the_guides_own_intent() -> None:
+    generated = training_yaml(load_library(PROJECT / "content"))
+    assert "- intent: proc_birth_registration" in generated
+    assert "- bo me chua dang ky ket hon thi lam khai sinh duoc ko" in generated
+    assert "faq" not in [line.split(":")[1].strip() for line in generated.splitlines()
+                         if line.startswith("- intent:")]

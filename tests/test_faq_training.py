@@ -1,0 +1,58 @@
+"""An FAQ an officer adds to content/ is answered after `citizenbot train` (no nlu/ edits)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from rasa.core.channels.channel import CollectingOutputChannel
+
+from bot import content
+from bot.brain import Brain
+from tests.conftest import PROJECT
+
+NEW_FAQ = """
+faqs:
+  - id: dat-dai-cot-moc-thu-nghiem
+    question: "Trâu giẫm đổ cột mốc ranh giới thửa đất thì báo cho ai?"
+    examples:
+      - "trâu nhà tôi giẫm đổ cột mốc ranh giới đất thì báo ai"
+      - "cot moc ranh gioi dat bi trau giam do thi bao ai"
+      - "cột mốc ranh giới thửa đất bị đổ thì báo cho ai ạ"
+    answer: "CÂU TRẢ LỜI THỬ NGHIỆM VỀ CỘT MỐC."
+"""
+
+
+@pytest.mark.slow
+async def test_a_new_faq_is_answered_after_citizenbot_train(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    for name in ("config.yml", "domain.yml"):
+        shutil.copy(PROJECT / name, project / name)
+    for folder in ("nlu", "stories", "content"):
+        shutil.copytree(PROJECT / folder, project / folder)
+    guide = project / "content" / "guides" / "dat-dai.yml"
+    assert "faqs:" not in guide.read_text()  # the land guide ships without FAQs
+    guide.write_text(guide.read_text() + NEW_FAQ)
+
+    env = {**os.environ, "CITIZENBOT_MODEL_DIR": str(project / "models"),
+           "CITIZENBOT_CONTENT_DIR": str(project / "content"), "RASA_TELEMETRY_ENABLED": "false"}
+    subprocess.run(
+        [sys.executable, "-m", "bot.cli", "--project", str(project), "train"],
+        check=True, env=env, cwd=PROJECT, capture_output=True, timeout=900,
+    )
+
+    brain = await Brain.load(project / "models", tmp_path / "tracker.db")
+    content.reload(project / "content")
+    try:
+        output = CollectingOutputChannel()
+        await brain.handle("u-new-faq", "trau nha toi giam do cot moc ranh gioi dat thi bao ai",
+                           output)
+        assert "CÂU TRẢ LỜI THỬ NGHIỆM VỀ CỘT MỐC." in output.messages[0]["text"]
+    finally:
+        content.reload(PROJECT / "content")
+        await brain.close()
