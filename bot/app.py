@@ -8,6 +8,7 @@ from dataclasses import asdict
 
 from aiohttp import web
 
+from bot import runtime
 from bot.brain import Brain
 from bot.content.watcher import ContentWatcher
 from bot.settings import Settings
@@ -62,6 +63,7 @@ def build_app(settings: Settings, brain: Brain) -> web.Application:
     async def start(app: web.Application) -> None:
         await watcher.start()
         await database.open()
+        runtime.set_current(runtime.Runtime(settings, database, worker))
         if settings.sandbox:
             # The embedded sandbox starts with fresh OAuth state: begin again from its seed.
             await database.run(tokens.forget, TOKEN_NAME)
@@ -71,6 +73,7 @@ def build_app(settings: Settings, brain: Brain) -> web.Application:
         await worker.stop(SHUTDOWN_GRACE_SECONDS)
 
     async def close(app: web.Application) -> None:
+        runtime.set_current(None)
         await watcher.stop()
         await database.close()
 

@@ -72,8 +72,11 @@ def run(settings: Settings) -> int:
     try:
         load_library(settings.content_dir)
     except ContentError as exc:
-        print(f"citizenbot: cannot start, content is broken: {exc}\n"
-              "  run `citizenbot content check` for every problem", file=sys.stderr)
+        print(
+            f"citizenbot: cannot start, content is broken: {exc}\n"
+            "  run `citizenbot content check` for every problem",
+            file=sys.stderr,
+        )
         return 2
 
     async def make_app() -> web.Application:

@@ -21,6 +21,7 @@ from bot.storage import Database, inbox
 from bot.user_queues import UserQueues
 from bot.zalo.client import ZaloClient
 from bot.zalo.events import ZaloEvent, parse_event
+from bot.zalo.push import Pusher
 
 log = logging.getLogger(__name__)
 
@@ -36,17 +37,22 @@ class ProcessingWorker:
         )
         self._session: aiohttp.ClientSession | None = None
         self.queues: UserQueues | None = None
+        # The process's only Zalo client: refresh tokens are single-use, so a second client
+        # refreshing at the same time would burn the token. Use them through `call`.
+        self.client: ZaloClient | None = None
+        self.pusher: Pusher | None = None
 
     async def start(self) -> None:
         """Start the thread, then resume events acknowledged before the last stop."""
         self._thread.start()
-        recovered = await self._call(self._start())
+        recovered = await self.call(self._start())
         if recovered:
             log.info("resumed %d events acknowledged before the last stop", recovered)
 
     async def _start(self) -> int:
         self._session = aiohttp.ClientSession()
-        client = ZaloClient(self._settings, self._database, self._session)
+        self.client = client = ZaloClient(self._settings, self._database, self._session)
+        self.pusher = Pusher(self._database, client)
         conversations = Conversations(self._database, client, self._brain)
         self.queues = UserQueues(conversations.handle, self._settings.max_concurrent_events)
         pending = await self._database.run(inbox.pending)
@@ -67,7 +73,7 @@ class ProcessingWorker:
     async def drain(self) -> None:
         """Wait until every submitted event has been handled."""
         if self.queues is not None:
-            await self._call(self.queues.drain())
+            await self.call(self.queues.drain())
 
     async def stop(self, grace_seconds: float) -> None:
         """Finish in-flight work (up to the grace period), then stop the thread."""
@@ -80,10 +86,12 @@ class ProcessingWorker:
                 "shutdown: %d events left pending; they resume at the next start", self.pending
             )
         if self._session is not None:
-            await self._call(self._session.close())
+            await self.call(self._session.close())
         self._loop.call_soon_threadsafe(self._loop.stop)
         await asyncio.get_running_loop().run_in_executor(None, self._thread.join)
 
-    async def _call(self, coroutine: Any) -> Any:
+    async def call(self, coroutine: Any) -> Any:
+        """Run `coroutine` on the worker's loop (e.g. `worker.call(worker.pusher.push(...))`)
+        from any other loop, and wait for its result."""
         future = asyncio.run_coroutine_threadsafe(coroutine, self._loop)
         return await asyncio.wrap_future(future)

@@ -151,8 +151,11 @@ async def start_service(brain: Brain, tmp_path: Path) -> AsyncIterator:
 
     async def start(**overrides: object) -> Service:
         settings = Settings.from_env(
-            {}, port=free_port(), data_dir=tmp_path / f"var{len(started)}",
-            content_dir=PROJECT / "content", zalo_timeout_seconds=1.0,
+            {},
+            port=free_port(),
+            data_dir=tmp_path / f"var{len(started)}",
+            content_dir=PROJECT / "content",
+            zalo_timeout_seconds=1.0,
         )
         values = {**settings.__dict__, "zalo_backoff_seconds": 0.01, **overrides}
         running = Service(Settings(**values), brain)

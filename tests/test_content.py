@@ -35,8 +35,11 @@ def test_shipped_content_has_no_errors() -> None:
 def test_every_procedure_and_topic_intent_has_a_guide() -> None:
     library = load_library(PROJECT / "content")
     domain = DOMAIN.read_text()
-    procedures = {line.strip("- ").strip() for line in domain.splitlines()
-                  if line.strip().startswith("- proc_")}
+    procedures = {
+        line.strip("- ").strip()
+        for line in domain.splitlines()
+        if line.strip().startswith("- proc_")
+    }
     assert procedures | set(TOPIC_INTENTS) <= set(library.guides)
 
 
@@ -91,8 +94,11 @@ def test_duplicate_id_unknown_intent_and_bad_link_are_errors(content_copy: Path)
 def test_a_step_too_long_for_one_zalo_message_is_an_error(content_copy: Path) -> None:
     path = content_copy / "guides" / "khai-sinh.yml"
     long_step = "Bước rất dài " * 200
-    path.write_text(path.read_text().replace(
-        '  - "Chuẩn bị giấy chứng sinh', f'  - "{long_step}"\n  - "Chuẩn bị giấy chứng sinh'))
+    path.write_text(
+        path.read_text().replace(
+            '  - "Chuẩn bị giấy chứng sinh', f'  - "{long_step}"\n  - "Chuẩn bị giấy chứng sinh'
+        )
+    )
     found = errors(content_copy)
     assert any("longer than Zalo's 2000" in p and "khai-sinh.yml:" in p for p in found)
 
@@ -104,8 +110,10 @@ def test_a_missing_guide_for_a_procedure_intent_is_an_error(content_copy: Path) 
 
 def test_faq_is_matched_with_or_without_diacritics() -> None:
     guide = load_library(PROJECT / "content").guides["proc_birth_registration"]
-    for question in ("chưa có giấy kết hôn có làm khai sinh cho con được không",
-                     "chua co giay ket hon co lam khai sinh cho con duoc khong"):
+    for question in (
+        "chưa có giấy kết hôn có làm khai sinh cho con được không",
+        "chua co giay ket hon co lam khai sinh cho con duoc khong",
+    ):
         faq = best_faq(guide, question)
         assert faq is not None and faq.id == "khai-sinh-khong-co-giay-ket-hon"
     assert best_faq(guide, "làm khai sinh ở đâu") is None
@@ -115,5 +123,8 @@ def test_faq_phrasings_become_examples_of_the_guides_own_intent() -> None:
     generated = training_yaml(load_library(PROJECT / "content"))
     assert "- intent: proc_birth_registration" in generated
     assert "- bo me chua dang ky ket hon thi lam khai sinh duoc ko" in generated
-    assert "faq" not in [line.split(":")[1].strip() for line in generated.splitlines()
-                         if line.startswith("- intent:")]
+    assert "faq" not in [
+        line.split(":")[1].strip()
+        for line in generated.splitlines()
+        if line.startswith("- intent:")
+    ]

@@ -39,19 +39,28 @@ async def test_a_new_faq_is_answered_after_citizenbot_train(tmp_path: Path) -> N
     assert "faqs:" not in guide.read_text()  # the land guide ships without FAQs
     guide.write_text(guide.read_text() + NEW_FAQ)
 
-    env = {**os.environ, "CITIZENBOT_MODEL_DIR": str(project / "models"),
-           "CITIZENBOT_CONTENT_DIR": str(project / "content"), "RASA_TELEMETRY_ENABLED": "false"}
+    env = {
+        **os.environ,
+        "CITIZENBOT_MODEL_DIR": str(project / "models"),
+        "CITIZENBOT_CONTENT_DIR": str(project / "content"),
+        "RASA_TELEMETRY_ENABLED": "false",
+    }
     subprocess.run(
         [sys.executable, "-m", "bot.cli", "--project", str(project), "train"],
-        check=True, env=env, cwd=PROJECT, capture_output=True, timeout=900,
+        check=True,
+        env=env,
+        cwd=PROJECT,
+        capture_output=True,
+        timeout=900,
     )
 
     brain = await Brain.load(project / "models", tmp_path / "tracker.db")
     content.reload(project / "content")
     try:
         output = CollectingOutputChannel()
-        await brain.handle("u-new-faq", "trau nha toi giam do cot moc ranh gioi dat thi bao ai",
-                           output)
+        await brain.handle(
+            "u-new-faq", "trau nha toi giam do cot moc ranh gioi dat thi bao ai", output
+        )
         assert "CÂU TRẢ LỜI THỬ NGHIỆM VỀ CỘT MỐC." in output.messages[0]["text"]
     finally:
         content.reload(PROJECT / "content")

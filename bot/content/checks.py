@@ -19,8 +19,14 @@ from bot.zalo.messages import MAX_BUTTON_TITLE, MAX_BUTTONS, MAX_TEXT
 
 # Intents that open a guide, besides every proc_* intent in the domain.
 TOPIC_INTENTS = (
-    "how_to_apply_online", "pay_fees_online", "ask_office_info", "ask_result_delivery",
-    "ask_digital_signature", "request_home_support", "ask_events", "security_scam",
+    "how_to_apply_online",
+    "pay_fees_online",
+    "ask_office_info",
+    "ask_result_delivery",
+    "ask_digital_signature",
+    "request_home_support",
+    "ask_events",
+    "security_scam",
 )
 
 
@@ -43,9 +49,14 @@ def check_content(content_dir: Path, domain_path: Path) -> list[Problem]:
     except ContentError as exc:
         return [Problem(exc.where, exc.message)]
     if locality_data.get("sample") is True:
-        problems.append(Problem(f"{content_dir / 'locality.yml'}:1",
-                                "still holds sample data (sample: true): fill in the commune's "
-                                "own address, hours and hotline", "warning"))
+        problems.append(
+            Problem(
+                f"{content_dir / 'locality.yml'}:1",
+                "still holds sample data (sample: true): fill in the commune's "
+                "own address, hours and hotline",
+                "warning",
+            )
+        )
     guides: list[Guide] = []
     for path in sorted((content_dir / "guides").glob("*.yml")):
         try:
@@ -74,14 +85,22 @@ def _cross_file(guides: list[Guide], intents: set[str]) -> list[Problem]:
         if guide.id in seen_ids:
             problems.append(Problem(where, f"id '{guide.id}' is also used by {seen_ids[guide.id]}"))
         if guide.intent in seen_intents:
-            problems.append(Problem(where, f"intent '{guide.intent}' already has a guide "
-                                           f"({seen_intents[guide.intent]})"))
+            problems.append(
+                Problem(
+                    where,
+                    f"intent '{guide.intent}' already has a guide ({seen_intents[guide.intent]})",
+                )
+            )
         if guide.intent not in intents:
             problems.append(Problem(where, f"intent '{guide.intent}' is not in domain.yml"))
         for faq in guide.faqs:
             if faq.id in seen_faqs:
-                problems.append(Problem(_line(guide, faq.id), f"FAQ id '{faq.id}' is also used "
-                                                              f"in {seen_faqs[faq.id]}"))
+                problems.append(
+                    Problem(
+                        _line(guide, faq.id),
+                        f"FAQ id '{faq.id}' is also used in {seen_faqs[faq.id]}",
+                    )
+                )
             seen_faqs[faq.id] = guide.source_file
         seen_ids.setdefault(guide.id, guide.source_file)
         seen_intents.setdefault(guide.intent, guide.source_file)
@@ -118,18 +137,29 @@ def _rendered(library: Library, guide: Guide) -> list[Problem]:
     for origin, reply in replies:
         where = _line(guide, origin)
         if len(reply.text) > MAX_TEXT:
-            problems.append(Problem(where, f"a message of {len(reply.text)} characters is longer "
-                                           f"than Zalo's {MAX_TEXT}: shorten it or split it"))
+            problems.append(
+                Problem(
+                    where,
+                    f"a message of {len(reply.text)} characters is longer "
+                    f"than Zalo's {MAX_TEXT}: shorten it or split it",
+                )
+            )
         if "{locality." in reply.text:
-            problems.append(Problem(where, "a {locality.…} placeholder has no value in "
-                                           "locality.yml"))
+            problems.append(
+                Problem(where, "a {locality.…} placeholder has no value in locality.yml")
+            )
         if len(reply.buttons) > MAX_BUTTONS:
-            problems.append(Problem(where, f"{len(reply.buttons)} buttons; Zalo allows "
-                                           f"{MAX_BUTTONS}"))
+            problems.append(
+                Problem(where, f"{len(reply.buttons)} buttons; Zalo allows {MAX_BUTTONS}")
+            )
         problems += [
-            Problem(where, f"button title '{b['title']}' is longer than {MAX_BUTTON_TITLE} "
-                           "characters", "warning")
-            for b in reply.buttons if len(b["title"]) > MAX_BUTTON_TITLE
+            Problem(
+                where,
+                f"button title '{b['title']}' is longer than {MAX_BUTTON_TITLE} characters",
+                "warning",
+            )
+            for b in reply.buttons
+            if len(b["title"]) > MAX_BUTTON_TITLE
         ]
     return problems
 
@@ -145,4 +175,3 @@ def _line(guide: Guide, snippet: str) -> str:
     except OSError:
         pass
     return f"{path}:1"
-

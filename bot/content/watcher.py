@@ -77,9 +77,11 @@ class ContentWatcher:
         self.status.last_error = self.status.last_error_at = None
         log.info("content reloaded: %d guides", len(library.guides))
         if self.status.retrain_needed:
-            log.warning("FAQ phrasings changed: run `citizenbot train` and restart (make run) so "
-                        "the model learns them; until then they are matched only when the "
-                        "procedure is recognised")
+            log.warning(
+                "FAQ phrasings changed: run `citizenbot train` and restart (make run) so "
+                "the model learns them; until then they are matched only when the "
+                "procedure is recognised"
+            )
 
     def _loaded(self, library: content.Library) -> None:
         self.status.loaded_at = _now()

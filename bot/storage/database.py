@@ -17,7 +17,7 @@ import sqlite_utils
 
 T = TypeVar("T")
 
-SCHEMA = """
+CORE_SCHEMA = """
 CREATE TABLE IF NOT EXISTS inbox (
     key TEXT PRIMARY KEY,          -- msg_id, or event_name:user:timestamp when there is none
     event_name TEXT NOT NULL,
@@ -65,6 +65,10 @@ CREATE TABLE IF NOT EXISTS oauth_tokens (
 """
 
 
+# Each feature keeps its tables in its own storage module (a SCHEMA string) and adds it here.
+SCHEMAS: tuple[str, ...] = (CORE_SCHEMA,)
+
+
 class Database:
     """The service's SQLite file; `await db.run(fn, ...)` calls `fn(sqlite_utils_db, ...)`."""
 
@@ -84,7 +88,8 @@ class Database:
         # FULL: a row is on disk before the webhook answers 200 (survives power loss too).
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA busy_timeout=30000")
-        conn.executescript(SCHEMA)
+        for schema in SCHEMAS:
+            conn.executescript(schema)
         self._db = sqlite_utils.Database(conn)
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:

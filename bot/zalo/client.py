@@ -17,11 +17,12 @@ from bot.zalo.tokens import AccessTokens, RefreshTokenLost
 
 log = logging.getLogger(__name__)
 CONSULTATION = "/v3.0/oa/message/cs"
+TEMPLATE = "/v3.0/oa/message/template"  # ZBS template message by user id
 
 
 @dataclass(frozen=True)
 class Delivery:
-    status: str  # sent | failed | unreachable | duplicate
+    status: str  # sent | failed | unreachable | duplicate (sent before under this key)
     error_code: int | None = None
     message_id: str | None = None
 
@@ -37,16 +38,29 @@ class ZaloClient:
         self, user_id: str, message: dict[str, Any], idempotency_key: str
     ) -> Delivery:
         """Send a consultation message once per key, whatever happens around it."""
+        body = {"recipient": {"user_id": user_id}, "message": message}
+        return await self.send(CONSULTATION, body, user_id, idempotency_key)
+
+    async def send_template(
+        self, user_id: str, template_id: str, data: dict[str, str], idempotency_key: str
+    ) -> Delivery:
+        """A ZBS template message (pre-approved by Zalo): reaches users outside the 7 days."""
+        body = {"user_id": user_id, "template_id": template_id, "template_data": data}
+        return await self.send(TEMPLATE, body, user_id, idempotency_key)
+
+    async def send(
+        self, endpoint: str, body: dict[str, Any], user_id: str, idempotency_key: str
+    ) -> Delivery:
+        """POST `body` to `endpoint` once per key: retried when temporary, recorded always."""
         if await self._database.run(outbox.sent_already, idempotency_key):
             return Delivery("duplicate")
-        await self._database.run(outbox.begin, idempotency_key, user_id, CONSULTATION, message)
-        body = {"recipient": {"user_id": user_id}, "message": message}
+        await self._database.run(outbox.begin, idempotency_key, user_id, endpoint, body)
         attempts = 0
         error: ZaloApiError | None = None
         while attempts < self._settings.zalo_max_attempts:
             attempts += 1
             try:
-                data = await self._call(CONSULTATION, body)
+                data = await self._call(endpoint, body)
             except ZaloApiError as exc:
                 error = exc
                 if not exc.temporary:

@@ -66,6 +66,7 @@ class ZaloSandbox:
     def register(self, app: web.Application, prefix: str = "/sandbox") -> None:
         app.router.add_post(f"{prefix}/oauth/v4/oa/access_token", self.refresh_access_token)
         app.router.add_post(f"{prefix}/openapi/v3.0/oa/message/cs", self.send_consultation)
+        app.router.add_post(f"{prefix}/openapi/v3.0/oa/message/template", self.send_template)
         app.router.add_get(f"{prefix}/messages", self.list_messages)
         app.router.add_post(f"{prefix}/faults", self.add_faults)
         app.router.add_post(f"{prefix}/tokens/expire", self.expire_access_tokens)
@@ -109,12 +110,8 @@ class ZaloSandbox:
         self.state.calls += 1
         if (fault := await self._take_fault("message")) is not None:
             return fault
-        token = request.headers.get("access_token", "")
-        expires_at = self.state.access_tokens.get(token)
-        if expires_at is None:
-            return _error(-216, "Access token is invalid")
-        if expires_at < time.time():
-            return _error(-220, "Access token has expired")
+        if (refused := self._token_problem(request)) is not None:
+            return refused
         try:
             body = await request.json()
             user_id = str(body["recipient"]["user_id"])
@@ -127,6 +124,17 @@ class ZaloSandbox:
             return _error(-213, "User has not followed the OA")
         if user_id in self.state.outside_window:
             return _error(-230, "User has not interacted with the OA in the last 7 days")
+        return self._accept(user_id, message)
+
+    def _token_problem(self, request: web.Request) -> web.Response | None:
+        expires_at = self.state.access_tokens.get(request.headers.get("access_token", ""))
+        if expires_at is None:
+            return _error(-216, "Access token is invalid")
+        if expires_at < time.time():
+            return _error(-220, "Access token has expired")
+        return None
+
+    def _accept(self, user_id: str, message: dict[str, Any]) -> web.Response:
         message_id = secrets.token_hex(10)
         sent_time = str(int(time.time() * 1000))
         self.state.messages[user_id].append(
@@ -139,6 +147,24 @@ class ZaloSandbox:
                 "message": "Success",
             }
         )
+
+    async def send_template(self, request: web.Request) -> web.Response:
+        """ZBS template by user id: allowed outside the 7-day window, not to unfollowers."""
+        self.state.calls += 1
+        if (fault := await self._take_fault("message")) is not None:
+            return fault
+        if (refused := self._token_problem(request)) is not None:
+            return refused
+        try:
+            body = await request.json()
+            user_id = str(body["user_id"])
+            template_id = str(body["template_id"])
+            data = dict(body.get("template_data") or {})
+        except (ValueError, KeyError, TypeError):
+            return _error(-201, "Parameters are invalid")
+        if user_id in self.state.unfollowed:
+            return _error(-213, "User has not followed the OA")
+        return self._accept(user_id, {"template_id": template_id, "template_data": data})
 
     # --- control, for tests and the chat page -----------------------------------------
 
@@ -155,8 +181,11 @@ class ZaloSandbox:
         {"times": 1, "delay_seconds": 5}, {"times": 1, "error": -14014, "endpoint": "oauth"}]}
         """
         body = await request.json()
-        for raw in body.get("faults", []):
-            self.state.faults.append(Fault(**raw))
+        try:
+            faults = [Fault(**raw) for raw in body.get("faults", [])]
+        except TypeError as exc:
+            return web.json_response({"error": f"bad fault: {exc}"}, status=400)
+        self.state.faults.extend(faults)
         return web.json_response({"faults": len(self.state.faults)})
 
     async def expire_access_tokens(self, request: web.Request) -> web.Response:
