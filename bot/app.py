@@ -11,6 +11,7 @@ from aiohttp import web
 from bot import runtime
 from bot.brain import Brain
 from bot.content.watcher import ContentWatcher
+from bot.dossiers.service import Dossiers
 from bot.settings import Settings
 from bot.storage import Database, tokens
 from bot.worker import ProcessingWorker
@@ -25,6 +26,7 @@ DATABASE = web.AppKey("database", Database)
 WORKER = web.AppKey("worker", ProcessingWorker)
 SANDBOX = web.AppKey("sandbox", ZaloSandbox)
 CONTENT = web.AppKey("content", ContentWatcher)
+DOSSIERS = web.AppKey("dossiers", Dossiers)
 
 
 def build_app(settings: Settings, brain: Brain) -> web.Application:
@@ -36,6 +38,9 @@ def build_app(settings: Settings, brain: Brain) -> web.Application:
     app[WORKER] = worker
     app[CONTENT] = watcher
     ZaloWebhook(settings, database, worker.submit).register(app)
+    dossiers = Dossiers(settings, database, worker)
+    dossiers.register(app)
+    app[DOSSIERS] = dossiers
     if settings.sandbox:
         sandbox = ZaloSandbox(
             settings.zalo_app_id,
@@ -68,8 +73,10 @@ def build_app(settings: Settings, brain: Brain) -> web.Application:
             # The embedded sandbox starts with fresh OAuth state: begin again from its seed.
             await database.run(tokens.forget, TOKEN_NAME)
         await worker.start()
+        await dossiers.start()
 
     async def finish_in_flight(app: web.Application) -> None:
+        await dossiers.stop()
         await worker.stop(SHUTDOWN_GRACE_SECONDS)
 
     async def close(app: web.Application) -> None:

@@ -40,6 +40,11 @@ def main(argv: list[str] | None = None) -> int:
     content_cmd.add_subparsers(dest="content_command", required=True).add_parser(
         "check", help="validate every content file; problems with file and line"
     )
+    dossier_cmd = commands.add_parser("dossier", help="dossiers from the one-stop system")
+    import_cmd = dossier_cmd.add_subparsers(dest="dossier_command", required=True).add_parser(
+        "import", help="import status updates from a CSV file (a report per row)"
+    )
+    import_cmd.add_argument("file", type=Path)
     args = parser.parse_args(argv)
     logs.configure()
     try:
@@ -52,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(parse_lines(args.model_dir or settings.model_dir))
         if args.command == "nlu-eval":
             return nlu_eval(args, settings)
+        if args.command == "dossier":
+            return dossier_import(args.file, settings)
         if args.command == "content":
             return content_check(settings.content_dir, args.project / "domain.yml")
     except SettingsError as exc:
@@ -123,6 +130,23 @@ async def parse_lines(model_dir: Path) -> int:
             print(json.dumps(await brain.parse(text), ensure_ascii=False), flush=True)
     await brain.close()
     return 0
+
+
+def dossier_import(path: Path, settings: Settings) -> int:
+    from bot.dossiers.ingest import import_csv
+    from bot.storage.secret import load_or_create
+
+    if not path.exists():
+        print(f"citizenbot: {path} does not exist", file=sys.stderr)
+        return 2
+    results = import_csv(path, settings.database_path, load_or_create(settings.data_dir))
+    rejected = [r for r in results if not r.accepted]
+    for row in rejected:
+        print(f"{path}:{row.line}: rejected {row.code or '(no code)'}: {row.reason}")
+    print(f"citizenbot: {len(results) - len(rejected)} rows accepted, {len(rejected)} rejected "
+          "(rejected rows changed nothing)")
+    print("citizenbot: a running service sends the notifications within a few seconds")
+    return 1 if rejected else 0
 
 
 def content_check(content_dir: Path, domain_path: Path) -> int:

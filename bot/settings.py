@@ -53,6 +53,11 @@ class Settings:
     max_concurrent_events: int = 4
     # How often content/ is checked for officers' edits (hot reload).
     content_reload_seconds: float = 2.0
+    # Bearer token of the one-stop system for PUT /api/dossiers/{code}; empty = API off.
+    api_token: str = field(default="", repr=False)
+    # An approved ZBS template for dossier notifications beyond Zalo's 7-day window.
+    dossier_template_id: str = ""
+    notification_interval_seconds: float = 5.0
 
     @property
     def database_path(self) -> Path:
@@ -85,6 +90,9 @@ class Settings:
             "zalo_timeout_seconds": float(
                 env.get("ZALO_TIMEOUT_SECONDS", cls.zalo_timeout_seconds)
             ),
+            "max_concurrent_events": _int(env, "CITIZENBOT_MAX_CONCURRENT_EVENTS", 4),
+            "api_token": env.get("CITIZENBOT_API_TOKEN", ""),
+            "dossier_template_id": env.get("CITIZENBOT_DOSSIER_TEMPLATE_ID", ""),
         }
         if given:
             values.update(

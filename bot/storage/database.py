@@ -15,6 +15,8 @@ from typing import Any, TypeVar
 
 import sqlite_utils
 
+from bot.storage import dossiers
+
 T = TypeVar("T")
 
 CORE_SCHEMA = """
@@ -66,7 +68,21 @@ CREATE TABLE IF NOT EXISTS oauth_tokens (
 
 
 # Each feature keeps its tables in its own storage module (a SCHEMA string) and adds it here.
-SCHEMAS: tuple[str, ...] = (CORE_SCHEMA,)
+SCHEMAS: tuple[str, ...] = (CORE_SCHEMA, dossiers.SCHEMA)
+
+
+def open_connection(path: Path) -> sqlite3.Connection:
+    """A connection with the service's settings and every table in place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # isolation_level=None: autocommit; multi-statement writes use `with conn:`.
+    conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    # FULL: a row is on disk before the webhook answers 200 (survives power loss too).
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA busy_timeout=30000")
+    for schema in SCHEMAS:
+        conn.executescript(schema)
+    return conn
 
 
 class Database:
@@ -81,16 +97,7 @@ class Database:
         await asyncio.get_running_loop().run_in_executor(self._executor, self._connect)
 
     def _connect(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        # isolation_level=None: autocommit; multi-statement writes use `with conn:`.
-        conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        conn.execute("PRAGMA journal_mode=WAL")
-        # FULL: a row is on disk before the webhook answers 200 (survives power loss too).
-        conn.execute("PRAGMA synchronous=FULL")
-        conn.execute("PRAGMA busy_timeout=30000")
-        for schema in SCHEMAS:
-            conn.executescript(schema)
-        self._db = sqlite_utils.Database(conn)
+        self._db = sqlite_utils.Database(open_connection(self.path))
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         if self._db is None:

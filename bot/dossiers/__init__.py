@@ -1,0 +1,1 @@
+"""Dossier status: ingest from the one-stop system, owner verification, notifications."""

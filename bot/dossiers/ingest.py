@@ -1,0 +1,99 @@
+"""The three ways status updates come in: the HTTP API, a CSV file, and a poller of a
+provincial system. All end in the same validated, idempotent `ingest`."""
+
+from __future__ import annotations
+
+import csv
+import hmac
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from bot.dossiers.model import InvalidDossier, parse_update
+from bot.storage import Database, dossiers
+
+log = logging.getLogger(__name__)
+
+
+class DossierApi:
+    """PUT /api/dossiers/{code}: bearer token, JSON body, idempotent, 422 naming the field."""
+
+    def __init__(
+        self, database: Database, token: str, secret: bytes, notify: Callable[[], None]
+    ) -> None:
+        self._database = database
+        self._token = token
+        self._secret = secret
+        self._notify = notify
+
+    def register(self, app: web.Application) -> None:
+        app.router.add_put("/api/dossiers/{code}", self.put)
+
+    async def put(self, request: web.Request) -> web.Response:
+        if not self._token:
+            return web.json_response(
+                {"error": "the dossier API is off: set CITIZENBOT_API_TOKEN"}, status=503
+            )
+        given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        if not hmac.compare_digest(given.encode(), self._token.encode()):
+            return web.json_response({"error": "a valid bearer token is required"}, status=401)
+        try:
+            body = json.loads(await request.read())
+        except ValueError:
+            return web.json_response({"field": "body", "error": "not JSON"}, status=422)
+        try:
+            update = parse_update(request.match_info["code"], body, self._secret)
+        except InvalidDossier as exc:
+            return web.json_response({"field": exc.field, "error": exc.message}, status=422)
+        result = await self._database.run(dossiers.ingest, update, "api")
+        if result.notifications:
+            self._notify()
+        return web.json_response(
+            {"code": update.code, "created": result.created, "changed": result.changed,
+             "notifications": result.notifications},
+            status=201 if result.created else 200,
+        )
+
+
+@dataclass(frozen=True)
+class RowResult:
+    line: int
+    code: str
+    accepted: bool
+    reason: str = ""
+
+
+# CSV columns: code, procedure, applicant_name, phone, id_number, status, occurred_at, and
+# the detail columns of the status: missing, pickup_place, pickup_date, reason.
+DETAIL_COLUMNS = ("missing", "pickup_place", "pickup_date", "reason")
+
+
+def import_csv(
+    path: Path, database_path: Path, secret: bytes
+) -> list[RowResult]:
+    """Each row on its own: a rejected row changes nothing and says why."""
+    import sqlite_utils
+
+    from bot.storage.database import open_connection
+
+    db = sqlite_utils.Database(open_connection(database_path))
+    results = []
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        for line, row in enumerate(csv.DictReader(handle), start=2):
+            body: dict[str, Any] = {k: (v or "").strip() for k, v in row.items() if k}
+            body["detail"] = {k: body.pop(k) for k in DETAIL_COLUMNS if body.get(k)}
+            code = str(body.pop("code", ""))
+            try:
+                update = parse_update(code, body, secret)
+            except InvalidDossier as exc:
+                results.append(RowResult(line, code, False, f"{exc.field}: {exc.message}"))
+                continue
+            dossiers.ingest(db, update, "csv")
+            results.append(RowResult(line, update.code, True))
+    db.conn.close()
+    return results

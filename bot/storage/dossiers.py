@@ -1,0 +1,289 @@
+"""Dossiers, their status history, who may see them, who follows them, and the
+notifications each status change owes its followers.
+
+A status change and its notifications are written in one transaction (a transactional
+outbox): a change is never recorded without the notifications it owes, and an update
+ingested twice (same update key) changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import sqlite_utils
+
+from bot.dossiers.model import DossierUpdate
+from bot.storage.clock import utc_now
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS dossiers (
+    code TEXT PRIMARY KEY,
+    procedure TEXT NOT NULL,
+    applicant_masked TEXT NOT NULL,
+    phone_hash TEXT, phone_last4 TEXT,   -- keyed hash (HMAC) and last 4 digits only
+    id_hash TEXT, id_last4 TEXT,
+    status TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    status_at TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS dossier_events (
+    id INTEGER PRIMARY KEY,
+    code TEXT NOT NULL,
+    update_key TEXT NOT NULL UNIQUE,
+    status TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    occurred_at TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    source TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS dossier_events_code ON dossier_events(code, occurred_at);
+CREATE TABLE IF NOT EXISTS dossier_subscriptions (
+    code TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (code, user_id)
+);
+CREATE TABLE IF NOT EXISTS dossier_verifications (
+    code TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    failures INTEGER NOT NULL DEFAULT 0,
+    locked_until TEXT,
+    verified_at TEXT,
+    PRIMARY KEY (code, user_id)
+);
+CREATE TABLE IF NOT EXISTS dossier_notifications (
+    idempotency_key TEXT PRIMARY KEY,     -- dossier:<event id>:<user id>
+    code TEXT NOT NULL,
+    event_id INTEGER NOT NULL,
+    user_id TEXT NOT NULL,
+    status TEXT NOT NULL,                 -- pending | sent | unreachable | failed
+    channel TEXT,
+    error_code INTEGER,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS dossier_notifications_pending
+    ON dossier_notifications(status, created_at);
+CREATE TABLE IF NOT EXISTS dossier_poll_cursors (
+    source TEXT PRIMARY KEY,
+    cursor TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+"""
+
+MAX_FAILURES = 5
+LOCK = dt.timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Ingested:
+    created: bool  # a dossier new to the service
+    changed: bool  # False: this exact update was already recorded
+    notifications: int
+
+
+def ingest(db: sqlite_utils.Database, update: DossierUpdate, source: str) -> Ingested:
+    conn = db.conn
+    now = utc_now()
+    with conn:  # one transaction: the change and the notifications it owes
+        conn.execute("BEGIN IMMEDIATE")
+        seen = conn.execute(
+            "SELECT 1 FROM dossier_events WHERE update_key = ?", (update.update_key,)
+        ).fetchone()
+        if seen:
+            return Ingested(created=False, changed=False, notifications=0)
+        current = conn.execute(
+            "SELECT status_at FROM dossiers WHERE code = ?", (update.code,)
+        ).fetchone()
+        detail = json.dumps(update.detail, ensure_ascii=False)
+        cursor = conn.execute(
+            "INSERT INTO dossier_events (code, update_key, status, detail, occurred_at,"
+            " received_at, source) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (update.code, update.update_key, update.status, detail, update.occurred_at, now,
+             source),
+        )
+        event_id = cursor.lastrowid
+        if current is None:
+            conn.execute(
+                "INSERT INTO dossiers (code, procedure, applicant_masked, phone_hash, phone_last4,"
+                " id_hash, id_last4, status, detail, status_at, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (update.code, update.procedure, update.applicant_masked, update.phone_hash,
+                 update.phone_last4, update.id_hash, update.id_last4, update.status, detail,
+                 update.occurred_at, now, now),
+            )
+        elif _later_or_same(update.occurred_at, current[0]):
+            conn.execute(
+                "UPDATE dossiers SET status = ?, detail = ?, status_at = ?, updated_at = ?,"
+                " procedure = ?, applicant_masked = ?,"
+                " phone_hash = coalesce(?, phone_hash), phone_last4 = coalesce(?, phone_last4),"
+                " id_hash = coalesce(?, id_hash), id_last4 = coalesce(?, id_last4)"
+                " WHERE code = ?",
+                (update.status, detail, update.occurred_at, now, update.procedure,
+                 update.applicant_masked, update.phone_hash, update.phone_last4,
+                 update.id_hash, update.id_last4, update.code),
+            )
+        else:  # an older update arriving late: history only, nobody is told old news
+            return Ingested(created=False, changed=True, notifications=0)
+        followers = conn.execute(
+            "INSERT INTO dossier_notifications (idempotency_key, code, event_id, user_id,"
+            " status, created_at, updated_at) SELECT 'dossier:' || ? || ':' || user_id, code,"
+            " ?, user_id, 'pending', ?, ? FROM dossier_subscriptions WHERE code = ?",
+            (event_id, event_id, now, now, update.code),
+        ).rowcount
+    return Ingested(created=current is None, changed=True, notifications=followers)
+
+
+def _later_or_same(new: str, current: str) -> bool:
+    return dt.datetime.fromisoformat(new) >= dt.datetime.fromisoformat(current)
+
+
+def get(db: sqlite_utils.Database, code: str) -> dict[str, Any] | None:
+    row = db.conn.execute(
+        "SELECT code, procedure, applicant_masked, status, detail, status_at FROM dossiers"
+        " WHERE code = ?", (code,)
+    ).fetchone()
+    if row is None:
+        return None
+    keys = ("code", "procedure", "applicant_masked", "status", "detail", "status_at")
+    record = dict(zip(keys, row, strict=True))
+    record["detail"] = json.loads(record["detail"])
+    return record
+
+
+def history(db: sqlite_utils.Database, code: str) -> list[dict[str, Any]]:
+    return list(db["dossier_events"].rows_where("code = ?", [code], order_by="occurred_at, id"))
+
+
+# --- verifying the owner --------------------------------------------------------------
+
+def locked(db: sqlite_utils.Database, code: str, user_id: str, now: dt.datetime) -> bool:
+    row = db.conn.execute(
+        "SELECT locked_until FROM dossier_verifications WHERE code = ? AND user_id = ?",
+        (code, user_id),
+    ).fetchone()
+    return bool(row and row[0] and dt.datetime.fromisoformat(row[0]) > now)
+
+
+def verify(
+    db: sqlite_utils.Database, code: str, user_id: str, last4: str | None,
+    phone_hash: str | None, now: dt.datetime,
+) -> str:
+    """"verified", "wrong" or "locked". An unknown code is just "wrong": codes can't be probed."""
+    if locked(db, code, user_id, now):
+        return "locked"
+    row = db.conn.execute(
+        "SELECT phone_last4, id_last4, phone_hash FROM dossiers WHERE code = ?", (code,)
+    ).fetchone()
+    matches = bool(row) and (
+        (last4 is not None and last4 in (row[0], row[1]))
+        or (phone_hash is not None and phone_hash == row[2])
+    )
+    stamp = now.isoformat()
+    with db.conn:
+        db.conn.execute(
+            "INSERT INTO dossier_verifications (code, user_id) VALUES (?, ?)"
+            " ON CONFLICT(code, user_id) DO NOTHING", (code, user_id),
+        )
+        if matches:
+            db.conn.execute(
+                "UPDATE dossier_verifications SET failures = 0, locked_until = NULL,"
+                " verified_at = ? WHERE code = ? AND user_id = ?", (stamp, code, user_id),
+            )
+            return "verified"
+        db.conn.execute(
+            "UPDATE dossier_verifications SET failures = failures + 1, locked_until = CASE"
+            " WHEN failures + 1 >= ? THEN ? ELSE locked_until END WHERE code = ? AND user_id = ?",
+            (MAX_FAILURES, (now + LOCK).isoformat(), code, user_id),
+        )
+    return "locked" if locked(db, code, user_id, now) else "wrong"
+
+
+def is_verified(db: sqlite_utils.Database, code: str, user_id: str) -> bool:
+    row = db.conn.execute(
+        "SELECT verified_at FROM dossier_verifications WHERE code = ? AND user_id = ?",
+        (code, user_id),
+    ).fetchone()
+    return bool(row and row[0])
+
+
+# --- following a dossier --------------------------------------------------------------
+
+def subscribe(db: sqlite_utils.Database, code: str, user_id: str) -> None:
+    db.conn.execute(
+        "INSERT INTO dossier_subscriptions (code, user_id, created_at) VALUES (?, ?, ?)"
+        " ON CONFLICT(code, user_id) DO NOTHING", (code, user_id, utc_now()),
+    )
+
+
+def unsubscribe(db: sqlite_utils.Database, user_id: str, code: str | None = None) -> int:
+    """Stop notifications of one dossier (or, with no code, of all); how many stopped."""
+    if code is None:
+        cursor = db.conn.execute("DELETE FROM dossier_subscriptions WHERE user_id = ?", (user_id,))
+    else:
+        cursor = db.conn.execute(
+            "DELETE FROM dossier_subscriptions WHERE user_id = ? AND code = ?", (user_id, code)
+        )
+    return cursor.rowcount
+
+
+def subscriptions(db: sqlite_utils.Database, user_id: str) -> list[str]:
+    rows = db.conn.execute(
+        "SELECT code FROM dossier_subscriptions WHERE user_id = ? ORDER BY created_at", (user_id,)
+    ).fetchall()
+    return [code for (code,) in rows]
+
+
+# --- the notifications outbox ---------------------------------------------------------
+
+def pending_notifications(db: sqlite_utils.Database, limit: int = 200) -> list[dict[str, Any]]:
+    rows = db.conn.execute(
+        "SELECT n.idempotency_key, n.code, n.user_id, e.status, e.detail"
+        " FROM dossier_notifications n JOIN dossier_events e ON e.id = n.event_id"
+        " WHERE n.status = 'pending' ORDER BY n.created_at, n.rowid LIMIT ?", (limit,)
+    ).fetchall()
+    keys = ("idempotency_key", "code", "user_id", "status", "detail")
+    return [{**dict(zip(keys, row, strict=True)), "detail": json.loads(row[4])} for row in rows]
+
+
+def settle_notification(
+    db: sqlite_utils.Database, key: str, status: str, channel: str, error_code: int | None
+) -> None:
+    db.conn.execute(
+        "UPDATE dossier_notifications SET status = ?, channel = ?, error_code = ?,"
+        " attempts = attempts + 1, updated_at = ? WHERE idempotency_key = ?",
+        (status, channel, error_code, utc_now(), key),
+    )
+
+
+def notification_attempts(db: sqlite_utils.Database, key: str) -> int:
+    row = db.conn.execute(
+        "SELECT attempts FROM dossier_notifications WHERE idempotency_key = ?", (key,)
+    ).fetchone()
+    return row[0] if row else 0
+
+
+def notifications(db: sqlite_utils.Database, code: str) -> list[dict[str, Any]]:
+    return list(db["dossier_notifications"].rows_where("code = ?", [code], order_by="created_at"))
+
+
+# --- pollers of provincial systems ----------------------------------------------------
+
+def poll_cursor(db: sqlite_utils.Database, source: str) -> str | None:
+    row = db.conn.execute(
+        "SELECT cursor FROM dossier_poll_cursors WHERE source = ?", (source,)
+    ).fetchone()
+    return row[0] if row else None
+
+
+def save_poll_cursor(db: sqlite_utils.Database, source: str, cursor: str) -> None:
+    db.conn.execute(
+        "INSERT OR REPLACE INTO dossier_poll_cursors (source, cursor, updated_at)"
+        " VALUES (?, ?, ?)", (source, cursor, utc_now()),
+    )

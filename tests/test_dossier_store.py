@@ -1,0 +1,123 @@
+"""Dossier records, idempotent ingest, owner verification and lockout (no chat involved)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+import sqlite_utils
+import yaml
+
+from bot.dossiers.model import CODE_PATTERN, InvalidDossier, mask_name, parse_update
+from bot.storage import dossiers
+from bot.storage.database import open_connection
+
+SECRET = b"test-secret"
+CODE = "000.00.24.H26-250101-0001"
+NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.timezone.utc)
+
+
+def body(**changes) -> dict:
+    base = {"procedure": "Đăng ký khai sinh", "applicant_name": "Nguyễn Văn An",
+            "phone": "0912 345 678", "id_number": "001099012345", "status": "received",
+            "occurred_at": "2026-11-20T08:00:00+07:00"}
+    return {**base, **changes}
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> sqlite_utils.Database:
+    return sqlite_utils.Database(open_connection(tmp_path / "db.sqlite"))
+
+
+def test_the_python_code_pattern_is_the_one_the_nlu_uses() -> None:
+    data = yaml.safe_load((Path(__file__).parent.parent / "nlu" / "entities.yml").read_text())
+    [regex] = [r for r in data["nlu"] if r.get("regex") == "dossier_code"]
+    assert CODE_PATTERN in regex["examples"]
+
+
+def test_personal_data_is_reduced_to_what_verification_needs() -> None:
+    update = parse_update(CODE, body(), SECRET)
+    assert update.applicant_masked == "Nguyễn V. A."
+    assert (update.phone_last4, update.id_last4) == ("5678", "2345")
+    assert "0912" not in repr(update) and "001099012345" not in repr(update)
+    assert mask_name("Lê Thị Hồng Nhung") == "Lê T. H. N."
+
+
+@pytest.mark.parametrize(("changes", "field"), [
+    ({"status": "lost"}, "status"),
+    ({"status": "need_documents"}, "detail.missing"),
+    ({"status": "result_ready", "detail": {"pickup_place": "Một cửa"}}, "detail.pickup_date"),
+    ({"status": "rejected"}, "detail.reason"),
+    ({"occurred_at": "hôm qua"}, "occurred_at"),
+    ({"occurred_at": "2026-11-20T08:00:00"}, "occurred_at"),
+    ({"phone": "12345", "id_number": ""}, "phone"),
+    ({"phone": "", "id_number": ""}, "phone"),
+    ({"applicant_name": ""}, "applicant_name"),
+])
+def test_invalid_updates_name_the_field(changes: dict, field: str) -> None:
+    with pytest.raises(InvalidDossier) as error:
+        parse_update(CODE, body(**changes), SECRET)
+    assert error.value.field == field
+
+
+def test_a_code_of_the_wrong_format_is_refused() -> None:
+    with pytest.raises(InvalidDossier) as error:
+        parse_update("HS-123", body(), SECRET)
+    assert error.value.field == "code"
+
+
+def test_the_same_update_twice_changes_nothing(db) -> None:
+    update = parse_update(CODE, body(), SECRET)
+    first = dossiers.ingest(db, update, "api")
+    second = dossiers.ingest(db, update, "api")
+    assert (first.created, first.changed) == (True, True)
+    assert (second.created, second.changed) == (False, False)
+    assert len(dossiers.history(db, CODE)) == 1
+
+
+def test_a_status_change_owes_one_notification_per_follower(db) -> None:
+    dossiers.ingest(db, parse_update(CODE, body(), SECRET), "api")
+    dossiers.subscribe(db, CODE, "u1")
+    dossiers.subscribe(db, CODE, "u2")
+    ready = body(status="result_ready", occurred_at="2026-11-22T10:00:00+07:00",
+                 detail={"pickup_place": "Bộ phận Một cửa", "pickup_date": "2026-11-25"})
+    result = dossiers.ingest(db, parse_update(CODE, ready, SECRET), "api")
+    again = dossiers.ingest(db, parse_update(CODE, ready, SECRET), "csv")
+    assert (result.notifications, again.notifications) == (2, 0)
+    assert {n["user_id"] for n in dossiers.pending_notifications(db)} == {"u1", "u2"}
+    assert dossiers.get(db, CODE)["status"] == "result_ready"
+
+
+def test_an_older_update_arriving_late_does_not_roll_the_status_back(db) -> None:
+    dossiers.ingest(db, parse_update(CODE, body(status="processing",
+                                                 occurred_at="2026-11-21T08:00:00+07:00"),
+                                     SECRET), "api")
+    dossiers.subscribe(db, CODE, "u1")
+    late = dossiers.ingest(db, parse_update(CODE, body(), SECRET), "csv")
+    assert late.notifications == 0
+    assert dossiers.get(db, CODE)["status"] == "processing"
+    assert len(dossiers.history(db, CODE)) == 2
+
+
+def test_owner_is_verified_by_the_last_4_digits_of_phone_or_id(db) -> None:
+    dossiers.ingest(db, parse_update(CODE, body(), SECRET), "api")
+    assert dossiers.verify(db, CODE, "u-phone", "5678", None, NOW) == "verified"
+    assert dossiers.verify(db, CODE, "u-id", "2345", None, NOW) == "verified"
+    assert dossiers.is_verified(db, CODE, "u-id")
+
+
+def test_five_misses_lock_the_code_for_that_user_for_an_hour(db) -> None:
+    dossiers.ingest(db, parse_update(CODE, body(), SECRET), "api")
+    outcomes = [dossiers.verify(db, CODE, "u-guess", "0000", None, NOW) for _ in range(5)]
+    assert outcomes == ["wrong"] * 4 + ["locked"]
+    assert dossiers.verify(db, CODE, "u-guess", "5678", None, NOW) == "locked"
+    assert dossiers.verify(db, CODE, "u-other", "5678", None, NOW) == "verified"
+    later = NOW + dt.timedelta(hours=1, minutes=1)
+    assert dossiers.verify(db, CODE, "u-guess", "5678", None, later) == "verified"
+
+
+def test_an_unknown_code_behaves_exactly_like_a_wrong_owner(db) -> None:
+    unknown = "G22.39-250715-0001"
+    outcomes = [dossiers.verify(db, unknown, "u-probe", "5678", None, NOW) for _ in range(5)]
+    assert outcomes == ["wrong"] * 4 + ["locked"]

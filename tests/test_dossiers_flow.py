@@ -1,0 +1,144 @@
+"""Dossiers end to end over loopback: the ingest API, look-up in the chat, subscription and
+notifications through the sandbox, exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bot.storage import Database, dossiers, outbox, users
+from tests.conftest import Service, button_titles, texts
+
+TOKEN = "one-stop-token"
+CODE = "000.00.24.H26-251120-0042"
+RECEIVED = {"procedure": "Đăng ký khai sinh", "applicant_name": "Nguyễn Văn An",
+            "phone": "0912345678", "status": "received",
+            "occurred_at": "2026-11-20T08:00:00+07:00"}
+READY = {**RECEIVED, "status": "result_ready", "occurred_at": "2026-11-22T10:00:00+07:00",
+         "detail": {"pickup_place": "Bộ phận Một cửa xã", "pickup_date": "2026-11-25"}}
+
+
+@pytest.fixture
+async def service(start_service) -> Service:
+    return await start_service(api_token=TOKEN, notification_interval_seconds=0.2)
+
+
+async def put(service: Service, code: str, body: dict, token: str = TOKEN):
+    async with service.http.put(f"{service.url}/api/dossiers/{code}", json=body,
+                                headers={"Authorization": f"Bearer {token}"}) as resp:
+        return resp.status, await resp.json()
+
+
+async def look_up(service: Service, user: str, code: str, digits: str) -> list[str]:
+    before = len(await service.messages(user))
+    for text in ("/check_dossier_status", code, digits):
+        await service.say(user, text)
+    await service.settle()
+    return texts(await service.messages(user))[before:]
+
+
+async def wait_for_count(service: Service, user: str, count: int) -> list[dict]:
+    for _ in range(100):
+        found = await service.messages(user)
+        if len(found) >= count:
+            return found
+        await service.settle()
+        await asyncio.sleep(0.05)
+    return await service.messages(user)
+
+
+async def test_the_api_needs_the_bearer_token(service: Service) -> None:
+    assert (await put(service, CODE, RECEIVED, token="wrong"))[0] == 401
+
+
+async def test_the_api_answers_422_naming_the_field(service: Service) -> None:
+    status, body = await put(service, CODE, {**RECEIVED, "status": "need_documents"})
+    assert (status, body["field"]) == (422, "detail.missing")
+    status, body = await put(service, "not-a-code", RECEIVED)
+    assert (status, body["field"]) == (422, "code")
+
+
+async def test_the_api_is_idempotent(service: Service) -> None:
+    assert (await put(service, CODE, RECEIVED))[0] == 201
+    status, body = await put(service, CODE, RECEIVED)
+    assert (status, body["changed"]) == (200, False)
+
+
+async def test_owner_looks_up_subscribes_and_gets_exactly_one_notification(
+    service: Service,
+) -> None:
+    await put(service, CODE, RECEIVED)
+    replies = await look_up(service, "u-owner", CODE, "5678")
+    assert replies[-1].startswith("Nguyễn V. A. – Hồ sơ 000.00.24.H26-251120-0042 đã được tiếp")
+    last = (await service.messages("u-owner"))[-1]
+    assert button_titles(last) == ["Báo khi có kết quả"]
+    await service.say("u-owner", f'/subscribe_dossier{{"dossier_code": "{CODE}"}}')
+    await service.settle()
+    assert "Đã đăng ký" in texts(await service.messages("u-owner"))[-1]
+    count = len(await service.messages("u-owner"))
+
+    await put(service, CODE, READY)
+    await put(service, CODE, READY)  # the one-stop system sends the same update again
+    found = await wait_for_count(service, "u-owner", count + 1)
+    notification = texts(found)[count:]
+    assert len(notification) == 1
+    assert "đã có kết quả" in notification[0] and "25/11/2026" in notification[0]
+    [record] = await service.database.run(dossiers.notifications, CODE)
+    assert (record["status"], record["channel"]) == ("sent", "consultation")
+
+
+async def test_wrong_digits_reveal_nothing_and_match_the_unknown_code_answer(
+    service: Service,
+) -> None:
+    await put(service, CODE, RECEIVED)
+    wrong_owner = await look_up(service, "u-stranger", CODE, "1111")
+    unknown_code = await look_up(service, "u-prober", "G22.39-250715-0001", "1111")
+    # The replies differ only in echoing the code the citizen typed.
+    assert [t.replace(CODE, "<code>") for t in wrong_owner] == [
+        t.replace("G22.39-250715-0001", "<code>") for t in unknown_code
+    ]
+    joined = " ".join(wrong_owner)
+    assert "Nguyễn" not in joined and "tiếp nhận" not in joined and "khai sinh" not in joined
+
+
+async def test_repeated_misses_lock_the_look_up(service: Service) -> None:
+    await put(service, CODE, RECEIVED)
+    await look_up(service, "u-guesser", CODE, "0001")
+    for digits in ("0002", "0003", "0004", "0005"):
+        await service.say("u-guesser", digits)
+    await service.settle()
+    assert "tạm khóa 1 giờ" in texts(await service.messages("u-guesser"))[-1]
+    replies = await look_up(service, "u-guesser", CODE, "5678")  # even the right digits now
+    assert any("tạm khóa 1 giờ" in reply for reply in replies)
+    assert not any("Nguyễn" in reply or "tiếp nhận" in reply for reply in replies)
+
+
+async def test_crash_between_send_and_record_sends_nothing_twice(service: Service) -> None:
+    await put(service, CODE, RECEIVED)
+    await service.stop()
+    database = Database(service.settings.database_path)
+    await database.open()
+    for user in ("u-sent-before-crash", "u-still-pending"):
+        await database.run(users.interacted, user)
+        await database.run(dossiers.subscribe, CODE, user)
+    from bot.dossiers.model import parse_update
+    from bot.storage.secret import load_or_create
+
+    update = parse_update(CODE, READY, load_or_create(service.settings.data_dir))
+    await database.run(dossiers.ingest, update, "api")
+    pending = await database.run(dossiers.pending_notifications)
+    crashed = next(n for n in pending if n["user_id"] == "u-sent-before-crash")
+    # Zalo accepted this one and the outbox recorded it; the process died before the
+    # notification itself was marked.
+    await database.run(outbox.begin, crashed["idempotency_key"], crashed["user_id"], "cs", {})
+    await database.run(outbox.settle, crashed["idempotency_key"], "sent", 1)
+    await database.close()
+
+    await service.start()
+    await wait_for_count(service, "u-still-pending", 1)
+    assert len(await service.messages("u-still-pending")) == 1
+    assert await service.messages("u-sent-before-crash") == []
+    records = {n["user_id"]: n["status"]
+               for n in await service.database.run(dossiers.notifications, CODE)}
+    assert records == {"u-sent-before-crash": "sent", "u-still-pending": "sent"}
