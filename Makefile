@@ -6,14 +6,14 @@ CITIZENBOT := $(VENV)/bin/citizenbot
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: run test install model lint format bench clean
+.PHONY: run test install model chromium screenshots lint format bench clean
 
 run: model
 	$(CITIZENBOT) run
 
-test: model
+test: model chromium
 	$(PY) -m ruff check bot actions tests bench
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -rs
 
 install: $(VENV)/.installed
 
@@ -29,6 +29,20 @@ $(VENV)/.installed: pyproject.toml requirements.lock .python-version
 # Trains only when config, domain, nlu/, stories/ or the NLU code changed (fingerprint).
 model: install
 	$(CITIZENBOT) train --if-changed
+
+# The dashboard's browser tests drive Debian's Chromium through Playwright (never
+# `playwright install`): installed here when missing and we are root, else they are skipped.
+chromium:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then echo "installing Debian's chromium for the browser tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	    || echo "WARNING: could not install chromium: the browser tests will be skipped"; \
+	else echo "note: no /usr/bin/chromium and not root: browser tests will be skipped" \
+	  "(sudo apt-get install chromium)"; fi
+
+# Screenshots of the dashboard's main pages into docs/screenshots/ (by the browser tests).
+screenshots: model chromium
+	SCREENSHOTS_DIR=docs/screenshots $(PY) -m pytest -q tests/browser
 
 lint: install
 	$(PY) -m ruff check bot actions tests bench

@@ -11,19 +11,6 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot import content
 
 
-class ActionContactOfficer(Action):
-    """Where and how to reach an officer (the in-chat handover queue is not built yet)."""
-
-    def name(self) -> str:
-        return "action_contact_officer"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
-        dispatcher.utter_message(text=content.current().text("contact_officer"))
-        return []
-
-
 class ActionNotAvailableYet(Action):
     """Says plainly that the bot cannot do this over Zalo yet, and where it can be done."""
 

@@ -42,18 +42,31 @@ def code(n: int) -> str:
 
 
 def body(n: int, status: str, day: int) -> dict:
-    return {"procedure": "Đăng ký khai sinh", "applicant_name": f"Nguyễn Văn {n}",
-            "phone": f"09{n:08d}", "status": status,
-            "occurred_at": f"2026-11-{day:02d}T08:00:00+07:00"}
+    return {
+        "procedure": "Đăng ký khai sinh",
+        "applicant_name": f"Nguyễn Văn {n}",
+        "phone": f"09{n:08d}",
+        "status": status,
+        "occurred_at": f"2026-11-{day:02d}T08:00:00+07:00",
+    }
 
 
 async def start_service(data_dir: str, port: int) -> asyncio.subprocess.Process:
-    env = {**os.environ, "PORT": str(port), "CITIZENBOT_DATA_DIR": data_dir,
-           "CITIZENBOT_API_TOKEN": TOKEN, "RASA_TELEMETRY_ENABLED": "false"}
+    env = {
+        **os.environ,
+        "PORT": str(port),
+        "CITIZENBOT_DATA_DIR": data_dir,
+        "CITIZENBOT_API_TOKEN": TOKEN,
+        "RASA_TELEMETRY_ENABLED": "false",
+    }
     log = Path(data_dir) / "service.log"
     service = await asyncio.create_subprocess_exec(
-        str(PROJECT / ".venv/bin/citizenbot"), "run", cwd=PROJECT, env=env,
-        stdout=asyncio.subprocess.DEVNULL, stderr=log.open("w"),
+        str(PROJECT / ".venv/bin/citizenbot"),
+        "run",
+        cwd=PROJECT,
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=log.open("w"),
     )
     async with aiohttp.ClientSession() as http:
         for _ in range(360):
@@ -82,8 +95,9 @@ async def put_all(url: str, updates: list[tuple[str, dict]], concurrency: int) -
         while not queue.empty():
             dossier, payload = queue.get_nowait()
             started = time.perf_counter()
-            async with http.put(f"{url}/api/dossiers/{dossier}", json=payload,
-                                headers=headers) as resp:
+            async with http.put(
+                f"{url}/api/dossiers/{dossier}", json=payload, headers=headers
+            ) as resp:
                 await resp.read()
                 statuses[resp.status] = statuses.get(resp.status, 0) + 1
             latencies.append((time.perf_counter() - started) * 1000)
@@ -92,10 +106,14 @@ async def put_all(url: str, updates: list[tuple[str, dict]], concurrency: int) -
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as http:
         await asyncio.gather(*(worker(http) for _ in range(concurrency)))
     seconds = time.perf_counter() - started
-    return {"updates": len(updates), "seconds": round(seconds, 1),
-            "updates_per_s": round(len(updates) / seconds), "statuses": statuses,
-            "p50_ms": round(statistics.median(latencies), 1),
-            "p99_ms": round(statistics.quantiles(latencies, n=100)[98], 1)}
+    return {
+        "updates": len(updates),
+        "seconds": round(seconds, 1),
+        "updates_per_s": round(len(updates) / seconds),
+        "statuses": statuses,
+        "p50_ms": round(statistics.median(latencies), 1),
+        "p99_ms": round(statistics.quantiles(latencies, n=100)[98], 1),
+    }
 
 
 async def bench_api(updates: int, concurrency: int) -> dict:
@@ -117,21 +135,41 @@ async def bench_csv(rows: int) -> dict:
         path = Path(data_dir) / "updates.csv"
         with path.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
-            writer.writerow(["code", "procedure", "applicant_name", "phone", "status",
-                             "occurred_at"])
+            writer.writerow(
+                ["code", "procedure", "applicant_name", "phone", "status", "occurred_at"]
+            )
             for n in range(rows):
                 b = body(n, "received", 20)
-                writer.writerow([code(n), b["procedure"], b["applicant_name"], b["phone"],
-                                 b["status"], b["occurred_at"]])
+                writer.writerow(
+                    [
+                        code(n),
+                        b["procedure"],
+                        b["applicant_name"],
+                        b["phone"],
+                        b["status"],
+                        b["occurred_at"],
+                    ]
+                )
         env = {**os.environ, "CITIZENBOT_DATA_DIR": data_dir, "RASA_TELEMETRY_ENABLED": "false"}
         started = time.perf_counter()
         process = await asyncio.create_subprocess_exec(
-            str(PROJECT / ".venv/bin/citizenbot"), "dossier", "import", str(path), env=env,
-            cwd=PROJECT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
+            str(PROJECT / ".venv/bin/citizenbot"),
+            "dossier",
+            "import",
+            str(path),
+            env=env,
+            cwd=PROJECT,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
         out, _ = await process.communicate()
         seconds = time.perf_counter() - started
-        return {"rows": rows, "seconds": round(seconds, 1), "rows_per_s": round(rows / seconds),
-                "summary": out.decode().strip().splitlines()[-2]}
+        return {
+            "rows": rows,
+            "seconds": round(seconds, 1),
+            "rows_per_s": round(rows / seconds),
+            "summary": out.decode().strip().splitlines()[-2],
+        }
 
 
 async def bench_notifications(subscribers: int) -> dict:
@@ -146,39 +184,51 @@ async def bench_notifications(subscribers: int) -> dict:
         service = await start_service(data_dir, port)
         url = f"http://127.0.0.1:{port}"
         try:
-            await put_all(url, [(code(n), body(n, "received", 20)) for n in range(subscribers)],
-                          16)
+            await put_all(url, [(code(n), body(n, "received", 20)) for n in range(subscribers)], 16)
             database = Database(Path(data_dir) / "citizenbot.db")
             await database.open()
             for n in range(subscribers):
                 await database.run(dossiers.subscribe, code(n), f"bench-{n}")
             started = time.perf_counter()
-            await put_all(url, [(code(n), body(n, "processing", 21))
-                                for n in range(subscribers)], 16)
+            await put_all(
+                url, [(code(n), body(n, "processing", 21)) for n in range(subscribers)], 16
+            )
             while True:
                 pending = await database.run(
-                    lambda db: db.conn.execute("SELECT count(*) FROM dossier_notifications"
-                                               " WHERE status = 'pending'").fetchone()[0])
+                    lambda db: db.conn.execute(
+                        "SELECT count(*) FROM dossier_notifications WHERE status = 'pending'"
+                    ).fetchone()[0]
+                )
                 if pending == 0:
                     break
                 await asyncio.sleep(0.2)
             seconds = time.perf_counter() - started
-            statuses = await database.run(lambda db: dict(db.conn.execute(
-                "SELECT status, count(*) FROM dossier_notifications GROUP BY status").fetchall()))
+            statuses = await database.run(
+                lambda db: dict(
+                    db.conn.execute(
+                        "SELECT status, count(*) FROM dossier_notifications GROUP BY status"
+                    ).fetchall()
+                )
+            )
             await database.close()
             async with aiohttp.ClientSession() as http:
                 received = 0
                 for n in range(subscribers):
-                    async with http.get(f"{url}/sandbox/messages",
-                                        params={"user_id": f"bench-{n}"}) as r:
+                    async with http.get(
+                        f"{url}/sandbox/messages", params={"user_id": f"bench-{n}"}
+                    ) as r:
                         received += len((await r.json())["messages"])
         finally:
             service.terminate()
             await service.wait()
-        return {"subscribers": subscribers, "seconds": round(seconds, 1),
-                "notifications_per_s": round(subscribers / seconds, 1),
-                "notification_statuses": statuses, "received_in_sandbox": received,
-                "duplicates": received - subscribers}
+        return {
+            "subscribers": subscribers,
+            "seconds": round(seconds, 1),
+            "notifications_per_s": round(subscribers / seconds, 1),
+            "notification_statuses": statuses,
+            "received_in_sandbox": received,
+            "duplicates": received - subscribers,
+        }
 
 
 async def main() -> int:

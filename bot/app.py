@@ -3,15 +3,18 @@ worker's thread."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 
 from aiohttp import web
 
-from bot import runtime
+from bot import admin, runtime
 from bot.brain import Brain
 from bot.content.watcher import ContentWatcher
 from bot.dossiers.service import Dossiers
+from bot.scheduler.service import Scheduler
 from bot.settings import Settings
 from bot.storage import Database, tokens
 from bot.worker import ProcessingWorker
@@ -26,7 +29,10 @@ DATABASE = web.AppKey("database", Database)
 WORKER = web.AppKey("worker", ProcessingWorker)
 SANDBOX = web.AppKey("sandbox", ZaloSandbox)
 CONTENT = web.AppKey("content", ContentWatcher)
+WEBHOOK = web.AppKey("webhook", ZaloWebhook)
+STOP = web.AppKey("stop", Callable[[web.Application], Awaitable[None]])
 DOSSIERS = web.AppKey("dossiers", Dossiers)
+SCHEDULER = web.AppKey("scheduler", Scheduler)
 
 
 def build_app(settings: Settings, brain: Brain) -> web.Application:
@@ -37,10 +43,15 @@ def build_app(settings: Settings, brain: Brain) -> web.Application:
     app[DATABASE] = database
     app[WORKER] = worker
     app[CONTENT] = watcher
-    ZaloWebhook(settings, database, worker.submit).register(app)
+    webhook = ZaloWebhook(settings, database, worker.submit)
+    webhook.register(app)
+    app[WEBHOOK] = webhook
     dossiers = Dossiers(settings, database, worker)
     dossiers.register(app)
     app[DOSSIERS] = dossiers
+    scheduler = Scheduler(settings, database, worker)
+    app[SCHEDULER] = scheduler
+    admin.register(app, settings, database, worker, watcher, brain.tracker_path)
     if settings.sandbox:
         sandbox = ZaloSandbox(
             settings.zalo_app_id,
@@ -60,12 +71,14 @@ def build_app(settings: Settings, brain: Brain) -> web.Application:
                 "sandbox": settings.sandbox,
                 "queued_events": worker.pending,
                 "content": asdict(watcher.status),
+                "campaigns": asdict(scheduler.status),
             }
         )
 
     app.router.add_get("/healthz", healthz)
 
     async def start(app: web.Application) -> None:
+        scheduler.take_lock()  # one scheduler per database: fail before starting anything
         await watcher.start()
         await database.open()
         runtime.set_current(runtime.Runtime(settings, database, worker))
@@ -74,10 +87,25 @@ def build_app(settings: Settings, brain: Brain) -> web.Application:
             await database.run(tokens.forget, TOKEN_NAME)
         await worker.start()
         await dossiers.start()
+        # Campaigns and reminders: on this loop, sending through the worker's Pusher.
+        await scheduler.start()
 
-    async def finish_in_flight(app: web.Application) -> None:
-        await dossiers.stop()
-        await worker.stop(SHUTDOWN_GRACE_SECONDS)
+    stopping: list[asyncio.Task[None]] = []
+
+    async def stop_gracefully(app: web.Application) -> None:
+        """Refuse new webhooks (503: Zalo retries later), stop pushing, finish what was
+        acknowledged while the rest (the sandbox too) still serves. Runs once, whether a
+        signal or aiohttp's shutdown asks first."""
+
+        async def in_order() -> None:
+            webhook.accepting = False
+            await scheduler.stop()
+            await dossiers.stop()
+            await worker.stop(SHUTDOWN_GRACE_SECONDS)
+
+        if not stopping:
+            stopping.append(asyncio.ensure_future(in_order()))
+        await stopping[0]
 
     async def close(app: web.Application) -> None:
         runtime.set_current(None)
@@ -85,6 +113,7 @@ def build_app(settings: Settings, brain: Brain) -> web.Application:
         await database.close()
 
     app.on_startup.append(start)
-    app.on_shutdown.append(finish_in_flight)
+    app.on_shutdown.append(stop_gracefully)
+    app[STOP] = stop_gracefully
     app.on_cleanup.append(close)
     return app

@@ -91,10 +91,17 @@ def sqlite_tracker_store(path: Path) -> SQLTrackerStore:
 
 
 class Brain:
-    def __init__(self, agent: Agent, actions: ActionServer | None, model_path: Path) -> None:
+    def __init__(
+        self,
+        agent: Agent,
+        actions: ActionServer | None,
+        model_path: Path,
+        tracker_path: Path | None = None,
+    ) -> None:
         self.agent = agent
         self._actions = actions
         self.model_path = model_path
+        self.tracker_path = tracker_path  # where conversations are stored (reports read it)
 
     @classmethod
     async def load(
@@ -125,7 +132,7 @@ class Brain:
         gc.collect()
         gc.freeze()
         log.info("model %s loaded", model_path.name)
-        return cls(agent, actions, model_path)
+        return cls(agent, actions, model_path, tracker_path)
 
     async def handle(
         self, user_id: str, text: str, output: OutputChannel, metadata: dict[str, Any] | None = None

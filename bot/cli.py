@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -45,8 +46,39 @@ def main(argv: list[str] | None = None) -> int:
         "import", help="import status updates from a CSV file (a report per row)"
     )
     import_cmd.add_argument("file", type=Path)
+    officer_cmd = commands.add_parser("officer", help="officers' dashboard accounts")
+    add_officer = officer_cmd.add_subparsers(dest="officer_command", required=True).add_parser(
+        "add", help="create an account (the first one: --role admin); asks for the password"
+    )
+    add_officer.add_argument("username")
+    add_officer.add_argument(
+        "--role",
+        action="append",
+        required=True,
+        help="admin, content_editor, dossier_operator or feedback_handler (repeatable)",
+    )
+    add_officer.add_argument("--name", default="", help="the officer's full name")
+    add_officer.add_argument(
+        "--password-stdin", action="store_true", help="read the password from stdin (scripts)"
+    )
+    campaign_cmd = commands.add_parser("campaign", help="campaigns in content/campaigns/")
+    campaign_sub = campaign_cmd.add_subparsers(dest="campaign_command", required=True)
+    campaign_sub.add_parser("list", help="every campaign, its schedule and last run")
+    preview = campaign_sub.add_parser(
+        "preview", help="the message, the next 5 runs, the audience and who would be skipped"
+    )
+    preview.add_argument("id")
+    report = campaign_sub.add_parser("report", help="delivery report of a campaign's runs")
+    report.add_argument("id")
+    report.add_argument("--run", type=int, help="only this run")
+    backup_cmd = commands.add_parser(
+        "backup", help="copy the databases (service and conversations) while the service runs"
+    )
+    backup_cmd.add_argument("--to", type=Path, default=Path("var/backups"))
     args = parser.parse_args(argv)
-    logs.configure()
+    # The service logs JSON lines (CITIZENBOT_LOG_FORMAT=text for plain lines); the CLI, text.
+    json_lines = args.command == "run" and os.environ.get("CITIZENBOT_LOG_FORMAT") != "text"
+    logs.configure(json_lines=json_lines)
     try:
         settings = Settings.from_env()
         if args.command == "run":
@@ -57,8 +89,14 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(parse_lines(args.model_dir or settings.model_dir))
         if args.command == "nlu-eval":
             return nlu_eval(args, settings)
+        if args.command == "backup":
+            return backup_databases(settings, args.to)
         if args.command == "dossier":
             return dossier_import(args.file, settings)
+        if args.command == "officer":
+            return asyncio.run(officer_add(args, settings))
+        if args.command == "campaign":
+            return asyncio.run(campaign(args, settings))
         if args.command == "content":
             return content_check(settings.content_dir, args.project / "domain.yml")
     except SettingsError as exc:
@@ -67,13 +105,53 @@ def main(argv: list[str] | None = None) -> int:
     return 1
 
 
+async def officer_add(args: argparse.Namespace, settings: Settings) -> int:
+    """Create a dashboard account in the service's database (the service may be running)."""
+    import getpass
+
+    from bot.storage import Database, audit, officers
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("Password (at least 10 characters): ")
+        if getpass.getpass("Password again: ") != password:
+            print("citizenbot: the two passwords differ", file=sys.stderr)
+            return 1
+    try:
+        officers.check_new(args.username, password, args.role)
+    except officers.OfficerError as exc:
+        print(f"citizenbot: {exc}", file=sys.stderr)
+        return 1
+    password_hash = await asyncio.get_running_loop().run_in_executor(
+        None, officers.hash_password, password
+    )
+    database = Database(settings.database_path)
+    await database.open()
+    try:
+        await database.run(officers.create, args.username, args.name, password_hash, args.role)
+        await database.run(audit.record, "cli", "officer_added", args.username, ",".join(args.role))
+    except officers.OfficerError as exc:
+        print(f"citizenbot: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        await database.close()
+    print(
+        f"citizenbot: officer {args.username} added ({', '.join(args.role)}); "
+        f"sign in at {settings.base_url}/admin/",
+        flush=True,
+    )
+    return 0
+
+
 def run(settings: Settings) -> int:
     from aiohttp import web
 
-    from bot.app import build_app
+    from bot.app import STOP, build_app
     from bot.brain import Brain
     from bot.content import ContentError
     from bot.content.loader import load_library
+    from bot.scheduler.lock import SchedulerLocked
     from bot.training import ModelMissing
 
     try:
@@ -103,7 +181,55 @@ def run(settings: Settings) -> int:
     print(f"citizenbot: serving on {settings.base_url} (talking to {mode})", flush=True)
     if settings.sandbox:
         print(f"citizenbot: open the sandbox chat at {settings.base_url}/sandbox/", flush=True)
-    web.run_app(app, host=settings.host, port=settings.port, print=None, loop=loop)
+
+    def begin_graceful_stop() -> None:
+        async def stop() -> None:
+            await app[STOP](app)
+            loop.call_soon(raise_graceful_exit)
+
+        loop.create_task(stop())
+
+    def raise_graceful_exit() -> None:
+        raise web.GracefulExit()  # a SystemExit: leaves run_app, which then cleans up
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, begin_graceful_stop)
+    try:
+        web.run_app(
+            app,
+            host=settings.host,
+            port=settings.port,
+            print=None,
+            loop=loop,
+            handle_signals=False,
+        )
+    except SchedulerLocked as exc:
+        print(f"citizenbot: cannot start: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+async def campaign(args: argparse.Namespace, settings: Settings) -> int:
+    """`campaign list|preview|report`: read-only, safe while the service runs."""
+    from bot.scheduler import overview
+    from bot.storage import Database
+
+    database = Database(settings.database_path)
+    await database.open()
+    try:
+        if args.campaign_command == "list":
+            text, ok = await overview.campaign_list(settings, database)
+            print(text)
+            return 0 if ok else 1
+        if args.campaign_command == "preview":
+            print(await overview.campaign_preview(settings, database, args.id))
+        else:
+            print(await overview.campaign_report(settings, database, args.id, args.run))
+    except overview.UnknownCampaign as exc:
+        print(f"citizenbot: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        await database.close()
     return 0
 
 
@@ -132,6 +258,17 @@ async def parse_lines(model_dir: Path) -> int:
     return 0
 
 
+def backup_databases(settings: Settings, destination: Path) -> int:
+    from bot.storage.backup import backup
+
+    for source in (settings.database_path, settings.tracker_path):
+        if source.exists():
+            print(f"citizenbot: {source} → {backup(source, destination)}", flush=True)
+        else:
+            print(f"citizenbot: {source} does not exist yet; nothing to back up", flush=True)
+    return 0
+
+
 def dossier_import(path: Path, settings: Settings) -> int:
     from bot.dossiers.ingest import import_csv
     from bot.storage.secret import load_or_create
@@ -143,8 +280,10 @@ def dossier_import(path: Path, settings: Settings) -> int:
     rejected = [r for r in results if not r.accepted]
     for row in rejected:
         print(f"{path}:{row.line}: rejected {row.code or '(no code)'}: {row.reason}")
-    print(f"citizenbot: {len(results) - len(rejected)} rows accepted, {len(rejected)} rejected "
-          "(rejected rows changed nothing)")
+    print(
+        f"citizenbot: {len(results) - len(rejected)} rows accepted, {len(rejected)} rejected "
+        "(rejected rows changed nothing)"
+    )
     print("citizenbot: a running service sends the notifications within a few seconds")
     return 1 if rejected else 0
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+from typing import Any
 
 from bot.brain import Brain
-from bot.storage import Database, inbox, users
+from bot.storage import Database, handover, inbox, users
 from bot.zalo import events
 from bot.zalo.client import ZaloClient
 from bot.zalo.events import ZaloEvent
@@ -18,11 +20,23 @@ FOLLOW_INTENT = "/EXTERNAL_follow"
 NON_TEXT_INTENT = "/EXTERNAL_non_text"
 
 
+def officer_of(event: ZaloEvent) -> str | None:
+    """Who wrote an OA echo from Zalo's OA chat tool (sender.admin_id), if a human did."""
+    if not event.name.startswith("oa_send_"):
+        return None
+    sender = event.payload.get("sender")
+    admin_id = sender.get("admin_id") if isinstance(sender, dict) else None
+    return str(admin_id) if admin_id else None
+
+
 class Conversations:
-    def __init__(self, database: Database, client: ZaloClient, brain: Brain) -> None:
+    def __init__(
+        self, database: Database, client: ZaloClient, brain: Brain, handover_timeout: dt.timedelta
+    ) -> None:
         self._database = database
         self._client = client
         self._brain = brain
+        self._handover_timeout = handover_timeout
 
     async def handle(self, event: ZaloEvent) -> None:
         try:
@@ -34,6 +48,12 @@ class Conversations:
 
     async def _dispatch(self, event: ZaloEvent) -> None:
         user_id = event.user_id
+        officer = officer_of(event)
+        if officer and user_id is not None:
+            # An officer is talking to this citizen in Zalo: the bot steps aside.
+            await self._database.run(
+                handover.officer_wrote, user_id, f"zalo:{officer}", _now(), self._handover_timeout
+            )
         if event.is_echo_or_receipt or user_id is None:
             return  # recorded in the inbox; answering an echo would start a reply loop
         if event.name == events.UNFOLLOW:
@@ -52,5 +72,18 @@ class Conversations:
 
     async def _reply(self, event: ZaloEvent, text: str) -> None:
         assert event.user_id is not None
+        with_officer = await self._database.run(
+            handover.open_for, event.user_id, _now(), self._handover_timeout
+        )
+        if with_officer:
+            return  # an officer answers (recorded in the inbox, shown in their queue)
         output = ZaloOutputChannel(self._client, event.key)
-        await self._brain.handle(event.user_id, text, output, metadata={"zalo_event": event.name})
+        metadata: dict[str, Any] = {"zalo_event": event.name}
+        message = event.payload.get("message")
+        if isinstance(message, dict) and message.get("attachments"):
+            metadata["attachments"] = message["attachments"]  # e.g. a photo for a feedback
+        await self._brain.handle(event.user_id, text, output, metadata=metadata)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)

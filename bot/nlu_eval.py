@@ -150,7 +150,7 @@ def markdown(results: list[Metrics], holdout: Path, command: str) -> str:
         "# NLU evaluation",
         "",
         f"Held-out set: `{holdout}` ({chosen.examples} messages, never used in training).",
-        f"Produced by: `{command}`",
+        f"Produced by: `{command}`. What was tried and why: `docs/nlu-experiments.md`.",
         "",
         "Targets (issue 3): accuracy ≥ 93% overall and ≥ 90% without diacritics; out-of-scope "
         "recall ≥ 90% with ≤ 3% of in-domain messages sent to fallback; dossier codes exact "

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import time as dt_time
 from pathlib import Path
 
 SANDBOX_APP_ID = "sandbox-app"
@@ -58,6 +59,32 @@ class Settings:
     # An approved ZBS template for dossier notifications beyond Zalo's 7-day window.
     dossier_template_id: str = ""
     notification_interval_seconds: float = 5.0
+    # Officers' side: feedback answered within this many working days, else overdue.
+    feedback_sla_days: int = 5
+    # A handover ends by itself when no officer has written for this long.
+    handover_timeout_minutes: int = 60
+    # This many misunderstood messages in a row hand the conversation to an officer.
+    handover_after_fallbacks: int = 3
+    # Dashboard logins: wrong passwords in a row before a lockout, and its length.
+    admin_max_failed_logins: int = 5
+    admin_lockout_minutes: int = 15
+    admin_session_hours: int = 8
+    # Campaigns: messages per second (Zalo allows about 4,000 a minute per OA, shared with
+    # the bot's replies) and how many may be in flight at once to keep that pace.
+    campaign_rate: float = 20.0
+    campaign_max_in_flight: int = 8
+    # Nothing is pushed in these local hours; a run pauses and resumes at their end.
+    quiet_hours: str = "21:00-07:00"
+    # A firing missed while the service was down still runs if it is at most this late.
+    campaign_misfire_grace_seconds: int = 6 * 3600
+    reminder_misfire_grace_seconds: int = 6 * 3600
+    # Local time of reminders given a day but no hour, and of deadline and appointment ones.
+    reminder_time: str = "08:00"
+    # Days before the 60-day birth-registration deadline on which a parent is reminded.
+    birth_deadline_reminder_days: tuple[int, ...] = (7, 1)
+    # An approved ZBS template for reminders beyond Zalo's 7-day window (params noi_dung,
+    # thoi_gian); empty = such reminders are recorded as unreachable.
+    reminder_template_id: str = ""
 
     @property
     def database_path(self) -> Path:
@@ -93,6 +120,19 @@ class Settings:
             "max_concurrent_events": _int(env, "CITIZENBOT_MAX_CONCURRENT_EVENTS", 4),
             "api_token": env.get("CITIZENBOT_API_TOKEN", ""),
             "dossier_template_id": env.get("CITIZENBOT_DOSSIER_TEMPLATE_ID", ""),
+            "feedback_sla_days": _int(env, "CITIZENBOT_FEEDBACK_SLA_DAYS", 5),
+            "handover_timeout_minutes": _int(env, "CITIZENBOT_HANDOVER_TIMEOUT_MINUTES", 60),
+            "handover_after_fallbacks": _int(env, "CITIZENBOT_HANDOVER_AFTER_FALLBACKS", 3),
+            "admin_max_failed_logins": _int(env, "CITIZENBOT_ADMIN_MAX_FAILED_LOGINS", 5),
+            "admin_lockout_minutes": _int(env, "CITIZENBOT_ADMIN_LOCKOUT_MINUTES", 15),
+            "admin_session_hours": _int(env, "CITIZENBOT_ADMIN_SESSION_HOURS", 8),
+            "campaign_rate": _positive_float(env, "CITIZENBOT_CAMPAIGN_RATE", cls.campaign_rate),
+            "quiet_hours": _quiet_hours(env, "CITIZENBOT_QUIET_HOURS", cls.quiet_hours),
+            "reminder_time": _time_of_day(env, "CITIZENBOT_REMINDER_TIME", cls.reminder_time),
+            "birth_deadline_reminder_days": _days(
+                env, "CITIZENBOT_BIRTH_DEADLINE_REMINDER_DAYS", cls.birth_deadline_reminder_days
+            ),
+            "reminder_template_id": env.get("CITIZENBOT_REMINDER_TEMPLATE_ID", ""),
         }
         if given:
             values.update(
@@ -126,3 +166,47 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+
+
+def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name) or str(default)
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if value <= 0:
+        raise SettingsError(f"{name} must be a positive number, got {raw!r}")
+    return value
+
+
+def _quiet_hours(env: Mapping[str, str], name: str, default: str) -> str:
+    from bot.scheduler.clock import QuietHours
+
+    raw = env.get(name, default)
+    try:
+        QuietHours.parse(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name}: {exc}") from None
+    return raw
+
+
+def _time_of_day(env: Mapping[str, str], name: str, default: str) -> str:
+    raw = env.get(name) or default
+    try:
+        dt_time.fromisoformat(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a time like 08:00, got {raw!r}") from None
+    return raw
+
+
+def _days(env: Mapping[str, str], name: str, default: tuple[int, ...]) -> tuple[int, ...]:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        days = tuple(int(part) for part in raw.split(","))
+    except ValueError:
+        days = ()
+    if not days or any(day < 1 for day in days):
+        raise SettingsError(f"{name} must be whole days before the deadline like 7,1, got {raw!r}")
+    return days

@@ -12,6 +12,7 @@ import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
 
+from bot.logs import REQUEST_ID
 from bot.zalo.events import ZaloEvent
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ class UserQueues:
             while queue:
                 async with self._slots:
                     event = queue.popleft()
+                    REQUEST_ID.set(event.key)
                     try:
                         await self._handle(event)
                     except Exception:

@@ -8,6 +8,7 @@ interpreter's thread switch interval, and Zalo always gets its answer in time.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import threading
 from typing import Any
@@ -53,7 +54,12 @@ class ProcessingWorker:
         self._session = aiohttp.ClientSession()
         self.client = client = ZaloClient(self._settings, self._database, self._session)
         self.pusher = Pusher(self._database, client)
-        conversations = Conversations(self._database, client, self._brain)
+        conversations = Conversations(
+            self._database,
+            client,
+            self._brain,
+            dt.timedelta(minutes=self._settings.handover_timeout_minutes),
+        )
         self.queues = UserQueues(conversations.handle, self._settings.max_concurrent_events)
         pending = await self._database.run(inbox.pending)
         for payload in pending:
@@ -93,5 +99,8 @@ class ProcessingWorker:
     async def call(self, coroutine: Any) -> Any:
         """Run `coroutine` on the worker's loop (e.g. `worker.call(worker.pusher.push(...))`)
         from any other loop, and wait for its result."""
+        if not self._thread.is_alive():
+            coroutine.close()
+            raise RuntimeError("the processing worker is not running")
         future = asyncio.run_coroutine_threadsafe(coroutine, self._loop)
         return await asyncio.wrap_future(future)

@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import socket
+import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -44,6 +45,24 @@ async def brain(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> As
     loaded = await Brain.load(model_dir, tmp_path_factory.mktemp("tracker") / "tracker.db")
     yield loaded
     await loaded.close()
+
+
+async def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 900) -> str:
+    """Run `citizenbot ARGS` as its own process without blocking the loop; its stdout."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        *args,
+        cwd=PROJECT,
+        env={**os.environ, "RASA_TELEMETRY_ENABLED": "false", **(env or {})},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout)
+    if process.returncode != 0:
+        raise AssertionError(f"citizenbot {' '.join(args)} failed:\n{err.decode()[-3000:]}")
+    return out.decode()
 
 
 def free_port() -> int:

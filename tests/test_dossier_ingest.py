@@ -24,10 +24,19 @@ HEADER = (
 def run_import(tmp_path: Path, rows: str) -> subprocess.CompletedProcess:
     csv_file = tmp_path / "updates.csv"
     csv_file.write_text(HEADER + rows, encoding="utf-8")
-    env = {**os.environ, "CITIZENBOT_DATA_DIR": str(tmp_path / "var"),
-           "RASA_TELEMETRY_ENABLED": "false"}
-    return subprocess.run([sys.executable, "-m", "bot.cli", "dossier", "import", str(csv_file)],
-                          env=env, cwd=PROJECT, capture_output=True, text=True, timeout=120)
+    env = {
+        **os.environ,
+        "CITIZENBOT_DATA_DIR": str(tmp_path / "var"),
+        "RASA_TELEMETRY_ENABLED": "false",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", "dossier", "import", str(csv_file)],
+        env=env,
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_csv_import_reports_each_rejected_row_and_changes_nothing_for_it(tmp_path: Path) -> None:
@@ -35,7 +44,7 @@ def test_csv_import_reports_each_rejected_row_and_changes_nothing_for_it(tmp_pat
         "000.00.24.H26-251101-0001,Đăng ký khai sinh,Trần Thị Bình,0987654321,,received,"
         "2026-11-20T08:00:00+07:00,,,,\n"
         "G22.39-251102-0002,Cấp căn cước,Lê Văn Cường,,001099012345,need_documents,"
-        "2026-11-21T09:00:00+07:00,,,,\n"                            # no 'missing': rejected
+        "2026-11-21T09:00:00+07:00,,,,\n"  # no 'missing': rejected
         "HS-3,Chứng thực,Phạm Thị Dung,0912345678,,received,2026-11-21T09:00:00+07:00,,,,\n"
         "H26.123-251103-0003,Đăng ký kết hôn,Võ Văn Em,0912345678,,result_ready,"
         "2026-11-22T10:00:00+07:00,,Bộ phận Một cửa,2026-11-25,\n"
@@ -47,13 +56,17 @@ def test_csv_import_reports_each_rejected_row_and_changes_nothing_for_it(tmp_pat
     assert "2 rows accepted, 2 rejected" in result.stdout
     db = sqlite_utils.Database(open_connection(tmp_path / "var" / "citizenbot.db"))
     assert {row["code"] for row in db["dossiers"].rows} == {
-        "000.00.24.H26-251101-0001", "H26.123-251103-0003"}
+        "000.00.24.H26-251101-0001",
+        "H26.123-251103-0003",
+    }
     assert "0987654321" not in str(list(db["dossiers"].rows))  # only hash and last 4 digits
 
 
 def test_importing_the_same_file_twice_changes_nothing_the_second_time(tmp_path: Path) -> None:
-    row = ("000.00.24.H26-251101-0001,Đăng ký khai sinh,Trần Thị Bình,0987654321,,received,"
-           "2026-11-20T08:00:00+07:00,,,,\n")
+    row = (
+        "000.00.24.H26-251101-0001,Đăng ký khai sinh,Trần Thị Bình,0987654321,,received,"
+        "2026-11-20T08:00:00+07:00,,,,\n"
+    )
     assert run_import(tmp_path, row).returncode == 0
     assert run_import(tmp_path, row).returncode == 0
     db = sqlite_utils.Database(open_connection(tmp_path / "var" / "citizenbot.db"))
@@ -77,13 +90,24 @@ class FakeProvincialSource:
 
 
 async def test_poller_ingests_pages_and_resumes_from_its_cursor(tmp_path: Path) -> None:
-    body = {"procedure": "Đăng ký khai sinh", "applicant_name": "Trần Thị Bình",
-            "phone": "0987654321", "status": "received", "occurred_at": "2026-11-20T08:00:00+07:00"}
-    source = FakeProvincialSource([
-        [("000.00.24.H26-251101-0001", body), ("bad-code", body)],
-        [("000.00.24.H26-251101-0001", {**body, "status": "processing",
-                                        "occurred_at": "2026-11-21T08:00:00+07:00"})],
-    ])
+    body = {
+        "procedure": "Đăng ký khai sinh",
+        "applicant_name": "Trần Thị Bình",
+        "phone": "0987654321",
+        "status": "received",
+        "occurred_at": "2026-11-20T08:00:00+07:00",
+    }
+    source = FakeProvincialSource(
+        [
+            [("000.00.24.H26-251101-0001", body), ("bad-code", body)],
+            [
+                (
+                    "000.00.24.H26-251101-0001",
+                    {**body, "status": "processing", "occurred_at": "2026-11-21T08:00:00+07:00"},
+                )
+            ],
+        ]
+    )
     database = Database(tmp_path / "db.sqlite")
     await database.open()
     first = await Poller(source, database, b"secret").poll_once()

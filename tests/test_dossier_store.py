@@ -19,9 +19,14 @@ NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.timezone.utc)
 
 
 def body(**changes) -> dict:
-    base = {"procedure": "Đăng ký khai sinh", "applicant_name": "Nguyễn Văn An",
-            "phone": "0912 345 678", "id_number": "001099012345", "status": "received",
-            "occurred_at": "2026-11-20T08:00:00+07:00"}
+    base = {
+        "procedure": "Đăng ký khai sinh",
+        "applicant_name": "Nguyễn Văn An",
+        "phone": "0912 345 678",
+        "id_number": "001099012345",
+        "status": "received",
+        "occurred_at": "2026-11-20T08:00:00+07:00",
+    }
     return {**base, **changes}
 
 
@@ -44,17 +49,20 @@ def test_personal_data_is_reduced_to_what_verification_needs() -> None:
     assert mask_name("Lê Thị Hồng Nhung") == "Lê T. H. N."
 
 
-@pytest.mark.parametrize(("changes", "field"), [
-    ({"status": "lost"}, "status"),
-    ({"status": "need_documents"}, "detail.missing"),
-    ({"status": "result_ready", "detail": {"pickup_place": "Một cửa"}}, "detail.pickup_date"),
-    ({"status": "rejected"}, "detail.reason"),
-    ({"occurred_at": "hôm qua"}, "occurred_at"),
-    ({"occurred_at": "2026-11-20T08:00:00"}, "occurred_at"),
-    ({"phone": "12345", "id_number": ""}, "phone"),
-    ({"phone": "", "id_number": ""}, "phone"),
-    ({"applicant_name": ""}, "applicant_name"),
-])
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"status": "lost"}, "status"),
+        ({"status": "need_documents"}, "detail.missing"),
+        ({"status": "result_ready", "detail": {"pickup_place": "Một cửa"}}, "detail.pickup_date"),
+        ({"status": "rejected"}, "detail.reason"),
+        ({"occurred_at": "hôm qua"}, "occurred_at"),
+        ({"occurred_at": "2026-11-20T08:00:00"}, "occurred_at"),
+        ({"phone": "12345", "id_number": ""}, "phone"),
+        ({"phone": "", "id_number": ""}, "phone"),
+        ({"applicant_name": ""}, "applicant_name"),
+    ],
+)
 def test_invalid_updates_name_the_field(changes: dict, field: str) -> None:
     with pytest.raises(InvalidDossier) as error:
         parse_update(CODE, body(**changes), SECRET)
@@ -80,8 +88,11 @@ def test_a_status_change_owes_one_notification_per_follower(db) -> None:
     dossiers.ingest(db, parse_update(CODE, body(), SECRET), "api")
     dossiers.subscribe(db, CODE, "u1")
     dossiers.subscribe(db, CODE, "u2")
-    ready = body(status="result_ready", occurred_at="2026-11-22T10:00:00+07:00",
-                 detail={"pickup_place": "Bộ phận Một cửa", "pickup_date": "2026-11-25"})
+    ready = body(
+        status="result_ready",
+        occurred_at="2026-11-22T10:00:00+07:00",
+        detail={"pickup_place": "Bộ phận Một cửa", "pickup_date": "2026-11-25"},
+    )
     result = dossiers.ingest(db, parse_update(CODE, ready, SECRET), "api")
     again = dossiers.ingest(db, parse_update(CODE, ready, SECRET), "csv")
     assert (result.notifications, again.notifications) == (2, 0)
@@ -90,9 +101,13 @@ def test_a_status_change_owes_one_notification_per_follower(db) -> None:
 
 
 def test_an_older_update_arriving_late_does_not_roll_the_status_back(db) -> None:
-    dossiers.ingest(db, parse_update(CODE, body(status="processing",
-                                                 occurred_at="2026-11-21T08:00:00+07:00"),
-                                     SECRET), "api")
+    dossiers.ingest(
+        db,
+        parse_update(
+            CODE, body(status="processing", occurred_at="2026-11-21T08:00:00+07:00"), SECRET
+        ),
+        "api",
+    )
     dossiers.subscribe(db, CODE, "u1")
     late = dossiers.ingest(db, parse_update(CODE, body(), SECRET), "csv")
     assert late.notifications == 0

@@ -4,19 +4,29 @@ notifications through the sandbox, exactly once."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 
 import pytest
 
-from bot.storage import Database, dossiers, outbox, users
+from bot.storage import Database, dossiers, outbox, reminders, users
 from tests.conftest import Service, button_titles, texts
 
 TOKEN = "one-stop-token"
 CODE = "000.00.24.H26-251120-0042"
-RECEIVED = {"procedure": "Đăng ký khai sinh", "applicant_name": "Nguyễn Văn An",
-            "phone": "0912345678", "status": "received",
-            "occurred_at": "2026-11-20T08:00:00+07:00"}
-READY = {**RECEIVED, "status": "result_ready", "occurred_at": "2026-11-22T10:00:00+07:00",
-         "detail": {"pickup_place": "Bộ phận Một cửa xã", "pickup_date": "2026-11-25"}}
+RECEIVED = {
+    "procedure": "Đăng ký khai sinh",
+    "applicant_name": "Nguyễn Văn An",
+    "phone": "0912345678",
+    "status": "received",
+    "occurred_at": "2026-11-20T08:00:00+07:00",
+}
+PICKUP = dt.date.today() + dt.timedelta(days=10)  # always ahead, whatever day the tests run
+READY = {
+    **RECEIVED,
+    "status": "result_ready",
+    "occurred_at": "2026-11-22T10:00:00+07:00",
+    "detail": {"pickup_place": "Bộ phận Một cửa xã", "pickup_date": PICKUP.isoformat()},
+}
 
 
 @pytest.fixture
@@ -25,8 +35,11 @@ async def service(start_service) -> Service:
 
 
 async def put(service: Service, code: str, body: dict, token: str = TOKEN):
-    async with service.http.put(f"{service.url}/api/dossiers/{code}", json=body,
-                                headers={"Authorization": f"Bearer {token}"}) as resp:
+    async with service.http.put(
+        f"{service.url}/api/dossiers/{code}",
+        json=body,
+        headers={"Authorization": f"Bearer {token}"},
+    ) as resp:
         return resp.status, await resp.json()
 
 
@@ -83,9 +96,13 @@ async def test_owner_looks_up_subscribes_and_gets_exactly_one_notification(
     found = await wait_for_count(service, "u-owner", count + 1)
     notification = texts(found)[count:]
     assert len(notification) == 1
-    assert "đã có kết quả" in notification[0] and "25/11/2026" in notification[0]
+    assert "đã có kết quả" in notification[0] and PICKUP.strftime("%d/%m/%Y") in notification[0]
     [record] = await service.database.run(dossiers.notifications, CODE)
     assert (record["status"], record["channel"]) == ("sent", "consultation")
+    # and the scheduler will remind them the day before the result can be collected
+    [reminder] = await service.database.run(reminders.scheduled_for_user, "u-owner")
+    day_before = PICKUP - dt.timedelta(days=1)
+    assert reminder["remind_at"].startswith(f"{day_before.isoformat()}T08:00")
 
 
 async def test_wrong_digits_reveal_nothing_and_match_the_unknown_code_answer(
@@ -139,6 +156,7 @@ async def test_crash_between_send_and_record_sends_nothing_twice(service: Servic
     await wait_for_count(service, "u-still-pending", 1)
     assert len(await service.messages("u-still-pending")) == 1
     assert await service.messages("u-sent-before-crash") == []
-    records = {n["user_id"]: n["status"]
-               for n in await service.database.run(dossiers.notifications, CODE)}
+    records = {
+        n["user_id"]: n["status"] for n in await service.database.run(dossiers.notifications, CODE)
+    }
     assert records == {"u-sent-before-crash": "sent", "u-still-pending": "sent"}

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,7 +10,7 @@ from rasa.core.channels.channel import CollectingOutputChannel
 
 from bot import content
 from bot.brain import Brain
-from tests.conftest import PROJECT
+from tests.conftest import PROJECT, run_cli
 
 NEW_FAQ = """
 faqs:
@@ -39,19 +36,14 @@ async def test_a_new_faq_is_answered_after_citizenbot_train(tmp_path: Path) -> N
     assert "faqs:" not in guide.read_text()  # the land guide ships without FAQs
     guide.write_text(guide.read_text() + NEW_FAQ)
 
-    env = {
-        **os.environ,
-        "CITIZENBOT_MODEL_DIR": str(project / "models"),
-        "CITIZENBOT_CONTENT_DIR": str(project / "content"),
-        "RASA_TELEMETRY_ENABLED": "false",
-    }
-    subprocess.run(
-        [sys.executable, "-m", "bot.cli", "--project", str(project), "train"],
-        check=True,
-        env=env,
-        cwd=PROJECT,
-        capture_output=True,
-        timeout=900,
+    await run_cli(
+        "--project",
+        str(project),
+        "train",
+        env={
+            "CITIZENBOT_MODEL_DIR": str(project / "models"),
+            "CITIZENBOT_CONTENT_DIR": str(project / "content"),
+        },
     )
 
     brain = await Brain.load(project / "models", tmp_path / "tracker.db")

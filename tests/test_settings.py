@@ -46,12 +46,25 @@ def test_a_malformed_port_is_a_clear_error() -> None:
 
 
 def test_documented_variables_are_read() -> None:
-    settings = Settings.from_env({
-        "PORT": "9000", "CITIZENBOT_DATA_DIR": "/tmp/x", "ZALO_REPLAY_WINDOW_SECONDS": "7200",
-        "CITIZENBOT_MAX_CONCURRENT_EVENTS": "2", "CITIZENBOT_API_TOKEN": "t0k",
-        "CITIZENBOT_DOSSIER_TEMPLATE_ID": "tpl-1", "ZALO_TIMEOUT_SECONDS": "3",
-    })
+    settings = Settings.from_env(
+        {
+            "PORT": "9000",
+            "CITIZENBOT_DATA_DIR": "/tmp/x",
+            "ZALO_REPLAY_WINDOW_SECONDS": "7200",
+            "CITIZENBOT_MAX_CONCURRENT_EVENTS": "2",
+            "CITIZENBOT_API_TOKEN": "t0k",
+            "CITIZENBOT_DOSSIER_TEMPLATE_ID": "tpl-1",
+            "ZALO_TIMEOUT_SECONDS": "3",
+        }
+    )
     assert (settings.port, str(settings.data_dir), settings.replay_window_seconds) == (
-        9000, "/tmp/x", 7200)
-    assert (settings.max_concurrent_events, settings.api_token, settings.dossier_template_id,
-            settings.zalo_timeout_seconds) == (2, "t0k", "tpl-1", 3.0)
+        9000,
+        "/tmp/x",
+        7200,
+    )
+    assert (
+        settings.max_concurrent_events,
+        settings.api_token,
+        settings.dossier_template_id,
+        settings.zalo_timeout_seconds,
+    ) == (2, "t0k", "tpl-1", 3.0)

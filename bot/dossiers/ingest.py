@@ -54,8 +54,12 @@ class DossierApi:
         if result.notifications:
             self._notify()
         return web.json_response(
-            {"code": update.code, "created": result.created, "changed": result.changed,
-             "notifications": result.notifications},
+            {
+                "code": update.code,
+                "created": result.created,
+                "changed": result.changed,
+                "notifications": result.notifications,
+            },
             status=201 if result.created else 200,
         )
 
@@ -73,9 +77,7 @@ class RowResult:
 DETAIL_COLUMNS = ("missing", "pickup_place", "pickup_date", "reason")
 
 
-def import_csv(
-    path: Path, database_path: Path, secret: bytes
-) -> list[RowResult]:
+def import_csv(path: Path, database_path: Path, secret: bytes) -> list[RowResult]:
     """Each row on its own: a rejected row changes nothing and says why."""
     import sqlite_utils
 

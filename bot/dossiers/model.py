@@ -14,9 +14,7 @@ from typing import Any
 
 # The portal's codes: 000.00.24.H26-250101-0001, G22.39-250715-0001, H26.123-250930-0042.
 # nlu/entities.yml holds the same pattern for the NLU (a test keeps the two equal).
-CODE_PATTERN = (
-    r"(?:\d{3}\.\d{2}\.\d{2}\.[A-Za-z]\d{2}|[A-Za-z]\d{2}(?:\.\d{1,3}){1,2})-\d{6}-\d{4}"
-)
+CODE_PATTERN = r"(?:\d{3}\.\d{2}\.\d{2}\.[A-Za-z]\d{2}|[A-Za-z]\d{2}(?:\.\d{1,3}){1,2})-\d{6}-\d{4}"
 CODE = re.compile(CODE_PATTERN)
 
 # status → the detail fields it must carry
@@ -80,7 +78,7 @@ def keyed_hash(value: str, secret: bytes) -> str:
 
 
 def mask_name(name: str) -> str:
-    """"Nguyễn Văn An" → "Nguyễn V. A.": enough for the owner to recognise, no more."""
+    """ "Nguyễn Văn An" → "Nguyễn V. A.": enough for the owner to recognise, no more."""
     parts = name.split()
     if not parts:
         return ""

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
+from collections.abc import Awaitable, Callable
 
 from bot import content
 from bot.dossiers.messages import status_text
@@ -23,9 +25,16 @@ BATCH = 200
 
 class NotificationDispatcher:
     def __init__(
-        self, database: Database, pusher: Pusher, template_id: str = "",
+        self,
+        database: Database,
+        pusher: Pusher,
+        template_id: str = "",
         interval_seconds: float = 5.0,
+        on_result_ready: Callable[[str, str, dt.date], Awaitable[object]] | None = None,
     ) -> None:
+        """`on_result_ready(user_id, code, pickup date)` runs once a citizen has been told
+        a result is ready (the scheduler reminds them the day before)."""
+        self._on_result_ready = on_result_ready
         self._database = database
         self._pusher = pusher
         self._template_id = template_id
@@ -72,13 +81,18 @@ class NotificationDispatcher:
         text = status_text(library, row["code"], row["status"], row["detail"])
         template = (
             Template(self._template_id, {"ma_ho_so": row["code"], "trang_thai": row["status"]})
-            if self._template_id else None
+            if self._template_id
+            else None
         )
-        result = await self._pusher.push(row["user_id"], {"text": text}, row["idempotency_key"],
-                                         template)
+        result = await self._pusher.push(
+            row["user_id"], {"text": text}, row["idempotency_key"], template
+        )
         delivery = result.delivery
         if delivery.status in ("sent", "duplicate"):
             status = "sent"
+            if row["status"] == "result_ready" and self._on_result_ready is not None:
+                pickup = dt.date.fromisoformat(row["detail"]["pickup_date"][:10])
+                await self._on_result_ready(row["user_id"], row["code"], pickup)
         elif delivery.status == "unreachable":
             status = "unreachable"
         elif delivery.error_code in TEMPORARY or delivery.error_code == -200:
@@ -88,7 +102,11 @@ class NotificationDispatcher:
             status = "failed" if attempts + 1 >= MAX_ATTEMPTS else "pending"
         else:
             status = "failed"
-        await self._database.run(dossiers.settle_notification, row["idempotency_key"], status,
-                                 result.channel, delivery.error_code)
+        await self._database.run(
+            dossiers.settle_notification,
+            row["idempotency_key"],
+            status,
+            result.channel,
+            delivery.error_code,
+        )
         return status
-

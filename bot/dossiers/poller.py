@@ -41,7 +41,10 @@ class PollResult:
 
 class Poller:
     def __init__(
-        self, source: DossierSource, database: Database, secret: bytes,
+        self,
+        source: DossierSource,
+        database: Database,
+        secret: bytes,
         on_notifications: Callable[[], None] = lambda: None,
     ) -> None:
         self._source = source
@@ -65,8 +68,12 @@ class Poller:
             result.accepted += 1
         await self._database.run(dossiers.save_poll_cursor, self._source.name, batch.cursor)
         if result.rejected:
-            log.warning("%s: %d updates rejected: %s", self._source.name, len(result.rejected),
-                        "; ".join(result.rejected[:5]))
+            log.warning(
+                "%s: %d updates rejected: %s",
+                self._source.name,
+                len(result.rejected),
+                "; ".join(result.rejected[:5]),
+            )
         if notify:
             self._on_notifications()
         return result

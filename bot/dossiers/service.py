@@ -3,10 +3,13 @@ running on the worker's loop (which owns the Zalo client)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from aiohttp import web
 
 from bot.dossiers.ingest import DossierApi
 from bot.dossiers.notifier import NotificationDispatcher
+from bot.scheduler import schedule_appointment_reminder
 from bot.settings import Settings
 from bot.storage import Database
 from bot.storage.secret import load_or_create
@@ -34,13 +37,19 @@ class Dossiers:
         async def start_on_worker() -> NotificationDispatcher:
             assert self._worker.pusher is not None
             dispatcher = NotificationDispatcher(
-                self._database, self._worker.pusher, self._settings.dossier_template_id,
+                self._database,
+                self._worker.pusher,
+                self._settings.dossier_template_id,
                 self._settings.notification_interval_seconds,
+                self._remind_day_before,
             )
             await dispatcher.start()
             return dispatcher
 
         self.dispatcher = await self._worker.call(start_on_worker())
+
+    async def _remind_day_before(self, user_id: str, code: str, ready_on: dt.date) -> None:
+        await schedule_appointment_reminder(self._database, self._settings, user_id, code, ready_on)
 
     async def stop(self) -> None:
         if self.dispatcher is not None:

@@ -15,7 +15,16 @@ from typing import Any, TypeVar
 
 import sqlite_utils
 
-from bot.storage import dossiers
+from bot.storage import (
+    audit,
+    campaigns,
+    dossiers,
+    feedback,
+    handover,
+    officers,
+    ratings,
+    reminders,
+)
 
 T = TypeVar("T")
 
@@ -68,7 +77,17 @@ CREATE TABLE IF NOT EXISTS oauth_tokens (
 
 
 # Each feature keeps its tables in its own storage module (a SCHEMA string) and adds it here.
-SCHEMAS: tuple[str, ...] = (CORE_SCHEMA, dossiers.SCHEMA)
+SCHEMAS: tuple[str, ...] = (
+    CORE_SCHEMA,
+    dossiers.SCHEMA,
+    officers.SCHEMA,
+    audit.SCHEMA,
+    feedback.SCHEMA,
+    handover.SCHEMA,
+    ratings.SCHEMA,
+    campaigns.SCHEMA,
+    reminders.SCHEMA,
+)
 
 
 def open_connection(path: Path) -> sqlite3.Connection:

@@ -105,8 +105,15 @@ def ingest(db: sqlite_utils.Database, update: DossierUpdate, source: str) -> Ing
         cursor = conn.execute(
             "INSERT INTO dossier_events (code, update_key, status, detail, occurred_at,"
             " received_at, source) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (update.code, update.update_key, update.status, detail, update.occurred_at, now,
-             source),
+            (
+                update.code,
+                update.update_key,
+                update.status,
+                detail,
+                update.occurred_at,
+                now,
+                source,
+            ),
         )
         event_id = cursor.lastrowid
         if current is None:
@@ -114,9 +121,20 @@ def ingest(db: sqlite_utils.Database, update: DossierUpdate, source: str) -> Ing
                 "INSERT INTO dossiers (code, procedure, applicant_masked, phone_hash, phone_last4,"
                 " id_hash, id_last4, status, detail, status_at, created_at, updated_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (update.code, update.procedure, update.applicant_masked, update.phone_hash,
-                 update.phone_last4, update.id_hash, update.id_last4, update.status, detail,
-                 update.occurred_at, now, now),
+                (
+                    update.code,
+                    update.procedure,
+                    update.applicant_masked,
+                    update.phone_hash,
+                    update.phone_last4,
+                    update.id_hash,
+                    update.id_last4,
+                    update.status,
+                    detail,
+                    update.occurred_at,
+                    now,
+                    now,
+                ),
             )
         elif _later_or_same(update.occurred_at, current[0]):
             conn.execute(
@@ -125,9 +143,19 @@ def ingest(db: sqlite_utils.Database, update: DossierUpdate, source: str) -> Ing
                 " phone_hash = coalesce(?, phone_hash), phone_last4 = coalesce(?, phone_last4),"
                 " id_hash = coalesce(?, id_hash), id_last4 = coalesce(?, id_last4)"
                 " WHERE code = ?",
-                (update.status, detail, update.occurred_at, now, update.procedure,
-                 update.applicant_masked, update.phone_hash, update.phone_last4,
-                 update.id_hash, update.id_last4, update.code),
+                (
+                    update.status,
+                    detail,
+                    update.occurred_at,
+                    now,
+                    update.procedure,
+                    update.applicant_masked,
+                    update.phone_hash,
+                    update.phone_last4,
+                    update.id_hash,
+                    update.id_last4,
+                    update.code,
+                ),
             )
         else:  # an older update arriving late: history only, nobody is told old news
             return Ingested(created=False, changed=True, notifications=0)
@@ -147,7 +175,8 @@ def _later_or_same(new: str, current: str) -> bool:
 def get(db: sqlite_utils.Database, code: str) -> dict[str, Any] | None:
     row = db.conn.execute(
         "SELECT code, procedure, applicant_masked, status, detail, status_at FROM dossiers"
-        " WHERE code = ?", (code,)
+        " WHERE code = ?",
+        (code,),
     ).fetchone()
     if row is None:
         return None
@@ -163,6 +192,7 @@ def history(db: sqlite_utils.Database, code: str) -> list[dict[str, Any]]:
 
 # --- verifying the owner --------------------------------------------------------------
 
+
 def locked(db: sqlite_utils.Database, code: str, user_id: str, now: dt.datetime) -> bool:
     row = db.conn.execute(
         "SELECT locked_until FROM dossier_verifications WHERE code = ? AND user_id = ?",
@@ -172,10 +202,14 @@ def locked(db: sqlite_utils.Database, code: str, user_id: str, now: dt.datetime)
 
 
 def verify(
-    db: sqlite_utils.Database, code: str, user_id: str, last4: str | None,
-    phone_hash: str | None, now: dt.datetime,
+    db: sqlite_utils.Database,
+    code: str,
+    user_id: str,
+    last4: str | None,
+    phone_hash: str | None,
+    now: dt.datetime,
 ) -> str:
-    """"verified", "wrong" or "locked". An unknown code is just "wrong": codes can't be probed."""
+    """ "verified", "wrong" or "locked". An unknown code is just "wrong": codes can't be probed."""
     if locked(db, code, user_id, now):
         return "locked"
     row = db.conn.execute(
@@ -189,12 +223,14 @@ def verify(
     with db.conn:
         db.conn.execute(
             "INSERT INTO dossier_verifications (code, user_id) VALUES (?, ?)"
-            " ON CONFLICT(code, user_id) DO NOTHING", (code, user_id),
+            " ON CONFLICT(code, user_id) DO NOTHING",
+            (code, user_id),
         )
         if matches:
             db.conn.execute(
                 "UPDATE dossier_verifications SET failures = 0, locked_until = NULL,"
-                " verified_at = ? WHERE code = ? AND user_id = ?", (stamp, code, user_id),
+                " verified_at = ? WHERE code = ? AND user_id = ?",
+                (stamp, code, user_id),
             )
             return "verified"
         db.conn.execute(
@@ -215,10 +251,12 @@ def is_verified(db: sqlite_utils.Database, code: str, user_id: str) -> bool:
 
 # --- following a dossier --------------------------------------------------------------
 
+
 def subscribe(db: sqlite_utils.Database, code: str, user_id: str) -> None:
     db.conn.execute(
         "INSERT INTO dossier_subscriptions (code, user_id, created_at) VALUES (?, ?, ?)"
-        " ON CONFLICT(code, user_id) DO NOTHING", (code, user_id, utc_now()),
+        " ON CONFLICT(code, user_id) DO NOTHING",
+        (code, user_id, utc_now()),
     )
 
 
@@ -242,11 +280,13 @@ def subscriptions(db: sqlite_utils.Database, user_id: str) -> list[str]:
 
 # --- the notifications outbox ---------------------------------------------------------
 
+
 def pending_notifications(db: sqlite_utils.Database, limit: int = 200) -> list[dict[str, Any]]:
     rows = db.conn.execute(
         "SELECT n.idempotency_key, n.code, n.user_id, e.status, e.detail"
         " FROM dossier_notifications n JOIN dossier_events e ON e.id = n.event_id"
-        " WHERE n.status = 'pending' ORDER BY n.created_at, n.rowid LIMIT ?", (limit,)
+        " WHERE n.status = 'pending' ORDER BY n.created_at, n.rowid LIMIT ?",
+        (limit,),
     ).fetchall()
     keys = ("idempotency_key", "code", "user_id", "status", "detail")
     return [{**dict(zip(keys, row, strict=True)), "detail": json.loads(row[4])} for row in rows]
@@ -275,6 +315,7 @@ def notifications(db: sqlite_utils.Database, code: str) -> list[dict[str, Any]]:
 
 # --- pollers of provincial systems ----------------------------------------------------
 
+
 def poll_cursor(db: sqlite_utils.Database, source: str) -> str | None:
     row = db.conn.execute(
         "SELECT cursor FROM dossier_poll_cursors WHERE source = ?", (source,)
@@ -284,6 +325,6 @@ def poll_cursor(db: sqlite_utils.Database, source: str) -> str | None:
 
 def save_poll_cursor(db: sqlite_utils.Database, source: str, cursor: str) -> None:
     db.conn.execute(
-        "INSERT OR REPLACE INTO dossier_poll_cursors (source, cursor, updated_at)"
-        " VALUES (?, ?, ?)", (source, cursor, utc_now()),
+        "INSERT OR REPLACE INTO dossier_poll_cursors (source, cursor, updated_at) VALUES (?, ?, ?)",
+        (source, cursor, utc_now()),
     )

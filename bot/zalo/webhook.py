@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from aiohttp import web
 
+from bot.logs import REQUEST_ID
 from bot.settings import Settings
 from bot.storage import Database, inbox
 from bot.zalo import signature
@@ -28,11 +29,15 @@ class ZaloWebhook:
         self._settings = settings
         self._database = database
         self._submit = submit
+        # False while shutting down: Zalo gets 503 and retries later, nothing is lost.
+        self.accepting = True
 
     def register(self, app: web.Application, path: str = "/webhook/zalo") -> None:
         app.router.add_post(path, self.handle)
 
     async def handle(self, request: web.Request) -> web.Response:
+        if not self.accepting:
+            return _answer(503, "shutting down; retry later")
         raw = await request.read()
         try:
             payload = json.loads(raw)
@@ -61,6 +66,7 @@ class ZaloWebhook:
             # Signed by Zalo but unreadable: acknowledge, or Zalo retries and unsubscribes us.
             log.error("webhook: signed event not understood (%s); acknowledged and ignored", exc)
             return _answer(200, "ignored: " + str(exc))
+        REQUEST_ID.set(event.key)
         is_new = await self._database.run(
             inbox.record, event.key, event.name, event.user_id, event.timestamp_ms, payload
         )

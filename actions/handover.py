@@ -1,0 +1,73 @@
+"""Handing a conversation to an officer: when the citizen asks, or after the bot has not
+understood several messages in a row. From then on bot/conversation.py keeps the bot
+silent for that citizen until an officer releases the conversation or it times out."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot import content, runtime
+from bot.storage import handover
+
+FALLBACK_INTENT = "nlu_fallback"
+
+
+async def hand_over(tracker: Tracker, reason: str) -> None:
+    rt = await runtime.current()
+    await rt.database.run(
+        handover.request,
+        tracker.sender_id,
+        reason,
+        dt.datetime.now(dt.timezone.utc),
+        dt.timedelta(minutes=rt.settings.handover_timeout_minutes),
+    )
+
+
+def fallback_streak(tracker: Tracker) -> int:
+    """How many of the citizen's last messages, in a row, the model did not understand."""
+    streak = 0
+    for event in reversed(tracker.events):
+        if event.get("event") == "session_started":
+            break
+        if event.get("event") != "user":
+            continue
+        intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+        if intent != FALLBACK_INTENT:
+            break
+        streak += 1
+    return streak
+
+
+class ActionRequestHuman(Action):
+    def name(self) -> str:
+        return "action_request_human"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        await hand_over(tracker, "asked")
+        dispatcher.utter_message(text=content.current().text("handover_started"))
+        return []
+
+
+class ActionHandOverAfterFallbacks(Action):
+    """After the clarification: every Nth misunderstanding in a row calls an officer."""
+
+    def name(self) -> str:
+        return "action_hand_over_after_fallbacks"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        every = (await runtime.current()).settings.handover_after_fallbacks
+        streak = fallback_streak(tracker)
+        if every <= 0 or streak == 0 or streak % every:
+            return []
+        await hand_over(tracker, "fallbacks")
+        dispatcher.utter_message(text=content.current().text("handover_after_fallbacks"))
+        return []

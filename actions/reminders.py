@@ -1,0 +1,426 @@
+"""Reminders in the chat: set one (said back in words, confirmed first), list them, and
+the reminders before the birth-registration deadline offered after the birth guide.
+
+Two forms carry the multi-turn parts, because the answers ("thứ 6 lúc 8h", "20/11/2026")
+mean nothing to the intent classifier on their own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot import content, runtime
+from bot.content import Library
+from bot.nlu.dates import TIMEZONE
+from bot.nlu.text import fold
+from bot.scheduler import reminders
+from bot.scheduler.reminders import wording
+from bot.storage import reminders as reminder_store
+from bot.storage import users
+
+REMINDER_FORM = "reminder_form"
+BIRTH_FORM = "birth_deadline_form"
+BIRTH_KIND = "birth_deadline"
+REMINDER_SLOTS = ("reminder_at", "reminder_subject", "reminder_confirmed")
+BIRTH_SLOTS = ("child_birth_date", "birth_reminders_confirmed")
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(TIMEZONE)
+
+
+def words_of(text: str) -> str:
+    """Lower case, no punctuation, single spaces: a short answer as typed."""
+    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
+
+
+def plain(text: str) -> str:
+    """Also without diacritics: for words whose folded form is unambiguous."""
+    return fold(words_of(text))
+
+
+def declines(tracker: Tracker, library: Library) -> bool:
+    """ "không", "thôi", "dừng"…: the model reads a bare "dừng" as a yes, so words first."""
+    text = words_of(tracker.latest_message.get("text") or "")
+    if text in library.ui["reminders"]["decline_words"]:
+        return True
+    # Not skipping the fallback: a guess the model is unsure of must never count as a "no".
+    intent = tracker.get_intent_of_latest_message(skip_fallback_intent=False)
+    return intent in ("deny", "unsubscribe")
+
+
+def yes_no(library: Library, yes: str = "button_yes") -> list[dict[str, str]]:
+    ui = library.ui["reminders"]
+    return [
+        {"title": ui[yes], "payload": "/affirm"},
+        {"title": ui["button_no"], "payload": "/deny"},
+    ]
+
+
+def reset(slots: tuple[str, ...]) -> list[EventType]:
+    return [SlotSet(slot, None) for slot in slots]
+
+
+async def window_note_needed(user_id: str, moments: list[dt.datetime]) -> bool:
+    """True when a reminder falls beyond Zalo's 7 days and no template can carry it."""
+    rt = await runtime.current()
+    if rt.settings.reminder_template_id:
+        return False
+    user = await rt.database.run(users.get, user_id)
+    last = dt.datetime.fromisoformat(user["last_interaction_at"]) if user else now()
+    return reminders.beyond_window(moments, last, has_template=False)
+
+
+def listing(library: Library, rows: list[dict[str, Any]]) -> tuple[str, list[dict[str, str]]]:
+    """The user's reminders as one message, with a cancel button for each (and for all)."""
+    lines = [wording(library, "list")]
+    for n, row in enumerate(rows, 1):
+        when = reminders.when_words(dt.datetime.fromisoformat(row["remind_at"]), library)
+        lines.append(
+            wording(library, "item", n=n, when=when, subject=reminders.label(row, library))
+        )
+    buttons = [
+        {
+            "title": wording(library, "cancel_button", n=n),
+            "payload": f'/unsubscribe{{"reminder_id": "{row["id"]}"}}',
+        }
+        for n, row in enumerate(rows[:4], 1)
+    ]
+    buttons.append(
+        {
+            "title": wording(library, "cancel_all_button"),
+            "payload": '/unsubscribe{"reminder_id": "all"}',
+        }
+    )
+    return "\n".join(lines), buttons
+
+
+class ActionSetReminder(Action):
+    """ "nhắc tôi …": starts the reminder form (or the birth-deadline one); "xem lời nhắc"
+    lists the reminders instead."""
+
+    def name(self) -> str:
+        return "action_set_reminder"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        library = content.current()
+        text = tracker.latest_message.get("text") or ""
+        settings = (await runtime.current()).settings
+        at = reminders.reminder_time(text, now(), dt.time.fromisoformat(settings.reminder_time))
+        kind = next(tracker.get_latest_entity_values("reminder_kind"), None)
+        # "nhắc tôi hạn khai sinh" (but not "nhắc tôi thứ 6 đi lấy giấy khai sinh")
+        deadline_asked = at is None and re.search(r"\bhan\b.*\bkhai sinh\b", plain(text))
+        if kind == BIRTH_KIND or deadline_asked:
+            return start_birth_form(text)
+        if at is None and any(
+            word in plain(text) for word in library.ui["reminders"]["list_words"]
+        ):
+            database = (await runtime.current()).database
+            rows = await database.run(reminder_store.scheduled_for_user, tracker.sender_id)
+            if not rows:
+                dispatcher.utter_message(text=wording(library, "none"))
+                return []
+            message, buttons = listing(library, rows)
+            dispatcher.utter_message(text=message, buttons=buttons)
+            return []
+        return [
+            SlotSet("reminder_at", at.isoformat() if at else None),
+            SlotSet("reminder_subject", reminders.reminder_subject(text)),
+            SlotSet("reminder_confirmed", None),
+            FollowupAction(REMINDER_FORM),
+        ]
+
+
+def start_birth_form(text: str) -> list[EventType]:
+    """The birth-deadline form, with the birth date already filled if the message has it."""
+    born = reminders.birth_date(text, now())
+    return [
+        SlotSet("child_birth_date", born.isoformat() if born else None),
+        SlotSet("birth_reminders_confirmed", None),
+        FollowupAction(BIRTH_FORM),
+    ]
+
+
+class ValidateReminderForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_reminder_form"
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict[str, Any],
+    ) -> list[str]:
+        # A "no" at any point ends the form: with only the answered question left, nothing
+        # is missing (the submit action then says nothing was set).
+        declined = tracker.slots.get("reminder_confirmed") is False
+        return ["reminder_confirmed"] if declined else domain_slots
+
+    async def extract_reminder_at(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        if tracker.get_slot("requested_slot") != "reminder_at":
+            return {}
+        return await answer(tracker, "reminder_at", "reminder_confirmed")
+
+    async def extract_reminder_confirmed(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        if tracker.get_slot("requested_slot") != "reminder_confirmed":
+            return {}
+        return await answer(tracker, "reminder_at", "reminder_confirmed")
+
+    async def validate_reminder_at(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        if value is None or dt.datetime.fromisoformat(value) > now():
+            return {"reminder_at": value}
+        dispatcher.utter_message(text=wording(content.current(), "past"))
+        return {"reminder_at": None}
+
+    async def validate_reminder_confirmed(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        return {"reminder_confirmed": value}
+
+
+async def answer(tracker: Tracker, time_slot: str, confirm_slot: str) -> dict[str, Any]:
+    """A reply inside a reminder form: no, a (new) date or time, or yes; {} when it is none
+    of these (the form steps aside and the message is answered as usual)."""
+    library = content.current()
+    text = tracker.latest_message.get("text") or ""
+    if declines(tracker, library):
+        return {confirm_slot: False}
+    settings = (await runtime.current()).settings
+    if time_slot == "child_birth_date":
+        moment = reminders.birth_date(text, now())
+    else:
+        moment = reminders.reminder_time(text, now(), dt.time.fromisoformat(settings.reminder_time))
+    confirming = tracker.get_slot("requested_slot") == confirm_slot
+    if moment is not None:  # while confirming, a new time asks the question again
+        return {time_slot: moment.isoformat(), **({confirm_slot: None} if confirming else {})}
+    if confirming and tracker.get_intent_of_latest_message(skip_fallback_intent=False) == "affirm":
+        return {confirm_slot: True}
+    return {}
+
+
+class ActionAskReminderAt(Action):
+    def name(self) -> str:
+        return "action_ask_reminder_at"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        dispatcher.utter_message(text=wording(content.current(), "ask_time"))
+        return []
+
+
+class ActionAskReminderConfirmed(Action):
+    """The reminder said back in words ("8 giờ sáng thứ Sáu, ngày 27/11/2026"), yes or no."""
+
+    def name(self) -> str:
+        return "action_ask_reminder_confirmed"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        library = content.current()
+        at = dt.datetime.fromisoformat(tracker.get_slot("reminder_at"))
+        when = reminders.when_words(at, library)
+        subject = tracker.get_slot("reminder_subject")
+        text = (
+            wording(library, "confirm_subject", subject=subject, when=when)
+            if subject
+            else wording(library, "confirm", when=when)
+        )
+        if await window_note_needed(tracker.sender_id, [at]):
+            text += "\n\n" + wording(library, "window_note")
+        dispatcher.utter_message(text=text, buttons=yes_no(library))
+        return []
+
+
+class ActionSaveReminder(Action):
+    def name(self) -> str:
+        return "action_save_reminder"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        library = content.current()
+        at_text = tracker.get_slot("reminder_at")
+        if tracker.get_slot("reminder_confirmed") is True and at_text:
+            at = dt.datetime.fromisoformat(at_text)
+            database = (await runtime.current()).database
+            subject = tracker.get_slot("reminder_subject")
+            await reminders.schedule(database, tracker.sender_id, "personal", at, subject)
+            when = reminders.when_words(at, library)
+            dispatcher.utter_message(text=wording(library, "saved", when=when))
+        else:
+            dispatcher.utter_message(text=wording(library, "not_saved"))
+        return reset(REMINDER_SLOTS)
+
+
+class ActionOfferBirthDeadline(Action):
+    """After the birth-registration guide: offer reminders before the 60-day deadline
+    (once a conversation), or go straight to them when the message gave the birth date."""
+
+    def name(self) -> str:
+        return "action_offer_birth_deadline"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        if next(tracker.get_latest_entity_values("guide_section"), None):
+            return []  # a section of the guide, not its opening
+        text = tracker.latest_message.get("text") or ""
+        born = reminders.birth_date(text, now())
+        if born is not None and born <= now().date():
+            return [SlotSet("birth_deadline_offered", True), *start_birth_form(text)]
+        if tracker.get_slot("birth_deadline_offered"):
+            return []
+        library = content.current()
+        button = {
+            "title": wording(library, "birth_offer_button"),
+            "payload": f'/set_reminder{{"reminder_kind": "{BIRTH_KIND}"}}',
+        }
+        dispatcher.utter_message(text=wording(library, "birth_offer"), buttons=[button])
+        return [SlotSet("birth_deadline_offered", True)]
+
+
+async def birth_reminder_times(born: dt.date) -> tuple[dt.date, list[dt.datetime]]:
+    settings = (await runtime.current()).settings
+    deadline = reminders.birth_deadline(born)
+    times = reminders.birth_reminder_times(
+        deadline,
+        settings.birth_deadline_reminder_days,
+        dt.time.fromisoformat(settings.reminder_time),
+        now(),
+    )
+    return deadline, times
+
+
+class ValidateBirthDeadlineForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_birth_deadline_form"
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict[str, Any],
+    ) -> list[str]:
+        declined = tracker.slots.get("birth_reminders_confirmed") is False
+        return ["birth_reminders_confirmed"] if declined else domain_slots
+
+    async def extract_child_birth_date(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        if tracker.get_slot("requested_slot") != "child_birth_date":
+            return {}
+        return await answer(tracker, "child_birth_date", "birth_reminders_confirmed")
+
+    async def extract_birth_reminders_confirmed(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        if tracker.get_slot("requested_slot") != "birth_reminders_confirmed":
+            return {}
+        return await answer(tracker, "child_birth_date", "birth_reminders_confirmed")
+
+    async def validate_child_birth_date(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        if value is None:
+            return {"child_birth_date": None}
+        born = dt.date.fromisoformat(value)
+        if born > now().date():
+            dispatcher.utter_message(text=wording(content.current(), "birth_future"))
+            return {"child_birth_date": None}
+        _, times = await birth_reminder_times(born)
+        if not times:  # too late for a reminder: the submit action says what to do instead
+            return {"child_birth_date": value, "birth_reminders_confirmed": False}
+        return {"child_birth_date": value}
+
+    async def validate_birth_reminders_confirmed(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        return {"birth_reminders_confirmed": value}
+
+
+class ActionAskChildBirthDate(Action):
+    def name(self) -> str:
+        return "action_ask_child_birth_date"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        dispatcher.utter_message(text=wording(content.current(), "birth_ask_date"))
+        return []
+
+
+class ActionAskBirthRemindersConfirmed(Action):
+    def name(self) -> str:
+        return "action_ask_birth_reminders_confirmed"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        library = content.current()
+        born = dt.date.fromisoformat(tracker.get_slot("child_birth_date"))
+        deadline, times = await birth_reminder_times(born)
+        text = wording(
+            library,
+            "birth_confirm",
+            born=f"{born:%d/%m/%Y}",
+            deadline=reminders.day_words(deadline, library),
+            times="; ".join(reminders.when_words(moment, library) for moment in times),
+        )
+        if await window_note_needed(tracker.sender_id, times):
+            text += "\n\n" + wording(library, "window_note")
+        dispatcher.utter_message(text=text, buttons=yes_no(library, "button_agree"))
+        return []
+
+
+class ActionSaveBirthReminders(Action):
+    def name(self) -> str:
+        return "action_save_birth_reminders"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        library = content.current()
+        born_text = tracker.get_slot("child_birth_date")
+        if not born_text:
+            dispatcher.utter_message(text=wording(library, "not_saved"))
+            return reset(BIRTH_SLOTS)
+        born = dt.date.fromisoformat(born_text)
+        deadline, times = await birth_reminder_times(born)
+        deadline_words = reminders.day_words(deadline, library)
+        if deadline < now().date():
+            born_words = f"{born:%d/%m/%Y}"
+            dispatcher.utter_message(
+                text=wording(library, "birth_late", born=born_words, deadline=deadline_words)
+            )
+        elif not times:
+            dispatcher.utter_message(
+                text=wording(library, "birth_too_close", deadline=deadline_words)
+            )
+        elif tracker.get_slot("birth_reminders_confirmed") is True:
+            database = (await runtime.current()).database
+            for moment in times:
+                await reminders.schedule(
+                    database, tracker.sender_id, BIRTH_KIND, moment, due_on=deadline
+                )
+            dispatcher.utter_message(text=wording(library, "birth_saved", count=len(times)))
+        else:
+            dispatcher.utter_message(text=wording(library, "not_saved"))
+        return reset(BIRTH_SLOTS)

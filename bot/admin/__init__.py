@@ -1,0 +1,40 @@
+"""The officers' dashboard under /admin: server-rendered pages for feedback, handovers,
+reports, content status, campaigns, dossiers, accounts and the audit log."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aiohttp import web
+
+from bot.admin import accounts, auth, feedback, handovers, reports, status
+from bot.admin.site import ADMIN, FEEDBACK, OFFICER, Admin
+from bot.content.watcher import ContentWatcher
+from bot.settings import Settings
+from bot.storage import Database
+from bot.worker import ProcessingWorker
+
+
+async def home(request: web.Request) -> web.Response:
+    """Feedback handlers start at their queue, everyone else at the reports."""
+    target = "/admin/feedback" if request[OFFICER].can(*FEEDBACK) else "/admin/reports"
+    raise web.HTTPSeeOther(target)
+
+
+def register(
+    app: web.Application,
+    settings: Settings,
+    database: Database,
+    worker: ProcessingWorker,
+    content: ContentWatcher,
+    tracker_path: Path | None,
+) -> None:
+    """Add the dashboard's routes under /admin; every page but sign-in needs a session."""
+    app[ADMIN] = Admin(settings, database, worker, content, tracker_path)
+    app.router.add_get(auth.LOGIN_PATH, auth.login_page)
+    app.router.add_post(auth.LOGIN_PATH, auth.login)
+    pages = [web.post("/logout", auth.logout), web.get("/", home), web.get("", home)]
+    for module in (feedback, handovers, reports, status, accounts):
+        pages.extend(module.routes())
+    for route in pages:
+        app.router.add_route(route.method, "/admin" + route.path, auth.signed_in(route.handler))

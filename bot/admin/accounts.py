@@ -1,0 +1,105 @@
+"""Officers' accounts (an admin adds them) and the audit log of every officer action."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bot.admin.auth import hash_password
+from bot.admin.html import h, join, local_time, table
+from bot.admin.site import ADMIN_ONLY, CSRF, admin_of, error_box, page, requires, see_other
+from bot.storage import audit, officers
+
+ROLE_LABELS = {
+    "admin": "Quản trị",
+    "content_editor": "Biên tập nội dung",
+    "dossier_operator": "Cán bộ hồ sơ",
+    "feedback_handler": "Xử lý phản ánh",
+}
+
+
+async def _accounts_page(request: web.Request, refusal: str = "") -> web.Response:
+    rows = await admin_of(request).database.run(officers.every)
+    role_boxes = join(
+        h(
+            '<label style="display:inline;font-weight:400">'
+            '<input type="checkbox" name="roles" value="{role}"> {label}</label> ',
+            role=role,
+            label=label,
+        )
+        for role, label in ROLE_LABELS.items()
+    )
+    body = h(
+        "{refusal}{table}<h2>Thêm tài khoản</h2>"
+        '<form method="post" action="/admin/officers" class="card" style="max-width:520px">'
+        '<input type="hidden" name="csrf" value="{csrf}">'
+        '<label for="username">Tên đăng nhập</label><input id="username" name="username" required>'
+        '<label for="display_name">Họ tên</label><input id="display_name" name="display_name">'
+        '<label for="password">Mật khẩu (ít nhất 10 ký tự)</label>'
+        '<input id="password" name="password" type="password" autocomplete="new-password" required>'
+        '<label>Vai trò</label>{roles}<p><button type="submit">Thêm</button></p></form>',
+        refusal=error_box(refusal) if refusal else "",
+        table=table(
+            ["Tên đăng nhập", "Họ tên", "Vai trò", "Tạo lúc", "Đăng nhập gần nhất", "Khoá đến"],
+            [
+                [
+                    r["username"],
+                    r["display_name"],
+                    ", ".join(ROLE_LABELS.get(x, x) for x in r["roles"].split(",")),
+                    local_time(r["created_at"]),
+                    local_time(r["last_login_at"]),
+                    local_time(r["locked_until"]),
+                ]
+                for r in rows
+            ],
+        ),
+        csrf=request[CSRF],
+        roles=role_boxes,
+    )
+    return page(request, "Tài khoản cán bộ", body, status=400 if refusal else 200)
+
+
+@requires(*ADMIN_ONLY)
+async def accounts(request: web.Request) -> web.Response:
+    return await _accounts_page(request)
+
+
+@requires(*ADMIN_ONLY)
+async def add_account(request: web.Request) -> web.Response:
+    form = await request.post()
+    username = str(form.get("username", "")).strip()
+    password = str(form.get("password", ""))
+    roles = [str(role) for role in form.getall("roles", [])]
+    try:
+        officers.check_new(username, password, roles)
+        password_hash = await hash_password(password)
+        await admin_of(request).database.run(
+            officers.create,
+            username,
+            str(form.get("display_name", "")).strip(),
+            password_hash,
+            roles,
+        )
+    except officers.OfficerError as exc:
+        return await _accounts_page(request, str(exc))
+    await admin_of(request).audit(request, "officer_added", username, ",".join(roles))
+    see_other("/admin/officers")
+
+
+@requires(*ADMIN_ONLY)
+async def audit_log(request: web.Request) -> web.Response:
+    action = request.query.get("action", "")
+    entries = await admin_of(request).database.run(audit.recent, 500, action)
+    rows = [
+        [local_time(e["at"]), e["officer"], e["action"], e["target"], e["detail"], e["ip"] or ""]
+        for e in entries
+    ]
+    body = table(["Lúc", "Cán bộ", "Việc", "Đối tượng", "Chi tiết", "Địa chỉ IP"], rows)
+    return page(request, "Nhật ký thao tác của cán bộ", body)
+
+
+def routes() -> list[web.RouteDef]:
+    return [
+        web.get("/officers", accounts),
+        web.post("/officers", add_account),
+        web.get("/audit", audit_log),
+    ]

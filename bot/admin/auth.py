@@ -1,0 +1,165 @@
+"""Signing in and out, sessions, CSRF, and the lockout after wrong passwords.
+
+Sessions live in an HttpOnly, SameSite=Strict cookie; every POST also carries the
+session's CSRF token in a hidden field. The sign-in form, before any session exists,
+uses a double-submit token (a cookie and the same value in the form).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import functools
+import hmac
+import secrets
+from urllib.parse import quote
+
+from aiohttp import web
+
+from bot.admin.html import csrf_field, h
+from bot.admin.site import CSRF, OFFICER, Handler, admin_of, error_box, page
+from bot.storage import audit, officers
+
+SESSION_COOKIE = "citizenbot_officer"
+LOGIN_COOKIE = "citizenbot_signin"
+LOGIN_PATH = "/admin/login"
+# Verified when the name is unknown, so a wrong name takes as long as a wrong password.
+_DUMMY_HASH = officers.hash_password(secrets.token_hex(16))
+
+
+async def hash_password(password: str) -> str:
+    """scrypt is slow on purpose: run it off the event loop."""
+    return await asyncio.get_running_loop().run_in_executor(None, officers.hash_password, password)
+
+
+async def verify_password(password: str, stored: str) -> bool:
+    return await asyncio.get_running_loop().run_in_executor(
+        None, officers.verify_password, password, stored
+    )
+
+
+def _set_cookie(response: web.StreamResponse, request: web.Request, name: str, value: str) -> None:
+    response.set_cookie(
+        name,
+        value,
+        path="/admin",
+        httponly=True,
+        samesite="Strict",
+        secure=not admin_of(request).settings.sandbox,  # a real OA runs behind HTTPS
+    )
+
+
+def signed_in(handler: Handler) -> Handler:
+    """Every page but sign-in needs a live session; every POST its CSRF token."""
+
+    @functools.wraps(handler)
+    async def guarded(request: web.Request) -> web.StreamResponse:
+        admin = admin_of(request)
+        token = request.cookies.get(SESSION_COOKIE, "")
+        found = await admin.database.run(officers.session, token) if token else None
+        if found is None:
+            if request.method == "GET":
+                raise web.HTTPSeeOther(f"{LOGIN_PATH}?next={quote(request.path_qs)}")
+            raise web.HTTPForbidden(text="Phiên đăng nhập đã hết. Xin đăng nhập lại.")
+        request[OFFICER], request[CSRF] = found
+        if request.method == "POST":
+            form = await request.post()
+            if not hmac.compare_digest(str(form.get("csrf", "")), request[CSRF]):
+                await admin.audit(request, "csrf_rejected", request.path)
+                body = error_box(
+                    "Yêu cầu bị từ chối (thiếu mã bảo vệ CSRF). Tải lại trang rồi thử lại."
+                )
+                return page(request, "Yêu cầu bị từ chối", body, status=403)
+        return await handler(request)
+
+    return guarded
+
+
+def _login_form(request: web.Request, token: str, message: str = "") -> web.Response:
+    body = h(
+        '{message}<form method="post" action="{action}" class="card" style="max-width:360px">'
+        '{csrf}<input type="hidden" name="next" value="{next}">'
+        '<label for="username">Tên đăng nhập</label>'
+        '<input id="username" name="username" autocomplete="username" required autofocus>'
+        '<label for="password">Mật khẩu</label>'
+        '<input id="password" name="password" type="password" autocomplete="current-password"'
+        ' required><p><button type="submit">Đăng nhập</button></p></form>',
+        message=error_box(message) if message else "",
+        action=LOGIN_PATH,
+        csrf=csrf_field(token),
+        next=request.query.get("next", ""),
+    )
+    response = page(request, "Đăng nhập", body, status=401 if message else 200)
+    _set_cookie(response, request, LOGIN_COOKIE, token)
+    return response
+
+
+async def login_page(request: web.Request) -> web.Response:
+    return _login_form(request, secrets.token_urlsafe(24))
+
+
+def _safe_next(target: str) -> str:
+    """Only a dashboard page: never an open redirect to another site."""
+    if target.startswith("/admin/") and not target.startswith("//"):
+        return target
+    return "/admin/"
+
+
+async def login(request: web.Request) -> web.Response:
+    admin = admin_of(request)
+    settings = admin.settings
+    form = await request.post()
+    cookie = request.cookies.get(LOGIN_COOKIE, "")
+    if not cookie or not hmac.compare_digest(str(form.get("csrf", "")), cookie):
+        await admin.audit(request, "csrf_rejected", LOGIN_PATH)
+        raise web.HTTPForbidden(text="Yêu cầu bị từ chối (thiếu mã bảo vệ CSRF).")
+    username = str(form.get("username", "")).strip()
+    password = str(form.get("password", ""))
+    row = await admin.database.run(officers.credentials, username) if username else None
+    now = dt.datetime.now(dt.timezone.utc)
+    new_token = secrets.token_urlsafe(24)
+    if row is not None and officers.is_locked(row, now):
+        await _audit_as(request, username, "login_refused_locked")
+        minutes = settings.admin_lockout_minutes
+        return _login_form(
+            request,
+            new_token,
+            f"Tài khoản tạm khoá vì nhập sai mật khẩu nhiều lần. Thử lại sau {minutes} phút.",
+        )
+    ok = await verify_password(password, row["password_hash"] if row else _DUMMY_HASH)
+    if row is None or not ok:
+        if row is not None:
+            locked = await admin.database.run(
+                officers.login_failed,
+                row["id"],
+                settings.admin_max_failed_logins,
+                dt.timedelta(minutes=settings.admin_lockout_minutes),
+            )
+            if locked:
+                await _audit_as(request, username, "account_locked")
+        await _audit_as(request, username or "-", "login_failed")
+        return _login_form(request, new_token, "Sai tên đăng nhập hoặc mật khẩu.")
+    token = await admin.database.run(
+        officers.open_session, row["id"], dt.timedelta(hours=settings.admin_session_hours)
+    )
+    await _audit_as(request, row["username"], "login")
+    response = web.HTTPSeeOther(_safe_next(str(form.get("next", ""))))
+    _set_cookie(response, request, SESSION_COOKIE, token)
+    response.del_cookie(LOGIN_COOKIE, path="/admin")
+    raise response
+
+
+async def _audit_as(request: web.Request, username: str, action: str) -> None:
+    """An audit entry before a session exists: the officer is the name that was typed."""
+    await admin_of(request).database.run(
+        audit.record, username, action, LOGIN_PATH, "", request.remote
+    )
+
+
+async def logout(request: web.Request) -> web.Response:
+    admin = admin_of(request)
+    await admin.database.run(officers.close_session, request.cookies.get(SESSION_COOKIE, ""))
+    await admin.audit(request, "logout")
+    response = web.HTTPSeeOther(LOGIN_PATH)
+    response.del_cookie(SESSION_COOKIE, path="/admin")
+    raise response

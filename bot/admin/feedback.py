@@ -1,0 +1,235 @@
+"""The feedback queue and one ticket: take it, answer it (the answer goes to the citizen on
+Zalo), close it (the citizen is asked how satisfied they are)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from aiohttp import web
+
+from bot import content
+from bot.admin.html import Html, badge, h, join, link, local_time, post_button, table
+from bot.admin.site import (
+    CSRF,
+    FEEDBACK,
+    OFFICER,
+    admin_of,
+    error_box,
+    int_param,
+    page,
+    requires,
+    see_other,
+)
+from bot.content.render import Reply
+from bot.satisfaction import question
+from bot.storage import feedback
+
+STATUS_LABELS = {
+    "received": "Mới nhận",
+    "in_progress": "Đang xử lý",
+    "answered": "Đã trả lời",
+    "closed": "Đã đóng",
+}
+DELIVERY_LABELS = {
+    "sent": "đã gửi tới người dân qua Zalo",
+    "unreachable": "CHƯA gửi được: người dân không nhắn tin với xã trong 7 ngày qua hoặc đã bỏ"
+    " quan tâm; xin liên hệ bằng cách khác",
+    "failed": "CHƯA gửi được (lỗi Zalo); xin thử liên hệ bằng cách khác",
+}
+MAX_ANSWER = 1800  # one Zalo message (2,000 characters) with the heading
+
+
+def topic_label(topic: str) -> str:
+    return content.current().ui["feedback_topics"].get(topic, topic)
+
+
+def status_badge(ticket: dict, now: dt.datetime) -> Html:
+    label = badge(STATUS_LABELS[ticket["status"]], "green" if ticket["status"] == "closed" else "")
+    if feedback.is_overdue(ticket, now):
+        return join([label, " ", badge("Quá hạn", "red")])
+    return label
+
+
+@requires(*FEEDBACK)
+async def queue(request: web.Request) -> web.Response:
+    status = request.query.get("status", "")
+    tickets = await admin_of(request).database.run(
+        feedback.queue, status if status in STATUS_LABELS else ""
+    )
+    now = dt.datetime.now(dt.timezone.utc)
+    filters = join(
+        link(f"/admin/feedback?status={key}" if key else "/admin/feedback", label)
+        for key, label in (("", "Tất cả"), *STATUS_LABELS.items())
+    )
+    overdue = sum(feedback.is_overdue(t, now) for t in tickets)
+    rows = [
+        [
+            link(f"/admin/feedback/{t['id']}", feedback.number(t["id"])),
+            topic_label(t["topic"]),
+            t["description"][:90] + ("…" if len(t["description"]) > 90 else ""),
+            status_badge(t, now),
+            local_time(t["created_at"]),
+            local_time(t["due_at"]),
+            t["answered_by"] or "",
+        ]
+        for t in tickets
+    ]
+    body = h(
+        '<p class="filters">{filters}</p><p>{summary}</p>{table}',
+        filters=filters,
+        summary=f"{len(tickets)} phiếu, {overdue} phiếu quá hạn "
+        f"(hạn trả lời: {admin_of(request).settings.feedback_sla_days} ngày làm việc).",
+        table=table(
+            ["Số phiếu", "Chủ đề", "Nội dung", "Trạng thái", "Nhận lúc", "Hạn", "Người trả lời"],
+            rows,
+            ["overdue" if feedback.is_overdue(t, now) else "" for t in tickets],
+        ),
+    )
+    return page(request, "Phản ánh, kiến nghị", body)
+
+
+async def _ticket_page(request: web.Request, ticket_id: int, refusal: str = "") -> web.Response:
+    """The ticket with its history and the actions its status allows; `refusal` says why
+    the last action was not done."""
+    database = admin_of(request).database
+    ticket = await database.run(feedback.get, ticket_id)
+    if ticket is None:
+        raise web.HTTPNotFound(text="Không có phiếu này.")
+    history = await database.run(feedback.history, ticket_id)
+    now = dt.datetime.now(dt.timezone.utc)
+    csrf = request[CSRF]
+    base = f"/admin/feedback/{ticket_id}"
+    actions = []
+    if ticket["status"] == "received":
+        actions.append(post_button(f"{base}/take", "Nhận xử lý", csrf, "secondary"))
+    if ticket["status"] in feedback.OPEN:
+        actions.append(
+            h(
+                '<form method="post" action="{action}" class="card">'
+                '<input type="hidden" name="csrf" value="{csrf}">'
+                '<label for="answer">Trả lời người dân (gửi qua Zalo)</label>'
+                '<textarea id="answer" name="answer" maxlength="{max}" required></textarea>'
+                '<p><button type="submit">Gửi trả lời</button></p></form>',
+                action=f"{base}/answer",
+                csrf=csrf,
+                max=MAX_ANSWER,
+            )
+        )
+    if ticket["status"] != "closed":
+        actions.append(post_button(f"{base}/close", "Đóng phiếu", csrf, "danger"))
+    answer = Html("")
+    if ticket["answer"]:
+        delivery = DELIVERY_LABELS.get(ticket["answer_delivery"] or "", "đang gửi")
+        answer = h(
+            '<div class="card"><h2>Câu trả lời</h2><pre>{answer}</pre><p>{who}, {at}: {delivery}'
+            "</p></div>",
+            answer=ticket["answer"],
+            who=ticket["answered_by"],
+            at=local_time(ticket["answered_at"]),
+            delivery=delivery,
+        )
+    photo = (
+        link(ticket["photo_url"], "Xem ảnh người dân gửi") if ticket["photo_url"] else "Không có"
+    )
+    body = h(
+        '{message}<div class="card"><p>{status}</p>'
+        "<p><b>Chủ đề:</b> {topic}<br><b>Người dân (Zalo):</b> {user}<br>"
+        "<b>Nhận lúc:</b> {created}<br><b>Hạn trả lời:</b> {due}<br><b>Ảnh:</b> {photo}</p>"
+        "<h2>Nội dung</h2><pre>{description}</pre></div>{answer}{actions}"
+        "<h2>Quá trình xử lý</h2>{history}<p>{back}</p>",
+        message=error_box(refusal) if refusal else "",
+        status=status_badge(ticket, now),
+        topic=topic_label(ticket["topic"]),
+        user=ticket["user_id"],
+        created=local_time(ticket["created_at"]),
+        due=local_time(ticket["due_at"]),
+        photo=photo,
+        description=ticket["description"],
+        answer=answer,
+        actions=join(actions, " "),
+        history=table(
+            ["Lúc", "Trạng thái", "Cán bộ", "Ghi chú"],
+            [
+                [
+                    local_time(e["at"]),
+                    STATUS_LABELS[e["status"]],
+                    e["officer"] or "người dân",
+                    e["note"] or "",
+                ]
+                for e in history
+            ],
+        ),
+        back=link("/admin/feedback", "← Danh sách phản ánh"),
+    )
+    status = 409 if refusal else 200
+    return page(request, f"Phiếu {feedback.number(ticket_id)}", body, status=status)
+
+
+@requires(*FEEDBACK)
+async def ticket(request: web.Request) -> web.Response:
+    return await _ticket_page(request, int_param(request, "ticket_id"))
+
+
+async def _move(request: web.Request, status: str, answer: str | None = None) -> dict:
+    """Change the ticket's status as the signed-in officer (FeedbackError when not allowed)."""
+    return await admin_of(request).database.run(
+        feedback.move, int_param(request, "ticket_id"), status, request[OFFICER].username, answer
+    )
+
+
+@requires(*FEEDBACK)
+async def take(request: web.Request) -> web.Response:
+    ticket_id = int_param(request, "ticket_id")
+    try:
+        await _move(request, "in_progress")
+    except feedback.FeedbackError as exc:
+        return await _ticket_page(request, ticket_id, str(exc))
+    await admin_of(request).audit(request, "feedback_taken", feedback.number(ticket_id))
+    see_other(f"/admin/feedback/{ticket_id}")
+
+
+@requires(*FEEDBACK)
+async def answer(request: web.Request) -> web.Response:
+    admin = admin_of(request)
+    ticket_id = int_param(request, "ticket_id")
+    text = str((await request.post()).get("answer", "")).strip()[:MAX_ANSWER]
+    try:
+        ticket = await _move(request, "answered", text)
+    except feedback.FeedbackError as exc:
+        return await _ticket_page(request, ticket_id, str(exc))
+    number = feedback.number(ticket_id)
+    reply = Reply(content.current().text("feedback_answer").format(number=number, answer=text))
+    delivery = await admin.push(ticket["user_id"], [reply], f"feedback:{ticket_id}:answer")
+    await admin.database.run(feedback.answer_delivered, ticket_id, delivery)
+    await admin.audit(request, "feedback_answered", number, f"delivery: {delivery}")
+    see_other(f"/admin/feedback/{ticket_id}")
+
+
+@requires(*FEEDBACK)
+async def close(request: web.Request) -> web.Response:
+    admin = admin_of(request)
+    ticket_id = int_param(request, "ticket_id")
+    try:
+        ticket = await _move(request, "closed")
+    except feedback.FeedbackError as exc:
+        return await _ticket_page(request, ticket_id, str(exc))
+    number = feedback.number(ticket_id)
+    library = content.current()
+    lead = library.text("feedback_closed").format(number=number)
+    delivery = await admin.push(
+        ticket["user_id"],
+        [question(library, f"ticket:{number}", lead)],
+        f"feedback:{ticket_id}:closed",
+    )
+    await admin.audit(request, "feedback_closed", number, f"satisfaction question: {delivery}")
+    see_other(f"/admin/feedback/{ticket_id}")
+
+
+def routes() -> list[web.RouteDef]:
+    return [
+        web.get("/feedback", queue),
+        web.get("/feedback/{ticket_id}", ticket),
+        web.post("/feedback/{ticket_id}/take", take),
+        web.post("/feedback/{ticket_id}/answer", answer),
+        web.post("/feedback/{ticket_id}/close", close),
+    ]

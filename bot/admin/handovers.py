@@ -1,0 +1,187 @@
+"""The handover queue: conversations waiting for an officer, what was said so far, a reply
+box (sent on Zalo) and the release that gives the conversation back to the bot."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from aiohttp import web
+
+from bot import content
+from bot.admin.html import Html, badge, h, join, link, local_time, post_button, table
+from bot.admin.site import (
+    CSRF,
+    FEEDBACK,
+    OFFICER,
+    admin_of,
+    error_box,
+    int_param,
+    page,
+    requires,
+    see_other,
+)
+from bot.content.render import Reply
+from bot.satisfaction import question
+from bot.storage import handover
+
+STATUS_LABELS = {
+    "waiting": "Đang chờ cán bộ",
+    "active": "Cán bộ đang trả lời",
+    "released": "Đã trả lại cho trợ lý",
+    "expired": "Hết thời gian chờ",
+}
+REASON_LABELS = {
+    "asked": "Người dân yêu cầu",
+    "fallbacks": "Trợ lý không hiểu nhiều lần",
+    "officer_wrote": "Cán bộ nhắn từ Zalo OA",
+}
+MAX_REPLY = 2000
+
+
+def readable(text: str) -> str:
+    """A tapped button arrives as its hidden payload ("/request_human"): show its title."""
+    if not text.startswith("/"):
+        return text
+    intent = text[1:].split("{")[0]
+    library = content.current()
+    guide = library.guide_for(intent)
+    title = guide.title if guide else library.ui.get("intent_titles", {}).get(intent, intent)
+    return f"[bấm nút: {title}]"
+
+
+def _timeout(request: web.Request) -> dt.timedelta:
+    return dt.timedelta(minutes=admin_of(request).settings.handover_timeout_minutes)
+
+
+def _status(row: dict) -> Html:
+    kind = {"waiting": "amber", "active": "green"}.get(row["status"], "")
+    return badge(STATUS_LABELS[row["status"]], kind)
+
+
+@requires(*FEEDBACK)
+async def queue(request: web.Request) -> web.Response:
+    now = dt.datetime.now(dt.timezone.utc)
+    rows = await admin_of(request).database.run(handover.queue, now, _timeout(request))
+    body = h(
+        "<p>{intro}</p>{table}",
+        intro="Trong lúc chờ cán bộ, trợ lý tự động không trả lời người dân đó. Sau "
+        f"{admin_of(request).settings.handover_timeout_minutes} phút không có cán bộ nhắn, "
+        "trợ lý tự trả lời lại.",
+        table=table(
+            ["Số", "Người dân (Zalo)", "Lý do", "Trạng thái", "Từ lúc", "Cán bộ", "Kết thúc"],
+            [
+                [
+                    link(f"/admin/handovers/{r['id']}", f"#{r['id']}"),
+                    r["user_id"],
+                    REASON_LABELS.get(r["reason"], r["reason"]),
+                    _status(r),
+                    local_time(r["requested_at"]),
+                    r["officer"] or "",
+                    local_time(r["ended_at"]),
+                ]
+                for r in rows
+            ],
+        ),
+    )
+    return page(request, "Người dân cần gặp cán bộ", body)
+
+
+async def _handover_page(request: web.Request, refusal: str = "") -> web.Response:
+    database = admin_of(request).database
+    row = await database.run(handover.get, int_param(request, "handover_id"))
+    if row is None:
+        raise web.HTTPNotFound(text="Không có yêu cầu này.")
+    lines = await database.run(handover.conversation, row["user_id"])
+    chat = join(
+        h(
+            '<div class="msg {side}"><small>{who} – {at}</small>{text}</div>',
+            side=line["from"],
+            who="Người dân" if line["from"] == "citizen" else "Xã (trợ lý / cán bộ)",
+            at=local_time(line["at"]),
+            text=readable(line["text"]) if line["from"] == "citizen" else line["text"],
+        )
+        for line in lines
+    )
+    controls = Html("")
+    base = f"/admin/handovers/{row['id']}"
+    if row["status"] in handover.OPEN:
+        controls = h(
+            '<form method="post" action="{action}" class="card">'
+            '<input type="hidden" name="csrf" value="{csrf}">'
+            '<label for="text">Nhắn cho người dân (gửi qua Zalo)</label>'
+            '<textarea id="text" name="text" maxlength="{max}" required></textarea>'
+            '<p><button type="submit">Gửi</button></p></form>{release}',
+            action=f"{base}/reply",
+            csrf=request[CSRF],
+            max=MAX_REPLY,
+            release=post_button(
+                f"{base}/release", "Xong, trả lại cho trợ lý tự động", request[CSRF], "secondary"
+            ),
+        )
+    body = h(
+        "{refusal}<p>{status} {reason} – người dân {user}, từ {at}{officer}</p>"
+        '<div class="chat">{chat}</div>{controls}<p>{back}</p>',
+        refusal=error_box(refusal) if refusal else "",
+        status=_status(row),
+        reason=REASON_LABELS.get(row["reason"], row["reason"]),
+        user=row["user_id"],
+        at=local_time(row["requested_at"]),
+        officer=f", cán bộ {row['officer']}" if row["officer"] else "",
+        chat=chat or Html('<p class="empty">Chưa có tin nhắn.</p>'),
+        controls=controls,
+        back=link("/admin/handovers", "← Danh sách"),
+    )
+    return page(request, f"Gặp cán bộ #{row['id']}", body, status=409 if refusal else 200)
+
+
+@requires(*FEEDBACK)
+async def view(request: web.Request) -> web.Response:
+    return await _handover_page(request)
+
+
+@requires(*FEEDBACK)
+async def reply(request: web.Request) -> web.Response:
+    admin = admin_of(request)
+    handover_id = int_param(request, "handover_id")
+    row = await admin.database.run(handover.get, handover_id)
+    text = str((await request.post()).get("text", "")).strip()[:MAX_REPLY]
+    if row is None or row["status"] not in handover.OPEN or not text:
+        return await _handover_page(request, "Yêu cầu đã kết thúc, hoặc tin nhắn đang trống.")
+    now = dt.datetime.now(dt.timezone.utc)
+    officer = request[OFFICER].username
+    await admin.database.run(
+        handover.officer_wrote, row["user_id"], officer, now, _timeout(request)
+    )
+    key = f"handover:{handover_id}:{int(now.timestamp() * 1000)}"
+    delivery = await admin.push(row["user_id"], [Reply(text)], key)
+    await admin.audit(request, "handover_replied", f"#{handover_id}", f"delivery: {delivery}")
+    if delivery != "sent":
+        return await _handover_page(request, f"Tin nhắn chưa gửi được ({delivery}).")
+    see_other(f"/admin/handovers/{handover_id}")
+
+
+@requires(*FEEDBACK)
+async def release(request: web.Request) -> web.Response:
+    admin = admin_of(request)
+    handover_id = int_param(request, "handover_id")
+    now = dt.datetime.now(dt.timezone.utc)
+    try:
+        row = await admin.database.run(
+            handover.release, handover_id, request[OFFICER].username, now
+        )
+    except handover.HandoverError:
+        return await _handover_page(request, "Yêu cầu này đã kết thúc.")
+    library = content.current()
+    ask = question(library, f"handover:{handover_id}", library.text("handover_released"))
+    delivery = await admin.push(row["user_id"], [ask], f"handover:{handover_id}:released")
+    await admin.audit(request, "handover_released", f"#{handover_id}", f"delivery: {delivery}")
+    see_other("/admin/handovers")
+
+
+def routes() -> list[web.RouteDef]:
+    return [
+        web.get("/handovers", queue),
+        web.get("/handovers/{handover_id}", view),
+        web.post("/handovers/{handover_id}/reply", reply),
+        web.post("/handovers/{handover_id}/release", release),
+    ]

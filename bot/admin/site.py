@@ -1,0 +1,155 @@
+"""What every dashboard page shares: the service's parts, the signed-in officer, who may
+see which page, the page frame, audit entries and pushes to citizens."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NoReturn
+
+from aiohttp import web
+
+from bot.admin.html import STYLE, Html, h, join
+from bot.content.render import Reply
+from bot.content.watcher import ContentWatcher
+from bot.settings import Settings
+from bot.storage import Database, audit
+from bot.worker import ProcessingWorker
+from bot.zalo import messages
+
+# Who may use each part (an admin may use everything).
+FEEDBACK = ("feedback_handler",)
+CONTENT = ("content_editor",)
+DOSSIERS = ("dossier_operator",)
+ANYONE = ("content_editor", "dossier_operator", "feedback_handler")
+ADMIN_ONLY: tuple[str, ...] = ()
+
+NAV = (
+    ("/admin/feedback", "Phản ánh", FEEDBACK),
+    ("/admin/handovers", "Gặp cán bộ", FEEDBACK),
+    ("/admin/reports", "Báo cáo", ANYONE),
+    ("/admin/content", "Nội dung", CONTENT),
+    ("/admin/campaigns", "Chiến dịch", CONTENT),
+    ("/admin/dossiers", "Hồ sơ", DOSSIERS),
+    ("/admin/officers", "Tài khoản", ADMIN_ONLY),
+    ("/admin/audit", "Nhật ký", ADMIN_ONLY),
+)
+
+# Set on the request by the session middleware (auth.py).
+OFFICER = "citizenbot.officer"
+CSRF = "citizenbot.csrf"
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass
+class Admin:
+    settings: Settings
+    database: Database
+    worker: ProcessingWorker
+    content: ContentWatcher
+    tracker_path: Path | None
+
+    async def audit(
+        self, request: web.Request, action: str, target: str = "", detail: str = ""
+    ) -> None:
+        officer = request.get(OFFICER)
+        name = officer.username if officer else "-"
+        await self.database.run(audit.record, name, action, target, detail, request.remote)
+
+    async def push(self, user_id: str, replies: list[Reply], key: str) -> str:
+        """Send `replies` to a citizen through the worker's Pusher; the delivery status
+        ("sent", or the first that was not)."""
+        assert self.worker.pusher is not None, "the worker was not started"
+        statuses = []
+        zalo_messages = [m for r in replies for m in messages.with_buttons(r.text, r.buttons)]
+        for n, message in enumerate(zalo_messages, 1):
+            result = await self.worker.call(self.worker.pusher.push(user_id, message, f"{key}:{n}"))
+            statuses.append(result.delivery.status)
+        return next((s for s in statuses if s not in ("sent", "duplicate")), "sent")
+
+
+ADMIN = web.AppKey("admin", Admin)
+
+
+def admin_of(request: web.Request) -> Admin:
+    return request.config_dict[ADMIN]
+
+
+def requires(*roles: str) -> Callable[[Handler], Handler]:
+    """Refuse the page (403) to an officer who has none of `roles` and is not an admin."""
+
+    def decorate(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        async def checked(request: web.Request) -> web.StreamResponse:
+            if not request[OFFICER].can(*roles):
+                await admin_of(request).audit(request, "forbidden", request.path)
+                body = h(
+                    '<p class="error">{text}</p>',
+                    text="Tài khoản của bạn không có quyền dùng chức năng này.",
+                )
+                return page(request, "Không có quyền", body, status=403)
+            return await handler(request)
+
+        return checked
+
+    return decorate
+
+
+def page(request: web.Request, title: str, body: Html, status: int = 200) -> web.Response:
+    """The frame around every page: navigation by role, who is signed in, sign-out."""
+    officer = request.get(OFFICER)
+    header = Html("")
+    if officer is not None:
+        links = join(
+            h(
+                '<a href="{href}" class="{css}">{label}</a>',
+                href=href,
+                css="current" if request.path.startswith(href) else "",
+                label=label,
+            )
+            for href, label, roles in NAV
+            if officer.can(*roles)
+        )
+        header = h(
+            '<header><span class="brand">Trợ lý Zalo – Cán bộ</span>{links}'
+            '<span class="who">{name} <form method="post" action="/admin/logout" class="inline">'
+            '<input type="hidden" name="csrf" value="{csrf}">'
+            '<button type="submit" class="secondary">Đăng xuất</button></form></span></header>',
+            links=links,
+            name=officer.display_name,
+            csrf=request[CSRF],
+        )
+    document = h(
+        '<!doctype html><html lang="vi"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        "<title>{title}</title><style>{style}</style></head>"
+        "<body>{header}<main><h1>{title}</h1>{body}</main></body></html>",
+        title=title,
+        style=STYLE,
+        header=header,
+        body=body,
+    )
+    return web.Response(text=document, content_type="text/html", status=status)
+
+
+def see_other(location: str) -> NoReturn:
+    """After a POST: go to a page with GET (the browser's Back does not resubmit)."""
+    raise web.HTTPSeeOther(location)
+
+
+def int_param(request: web.Request, name: str) -> int:
+    try:
+        return int(request.match_info[name])
+    except ValueError:
+        raise web.HTTPNotFound() from None
+
+
+def error_box(text: str) -> Html:
+    return h('<p class="error">{text}</p>', text=text)
+
+
+def notice_box(text: str) -> Html:
+    return h('<p class="notice">{text}</p>', text=text)

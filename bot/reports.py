@@ -1,0 +1,261 @@
+"""The figures officials report: citizens guided, conversations and messages, top intents,
+fallback rate, satisfaction, feedback handled, notifications and campaign messages sent.
+
+Everything is read from the service's database, and intents from Rasa's tracker store
+(read-only). Days are the commune's days (Asia/Ho_Chi_Minh).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import datetime as dt
+import io
+import sqlite3
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlite_utils
+
+from bot.nlu.dates import TIMEZONE
+from bot.storage import Database
+from bot.storage.ratings import SATISFIED, SCORES
+
+FALLBACK_INTENT = "nlu_fallback"
+TOP_INTENTS = 10
+# Outbox keys: replies are "<event key>#<n>"; pushes carry their feature's prefix.
+CAMPAIGN_PREFIX = "campaign:"
+OFFICER_PREFIXES = ("feedback:", "handover:")
+
+
+@dataclass
+class Day:
+    day: dt.date
+    citizens: int = 0  # distinct citizens who wrote that day (= conversations that day)
+    messages_in: int = 0
+    messages_out: int = 0
+
+
+@dataclass
+class Report:
+    start: dt.date
+    end: dt.date
+    citizens_guided: int = 0
+    conversations: int = 0
+    messages_in: int = 0
+    messages_out: int = 0
+    days: list[Day] = field(default_factory=list)
+    top_intents: list[tuple[str, int]] = field(default_factory=list)
+    user_turns: int = 0
+    fallbacks: int = 0
+    ratings: dict[str, int] = field(default_factory=dict)
+    comments: int = 0
+    feedback_received: int = 0
+    feedback_answered: int = 0
+    feedback_overdue: int = 0
+    notifications_delivered: int = 0
+    campaign_messages_delivered: int = 0
+    officer_messages_delivered: int = 0
+
+    @property
+    def fallback_rate(self) -> float | None:
+        return self.fallbacks / self.user_turns if self.user_turns else None
+
+    @property
+    def satisfaction_rate(self) -> float | None:
+        scored = sum(self.ratings.values())
+        satisfied = sum(self.ratings.get(score, 0) for score in SATISFIED)
+        return satisfied / scored if scored else None
+
+    def summary(self) -> list[tuple[str, str, object]]:
+        """(key, Vietnamese label, value) for every headline figure, in report order."""
+        return [
+            ("citizens_guided", "Số người dân được hướng dẫn", self.citizens_guided),
+            ("conversations", "Số cuộc hội thoại", self.conversations),
+            ("messages_in", "Tin nhắn người dân gửi", self.messages_in),
+            ("messages_out", "Tin nhắn đã gửi tới người dân", self.messages_out),
+            ("fallback_rate", "Tỷ lệ chưa hiểu câu hỏi", _percent(self.fallback_rate)),
+            ("satisfaction_rate", "Tỷ lệ hài lòng", _percent(self.satisfaction_rate)),
+            ("ratings", "Số lượt đánh giá", sum(self.ratings.values())),
+            ("feedback_received", "Phản ánh, kiến nghị nhận được", self.feedback_received),
+            ("feedback_answered", "Phản ánh, kiến nghị đã trả lời", self.feedback_answered),
+            ("feedback_overdue", "Phản ánh, kiến nghị quá hạn", self.feedback_overdue),
+            ("notifications", "Thông báo đã gửi", self.notifications_delivered),
+            ("campaign_messages", "Tin chiến dịch đã gửi", self.campaign_messages_delivered),
+            ("officer_messages", "Tin cán bộ đã gửi", self.officer_messages_delivered),
+        ]
+
+
+def _percent(rate: float | None) -> str:
+    return "" if rate is None else f"{rate * 100:.1f}%"
+
+
+def day_bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """UTC moments of the start of `start` and the end of `end`, commune time."""
+    first = dt.datetime.combine(start, dt.time(), TIMEZONE)
+    after = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), TIMEZONE)
+    return first.astimezone(dt.timezone.utc), after.astimezone(dt.timezone.utc)
+
+
+def _local_day(stamp: str) -> dt.date:
+    return dt.datetime.fromisoformat(stamp).astimezone(TIMEZONE).date()
+
+
+async def build(
+    database: Database,
+    tracker_path: Path | None,
+    start: dt.date,
+    end: dt.date,
+    now: dt.datetime | None = None,
+) -> Report:
+    """Every figure for the days `start`..`end` (inclusive)."""
+    if end < start:
+        raise ValueError("the report's end date is before its start date")
+    now = now or dt.datetime.now(dt.timezone.utc)
+    report = Report(start, end)
+    await database.run(_from_database, report, now)
+    if tracker_path is not None:
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, _from_tracker, report, tracker_path)
+    return report
+
+
+def _from_database(db: sqlite_utils.Database, report: Report, now: dt.datetime) -> None:
+    low, high = (
+        moment.isoformat(timespec="milliseconds") for moment in day_bounds(report.start, report.end)
+    )
+    days = {
+        report.start + dt.timedelta(days=n): Day(report.start + dt.timedelta(days=n))
+        for n in range((report.end - report.start).days + 1)
+    }
+    citizens_by_day: dict[dt.date, set[str]] = {day: set() for day in days}
+    incoming = db.conn.execute(
+        "SELECT user_id, received_at FROM inbox WHERE event_name LIKE 'user_send_%'"
+        " AND received_at >= ? AND received_at < ?",
+        (low, high),
+    )
+    for user_id, received_at in incoming:
+        day = _local_day(received_at)
+        days[day].messages_in += 1
+        citizens_by_day[day].add(user_id)
+    sent = db.conn.execute(
+        "SELECT idempotency_key, created_at FROM outbox WHERE status = 'sent'"
+        " AND created_at >= ? AND created_at < ?",
+        (low, high),
+    )
+    for key, created_at in sent:
+        days[_local_day(created_at)].messages_out += 1
+        if key.startswith(CAMPAIGN_PREFIX):
+            report.campaign_messages_delivered += 1
+        elif key.startswith(OFFICER_PREFIXES):
+            report.officer_messages_delivered += 1
+        elif "#" not in key:
+            report.notifications_delivered += 1
+    for day, citizens in citizens_by_day.items():
+        days[day].citizens = len(citizens)
+    report.days = list(days.values())
+    report.citizens_guided = len(set().union(*citizens_by_day.values()))
+    report.conversations = sum(day.citizens for day in report.days)
+    report.messages_in = sum(day.messages_in for day in report.days)
+    report.messages_out = sum(day.messages_out for day in report.days)
+
+    ratings = db.conn.execute(
+        "SELECT score, COUNT(*) FROM ratings WHERE created_at >= ? AND created_at < ?"
+        " GROUP BY score",
+        (low, high),
+    )
+    for score, count in ratings:
+        if score in SCORES:
+            report.ratings[score] = count
+        else:
+            report.comments += count
+
+    tickets = db.conn.execute(
+        "SELECT created_at, due_at, answered_at, status FROM feedback_tickets"
+        " WHERE (created_at >= ? AND created_at < ?) OR (answered_at >= ? AND answered_at < ?)",
+        (low, high, low, high),
+    )
+    for created_at, due_at, answered_at, status in tickets:
+        if low <= created_at < high:
+            report.feedback_received += 1
+            late_answer = answered_at is not None and answered_at > due_at
+            unanswered = answered_at is None and status != "closed"
+            if late_answer or (unanswered and dt.datetime.fromisoformat(due_at) < now):
+                report.feedback_overdue += 1
+        if answered_at is not None and low <= answered_at < high:
+            report.feedback_answered += 1
+
+
+def _from_tracker(report: Report, tracker_path: Path) -> None:
+    """Intents of citizens' messages from Rasa's tracker store, opened read-only."""
+    if not tracker_path.exists():
+        return
+    low, high = (moment.timestamp() for moment in day_bounds(report.start, report.end))
+    conn = sqlite3.connect(f"{tracker_path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        rows = conn.execute(
+            "SELECT intent_name, COUNT(*) FROM events WHERE type_name = 'user'"
+            " AND timestamp >= ? AND timestamp < ? AND intent_name NOT LIKE 'EXTERNAL%'"
+            " GROUP BY intent_name",
+            (low, high),
+        ).fetchall()
+    except sqlite3.OperationalError:  # Rasa has not created its tables yet
+        rows = []
+    finally:
+        conn.close()
+    counts = Counter({intent or "?": count for intent, count in rows})
+    report.user_turns = sum(counts.values())
+    report.fallbacks = counts.get(FALLBACK_INTENT, 0)
+    report.top_intents = counts.most_common(TOP_INTENTS)
+
+
+def daily_rows(report: Report) -> list[list[object]]:
+    header: list[object] = ["Ngày", "Người dân", "Tin nhắn đến", "Tin nhắn đi"]
+    return [header] + [
+        [day.day.isoformat(), day.citizens, day.messages_in, day.messages_out]
+        for day in report.days
+    ]
+
+
+def to_csv(report: Report) -> bytes:
+    """The summary, then the days, then the top intents; UTF-8 with a BOM so Excel reads
+    Vietnamese correctly."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["Báo cáo", f"{report.start.isoformat()} – {report.end.isoformat()}"])
+    for _key, label, value in report.summary():
+        writer.writerow([label, value])
+    writer.writerow([])
+    writer.writerows(daily_rows(report))
+    writer.writerow([])
+    writer.writerow(["Ý định (intent)", "Số tin nhắn"])
+    writer.writerows(report.top_intents)
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def to_xlsx(report: Report) -> bytes:
+    """A workbook with three sheets: summary, days, intents. CPU work: call in a thread."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    summary = book.active
+    summary.title = "Tổng hợp"
+    summary.append(["Báo cáo", f"{report.start.isoformat()} – {report.end.isoformat()}"])
+    for _key, label, value in report.summary():
+        summary.append([label, value])
+    days = book.create_sheet("Theo ngày")
+    for row in daily_rows(report):
+        days.append(row)
+    intents = book.create_sheet("Ý định")
+    intents.append(["Ý định (intent)", "Số tin nhắn"])
+    for intent, count in report.top_intents:
+        intents.append([intent, count])
+    for sheet in (summary, days, intents):
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        sheet.column_dimensions["A"].width = 36
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

@@ -1,0 +1,139 @@
+"""The dashboard in a real browser: Playwright drives Debian's Chromium (headless) against
+the running service. With SCREENSHOTS_DIR set (`make screenshots`), the main pages are
+saved there as PNG files."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from openpyxl import load_workbook
+from playwright.async_api import Browser, Page, async_playwright
+
+from tests.conftest import Service, button_titles, texts
+from tests.dashboard import PASSWORD, add_officer, file_ticket
+
+CHROMIUM = Path(os.environ.get("CITIZENBOT_CHROMIUM", "/usr/bin/chromium"))
+SCREENSHOTS = os.environ.get("SCREENSHOTS_DIR", "")
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason=f"no Chromium at {CHROMIUM}: `make test` installs Debian's (as root), "
+    "or run `apt-get install chromium`",
+)
+
+
+@pytest_asyncio.fixture
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        yield launched
+        await launched.close()
+
+
+async def signed_in_page(browser: Browser, service: Service, username: str) -> Page:
+    page = await browser.new_page(viewport={"width": 1280, "height": 900}, locale="vi-VN")
+    await page.goto(f"{service.url}/admin/")
+    await screenshot(page, "dang-nhap")
+    await page.fill("#username", username)
+    await page.fill("#password", PASSWORD)
+    await page.click("button:has-text('Đăng nhập')")
+    await page.wait_for_selector("text=Đăng xuất")
+    return page
+
+
+async def screenshot(page: Page, name: str) -> None:
+    if SCREENSHOTS:
+        await asyncio.to_thread(Path(SCREENSHOTS).mkdir, parents=True, exist_ok=True)
+        await page.screenshot(path=f"{SCREENSHOTS}/{name}.png", full_page=True)
+
+
+async def test_officer_signs_in_and_answers_a_ticket_the_citizen_receives(
+    service: Service, browser: Browser
+) -> None:
+    await file_ticket(
+        service, "u-browser", "Tôi nộp hồ sơ tạm trú trực tuyến 10 ngày chưa có kết quả."
+    )
+    await file_ticket(
+        service, "u-browser-2", "Cán bộ một cửa hướng dẫn không rõ ràng, phải đi lại 3 lần."
+    )
+    await add_officer(service, "canbo", "admin")
+    page = await signed_in_page(browser, service, "canbo")
+    assert await page.inner_text("h1") == "Phản ánh, kiến nghị"
+    await screenshot(page, "phan-anh")
+    await page.click("text=PA-00001")
+    await page.fill("#answer", "Hồ sơ của anh/chị đã được duyệt, mời nhận kết quả ngày mai.")
+    await page.click("button:has-text('Gửi trả lời')")
+    await page.wait_for_selector("text=đã gửi tới người dân qua Zalo")
+    await screenshot(page, "phieu-phan-anh")
+    await page.close()
+    last = texts(await service.messages("u-browser"))[-1]
+    assert "Hồ sơ của anh/chị đã được duyệt, mời nhận kết quả ngày mai." in last
+
+
+async def test_officer_replies_in_a_handover_and_releases_it(
+    service: Service, browser: Browser
+) -> None:
+    await service.say("u-handover", "/request_human")
+    await service.settle()
+    await service.say("u-handover", "Cho tôi hỏi lịch tiêm chủng của xã tháng này")
+    await service.settle()
+    await add_officer(service, "truc", "feedback_handler")
+    page = await signed_in_page(browser, service, "truc")
+    await page.click("a:has-text('Gặp cán bộ')")
+    await screenshot(page, "gap-can-bo")
+    await page.click("text=#1")
+    await page.fill("#text", "Lịch tiêm chủng là sáng thứ Năm tại trạm y tế xã.")
+    await page.click("button:has-text('Gửi')")
+    await page.wait_for_selector(".msg.oa >> text=Lịch tiêm chủng là sáng thứ Năm")
+    await screenshot(page, "hoi-thoai")
+    await page.click("button:has-text('trả lại cho trợ lý')")
+    await page.wait_for_selector("text=Đã trả lại cho trợ lý")
+    await page.close()
+    messages = await service.messages("u-handover")
+    assert messages[-2]["text"] == "Lịch tiêm chủng là sáng thứ Năm tại trạm y tế xã."
+    assert button_titles(messages[-1]) == ["Rất hài lòng", "Hài lòng", "Chưa hài lòng"]
+
+
+async def test_officer_exports_the_report(
+    service: Service, browser: Browser, tmp_path: Path
+) -> None:
+    for user, text in (("u-r1", "/proc_birth_registration"), ("u-r2", "/greet"), ("u-r3", "/help")):
+        await service.say(user, text)
+    await file_ticket(service, "u-r4", "Trang dịch vụ công báo lỗi khi thanh toán lệ phí.")
+    await service.say("u-r2", '/rate_service{"rating": "very_satisfied"}')
+    await service.settle()
+    await add_officer(service, "lanhdao", "admin")
+    page = await signed_in_page(browser, service, "lanhdao")
+    await page.click("a:has-text('Báo cáo')")
+    await page.wait_for_url("**/admin/reports")
+    assert "Báo cáo từ" in await page.inner_text("h1")
+    await screenshot(page, "bao-cao")
+    async with page.expect_download() as download_info:
+        await page.click("text=Tải Excel (XLSX)")
+    xlsx = tmp_path / "bao-cao.xlsx"
+    await (await download_info.value).save_as(xlsx)
+    book = await asyncio.to_thread(load_workbook, xlsx)
+    summary = {row[0]: row[1] for row in book["Tổng hợp"].iter_rows(values_only=True)}
+    assert summary["Số người dân được hướng dẫn"] == 4
+    assert summary["Phản ánh, kiến nghị nhận được"] == 1
+    async with page.expect_download() as download_info:
+        await page.click("text=Tải CSV")
+    csv = tmp_path / "bao-cao.csv"
+    await (await download_info.value).save_as(csv)
+    csv_text = await asyncio.to_thread(csv.read_text, "utf-8-sig")
+    assert "Số người dân được hướng dẫn,4" in csv_text
+    for path, name in (
+        ("/admin/reports/monthly", "bao-cao-thang"),
+        ("/admin/content", "noi-dung"),
+        ("/admin/campaigns", "chien-dich"),
+        ("/admin/dossiers", "ho-so"),
+        ("/admin/audit", "nhat-ky"),
+    ):
+        await page.goto(service.url + path)
+        await screenshot(page, name)
+    await page.close()

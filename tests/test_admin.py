@@ -1,0 +1,328 @@
+"""The officers' dashboard: sign-in, roles, CSRF, lockout, audit log, pages and exports."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import io
+import os
+import sqlite3
+import sys
+from pathlib import Path
+
+from openpyxl import load_workbook
+
+from bot import reports
+from bot.nlu.dates import TIMEZONE
+from bot.storage import audit, feedback, ratings
+from tests.conftest import PROJECT, Service, texts
+from tests.dashboard import PASSWORD, OfficerClient, add_officer, file_ticket
+
+DESCRIPTION = "Cổng dịch vụ công báo lỗi khi tôi nộp hồ sơ đăng ký tạm trú tối qua."
+
+
+async def _audit_actions(service: Service) -> list[tuple[str, str]]:
+    entries = await service.database.run(audit.recent)
+    return [(e["officer"], e["action"]) for e in reversed(entries)]
+
+
+async def test_pages_need_a_session_and_send_the_officer_to_sign_in(service: Service) -> None:
+    async with service.http.get(f"{service.url}/admin/feedback", allow_redirects=False) as resp:
+        assert resp.status == 303
+        assert resp.headers["Location"].startswith("/admin/login?next=")
+
+
+async def test_signing_in_opens_the_officers_first_page_and_is_audited(service: Service) -> None:
+    await add_officer(service, "phananh", "feedback_handler")
+    officer = OfficerClient(service)
+    status, page = await officer.login("phananh")
+    await officer.close()
+    assert status == 200 and "Phản ánh, kiến nghị" in page and "Đăng xuất" in page
+    assert ("phananh", "login") in await _audit_actions(service)
+
+
+async def test_session_cookie_is_httponly_and_samesite_strict(service: Service) -> None:
+    await add_officer(service, "cookie", "feedback_handler")
+    officer = OfficerClient(service)
+    await officer.get("/admin/login")
+    form = {"csrf": officer.csrf, "username": "cookie", "password": PASSWORD}
+    async with officer.http.post(
+        f"{service.url}/admin/login", data=form, allow_redirects=False
+    ) as resp:
+        cookie = resp.cookies["citizenbot_officer"]
+    await officer.close()
+    assert cookie["httponly"] and cookie["samesite"] == "Strict"
+
+
+async def test_a_content_editor_cannot_answer_tickets(service: Service) -> None:
+    ticket = await file_ticket(service, "u-role", DESCRIPTION)
+    before = len(await service.messages("u-role"))
+    await add_officer(service, "bientap", "content_editor")
+    editor = OfficerClient(service)
+    await editor.login("bientap")
+    assert (await editor.get("/admin/content"))[0] == 200
+    assert (await editor.get(f"/admin/feedback/{ticket['id']}"))[0] == 403
+    status, page = await editor.post(
+        f"/admin/feedback/{ticket['id']}/answer", {"answer": "Không được gửi."}
+    )
+    await editor.close()
+    assert status == 403 and "không có quyền" in page
+    assert (await service.database.run(feedback.get, ticket["id"]))["status"] == "received"
+    assert len(await service.messages("u-role")) == before
+    assert ("bientap", "forbidden") in await _audit_actions(service)
+
+
+async def test_a_post_without_the_sessions_csrf_token_is_rejected(service: Service) -> None:
+    ticket = await file_ticket(service, "u-csrf", DESCRIPTION)
+    await add_officer(service, "xuly", "feedback_handler")
+    officer = OfficerClient(service)
+    await officer.login("xuly")
+    path = f"/admin/feedback/{ticket['id']}/answer"
+    forged, _ = await officer.post(path, {"answer": "Giả mạo."}, csrf="not-the-token")
+    missing, _ = await officer.post(path, {"answer": "Giả mạo."}, csrf="")
+    await officer.close()
+    assert (forged, missing) == (403, 403)
+    assert (await service.database.run(feedback.get, ticket["id"]))["status"] == "received"
+    assert (await _audit_actions(service)).count(("xuly", "csrf_rejected")) == 2
+
+
+async def test_sign_in_without_the_forms_csrf_token_is_rejected(service: Service) -> None:
+    await add_officer(service, "nocsrf", "admin")
+    form = {"username": "nocsrf", "password": PASSWORD, "csrf": "guess"}
+    async with service.http.post(f"{service.url}/admin/login", data=form) as resp:
+        assert resp.status == 403
+
+
+async def test_five_wrong_passwords_lock_the_account_even_for_the_right_one(
+    service: Service,
+) -> None:
+    await add_officer(service, "quen", "feedback_handler")
+    officer = OfficerClient(service)
+    for _ in range(5):
+        status, page = await officer.login("quen", "sai-mat-khau-roi")
+        assert status == 401 and "Sai tên đăng nhập hoặc mật khẩu" in page
+    status, page = await officer.login("quen")
+    await officer.close()
+    assert status == 401 and "tạm khoá" in page
+    actions = await _audit_actions(service)
+    assert actions.count(("quen", "login_failed")) == 5
+    assert ("quen", "account_locked") in actions and ("quen", "login_refused_locked") in actions
+    assert ("quen", "login") not in actions
+
+
+async def test_an_unknown_name_gets_the_same_answer_as_a_wrong_password(service: Service) -> None:
+    officer = OfficerClient(service)
+    status, page = await officer.login("khong-co-ai")
+    await officer.close()
+    assert status == 401 and "Sai tên đăng nhập hoặc mật khẩu" in page
+
+
+async def test_every_officer_action_is_in_the_audit_log(service: Service) -> None:
+    ticket = await file_ticket(service, "u-audit", DESCRIPTION)
+    await add_officer(service, "ghilog", "admin")
+    officer = OfficerClient(service)
+    await officer.login("ghilog")
+    base = f"/admin/feedback/{ticket['id']}"
+    await officer.get(base)
+    await officer.post(f"{base}/take", {})
+    await officer.post(f"{base}/answer", {"answer": "Đã sửa lỗi cổng."})
+    await officer.post(f"{base}/close", {})
+    await officer.get("/admin/reports/export.csv")
+    status, page = await officer.get("/admin/audit")
+    await officer.get("/admin/feedback")
+    await officer.post("/admin/logout", {})
+    await officer.close()
+    assert status == 200 and "feedback_answered" in page
+    actions = [a for who, a in await _audit_actions(service) if who == "ghilog"]
+    assert actions == [
+        "login",
+        "feedback_taken",
+        "feedback_answered",
+        "feedback_closed",
+        "report_exported",
+        "logout",
+    ]
+    [answered] = [e for e in await service.database.run(audit.recent, 10, "feedback_answered")]
+    assert (answered["target"], answered["detail"]) == (
+        feedback.number(ticket["id"]),
+        "delivery: sent",
+    )
+
+
+async def test_admin_adds_an_officer_who_can_then_sign_in(service: Service) -> None:
+    await add_officer(service, "quantri", "admin")
+    admin = OfficerClient(service)
+    await admin.login("quantri")
+    await admin.get("/admin/officers")
+    status, _ = await admin.post(
+        "/admin/officers",
+        {
+            "username": "moi",
+            "display_name": "Cán bộ Mới",
+            "password": "mot-mat-khau-moi",
+            "roles": "dossier_operator",
+        },
+    )
+    short, page = await admin.post(
+        "/admin/officers", {"username": "ngan", "password": "ngan", "roles": "admin"}
+    )
+    await admin.close()
+    assert status == 200 and short == 400 and "10 characters" in page
+    newcomer = OfficerClient(service)
+    status, page = await newcomer.login("moi", "mot-mat-khau-moi")
+    await newcomer.close()
+    assert status == 200 and 'href="/admin/dossiers"' in page
+    assert 'href="/admin/feedback"' not in page
+
+
+async def test_citizen_can_only_be_reached_from_dashboard_pages_it_may_see(
+    service: Service,
+) -> None:
+    await add_officer(service, "hoso", "dossier_operator")
+    officer = OfficerClient(service)
+    await officer.login("hoso")
+    codes = {
+        path: (await officer.get(path))[0]
+        for path in (
+            "/admin/dossiers",
+            "/admin/reports",
+            "/admin/campaigns",
+            "/admin/handovers",
+            "/admin/officers",
+            "/admin/audit",
+        )
+    }
+    await officer.close()
+    assert codes == {
+        "/admin/dossiers": 200,
+        "/admin/reports": 200,
+        "/admin/campaigns": 403,
+        "/admin/handovers": 403,
+        "/admin/officers": 403,
+        "/admin/audit": 403,
+    }
+
+
+async def test_status_pages_render_whatever_tables_exist(service: Service) -> None:
+    await add_officer(service, "xem", "admin")
+    officer = OfficerClient(service)
+    await officer.login("xem")
+    pages = {
+        path: await officer.get(path)
+        for path in (
+            "/admin/content",
+            "/admin/campaigns",
+            "/admin/dossiers",
+            "/admin/reports/monthly",
+        )
+    }
+    await officer.close()
+    assert all(status == 200 for status, _ in pages.values())
+    assert "Lần tải gần nhất" in pages["/admin/content"][1]
+    assert "Báo cáo tháng" in pages["/admin/reports/monthly"][1]
+    tables = await service.database.run(lambda db: db.table_names())
+    campaigns = pages["/admin/campaigns"][1]
+    if any(name.startswith("campaign") for name in tables):
+        assert "dòng" in campaigns
+    else:
+        assert "Chưa có dữ liệu" in campaigns
+
+
+async def test_report_page_and_exports_count_citizens_feedback_and_satisfaction(
+    service: Service,
+) -> None:
+    await file_ticket(service, "u-report", DESCRIPTION)
+    await service.say("u-report-2", "/greet")
+    await service.settle()
+    await service.database.run(ratings.record, "u-report-2", "satisfied", "guide:khai-sinh")
+    await service.database.run(ratings.record, "u-report", "unsatisfied", "service")
+    await add_officer(service, "baocao", "content_editor")
+    officer = OfficerClient(service)
+    await officer.login("baocao")
+    status, page = await officer.get("/admin/reports")
+    async with officer.http.get(f"{service.url}/admin/reports/export.csv") as resp:
+        csv_text = (await resp.read()).decode("utf-8")
+    async with officer.http.get(f"{service.url}/admin/reports/export.xlsx") as resp:
+        assert "attachment" in resp.headers["Content-Disposition"]
+        book = load_workbook(io.BytesIO(await resp.read()))
+    await officer.close()
+    assert status == 200 and "<svg" in page and "Tỷ lệ hài lòng" in page
+    assert csv_text.startswith("\ufeff")
+    assert "Số người dân được hướng dẫn,2" in csv_text
+    assert '"Phản ánh, kiến nghị nhận được",1' in csv_text
+    assert "Tỷ lệ hài lòng,50.0%" in csv_text
+    summary = {row[0]: row[1] for row in book["Tổng hợp"].iter_rows(values_only=True)}
+    assert summary["Số người dân được hướng dẫn"] == 2
+    assert book.sheetnames == ["Tổng hợp", "Theo ngày", "Ý định"]
+
+
+async def test_report_reads_top_intents_and_fallback_rate_from_the_tracker_store(
+    service: Service, tmp_path: Path
+) -> None:
+    tracker = tmp_path / "tracker.db"
+    now = dt.datetime.now(dt.timezone.utc).timestamp()
+    with sqlite3.connect(tracker) as conn:
+        conn.execute(
+            "CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id TEXT, type_name TEXT,"
+            " timestamp FLOAT, intent_name TEXT, action_name TEXT, data TEXT)"
+        )
+        rows = ["proc_birth_registration"] * 3 + ["nlu_fallback", "EXTERNAL_follow", "greet"]
+        conn.executemany(
+            "INSERT INTO events (sender_id, type_name, timestamp, intent_name) VALUES (?,?,?,?)",
+            [("u", "user", now, intent) for intent in rows],
+        )
+    today = dt.datetime.now(TIMEZONE).date()
+    report = await reports.build(service.database, tracker, today, today)
+    assert report.top_intents[0] == ("proc_birth_registration", 3)
+    assert report.user_turns == 5 and report.fallback_rate == 0.2
+
+
+async def test_officer_add_command_creates_the_first_account(service: Service) -> None:
+    env = {**os.environ, "CITIZENBOT_DATA_DIR": str(service.settings.data_dir)}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "officer",
+        "add",
+        "dautien",
+        "--role",
+        "admin",
+        "--name",
+        "Quản trị viên",
+        "--password-stdin",
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        cwd=PROJECT,
+        env=env,
+    )
+    out, err = await process.communicate(b"mat-khau-dau-tien\n")
+    assert process.returncode == 0, err.decode()
+    assert "dautien added" in out.decode()
+    officer = OfficerClient(service)
+    status, page = await officer.login("dautien", "mat-khau-dau-tien")
+    await officer.close()
+    assert status == 200 and "Quản trị viên" in page
+
+
+async def test_a_rating_button_is_recorded_with_what_was_rated(service: Service) -> None:
+    payload = '/rate_service{"rating": "very_satisfied", "rating_subject": "ticket:PA-00007"}'
+    await service.say("u-rate", payload)
+    await service.settle()
+    [rating] = await service.database.run(ratings.for_user, "u-rate")
+    assert (rating["score"], rating["subject"]) == ("very_satisfied", "ticket:PA-00007")
+    assert "Cảm ơn" in texts(await service.messages("u-rate"))[-1]
+
+
+async def test_what_citizens_write_is_shown_as_text_never_as_markup(service: Service) -> None:
+    ticket = await file_ticket(
+        service, "u-xss", '<script>alert("x")</script> cổng dịch vụ công bị lỗi'
+    )
+    await add_officer(service, "xss", "feedback_handler")
+    officer = OfficerClient(service)
+    await officer.login("xss")
+    _, page = await officer.get(f"/admin/feedback/{ticket['id']}")
+    await officer.close()
+    assert '<script>alert("x")</script>' not in page
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page

@@ -1,0 +1,400 @@
+"""Campaign runs through the service and the sandbox, on a clock the tests control: the
+OA's rules, quiet hours, restarts and crashes mid-run, opt-outs, Zalo's refusals; and
+the officers' side (files checked with their line, preview, list, report)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.content.model import ContentError
+from bot.nlu.dates import TIMEZONE
+from bot.scheduler import jobs
+from bot.scheduler.campaigns import load_campaign, load_context
+from bot.scheduler.fanout import delivery_key
+from bot.storage import campaigns, outbox, users
+from tests.conftest import Service, button_titles
+from tests.test_reminders import turn
+from tests.test_scheduler import (
+    FakeClock,
+    campaign_yaml,
+    fresh_content,
+    next_local,
+    scheduler_of,
+    until,
+    write_campaign,
+)
+
+TEXT = "Tháng cao điểm dịch vụ công trực tuyến: nộp hồ sơ tại nhà."
+
+
+@pytest.fixture
+def content(tmp_path: Path) -> Path:
+    return fresh_content(tmp_path)
+
+
+def audience_of(user_ids: list[str]) -> str:
+    return "users: [" + ", ".join(user_ids) + "]"
+
+
+async def campaign_service(start_service, content: Path, users_: list[str], **overrides) -> Service:
+    """A service with one campaign ("dvc") to these users, who all wrote to the OA today."""
+    write_campaign(
+        content,
+        "dvc",
+        campaign_yaml("dvc", "cron: {day_of_week: mon, hour: 9}", audience_of(users_)),
+    )
+    service = await start_service(content_dir=content, **overrides)
+    for user_id in users_:
+        await service.database.run(users.interacted, user_id)
+    return service
+
+
+async def run_campaign(service: Service, clock: FakeClock) -> None:
+    """What the campaign's job does when its schedule fires."""
+    scheduler_of(service).clock = clock
+    await jobs.run_campaign(jobs.key(service.settings.database_path), "dvc")
+
+
+async def received(service: Service, user_ids: list[str]) -> dict[str, int]:
+    """How many campaign messages each user got from the sandbox."""
+    counts = {}
+    for user_id in user_ids:
+        counts[user_id] = sum(m.get("text") == TEXT for m in await service.messages(user_id))
+    return counts
+
+
+async def sent_at_least(service: Service, user_ids: list[str], count: int) -> bool:
+    return sum((await received(service, user_ids)).values()) >= count
+
+
+async def report(service: Service, run_id: int) -> dict[tuple[str, str | None], int]:
+    rows = await service.database.run(campaigns.delivery_counts, run_id)
+    return {(status, detail): count for status, detail, count in rows}
+
+
+def older(db, user_id: str, days: int) -> None:
+    when = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=days)).isoformat()
+    db.conn.execute("UPDATE users SET last_interaction_at = ? WHERE user_id = ?", (when, user_id))
+
+
+def local_hour(timestamp: str) -> int:
+    return dt.datetime.fromisoformat(timestamp).astimezone(TIMEZONE).hour
+
+
+def last_run(db) -> int:
+    return db.conn.execute("SELECT max(id) FROM campaign_runs").fetchone()[0]
+
+
+# --- sending by the OA's rules -----------------------------------------------------------
+
+
+async def test_each_eligible_recipient_gets_the_message_once_and_the_others_are_counted(
+    start_service, content: Path
+) -> None:
+    people = [f"u-c{n}" for n in range(5)] + ["u-old", "u-unfollowed", "u-out", "u-never"]
+    service = await campaign_service(start_service, content, people[:-1])
+    await service.database.run(older, "u-old", 8)
+    await service.database.run(users.unfollowed, "u-unfollowed")
+    await service.database.run(campaigns.opt_out, "u-out")
+    path = content / "campaigns" / "dvc.yml"
+    path.write_text(path.read_text().replace(audience_of(people[:-1]), audience_of(people)))
+    await scheduler_of(service).reload_campaigns()
+    await run_campaign(service, FakeClock(next_local(9)))
+    assert await received(service, people) == {p: int(p.startswith("u-c")) for p in people}
+    [message] = [m for m in await service.messages("u-c0")]
+    assert button_titles(message) == ["Cách nộp online"]
+    run_id = await service.database.run(last_run)
+    assert await report(service, run_id) == {
+        ("sent", "consultation"): 5,
+        ("skipped", "outside_7_day_window"): 2,  # u-old, and u-never who never wrote
+        ("skipped", "not_following"): 1,
+        ("skipped", "opted_out"): 1,
+    }
+    assert await service.database.run(campaigns.run_status, run_id) == "done"
+
+
+async def test_users_beyond_7_days_get_the_zbs_template_when_one_is_configured(
+    start_service, content: Path
+) -> None:
+    service = await campaign_service(start_service, content, ["u-recent", "u-old"])
+    await service.database.run(older, "u-old", 30)
+    path = content / "campaigns" / "dvc.yml"
+    path.write_text(
+        path.read_text() + "zbs_template:\n  template_id: tpl-dvc\n  data: {chien_dich: DVC}\n"
+    )
+    await scheduler_of(service).reload_campaigns()
+    await run_campaign(service, FakeClock(next_local(9)))
+    [template] = await service.messages("u-old")
+    assert template == {"template_id": "tpl-dvc", "template_data": {"chien_dich": "DVC"}}
+    assert await received(service, ["u-recent"]) == {"u-recent": 1}
+
+
+async def test_the_run_keeps_the_configured_rate(start_service, content: Path) -> None:
+    people = [f"u-rate{n}" for n in range(41)]
+    service = await campaign_service(start_service, content, people, campaign_rate=20.0)
+    clock = FakeClock(next_local(9))
+    await run_campaign(service, clock)
+    assert clock.slept == pytest.approx(40 / 20)  # 41 sends, 40 gaps of 1/20 s
+    assert sum((await received(service, people)).values()) == 41
+
+
+async def test_topic_and_tag_audiences_reach_only_their_members(
+    start_service, content: Path
+) -> None:
+    people = ["u-topic", "u-tagged", "u-neither"]
+    service = await campaign_service(start_service, content, people)
+    await service.database.run(campaigns.opt_out, "u-topic")
+    [confirmation] = await turn(service, "u-topic", '/subscribe_topic{"topic": "vneid"}')
+    assert "tài khoản định danh điện tử VNeID" in confirmation["text"]
+    await service.database.run(campaigns.tag_user, "u-tagged", "phu-huynh")
+    path = content / "campaigns" / "dvc.yml"
+    body = path.read_text()
+    for audience, member in (("topic: vneid", "u-topic"), ("tag: phu-huynh", "u-tagged")):
+        path.write_text(body.replace(audience_of(people), audience))
+        await scheduler_of(service).reload_campaigns()
+        await run_campaign(service, FakeClock(next_local(9)))
+        counts = await received(service, people)
+        assert counts[member] == 1 and counts["u-neither"] == 0
+
+
+# --- quiet hours -----------------------------------------------------------------------
+
+
+async def test_quiet_hours_pause_the_run_and_it_resumes_at_their_end(
+    start_service, content: Path
+) -> None:
+    people = [f"u-night{n}" for n in range(10)]
+    service = await campaign_service(start_service, content, people, campaign_rate=2.0)
+    start = next_local(20, 59, 58)  # 2 messages a second: 4 go out before 21:00
+    await run_campaign(service, FakeClock(start))
+    first = await received(service, people)
+    assert sum(first.values()) == 4
+    run_id = await service.database.run(last_run)
+    run = await service.database.run(campaigns.get_run, run_id)
+    morning = (start + dt.timedelta(days=1)).replace(hour=7, minute=0, second=0)
+    assert run["status"] == "paused"
+    assert dt.datetime.fromisoformat(run["resume_at"]) == morning
+    job = scheduler_of(service)._aps.get_job(f"campaign-run:{run_id}")  # type: ignore[union-attr]
+    assert job.next_run_time == morning
+    scheduler_of(service).clock = FakeClock(morning)
+    await jobs.resume_campaign_run(jobs.key(service.settings.database_path), run_id)
+    assert await received(service, people) == {p: 1 for p in people}
+    assert await service.database.run(campaigns.run_status, run_id) == "done"
+
+
+async def test_a_run_firing_in_quiet_hours_sends_nothing_until_morning(
+    start_service, content: Path
+) -> None:
+    service = await campaign_service(start_service, content, ["u-q1", "u-q2"])
+    await run_campaign(service, FakeClock(next_local(23, 30)))
+    assert await received(service, ["u-q1", "u-q2"]) == {"u-q1": 0, "u-q2": 0}
+    run = await service.database.run(campaigns.get_run, await service.database.run(last_run))
+    assert run["status"] == "paused" and local_hour(run["resume_at"]) == 7
+
+
+# --- restarts, crashes, opt-outs ---------------------------------------------------------
+
+
+async def test_a_restart_mid_run_sends_no_duplicate_and_loses_no_one(
+    start_service, content: Path
+) -> None:
+    people = [f"u-restart{n}" for n in range(30)]
+    service = await campaign_service(
+        start_service, content, people, campaign_rate=1000.0, quiet_hours="off"
+    )
+    clock = FakeClock(next_local(9))
+    gate = clock.close_gate_after(12)  # the run stalls after 13 sends: the service stops then
+    scheduler_of(service).clock = clock
+    run = asyncio.create_task(jobs.run_campaign(jobs.key(service.settings.database_path), "dvc"))
+    await until(lambda: sent_at_least(service, people, 13))
+    before = await received(service, people)  # the sandbox restarts empty with the service
+    await service.restart()
+    await run
+    assert not gate.is_set()
+    run_id = await service.database.run(last_run)
+    await _until_done(service, run_id)
+    after = await received(service, people)
+    assert {p: before[p] + after[p] for p in people} == {p: 1 for p in people}
+    assert sum(before.values()) == 13
+
+
+async def test_recipients_caught_mid_send_by_a_crash_are_settled_from_the_outbox(
+    start_service, content: Path
+) -> None:
+    people = [f"u-crash{n}" for n in range(5)]
+    service = await campaign_service(start_service, content, people, quiet_hours="off")
+    campaign = scheduler_of(service).campaigns["dvc"]
+    run_id = await service.database.run(
+        campaigns.start_run,
+        "dvc",
+        "2026-11-23T02:00:00.000+00:00",
+        campaign.message,
+        None,
+        "users",
+        tuple(people),
+    )
+    # As if the process died with three recipients claimed and none settled:
+    # u-crash0's request went out unanswered, u-crash1's was accepted by Zalo,
+    # u-crash2's had not been sent yet.
+    for user_id in people[:3]:
+        assert await service.database.run(campaigns.claim, run_id, user_id)
+    endpoint = "/v3.0/oa/message/cs"
+    for user_id in people[:2]:
+        key = delivery_key(run_id, user_id)
+        await service.database.run(outbox.begin, key, user_id, endpoint, campaign.message)
+    await service.database.run(outbox.settle, delivery_key(run_id, "u-crash1"), "sent", 1)
+    await service.restart()
+    await _until_done(service, run_id)
+    # Not sent again: u-crash0 (in doubt) and u-crash1 (sent before the crash).
+    assert await received(service, people) == {p: int(p not in people[:2]) for p in people}
+    assert await report(service, run_id) == {
+        ("in_doubt", None): 1,
+        ("sent", "consultation"): 4,
+    }
+
+
+async def test_an_opt_out_mid_run_is_honoured_at_once_and_confirmed(
+    start_service, content: Path
+) -> None:
+    people = [f"u-optout{n}" for n in range(10)]
+    service = await campaign_service(start_service, content, people, campaign_rate=1000.0)
+    clock = FakeClock(next_local(9))
+    gate = clock.close_gate_after(3)
+    scheduler_of(service).clock = clock
+    run = asyncio.create_task(jobs.run_campaign(jobs.key(service.settings.database_path), "dvc"))
+    await until(lambda: sent_at_least(service, people, 4))
+    await service.say("u-optout9", "hủy nhận tin")
+    await service.settle()
+    gate.set()
+    await run
+    [confirmation] = await service.messages("u-optout9")
+    assert "không gửi tin" in confirmation["text"]
+    assert await received(service, people) == {p: int(p != "u-optout9") for p in people}
+    run_id = await service.database.run(last_run)
+    assert (await report(service, run_id))[("skipped", "opted_out")] == 1
+
+
+async def test_a_bare_dung_opts_out_though_the_intent_model_hears_a_yes(
+    start_service, content: Path
+) -> None:
+    service = await campaign_service(start_service, content, ["u-dung", "u-dung2", "u-yes"])
+    for user_id, text in (("u-dung", "dừng"), ("u-dung2", "Dừng lại")):
+        [confirmation] = await turn(service, user_id, text)
+        assert "không gửi tin" in confirmation["text"]
+        assert await service.database.run(campaigns.opted_out, user_id)
+    [reply] = await turn(service, "u-yes", "đúng")  # "đúng" folds to the same letters
+    assert "không gửi tin" not in reply["text"]
+    assert not await service.database.run(campaigns.opted_out, "u-yes")
+
+
+# --- Zalo's refusals -------------------------------------------------------------------
+
+
+async def test_zalos_night_ban_puts_the_recipient_back_and_pauses_until_morning(
+    start_service, content: Path
+) -> None:
+    service = await campaign_service(
+        start_service,
+        content,
+        ["u-ban1", "u-ban2"],
+        quiet_hours="off",  # only Zalo's own night rule is in play
+        campaign_max_in_flight=1,
+    )
+    await service.faults({"times": 4, "error": -234})  # every attempt at the first message
+    await run_campaign(service, FakeClock(next_local(22, 30)))
+    run_id = await service.database.run(last_run)
+    run = await service.database.run(campaigns.get_run, run_id)
+    assert run["status"] == "paused" and local_hour(run["resume_at"]) == 6
+    assert await report(service, run_id) == {("queued", None): 2}
+
+
+async def test_running_out_of_quota_stops_the_run_and_says_why(
+    start_service, content: Path
+) -> None:
+    service = await campaign_service(
+        start_service, content, ["u-quota1", "u-quota2", "u-quota3"], campaign_max_in_flight=1
+    )
+    await service.faults({"times": 1, "error": -211})
+    await run_campaign(service, FakeClock(next_local(9)))
+    run = await service.database.run(campaigns.get_run, await service.database.run(last_run))
+    assert run["status"] == "stopped" and "-211" in run["note"]
+
+
+async def test_a_firing_while_the_previous_run_is_unfinished_is_skipped_and_recorded(
+    start_service, content: Path
+) -> None:
+    service = await campaign_service(start_service, content, ["u-overlap"])
+    await run_campaign(service, FakeClock(next_local(23)))  # paused until morning
+    await run_campaign(service, FakeClock(next_local(23, 30)))
+    statuses = [r["status"] for r in await service.database.run(campaigns.runs_of, "dvc", 5)]
+    assert statuses == ["skipped", "paused"]
+
+
+# --- officers' side --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("hour: 9}", "hour: 9, day_of_week: 1}"), "names"),
+        (("message_type: consultation", "message_type: promotion"), "discontinued"),
+        (("{day_of_week: mon, hour: 9}", "{day_of_week: mon}"), "needs an 'hour'"),
+        (("all_followers: true", "topic: bong-da"), "unknown topic"),
+        (('payload: "/how_to_apply_online"', 'payload: "/x"\n      extra: [1'), "YAML"),
+    ],
+)
+def test_a_broken_campaign_file_is_rejected_with_its_file_and_line(
+    content: Path, change: tuple[str, str], message: str
+) -> None:
+    body = campaign_yaml("bad", "cron: {day_of_week: mon, hour: 9}").replace(*change)
+    path = write_campaign(content, "bad", body)
+    with pytest.raises(ContentError, match=message) as rejected:
+        load_campaign(path, *load_context(content))
+    assert rejected.value.where.startswith(f"{path}:")
+
+
+def test_the_sample_campaigns_are_valid_and_wait_for_an_officer_to_enable_them() -> None:
+    from bot.scheduler.campaigns import load_all
+    from tests.conftest import PROJECT
+
+    loaded, errors = load_all(PROJECT / "content")
+    assert errors == []
+    assert sorted(c.id for c in loaded.values()) == ["thang-cao-diem-dvc-truc-tuyen", "vneid-muc-2"]
+    assert not any(c.enabled for c in loaded.values())
+
+
+async def test_preview_list_and_report_show_what_officers_need(
+    start_service, content: Path, monkeypatch, capsys
+) -> None:
+    service = await campaign_service(start_service, content, ["u-p1", "u-p2", "u-p3"])
+    await service.database.run(older, "u-p3", 9)
+    await run_campaign(service, FakeClock(next_local(9)))
+    monkeypatch.setenv("CITIZENBOT_DATA_DIR", str(service.settings.data_dir))
+    monkeypatch.setenv("CITIZENBOT_CONTENT_DIR", str(content))
+    loop = asyncio.get_running_loop()
+    assert await loop.run_in_executor(None, main, ["campaign", "preview", "dvc"]) == 0
+    preview = capsys.readouterr().out
+    assert TEXT in preview and "[Cách nộp online] → /how_to_apply_online" in preview
+    assert preview.count(" 09:00") == 5 and "Mon " in preview
+    assert "Audience now: 3" in preview and "outside_7_day_window: 1" in preview
+    assert await loop.run_in_executor(None, main, ["campaign", "list"]) == 0
+    assert "dvc  [enabled]" in capsys.readouterr().out
+    assert await loop.run_in_executor(None, main, ["campaign", "report", "dvc"]) == 0
+    text = capsys.readouterr().out
+    assert "done" in text and "sent: 2 (consultation: 2)" in text
+    assert "skipped: 1 (outside_7_day_window: 1)" in text and "opted out: 0" in text
+    write_campaign(content, "broken", "id: [")
+    assert await loop.run_in_executor(None, main, ["campaign", "list"]) == 1
+    assert "ERROR" in capsys.readouterr().out
+
+
+async def _until_done(service: Service, run_id: int) -> None:
+    async def done() -> bool:
+        return await service.database.run(campaigns.run_status, run_id) == "done"
+
+    await until(done)

@@ -1,0 +1,71 @@
+"""SIGTERM: stop accepting, finish what was acknowledged, then exit."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+import aiohttp
+import sqlite_utils
+
+from bot.settings import SANDBOX_APP_ID, SANDBOX_OA_SECRET_KEY
+from bot.zalo import signature
+from tests.conftest import PROJECT, free_port
+
+
+async def test_sigterm_finishes_every_acknowledged_event_before_exiting(tmp_path: Path) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "PORT": str(port),
+        "CITIZENBOT_DATA_DIR": str(tmp_path),
+        "RASA_TELEMETRY_ENABLED": "false",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "run",
+        cwd=PROJECT,
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    acknowledged = 0
+    async with aiohttp.ClientSession() as http:
+        for _ in range(240):
+            try:
+                async with http.get(f"{url}/healthz") as resp:
+                    if resp.status == 200:
+                        break
+            except aiohttp.ClientError:
+                await asyncio.sleep(0.5)
+        for n in range(30):
+            timestamp = str(int(time.time() * 1000))
+            event = {
+                "event_name": "user_send_text",
+                "app_id": SANDBOX_APP_ID,
+                "sender": {"id": f"u-term-{n % 5}"},
+                "recipient": {"id": "oa"},
+                "timestamp": timestamp,
+                "message": {"msg_id": f"term-{n}", "text": "xin chào"},
+            }
+            body = json.dumps(event).encode()
+            mac = signature.header_value(SANDBOX_APP_ID, body, timestamp, SANDBOX_OA_SECRET_KEY)
+            async with http.post(
+                f"{url}/webhook/zalo", data=body, headers={signature.HEADER: mac}
+            ) as resp:
+                acknowledged += resp.status == 200
+    process.send_signal(signal.SIGTERM)
+    assert await asyncio.wait_for(process.wait(), 60) == 0
+    db = sqlite_utils.Database(tmp_path / "citizenbot.db")
+    statuses = [row["status"] for row in db["inbox"].rows]
+    assert acknowledged == 30 and statuses == ["done"] * 30
+    sent = [row for row in db["outbox"].rows if row["status"] == "sent"]
+    assert len({row["idempotency_key"].split("#")[0] for row in sent}) == 30
