@@ -15,7 +15,6 @@ import asyncio
 import csv
 import json
 import os
-import socket
 import statistics
 import sys
 import time
@@ -26,15 +25,10 @@ import aiohttp
 
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
+from bench.service import free_port, start_service  # noqa: E402
 from bot.storage import Database, dossiers, users  # noqa: E402
 
 TOKEN = "bench-token"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def code(n: int) -> str:
@@ -51,36 +45,8 @@ def body(n: int, status: str, day: int) -> dict:
     }
 
 
-async def start_service(data_dir: str, port: int) -> asyncio.subprocess.Process:
-    env = {
-        **os.environ,
-        "PORT": str(port),
-        "CITIZENBOT_DATA_DIR": data_dir,
-        "CITIZENBOT_API_TOKEN": TOKEN,
-        "RASA_TELEMETRY_ENABLED": "false",
-    }
-    log = Path(data_dir) / "service.log"
-    service = await asyncio.create_subprocess_exec(
-        str(PROJECT / ".venv/bin/citizenbot"),
-        "run",
-        cwd=PROJECT,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=log.open("w"),
-    )
-    async with aiohttp.ClientSession() as http:
-        for _ in range(360):
-            if service.returncode is not None:
-                break
-            try:
-                async with http.get(f"http://127.0.0.1:{port}/healthz") as resp:
-                    if resp.status == 200:
-                        return service
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.5)
-    tail = "\n".join(log.read_text().splitlines()[-15:])
-    raise RuntimeError(f"the service did not start:\n{tail}")
+async def start(data_dir: str, port: int) -> asyncio.subprocess.Process:
+    return await start_service(port, data_dir, {"CITIZENBOT_API_TOKEN": TOKEN})
 
 
 async def put_all(url: str, updates: list[tuple[str, dict]], concurrency: int) -> dict:
@@ -119,7 +85,7 @@ async def put_all(url: str, updates: list[tuple[str, dict]], concurrency: int) -
 async def bench_api(updates: int, concurrency: int) -> dict:
     with TemporaryDirectory() as data_dir:
         port = free_port()
-        service = await start_service(data_dir, port)
+        service = await start(data_dir, port)
         try:
             half = updates // 2
             work = [(code(n), body(n, "received", 20)) for n in range(half)]
@@ -181,7 +147,7 @@ async def bench_notifications(subscribers: int) -> dict:
             await database.run(users.interacted, f"bench-{n}")
         await database.close()
         port = free_port()
-        service = await start_service(data_dir, port)
+        service = await start(data_dir, port)
         url = f"http://127.0.0.1:{port}"
         try:
             await put_all(url, [(code(n), body(n, "received", 20)) for n in range(subscribers)], 16)

@@ -14,7 +14,6 @@ import asyncio
 import json
 import os
 import secrets
-import socket
 import statistics
 import sys
 import time
@@ -24,18 +23,13 @@ from tempfile import TemporaryDirectory
 import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.service import free_port, start_service  # noqa: E402
 from bot.settings import SANDBOX_APP_ID, SANDBOX_OA_SECRET_KEY  # noqa: E402
 from bot.zalo import signature  # noqa: E402
 
 PROJECT = Path(__file__).resolve().parent.parent
 # Each of these is answered with exactly one message, so answers can be counted per user.
 MESSAGES = ["xin chào", "chao ad", "alo ad", "xin chào ạ", "chào bạn"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def signed_event(user_id: str, text: str) -> tuple[bytes, dict[str, str]]:
@@ -64,20 +58,6 @@ def rss_mb(pid: int) -> float:
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-async def wait_healthy(url: str, timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    async with aiohttp.ClientSession() as http:
-        while time.monotonic() < deadline:
-            try:
-                async with http.get(f"{url}/healthz") as resp:
-                    if resp.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.5)
-    raise RuntimeError("the service did not become healthy")
 
 
 async def drive(url: str, rate: float, seconds: float, users: int) -> dict:
@@ -158,22 +138,8 @@ async def main() -> int:
     url = f"http://127.0.0.1:{port}"
     results = []
     with TemporaryDirectory() as data_dir:
-        env = {
-            **os.environ,
-            "PORT": str(port),
-            "CITIZENBOT_DATA_DIR": data_dir,
-            "RASA_TELEMETRY_ENABLED": "false",
-        }
-        service = await asyncio.create_subprocess_exec(
-            str(PROJECT / ".venv/bin/citizenbot"),
-            "run",
-            cwd=PROJECT,
-            env=env,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
+        service = await start_service(port, data_dir)
         try:
-            await wait_healthy(url)
             for rate in rates:
                 cpu_before = cpu_seconds(service.pid)
                 wall_before = time.perf_counter()
