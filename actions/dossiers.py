@@ -43,8 +43,15 @@ class ValidateDossierLookupForm(FormValidationAction):
         if found:
             code = normalise_code(found.group())
             rt = await runtime.current()
-            if await rt.database.run(dossiers.locked, code, tracker.sender_id, _now()):
+            user = tracker.sender_id
+            if await rt.database.run(dossiers.locked, code, user, _now()):
                 return {"dossier_code": code, "id_last_digits": LOCKED}
+            # The phone shared through the OA's user-info form proves ownership when it matches.
+            shared = await rt.database.run(dossiers.shared_phone, user)
+            if shared and await rt.database.run(
+                dossiers.verify_shared_phone, code, user, shared, _now()
+            ):
+                return {"dossier_code": code, "id_last_digits": VERIFIED}
             return {"dossier_code": code}
         if not re.search(r"\d", str(value or "")):  # the citizen moved on to something else
             return {"dossier_code": STOPPED, "id_last_digits": STOPPED}

@@ -6,8 +6,11 @@ import datetime as dt
 import logging
 from typing import Any
 
+from bot import runtime
 from bot.brain import Brain
-from bot.storage import Database, handover, inbox, users
+from bot.dossiers.model import keyed_hash, normalise_phone
+from bot.storage import Database, dossiers, handover, inbox, users
+from bot.storage.secret import load_or_create
 from bot.zalo import events
 from bot.zalo.client import ZaloClient
 from bot.zalo.events import ZaloEvent
@@ -67,8 +70,20 @@ class Conversations:
         elif event.name in events.NON_TEXT:
             await self._database.run(users.interacted, user_id)
             await self._reply(event, NON_TEXT_INTENT)
+        elif event.name == events.SUBMIT_INFO:
+            await self._remember_shared_phone(user_id, event.payload.get("info"))
         else:
             log.info("event %s recorded; nothing to answer", event.name)
+
+    async def _remember_shared_phone(self, user_id: str, info: object) -> None:
+        """A phone shared through the OA's user-info form can prove a dossier's owner; only
+        its keyed hash is kept (never the number, never in a log)."""
+        phone = normalise_phone(str(info.get("phone") or "")) if isinstance(info, dict) else ""
+        if len(phone) == 10:
+            secret = load_or_create((await runtime.current()).settings.data_dir)
+            await self._database.run(
+                dossiers.remember_shared_phone, user_id, keyed_hash(phone, secret)
+            )
 
     async def _reply(self, event: ZaloEvent, text: str) -> None:
         assert event.user_id is not None

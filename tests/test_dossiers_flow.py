@@ -160,3 +160,28 @@ async def test_crash_between_send_and_record_sends_nothing_twice(service: Servic
         n["user_id"]: n["status"] for n in await service.database.run(dossiers.notifications, CODE)
     }
     assert records == {"u-sent-before-crash": "sent", "u-still-pending": "sent"}
+
+
+async def test_a_phone_shared_through_the_oa_form_proves_the_owner(service: Service) -> None:
+    await put(service, CODE, RECEIVED)
+    shared = service.event("u-shared", "user_submit_info", "+84 912 345 678")
+    assert (await service.post_event(shared)).status == 200
+    await service.settle()
+    for text in ("/check_dossier_status", CODE):
+        await service.say("u-shared", text)
+    await service.settle()
+    replies = texts(await service.messages("u-shared"))
+    assert replies[-1].startswith("Nguyễn V. A. – Hồ sơ")
+    assert not any("4 số cuối" in reply for reply in replies)  # never asked for the digits
+    stored = await service.database.run(lambda db: list(db["user_shared_phones"].rows))
+    assert "912345678" not in str(stored)  # only the keyed hash is kept
+
+
+async def test_a_different_shared_phone_still_asks_for_the_digits(service: Service) -> None:
+    await put(service, CODE, RECEIVED)
+    await service.post_event(service.event("u-other-phone", "user_submit_info", "0999999999"))
+    await service.settle()
+    for text in ("/check_dossier_status", CODE):
+        await service.say("u-other-phone", text)
+    await service.settle()
+    assert "4 số cuối" in texts(await service.messages("u-other-phone"))[-1]

@@ -70,6 +70,11 @@ CREATE TABLE IF NOT EXISTS dossier_notifications (
 );
 CREATE INDEX IF NOT EXISTS dossier_notifications_pending
     ON dossier_notifications(status, created_at);
+CREATE TABLE IF NOT EXISTS user_shared_phones (  -- from Zalo's user-info form, hash only
+    user_id TEXT PRIMARY KEY,
+    phone_hash TEXT NOT NULL,
+    shared_at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS dossier_poll_cursors (
     source TEXT PRIMARY KEY,
     cursor TEXT NOT NULL,
@@ -239,6 +244,32 @@ def verify(
             (MAX_FAILURES, (now + LOCK).isoformat(), code, user_id),
         )
     return "locked" if locked(db, code, user_id, now) else "wrong"
+
+
+def remember_shared_phone(db: sqlite_utils.Database, user_id: str, phone_hash: str) -> None:
+    """The phone a citizen shared through the OA's user-info form, as a keyed hash only."""
+    db.conn.execute(
+        "INSERT OR REPLACE INTO user_shared_phones (user_id, phone_hash, shared_at)"
+        " VALUES (?, ?, ?)",
+        (user_id, phone_hash, utc_now()),
+    )
+
+
+def shared_phone(db: sqlite_utils.Database, user_id: str) -> str | None:
+    row = db.conn.execute(
+        "SELECT phone_hash FROM user_shared_phones WHERE user_id = ?", (user_id,)
+    ).fetchone()
+    return row[0] if row else None
+
+
+def verify_shared_phone(
+    db: sqlite_utils.Database, code: str, user_id: str, phone_hash: str, now: dt.datetime
+) -> bool:
+    """True (and recorded) when the shared phone is the dossier's; a mismatch is no attempt."""
+    row = db.conn.execute("SELECT phone_hash FROM dossiers WHERE code = ?", (code,)).fetchone()
+    if not row or row[0] != phone_hash:
+        return False
+    return verify(db, code, user_id, None, phone_hash, now) == "verified"
 
 
 def is_verified(db: sqlite_utils.Database, code: str, user_id: str) -> bool:

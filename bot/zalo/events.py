@@ -12,6 +12,7 @@ from typing import Any
 TEXT = "user_send_text"
 FOLLOW = "follow"
 UNFOLLOW = "unfollow"
+SUBMIT_INFO = "user_submit_info"  # the citizen filled in the OA's user-info form
 # What a user can send that is not text; each gets a polite "text only" answer.
 NON_TEXT = frozenset(
     f"user_send_{kind}"

@@ -233,6 +233,16 @@ class ZaloSandbox:
                 "app_id": self.app_id,
                 "timestamp": timestamp,
             }
+        if event_name == "user_submit_info":  # the OA's user-info form; `text` is the phone
+            return {
+                "event_name": event_name,
+                "app_id": self.app_id,
+                "sender": {"id": user_id},
+                "recipient": {"id": "sandbox-oa"},
+                "timestamp": timestamp,
+                "user_id_by_app": user_id,
+                "info": {"name": "Người dùng sandbox", "phone": text},
+            }
         message: dict[str, Any] = {"msg_id": secrets.token_hex(10)}
         if event_name == "user_send_text":
             message["text"] = text
