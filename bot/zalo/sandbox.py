@@ -107,10 +107,7 @@ class ZaloSandbox:
         )
 
     async def send_consultation(self, request: web.Request) -> web.Response:
-        self.state.calls += 1
-        if (fault := await self._take_fault("message")) is not None:
-            return fault
-        if (refused := self._token_problem(request)) is not None:
+        if (refused := await self._refusal(request)) is not None:
             return refused
         try:
             body = await request.json()
@@ -126,7 +123,11 @@ class ZaloSandbox:
             return _error(-230, "User has not interacted with the OA in the last 7 days")
         return self._accept(user_id, message)
 
-    def _token_problem(self, request: web.Request) -> web.Response | None:
+    async def _refusal(self, request: web.Request) -> web.Response | None:
+        """What every send endpoint checks first: a switched-on fault, then the token."""
+        self.state.calls += 1
+        if (fault := await self._take_fault("message")) is not None:
+            return fault
         expires_at = self.state.access_tokens.get(request.headers.get("access_token", ""))
         if expires_at is None:
             return _error(-216, "Access token is invalid")
@@ -150,10 +151,7 @@ class ZaloSandbox:
 
     async def send_template(self, request: web.Request) -> web.Response:
         """ZBS template by user id: allowed outside the 7-day window, not to unfollowers."""
-        self.state.calls += 1
-        if (fault := await self._take_fault("message")) is not None:
-            return fault
-        if (refused := self._token_problem(request)) is not None:
+        if (refused := await self._refusal(request)) is not None:
             return refused
         try:
             body = await request.json()
