@@ -75,7 +75,8 @@ class ZaloClient:
                     outbox.settle, idempotency_key, "sent", attempts, None, None, message_id
                 )
                 return Delivery("sent", message_id=message_id)
-            await asyncio.sleep(self._settings.zalo_backoff_seconds * 2 ** (attempts - 1))
+            if attempts < self._settings.zalo_max_attempts:  # no wait after the last try
+                await asyncio.sleep(self._settings.zalo_backoff_seconds * 2 ** (attempts - 1))
         assert error is not None
         status = "unreachable" if error.code in UNREACHABLE else "failed"
         log.warning("message %s to a user not delivered: %s", idempotency_key, error)
