@@ -81,7 +81,7 @@ def build_app(settings: Settings, brain: Brain) -> web.Application:
         scheduler.take_lock()  # one scheduler per database: fail before starting anything
         await watcher.start()
         await database.open()
-        runtime.set_current(runtime.Runtime(settings, database, worker))
+        runtime.set_current(runtime.Runtime(settings, database, dossiers.secret, worker))
         if settings.sandbox:
             # The embedded sandbox starts with fresh OAuth state: begin again from its seed.
             await database.run(tokens.forget, TOKEN_NAME)

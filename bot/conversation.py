@@ -10,7 +10,6 @@ from bot import runtime
 from bot.brain import Brain
 from bot.dossiers.model import keyed_hash, normalise_phone
 from bot.storage import Database, dossiers, handover, inbox, users
-from bot.storage.secret import load_or_create
 from bot.zalo import events
 from bot.zalo.client import ZaloClient
 from bot.zalo.events import ZaloEvent
@@ -80,7 +79,7 @@ class Conversations:
         its keyed hash is kept (never the number, never in a log)."""
         phone = normalise_phone(str(info.get("phone") or "")) if isinstance(info, dict) else ""
         if len(phone) == 10:
-            secret = load_or_create((await runtime.current()).settings.data_dir)
+            secret = (await runtime.current()).secret
             await self._database.run(
                 dossiers.remember_shared_phone, user_id, keyed_hash(phone, secret)
             )

@@ -11,12 +11,14 @@ from dataclasses import dataclass
 
 from bot.settings import Settings
 from bot.storage import Database
+from bot.storage.secret import load_or_create
 
 
 @dataclass
 class Runtime:
     settings: Settings
     database: Database
+    secret: bytes  # keys the hashes of phone and ID numbers (bot/storage/secret.py)
     worker: object | None = None  # bot.worker.ProcessingWorker; None in a separate action server
 
 
@@ -35,5 +37,5 @@ async def current() -> Runtime:
         settings = Settings.from_env()
         database = Database(settings.database_path)
         await database.open()
-        _current = Runtime(settings, database)
+        _current = Runtime(settings, database, load_or_create(settings.data_dir))
     return _current
