@@ -143,6 +143,17 @@ async def test_the_run_keeps_the_configured_rate(start_service, content: Path) -
     assert sum((await received(service, people)).values()) == 41
 
 
+async def tag_in_the_oa(service: Service, tag: str, user_ids: list[str]) -> None:
+    """What an officer does in Zalo's OA manager (the sandbox stands in for it)."""
+    async with service.http.post(f"{service.url}/sandbox/tags/{tag}", json={"users": user_ids}):
+        pass
+
+
+def with_audience(content: Path, people: list[str], audience: str) -> None:
+    path = content / "campaigns" / "dvc.yml"
+    path.write_text(path.read_text().replace(audience_of(people), audience))
+
+
 async def test_topic_and_tag_audiences_reach_only_their_members(
     start_service, content: Path
 ) -> None:
@@ -151,7 +162,7 @@ async def test_topic_and_tag_audiences_reach_only_their_members(
     await service.database.run(campaigns.opt_out, "u-topic")
     [confirmation] = await turn(service, "u-topic", '/subscribe_topic{"topic": "vneid"}')
     assert "tài khoản định danh điện tử VNeID" in confirmation["text"]
-    await service.database.run(campaigns.tag_user, "u-tagged", "phu-huynh")
+    await tag_in_the_oa(service, "phu-huynh", ["u-tagged"])
     path = content / "campaigns" / "dvc.yml"
     body = path.read_text()
     for audience, member in (("topic: vneid", "u-topic"), ("tag: phu-huynh", "u-tagged")):
@@ -160,6 +171,52 @@ async def test_topic_and_tag_audiences_reach_only_their_members(
         await run_campaign(service, FakeClock(next_local(9)))
         counts = await received(service, people)
         assert counts[member] == 1 and counts["u-neither"] == 0
+
+
+async def test_a_tag_run_lists_the_tag_from_zalo_anew_page_by_page(
+    start_service, content: Path
+) -> None:
+    parents = [f"u-parent{n:03}" for n in range(120)]  # three of Zalo's pages of 50
+    service = await campaign_service(start_service, content, parents)
+    with_audience(content, parents, "tag: phu-huynh")
+    await scheduler_of(service).reload_campaigns()
+    await tag_in_the_oa(service, "phu-huynh", parents)
+    await run_campaign(service, FakeClock(next_local(9)))
+    first = await service.database.run(last_run)
+    assert await report(service, first) == {("sent", "consultation"): 120}
+    # An officer untags most of them in the OA manager: the next run lists the tag again.
+    await tag_in_the_oa(service, "phu-huynh", parents[:3])
+    await run_campaign(service, FakeClock(next_local(10)))
+    second = await service.database.run(last_run)
+    assert second != first and await report(service, second) == {("sent", "consultation"): 3}
+    assert await received(service, parents[:4]) == {
+        **{p: 2 for p in parents[:3]},
+        parents[3]: 1,
+    }
+
+
+async def test_when_zalo_cannot_list_a_tag_the_run_uses_the_last_list_and_says_so(
+    start_service, content: Path, monkeypatch, capsys
+) -> None:
+    parents = ["u-tag-a", "u-tag-b"]
+    service = await campaign_service(start_service, content, parents)
+    with_audience(content, parents, "tag: phu-huynh")
+    await scheduler_of(service).reload_campaigns()
+    await tag_in_the_oa(service, "phu-huynh", parents)
+    await run_campaign(service, FakeClock(next_local(9)))
+    await tag_in_the_oa(service, "phu-huynh", ["u-tag-a"])
+    attempts = service.settings.zalo_max_attempts
+    await service.faults({"times": attempts, "http_status": 503})
+    await run_campaign(service, FakeClock(next_local(10)))
+    run = await service.database.run(campaigns.get_run, await service.database.run(last_run))
+    assert "Zalo could not list it" in run["note"]
+    assert await report(service, run["id"]) == {("sent", "consultation"): 2}  # the last list
+    monkeypatch.setenv("CITIZENBOT_DATA_DIR", str(service.settings.data_dir))
+    monkeypatch.setenv("CITIZENBOT_CONTENT_DIR", str(content))
+    loop = asyncio.get_running_loop()
+    assert await loop.run_in_executor(None, main, ["campaign", "preview", "dvc"]) == 0
+    preview = capsys.readouterr().out
+    assert "Audience now: 2 (" in preview and "tag members as listed from Zalo at" in preview
 
 
 # --- quiet hours -----------------------------------------------------------------------

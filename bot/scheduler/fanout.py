@@ -16,7 +16,9 @@ import sqlite_utils
 from bot.scheduler.campaigns import Campaign
 from bot.scheduler.clock import Clock, QuietHours, utc_iso
 from bot.storage import Database, campaigns
+from bot.zalo.errors import ZaloApiError, ZaloUnavailable
 from bot.zalo.push import PushResult, Template, within_window
+from bot.zalo.tokens import RefreshTokenLost
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +31,7 @@ BATCH = 200  # recipients read from the database at a time: memory stays flat
 
 Push = Callable[[str, dict[str, Any], str, Template | None, dt.datetime], Awaitable[PushResult]]
 ScheduleResume = Callable[[int, dt.datetime], Awaitable[None]]
+ListTag = Callable[[str], Awaitable[list[str]]]
 
 
 def skip_reason(
@@ -95,6 +98,7 @@ class CampaignRunner:
         self,
         database: Database,
         push: Push,
+        list_tag: ListTag,
         schedule_resume: ScheduleResume,
         clock: Clock,
         rate: float,
@@ -103,6 +107,7 @@ class CampaignRunner:
     ) -> None:
         self._database = database
         self._push = push
+        self._list_tag = list_tag
         self._schedule_resume = schedule_resume
         self.clock = clock
         self._rate = rate
@@ -113,6 +118,9 @@ class CampaignRunner:
 
     async def start(self, campaign: Campaign) -> int | None:
         """A new run of `campaign` (its audience as of now); returns when it ends or pauses."""
+        stale_tag_note = None
+        if campaign.audience.kind == "tag":
+            stale_tag_note = await self.refresh_tag(campaign.audience.value)
         run_id = await self._database.run(
             campaigns.start_run,
             campaign.id,
@@ -126,8 +134,25 @@ class CampaignRunner:
             log.warning("campaign %s fired while its previous run was unfinished", campaign.id)
             return None
         log.info("campaign %s: run %d started", campaign.id, run_id)
+        if stale_tag_note:
+            await self._database.run(
+                campaigns.set_run_status, run_id, "running", None, stale_tag_note
+            )
         await self.resume(run_id)
         return run_id
+
+    async def refresh_tag(self, tag: str) -> str | None:
+        """List the tag's members from Zalo (tags live in the OA manager, not here). When Zalo
+        cannot say, the last listing is used and the returned note says so."""
+        try:
+            members = await self._list_tag(tag)
+        except (ZaloApiError, ZaloUnavailable, RefreshTokenLost) as exc:
+            listed_at = await self._database.run(campaigns.tag_listed_at, tag)
+            log.warning("tag %r could not be listed from Zalo (%s): using the last list", tag, exc)
+            return f"tag list from {listed_at or 'never'}: Zalo could not list it ({exc})"
+        await self._database.run(campaigns.record_tag_listing, tag, members)
+        log.info("tag %r listed from Zalo: %d members", tag, len(members))
+        return None
 
     async def resume(self, run_id: int) -> None:
         """Send what the run still has queued; returns when it ends, pauses or stops."""

@@ -95,6 +95,7 @@ async def campaign_preview(settings: Settings, database: Database, campaign_id: 
     lines += [
         "",
         f"Audience now: {size} ({campaign.audience.describe()})",
+        *await _tag_listing_note(database, campaign),
         f"  would receive: {receiving}",
         f"  would be skipped: {sum(skipped.values())}",
         *(f"    {reason}: {count}" for reason, count in sorted(skipped.items())),
@@ -102,6 +103,15 @@ async def campaign_preview(settings: Settings, database: Database, campaign_id: 
         f"{receiving / settings.campaign_rate / 60:.1f} min.",
     ]
     return "\n".join(lines)
+
+
+async def _tag_listing_note(database: Database, campaign: Campaign) -> list[str]:
+    """Tags live in Zalo's OA manager: the preview counts the last listing, a run lists anew."""
+    if campaign.audience.kind != "tag":
+        return []
+    listed_at = await database.run(campaigns.tag_listed_at, campaign.audience.value)
+    when = f"as listed from Zalo at {listed_at}" if listed_at else "not listed from Zalo yet"
+    return [f"  tag members {when}; each run lists them from Zalo when it starts"]
 
 
 async def campaign_report(

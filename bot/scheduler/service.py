@@ -76,6 +76,7 @@ class Scheduler:
         self.runner = CampaignRunner(
             database,
             self._push,
+            self._list_tag,
             self._schedule_resume,
             SystemClock(),
             settings.campaign_rate,
@@ -290,6 +291,10 @@ class Scheduler:
         """Send through the worker's Pusher, on the worker's loop (its only Zalo client)."""
         worker = self._worker
         return await worker.call(worker.pusher.push(user_id, message, key, template, now))
+
+    async def _list_tag(self, tag: str) -> list[str]:
+        worker = self._worker
+        return await worker.call(worker.client.tag_members(tag))
 
     def _add_job(
         self,

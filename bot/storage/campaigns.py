@@ -47,11 +47,17 @@ CREATE TABLE IF NOT EXISTS campaign_optouts (
     opted_out_at TEXT NOT NULL
 );
 
+-- The OA's tags (officers tag citizens in Zalo's OA manager), as last listed from Zalo.
 CREATE TABLE IF NOT EXISTS user_tags (
     user_id TEXT NOT NULL,
     tag TEXT NOT NULL,
-    tagged_at TEXT NOT NULL,
+    tagged_at TEXT NOT NULL,       -- when the listing that found it was taken
     PRIMARY KEY (tag, user_id)
+);
+CREATE TABLE IF NOT EXISTS tag_listings (
+    tag TEXT PRIMARY KEY,
+    listed_at TEXT NOT NULL,
+    members INTEGER NOT NULL
 );
 
 CREATE TABLE IF NOT EXISTS topic_subscriptions (
@@ -69,7 +75,7 @@ AUDIENCE_QUERIES = {
         "SELECT user_id FROM users WHERE followed = 1 AND last_interaction_at IS NOT NULL"
         " ORDER BY first_seen_at, user_id"
     ),
-    "tag": "SELECT user_id FROM user_tags WHERE tag = ? ORDER BY tagged_at, user_id",
+    "tag": "SELECT user_id FROM user_tags WHERE tag = ? ORDER BY rowid",  # Zalo's order
     "topic": (
         "SELECT user_id FROM topic_subscriptions WHERE topic = ? ORDER BY subscribed_at, user_id"
     ),
@@ -104,16 +110,25 @@ def subscribe_topic(db: sqlite_utils.Database, user_id: str, topic: str) -> None
         db.conn.execute("DELETE FROM campaign_optouts WHERE user_id = ?", (user_id,))
 
 
-def tag_user(db: sqlite_utils.Database, user_id: str, tag: str) -> None:
-    """Record an OA tag (Zalo's add_user_to_tag event) for tag audiences."""
-    db.conn.execute(
-        "INSERT OR IGNORE INTO user_tags (user_id, tag, tagged_at) VALUES (?, ?, ?)",
-        (user_id, tag, utc_now()),
-    )
+def record_tag_listing(db: sqlite_utils.Database, tag: str, user_ids: list[str]) -> None:
+    """Replace what is known of `tag` with a fresh listing from Zalo, in one transaction."""
+    now = utc_now()
+    with db.conn:
+        db.conn.execute("DELETE FROM user_tags WHERE tag = ?", (tag,))
+        db.conn.executemany(
+            "INSERT OR IGNORE INTO user_tags (user_id, tag, tagged_at) VALUES (?, ?, ?)",
+            ((user_id, tag, now) for user_id in user_ids),
+        )
+        db.conn.execute(
+            "INSERT OR REPLACE INTO tag_listings (tag, listed_at, members) VALUES (?, ?, ?)",
+            (tag, now, len(user_ids)),
+        )
 
 
-def untag_user(db: sqlite_utils.Database, user_id: str, tag: str) -> None:
-    db.conn.execute("DELETE FROM user_tags WHERE user_id = ? AND tag = ?", (user_id, tag))
+def tag_listed_at(db: sqlite_utils.Database, tag: str) -> str | None:
+    """When `tag`'s members were last listed from Zalo (None: never)."""
+    row = db.conn.execute("SELECT listed_at FROM tag_listings WHERE tag = ?", (tag,)).fetchone()
+    return row[0] if row else None
 
 
 # --- audiences -------------------------------------------------------------------------

@@ -4,6 +4,7 @@ outbox row per message so that nothing is sent twice and every result is on reco
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,9 @@ from bot.zalo.tokens import AccessTokens, RefreshTokenLost
 log = logging.getLogger(__name__)
 CONSULTATION = "/v3.0/oa/message/cs"
 TEMPLATE = "/v3.0/oa/message/template"  # ZBS template message by user id
+USER_LIST = "/v3.0/oa/user/getlist"
+USER_LIST_PAGE = 50  # the most Zalo returns per call
+USER_LIST_OFFSET_CAP = 10_000  # Zalo stops paging near here: segment big audiences by tag
 
 
 @dataclass(frozen=True)
@@ -85,23 +89,71 @@ class ZaloClient:
         )
         return Delivery(status, error_code=error.code)
 
-    async def _call(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        """POST to the OA API; on a token error refresh once and try again."""
+    async def tag_members(self, tag: str) -> list[str]:
+        """The user ids the OA has under `tag` (officers tag citizens in the OA's manager),
+        paged 50 at a time; temporary failures are retried, others raise ZaloApiError."""
+        members: list[str] = []
+        offset = 0
+        while offset < USER_LIST_OFFSET_CAP:
+            query = {"offset": offset, "count": USER_LIST_PAGE, "tag_name": tag}
+            page = (await self._read(USER_LIST, query)).get("data") or {}
+            users = page.get("users") or []
+            members.extend(str(user["user_id"]) for user in users if user.get("user_id"))
+            offset += len(users)
+            if len(users) < USER_LIST_PAGE or offset >= int(page.get("total") or 0):
+                return members
+        log.warning("tag %r lists more than %d users: Zalo pages no further", tag, offset)
+        return members
+
+    async def _read(self, path: str, query: dict[str, Any]) -> dict[str, Any]:
+        """GET with Zalo's `data` parameter, retried with backoff while the failure is temporary."""
+        attempts = 0
+        while True:
+            attempts += 1
+            try:
+                return await self._call(path, None, {"data": json.dumps(query)})
+            except ZaloUnavailable as exc:
+                error: Exception = exc
+            except ZaloApiError as exc:
+                if not exc.temporary:
+                    raise
+                error = exc
+            if attempts >= self._settings.zalo_max_attempts:
+                raise error
+            await asyncio.sleep(self._settings.zalo_backoff_seconds * 2 ** (attempts - 1))
+
+    async def _call(
+        self, path: str, body: dict[str, Any] | None, params: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        """One OA API call (POST `body`, or GET with `params`); on a token error refresh once
+        and try again."""
         token = await self.tokens.current()
         try:
-            return await self._post(path, body, token)
+            return await self._request(path, body, params, token)
         except ZaloApiError as exc:
             if exc.code not in TOKEN_ERRORS and exc.code != 401:
                 raise
         token = await self.tokens.refresh(rejected_token=token)
-        return await self._post(path, body, token)
+        return await self._request(path, body, params, token)
 
-    async def _post(self, path: str, body: dict[str, Any], token: str) -> dict[str, Any]:
+    async def _request(
+        self,
+        path: str,
+        body: dict[str, Any] | None,
+        params: dict[str, str] | None,
+        token: str,
+    ) -> dict[str, Any]:
         url = f"{self._settings.zalo_api_base}{path}"
         timeout = aiohttp.ClientTimeout(total=self._settings.zalo_timeout_seconds)
+        method = "GET" if body is None else "POST"
         try:
-            async with self._session.post(
-                url, json=body, headers={"access_token": token}, timeout=timeout
+            async with self._session.request(
+                method,
+                url,
+                json=body,
+                params=params,
+                headers={"access_token": token},
+                timeout=timeout,
             ) as resp:
                 if resp.status == 401:
                     raise ZaloApiError(401, "HTTP 401")

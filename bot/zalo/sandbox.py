@@ -32,7 +32,7 @@ class Fault:
     error: int | None = None
     http_status: int | None = None
     delay_seconds: float = 0.0
-    endpoint: str = "message"  # message | oauth
+    endpoint: str = "message"  # message (any OA API call) | oauth
 
 
 @dataclass
@@ -44,6 +44,7 @@ class SandboxState:
     # users whose last interaction is older than 7 days, or who unfollowed
     outside_window: set[str] = field(default_factory=set)
     unfollowed: set[str] = field(default_factory=set)
+    tags: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))  # in tag order
     calls: int = 0
 
 
@@ -67,10 +68,12 @@ class ZaloSandbox:
         app.router.add_post(f"{prefix}/oauth/v4/oa/access_token", self.refresh_access_token)
         app.router.add_post(f"{prefix}/openapi/v3.0/oa/message/cs", self.send_consultation)
         app.router.add_post(f"{prefix}/openapi/v3.0/oa/message/template", self.send_template)
+        app.router.add_get(f"{prefix}/openapi/v3.0/oa/user/getlist", self.list_users)
         app.router.add_get(f"{prefix}/messages", self.list_messages)
         app.router.add_post(f"{prefix}/faults", self.add_faults)
         app.router.add_post(f"{prefix}/tokens/expire", self.expire_access_tokens)
         app.router.add_post(f"{prefix}/users/{{user_id}}", self.set_user)
+        app.router.add_post(f"{prefix}/tags/{{tag}}", self.set_tag)
         app.router.add_post(f"{prefix}/chat/send", self.chat_send)
         app.router.add_get(f"{prefix}/", self.chat_page)
         app.router.add_get(prefix, self.chat_page)
@@ -164,6 +167,38 @@ class ZaloSandbox:
             return _error(-213, "User has not followed the OA")
         return self._accept(user_id, {"template_id": template_id, "template_data": data})
 
+    async def list_users(self, request: web.Request) -> web.Response:
+        """The OA's followers, optionally by tag: `?data={"offset":0,"count":50,"tag_name":…}`."""
+        if (refused := await self._refusal(request)) is not None:
+            return refused
+        try:
+            query = json.loads(request.query.get("data", "{}"))
+            offset, count = int(query.get("offset", 0)), int(query.get("count", 0))
+        except (ValueError, TypeError, AttributeError):
+            return _error(-201, "Parameters are invalid")
+        if not 0 < count <= 50 or offset < 0:
+            return _error(-201, "count must be 1 to 50 and offset not negative")
+        tag = query.get("tag_name")
+        members = self.state.tags.get(tag, []) if tag else sorted(self._followers())
+        page = members[offset : offset + count]
+        return web.json_response(
+            {
+                "data": {
+                    "total": len(members),
+                    "count": len(page),
+                    "offset": offset,
+                    "users": [{"user_id": user_id} for user_id in page],
+                },
+                "error": 0,
+                "message": "Success",
+            }
+        )
+
+    def _followers(self) -> set[str]:
+        """Who the sandbox has seen: messaged, or tagged; minus those who unfollowed."""
+        seen = set(self.state.messages) | {u for users in self.state.tags.values() for u in users}
+        return seen - self.state.unfollowed
+
     # --- control, for tests and the chat page -----------------------------------------
 
     async def list_messages(self, request: web.Request) -> web.Response:
@@ -204,6 +239,13 @@ class ZaloSandbox:
             elif flag in body:
                 members.discard(user_id)
         return web.json_response({"user_id": user_id, **body})
+
+    async def set_tag(self, request: web.Request) -> web.Response:
+        """What officers do in the OA manager. Body: {"users": [ids, in the OA's order]}."""
+        body = await request.json()
+        users = [str(user_id) for user_id in body.get("users", [])]
+        self.state.tags[request.match_info["tag"]] = users
+        return web.json_response({"tag": request.match_info["tag"], "users": len(users)})
 
     async def chat_send(self, request: web.Request) -> web.Response:
         """Post a correctly signed webhook event to the bot, as Zalo would."""
