@@ -67,6 +67,20 @@ def test_a_birth_date_without_its_year_is_in_the_past() -> None:
     assert reminders.birth_deadline(dt.date(2026, 11, 20)) == dt.date(2027, 1, 19)
 
 
+def test_a_birth_date_told_relative_to_today_counts_back() -> None:
+    today = MONDAY.date()
+    for text, days in (
+        ("cháu sinh hôm qua", 1),
+        ("be sinh hom kia", 2),
+        ("sinh được 3 ngày trước", 3),
+        ("cách đây 12 hôm", 12),
+        ("Cach day  40 ngay", 40),
+    ):
+        assert reminders.birth_date(text, MONDAY) == today - dt.timedelta(days=days), text
+    assert reminders.birth_date("sinh hôm nay", MONDAY) == today
+    assert reminders.birth_date("hôm quan trọng", MONDAY) is None
+
+
 # --- personal reminders ----------------------------------------------------------------
 
 
@@ -176,6 +190,13 @@ async def test_the_birth_guide_offers_reminders_before_the_60_day_deadline(
         deadline - dt.timedelta(days=7),
         deadline - dt.timedelta(days=1),
     ]
+
+
+async def test_the_birth_form_takes_a_birth_told_as_yesterday(service: Service) -> None:
+    await turn(service, "u-born-yesterday", '/set_reminder{"reminder_kind": "birth_deadline"}')
+    [confirm] = await turn(service, "u-born-yesterday", "chau sinh hom qua")
+    deadline = in_days(-1) + dt.timedelta(days=60)
+    assert f"{deadline:%d/%m/%Y}" in confirm["text"]
 
 
 async def test_a_birth_date_past_the_deadline_gets_the_late_registration_advice(

@@ -23,6 +23,12 @@ if TYPE_CHECKING:  # the fan-out module loads APScheduler: not needed to read se
 BIRTH_REGISTRATION_DAYS = 60
 MAX_SUBJECT = 200
 _YEAR = re.compile(r"\d{1,2}\s*(?:[/.-]|thang)\s*\d{1,2}\s*(?:[/.-]|nam)\s*\d{2,4}")
+# A birth told relative to today: "hôm qua", "hôm kia", "3 ngày trước", "cách đây 5 hôm".
+_DAYS_AGO = re.compile(
+    r"(?<!\w)(?:hom (?P<named>qua|kia)"
+    r"|cach day (?P<since>\d{1,3}) (?:ngay|hom)|(?P<ago>\d{1,3}) (?:ngay|hom) truoc)(?!\w)"
+)
+DAYS_AGO_NAMED = {"qua": 1, "kia": 2}
 _GAP = "\x00"  # marks where a date or time was, in the folded text
 # "nhắc tôi", "đặt lịch nhắc", "hẹn giờ nhắc giúp em": what comes after it is the subject.
 _REQUEST = re.compile(
@@ -79,11 +85,16 @@ def _clean(text: str, marked: str, start: int, end: int) -> str | None:
 def birth_date(text: str, now: dt.datetime) -> dt.date | None:
     """A child's birth date in `text`: in the past, so a day written without its year that
     is still to come this year ("25/12" said in November) is last year's."""
+    folded = " ".join(fold(text.lower()).split())
+    if ago := _DAYS_AGO.search(folded):
+        named = ago["named"]
+        days = DAYS_AGO_NAMED[named] if named else int(ago["since"] or ago["ago"])
+        return now.date() - dt.timedelta(days=days)
     found = parse_datetimes(text, now)
     if not found:
         return None
     born = found[0].value.date()
-    if born > now.date() and not _YEAR.search(fold(text.lower())):
+    if born > now.date() and not _YEAR.search(folded):
         try:
             born = born.replace(year=now.year if born.year > now.year else now.year - 1)
         except ValueError:  # 29 February
