@@ -111,7 +111,8 @@ class ActionUnsubscribe(Action):
 
 
 class ActionSubscribeTopic(Action):
-    """A campaign's "Nhận tin …" button: that topic's campaigns reach this citizen."""
+    """A campaign's "Nhận tin …" button: that topic's campaigns reach this citizen. Typed
+    ("cho tôi nhận tin lại"), with no topic: campaigns reach them again after an opt-out."""
 
     def name(self) -> str:
         return "action_subscribe_topic"
@@ -121,11 +122,15 @@ class ActionSubscribeTopic(Action):
     ) -> list[EventType]:
         library = content.current()
         topic = next(tracker.get_latest_entity_values("topic"), None)
-        title = library.ui.get("topics", {}).get(topic or "")
+        database = (await runtime.current()).database
+        if topic is None:
+            await database.run(campaigns.opt_in, tracker.sender_id)
+            dispatcher.utter_message(text=said(library, "news_resumed"))
+            return []
+        title = library.ui.get("topics", {}).get(topic)
         if title is None:
             dispatcher.utter_message(text=library.text("fallback"))
             return []
-        database = (await runtime.current()).database
         await database.run(campaigns.subscribe_topic, tracker.sender_id, topic)
         dispatcher.utter_message(text=said(library, "topic_subscribed", topic=title))
         return []

@@ -349,6 +349,20 @@ async def test_a_bare_dung_opts_out_though_the_intent_model_hears_a_yes(
     assert not await service.database.run(campaigns.opted_out, "u-yes")
 
 
+async def test_a_citizen_who_opted_out_can_ask_for_the_news_again_in_words(
+    start_service, content: Path
+) -> None:
+    service = await campaign_service(start_service, content, ["u-back", "u-back2"])
+    for user_id, text in (("u-back", "cho tôi nhận tin lại"), ("u-back2", "dang ky nhan tin")):
+        await turn(service, user_id, "hủy nhận tin")
+        assert await service.database.run(campaigns.opted_out, user_id)
+        [confirmation] = await turn(service, user_id, text)
+        assert "xã sẽ gửi lại tin" in confirmation["text"]
+        assert not await service.database.run(campaigns.opted_out, user_id)
+    await run_campaign(service, FakeClock(next_local(9)))
+    assert await received(service, ["u-back", "u-back2"]) == {"u-back": 1, "u-back2": 1}
+
+
 # --- Zalo's refusals -------------------------------------------------------------------
 
 

@@ -94,6 +94,11 @@ def opt_out(db: sqlite_utils.Database, user_id: str) -> bool:
     return cursor.rowcount == 1
 
 
+def opt_in(db: sqlite_utils.Database, user_id: str) -> None:
+    """The citizen asked for the OA's news again after an opt-out."""
+    db.conn.execute("DELETE FROM campaign_optouts WHERE user_id = ?", (user_id,))
+
+
 def opted_out(db: sqlite_utils.Database, user_id: str) -> bool:
     row = db.conn.execute("SELECT 1 FROM campaign_optouts WHERE user_id = ?", (user_id,))
     return row.fetchone() is not None
@@ -107,7 +112,7 @@ def subscribe_topic(db: sqlite_utils.Database, user_id: str, topic: str) -> None
             " VALUES (?, ?, ?)",
             (user_id, topic, utc_now()),
         )
-        db.conn.execute("DELETE FROM campaign_optouts WHERE user_id = ?", (user_id,))
+        opt_in(db, user_id)
 
 
 def record_tag_listing(db: sqlite_utils.Database, tag: str, user_ids: list[str]) -> None:
