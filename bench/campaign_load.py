@@ -29,8 +29,7 @@ from tempfile import TemporaryDirectory
 from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from webhook_load import free_port, rss_mb, wait_healthy  # noqa: E402
-
+from bench.service import free_port, rss_mb, wait_healthy  # noqa: E402
 from bot.nlu.dates import TIMEZONE  # noqa: E402
 from bot.settings import (  # noqa: E402
     SANDBOX_APP_ID,
@@ -155,7 +154,8 @@ async def bench(recipients: int, rate: float, kill_at: float | None) -> dict:
         rss: list[tuple[int, float]] = []  # (messages received so far, service RSS in MB)
         killed_after = None
         try:
-            await wait_healthy(url)
+            if not await wait_healthy(url, service):
+                raise RuntimeError("the service did not answer /healthz")
             at = dt.datetime.now(TIMEZONE) + dt.timedelta(seconds=5)
             (content_dir / "campaigns" / "bench.yml").write_text(
                 CAMPAIGN.format(at=f"{at:%Y-%m-%d %H:%M:%S}"), encoding="utf-8"
@@ -175,7 +175,8 @@ async def bench(recipients: int, rate: float, kill_at: float | None) -> dict:
                     await service.wait()
                     killed_after = received
                     service = await start_service(env)
-                    await wait_healthy(url)
+                    if not await wait_healthy(url, service):
+                        raise RuntimeError("the service did not answer /healthz")
                 status, _ = run_state(database)
                 if status == "done":
                     break

@@ -1,5 +1,6 @@
 """What the benchmarks share: starting `citizenbot run` as its own process on a free
-loopback port, and waiting until it answers /healthz (or saying why it died)."""
+loopback port, waiting until it answers /healthz (or saying why it died), and reading the
+process's CPU time and memory from /proc."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ async def start_service(
         **(extra_env or {}),
     }
     log = Path(data_dir) / "service.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
     service = await asyncio.create_subprocess_exec(
         str(PROJECT / ".venv/bin/citizenbot"),
         "run",
@@ -39,17 +41,49 @@ async def start_service(
         stdout=asyncio.subprocess.DEVNULL,
         stderr=log.open("w"),
     )
-    async with aiohttp.ClientSession() as http:
-        for _ in range(int(timeout * 2)):
-            if service.returncode is not None:
-                break
-            try:
-                async with http.get(f"http://127.0.0.1:{port}/healthz") as resp:
-                    if resp.status == 200:
-                        return service
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.5)
+    if await wait_healthy(f"http://127.0.0.1:{port}", service, timeout):
+        return service
     service.kill()
     tail = "\n".join(log.read_text().splitlines()[-15:])
     raise RuntimeError(f"the service did not start:\n{tail}")
+
+
+async def wait_healthy(
+    url: str, service: asyncio.subprocess.Process | None = None, timeout: float = 180
+) -> bool:
+    """True once `url`/healthz answers 200; False if `service` exits or time runs out."""
+    async with aiohttp.ClientSession() as http:
+        for _ in range(int(timeout * 2)):
+            if service is not None and service.returncode is not None:
+                return False
+            try:
+                async with http.get(f"{url}/healthz") as resp:
+                    if resp.status == 200:
+                        return True
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.5)
+    return False
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of the whole process (all its threads) so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _status_mb(pid: int, field: str) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory now (VmRSS)."""
+    return _status_mb(pid, "VmRSS")
+
+
+def peak_rss_mb(pid: int) -> float:
+    """The highest resident memory since the process started (VmHWM)."""
+    return _status_mb(pid, "VmHWM")

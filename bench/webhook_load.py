@@ -1,10 +1,20 @@
-"""Webhook load: acknowledgement latency under a burst of signed events from many users.
+"""Webhook load: signed events from many users at rising rates, against the running service.
 
-Starts `citizenbot run` (sandbox mode) as its own process on a free loopback port, sends
-events open-loop at a fixed rate (each send is scheduled, none waits for the previous),
-then waits until the bot has answered and checks that no event was lost or answered twice.
+Starts a Zalo sandbox in this process and `citizenbot run` as its own process, pointed at
+that sandbox as at the real OA API: the service's CPU and memory are then its own, and every
+reply is stamped when it reaches "Zalo". For each rate it sends signed `user_send_text`
+events open-loop for a fixed time (each send at its scheduled moment, none waits for
+another) from fresh users, each asking a few realistic questions with and without
+diacritics. The steps follow each other without a pause, so a backlog carries over.
 
-    .venv/bin/python bench/webhook_load.py --rate 200 --seconds 10 --users 500
+Per step: acknowledgement latency, reply latency (event sent -> its first reply received by
+the sandbox), events answered per second, the backlog left at the end of the step, the
+service's CPU (% of one core) and memory. After the last step it waits until everything is
+answered, says how long that took, and checks that no event was lost or answered twice.
+Prints one line per step, then a table for docs/benchmarks.md.
+
+    .venv/bin/python bench/webhook_load.py                      # 50, 100, 200, 400/s, 20 s each
+    .venv/bin/python bench/webhook_load.py --rates 20,40 --seconds 5 --json var/load.json
 """
 
 from __future__ import annotations
@@ -12,28 +22,127 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
+import math
 import secrets
-import statistics
+import shlex
+import sqlite3
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from tempfile import TemporaryDirectory
+from typing import Any
 
 import aiohttp
+from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.service import free_port, start_service  # noqa: E402
-from bot.settings import SANDBOX_APP_ID, SANDBOX_OA_SECRET_KEY  # noqa: E402
+from bench.service import (  # noqa: E402
+    cpu_seconds,
+    free_port,
+    peak_rss_mb,
+    rss_mb,
+    start_service,
+)
+from bot.settings import (  # noqa: E402
+    SANDBOX_APP_ID,
+    SANDBOX_APP_SECRET,
+    SANDBOX_OA_SECRET_KEY,
+    SANDBOX_REFRESH_TOKEN,
+)
 from bot.zalo import signature  # noqa: E402
+from bot.zalo.sandbox import ZaloSandbox  # noqa: E402
 
-PROJECT = Path(__file__).resolve().parent.parent
-# Each of these is answered with exactly one message, so answers can be counted per user.
-MESSAGES = ["xin chào", "chao ad", "alo ad", "xin chào ạ", "chào bạn"]
+# What citizens ask: procedures, office hours, the online portal, greetings and thanks;
+# full diacritics, none, and teencode. None of them starts a form or asks for an officer,
+# so every event gets at least one reply and the next message is understood on its own.
+MESSAGES = [
+    "xin chào ạ",
+    "alo ad ơi",
+    "làm giấy khai sinh cho con cần mang những gì?",
+    "lam khai sinh cho be o dau",
+    "thủ tục đăng ký kết hôn thế nào ạ",
+    "dang ky ket hon can giay to gi",
+    "chuyển hộ khẩu về nhà chồng thì làm sao?",
+    "dang ky tam tru cho nguoi thue tro",
+    "làm sao kích hoạt tài khoản định danh điện tử mức 2?",
+    "quen mat khau vneid lay lai the nao",
+    "mất căn cước thì cấp lại ở đâu, hết bao nhiêu tiền?",
+    "chung thuc ban sao giay to o xa dc ko",
+    "xin lý lịch tư pháp mất mấy ngày?",
+    "lam so do lan dau can nhung gi",
+    "thẻ bhyt hết hạn gia hạn online đc ko ad",
+    "bộ phận một cửa làm việc mấy giờ?",
+    "gio lam viec cua ubnd xa",
+    "hướng dẫn nộp hồ sơ trên cổng dịch vụ công",
+    "doi bang lai xe het han lam o dau",
+    "xác nhận thông tin cư trú xin ở đâu?",
+    "cảm ơn ad nhiều",
+    "cam on nhe",
+]
+ACK_TARGET_MS = 50.0
+# A step keeps up when its backlog grows by at most this share of the events it sent, i.e.
+# it answers at least 90 % of the rate it was offered. Answers lag sends by the reply
+# latency, so steps much shorter than 10 s look saturated sooner than they are.
+KEEPING_UP_SLACK = 0.1
+# From the service's GET /metrics: events held in memory (queued or being handled), and
+# counters that say whether the bench met the queue bound or the per-user message limit.
+QUEUED = "citizenbot_queued_events"
+DEFERRED = "citizenbot_events_deferred_total"
+RATE_LIMITED = "citizenbot_messages_rate_limited_total"
 
 
-def signed_event(user_id: str, text: str) -> tuple[bytes, dict[str, str]]:
+@dataclass
+class Sent:
+    key: str  # the msg_id, which the service uses as the inbox key
+    sent_at: float  # wall clock (time.time()), comparable with the sandbox's sent_time
+    ack_ms: float = 0.0
+    status: int = 0  # HTTP status; 0 when no answer came
+
+
+@dataclass
+class Step:
+    rate: float
+    seconds: float
+    users: int
+    started: float = 0.0
+    ended: float = 0.0
+    sent: list[Sent] = field(default_factory=list)
+    sent_rate: float = 0.0
+    answered: int = 0  # events finished (inbox not pending) during the step, any step's
+    backlog_before: int = 0  # events acknowledged and not yet finished, at the start...
+    backlog: int = 0  # ...and at the end of the step
+    service_queue: int | None = None  # events the service holds in memory at the end
+    service_cpu_percent: float = 0.0
+    bench_cpu_percent: float = 0.0
+    rss_max_mb: float = 0.0
+    reply_ms: list[float] = field(default_factory=list)  # filled in after the drain
+    messages: int = 0  # reply messages the sandbox received during the step, any event's
+
+    @property
+    def duration(self) -> float:
+        return self.ended - self.started
+
+    @property
+    def answered_rate(self) -> float:
+        return self.answered / self.duration if self.duration > 0 else 0.0
+
+    @property
+    def ack_ms(self) -> list[float]:
+        return [s.ack_ms for s in self.sent if s.status]
+
+    @property
+    def refused(self) -> int:
+        return sum(1 for s in self.sent if s.status != 200)
+
+    @property
+    def keeping_up(self) -> bool:
+        return self.backlog - self.backlog_before <= KEEPING_UP_SLACK * len(self.sent)
+
+
+def signed_event(user_id: str, text: str) -> tuple[str, bytes, dict[str, str]]:
     timestamp = str(int(time.time() * 1000))
+    key = secrets.token_hex(10)
     event = {
         "event_name": "user_send_text",
         "app_id": SANDBOX_APP_ID,
@@ -41,120 +150,477 @@ def signed_event(user_id: str, text: str) -> tuple[bytes, dict[str, str]]:
         "recipient": {"id": "bench-oa"},
         "timestamp": timestamp,
         "user_id_by_app": user_id,
-        "message": {"msg_id": secrets.token_hex(10), "text": text},
+        "message": {"msg_id": key, "text": text},
     }
     body = json.dumps(event, ensure_ascii=False).encode()
     mac = signature.header_value(SANDBOX_APP_ID, body, timestamp, SANDBOX_OA_SECRET_KEY)
-    return body, {signature.HEADER: mac, "Content-Type": "application/json"}
+    return key, body, {signature.HEADER: mac, "Content-Type": "application/json"}
 
 
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+def percentile(values: list[float], share: float) -> float | None:
+    """Nearest-rank percentile (share 0.5 is the median); None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+class ServiceProbe:
+    """What the bench reads from the running service: /proc, its database (read-only) and
+    its queue depth over HTTP."""
 
+    def __init__(self, pid: int, url: str, database: Path) -> None:
+        self.pid = pid
+        self.url = url
+        self._database = database
+        self.rss: list[tuple[float, float]] = []  # (time.time(), MB)
 
-async def drive(url: str, rate: float, seconds: float, users: int) -> dict:
-    total = int(rate * seconds)
-    latencies: list[float] = []
-    statuses: dict[int, int] = {}
-    sent_per_user: dict[str, int] = {}
-    run_id = secrets.token_hex(3)  # fresh users per run, so earlier replies are not counted
-    connector = aiohttp.TCPConnector(limit=256)
-    async with aiohttp.ClientSession(connector=connector) as http:
+    def inbox_counts(self) -> dict[str, int]:
+        """Events by inbox status: pending is acknowledged and not yet finished."""
+        conn = sqlite3.connect(f"file:{self._database}?mode=ro", uri=True, timeout=30)
+        try:
+            rows = conn.execute("SELECT status, COUNT(*) FROM inbox GROUP BY status").fetchall()
+        finally:
+            conn.close()
+        return dict(rows)
 
-        async def send_one(n: int) -> None:
-            user = f"bench-{run_id}-{n % users}"
-            body, headers = signed_event(user, MESSAGES[n % len(MESSAGES)])
-            started = time.perf_counter()
-            async with http.post(f"{url}/webhook/zalo", data=body, headers=headers) as resp:
-                await resp.read()
-                statuses[resp.status] = statuses.get(resp.status, 0) + 1
-            latencies.append((time.perf_counter() - started) * 1000)
-            if resp.status == 200:
-                sent_per_user[user] = sent_per_user.get(user, 0) + 1
+    def finished(self) -> tuple[int, int]:
+        """(events finished, events pending) so far."""
+        counts = self.inbox_counts()
+        pending = counts.get("pending", 0)
+        return sum(counts.values()) - pending, pending
 
-        start = time.perf_counter()
-        tasks = []
-        for n in range(total):
-            delay = start + n / rate - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(send_one(n)))
-        await asyncio.gather(*tasks)
-        achieved = total / (time.perf_counter() - start)
+    async def metrics(self, http: aiohttp.ClientSession) -> dict[str, float]:
+        """The service's GET /metrics (Prometheus text); without it, /healthz's queue."""
+        try:
+            async with http.get(f"{self.url}/metrics") as resp:
+                if resp.status == 200:
+                    return prometheus_values(await resp.text())
+            async with http.get(f"{self.url}/healthz") as resp:
+                return {QUEUED: float((await resp.json())["queued_events"])}
+        except (aiohttp.ClientError, ValueError, KeyError, TypeError):
+            return {}
 
-        # Then wait for every answer and count them per user.
-        answered_at = time.perf_counter()
-        deadline = answered_at + 600
+    async def sample_memory(self, every: float = 0.5) -> None:
         while True:
-            received = {}
-            for user in sent_per_user:
-                async with http.get(f"{url}/sandbox/messages", params={"user_id": user}) as r:
-                    received[user] = len((await r.json())["messages"])
-            done = sum(received.values()) >= sum(sent_per_user.values())
-            if done or time.perf_counter() > deadline:
-                break
-            await asyncio.sleep(1)
-        drain_seconds = time.perf_counter() - answered_at
-    quantiles = statistics.quantiles(latencies, n=100)
-    lost = sum(max(0, sent_per_user[u] - received.get(u, 0)) for u in sent_per_user)
-    duplicated = sum(max(0, received.get(u, 0) - sent_per_user[u]) for u in sent_per_user)
-    return {
-        "events": total,
-        "rate_target": rate,
-        "rate_achieved": round(achieved, 1),
-        "statuses": statuses,
-        "ack_p50_ms": round(statistics.median(latencies), 2),
-        "ack_p99_ms": round(quantiles[98], 2),
-        "ack_max_ms": round(max(latencies), 2),
-        "answered": sum(received.values()),
-        "lost": lost,
-        "duplicated": duplicated,
-        "drain_after_burst_s": round(drain_seconds, 1),
-        "replies_per_s": round(sum(received.values()) / (seconds + drain_seconds), 1),
+            self.rss.append((time.time(), rss_mb(self.pid)))
+            await asyncio.sleep(every)
+
+    def rss_max_between(self, start: float, end: float) -> float:
+        return max((mb for moment, mb in self.rss if start <= moment <= end), default=0.0)
+
+
+def prometheus_values(text: str) -> dict[str, float]:
+    """Unlabelled samples of a Prometheus text exposition, by name."""
+    values: dict[str, float] = {}
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and not line.startswith("#") and "{" not in parts[0]:
+            try:
+                values[parts[0]] = float(parts[1])
+            except ValueError:
+                continue
+    return values
+
+
+async def send_one(http: aiohttp.ClientSession, url: str, user: str, text: str, step: Step):
+    key, body, headers = signed_event(user, text)
+    sent = Sent(key, time.time())
+    step.sent.append(sent)
+    started = time.perf_counter()
+    try:
+        async with http.post(f"{url}/webhook/zalo", data=body, headers=headers) as resp:
+            await resp.read()
+            sent.status = resp.status
+    except aiohttp.ClientError:
+        sent.status = 0
+    sent.ack_ms = (time.perf_counter() - started) * 1000
+
+
+async def run_step(
+    http: aiohttp.ClientSession, probe: ServiceProbe, step: Step, user_prefix: str
+) -> None:
+    """Send `step.rate` events a second for `step.seconds`, open-loop. User n % users sends
+    event n, so each user's messages are spread evenly over the step."""
+    total = round(step.rate * step.seconds)
+    finished_before, step.backlog_before = probe.finished()
+    cpu_before, bench_cpu_before = cpu_seconds(probe.pid), time.process_time()
+    step.started = time.time()
+    start = time.perf_counter()
+    tasks = []
+    for n in range(total):
+        delay = start + n / step.rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        user, turn = n % step.users, n // step.users
+        text = MESSAGES[(user * 7 + turn) % len(MESSAGES)]
+        tasks.append(
+            asyncio.create_task(send_one(http, probe.url, f"{user_prefix}-{user}", text, step))
+        )
+    # The rate the sends were issued at: below `rate` when this process could not keep up.
+    step.sent_rate = total / (time.perf_counter() - start + 1 / step.rate)
+    await asyncio.gather(*tasks)
+    step.ended = time.time()
+    finished_after, step.backlog = probe.finished()
+    step.answered = finished_after - finished_before
+    step.service_cpu_percent = 100 * (cpu_seconds(probe.pid) - cpu_before) / step.duration
+    step.bench_cpu_percent = 100 * (time.process_time() - bench_cpu_before) / step.duration
+    queued = (await probe.metrics(http)).get(QUEUED)
+    step.service_queue = None if queued is None else int(queued)
+    step.rss_max_mb = probe.rss_max_between(step.started, step.ended)
+
+
+async def warm_up(http: aiohttp.ClientSession, probe: ServiceProbe, user_prefix: str) -> None:
+    """Every question once, answered before the first step: the model's first predictions
+    are slower (graph tracing, caches) and would count against the lowest rate."""
+    step = Step(rate=1, seconds=0, users=len(MESSAGES))
+    await asyncio.gather(
+        *(
+            send_one(http, probe.url, f"{user_prefix}-{n}", text, step)
+            for n, text in enumerate(MESSAGES)
+        )
+    )
+    await drain(probe, timeout=300, quiet=True)
+
+
+async def drain(probe: ServiceProbe, timeout: float, quiet: bool = False) -> tuple[float, float]:
+    """Wait until every acknowledged event is finished; (seconds waited, service CPU %)."""
+    started, cpu_before = time.time(), cpu_seconds(probe.pid)
+    last_said = started
+    while True:
+        _, pending = probe.finished()
+        now = time.time()
+        if pending == 0 or now - started > timeout:
+            break
+        if now - last_said >= 10 and not quiet:
+            print(f"  draining: {pending:,} acknowledged, not answered yet", flush=True)
+            last_said = now
+        await asyncio.sleep(1.0)
+    waited = time.time() - started
+    cpu = 100 * (cpu_seconds(probe.pid) - cpu_before) / waited if waited > 0.5 else 0.0
+    return waited, cpu
+
+
+def reconcile(steps: list[Step], database: Path, sandbox: ZaloSandbox) -> dict[str, Any]:
+    """Match every reply the sandbox received to its event through the outbox (key
+    `<msg_id>#<n>`, the sandbox's message id), fill in reply latencies, count faults."""
+    arrived = {
+        m["message_id"]: int(m["sent_time"]) / 1000
+        for messages in sandbox.state.messages.values()
+        for m in messages
     }
+    conn = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30)
+    try:
+        outbox = conn.execute(
+            "SELECT idempotency_key, zalo_message_id, status FROM outbox"
+        ).fetchall()
+        inbox = dict(conn.execute("SELECT key, status FROM inbox").fetchall())
+    finally:
+        conn.close()
+    first_reply: dict[str, float] = {}
+    recorded_ids = set()
+    undelivered = 0
+    for key, message_id, status in outbox:
+        if status != "sent":
+            undelivered += 1
+            continue
+        recorded_ids.add(message_id)
+        event_key = key.rsplit("#", 1)[0]
+        if message_id in arrived:
+            first_reply[event_key] = min(arrived[message_id], first_reply.get(event_key, math.inf))
+    not_finished = failed = without_reply = 0
+    for step in steps:
+        for sent in step.sent:
+            if sent.status != 200:
+                continue
+            status = inbox.get(sent.key)
+            if status in (None, "pending"):
+                not_finished += 1
+            elif status != "done":
+                failed += 1
+            elif sent.key not in first_reply:
+                without_reply += 1
+            else:
+                step.reply_ms.append((first_reply[sent.key] - sent.sent_at) * 1000)
+    for step in steps:
+        step.messages = sum(1 for moment in arrived.values() if step.started <= moment < step.ended)
+    return {
+        "replies_received": len(arrived),
+        "last_reply_at": max(arrived.values(), default=0.0),
+        # Lost: acknowledged, then never finished, or finished with an error.
+        "lost": not_finished + failed,
+        "not_finished": not_finished,
+        "failed": failed,
+        "without_reply": without_reply,
+        # Received by Zalo but not the delivery the outbox recorded: sent twice.
+        "duplicated": sum(1 for message_id in arrived if message_id not in recorded_ids),
+        "undelivered": undelivered,
+    }
+
+
+def ms(value: float | None) -> str:
+    if value is None:
+        return "–"
+    if value < 10:
+        return f"{value:.1f} ms"
+    if value < 1000:
+        return f"{value:.0f} ms"
+    return f"{value / 1000:,.1f} s"
+
+
+def _count(value: float | None) -> str:
+    return "unknown (no /metrics)" if value is None else f"{value:,.0f}"
+
+
+def progress_line(index: int, count: int, step: Step) -> str:
+    queue = "" if step.service_queue is None else f" (service queue {step.service_queue:,})"
+    refused = f", {step.refused:,} refused" if step.refused else ""
+    return (
+        f"[{index}/{count}] {step.rate:g} events/s × {step.seconds:g} s, {step.users:,} users: "
+        f"sent {step.sent_rate:.1f}/s{refused}; ack p50 {ms(percentile(step.ack_ms, 0.5))}, "
+        f"p99 {ms(percentile(step.ack_ms, 0.99))}; answered {step.answered_rate:.1f}/s; "
+        f"backlog {step.backlog:,}{queue}; service CPU {step.service_cpu_percent:.0f}%, "
+        f"RSS {step.rss_max_mb:.0f} MB; bench CPU {step.bench_cpu_percent:.0f}%"
+    )
+
+
+def verdicts(steps: list[Step]) -> dict[str, Any]:
+    """Where answering stops following the offered rate, and where acknowledgements miss
+    their target: the first step that fails, and the step before it."""
+
+    def last_before_first_failure(passes: list[bool]) -> float | None:
+        rate = None
+        for step, passed in zip(steps, passes, strict=True):
+            if not passed:
+                break
+            rate = step.rate
+        return rate
+
+    saturated = next((s for s in steps if not s.keeping_up), None)
+    ack_met = [(percentile(s.ack_ms, 0.99) or 0.0) <= ACK_TARGET_MS for s in steps]
+    return {
+        "saturates_at": saturated.rate if saturated else None,
+        "kept_up_to": last_before_first_failure([s.keeping_up for s in steps]),
+        "answered_max_per_s": round(max(s.answered_rate for s in steps), 1),
+        "ack_p99_within_target_up_to": last_before_first_failure(ack_met),
+    }
+
+
+def markdown(steps: list[Step], summary: dict[str, Any], command: str) -> str:
+    lines = [
+        f"Command: `{command}`",
+        "",
+        "| offered (events/s) | sent (events/s) | ack p50 | ack p99 | answered (events/s) "
+        "| reply p50 | reply p99 | backlog at end | service CPU | service RSS (max) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for step in steps:
+        lines.append(
+            f"| {step.rate:g} | {step.sent_rate:.1f} | {ms(percentile(step.ack_ms, 0.5))} "
+            f"| {ms(percentile(step.ack_ms, 0.99))} | {step.answered_rate:.1f} "
+            f"| {ms(percentile(step.reply_ms, 0.5))} | {ms(percentile(step.reply_ms, 0.99))} "
+            f"| {step.backlog:,} | {step.service_cpu_percent:.0f}% | {step.rss_max_mb:.0f} MB |"
+        )
+    v = summary["verdicts"]
+    if v["saturates_at"] is None:
+        saturation = f"kept up at every rate up to {steps[-1].rate:g} events/s"
+    elif v["kept_up_to"] is None:
+        saturation = (
+            f"already saturated at {steps[0].rate:g} events/s (the lowest rate): "
+            "run lower rates to find where it starts"
+        )
+    else:
+        saturation = f"kept up to {v['kept_up_to']:g} events/s, saturated at {v['saturates_at']:g}"
+    ack = v["ack_p99_within_target_up_to"]
+    lines += [
+        "",
+        "- Users: fresh each step, each sending its messages evenly over the step: "
+        + ", ".join(f"{s.users:,} × {len(s.sent) / s.users:.1f}" for s in steps)
+        + f" ({sum(len(s.sent) for s in steps):,} events; {len(MESSAGES)} questions with "
+        "and without diacritics).",
+        f"- Saturation: {saturation}; at most {v['answered_max_per_s']} events answered/s. "
+        f"Ack p99 ≤ {ACK_TARGET_MS:g} ms "
+        + (f"up to {ack:g} events/s." if ack is not None else "at none of these rates."),
+        f"- After the last step: {summary['backlog_after_last_step']:,} events waiting, "
+        + (
+            f"answered within {summary['drain_seconds']:.1f} s"
+            if not summary["not_finished"]
+            else f"{summary['not_finished']:,} still unanswered after "
+            f"{summary['drain_waited_seconds']:.0f} s (--drain-timeout)"
+        )
+        + f" (service CPU {summary['drain_cpu_percent']:.0f}% meanwhile).",
+        f"- Lost {summary['lost']}, answered twice {summary['duplicated']}, finished without a "
+        f"reply {summary['without_reply']}, refused (not 200) {summary['refused']}, replies "
+        f"not delivered {summary['undelivered']}; messages over the per-user limit "
+        f"{_count(summary['rate_limited'])}, events left in the inbox by the queue bound "
+        f"{_count(summary['deferred_to_inbox'])}.",
+        f"- Service memory: {summary['rss_at_rest_mb']:.0f} MB at rest after start, "
+        f"peak {summary['rss_peak_mb']:.0f} MB (VmHWM, model load included). Bench process "
+        "CPU per step: " + ", ".join(f"{s.bench_cpu_percent:.0f}%" for s in steps) + ".",
+    ]
+    return "\n".join(lines)
+
+
+async def start_sandbox(service_port: int) -> tuple[ZaloSandbox, web.AppRunner, str]:
+    sandbox = ZaloSandbox(
+        SANDBOX_APP_ID,
+        SANDBOX_APP_SECRET,
+        SANDBOX_OA_SECRET_KEY,
+        SANDBOX_REFRESH_TOKEN,
+        f"http://127.0.0.1:{service_port}/webhook/zalo",
+    )
+    app = web.Application()
+    sandbox.register(app)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    sandbox_port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", sandbox_port).start()
+    return sandbox, runner, f"http://127.0.0.1:{sandbox_port}/sandbox"
+
+
+async def bench(args: argparse.Namespace, rates: list[float]) -> tuple[list[Step], dict]:
+    service_port = free_port()
+    url = f"http://127.0.0.1:{service_port}"
+    sandbox, runner, base = await start_sandbox(service_port)
+    run_id = secrets.token_hex(3)
+    steps = [
+        Step(
+            rate,
+            args.seconds,
+            args.users or max(1, math.ceil(rate * args.seconds / args.messages_per_user)),
+        )
+        for rate in rates
+    ]
+    with TemporaryDirectory(dir=args.data_in) as data_dir:
+        database = Path(data_dir) / "citizenbot.db"
+        service = await start_service(
+            service_port,
+            data_dir,
+            {
+                # The service sees a real OA API: the sandbox in this process.
+                "ZALO_APP_ID": SANDBOX_APP_ID,
+                "ZALO_APP_SECRET": SANDBOX_APP_SECRET,
+                "ZALO_OA_SECRET_KEY": SANDBOX_OA_SECRET_KEY,
+                "ZALO_REFRESH_TOKEN": SANDBOX_REFRESH_TOKEN,
+                "ZALO_API_BASE": f"{base}/openapi",
+                "ZALO_OAUTH_BASE": f"{base}/oauth",
+            },
+        )
+        probe = ServiceProbe(service.pid, url, database)
+        sampler = asyncio.create_task(probe.sample_memory())
+        try:
+            await asyncio.sleep(1)
+            rss_at_rest = rss_mb(service.pid)
+            print(
+                f"service up (pid {service.pid}, {rss_at_rest:.0f} MB); "
+                f"{', '.join(f'{r:g}' for r in rates)} events/s, {args.seconds:g} s each",
+                flush=True,
+            )
+            connector = aiohttp.TCPConnector(limit=256)
+            async with aiohttp.ClientSession(connector=connector) as http:
+                await warm_up(http, probe, f"bench-{run_id}-warmup")
+                for index, step in enumerate(steps, 1):
+                    await run_step(http, probe, step, f"bench-{run_id}-{index}")
+                    print(progress_line(index, len(steps), step), flush=True)
+                backlog = steps[-1].backlog
+                drain_waited, drain_cpu = await drain(probe, args.drain_timeout)
+                await asyncio.sleep(0.5)  # the last replies' HTTP answers
+                final = await probe.metrics(http)
+            outcome = reconcile(steps, database, sandbox)
+            rss_peak = peak_rss_mb(service.pid)
+        finally:
+            sampler.cancel()
+            service.terminate()
+            await asyncio.wait_for(service.wait(), 60)
+            await runner.cleanup()
+    last_end = steps[-1].ended
+    summary = {
+        "command": "",
+        "backlog_after_last_step": backlog,
+        # From the end of the last step to the last reply's arrival at the sandbox.
+        "drain_seconds": round(max(0.0, outcome["last_reply_at"] - last_end), 1),
+        "drain_waited_seconds": round(drain_waited, 1),
+        "drain_cpu_percent": round(drain_cpu, 1),
+        "refused": sum(s.refused for s in steps),
+        # None when the service has no GET /metrics.
+        "deferred_to_inbox": final.get(DEFERRED),
+        "rate_limited": final.get(RATE_LIMITED),
+        "rss_at_rest_mb": round(rss_at_rest, 1),
+        "rss_peak_mb": round(rss_peak, 1),
+        **outcome,
+    }
+    summary["verdicts"] = verdicts(steps)
+    return steps, summary
+
+
+def step_json(step: Step) -> dict[str, Any]:
+    def rounded(value: float | None) -> float | None:
+        return None if value is None else round(value, 1)
+
+    return {
+        "rate": step.rate,
+        "seconds": step.seconds,
+        "users": step.users,
+        "events": len(step.sent),
+        "sent_per_s": round(step.sent_rate, 1),
+        "refused": step.refused,
+        "ack_p50_ms": rounded(percentile(step.ack_ms, 0.5)),
+        "ack_p99_ms": rounded(percentile(step.ack_ms, 0.99)),
+        "ack_max_ms": rounded(max(step.ack_ms, default=None)),
+        "answered_per_s": round(step.answered_rate, 1),
+        "reply_messages_per_s": round(step.messages / step.duration, 1),
+        "reply_p50_ms": rounded(percentile(step.reply_ms, 0.5)),
+        "reply_p99_ms": rounded(percentile(step.reply_ms, 0.99)),
+        "backlog_at_start": step.backlog_before,
+        "backlog_at_end": step.backlog,
+        "service_queue_at_end": step.service_queue,
+        "keeping_up": step.keeping_up,
+        "service_cpu_percent": round(step.service_cpu_percent, 1),
+        "service_rss_max_mb": round(step.rss_max_mb, 1),
+        "bench_cpu_percent": round(step.bench_cpu_percent, 1),
+    }
+
+
+def parse_rates(args: argparse.Namespace) -> list[float]:
+    rates = list(args.rate or [])
+    for part in (args.rates or "").split(","):
+        if part.strip():
+            rates.append(float(part))
+    return rates or [50.0, 100.0, 200.0, 400.0]
 
 
 async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rate", type=float, action="append", help="events/s (repeatable)")
-    parser.add_argument("--seconds", type=float, default=10)
-    parser.add_argument("--users", type=int, default=500)
-    parser.add_argument("--url", help="drive a service already running here (sandbox mode)")
+    parser.add_argument("--rates", help="events/s per step, comma-separated (50,100,200,400)")
+    parser.add_argument("--rate", type=float, action="append", help="one more step (repeatable)")
+    parser.add_argument("--seconds", type=float, default=20, help="length of each step")
+    parser.add_argument(
+        "--messages-per-user",
+        type=int,
+        default=4,
+        help="each step's fresh users send this many messages each (default 4)",
+    )
+    parser.add_argument("--users", type=int, help="instead: this many users per step")
+    parser.add_argument("--drain-timeout", type=float, default=1800)
+    parser.add_argument(
+        "--data-in",
+        help="where the service's fresh data directory is made (default: the system's temp "
+        "directory); /dev/shm takes the disk's fsync out of the figures",
+    )
+    parser.add_argument("--json", type=Path, help="also write every figure to this file")
     args = parser.parse_args()
-    rates = args.rate or [200.0]
-    if args.url:
-        for rate in rates:
-            print(json.dumps(await drive(args.url, rate, args.seconds, args.users)), flush=True)
-        return 0
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    results = []
-    with TemporaryDirectory() as data_dir:
-        service = await start_service(port, data_dir)
-        try:
-            for rate in rates:
-                cpu_before = cpu_seconds(service.pid)
-                wall_before = time.perf_counter()
-                result = await drive(url, rate, args.seconds, args.users)
-                wall = time.perf_counter() - wall_before
-                result["service_cpu_percent"] = round(
-                    100 * (cpu_seconds(service.pid) - cpu_before) / wall, 1
-                )
-                result["service_rss_mb"] = round(rss_mb(service.pid), 1)
-                results.append(result)
-                print(json.dumps(result), flush=True)
-        finally:
-            service.terminate()
-            await asyncio.wait_for(service.wait(), 60)
-    return 0 if all(r["lost"] == 0 and r["duplicated"] == 0 for r in results) else 1
+    rates = parse_rates(args)
+    command = shlex.join([".venv/bin/python", "bench/webhook_load.py", *sys.argv[1:]])
+    steps, summary = await bench(args, rates)
+    summary["command"] = command
+    print()
+    print(markdown(steps, summary, command), flush=True)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(
+            json.dumps({**summary, "steps": [step_json(s) for s in steps]}, indent=2) + "\n"
+        )
+    return 0 if summary["lost"] == 0 and summary["duplicated"] == 0 else 1
 
 
 if __name__ == "__main__":

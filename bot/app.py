@@ -7,6 +7,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
+from pathlib import Path
 
 from aiohttp import web
 
@@ -14,6 +15,8 @@ from bot import admin, runtime
 from bot.brain import Brain
 from bot.content.watcher import ContentWatcher
 from bot.dossiers.service import Dossiers
+from bot.metrics import Metrics
+from bot.request_limits import RequestLimits
 from bot.scheduler.service import Scheduler
 from bot.settings import Settings
 from bot.storage import Database, tokens
@@ -24,6 +27,8 @@ from bot.zalo.webhook import ZaloWebhook
 
 log = logging.getLogger(__name__)
 SHUTDOWN_GRACE_SECONDS = 20
+# The machine API's description (webhook, dossier API, health), served at GET /openapi.yaml.
+OPENAPI = Path(__file__).with_name("openapi.yaml")
 
 DATABASE = web.AppKey("database", Database)
 WORKER = web.AppKey("worker", ProcessingWorker)
@@ -33,12 +38,17 @@ WEBHOOK = web.AppKey("webhook", ZaloWebhook)
 STOP = web.AppKey("stop", Callable[[web.Application], Awaitable[None]])
 DOSSIERS = web.AppKey("dossiers", Dossiers)
 SCHEDULER = web.AppKey("scheduler", Scheduler)
+REQUEST_LIMITS = web.AppKey("request_limits", RequestLimits)
 
 
 def build_app(settings: Settings, brain: Brain) -> web.Application:
     app = web.Application(client_max_size=settings.max_body_bytes)
-    database = Database(settings.database_path)
+    database = Database(settings.database_path, settings.database_busy_timeout_seconds)
     worker = ProcessingWorker(settings, database, brain)
+    # 429 beyond the per-address limits on /api/ and /admin (bot/request_limits.py).
+    request_limits = RequestLimits(settings)
+    request_limits.register(app)
+    app[REQUEST_LIMITS] = request_limits
     watcher = ContentWatcher(settings.content_dir, settings.content_reload_seconds)
     app[DATABASE] = database
     app[WORKER] = worker
@@ -49,7 +59,7 @@ def build_app(settings: Settings, brain: Brain) -> web.Application:
     dossiers = Dossiers(settings, database, worker)
     dossiers.register(app)
     app[DOSSIERS] = dossiers
-    scheduler = Scheduler(settings, database, worker)
+    scheduler = Scheduler(settings, database, worker, brain.tracker_path)
     app[SCHEDULER] = scheduler
     admin.register(app, settings, database, worker, watcher, brain.tracker_path)
     if settings.sandbox:
@@ -76,6 +86,14 @@ def build_app(settings: Settings, brain: Brain) -> web.Application:
         )
 
     app.router.add_get("/healthz", healthz)
+    Metrics(settings, database, worker, request_limits).register(app)
+
+    async def openapi(request: web.Request) -> web.Response:
+        return web.Response(
+            text=OPENAPI.read_text(encoding="utf-8"), content_type="application/yaml"
+        )
+
+    app.router.add_get("/openapi.yaml", openapi)
 
     async def start(app: web.Application) -> None:
         scheduler.take_lock()  # one scheduler per database: fail before starting anything

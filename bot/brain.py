@@ -126,7 +126,10 @@ class Brain:
         except Exception as exc:
             if actions:
                 await actions.stop()
-            raise ModelMissing(f"the model {model_path} could not be loaded: {exc}") from exc
+            raise ModelMissing(
+                f"the model {model_path} could not be loaded ({exc}); it is damaged or "
+                "incomplete: run `citizenbot train` to train it again"
+            ) from exc
         # TensorFlow and the model leave a large heap of long-lived objects; moving them out
         # of the collector's view avoids full-collection pauses of a few hundred ms later.
         gc.collect()

@@ -75,6 +75,20 @@ def main(argv: list[str] | None = None) -> int:
         "backup", help="copy the databases (service and conversations) while the service runs"
     )
     backup_cmd.add_argument("--to", type=Path, default=Path("var/backups"))
+    purge_cmd = commands.add_parser(
+        "purge", help="purge message logs past CITIZENBOT_MESSAGE_RETENTION_DAYS (daily at 03:00)"
+    )
+    purge_cmd.add_argument("--dry-run", action="store_true", help="only count what would go")
+    user_cmd = commands.add_parser("user", help="a citizen's personal data (by Zalo user id)")
+    user_sub = user_cmd.add_subparsers(dest="user_command", required=True)
+    export_cmd = user_sub.add_parser("export", help="everything stored about a user, as JSON")
+    export_cmd.add_argument("user_id")
+    export_cmd.add_argument("--to", type=Path, help="write to this file (default: stdout)")
+    forget_cmd = user_sub.add_parser(
+        "forget", help="delete or anonymise everything about a user (asks first)"
+    )
+    forget_cmd.add_argument("user_id")
+    forget_cmd.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     args = parser.parse_args(argv)
     # The service logs JSON lines (CITIZENBOT_LOG_FORMAT=text for plain lines); the CLI, text.
     json_lines = args.command == "run" and os.environ.get("CITIZENBOT_LOG_FORMAT") != "text"
@@ -91,6 +105,10 @@ def main(argv: list[str] | None = None) -> int:
             return nlu_eval(args, settings)
         if args.command == "backup":
             return backup_databases(settings, args.to)
+        if args.command == "purge":
+            return asyncio.run(purge(settings, args.dry_run))
+        if args.command == "user":
+            return asyncio.run(user_data(args, settings))
         if args.command == "dossier":
             return dossier_import(args.file, settings)
         if args.command == "officer":
@@ -266,6 +284,76 @@ def backup_databases(settings: Settings, destination: Path) -> int:
             print(f"citizenbot: {source} → {backup(source, destination)}", flush=True)
         else:
             print(f"citizenbot: {source} does not exist yet; nothing to back up", flush=True)
+    return 0
+
+
+async def purge(settings: Settings, dry_run: bool) -> int:
+    """Purge message logs past the retention period (safe while the service runs)."""
+    from bot import privacy
+    from bot.nlu.dates import TIMEZONE
+    from bot.storage import Database, retention
+
+    database = Database(settings.database_path)
+    await database.open()
+    try:
+        result = await privacy.purge_message_logs(
+            database, settings.tracker_path, settings.message_retention_days, dry_run=dry_run
+        )
+    finally:
+        await database.close()
+    kept_from = result.cutoff.astimezone(TIMEZONE).date()
+    print(
+        f"citizenbot: message logs are kept {settings.message_retention_days} days, "
+        f"from {kept_from.isoformat()}; "
+        + ("older ones would go (dry run, nothing changed):" if dry_run else "older ones:")
+    )
+    for table, count in result.changed.items():
+        print(f"  {table}: {count} {retention.EFFECTS.get(table, 'rows')}")
+    return 0
+
+
+async def user_data(args: argparse.Namespace, settings: Settings) -> int:
+    """`user export ID` / `user forget ID`: a citizen's request about their personal data."""
+    from bot import privacy
+    from bot.storage import Database
+    from bot.storage.personal_data import ANONYMISED
+
+    database = Database(settings.database_path)
+    await database.open()
+    try:
+        if args.user_command == "export":
+            data = await privacy.export_user(database, settings.tracker_path, args.user_id)
+            text = json.dumps(data, ensure_ascii=False, indent=2)
+            if args.to is None:
+                print(text)
+            else:
+                fd = os.open(args.to, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                    handle.write(text + "\n")
+                rows = sum(len(rows) for rows in data["tables"].values())
+                print(f"citizenbot: {rows} rows about the user written to {args.to}")
+            return 0
+        found = await privacy.forget_user(
+            database, settings.tracker_path, args.user_id, "cli", dry_run=True
+        )
+        if not args.yes:
+            stored = ", ".join(f"{table} {n}" for table, n in found.items() if n)
+            print(f"citizenbot: stored about {args.user_id}: {stored or 'nothing'}", flush=True)
+            question = "Delete or anonymise all of it? This cannot be undone. [yes/no] "
+            answer = await asyncio.get_running_loop().run_in_executor(None, input, question)
+            if answer.strip().lower() not in ("yes", "y"):
+                print("citizenbot: nothing changed")
+                return 1
+        changed = await privacy.forget_user(database, settings.tracker_path, args.user_id, "cli")
+    except EOFError:
+        print("\ncitizenbot: no answer; nothing changed (use --yes in scripts)", file=sys.stderr)
+        return 1
+    finally:
+        await database.close()
+    for table, count in changed.items():
+        how = "anonymised" if table in ANONYMISED else "deleted"
+        print(f"  {table}: {count} {how}")
+    print("citizenbot: done; the audit log records it without naming the user")
     return 0
 
 

@@ -6,9 +6,11 @@ import datetime as dt
 import logging
 from typing import Any
 
-from bot import runtime
+from bot import content, privacy, runtime
 from bot.brain import Brain
 from bot.dossiers.model import keyed_hash, normalise_phone
+from bot.logs import REQUEST_ID
+from bot.rate_limit import RateLimit
 from bot.storage import Database, dossiers, handover, inbox, users
 from bot.zalo import events
 from bot.zalo.client import ZaloClient
@@ -33,12 +35,18 @@ def officer_of(event: ZaloEvent) -> str | None:
 
 class Conversations:
     def __init__(
-        self, database: Database, client: ZaloClient, brain: Brain, handover_timeout: dt.timedelta
+        self,
+        database: Database,
+        client: ZaloClient,
+        brain: Brain,
+        handover_timeout: dt.timedelta,
+        message_limit: RateLimit | None = None,
     ) -> None:
         self._database = database
         self._client = client
         self._brain = brain
         self._handover_timeout = handover_timeout
+        self._message_limit = RateLimit(0, 0) if message_limit is None else message_limit
 
     async def handle(self, event: ZaloEvent) -> None:
         try:
@@ -56,6 +64,9 @@ class Conversations:
             await self._database.run(
                 handover.officer_wrote, user_id, f"zalo:{officer}", _now(), self._handover_timeout
             )
+        if event.name == events.WITHDRAW:
+            await self._forget(event)
+            return
         if event.is_echo_or_receipt or user_id is None:
             return  # recorded in the inbox; answering an echo would start a reply loop
         if event.name == events.UNFOLLOW:
@@ -74,6 +85,22 @@ class Conversations:
         else:
             log.info("event %s recorded; nothing to answer", event.name)
 
+    async def _forget(self, event: ZaloEvent) -> None:
+        """Zalo's `user_withdraw`: the citizen asked for their data to be deleted. Everything
+        about them goes (bot/privacy.py), this event's own record too; nothing is sent to
+        them, and the log names neither them nor the event key (which holds their id)."""
+        REQUEST_ID.set(f"{event.name}:{event.timestamp_ms}")
+        if event.user_id is None:
+            log.warning("user_withdraw without a user id: nothing could be deleted")
+            return
+        changed = await privacy.forget_user(
+            self._database, self._brain.tracker_path, event.user_id, f"zalo:{event.name}"
+        )
+        log.info(
+            "data-deletion request (user_withdraw) honoured: %d rows deleted or anonymised",
+            sum(changed.values()),
+        )
+
     async def _remember_shared_phone(self, user_id: str, info: object) -> None:
         """A phone shared through the OA's user-info form can prove a dossier's owner; only
         its keyed hash is kept (never the number, never in a log)."""
@@ -91,12 +118,34 @@ class Conversations:
         )
         if with_officer:
             return  # an officer answers (recorded in the inbox, shown in their queue)
+        if await self._over_message_limit(event):
+            return
         output = ZaloOutputChannel(self._client, event.key)
         metadata: dict[str, Any] = {"zalo_event": event.name}
         message = event.payload.get("message")
         if isinstance(message, dict) and message.get("attachments"):
             metadata["attachments"] = message["attachments"]  # e.g. a photo for a feedback
         await self._brain.handle(event.user_id, text, output, metadata=metadata)
+
+    async def _over_message_limit(self, event: ZaloEvent) -> bool:
+        """Too many messages in the window: recorded (inbox) but not understood; the first
+        one over the limit gets a polite reply, the rest of the window gets nothing."""
+        assert event.user_id is not None
+        verdict = self._message_limit.hit(event.user_id)
+        if verdict.allowed:
+            return False
+        if verdict.first_refusal:
+            limit = self._message_limit
+            log.warning(
+                "more than %d messages in %g s from one citizen: the extra ones are recorded,"
+                " not answered (one polite reply per %g s)",
+                limit.limit,
+                limit.window_seconds,
+                limit.window_seconds,
+            )
+            output = ZaloOutputChannel(self._client, event.key)
+            await output.send_text_message(event.user_id, content.current().text("rate_limited"))
+        return True
 
 
 def _now() -> dt.datetime:

@@ -2,7 +2,9 @@
 fallback rate, satisfaction, feedback handled, notifications and campaign messages sent.
 
 Everything is read from the service's database, and intents from Rasa's tracker store
-(read-only). Days are the commune's days (Asia/Ho_Chi_Minh).
+(read-only). Days are the commune's days (Asia/Ho_Chi_Minh). Days whose messages were
+purged after the retention period are counted from the figures kept for them
+(bot/storage/retention.py).
 """
 
 from __future__ import annotations
@@ -12,21 +14,17 @@ import csv
 import datetime as dt
 import io
 import sqlite3
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlite_utils
 
 from bot.nlu.dates import TIMEZONE
-from bot.storage import Database
+from bot.storage import Database, retention
 from bot.storage.ratings import SATISFIED, SCORES
 
 FALLBACK_INTENT = "nlu_fallback"
 TOP_INTENTS = 10
-# Outbox keys: replies are "<event key>#<n>"; pushes carry their feature's prefix.
-CAMPAIGN_PREFIX = "campaign:"
-OFFICER_PREFIXES = ("feedback:", "handover:")
 
 
 @dataclass
@@ -114,14 +112,16 @@ async def build(
         raise ValueError("the report's end date is before its start date")
     now = now or dt.datetime.now(dt.timezone.utc)
     report = Report(start, end)
-    await database.run(_from_database, report, now)
+    kept = await database.run(_from_database, report, now)
     if tracker_path is not None:
         loop = asyncio.get_running_loop()
-        await loop.run_in_executor(None, _from_tracker, report, tracker_path)
+        await loop.run_in_executor(None, _from_tracker, report, tracker_path, kept)
     return report
 
 
-def _from_database(db: sqlite_utils.Database, report: Report, now: dt.datetime) -> None:
+def _from_database(
+    db: sqlite_utils.Database, report: Report, now: dt.datetime
+) -> retention.Archive:
     low, high = (
         moment.isoformat(timespec="milliseconds") for moment in day_bounds(report.start, report.end)
     )
@@ -130,27 +130,45 @@ def _from_database(db: sqlite_utils.Database, report: Report, now: dt.datetime) 
         for n in range((report.end - report.start).days + 1)
     }
     citizens_by_day: dict[dt.date, set[str]] = {day: set() for day in days}
+    kept = retention.archive(db, report.start, report.end)
+    raw_low = low  # messages: earlier days are counted from the figures kept for them
+    if kept.messages_before is not None:
+        raw_low = max(low, retention.iso(retention.start_of(kept.messages_before)))
+        for (day, figure), count in kept.figures.items():
+            if figure == "messages_in":
+                days[day].messages_in += count
+            elif figure == "messages_out":
+                days[day].messages_out += count
+            elif figure == "campaign_messages":
+                report.campaign_messages_delivered += count
+            elif figure == "officer_messages":
+                report.officer_messages_delivered += count
+            elif figure == "notifications":
+                report.notifications_delivered += count
+        for day, citizens in kept.citizens.items():
+            citizens_by_day[day] |= citizens
     incoming = db.conn.execute(
         "SELECT user_id, received_at FROM inbox WHERE event_name LIKE 'user_send_%'"
         " AND received_at >= ? AND received_at < ?",
-        (low, high),
+        (raw_low, high),
     )
     for user_id, received_at in incoming:
         day = _local_day(received_at)
         days[day].messages_in += 1
-        citizens_by_day[day].add(user_id)
+        citizens_by_day[day].add(kept.citizen(user_id))
     sent = db.conn.execute(
         "SELECT idempotency_key, created_at FROM outbox WHERE status = 'sent'"
         " AND created_at >= ? AND created_at < ?",
-        (low, high),
+        (raw_low, high),
     )
     for key, created_at in sent:
         days[_local_day(created_at)].messages_out += 1
-        if key.startswith(CAMPAIGN_PREFIX):
+        kind = retention.sent_kind(key)
+        if kind == "campaign_messages":
             report.campaign_messages_delivered += 1
-        elif key.startswith(OFFICER_PREFIXES):
+        elif kind == "officer_messages":
             report.officer_messages_delivered += 1
-        elif "#" not in key:
+        elif kind == "notifications":
             report.notifications_delivered += 1
     for day, citizens in citizens_by_day.items():
         days[day].citizens = len(citizens)
@@ -185,26 +203,31 @@ def _from_database(db: sqlite_utils.Database, report: Report, now: dt.datetime) 
                 report.feedback_overdue += 1
         if answered_at is not None and low <= answered_at < high:
             report.feedback_answered += 1
+    return kept
 
 
-def _from_tracker(report: Report, tracker_path: Path) -> None:
-    """Intents of citizens' messages from Rasa's tracker store, opened read-only."""
-    if not tracker_path.exists():
-        return
+def _from_tracker(report: Report, tracker_path: Path, kept: retention.Archive) -> None:
+    """Intents of citizens' messages from Rasa's tracker store, opened read-only; for
+    purged days, from the counts kept for them."""
+    counts = kept.intents()
     low, high = (moment.timestamp() for moment in day_bounds(report.start, report.end))
-    conn = sqlite3.connect(f"{tracker_path.resolve().as_uri()}?mode=ro", uri=True)
-    try:
-        rows = conn.execute(
-            "SELECT intent_name, COUNT(*) FROM events WHERE type_name = 'user'"
-            " AND timestamp >= ? AND timestamp < ? AND intent_name NOT LIKE 'EXTERNAL%'"
-            " GROUP BY intent_name",
-            (low, high),
-        ).fetchall()
-    except sqlite3.OperationalError:  # Rasa has not created its tables yet
-        rows = []
-    finally:
-        conn.close()
-    counts = Counter({intent or "?": count for intent, count in rows})
+    if kept.intents_before is not None:
+        low = max(low, retention.start_of(kept.intents_before).timestamp())
+    rows: list[tuple[str, int]] = []
+    if tracker_path.exists():
+        conn = sqlite3.connect(f"{tracker_path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            rows = conn.execute(
+                "SELECT intent_name, COUNT(*) FROM events WHERE type_name = 'user'"
+                " AND timestamp >= ? AND timestamp < ? AND intent_name NOT LIKE 'EXTERNAL%'"
+                " GROUP BY intent_name",
+                (low, high),
+            ).fetchall()
+        except sqlite3.OperationalError:  # Rasa has not created its tables yet
+            rows = []
+        finally:
+            conn.close()
+    counts.update({intent or "?": count for intent, count in rows})
     report.user_turns = sum(counts.values())
     report.fallbacks = counts.get(FALLBACK_INTENT, 0)
     report.top_intents = counts.most_common(TOP_INTENTS)

@@ -50,6 +50,8 @@ class Settings:
     # Refresh the access token this long before Zalo says it expires.
     token_refresh_margin_seconds: int = 600
     max_body_bytes: int = 256 * 1024
+    # How long a write waits for another process's lock on the database before giving up.
+    database_busy_timeout_seconds: float = 30.0
     # Events processed at once; more only delays webhook answers (processing is CPU-bound).
     max_concurrent_events: int = 4
     # How often content/ is checked for officers' edits (hot reload).
@@ -85,6 +87,23 @@ class Settings:
     # An approved ZBS template for reminders beyond Zalo's 7-day window (params noi_dung,
     # thoi_gian); empty = such reminders are recorded as unreachable.
     reminder_template_id: str = ""
+    # Events held in memory (queued or being processed); beyond it they wait in the inbox
+    # (on disk, already acknowledged) and are queued again as the queue drains.
+    max_queued_events: int = 5000
+    # Rate limits as (count, seconds); a count of 0 switches one off. Messages per citizen
+    # (the rest are recorded, not understood, and answered once per window with a polite
+    # reply); requests per client address to the dossier API and to the dashboard; failed
+    # bearer tokens or sign-ins per client address (then every request is refused for a while).
+    user_message_limit: tuple[int, float] = (20, 60.0)
+    api_request_limit: tuple[int, float] = (60_000, 60.0)
+    admin_request_limit: tuple[int, float] = (600, 60.0)
+    auth_failure_limit: tuple[int, float] = (10, 600.0)
+    # Reverse proxies whose X-Forwarded-For names the client (else every client would
+    # share the proxy's address and its limits).
+    trusted_proxies: tuple[str, ...] = ()
+    # Personal data: message logs (inbox, outbox, Rasa's tracker events) are purged after
+    # this many days; reports keep their daily figures (bot/storage/retention.py).
+    message_retention_days: int = 90
 
     @property
     def database_path(self) -> Path:
@@ -133,6 +152,27 @@ class Settings:
                 env, "CITIZENBOT_BIRTH_DEADLINE_REMINDER_DAYS", cls.birth_deadline_reminder_days
             ),
             "reminder_template_id": env.get("CITIZENBOT_REMINDER_TEMPLATE_ID", ""),
+            "max_queued_events": _positive_int(
+                env, "CITIZENBOT_MAX_QUEUED_EVENTS", cls.max_queued_events
+            ),
+            "user_message_limit": _rate(
+                env, "CITIZENBOT_USER_MESSAGE_LIMIT", cls.user_message_limit
+            ),
+            "api_request_limit": _rate(env, "CITIZENBOT_API_REQUEST_LIMIT", cls.api_request_limit),
+            "admin_request_limit": _rate(
+                env, "CITIZENBOT_ADMIN_REQUEST_LIMIT", cls.admin_request_limit
+            ),
+            "auth_failure_limit": _rate(
+                env, "CITIZENBOT_AUTH_FAILURE_LIMIT", cls.auth_failure_limit
+            ),
+            "trusted_proxies": tuple(
+                part.strip()
+                for part in env.get("CITIZENBOT_TRUSTED_PROXIES", "").split(",")
+                if part.strip()
+            ),
+            "message_retention_days": _positive_int(
+                env, "CITIZENBOT_MESSAGE_RETENTION_DAYS", cls.message_retention_days
+            ),
         }
         if given:
             values.update(
@@ -210,3 +250,27 @@ def _days(env: Mapping[str, str], name: str, default: tuple[int, ...]) -> tuple[
     if not days or any(day < 1 for day in days):
         raise SettingsError(f"{name} must be whole days before the deadline like 7,1, got {raw!r}")
     return days
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if value < 1:
+        raise SettingsError(f"{name} must be at least 1, got {value}")
+    return value
+
+
+def _rate(env: Mapping[str, str], name: str, default: tuple[int, float]) -> tuple[int, float]:
+    """ "20/60": at most 20 in any 60 seconds; "off" (or a count of 0): no limit."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    if raw.lower() == "off":
+        return (0, default[1])
+    count, _, seconds = raw.partition("/")
+    try:
+        rate = (int(count), float(seconds))
+    except ValueError:
+        rate = (-1, 0.0)
+    if rate[0] < 0 or rate[1] <= 0:
+        raise SettingsError(f"{name} must be a count per seconds like 20/60, or off; got {raw!r}")
+    return rate

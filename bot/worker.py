@@ -17,6 +17,7 @@ import aiohttp
 
 from bot.brain import Brain
 from bot.conversation import Conversations
+from bot.rate_limit import RateLimit
 from bot.settings import Settings
 from bot.storage import Database, inbox
 from bot.user_queues import UserQueues
@@ -42,6 +43,8 @@ class ProcessingWorker:
         # refreshing at the same time would burn the token. Use them through `call`.
         self.client: ZaloClient | None = None
         self.pusher: Pusher | None = None
+        # Messages per citizen; read by the metrics, its clock replaced by tests.
+        self.message_limit = RateLimit(*settings.user_message_limit)
 
     async def start(self) -> None:
         """Start the thread, then resume events acknowledged before the last stop."""
@@ -49,6 +52,11 @@ class ProcessingWorker:
         recovered = await self.call(self._start())
         if recovered:
             log.info("resumed %d events acknowledged before the last stop", recovered)
+        if self.queues is not None and self.queues.overflowing:
+            log.warning(
+                "more events wait in the inbox than the queue holds (%d); they follow as it drains",
+                self.queues.max_queued,
+            )
 
     async def _start(self) -> int:
         self._session = aiohttp.ClientSession()
@@ -59,13 +67,21 @@ class ProcessingWorker:
             client,
             self._brain,
             dt.timedelta(minutes=self._settings.handover_timeout_minutes),
+            self.message_limit,
         )
-        self.queues = UserQueues(conversations.handle, self._settings.max_concurrent_events)
-        pending = await self._database.run(inbox.pending)
-        for payload in pending:
-            self.queues.submit(parse_event(payload))
+        self.queues = UserQueues(
+            conversations.handle,
+            self._settings.max_concurrent_events,
+            self._settings.max_queued_events,
+            self._waiting_events,
+        )
+        recovered = await self.queues.resume_pending()
         self.queues.start()
-        return len(pending)
+        return recovered
+
+    async def _waiting_events(self, limit: int) -> list[ZaloEvent]:
+        """Events acknowledged and still pending in the inbox, oldest first."""
+        return [parse_event(payload) for payload in await self._database.run(inbox.pending, limit)]
 
     def submit(self, event: ZaloEvent) -> None:
         """Called from the webhook's loop: hand the event over, thread-safely."""

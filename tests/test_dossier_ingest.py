@@ -8,8 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import sqlite_utils
 
+from bot.dossiers.model import parse_update
 from bot.dossiers.poller import Batch, Poller
 from bot.storage import Database, dossiers
 from bot.storage.database import open_connection
@@ -118,3 +120,24 @@ async def test_poller_ingests_pages_and_resumes_from_its_cursor(tmp_path: Path) 
     record = await database.run(dossiers.get, "000.00.24.H26-251101-0001")
     assert record["status"] == "processing"
     await database.close()
+
+
+@pytest.mark.parametrize(
+    ("written", "stored"),
+    [
+        ("2026-11-22T03:00:00Z", "2026-11-22T03:00:00+00:00"),
+        ("2026-11-22T10:00:00.5+07:00", "2026-11-22T10:00:00.500000+07:00"),
+        ("2026-11-22t03:00:00.123456789z", "2026-11-22T03:00:00.123456+00:00"),
+    ],
+)
+def test_rfc3339_times_as_other_systems_write_them_are_accepted(written: str, stored: str) -> None:
+    """ "Z" and 1 to 9 fraction digits (Java's Instant.toString()), which Python 3.10's
+    fromisoformat alone refuses."""
+    body = {
+        "procedure": "Đăng ký khai sinh",
+        "applicant_name": "Nguyễn Văn An",
+        "phone": "0912345678",
+        "status": "received",
+        "occurred_at": written,
+    }
+    assert parse_update("000.00.24.H26-251120-0042", body, b"k").occurred_at == stored

@@ -10,6 +10,7 @@ import pytest
 
 from bot.storage import Database, dossiers, outbox, reminders, users
 from tests.conftest import Service, button_titles, texts
+from tests.test_scheduler import until
 
 TOKEN = "one-stop-token"
 CODE = "000.00.24.H26-251120-0042"
@@ -97,6 +98,12 @@ async def test_owner_looks_up_subscribes_and_gets_exactly_one_notification(
     notification = texts(found)[count:]
     assert len(notification) == 1
     assert "đã có kết quả" in notification[0] and PICKUP.strftime("%d/%m/%Y") in notification[0]
+
+    async def settled() -> bool:  # the notifier records the send just after Zalo took it
+        [record] = await service.database.run(dossiers.notifications, CODE)
+        return record["status"] != "pending"
+
+    await until(settled)
     [record] = await service.database.run(dossiers.notifications, CODE)
     assert (record["status"], record["channel"]) == ("sent", "consultation")
     # and the scheduler will remind them the day before the result can be collected

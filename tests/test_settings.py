@@ -68,3 +68,29 @@ def test_documented_variables_are_read() -> None:
         settings.dossier_template_id,
         settings.zalo_timeout_seconds,
     ) == (2, "t0k", "tpl-1", 3.0)
+
+
+def test_queue_bound_and_rate_limits_are_read() -> None:
+    settings = Settings.from_env(
+        {
+            "CITIZENBOT_MAX_QUEUED_EVENTS": "100",
+            "CITIZENBOT_USER_MESSAGE_LIMIT": "10/30",
+            "CITIZENBOT_API_REQUEST_LIMIT": "off",
+            "CITIZENBOT_ADMIN_REQUEST_LIMIT": "100/60",
+            "CITIZENBOT_AUTH_FAILURE_LIMIT": "5/900",
+            "CITIZENBOT_TRUSTED_PROXIES": "10.0.0.1, 10.0.0.2",
+        }
+    )
+    assert settings.max_queued_events == 100
+    assert settings.user_message_limit == (10, 30.0)
+    assert settings.api_request_limit[0] == 0  # off
+    assert settings.admin_request_limit == (100, 60.0)
+    assert settings.auth_failure_limit == (5, 900.0)
+    assert settings.trusted_proxies == ("10.0.0.1", "10.0.0.2")
+
+
+def test_a_malformed_rate_limit_is_a_clear_error() -> None:
+    with pytest.raises(SettingsError, match="CITIZENBOT_USER_MESSAGE_LIMIT"):
+        Settings.from_env({"CITIZENBOT_USER_MESSAGE_LIMIT": "20 per minute"})
+    with pytest.raises(SettingsError, match="CITIZENBOT_MAX_QUEUED_EVENTS"):
+        Settings.from_env({"CITIZENBOT_MAX_QUEUED_EVENTS": "0"})

@@ -141,10 +141,12 @@ def see_other(location: str) -> NoReturn:
 
 
 def int_param(request: web.Request, name: str) -> int:
-    try:
-        return int(request.match_info[name])
-    except ValueError:
-        raise web.HTTPNotFound() from None
+    """A row id from the path; 404 for anything else, numbers beyond SQLite's 64-bit
+    integers too (they made the query raise)."""
+    raw = request.match_info[name]
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
+        raise web.HTTPNotFound()
+    return int(raw)
 
 
 def error_box(text: str) -> Html:

@@ -44,7 +44,7 @@ class DossierApi:
             return web.json_response({"error": "a valid bearer token is required"}, status=401)
         try:
             body = json.loads(await request.read())
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: arrays nested ~1,000 deep
             return web.json_response({"field": "body", "error": "not JSON"}, status=422)
         try:
             update = parse_update(request.match_info["code"], body, self._secret)

@@ -26,6 +26,13 @@ STATUSES: dict[str, tuple[str, ...]] = {
     "returned": (),
     "rejected": ("reason",),
 }
+# Longest accepted texts (bot/openapi.yaml says the same): they end up in Zalo messages of
+# at most 2,000 characters.
+MAX_LENGTH = {"procedure": 300, "applicant_name": 200, "detail": 1000}
+# RFC 3339 as other systems write it ("Z", 1 to 9 fraction digits), which Python 3.10's
+# fromisoformat refuses: rewritten to "+00:00" and 6 digits before parsing.
+_UTC = re.compile(r"[Zz]$")
+_FRACTION = re.compile(r"(\d{2}:\d{2}:\d{2})\.(\d+)")
 
 
 class InvalidDossier(ValueError):
@@ -103,7 +110,7 @@ def parse_update(code: str, body: Any, secret: bytes) -> DossierUpdate:
         value = detail_raw.get(key)
         if not isinstance(value, str) or not value.strip():
             raise InvalidDossier(f"detail.{key}", f"required when status is {status}")
-        detail[key] = value.strip()
+        detail[key] = _checked(value.strip(), f"detail.{key}", MAX_LENGTH["detail"])
     if status == "result_ready":
         _date(detail["pickup_date"], "detail.pickup_date")
     occurred_at = _text(body, "occurred_at")
@@ -118,8 +125,10 @@ def parse_update(code: str, body: Any, secret: bytes) -> DossierUpdate:
         raise InvalidDossier("phone", "phone or id_number is needed to verify the owner")
     return DossierUpdate(
         code=code,
-        procedure=_text(body, "procedure"),
-        applicant_masked=mask_name(_text(body, "applicant_name")),
+        procedure=_checked(_text(body, "procedure"), "procedure", MAX_LENGTH["procedure"]),
+        applicant_masked=mask_name(
+            _checked(_text(body, "applicant_name"), "applicant_name", MAX_LENGTH["applicant_name"])
+        ),
         phone_hash=keyed_hash(phone, secret) if phone else None,
         phone_last4=phone[-4:] if phone else None,
         id_hash=keyed_hash(id_number, secret) if id_number else None,
@@ -137,9 +146,21 @@ def _text(body: dict[str, Any], key: str) -> str:
     return value.strip()
 
 
-def _date(value: str, field: str, with_time: bool = False) -> dt.datetime:
+def _checked(value: str, field: str, max_length: int) -> str:
+    """Text that fits a message and can be stored (JSON may carry lone surrogates)."""
+    if len(value) > max_length:
+        raise InvalidDossier(field, f"longer than {max_length} characters")
     try:
-        parsed = dt.datetime.fromisoformat(value)
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidDossier(field, "not valid Unicode text") from None
+    return value
+
+
+def _date(value: str, field: str, with_time: bool = False) -> dt.datetime:
+    rfc3339 = _FRACTION.sub(lambda m: f"{m[1]}.{(m[2] + '00000')[:6]}", _UTC.sub("+00:00", value))
+    try:
+        parsed = dt.datetime.fromisoformat(rfc3339)
     except ValueError:
         example = "2026-11-23T08:30:00+07:00" if with_time else "2026-11-30"
         raise InvalidDossier(field, f"not an ISO date, e.g. {example}") from None

@@ -91,8 +91,14 @@ class NotificationDispatcher:
         if delivery.status in ("sent", "duplicate"):
             status = "sent"
             if row["status"] == "result_ready" and self._on_result_ready is not None:
-                pickup = dt.date.fromisoformat(row["detail"]["pickup_date"][:10])
-                await self._on_result_ready(row["user_id"], row["code"], pickup)
+                # Sent is sent: a reminder that cannot be scheduled (a pickup date of
+                # 0001-01-01 has no day before) must not keep this row, and every row
+                # behind it, pending for ever.
+                try:
+                    pickup = dt.date.fromisoformat(row["detail"]["pickup_date"][:10])
+                    await self._on_result_ready(row["user_id"], row["code"], pickup)
+                except Exception:
+                    log.exception("dossier %s: no reminder before the pickup date", row["code"])
         elif delivery.status == "unreachable":
             status = "unreachable"
         elif delivery.error_code in TEMPORARY or delivery.error_code == -200:

@@ -48,3 +48,7 @@ async def resume_campaign_run(database: str, run_id: int) -> None:
 
 async def fire_reminder(database: str, reminder_id: int) -> None:
     await _running(database).fire_reminder(reminder_id)
+
+
+async def purge_message_logs(database: str) -> None:
+    await _running(database).purge_message_logs()

@@ -20,15 +20,17 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 
-from bot import content
+from bot import content, privacy
 from bot.content.model import ContentError
 from bot.nlu.dates import TIMEZONE
 from bot.scheduler import jobs, reminders
@@ -48,6 +50,8 @@ JOBS_TABLE = "apscheduler_jobs"
 CAMPAIGN_JOB = "campaign:"
 RUN_JOB = "campaign-run:"
 REMINDER_JOB = "reminder:"
+PURGE_JOB = "purge-message-logs"
+PURGE_AT = dt.time(3, 0)  # local time: the quietest hour
 
 
 @dataclass
@@ -60,8 +64,15 @@ class SchedulerStatus:
 
 
 class Scheduler:
-    def __init__(self, settings: Settings, database: Database, worker: Any) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        database: Database,
+        worker: Any,
+        tracker_path: Path | None = None,  # Rasa's tracker store, purged with the messages
+    ) -> None:
         self.settings = settings
+        self.tracker_path = tracker_path
         self._database = database
         self._worker = worker  # bot.worker.ProcessingWorker: owns the only Zalo client
         self._lock = SchedulerLock(settings.database_path)
@@ -122,6 +133,7 @@ class Scheduler:
             self._snapshot = await self._blocking(self._scan)
             await self.reload_campaigns()
             await self._schedule_reminders()
+            await self._blocking(self._schedule_purge)
             for run_id in await self.runner.recover():
                 self._spawn(self.runner.resume(run_id))
         except BaseException:
@@ -277,6 +289,29 @@ class Scheduler:
         for reminder_id, remind_at in pending:
             if REMINDER_JOB + str(reminder_id) not in have:
                 await self.add_reminder_job(reminder_id, dt.datetime.fromisoformat(remind_at))
+
+    # --- personal data ------------------------------------------------------------------
+
+    def _schedule_purge(self) -> None:
+        """(Thread.) The daily purge of message logs past the retention period. A purge
+        missed while the service was down runs at the next start (coalesced into one)."""
+        assert self._aps is not None
+        self._aps.add_job(
+            jobs.purge_message_logs,
+            CronTrigger(hour=PURGE_AT.hour, minute=PURGE_AT.minute, timezone=TIMEZONE),
+            args=[self._key],
+            id=PURGE_JOB,
+            replace_existing=True,
+            misfire_grace_time=None,
+        )
+
+    async def purge_message_logs(self) -> privacy.Purge:
+        return await privacy.purge_message_logs(
+            self._database,
+            self.tracker_path,
+            self.settings.message_retention_days,
+            self.clock.now(),
+        )
 
     # --- plumbing -----------------------------------------------------------------------
 

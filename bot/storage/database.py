@@ -24,6 +24,7 @@ from bot.storage import (
     officers,
     ratings,
     reminders,
+    retention,
 )
 
 T = TypeVar("T")
@@ -87,10 +88,11 @@ SCHEMAS: tuple[str, ...] = (
     ratings.SCHEMA,
     campaigns.SCHEMA,
     reminders.SCHEMA,
+    retention.SCHEMA,
 )
 
 
-def open_connection(path: Path) -> sqlite3.Connection:
+def open_connection(path: Path, busy_timeout_seconds: float = 30.0) -> sqlite3.Connection:
     """A connection with the service's settings and every table in place."""
     path.parent.mkdir(parents=True, exist_ok=True)
     # isolation_level=None: autocommit; multi-statement writes use `with conn:`.
@@ -98,7 +100,8 @@ def open_connection(path: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA journal_mode=WAL")
     # FULL: a row is on disk before the webhook answers 200 (survives power loss too).
     conn.execute("PRAGMA synchronous=FULL")
-    conn.execute("PRAGMA busy_timeout=30000")
+    # Another process holding the write lock (an import, a backup restore): wait this long.
+    conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_seconds * 1000)}")
     for schema in SCHEMAS:
         conn.executescript(schema)
     return conn
@@ -107,8 +110,9 @@ def open_connection(path: Path) -> sqlite3.Connection:
 class Database:
     """The service's SQLite file; `await db.run(fn, ...)` calls `fn(sqlite_utils_db, ...)`."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, busy_timeout_seconds: float = 30.0) -> None:
         self.path = path
+        self.busy_timeout_seconds = busy_timeout_seconds
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
         self._db: sqlite_utils.Database | None = None
 
@@ -116,7 +120,7 @@ class Database:
         await asyncio.get_running_loop().run_in_executor(self._executor, self._connect)
 
     def _connect(self) -> None:
-        self._db = sqlite_utils.Database(open_connection(self.path))
+        self._db = sqlite_utils.Database(open_connection(self.path, self.busy_timeout_seconds))
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         if self._db is None:

@@ -39,12 +39,18 @@ def finish(db: sqlite_utils.Database, key: str, error: str | None = None) -> Non
     )
 
 
-def pending(db: sqlite_utils.Database) -> list[dict[str, Any]]:
-    """Events acknowledged but not yet processed, oldest first (used after a restart)."""
+def pending(db: sqlite_utils.Database, limit: int = -1) -> list[dict[str, Any]]:
+    """Events acknowledged but not yet processed, oldest first, at most `limit` (-1: all);
+    used after a restart and when the event queue drains after an overload."""
     rows = db.conn.execute(
-        "SELECT payload FROM inbox WHERE status = 'pending' ORDER BY received_at, rowid"
+        "SELECT payload FROM inbox WHERE status = 'pending' ORDER BY received_at, rowid LIMIT ?",
+        (limit,),
     ).fetchall()
     return [json.loads(payload) for (payload,) in rows]
+
+
+def count_pending(db: sqlite_utils.Database) -> int:
+    return db.conn.execute("SELECT COUNT(*) FROM inbox WHERE status = 'pending'").fetchone()[0]
 
 
 def status_of(db: sqlite_utils.Database, key: str) -> str | None:

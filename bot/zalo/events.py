@@ -13,6 +13,7 @@ TEXT = "user_send_text"
 FOLLOW = "follow"
 UNFOLLOW = "unfollow"
 SUBMIT_INFO = "user_submit_info"  # the citizen filled in the OA's user-info form
+WITHDRAW = "user_withdraw"  # a data-deletion request: everything about the user goes
 # What a user can send that is not text; each gets a polite "text only" answer.
 NON_TEXT = frozenset(
     f"user_send_{kind}"
@@ -62,7 +63,8 @@ def timestamp_of(payload: dict[str, Any]) -> str:
     timestamp = payload.get("timestamp")
     if isinstance(timestamp, int) and not isinstance(timestamp, bool):
         return str(timestamp)
-    if not isinstance(timestamp, str) or not timestamp.isdigit():
+    # isascii: "²" and other Unicode digits pass isdigit() but not int()
+    if not isinstance(timestamp, str) or not (timestamp.isascii() and timestamp.isdigit()):
         raise MalformedEvent("timestamp must be a string of milliseconds")
     return timestamp
 
@@ -91,6 +93,15 @@ def _user_id(name: str, payload: dict[str, Any]) -> str | None:
         holder = payload.get("follower")
     elif name.startswith("oa_send_"):
         holder = payload.get("recipient")
+    elif name == WITHDRAW:  # its shape is not documented: the id wherever it is
+        holder = next(
+            (
+                payload[part]
+                for part in ("sender", "follower", "user")
+                if isinstance(payload.get(part), dict) and payload[part].get("id") is not None
+            ),
+            None,
+        )
     else:
         holder = payload.get("sender")
     user_id = holder.get("id") if isinstance(holder, dict) else None

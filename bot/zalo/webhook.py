@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import time
 from collections.abc import Callable
 
@@ -42,7 +43,7 @@ class ZaloWebhook:
         try:
             payload = json.loads(raw)
             timestamp = timestamp_of(payload) if isinstance(payload, dict) else None
-        except (ValueError, MalformedEvent):
+        except (ValueError, RecursionError, MalformedEvent):  # Recursion: nested ~1,000 deep
             payload, timestamp = None, None
         if timestamp is None:
             log.warning("webhook: refused a body that is not a Zalo event (%d bytes)", len(raw))
@@ -67,9 +68,14 @@ class ZaloWebhook:
             log.error("webhook: signed event not understood (%s); acknowledged and ignored", exc)
             return _answer(200, "ignored: " + str(exc))
         REQUEST_ID.set(event.key)
-        is_new = await self._database.run(
-            inbox.record, event.key, event.name, event.user_id, event.timestamp_ms, payload
-        )
+        try:
+            is_new = await self._database.run(
+                inbox.record, event.key, event.name, event.user_id, event.timestamp_ms, payload
+            )
+        except sqlite3.OperationalError as exc:  # locked past the busy timeout, disk full…
+            # Not on disk, so not acknowledged: Zalo retries the same event later.
+            log.error("webhook: could not record the event (%s); answered 503", exc)
+            return _answer(503, "the event could not be recorded; retry later")
         if is_new:
             self._submit(event)
         return _answer(200, "accepted" if is_new else "duplicate")

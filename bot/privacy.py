@@ -1,0 +1,127 @@
+"""Citizens' personal data across both databases (the service's and Rasa's tracker store):
+the daily purge of message logs, and a citizen's export and "forget me".
+
+The service (scheduler, `user_withdraw` events) and the CLI call these; the storage modules
+do the work: bot/storage/retention.py (what is purged or kept, and why),
+bot/storage/personal_data.py and bot/storage/tracker.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from bot.nlu.dates import TIMEZONE
+from bot.storage import Database, audit, personal_data, retention, tracker
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+TRACKER = "tracker_events"
+FORGOTTEN = "user_forgotten"  # the audit log's action; the entry never names the citizen
+
+
+@dataclass
+class Purge:
+    cutoff: dt.datetime  # everything older is purged: the start of a commune day
+    dry_run: bool
+    changed: dict[str, int] = field(default_factory=dict)  # table → rows (to be) changed
+
+
+def cutoff_day(now: dt.datetime, retention_days: int) -> dt.date:
+    """The oldest commune day kept: today and the `retention_days` days before it."""
+    return now.astimezone(TIMEZONE).date() - dt.timedelta(days=retention_days)
+
+
+async def _blocking(fn: Callable[..., T], *args: Any) -> T:
+    return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
+
+
+async def purge_message_logs(
+    database: Database,
+    tracker_path: Path | None,
+    retention_days: int,
+    now: dt.datetime | None = None,
+    dry_run: bool = False,
+) -> Purge:
+    """Purge what is older than the retention period, keeping the reports' daily figures
+    first. Safe to run again at any time, and while the service runs."""
+    keep_from = cutoff_day(now or dt.datetime.now(dt.timezone.utc), retention_days)
+    result = Purge(retention.start_of(keep_from), dry_run)
+    if dry_run:
+        result.changed.update(await database.run(retention.count_messages, result.cutoff))
+        result.changed[TRACKER] = await _blocking(
+            tracker.prune, tracker_path, result.cutoff.timestamp(), True
+        )
+        result.changed.update(await database.run(retention.purge_records, result.cutoff, True))
+        return result
+
+    await database.run(retention.archive_messages, keep_from)
+    for table in ("inbox", "outbox"):
+        result.changed[table] = 0
+        while removed := await database.run(retention.delete_archived_messages, table):
+            result.changed[table] += removed
+
+    since = await database.run(retention.archived_before, retention.INTENTS)
+    if since is None or since < keep_from:
+        low = retention.start_of(since).timestamp() if since else 0.0
+        counts = await _blocking(
+            tracker.intents_by_day,
+            tracker_path,
+            low,
+            result.cutoff.timestamp(),
+            retention.offset_seconds(),
+        )
+        await database.run(retention.archive_intents, since, keep_from, counts)
+    # Only what has been counted: up to the mark, wherever a concurrent purge left it.
+    counted = await database.run(retention.archived_before, retention.INTENTS)
+    result.changed[TRACKER] = (
+        await _blocking(tracker.prune, tracker_path, retention.start_of(counted).timestamp())
+        if counted
+        else 0
+    )
+    result.changed.update(await database.run(retention.purge_records, result.cutoff))
+    log.info(
+        "message logs older than %s purged: %s",
+        keep_from.isoformat(),
+        ", ".join(f"{table} {count}" for table, count in result.changed.items()),
+    )
+    return result
+
+
+async def export_user(database: Database, tracker_path: Path | None, user_id: str) -> dict:
+    """Everything stored about one Zalo user id, by table (JSON-ready)."""
+    tables = await database.run(personal_data.export, user_id)
+    tables[TRACKER] = await _blocking(tracker.events_of, tracker_path, user_id)
+    return {
+        "user_id": user_id,
+        "exported_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "tables": tables,
+    }
+
+
+async def forget_user(
+    database: Database,
+    tracker_path: Path | None,
+    user_id: str,
+    requested_by: str,
+    dry_run: bool = False,
+) -> dict[str, int]:
+    """Delete or anonymise everything about one Zalo user id in both databases, and record
+    it in the audit log by counts only; table → rows (to be) changed. Idempotent."""
+    if dry_run:
+        changed = await database.run(personal_data.forget, user_id, True)
+        changed[TRACKER] = await _blocking(tracker.count_sender, tracker_path, user_id)
+        return changed
+    # The tracker store first: if it fails, the database (and the inbox record of a
+    # `user_withdraw` event, marked failed) still shows the request, to be run again.
+    removed = await _blocking(tracker.delete_sender, tracker_path, user_id)
+    changed = await database.run(personal_data.forget, user_id)
+    changed[TRACKER] = removed
+    summary = ", ".join(f"{table} {count}" for table, count in changed.items() if count)
+    await database.run(audit.record, requested_by, FORGOTTEN, "", summary or "nothing stored")
+    return changed

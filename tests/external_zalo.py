@@ -1,0 +1,159 @@
+"""A Zalo stand-in outside the service, and `citizenbot run` as its own process.
+
+The sandbox runs in the test process on its own loopback port. The service is given
+credentials and `ZALO_API_BASE` / `ZALO_OAUTH_BASE` pointing at it, so it talks to it as to
+the real OA API, and what "Zalo" received survives the service being killed or restarted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from bot.settings import Settings
+from bot.zalo import signature
+from bot.zalo.sandbox import ZaloSandbox
+from tests.conftest import PROJECT, free_port
+
+APP_ID = "external-app"
+APP_SECRET = "external-app-secret"
+OA_SECRET_KEY = "external-oa-secret"
+SEED_REFRESH_TOKEN = "external-refresh-seed"
+
+
+class ExternalZalo:
+    """The OA API and OAuth server of `bot.zalo.sandbox`, on a port of its own."""
+
+    def __init__(self, webhook_url: str = "") -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/sandbox"
+        self.sandbox = ZaloSandbox(
+            APP_ID, APP_SECRET, OA_SECRET_KEY, SEED_REFRESH_TOKEN, webhook_url
+        )
+        self._runner: web.AppRunner | None = None
+
+    async def start(self) -> None:
+        app = web.Application()
+        self.sandbox.register(app)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    def env(self, refresh_token: str = SEED_REFRESH_TOKEN) -> dict[str, str]:
+        """The variables of a real OA, pointed at this sandbox."""
+        return {
+            "ZALO_APP_ID": APP_ID,
+            "ZALO_APP_SECRET": APP_SECRET,
+            "ZALO_OA_SECRET_KEY": OA_SECRET_KEY,
+            "ZALO_REFRESH_TOKEN": refresh_token,
+            "ZALO_API_BASE": f"{self.url}/openapi",
+            "ZALO_OAUTH_BASE": f"{self.url}/oauth",
+        }
+
+    def settings(self, refresh_token: str = SEED_REFRESH_TOKEN, **overrides: object) -> Settings:
+        return Settings.from_env(self.env(refresh_token), **overrides)
+
+    def text_event(self, user_id: str, text: str) -> dict[str, Any]:
+        """A `user_send_text` event as Zalo sends it (string ids, ms timestamp, a msg_id)."""
+        return self.sandbox.event(user_id, "user_send_text", text)
+
+    def messages(self, user_id: str) -> list[dict[str, Any]]:
+        """What this "Zalo" accepted for `user_id`: {message_id, sent_time, message}."""
+        return list(self.sandbox.state.messages.get(user_id, []))
+
+    def delivered(self) -> int:
+        return sum(len(sent) for sent in self.sandbox.state.messages.values())
+
+
+def signed(event: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
+    """The exact bytes Zalo would POST for `event` (a retry re-sends them unchanged)."""
+    body = json.dumps(event, ensure_ascii=False).encode()
+    mac = signature.header_value(APP_ID, body, event["timestamp"], OA_SECRET_KEY)
+    return body, {signature.HEADER: mac, "Content-Type": "application/json"}
+
+
+async def post_webhook(
+    http: aiohttp.ClientSession, base_url: str, body: bytes, headers: dict[str, str]
+) -> int | None:
+    """POST one event; its status, or None when the service did not answer at all."""
+    try:
+        async with http.post(f"{base_url}/webhook/zalo", data=body, headers=headers) as resp:
+            await resp.read()
+            return resp.status
+    except (aiohttp.ClientError, asyncio.TimeoutError):
+        return None
+
+
+class ServiceProcess:
+    """`citizenbot run` in its own process on a loopback port, its stderr in `log_path`."""
+
+    def __init__(self, port: int, data_dir: Path, env: dict[str, str], log_path: Path) -> None:
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self._env = {
+            **os.environ,
+            "PORT": str(port),
+            "CITIZENBOT_DATA_DIR": str(data_dir),
+            "RASA_TELEMETRY_ENABLED": "false",
+            **env,
+        }
+        self._log_path = log_path
+        self.process: asyncio.subprocess.Process | None = None
+
+    async def start(self, timeout: float = 120) -> None:
+        """Start and wait for /healthz; fails with the log's tail if it dies first."""
+        with self._log_path.open("a") as log:  # the child keeps its own descriptor
+            self.process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bot.cli",
+                "run",
+                cwd=PROJECT,
+                env=self._env,
+                stdout=log,
+                stderr=log,
+            )
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        async with aiohttp.ClientSession() as http:
+            while loop.time() < deadline and self.process.returncode is None:
+                try:
+                    async with http.get(f"{self.url}/healthz") as resp:
+                        if resp.status == 200:
+                            return
+                except aiohttp.ClientError:
+                    pass
+                await asyncio.sleep(0.25)
+        self.kill()
+        raise AssertionError(f"the service did not start:\n{self.log()[-3000:]}")
+
+    def kill(self) -> None:
+        """SIGKILL: no handler runs, nothing is flushed or closed."""
+        if self.process is not None and self.process.returncode is None:
+            self.process.kill()
+
+    async def wait(self, timeout: float = 60) -> int:
+        assert self.process is not None
+        return await asyncio.wait_for(self.process.wait(), timeout)
+
+    async def terminate(self, timeout: float = 60) -> int:
+        """SIGTERM (graceful: acknowledged events are finished) and the exit code."""
+        assert self.process is not None
+        if self.process.returncode is None:
+            self.process.terminate()
+        return await self.wait(timeout)
+
+    def log(self) -> str:
+        return self._log_path.read_text(errors="replace")
