@@ -9,7 +9,6 @@ from typing import Any
 from bot import content, privacy, runtime
 from bot.brain import Brain
 from bot.dossiers.model import keyed_hash, normalise_phone
-from bot.logs import REQUEST_ID
 from bot.rate_limit import RateLimit
 from bot.storage import Database, dossiers, handover, inbox, users
 from bot.zalo import events
@@ -88,8 +87,7 @@ class Conversations:
     async def _forget(self, event: ZaloEvent) -> None:
         """Zalo's `user_withdraw`: the citizen asked for their data to be deleted. Everything
         about them goes (bot/privacy.py), this event's own record too; nothing is sent to
-        them, and the log names neither them nor the event key (which holds their id)."""
-        REQUEST_ID.set(f"{event.name}:{event.timestamp_ms}")
+        them, and the log does not name them (its request id is `ZaloEvent.request_id`)."""
         if event.user_id is None:
             log.warning("user_withdraw without a user id: nothing could be deleted")
             return

@@ -148,12 +148,12 @@ class UserQueues:
                 async with self._slots:
                     event = queue.popleft()
                     self._waiting -= 1
-                    REQUEST_ID.set(event.key)
+                    REQUEST_ID.set(event.request_id)
                     try:
                         await self._handle(event)
                     except Exception:
                         self.stats.failed += 1
-                        log.exception("event %s failed", event.key)
+                        log.exception("event %s failed", event.request_id)
                     finally:
                         self._handled(event.key)
         finally:

@@ -48,6 +48,11 @@ def test_follow_has_no_msg_id_so_its_key_is_name_user_and_time() -> None:
         }
     )
     assert (event.key, event.user_id) == ("follow:42:1717061839659", "42")
+    assert event.request_id == "follow:1717061839659"  # logs never carry the user's id
+
+
+def test_a_text_event_is_logged_under_its_msg_id() -> None:
+    assert parse_event(TEXT_EVENT).request_id == "e2a641af6661713b2874"
 
 
 def test_oa_echo_is_addressed_to_the_recipient_user() -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+from bot.app import WORKER
 from bot.storage import outbox, tokens
 from bot.zalo.tokens import TOKEN_NAME
 from tests.conftest import Service
@@ -82,3 +85,53 @@ async def test_persistent_outage_is_recorded_as_failed(service: Service) -> None
     await service.settle()
     [record] = await _outbox(service, "u-outage")
     assert (record["status"], record["attempts"]) == ("failed", attempts)
+
+
+# --- a send cut short by a crash: Zalo has no idempotency key ------------------------------
+
+
+def _as_if_cut_short(db, idempotency_key: str) -> None:
+    """The outbox row as a process killed between Zalo's answer and its record leaves it."""
+    db.conn.execute(
+        "UPDATE outbox SET status = 'pending', zalo_message_id = NULL WHERE idempotency_key = ?",
+        (idempotency_key,),
+    )
+
+
+async def _send_again(service: Service, record: dict) -> str:
+    """What re-processing the event after a restart does with that reply."""
+    worker = service.app[WORKER]
+    message = json.loads(record["message"])["message"]
+    client = worker.client
+    delivery = await worker.call(
+        client.send_message(record["user_id"], message, record["idempotency_key"])
+    )
+    return delivery.status
+
+
+async def test_a_reply_that_reached_zalo_before_a_crash_is_not_sent_again(
+    service: Service,
+) -> None:
+    await service.say("u-cut", "/greet")
+    await service.settle()
+    [record] = await _outbox(service, "u-cut")
+    [arrived] = service.sandbox.state.messages["u-cut"]
+    await service.database.run(_as_if_cut_short, record["idempotency_key"])
+    assert await _send_again(service, record) == "duplicate"
+    assert len(await service.messages("u-cut")) == 1
+    [record] = await _outbox(service, "u-cut")
+    assert (record["status"], record["zalo_message_id"]) == ("sent", arrived["message_id"])
+
+
+async def test_a_reply_lost_with_the_crash_is_sent_even_when_an_earlier_one_has_its_text(
+    service: Service,
+) -> None:
+    for _ in range(2):  # the same question twice: two replies with the same text
+        await service.say("u-lost", "/greet")
+        await service.settle()
+    first, second = await _outbox(service, "u-lost")
+    assert json.loads(first["message"]) == json.loads(second["message"])
+    service.sandbox.state.messages["u-lost"].pop()  # the second never reached Zalo
+    await service.database.run(_as_if_cut_short, second["idempotency_key"])
+    assert await _send_again(service, second) == "sent"  # the first's message is claimed
+    assert len(await service.messages("u-lost")) == 2

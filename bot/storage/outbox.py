@@ -10,11 +10,21 @@ import sqlite_utils
 from bot.storage.clock import utc_now
 
 
-def sent_already(db: sqlite_utils.Database, idempotency_key: str) -> bool:
+def state(db: sqlite_utils.Database, idempotency_key: str) -> tuple[str, str] | None:
+    """(status, created_at) of the message under this key, None when it was never begun."""
     row = db.conn.execute(
-        "SELECT status FROM outbox WHERE idempotency_key = ?", (idempotency_key,)
+        "SELECT status, created_at FROM outbox WHERE idempotency_key = ?", (idempotency_key,)
     ).fetchone()
-    return bool(row) and row[0] == "sent"
+    return (row[0], row[1]) if row else None
+
+
+def message_ids_of(db: sqlite_utils.Database, user_id: str) -> set[str]:
+    """The ids Zalo gave to the messages recorded as sent to this user."""
+    rows = db.conn.execute(
+        "SELECT zalo_message_id FROM outbox WHERE user_id = ? AND zalo_message_id IS NOT NULL",
+        (user_id,),
+    )
+    return {message_id for (message_id,) in rows}
 
 
 def begin(

@@ -4,6 +4,7 @@ outbox row per message so that nothing is sent twice and every result is on reco
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import logging
 from dataclasses import dataclass
@@ -19,6 +20,9 @@ from bot.zalo.tokens import AccessTokens, RefreshTokenLost
 log = logging.getLogger(__name__)
 CONSULTATION = "/v3.0/oa/message/cs"
 TEMPLATE = "/v3.0/oa/message/template"  # ZBS template message by user id
+CONVERSATION = "/v2.0/oa/conversation"  # the latest messages between the OA and a user
+CONVERSATION_PAGE = 10  # the most Zalo returns per call
+CLOCK_SKEW_MS = 60_000  # Zalo's clock against ours, when matching a message to its send
 USER_LIST = "/v3.0/oa/user/getlist"
 USER_LIST_PAGE = 50  # the most Zalo returns per call
 USER_LIST_OFFSET_CAP = 10_000  # Zalo stops paging near here: segment big audiences by tag
@@ -56,8 +60,18 @@ class ZaloClient:
         self, endpoint: str, body: dict[str, Any], user_id: str, idempotency_key: str
     ) -> Delivery:
         """POST `body` to `endpoint` once per key: retried when temporary, recorded always."""
-        if await self._database.run(outbox.sent_already, idempotency_key):
+        previous = await self._database.run(outbox.state, idempotency_key)
+        if previous is not None and previous[0] == "sent":
             return Delivery("duplicate")
+        if previous is not None and previous[0] == "pending":
+            # Begun and never settled: the process died mid-send. Zalo has no idempotency
+            # key, so ask it whether that message arrived before sending it again.
+            message_id = await self._arrived_already(user_id, body, previous[1])
+            if message_id is not None:
+                await self._database.run(
+                    outbox.settle, idempotency_key, "sent", 0, None, None, message_id
+                )
+                return Delivery("duplicate", message_id=message_id)
         await self._database.run(outbox.begin, idempotency_key, user_id, endpoint, body)
         attempts = 0
         error: ZaloApiError | None = None
@@ -88,6 +102,35 @@ class ZaloClient:
             outbox.settle, idempotency_key, status, attempts, error.code, error.message
         )
         return Delivery(status, error_code=error.code)
+
+    async def _arrived_already(
+        self, user_id: str, body: dict[str, Any], begun_at: str
+    ) -> str | None:
+        """The id of a message with this text that the OA sent to the user since `begun_at`
+        and that no outbox row claims; None when there is none or Zalo cannot say (then the
+        message is sent again: twice is better than never)."""
+        text = (body.get("message") or {}).get("text")
+        if not text:
+            return None  # a template or an image: Zalo's history shows no comparable text
+        since = dt.datetime.fromisoformat(begun_at).timestamp() * 1000 - CLOCK_SKEW_MS
+        query = {"user_id": user_id, "offset": 0, "count": CONVERSATION_PAGE}
+        try:
+            recent = (await self._read(CONVERSATION, query)).get("data") or []
+        except (ZaloApiError, ZaloUnavailable, RefreshTokenLost) as exc:
+            log.warning("could not check whether a message cut short arrived: %s", exc)
+            return None
+        claimed = await self._database.run(outbox.message_ids_of, user_id)
+        for message in recent:
+            message_id = str(message.get("message_id") or "")
+            if (
+                message.get("src") == 0  # sent by the OA
+                and message.get("message") == text
+                and float(message.get("time") or 0) >= since
+                and message_id
+                and message_id not in claimed
+            ):
+                return message_id
+        return None
 
     async def tag_members(self, tag: str) -> list[str]:
         """The user ids the OA has under `tag` (officers tag citizens in the OA's manager),

@@ -44,6 +44,13 @@ class ZaloEvent:
     payload: dict[str, Any]
 
     @property
+    def request_id(self) -> str:
+        """What logs call this event: its key, unless the key holds the user's id."""
+        if self.user_id and self.user_id in self.key:
+            return f"{self.name}:{self.timestamp_ms}"
+        return self.key
+
+    @property
     def text(self) -> str:
         message = self.payload.get("message")
         text = message.get("text") if isinstance(message, dict) else None

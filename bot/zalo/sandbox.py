@@ -69,6 +69,7 @@ class ZaloSandbox:
         app.router.add_post(f"{prefix}/openapi/v3.0/oa/message/cs", self.send_consultation)
         app.router.add_post(f"{prefix}/openapi/v3.0/oa/message/template", self.send_template)
         app.router.add_get(f"{prefix}/openapi/v3.0/oa/user/getlist", self.list_users)
+        app.router.add_get(f"{prefix}/openapi/v2.0/oa/conversation", self.conversation)
         app.router.add_get(f"{prefix}/messages", self.list_messages)
         app.router.add_post(f"{prefix}/faults", self.add_faults)
         app.router.add_post(f"{prefix}/tokens/expire", self.expire_access_tokens)
@@ -166,6 +167,39 @@ class ZaloSandbox:
         if user_id in self.state.unfollowed:
             return _error(-213, "User has not followed the OA")
         return self._accept(user_id, {"template_id": template_id, "template_data": data})
+
+    async def conversation(self, request: web.Request) -> web.Response:
+        """The latest messages to a user, newest first:
+        `?data={"user_id":…,"offset":0,"count":10}` (count ≤ 10)."""
+        if (refused := await self._refusal(request)) is not None:
+            return refused
+        try:
+            query = json.loads(request.query.get("data", "{}"))
+            user_id = str(query["user_id"])
+            offset, count = int(query.get("offset", 0)), int(query.get("count", 0))
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return _error(-201, "Parameters are invalid")
+        if not 0 < count <= 10 or offset < 0:
+            return _error(-201, "count must be 1 to 10 and offset not negative")
+        newest_first = list(reversed(self.state.messages.get(user_id, [])))
+        return web.json_response(
+            {
+                "data": [
+                    {
+                        "src": 0,  # sent by the OA (1: by the user)
+                        "time": int(sent["sent_time"]),
+                        "type": "text" if "text" in sent["message"] else "template",
+                        "message": sent["message"].get("text", ""),
+                        "message_id": sent["message_id"],
+                        "from_id": "sandbox-oa",
+                        "to_id": user_id,
+                    }
+                    for sent in newest_first[offset : offset + count]
+                ],
+                "error": 0,
+                "message": "Success",
+            }
+        )
 
     async def list_users(self, request: web.Request) -> web.Response:
         """The OA's followers, optionally by tag: `?data={"offset":0,"count":50,"tag_name":…}`."""

@@ -67,7 +67,7 @@ class ZaloWebhook:
             # Signed by Zalo but unreadable: acknowledge, or Zalo retries and unsubscribes us.
             log.error("webhook: signed event not understood (%s); acknowledged and ignored", exc)
             return _answer(200, "ignored: " + str(exc))
-        REQUEST_ID.set(event.key)
+        REQUEST_ID.set(event.request_id)
         try:
             is_new = await self._database.run(
                 inbox.record, event.key, event.name, event.user_id, event.timestamp_ms, payload
