@@ -206,7 +206,7 @@ async def test_when_zalo_cannot_list_a_tag_the_run_uses_the_last_list_and_says_s
     await run_campaign(service, FakeClock(next_local(9)))
     await tag_in_the_oa(service, "phu-huynh", ["u-tag-a"])
     attempts = service.settings.zalo_max_attempts
-    await service.faults({"times": attempts, "http_status": 503})
+    await service.faults({"times": attempts, "http_status": 503, "endpoint": "read"})
     await run_campaign(service, FakeClock(next_local(10)))
     run = await service.database.run(campaigns.get_run, await service.database.run(last_run))
     assert "Zalo could not list it" in run["note"]

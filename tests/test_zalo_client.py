@@ -53,7 +53,20 @@ async def test_zalo_timeout_is_retried(service: Service) -> None:
     await service.settle()
     [record] = await _outbox(service, "u-timeout")
     assert (record["status"], record["attempts"]) == ("sent", 2)
+    # Zalo took nothing before the timeout, so the retry sends; but it may still process
+    # the late request: then the citizen gets the reply twice (docs/reliability.md).
     assert len(await service.messages("u-timeout")) >= 1
+
+
+async def test_a_send_zalo_took_but_answered_too_late_is_not_sent_again(service: Service) -> None:
+    late = service.settings.zalo_timeout_seconds + 0.5
+    await service.faults({"times": 1, "delay_seconds": late, "after_accept": True})
+    await service.say("u-late-answer", "/greet")
+    await service.settle()
+    [arrived] = service.sandbox.state.messages["u-late-answer"]  # once, no retry
+    [record] = await _outbox(service, "u-late-answer")
+    assert (record["status"], record["attempts"]) == ("sent", 1)
+    assert record["zalo_message_id"] == arrived["message_id"]
 
 
 async def test_rate_limit_is_retried(service: Service) -> None:

@@ -14,7 +14,14 @@ import aiohttp
 
 from bot.settings import Settings
 from bot.storage import Database, outbox
-from bot.zalo.errors import TOKEN_ERRORS, UNREACHABLE, ZaloApiError, ZaloUnavailable
+from bot.storage.clock import utc_now
+from bot.zalo.errors import (
+    TOKEN_ERRORS,
+    UNREACHABLE,
+    ZaloApiError,
+    ZaloNoAnswer,
+    ZaloUnavailable,
+)
 from bot.zalo.tokens import AccessTokens, RefreshTokenLost
 
 log = logging.getLogger(__name__)
@@ -63,19 +70,20 @@ class ZaloClient:
         previous = await self._database.run(outbox.state, idempotency_key)
         if previous is not None and previous[0] == "sent":
             return Delivery("duplicate")
-        if previous is not None and previous[0] == "pending":
-            # Begun and never settled: the process died mid-send. Zalo has no idempotency
-            # key, so ask it whether that message arrived before sending it again.
-            message_id = await self._arrived_already(user_id, body, previous[1])
-            if message_id is not None:
-                await self._database.run(
-                    outbox.settle, idempotency_key, "sent", 0, None, None, message_id
-                )
-                return Delivery("duplicate", message_id=message_id)
+        # Zalo has no idempotency key: a send whose answer never came may have arrived, so
+        # before sending it again Zalo's conversation history is asked. A row still pending
+        # from an earlier process was cut short by a crash.
+        begun_at = previous[1] if previous is not None else utc_now()
+        unanswered = previous is not None and previous[0] == "pending"
         await self._database.run(outbox.begin, idempotency_key, user_id, endpoint, body)
         attempts = 0
         error: ZaloApiError | None = None
         while attempts < self._settings.zalo_max_attempts:
+            if unanswered and (found := await self._arrived_already(user_id, body, begun_at)):
+                await self._database.run(
+                    outbox.settle, idempotency_key, "sent", attempts, None, None, found
+                )
+                return Delivery("duplicate", message_id=found)
             attempts += 1
             try:
                 data = await self._call(endpoint, body)
@@ -85,6 +93,7 @@ class ZaloClient:
                     break
             except (ZaloUnavailable, RefreshTokenLost) as exc:
                 error = ZaloApiError(-200 if isinstance(exc, ZaloUnavailable) else -216, str(exc))
+                unanswered = isinstance(exc, ZaloNoAnswer)
                 if isinstance(exc, RefreshTokenLost):
                     break
             else:
@@ -114,8 +123,9 @@ class ZaloClient:
             return None  # a template or an image: Zalo's history shows no comparable text
         since = dt.datetime.fromisoformat(begun_at).timestamp() * 1000 - CLOCK_SKEW_MS
         query = {"user_id": user_id, "offset": 0, "count": CONVERSATION_PAGE}
-        try:
-            recent = (await self._read(CONVERSATION, query)).get("data") or []
+        try:  # one try: when Zalo is down the send's own retries wait for it
+            recent = (await self._call(CONVERSATION, None, {"data": json.dumps(query)})).get("data")
+            recent = recent if isinstance(recent, list) else []
         except (ZaloApiError, ZaloUnavailable, RefreshTokenLost) as exc:
             log.warning("could not check whether a message cut short arrived: %s", exc)
             return None
@@ -204,7 +214,7 @@ class ZaloClient:
                     raise ZaloUnavailable(f"HTTP {resp.status}")
                 data = await resp.json(content_type=None)
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            raise ZaloUnavailable(exc.__class__.__name__) from exc
+            raise ZaloNoAnswer(exc.__class__.__name__) from exc
         if not isinstance(data, dict):
             raise ZaloUnavailable("the answer was not a JSON object")
         code = data.get("error", 0)

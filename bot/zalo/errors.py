@@ -27,3 +27,7 @@ class ZaloApiError(Exception):
 
 class ZaloUnavailable(Exception):
     """No answer: a timeout, a dropped connection or a 5xx."""
+
+
+class ZaloNoAnswer(ZaloUnavailable):
+    """A timeout or a dropped connection: Zalo may have taken the request all the same."""

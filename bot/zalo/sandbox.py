@@ -22,17 +22,20 @@ from aiohttp import web
 from bot.zalo import signature
 
 ACCESS_TOKEN_SECONDS = 90000
+LATE_ANSWER = "sandbox.late_answer"  # request key: seconds to hold the answer after accepting
 
 
 @dataclass
 class Fault:
-    """One switched-on failure: an OA `error` code, an HTTP status, or a hang."""
+    """One switched-on failure: an OA `error` code, an HTTP status, or a hang (before the
+    message is taken, or after it when `after_accept`: it arrived, the answer is late)."""
 
     times: int
     error: int | None = None
     http_status: int | None = None
     delay_seconds: float = 0.0
-    endpoint: str = "message"  # message (any OA API call) | oauth
+    after_accept: bool = False
+    endpoint: str = "message"  # message (sends) | read (user list, conversation) | oauth
 
 
 @dataclass
@@ -83,7 +86,7 @@ class ZaloSandbox:
     # --- the OA API -------------------------------------------------------------------
 
     async def refresh_access_token(self, request: web.Request) -> web.Response:
-        if (fault := await self._take_fault("oauth")) is not None:
+        if (fault := await self._take_fault("oauth", request)) is not None:
             return fault
         form = await request.post()
         if (
@@ -125,12 +128,14 @@ class ZaloSandbox:
             return _error(-213, "User has not followed the OA")
         if user_id in self.state.outside_window:
             return _error(-230, "User has not interacted with the OA in the last 7 days")
-        return self._accept(user_id, message)
+        return await self._accept(request, user_id, message)
 
-    async def _refusal(self, request: web.Request) -> web.Response | None:
-        """What every send endpoint checks first: a switched-on fault, then the token."""
+    async def _refusal(
+        self, request: web.Request, endpoint: str = "message"
+    ) -> web.Response | None:
+        """What every OA API endpoint checks first: a switched-on fault, then the token."""
         self.state.calls += 1
-        if (fault := await self._take_fault("message")) is not None:
+        if (fault := await self._take_fault(endpoint, request)) is not None:
             return fault
         expires_at = self.state.access_tokens.get(request.headers.get("access_token", ""))
         if expires_at is None:
@@ -139,12 +144,15 @@ class ZaloSandbox:
             return _error(-220, "Access token has expired")
         return None
 
-    def _accept(self, user_id: str, message: dict[str, Any]) -> web.Response:
+    async def _accept(
+        self, request: web.Request, user_id: str, message: dict[str, Any]
+    ) -> web.Response:
         message_id = secrets.token_hex(10)
         sent_time = str(int(time.time() * 1000))
         self.state.messages[user_id].append(
             {"message_id": message_id, "sent_time": sent_time, "message": message}
         )
+        await asyncio.sleep(request.get(LATE_ANSWER, 0.0))
         return web.json_response(
             {
                 "data": {"message_id": message_id, "user_id": user_id, "sent_time": sent_time},
@@ -166,12 +174,14 @@ class ZaloSandbox:
             return _error(-201, "Parameters are invalid")
         if user_id in self.state.unfollowed:
             return _error(-213, "User has not followed the OA")
-        return self._accept(user_id, {"template_id": template_id, "template_data": data})
+        return await self._accept(
+            request, user_id, {"template_id": template_id, "template_data": data}
+        )
 
     async def conversation(self, request: web.Request) -> web.Response:
         """The latest messages to a user, newest first:
         `?data={"user_id":…,"offset":0,"count":10}` (count ≤ 10)."""
-        if (refused := await self._refusal(request)) is not None:
+        if (refused := await self._refusal(request, "read")) is not None:
             return refused
         try:
             query = json.loads(request.query.get("data", "{}"))
@@ -203,7 +213,7 @@ class ZaloSandbox:
 
     async def list_users(self, request: web.Request) -> web.Response:
         """The OA's followers, optionally by tag: `?data={"offset":0,"count":50,"tag_name":…}`."""
-        if (refused := await self._refusal(request)) is not None:
+        if (refused := await self._refusal(request, "read")) is not None:
             return refused
         try:
             query = json.loads(request.query.get("data", "{}"))
@@ -245,7 +255,9 @@ class ZaloSandbox:
         """Switch faults on for the next calls.
 
         Body: {"faults": [{"times": 2, "http_status": 503}, {"times": 1, "error": -216},
-        {"times": 1, "delay_seconds": 5}, {"times": 1, "error": -14014, "endpoint": "oauth"}]}
+        {"times": 1, "delay_seconds": 5}, {"times": 1, "delay_seconds": 5, "after_accept": true},
+        {"times": 1, "error": -14014, "endpoint": "oauth"}, {"times": 1, "error": -32,
+        "endpoint": "read"}]}
         """
         body = await request.json()
         try:
@@ -346,11 +358,14 @@ class ZaloSandbox:
         ) as resp:
             return resp.status
 
-    async def _take_fault(self, endpoint: str) -> web.Response | None:
+    async def _take_fault(self, endpoint: str, request: web.Request) -> web.Response | None:
         for fault in self.state.faults:
             if fault.endpoint != endpoint or fault.times <= 0:
                 continue
             fault.times -= 1
+            if fault.after_accept:
+                request[LATE_ANSWER] = fault.delay_seconds
+                return None
             if fault.delay_seconds:
                 await asyncio.sleep(fault.delay_seconds)
             if fault.http_status:
