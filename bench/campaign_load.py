@@ -26,10 +26,8 @@ import time
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
-from aiohttp import web
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.service import free_port, rss_mb, wait_healthy  # noqa: E402
+from bench.service import free_port, rss_mb, start_sandbox, wait_healthy  # noqa: E402
 from bot.nlu.dates import TIMEZONE  # noqa: E402
 from bot.settings import (  # noqa: E402
     SANDBOX_APP_ID,
@@ -38,7 +36,6 @@ from bot.settings import (  # noqa: E402
     SANDBOX_REFRESH_TOKEN,
 )
 from bot.storage.database import open_connection  # noqa: E402
-from bot.zalo.sandbox import ZaloSandbox  # noqa: E402
 
 PROJECT = Path(__file__).resolve().parent.parent
 CAMPAIGN = """
@@ -119,20 +116,8 @@ async def bench(recipients: int, rate: float, kill_at: float | None) -> dict:
         database = data_dir / "citizenbot.db"
         seed_followers(database, recipients)
 
-        sandbox_port, service_port = free_port(), free_port()
-        sandbox = ZaloSandbox(
-            SANDBOX_APP_ID,
-            SANDBOX_APP_SECRET,
-            SANDBOX_OA_SECRET_KEY,
-            SANDBOX_REFRESH_TOKEN,
-            f"http://127.0.0.1:{service_port}/webhook/zalo",
-        )
-        app = web.Application()
-        sandbox.register(app)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", sandbox_port).start()
-        base = f"http://127.0.0.1:{sandbox_port}/sandbox"
+        service_port = free_port()
+        sandbox, runner, base = await start_sandbox(service_port)
         env = {
             **os.environ,
             "PORT": str(service_port),

@@ -1,6 +1,6 @@
-"""What the benchmarks share: starting `citizenbot run` as its own process on a free
-loopback port, waiting until it answers /healthz (or saying why it died), and reading the
-process's CPU time and memory from /proc."""
+"""What the benchmarks share: a Zalo sandbox standing in for the OA API, starting
+`citizenbot run` as its own process on a free loopback port, waiting until it answers
+/healthz (or saying why it died), and reading the process's CPU time and memory from /proc."""
 
 from __future__ import annotations
 
@@ -10,6 +10,15 @@ import socket
 from pathlib import Path
 
 import aiohttp
+from aiohttp import web
+
+from bot.settings import (
+    SANDBOX_APP_ID,
+    SANDBOX_APP_SECRET,
+    SANDBOX_OA_SECRET_KEY,
+    SANDBOX_REFRESH_TOKEN,
+)
+from bot.zalo.sandbox import ZaloSandbox
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -18,6 +27,25 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+async def start_sandbox(service_port: int) -> tuple[ZaloSandbox, web.AppRunner, str]:
+    """The sandbox in this process, posting events to the service on `service_port`;
+    returns it, its runner (to clean up) and its base URL."""
+    sandbox = ZaloSandbox(
+        SANDBOX_APP_ID,
+        SANDBOX_APP_SECRET,
+        SANDBOX_OA_SECRET_KEY,
+        SANDBOX_REFRESH_TOKEN,
+        f"http://127.0.0.1:{service_port}/webhook/zalo",
+    )
+    app = web.Application()
+    sandbox.register(app)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    sandbox_port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", sandbox_port).start()
+    return sandbox, runner, f"http://127.0.0.1:{sandbox_port}/sandbox"
 
 
 async def start_service(

@@ -34,7 +34,6 @@ from tempfile import TemporaryDirectory
 from typing import Any
 
 import aiohttp
-from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.service import (  # noqa: E402
@@ -42,6 +41,7 @@ from bench.service import (  # noqa: E402
     free_port,
     peak_rss_mb,
     rss_mb,
+    start_sandbox,
     start_service,
 )
 from bot.settings import (  # noqa: E402
@@ -459,23 +459,6 @@ def markdown(steps: list[Step], summary: dict[str, Any], command: str) -> str:
         "CPU per step: " + ", ".join(f"{s.bench_cpu_percent:.0f}%" for s in steps) + ".",
     ]
     return "\n".join(lines)
-
-
-async def start_sandbox(service_port: int) -> tuple[ZaloSandbox, web.AppRunner, str]:
-    sandbox = ZaloSandbox(
-        SANDBOX_APP_ID,
-        SANDBOX_APP_SECRET,
-        SANDBOX_OA_SECRET_KEY,
-        SANDBOX_REFRESH_TOKEN,
-        f"http://127.0.0.1:{service_port}/webhook/zalo",
-    )
-    app = web.Application()
-    sandbox.register(app)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    sandbox_port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", sandbox_port).start()
-    return sandbox, runner, f"http://127.0.0.1:{sandbox_port}/sandbox"
 
 
 async def bench(args: argparse.Namespace, rates: list[float]) -> tuple[list[Step], dict]:

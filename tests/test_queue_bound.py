@@ -12,18 +12,7 @@ from bot.storage import Database, inbox
 from bot.user_queues import UserQueues
 from bot.zalo.events import ZaloEvent
 from tests.conftest import Service, texts
-
-# Seven messages whose replies are told apart by their first words (as in test_webhook).
-SEQUENCE = ["/greet", "/thank", "/goodbye", "/deny", "/affirm", "/greet", "/goodbye"]
-REPLY_STARTS = [
-    "Xin chào",
-    "Dạ không có gì",
-    "Chào anh/chị",
-    "Dạ vâng ạ",
-    "Dạ vâng.",
-    "Xin chào",
-    "Chào anh/chị",
-]
+from tests.test_webhook import REPLY_STARTS, SEQUENCE
 
 
 def event(user: str, n: int) -> ZaloEvent:

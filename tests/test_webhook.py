@@ -98,23 +98,26 @@ async def test_acknowledged_events_resume_after_a_restart(service: Service) -> N
     assert len(await service.wait_for_messages("u-resume", 1)) == 1
 
 
+# Seven messages whose replies are told apart by their first words.
+SEQUENCE = ["/greet", "/thank", "/goodbye", "/deny", "/affirm", "/greet", "/goodbye"]
+REPLY_STARTS = [
+    "Xin chào",
+    "Dạ không có gì",
+    "Chào anh/chị",
+    "Dạ vâng ạ",
+    "Dạ vâng.",
+    "Xin chào",
+    "Chào anh/chị",
+]
+
+
 async def test_burst_from_one_user_is_answered_in_order(service: Service) -> None:
-    sequence = ["/greet", "/thank", "/goodbye", "/deny", "/affirm", "/greet", "/goodbye"]
-    for text in sequence:
+    for text in SEQUENCE:
         await service.say("u-burst", text)
     await service.settle()
     replies = texts(await service.messages("u-burst"))
-    expected_starts = [
-        "Xin chào",
-        "Dạ không có gì",
-        "Chào anh/chị",
-        "Dạ vâng ạ",
-        "Dạ vâng.",
-        "Xin chào",
-        "Chào anh/chị",
-    ]
-    assert len(replies) == len(sequence)
-    for reply, start in zip(replies, expected_starts, strict=True):
+    assert len(replies) == len(SEQUENCE)
+    for reply, start in zip(replies, REPLY_STARTS, strict=True):
         assert reply.startswith(start), (reply, start)
 
 
