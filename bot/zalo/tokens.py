@@ -32,6 +32,9 @@ class AccessTokens:
         self._session = session
         self._lock = asyncio.Lock()
         self._seed = hashlib.sha256(settings.zalo_refresh_token.encode()).hexdigest()[:16]
+        # The refresh token Zalo refused: not offered again (one CRITICAL, not one per reply)
+        # until the OA is re-authorised and another one is configured.
+        self._refused: str | None = None
 
     async def current(self) -> str:
         """A valid access token, refreshing first if it is missing or about to expire."""
@@ -59,6 +62,8 @@ class AccessTokens:
 
     async def _refresh(self, stored: dict | None) -> str:
         refresh_token = stored["refresh_token"] if stored else self._settings.zalo_refresh_token
+        if refresh_token == self._refused:
+            raise RefreshTokenLost("Zalo refused the refresh token; the OA must be re-authorised")
         url = f"{self._settings.zalo_oauth_base}/v4/oa/access_token"
         form = {
             "refresh_token": refresh_token,
@@ -77,6 +82,7 @@ class AccessTokens:
         if not isinstance(body, dict) or "access_token" not in body or "refresh_token" not in body:
             code = body.get("error", -1) if isinstance(body, dict) else -1
             message = body.get("message", "") if isinstance(body, dict) else ""
+            self._refused = refresh_token
             log.critical(
                 "Zalo refused the OA refresh token (error %s: %s). An officer must re-authorise "
                 "the OA and set ZALO_REFRESH_TOKEN.",
