@@ -277,13 +277,20 @@ async def parse_lines(model_dir: Path) -> int:
 
 
 def backup_databases(settings: Settings, destination: Path) -> int:
-    from bot.storage.backup import backup
+    import datetime as dt
 
-    for source in (settings.database_path, settings.tracker_path):
+    from bot.storage.backup import backup, expire
+
+    sources = (settings.database_path, settings.tracker_path)
+    for source in sources:
         if source.exists():
             print(f"citizenbot: {source} → {backup(source, destination)}", flush=True)
         else:
             print(f"citizenbot: {source} does not exist yet; nothing to back up", flush=True)
+    keep = settings.message_retention_days
+    now = dt.datetime.now(dt.timezone.utc)
+    for old in expire(destination, {source.stem for source in sources}, keep, now):
+        print(f"citizenbot: deleted {old} (older than the {keep}-day retention)", flush=True)
     return 0
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
+from pathlib import Path
 
 from bot.storage import inbox
+from bot.storage.backup import expire
 from tests.conftest import Service, run_cli
 
 
@@ -29,3 +32,19 @@ async def test_backup_of_a_running_service_restores_to_the_same_state(
     assert "u-backup" in events
     key = (await restored.database.run(lambda db: list(db["inbox"].rows)))[0]["key"]
     assert await restored.database.run(inbox.status_of, key) == "done"
+
+
+def test_backups_older_than_the_message_retention_are_deleted(tmp_path: Path) -> None:
+    now = dt.datetime(2026, 11, 23, 3, 0, tzinfo=dt.timezone.utc)
+    names = [
+        "citizenbot-20260801T030000Z.db",  # 114 days old: goes
+        "tracker-20260801T030000Z.db",  # its tracker copy: goes
+        "citizenbot-20260901T030000Z.db",  # 83 days old: stays
+        "other-20260101T030000Z.db",  # not one of ours: stays
+        "citizenbot-notes.db",  # no stamp: stays
+    ]
+    for name in names:
+        (tmp_path / name).write_bytes(b"")
+    deleted = expire(tmp_path, {"citizenbot", "tracker"}, 90, now)
+    assert sorted(p.name for p in deleted) == sorted(names[:2])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names[2:])
