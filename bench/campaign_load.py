@@ -27,14 +27,14 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.service import free_port, rss_mb, start_sandbox, wait_healthy  # noqa: E402
-from bot.nlu.dates import TIMEZONE  # noqa: E402
-from bot.settings import (  # noqa: E402
-    SANDBOX_APP_ID,
-    SANDBOX_APP_SECRET,
-    SANDBOX_OA_SECRET_KEY,
-    SANDBOX_REFRESH_TOKEN,
+from bench.service import (  # noqa: E402
+    free_port,
+    rss_mb,
+    sandbox_env,
+    start_sandbox,
+    wait_healthy,
 )
+from bot.nlu.dates import TIMEZONE  # noqa: E402
 from bot.storage.database import open_connection  # noqa: E402
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -127,12 +127,7 @@ async def bench(recipients: int, rate: float, kill_at: float | None) -> dict:
             "CITIZENBOT_QUIET_HOURS": "off",  # the benchmark may run at night
             "RASA_TELEMETRY_ENABLED": "false",
             # The service sees a real OA API: the sandbox in this process.
-            "ZALO_APP_ID": SANDBOX_APP_ID,
-            "ZALO_APP_SECRET": SANDBOX_APP_SECRET,
-            "ZALO_OA_SECRET_KEY": SANDBOX_OA_SECRET_KEY,
-            "ZALO_REFRESH_TOKEN": SANDBOX_REFRESH_TOKEN,
-            "ZALO_API_BASE": f"{base}/openapi",
-            "ZALO_OAUTH_BASE": f"{base}/oauth",
+            **sandbox_env(base),
         }
         url = f"http://127.0.0.1:{service_port}"
         service = await start_service(env)

@@ -48,6 +48,18 @@ async def start_sandbox(service_port: int) -> tuple[ZaloSandbox, web.AppRunner, 
     return sandbox, runner, f"http://127.0.0.1:{sandbox_port}/sandbox"
 
 
+def sandbox_env(base: str) -> dict[str, str]:
+    """The service's settings for a real OA whose API is the sandbox at `base`."""
+    return {
+        "ZALO_APP_ID": SANDBOX_APP_ID,
+        "ZALO_APP_SECRET": SANDBOX_APP_SECRET,
+        "ZALO_OA_SECRET_KEY": SANDBOX_OA_SECRET_KEY,
+        "ZALO_REFRESH_TOKEN": SANDBOX_REFRESH_TOKEN,
+        "ZALO_API_BASE": f"{base}/openapi",
+        "ZALO_OAUTH_BASE": f"{base}/oauth",
+    }
+
+
 async def start_service(
     port: int, data_dir: str, extra_env: dict[str, str] | None = None, timeout: float = 180
 ) -> asyncio.subprocess.Process:

@@ -41,14 +41,13 @@ from bench.service import (  # noqa: E402
     free_port,
     peak_rss_mb,
     rss_mb,
+    sandbox_env,
     start_sandbox,
     start_service,
 )
 from bot.settings import (  # noqa: E402
     SANDBOX_APP_ID,
-    SANDBOX_APP_SECRET,
     SANDBOX_OA_SECRET_KEY,
-    SANDBOX_REFRESH_TOKEN,
 )
 from bot.zalo import signature  # noqa: E402
 from bot.zalo.sandbox import ZaloSandbox  # noqa: E402
@@ -479,15 +478,7 @@ async def bench(args: argparse.Namespace, rates: list[float]) -> tuple[list[Step
         service = await start_service(
             service_port,
             data_dir,
-            {
-                # The service sees a real OA API: the sandbox in this process.
-                "ZALO_APP_ID": SANDBOX_APP_ID,
-                "ZALO_APP_SECRET": SANDBOX_APP_SECRET,
-                "ZALO_OA_SECRET_KEY": SANDBOX_OA_SECRET_KEY,
-                "ZALO_REFRESH_TOKEN": SANDBOX_REFRESH_TOKEN,
-                "ZALO_API_BASE": f"{base}/openapi",
-                "ZALO_OAUTH_BASE": f"{base}/oauth",
-            },
+            sandbox_env(base),  # the service sees a real OA API: the sandbox in this process
         )
         probe = ServiceProbe(service.pid, url, database)
         sampler = asyncio.create_task(probe.sample_memory())
