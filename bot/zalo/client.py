@@ -103,7 +103,7 @@ class ZaloClient:
                 )
                 return Delivery("sent", message_id=message_id)
             if attempts < self._settings.zalo_max_attempts:  # no wait after the last try
-                await asyncio.sleep(self._settings.zalo_backoff_seconds * 2 ** (attempts - 1))
+                await self._back_off(attempts)
         assert error is not None
         status = "unreachable" if error.code in UNREACHABLE else "failed"
         log.warning("message %s to a user not delivered: %s", idempotency_key, error)
@@ -124,7 +124,7 @@ class ZaloClient:
         since = dt.datetime.fromisoformat(begun_at).timestamp() * 1000 - CLOCK_SKEW_MS
         query = {"user_id": user_id, "offset": 0, "count": CONVERSATION_PAGE}
         try:  # one try: when Zalo is down the send's own retries wait for it
-            recent = (await self._call(CONVERSATION, None, {"data": json.dumps(query)})).get("data")
+            recent = (await self._get(CONVERSATION, query)).get("data")
             recent = recent if isinstance(recent, list) else []
         except (ZaloApiError, ZaloUnavailable, RefreshTokenLost) as exc:
             log.warning("could not check whether a message cut short arrived: %s", exc)
@@ -164,7 +164,7 @@ class ZaloClient:
         while True:
             attempts += 1
             try:
-                return await self._call(path, None, {"data": json.dumps(query)})
+                return await self._get(path, query)
             except ZaloUnavailable as exc:
                 error: Exception = exc
             except ZaloApiError as exc:
@@ -173,7 +173,15 @@ class ZaloClient:
                 error = exc
             if attempts >= self._settings.zalo_max_attempts:
                 raise error
-            await asyncio.sleep(self._settings.zalo_backoff_seconds * 2 ** (attempts - 1))
+            await self._back_off(attempts)
+
+    async def _back_off(self, attempts: int) -> None:
+        """Exponential backoff between tries of one call."""
+        await asyncio.sleep(self._settings.zalo_backoff_seconds * 2 ** (attempts - 1))
+
+    async def _get(self, path: str, query: dict[str, Any]) -> dict[str, Any]:
+        """One GET with Zalo's JSON-in-a-parameter convention (`?data={…}`)."""
+        return await self._call(path, None, {"data": json.dumps(query)})
 
     async def _call(
         self, path: str, body: dict[str, Any] | None, params: dict[str, str] | None = None
