@@ -56,8 +56,7 @@ CREATE TABLE IF NOT EXISTS user_tags (
 );
 CREATE TABLE IF NOT EXISTS tag_listings (
     tag TEXT PRIMARY KEY,
-    listed_at TEXT NOT NULL,
-    members INTEGER NOT NULL
+    listed_at TEXT NOT NULL
 );
 
 CREATE TABLE IF NOT EXISTS topic_subscriptions (
@@ -125,8 +124,7 @@ def record_tag_listing(db: sqlite_utils.Database, tag: str, user_ids: list[str])
             ((user_id, tag, now) for user_id in user_ids),
         )
         db.conn.execute(
-            "INSERT OR REPLACE INTO tag_listings (tag, listed_at, members) VALUES (?, ?, ?)",
-            (tag, now, len(user_ids)),
+            "INSERT OR REPLACE INTO tag_listings (tag, listed_at) VALUES (?, ?)", (tag, now)
         )
 
 
