@@ -8,6 +8,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.guides import follow_up_answer
+from actions.replies import send
 from bot import content
 from bot.content import Library
 
@@ -29,6 +31,10 @@ class ActionClarify(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         library = content.current()
+        follow_up = follow_up_answer(library, tracker)
+        if follow_up:  # "ai làm được?" right after a guide: that guide's answer
+            send(dispatcher, follow_up)
+            return []
         ranking = tracker.latest_message.get("intent_ranking") or []
         candidates = [
             (intent["name"], title)

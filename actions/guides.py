@@ -10,11 +10,52 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.replies import send
 from bot import content
-from bot.content import render
+from bot.content import Guide, Library, render
 from bot.content.faq import best_faq
+from bot.nlu.aspects import asked_aspect
 
-# Follow-up questions that name no procedure, and the section of the current guide they want.
-ASPECTS = {"ask_documents": "documents", "ask_fee": "fees", "ask_processing_time": "time"}
+# Questions that name no procedure, and the section they ask for by default. Right after a
+# procedure's guide, a short one ("làm online được không", "ở đâu", "mất bao lâu") asks about
+# that procedure; otherwise the intent's own guide (office hours, filing online…) answers.
+FOLLOW_UPS = {
+    "ask_documents": "documents",
+    "ask_fee": "fees",
+    "ask_processing_time": "time",
+    "how_to_apply_online": "online",
+    "ask_office_info": "where",
+    "ask_result_delivery": "result",
+}
+# Longer than this, a question is a question of its own, not a follow-up.
+FOLLOW_UP_MAX_WORDS = 10
+
+
+def current_guide(library: Library, tracker: Tracker) -> Guide | None:
+    """The procedure guide the citizen is reading, if any."""
+    guide = library.guide_by_id(tracker.get_slot("guide_id"))
+    return guide if guide is not None and guide.kind == "procedure" else None
+
+
+def follow_up_answer(
+    library: Library, tracker: Tracker, default_aspect: str | None = None
+) -> list[render.Reply]:
+    """The current guide's answer to a short follow-up question, or [] when there is none."""
+    text = tracker.latest_message.get("text") or ""
+    guide = current_guide(library, tracker)
+    if guide is None or len(text.split()) > FOLLOW_UP_MAX_WORDS:
+        return []
+    aspect = asked_aspect(text) or default_aspect
+    return render.aspect_answer(library, guide, aspect, text) if aspect else []
+
+
+def first_answer(library: Library, guide: Guide, text: str) -> list[render.Reply]:
+    """The opening reply to a question about `guide`: the FAQ it matches, else the aspect
+    it asks about, else the summary with section buttons."""
+    faq = best_faq(guide, text)
+    if faq is not None:
+        return render.faq_answer(library, guide, faq)
+    aspect = asked_aspect(text)
+    replies = render.aspect_answer(library, guide, aspect, text) if aspect else []
+    return replies or render.summary(library, guide)
 
 
 class ActionShowGuide(Action):
@@ -25,19 +66,21 @@ class ActionShowGuide(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         library = content.current()
-        intent = tracker.get_intent_of_latest_message()
+        intent = tracker.get_intent_of_latest_message() or ""
+        section = next(tracker.get_latest_entity_values("guide_section"), None)
+        if intent in FOLLOW_UPS and section is None:
+            replies = follow_up_answer(library, tracker, FOLLOW_UPS[intent])
+            if replies:
+                send(dispatcher, replies)
+                return []
         guide = library.guide_for(intent)
         if guide is None:
             dispatcher.utter_message(text=library.text("no_guide"))
             return []
-        section = next(tracker.get_latest_entity_values("guide_section"), None)
-        faq = best_faq(guide, tracker.latest_message.get("text") or "")
         if section in render.SECTIONS:
             send(dispatcher, render.section(library, guide, section))
-        elif faq is not None:
-            send(dispatcher, render.faq_answer(library, guide, faq))
         else:
-            send(dispatcher, render.summary(library, guide))
+            send(dispatcher, first_answer(library, guide, tracker.latest_message.get("text") or ""))
         return [SlotSet("guide_id", guide.id), SlotSet("guide_step", 0.0)]
 
 
@@ -51,10 +94,16 @@ class ActionAnswerAspect(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         library = content.current()
-        section = ASPECTS.get(tracker.get_intent_of_latest_message() or "", "documents")
-        guide = library.guide_by_id(tracker.get_slot("guide_id"))
+        section = FOLLOW_UPS.get(tracker.get_intent_of_latest_message() or "", "documents")
+        guide = current_guide(library, tracker)
         if guide is not None:
-            send(dispatcher, render.section(library, guide, section))
+            text = tracker.latest_message.get("text") or ""
+            aspect = asked_aspect(text) or section
+            send(
+                dispatcher,
+                render.aspect_answer(library, guide, aspect, text)
+                or render.section(library, guide, section),
+            )
             return []
         choices = [
             {"title": g.title, "payload": render.section_payload(g, section)}

@@ -137,6 +137,7 @@ def read_guide(path: Path, data: dict[str, Any], locality: Locality) -> Guide:
         fees=text("fees"),
         processing_time=text("processing_time"),
         deadlines=text("deadlines"),
+        result=text("result") if "result" in data else "",
         legal_basis=texts("legal_basis"),
         steps=texts("steps"),
         faqs=tuple(faqs),

@@ -49,6 +49,7 @@ class Guide:
     fees: str
     processing_time: str
     deadlines: str
+    result: str  # how the result reaches the citizen ("" when the guide does not say)
     legal_basis: tuple[str, ...]
     steps: tuple[str, ...]
     faqs: tuple[Faq, ...]

@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from bot.content import yes_no
 from bot.content.model import Faq, Guide, Library
 from bot.zalo.messages import MAX_BUTTONS
 
-SECTIONS = ("documents", "fees", "time", "online", "who")
+# Every aspect a citizen can ask about a procedure (bot/nlu/aspects.py names them).
+SECTIONS = ("documents", "fees", "time", "deadline", "online", "where", "result", "who")
 
 
 @dataclass(frozen=True)
@@ -60,12 +62,18 @@ def section_text(library: Library, guide: Guide, section: str) -> str:
         return guide.fees
     if section == "time":
         return "\n\n".join(part for part in (guide.processing_time, guide.deadlines) if part)
+    if section == "deadline":
+        return guide.deadlines
     if section == "online" and guide.online:
         return "\n\n".join(
             f"{r.portal}: {r.path}" + (f"\n{r.url}" if r.url else "") for r in guide.online
         )
-    if section == "who" and guide.who:
-        return "\n\n".join(part for part in (guide.who, guide.office) if part)
+    if section == "where":
+        return guide.office
+    if section == "result":
+        return guide.result
+    if section == "who":
+        return guide.who
     return ""
 
 
@@ -76,6 +84,23 @@ def section(library: Library, guide: Guide, name: str) -> list[Reply]:
     title = library.ui["section_titles"][name]
     text = f"{title} – {guide.title}\n\n{body}"
     return [Reply(text, _section_buttons(library, guide, exclude=name))]
+
+
+def aspect_answer(library: Library, guide: Guide, aspect: str, question: str) -> list[Reply]:
+    """The section a question asks for, opening with the answer; [] when the guide lacks it.
+
+    A yes/no question about who must or may ("con 14 tuổi có phải làm căn cước không")
+    opens with its answer word and the sentence of the guide's `who` text that says so.
+    """
+    if not section_text(library, guide, aspect):
+        return []
+    replies = section(library, guide, aspect)
+    if aspect == "who":
+        found = yes_no.answer(question, guide.who, library.ui["yes_no"])
+        if found is not None:
+            opening = f"{found.word} {found.sentence}".strip()
+            replies[0] = Reply(f"{opening}\n\n{replies[0].text}", replies[0].buttons)
+    return replies
 
 
 def step(library: Library, guide: Guide, number: int) -> list[Reply]:

@@ -1,0 +1,119 @@
+"""A yes/no question answered with its word first: "Phải. Công dân từ đủ 14 tuổi…".
+
+The guide's text holds the answer; this picks the sentence of a section that shares the
+most topic words with the question and reads its polarity. When the sentence says neither
+yes nor no plainly, no answer word is given: the sentence itself goes first.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.nlu.aspects import folded
+
+# Words every question and answer shares: they say nothing about which sentence answers.
+_QUESTION_WORDS = frozenset(
+    [
+        "co",
+        "khong",
+        "phai",
+        "can",
+        "duoc",
+        "lam",
+        "thi",
+        "la",
+        "a",
+        "ad",
+        "admin",
+        "oi",
+        "cho",
+        "hoi",
+        "xin",
+        "toi",
+        "em",
+        "anh",
+        "chi",
+        "bac",
+        "chau",
+        "con",
+        "minh",
+        "vay",
+        "nhi",
+        "nha",
+        "ha",
+        "gi",
+        "nao",
+        "the",
+        "nhu",
+        "sao",
+        "va",
+        "voi",
+        "cua",
+        "de",
+        "khi",
+        "nay",
+        "do",
+        "mot",
+        "cac",
+        "nhung",
+        "da",
+        "se",
+        "dang",
+        "bi",
+        "hay",
+        "hoac",
+        "neu",
+        "ma",
+        "roi",
+        "chua",
+        "o",
+        "tai",
+        "tu",
+    ]
+)
+_NEGATIVE = re.compile(
+    r"\bkhong (phai|can|bat buoc|duoc|con phai|con|the|nen)\b|\bchua (phai|can|duoc)\b"
+    r"|\bmien\b|\bkhong co gia tri\b|\bkhong phai nop\b"
+)
+_POSITIVE = re.compile(r"\b(phai|bat buoc|can|duoc|co the|nen)\b")
+# Which answer word fits the question's verb: "có phải…?" → "Phải.", "được không?" → "Được."
+_VERBS = (("phai", "must"), ("bat buoc", "must"), ("can", "need"), ("duoc", "may"))
+
+
+@dataclass(frozen=True)
+class YesNo:
+    word: str  # the answer word, from content/ui.yml's yes_no texts
+    sentence: str
+
+
+def sentences(text: str) -> list[str]:
+    parts = re.split(r"(?<=[.;!?])\s+|\n+", text)
+    return [part.strip() for part in parts if part.strip()]
+
+
+def _topic_words(text: str) -> set[str]:
+    return {word for word in folded(text).split() if word not in _QUESTION_WORDS}
+
+
+def best_sentence(question: str, body: str) -> str | None:
+    """The sentence of `body` sharing the most topic words with `question` (ties: first)."""
+    asked = _topic_words(question)
+    scored = [(len(asked & _topic_words(s)), -n, s) for n, s in enumerate(sentences(body))]
+    best = max(scored, default=(0, 0, ""))
+    return best[2] if best[0] > 0 else None
+
+
+def answer(question: str, body: str, words: dict[str, dict[str, str]]) -> YesNo | None:
+    """The yes/no answer `body` gives to `question`; `words` is ui.yml's yes_no table."""
+    sentence = best_sentence(question, body)
+    if sentence is None:
+        return None
+    plain = folded(sentence)
+    asked = folded(question)
+    verb = next((kind for key, kind in _VERBS if re.search(rf"\b{key}\b", asked)), "plain")
+    if _NEGATIVE.search(plain):
+        return YesNo(words["negative"][verb], sentence)
+    if _POSITIVE.search(plain):
+        return YesNo(words["positive"][verb], sentence)
+    return YesNo("", sentence)

@@ -1,0 +1,173 @@
+"""Which part of a procedure a citizen asks about, and whether they ask yes or no.
+
+The model names the procedure (the topic); these patterns name the aspect, so "lệ phí làm
+căn cước" opens with the fee, not the guide's summary. They read the folded text (no
+diacritics, teencode expanded), so "le phi" and "lệ phí" are one.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.nlu.text import expand, fold, normalise, words
+
+# Checked in this order: the first that matches is the aspect asked. Money before time
+# ("mất bao nhiêu tiền" is a fee), deadlines before durations, "who" (the generic yes/no
+# question) last.
+_PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "fees",
+        (
+            "le phi",
+            "phi",
+            "(nhieu|het|mat|ton|nop|dong|tra|may|it|bao) tien",
+            "tien (le phi|phi|lam|nop)",
+            "gia bao nhieu",
+            "ton kem",
+        ),
+    ),
+    (
+        "deadline",
+        (
+            "thoi han",
+            "han chot",
+            "han cuoi",
+            "qua han",
+            "tre han",
+            "het han",
+            "cham nhat",
+            "muon nhat",
+            "trong vong bao",
+            "sau bao lau (thi )?phai",
+            "han (la|den|toi) (ngay |khi )?(nao|bao gio)",
+            "phai (lam|dang ky|khai) (truoc|trong)",
+            "bi phat",
+            "de lau",
+            "lam muon",
+            "lam tre",
+        ),
+    ),
+    (
+        "time",
+        (
+            "bao lau",
+            "may ngay",
+            "bao nhieu ngay",
+            "may hom",
+            "may tuan",
+            "may thang",
+            "thoi gian (giai quyet|lam|cho|xu ly)",
+            "(bao gio|khi nao) (thi )?(co|xong|lay|nhan)",
+            "lau khong",
+            "nhanh khong",
+            "cho lau",
+        ),
+    ),
+    (
+        "documents",
+        (
+            "giay to",
+            "ho so (gom|can|co)",
+            "thanh phan ho so",
+            "can (nhung |mang |co )?gi",
+            "mang (theo )?(nhung )?gi",
+            "chuan bi (nhung )?gi",
+            "can nhung",
+            "can (giay|ban|so)",
+            "phai co (nhung )?gi",
+            "ban sao",
+            "to khai",
+            "mau don",
+            "nop nhung gi",
+        ),
+    ),
+    (
+        "online",
+        (
+            "online",
+            "truc tuyen",
+            "qua mang",
+            "tren mang",
+            "(tren|qua|bang) dien thoai",
+            "(tren|qua) app",
+            "ung dung",
+            "dich vu cong",
+            "dichvucong",
+            "o nha (lam|nop|dang ky)",
+            "khong (can|phai) (den|di|len|ra)",
+            "qua zalo",
+            "(qua|tren) vneid",
+        ),
+    ),
+    (
+        "result",
+        (
+            "(nhan|lay|tra|co) ket qua",
+            "gui ve",
+            "buu dien",
+            "buu chinh",
+            "ban dien tu",
+            "(nhan|lay) (giay|the|so|ban)",
+        ),
+    ),
+    (
+        "where",
+        (
+            "o dau",
+            "cho nao",
+            "noi nao",
+            "tai dau",
+            "di dau",
+            "den dau",
+            "nop o",
+            "lam o",
+            "co quan nao",
+            "dia chi",
+            "phong nao",
+            "bo phan nao",
+            "o (xa|huyen|tinh|phuong)",
+        ),
+    ),
+    (
+        "who",
+        (
+            "ai (duoc|phai|co the|lam|di|dung ten)",
+            "co phai",
+            "phai (doi|lam|di|dang ky|co)",
+            "co can",
+            "bat buoc",
+            "doi tuong",
+            "dieu kien",
+            "co duoc",
+            "duoc khong",
+            "co the",
+            "thay (duoc|cho)",
+            "uy quyen",
+        ),
+    ),
+)
+_COMPILED = tuple(
+    (aspect, re.compile(r"\b(?:" + "|".join(phrases) + r")\b")) for aspect, phrases in _PATTERNS
+)
+
+# How Vietnamese ends a yes/no question ("… không?", "… chưa?", "… được không ạ?").
+_YES_NO = re.compile(
+    r"\b(co|phai|can|duoc|bat buoc|nen)\b.*\b(khong|chua|hong|hem)\b"
+    r"|\b(khong|chua|hong) (a|ad|admin|vay|nhi|nha|ha|ta|chau|em|con|anh|chi)?\s*$"
+    r"|\b(phai|duoc|dung) khong\b|\bco phai\b"
+)
+
+
+def folded(text: str) -> str:
+    """The text as the patterns read it: lower case, teencode expanded, no diacritics."""
+    return " ".join(fold(part) for word, _, _ in words(normalise(text)) for part in expand(word))
+
+
+def asked_aspect(text: str) -> str | None:
+    """The guide section a question asks for (`render.SECTIONS` names), if it names one."""
+    plain = folded(text)
+    return next((aspect for aspect, pattern in _COMPILED if pattern.search(plain)), None)
+
+
+def is_yes_no(text: str) -> bool:
+    return bool(_YES_NO.search(folded(text)))

@@ -1,0 +1,61 @@
+"""The first reply answers the aspect asked; short follow-ups ask about the guide just read."""
+
+from __future__ import annotations
+
+from bot.content import current
+from tests.conftest import Service, button_titles, texts
+
+
+def _guide(intent: str):
+    guide = current().guide_for(intent)
+    assert guide is not None
+    return guide
+
+
+async def _reply_texts(service: Service, user: str, text: str, before: int = 0) -> list[str]:
+    await service.say(user, text)
+    await service.settle()
+    return texts(await service.messages(user))[before:]
+
+
+async def test_a_fee_question_is_answered_with_the_fee_first(service: Service) -> None:
+    replies = await _reply_texts(service, "u-fee", "lệ phí đăng ký tạm trú bao nhiêu vậy ad")
+    assert "15.000" in replies[0] and "7.000" in replies[0]
+
+
+async def test_a_documents_question_gets_the_documents_not_the_summary(service: Service) -> None:
+    replies = await _reply_texts(service, "u-docs", "dang ky ket hon can giay to gi")
+    guide = _guide("proc_marriage_registration")
+    assert guide.documents[0] in replies[0]
+    assert guide.summary not in replies[0]
+
+
+async def test_a_yes_no_question_about_who_opens_with_the_answer_word(service: Service) -> None:
+    replies = await _reply_texts(service, "u-14", "con 14 tuổi có phải làm căn cước không")
+    assert replies[0].startswith("Phải. ")
+    assert "14 tuổi" in replies[0].split("\n")[0]
+
+
+async def test_follow_ups_after_a_guide_ask_about_that_guide(service: Service) -> None:
+    user = "u-follow-ups"
+    guide = _guide("proc_birth_registration")
+    seen = len(await _reply_texts(service, user, "làm giấy khai sinh cho con"))
+    asked = {
+        "làm online được không": guide.online[0].path,
+        "ở đâu": guide.office,
+        "mất bao lâu": guide.processing_time,
+        "ai làm được": guide.who,
+    }
+    for question, expected in asked.items():
+        replies = await _reply_texts(service, user, question, before=seen)
+        seen += len(replies)
+        assert expected[:60] in replies[0], (question, replies)
+
+
+async def test_an_answer_offers_the_other_sections_as_buttons(service: Service) -> None:
+    await service.say("u-buttons", "xin cho biết lệ phí cấp lại thẻ căn cước")
+    await service.settle()
+    first = (await service.messages("u-buttons"))[0]
+    titles = button_titles(first)
+    labels = current().ui["guide_buttons"]
+    assert labels["documents"] in titles and labels["fees"] not in titles

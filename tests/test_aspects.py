@@ -1,0 +1,89 @@
+"""The aspect a question asks, and yes/no answers read from a guide's own text."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.content import current, render, yes_no
+from bot.nlu.aspects import asked_aspect, is_yes_no
+
+
+@pytest.mark.parametrize(
+    ("question", "aspect"),
+    [
+        ("lệ phí đăng ký tạm trú bao nhiêu", "fees"),
+        ("le phi lam can cuoc het bao nhieu tien", "fees"),
+        ("làm giấy khai sinh có mất tiền không", "fees"),
+        ("khai sinh quá hạn có bị phạt không", "deadline"),
+        ("trong vòng bao nhiêu ngày phải đi khai tử", "deadline"),
+        ("mất bao lâu", "time"),
+        ("bao giờ thì có kết quả ạ", "time"),
+        ("mấy ngày thì xong", "time"),
+        ("cần giấy tờ gì", "documents"),
+        ("dang ky tam tru can nhung gi", "documents"),
+        ("có cần giấy kết hôn của bố mẹ không?", "documents"),
+        ("làm online được không", "online"),
+        ("lam tren dien thoai dc ko", "online"),
+        ("nhận kết quả qua bưu điện được không", "result"),
+        ("ở đâu", "where"),
+        ("lam giay khai sinh cho con o dau", "where"),
+        ("nộp ở xã hay huyện", "where"),
+        ("ai làm được", "who"),
+        ("con 14 tuổi có phải làm căn cước không", "who"),
+        ("ông bà đi khai sinh thay cho cháu được không", "who"),
+        ("tôi muốn đăng ký kết hôn", None),
+        ("xin chào", None),
+    ],
+)
+def test_the_aspect_asked_is_found_with_or_without_diacritics(question: str, aspect: str) -> None:
+    assert asked_aspect(question) == aspect
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("con 14 tuổi có phải làm căn cước không", True),
+        ("làm online được không ạ", True),
+        ("co can giay ket hon cua bo me ko", True),
+        ("lệ phí bao nhiêu", False),
+        ("cho tôi hỏi làm căn cước ở đâu", False),
+    ],
+)
+def test_yes_no_questions_are_recognised(question: str, expected: bool) -> None:
+    assert is_yes_no(question) is expected
+
+
+def test_the_sentence_sharing_the_question_topic_answers_it() -> None:
+    body = (
+        "Công dân từ đủ 14 tuổi phải có thẻ căn cước; trẻ dưới 14 tuổi làm khi có yêu cầu. "
+        "Trẻ dưới 6 tuổi không phải đến."
+    )
+    words = current().ui["yes_no"]
+    found = yes_no.answer("con 14 tuổi có phải làm căn cước không", body, words)
+    assert found == yes_no.YesNo("Phải.", "Công dân từ đủ 14 tuổi phải có thẻ căn cước;")
+    found = yes_no.answer("bé 5 tuổi có phải đến không", body, words)
+    assert found is not None and found.word == "Không phải."
+
+
+def test_a_sentence_that_says_neither_yes_nor_no_goes_first_without_a_word() -> None:
+    words = current().ui["yes_no"]
+    found = yes_no.answer("trẻ dưới 14 tuổi làm thế nào", "Trẻ dưới 14 tuổi làm khi có yêu cầu.", words)
+    assert found == yes_no.YesNo("", "Trẻ dưới 14 tuổi làm khi có yêu cầu.")
+
+
+def test_an_aspect_answer_opens_with_the_section_asked() -> None:
+    library = current()
+    guide = library.guide_for("proc_temporary_residence")
+    assert guide is not None
+    replies = render.aspect_answer(library, guide, "fees", "lệ phí tạm trú bao nhiêu")
+    assert replies[0].text.startswith(library.ui["section_titles"]["fees"])
+    assert guide.fees in replies[0].text
+    titles = [b["title"] for b in replies[0].buttons]
+    assert library.ui["guide_buttons"]["fees"] not in titles
+
+
+def test_an_aspect_the_guide_lacks_gives_no_answer() -> None:
+    library = current()
+    guide = library.guide_for("proc_temporary_residence")
+    assert guide is not None
+    assert render.aspect_answer(library, guide, "no-such-aspect", "?") == []
