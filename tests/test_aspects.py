@@ -67,7 +67,9 @@ def test_the_sentence_sharing_the_question_topic_answers_it() -> None:
 
 def test_a_sentence_that_says_neither_yes_nor_no_goes_first_without_a_word() -> None:
     words = current().ui["yes_no"]
-    found = yes_no.answer("trẻ dưới 14 tuổi làm thế nào", "Trẻ dưới 14 tuổi làm khi có yêu cầu.", words)
+    found = yes_no.answer(
+        "trẻ dưới 14 tuổi làm thế nào", "Trẻ dưới 14 tuổi làm khi có yêu cầu.", words
+    )
     assert found == yes_no.YesNo("", "Trẻ dưới 14 tuổi làm khi có yêu cầu.")
 
 
