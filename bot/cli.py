@@ -27,8 +27,13 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument("--if-changed", action="store_true", help="skip when data is unchanged")
     parse = commands.add_parser("parse", help="one message per stdin line → one JSON line each")
     parse.add_argument("--model-dir", type=Path, default=None)
-    evaluate = commands.add_parser("nlu-eval", help="evaluate on the held-out set, write a report")
-    evaluate.add_argument("--holdout", type=Path, default=Path("tests/nlu/holdout.yml"))
+    evaluate = commands.add_parser("nlu-eval", help="evaluate on the test sets, write a report")
+    evaluate.add_argument(
+        "--test-set",
+        type=Path,
+        action="append",
+        help="a test set (repeatable); default: tests/nlu/holdout.yml and tests/nlu/real.yml",
+    )
     evaluate.add_argument(
         "--config",
         type=Path,
@@ -396,52 +401,61 @@ def content_check(content_dir: Path, domain_path: Path) -> int:
 
 
 def nlu_eval(args: argparse.Namespace, settings: Settings) -> int:
-    """Train each pipeline (or use the current model) and evaluate it on the held-out set."""
+    """Train each pipeline (or use the current model) and evaluate it on every test set."""
     import time
 
     from bot.brain import Brain
     from bot.nlu_eval import load_holdout, markdown, predict, score
     from bot.training import train
 
-    examples = load_holdout(args.holdout)
+    paths = args.test_set or [Path("tests/nlu/holdout.yml"), Path("tests/nlu/real.yml")]
+    sets = [(path, load_holdout(path)) for path in paths]
 
     def progress(done: int, total: int) -> None:
         if done % 100 == 0 or done == total:
             print(f"  parsed {done}/{total}", file=sys.stderr, flush=True)
 
-    async def evaluate(model_dir: Path, name: str) -> object:
+    async def evaluate(model_dir: Path, name: str) -> list:
         brain = await Brain.load(model_dir, with_actions=False)
         try:
             await brain.parse("xin chào")  # the first parse builds lazy parts of the graph
-            return score(name, await predict(brain.parse, examples, progress))
+            results = []
+            for path, examples in sets:
+                print(f"evaluating {name} on {path} ({len(examples)})", file=sys.stderr)
+                results.append(score(name, await predict(brain.parse, examples, progress)))
+            return results
         finally:
             await brain.close()
 
-    results = []
+    runs = []  # per pipeline, one Metrics per test set
     if not args.config:
         train(args.project, settings.model_dir, if_changed=True)
-        print(f"evaluating the current model on {len(examples)} messages", file=sys.stderr)
-        results.append(asyncio.run(evaluate(settings.model_dir, "config.yml (current model)")))
+        runs.append(asyncio.run(evaluate(settings.model_dir, "config.yml (current model)")))
     for config in args.config or []:
         model_dir = settings.data_dir / "nlu-eval" / config.stem
         print(f"training {config} (progress below)", file=sys.stderr, flush=True)
         started = time.perf_counter()
         train(args.project, model_dir, config=config)
         seconds = time.perf_counter() - started
-        print(f"evaluating {config} on {len(examples)} messages", file=sys.stderr, flush=True)
         metrics = asyncio.run(evaluate(model_dir, str(config)))
-        metrics.training_seconds = seconds
-        results.append(metrics)
-    command = "citizenbot nlu-eval " + " ".join(f"--config {c}" for c in args.config or [])
+        for m in metrics:
+            m.training_seconds = seconds
+        runs.append(metrics)
+    by_set = [(path, [run[n] for run in runs]) for n, (path, _) in enumerate(sets)]
+    command = "citizenbot nlu-eval " + " ".join(
+        [f"--test-set {p}" for p in args.test_set or []]
+        + [f"--config {c}" for c in args.config or []]
+    )
     args.report.parent.mkdir(parents=True, exist_ok=True)
-    args.report.write_text(markdown(results, args.holdout, command.strip()), encoding="utf-8")
-    for m in results:
-        print(
-            f"{m.name}: accuracy {m.accuracy:.3f}, no diacritics "
-            f"{m.accuracy_by_style['none']:.3f}, OOS recall {m.out_of_scope_recall:.3f}, "
-            f"in-domain fallback {m.in_domain_fallback_rate:.3f}",
-            flush=True,
-        )
+    args.report.write_text(markdown(by_set, command.strip()), encoding="utf-8")
+    for path, results in by_set:
+        for m in results:
+            print(
+                f"{path} · {m.name}: accuracy {m.accuracy:.3f}, right/asked/wrong "
+                f"{m.answered_right:.3f}/{m.asked_back:.3f}/{m.answered_wrong:.3f}, OOS recall "
+                f"{m.out_of_scope_recall:.3f}, in-domain fallback {m.in_domain_fallback_rate:.3f}",
+                flush=True,
+            )
     print(f"citizenbot: report written to {args.report}", flush=True)
     return 0
 

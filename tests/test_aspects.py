@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from actions.out_of_scope import referral
 from bot.content import current, render, yes_no
 from bot.nlu.aspects import asked_aspect, is_yes_no
 
@@ -89,3 +90,21 @@ def test_an_aspect_the_guide_lacks_gives_no_answer() -> None:
     guide = library.guide_for("proc_temporary_residence")
     assert guide is not None
     assert render.aspect_answer(library, guide, "no-such-aspect", "?") == []
+
+
+@pytest.mark.parametrize(
+    ("question", "where"),
+    [
+        ("cho hỏi quyết toán thuế TNCN ở đâu", "cơ quan thuế"),
+        ("tra cuu phat nguoi xe may", "Cảnh sát giao thông"),
+        ("rút bhxh một lần làm sao", "Bảo hiểm xã hội"),
+        ("xsmb hom nay", "không có tin này"),
+    ],
+)
+def test_near_domain_questions_are_told_where_they_are_asked(question: str, where: str) -> None:
+    found = referral(current(), question)
+    assert found is not None and where in found
+
+
+def test_other_off_topic_questions_get_no_referral() -> None:
+    assert referral(current(), "hôm nay ăn gì") is None
