@@ -1,10 +1,11 @@
 """What FallbackClassifier's threshold and ambiguity_threshold would do to a trained model.
 
-Parses the held-out set once with a model trained by `citizenbot nlu-eval` (e.g.
-var/nlu-eval/config/) and replays the fallback rule on the classifier's own ranking for a
-grid of settings. Prints aggregates only (never held-out text).
+Parses a test set once with a trained model (models/, or one trained by `citizenbot
+nlu-eval --config`) and replays the fallback rule on the classifier's own ranking for a grid
+of settings: what citizens would get (answered right / asked back / answered wrong). Prints
+aggregates only (never test text). The threshold in config.yml is tuned on the real set.
 
-    .venv/bin/python bench/nlu/threshold_sweep.py var/nlu-eval/config
+    .venv/bin/python bench/nlu/threshold_sweep.py models [tests/nlu/real.yml]
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from bot.nlu_eval import FALLBACKS, load_holdout  # noqa: E402
+from bot.nlu_eval import ASKED_BACK, Prediction, load_holdout, score  # noqa: E402
 
-THRESHOLDS = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5)
-AMBIGUITY = (0.0, 0.02, 0.05, 0.1)
+THRESHOLDS = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7)
+AMBIGUITY = (0.0, 0.05, 0.1, 0.2)
 
 
 async def rankings(model_dir: Path, texts: list[str]) -> list[list[tuple[str, float]]]:
@@ -48,31 +49,28 @@ def main() -> int:
     # Without this, Rasa's structlog prints every parsed message (held-out text) to stdout.
     logs.configure(logging.WARNING)
     model_dir = Path(sys.argv[1])
-    holdout = load_holdout(ROOT / "tests/nlu/holdout.yml")
-    ranked = asyncio.run(rankings(model_dir, [e.text for e in holdout]))
-    print(f"{model_dir}: {len(holdout)} messages")
-    print("| threshold | ambiguity | accuracy | none | OOS recall | in-domain → fallback |")
+    test_set = Path(sys.argv[2]) if len(sys.argv) > 2 else ROOT / "tests/nlu/real.yml"
+    examples = load_holdout(test_set)
+    ranked = asyncio.run(rankings(model_dir, [e.text for e in examples]))
+    print(f"{model_dir} on {test_set}: {len(examples)} messages")
+    print(
+        "| threshold | ambiguity | accuracy | right / asked back / wrong | OOS recall "
+        "| in-domain → fallback |"
+    )
     print("|---|---|---|---|---|---|")
     for threshold in THRESHOLDS:
         for ambiguity in AMBIGUITY:
-            predicted = []
-            for ranking in ranked:
+            predictions = []
+            for example, ranking in zip(examples, ranked, strict=True):
                 (top, p1), p2 = ranking[0], (ranking[1][1] if len(ranking) > 1 else 0.0)
                 fallback = p1 < threshold or p1 - p2 < ambiguity
-                predicted.append("nlu_fallback" if fallback else top)
-            gold = [e.intent for e in holdout]
-            ok = [g == p for g, p in zip(gold, predicted, strict=True)]
-            none = [o for o, e in zip(ok, holdout, strict=True) if e.style == "none"]
-            oos = [
-                p in FALLBACKS for g, p in zip(gold, predicted, strict=True) if g == "out_of_scope"
-            ]
-            ind = [
-                p in FALLBACKS for g, p in zip(gold, predicted, strict=True) if g != "out_of_scope"
-            ]
+                predictions.append(Prediction(example, ASKED_BACK if fallback else top, p1, [], 0))
+            m = score(f"{threshold}/{ambiguity}", predictions)
             print(
-                f"| {threshold} | {ambiguity} | {100 * sum(ok) / len(ok):.1f}% "
-                f"| {100 * sum(none) / len(none):.1f}% | {100 * sum(oos) / len(oos):.1f}% "
-                f"| {100 * sum(ind) / len(ind):.1f}% |"
+                f"| {threshold} | {ambiguity} | {100 * m.accuracy:.1f}% | "
+                f"{100 * m.answered_right:.1f}% / {100 * m.asked_back:.1f}% / "
+                f"{100 * m.answered_wrong:.1f}% | {100 * m.out_of_scope_recall:.1f}% "
+                f"| {100 * m.in_domain_fallback_rate:.1f}% |"
             )
     return 0
 
