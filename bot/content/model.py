@@ -10,6 +10,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.content import address
+
 
 class ContentError(ValueError):
     """A content file is broken; `where` is "file:line" so an officer can find it."""
@@ -63,10 +65,11 @@ class Locality:
     values: dict[str, str]
 
     def fill(self, text: str) -> str:
-        """Replace {locality.name}-style placeholders; unknown ones stay visible to officers."""
+        """Replace {locality.name}-style placeholders (unknown ones stay visible to officers)
+        and mark the form-of-address placeholders ({anh_chi}, {toi}…) for `address.speak`."""
         for key, value in self.values.items():
             text = text.replace("{locality." + key + "}", value)
-        return text
+        return address.mark(text)
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,14 @@ CREATE TABLE IF NOT EXISTS users (
     unfollowed_at TEXT
 );
 
+-- How a citizen names themselves and the assistant ("bác" / "cháu"), once they have said it.
+CREATE TABLE IF NOT EXISTS forms_of_address (
+    user_id TEXT PRIMARY KEY,
+    citizen TEXT NOT NULL,
+    assistant TEXT NOT NULL,
+    said_at TEXT NOT NULL
+);
+
 CREATE TABLE IF NOT EXISTS oauth_tokens (
     name TEXT PRIMARY KEY,
     access_token TEXT,

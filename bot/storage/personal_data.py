@@ -23,6 +23,7 @@ DELETED = (
     ("inbox", "user_id"),
     ("outbox", "user_id"),
     ("users", "user_id"),
+    ("forms_of_address", "user_id"),
     ("handovers", "user_id"),
     ("reminders", "user_id"),
     ("campaign_optouts", "user_id"),
@@ -94,6 +95,9 @@ def export(db: sqlite_utils.Database, user_id: str) -> dict[str, Any]:
     )
     return {
         "users": _rows(db, "SELECT * FROM users WHERE user_id = ?", one),
+        "forms_of_address": _rows(
+            db, "SELECT citizen, assistant, said_at FROM forms_of_address WHERE user_id = ?", one
+        ),
         "inbox": inbox,
         "outbox": outbox,
         "feedback_tickets": tickets,

@@ -1,4 +1,5 @@
-"""Citizens who talk to the OA: when they last interacted (Zalo's 7-day rule) and follow state."""
+"""Citizens who talk to the OA: when they last interacted (Zalo's 7-day rule), follow state,
+and how they want to be addressed."""
 
 from __future__ import annotations
 
@@ -36,3 +37,22 @@ def unfollowed(db: sqlite_utils.Database, user_id: str) -> None:
 def get(db: sqlite_utils.Database, user_id: str) -> dict | None:
     rows = list(db["users"].rows_where("user_id = ?", [user_id]))
     return rows[0] if rows else None
+
+
+def remember_form_of_address(
+    db: sqlite_utils.Database, user_id: str, citizen: str, assistant: str
+) -> None:
+    db.conn.execute(
+        "INSERT INTO forms_of_address (user_id, citizen, assistant, said_at) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT(user_id) DO UPDATE SET citizen = excluded.citizen,"
+        " assistant = excluded.assistant, said_at = excluded.said_at",
+        (user_id, citizen, assistant, utc_now()),
+    )
+
+
+def form_of_address(db: sqlite_utils.Database, user_id: str) -> tuple[str, str] | None:
+    """(how to call the citizen, how the assistant calls itself), if the citizen said it."""
+    row = db.conn.execute(
+        "SELECT citizen, assistant FROM forms_of_address WHERE user_id = ?", (user_id,)
+    ).fetchone()
+    return (row[0], row[1]) if row else None

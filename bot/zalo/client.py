@@ -12,6 +12,7 @@ from typing import Any
 
 import aiohttp
 
+from bot.content import address
 from bot.settings import Settings
 from bot.storage import Database, outbox
 from bot.storage.clock import utc_now
@@ -53,13 +54,15 @@ class ZaloClient:
         self, user_id: str, message: dict[str, Any], idempotency_key: str
     ) -> Delivery:
         """Send a consultation message once per key, whatever happens around it."""
-        body = {"recipient": {"user_id": user_id}, "message": message}
+        # A form of address not yet put in by the sender (a push, a campaign): the default.
+        body = {"recipient": {"user_id": user_id}, "message": address.speak_all(message)}
         return await self.send(CONSULTATION, body, user_id, idempotency_key)
 
     async def send_template(
         self, user_id: str, template_id: str, data: dict[str, str], idempotency_key: str
     ) -> Delivery:
         """A ZBS template message (pre-approved by Zalo): reaches users outside the 7 days."""
+        data = address.speak_all(data)
         body = {"user_id": user_id, "template_id": template_id, "template_data": data}
         return await self.send(TEMPLATE, body, user_id, idempotency_key)
 

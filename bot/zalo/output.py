@@ -10,6 +10,8 @@ from typing import Any
 
 from rasa.core.channels.channel import OutputChannel
 
+from bot.content import address
+from bot.content.address import FormOfAddress
 from bot.zalo import messages
 from bot.zalo.client import Delivery, ZaloClient
 
@@ -19,9 +21,12 @@ class ZaloOutputChannel(OutputChannel):
     def name(cls) -> str:
         return "zalo"
 
-    def __init__(self, client: ZaloClient, event_key: str) -> None:
+    def __init__(
+        self, client: ZaloClient, event_key: str, form: FormOfAddress = address.DEFAULT
+    ) -> None:
         self._client = client
         self._event_key = event_key
+        self._form = form
         self._sent = 0
         self.deliveries: list[Delivery] = []
 
@@ -52,4 +57,5 @@ class ZaloOutputChannel(OutputChannel):
     async def _send(self, recipient_id: str, message: dict[str, Any]) -> None:
         self._sent += 1
         key = f"{self._event_key}#{self._sent}"
+        message = address.speak_all(message, self._form)
         self.deliveries.append(await self._client.send_message(recipient_id, message, key))
