@@ -35,8 +35,13 @@ def join(parts: Iterable[object], separator: str = "") -> Html:
 def table(
     headers: list[str], rows: Iterable[list[object]], row_classes: Iterable[str] = ()
 ) -> Html:
+    """Rows under `headers` (no heading row when they are all empty). A table too wide for
+    the screen scrolls sideways in its own box, never the whole page."""
     classes = list(row_classes)
-    head = join(h("<th>{v}</th>", v=header) for header in headers)
+    head = Html("")
+    if any(headers):
+        cells = join(h("<th>{v}</th>", v=header) for header in headers)
+        head = h("<thead><tr>{cells}</tr></thead>", cells=cells)
     body = []
     for n, row in enumerate(rows):
         cells = join(h("<td>{v}</td>", v=cell) for cell in row)
@@ -45,7 +50,7 @@ def table(
     if not body:
         return EMPTY
     return h(
-        "<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>",
+        '<div class="tablebox"><table>{head}<tbody>{body}</tbody></table></div>',
         head=head,
         body=join(body),
     )
@@ -177,6 +182,7 @@ main{padding:18px 24px;max-width:1180px}
 h1{font-size:22px;margin:4px 0 14px}
 h2{font-size:17px;margin:20px 0 8px}
 table{border-collapse:collapse;width:100%;background:#fff}
+.tablebox{overflow-x:auto;margin-bottom:14px}
 th,td{border-bottom:1px solid #dde3ea;padding:7px 9px;text-align:left;vertical-align:top}
 th{background:#e8eef5;font-weight:600}
 tr.overdue td{background:#fde8e8}
@@ -202,7 +208,7 @@ label.choice{display:inline;font-weight:400;margin-right:12px}
 .notice{background:#e8f5e9;border:1px solid #2e7d32;padding:8px 12px;border-radius:4px}
 .empty{color:#6b7785;font-style:italic}
 .chat{background:#fff;border:1px solid #dde3ea;border-radius:6px;padding:10px;
-max-height:480px;overflow:auto}
+max-height:480px;overflow:auto;margin-bottom:14px}
 .msg{margin:6px 0;max-width:75%;padding:7px 10px;border-radius:8px;white-space:pre-wrap}
 .msg.citizen{background:#e8eef5}.msg.oa{background:#dff0d8;margin-left:auto}
 .msg small{display:block;color:#6b7785;font-size:11px}

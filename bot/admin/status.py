@@ -4,6 +4,8 @@ whatever tables there are."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import sqlite_utils
 from aiohttp import web
 
@@ -37,8 +39,12 @@ async def content_status(request: web.Request) -> web.Response:
         ["Lần tải gần nhất", local_time(status.loaded_at)],
         ["Số lần tải thành công từ khi chạy", status.loads],
         ["Số hướng dẫn", status.guides],
-        ["Lỗi gần nhất", status.last_error or "Không có"],
-        ["Lỗi lúc", local_time(status.last_error_at)],
+        [
+            "Lỗi gần nhất",
+            f"{status.last_error} (lúc {local_time(status.last_error_at)})"
+            if status.last_error
+            else "Không có",
+        ],
         [
             "Cần huấn luyện lại",
             "Có: câu hỏi mẫu đã đổi, chạy `citizenbot train` rồi khởi động lại"
@@ -55,11 +61,17 @@ async def content_status(request: web.Request) -> web.Response:
         error=h('<p class="error">{e}</p>', e=status.last_error) if status.last_error else "",
         facts=table(["", ""], facts),
         guides=table(
-            ["Hướng dẫn", "Tệp", "Xem lại ngày", "Số bước", "Câu hỏi thường gặp"],
+            [
+                "Hướng dẫn",
+                "Tệp trong content/guides/",
+                "Xem lại ngày",
+                "Số bước",
+                "Câu hỏi thường gặp",
+            ],
             [
                 [
                     g.title,
-                    g.source_file,
+                    Path(g.source_file).name,
                     local_date(g.last_reviewed),
                     len(g.steps),
                     len(g.faqs),
