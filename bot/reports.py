@@ -14,11 +14,13 @@ import csv
 import datetime as dt
 import io
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlite_utils
 
+from bot.local_time import local_date, local_range
 from bot.nlu.dates import TIMEZONE
 from bot.storage import Database, retention
 from bot.storage.ratings import SATISFIED, SCORES
@@ -236,28 +238,34 @@ def _from_tracker(report: Report, tracker_path: Path, kept: retention.Archive) -
 def daily_rows(report: Report) -> list[list[object]]:
     header: list[object] = ["Ngày", "Người dân", "Tin nhắn đến", "Tin nhắn đi"]
     return [header] + [
-        [day.day.isoformat(), day.citizens, day.messages_in, day.messages_out]
+        [local_date(day.day), day.citizens, day.messages_in, day.messages_out]
         for day in report.days
     ]
 
 
-def to_csv(report: Report) -> bytes:
+def intent_rows(report: Report, intent_label: Callable[[str], str]) -> list[list[object]]:
+    """The top intents by their officers' labels (the intent's name beside, for whoever
+    improves the assistant's understanding)."""
+    header: list[object] = ["Người dân hỏi về", "Ý định (tên kỹ thuật)", "Số tin nhắn"]
+    return [header] + [[intent_label(intent), intent, n] for intent, n in report.top_intents]
+
+
+def to_csv(report: Report, intent_label: Callable[[str], str]) -> bytes:
     """The summary, then the days, then the top intents; UTF-8 with a BOM so Excel reads
     Vietnamese correctly."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["Báo cáo", f"{report.start.isoformat()} – {report.end.isoformat()}"])
+    writer.writerow(["Báo cáo", local_range(report.start, report.end)])
     for _key, label, value in report.summary():
         writer.writerow([label, value])
     writer.writerow([])
     writer.writerows(daily_rows(report))
     writer.writerow([])
-    writer.writerow(["Ý định (intent)", "Số tin nhắn"])
-    writer.writerows(report.top_intents)
+    writer.writerows(intent_rows(report, intent_label))
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-def to_xlsx(report: Report) -> bytes:
+def to_xlsx(report: Report, intent_label: Callable[[str], str]) -> bytes:
     """A workbook with three sheets: summary, days, intents. CPU work: call in a thread."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -265,16 +273,15 @@ def to_xlsx(report: Report) -> bytes:
     book = Workbook()
     summary = book.active
     summary.title = "Tổng hợp"
-    summary.append(["Báo cáo", f"{report.start.isoformat()} – {report.end.isoformat()}"])
+    summary.append(["Báo cáo", local_range(report.start, report.end)])
     for _key, label, value in report.summary():
         summary.append([label, value])
     days = book.create_sheet("Theo ngày")
     for row in daily_rows(report):
         days.append(row)
     intents = book.create_sheet("Ý định")
-    intents.append(["Ý định (intent)", "Số tin nhắn"])
-    for intent, count in report.top_intents:
-        intents.append([intent, count])
+    for row in intent_rows(report, intent_label):
+        intents.append(row)
     for sheet in (summary, days, intents):
         for cell in sheet[1]:
             cell.font = Font(bold=True)

@@ -6,15 +6,20 @@ import asyncio
 import datetime as dt
 import io
 import os
+import re
 import sqlite3
 import sys
 from pathlib import Path
 
+import yaml
 from openpyxl import load_workbook
 
 from bot import reports
+from bot.admin import status
+from bot.content.loader import load_library
+from bot.content.model import Locality
 from bot.nlu.dates import TIMEZONE
-from bot.storage import audit, feedback, ratings
+from bot.storage import audit, campaigns, feedback, ratings
 from tests.conftest import PROJECT, Service, texts
 from tests.dashboard import PASSWORD, OfficerClient, add_officer, file_ticket
 
@@ -132,7 +137,7 @@ async def test_every_officer_action_is_in_the_audit_log(service: Service) -> Non
     await officer.get("/admin/feedback")
     await officer.post("/admin/logout", {})
     await officer.close()
-    assert status == 200 and "feedback_answered" in page
+    assert status == 200 and "Trả lời phản ánh" in page
     actions = [a for who, a in await _audit_actions(service) if who == "ghilog"]
     assert actions == [
         "login",
@@ -145,7 +150,7 @@ async def test_every_officer_action_is_in_the_audit_log(service: Service) -> Non
     [answered] = [e for e in await service.database.run(audit.recent, 10, "feedback_answered")]
     assert (answered["target"], answered["detail"]) == (
         feedback.number(ticket["id"]),
-        "delivery: sent",
+        "Zalo: đã gửi",
     )
 
 
@@ -220,12 +225,7 @@ async def test_status_pages_render_whatever_tables_exist(service: Service) -> No
     assert all(status == 200 for status, _ in pages.values())
     assert "Lần tải gần nhất" in pages["/admin/content"][1]
     assert "Báo cáo tháng" in pages["/admin/reports/monthly"][1]
-    tables = await service.database.run(lambda db: db.table_names())
-    campaigns = pages["/admin/campaigns"][1]
-    if any(name.startswith("campaign") for name in tables):
-        assert "dòng" in campaigns
-    else:
-        assert "Chưa có dữ liệu" in campaigns
+    assert "Vận động đăng ký VNeID mức 2" in pages["/admin/campaigns"][1]
 
 
 async def test_report_page_and_exports_count_citizens_feedback_and_satisfaction(
@@ -326,3 +326,148 @@ async def test_what_citizens_write_is_shown_as_text_never_as_markup(service: Ser
     await officer.close()
     assert '<script>alert("x")</script>' not in page
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
+
+
+# --- what an officer reads: Vietnamese labels, local dates, counts, warnings --------------
+
+
+def test_every_domain_intent_and_the_fallback_have_an_officers_label() -> None:
+    domain = yaml.safe_load((PROJECT / "domain.yml").read_text(encoding="utf-8"))
+    intents = {i if isinstance(i, str) else next(iter(i)) for i in domain["intents"]}
+    labels = load_library(PROJECT / "content").admin["intent_labels"]
+    missing = sorted(intent for intent in intents | {"nlu_fallback"} if not labels.get(intent))
+    assert missing == []
+    assert all(labels[intent] != intent for intent in intents)
+
+
+async def test_reports_list_intents_by_their_vietnamese_labels(service: Service) -> None:
+    for text in ("/nlu_fallback", "/check_dossier_status"):
+        await service.say("u-intents", text)
+        await service.settle()
+    await add_officer(service, "nhan", "content_editor")
+    officer = OfficerClient(service)
+    await officer.login("nhan")
+    _, page = await officer.get("/admin/reports")
+    _, csv_text = await officer.get("/admin/reports/export.csv")
+    await officer.close()
+    for shown in (page, csv_text):
+        assert "Trợ lý chưa hiểu câu hỏi" in shown and "Tra cứu tình trạng hồ sơ" in shown
+    assert "nlu_fallback" not in page and "check_dossier_status" not in page
+
+
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _visible_text(page: str) -> str:
+    """What the officer reads: the text between tags (links may carry ISO dates)."""
+    return re.sub(r"<[^>]*>", " ", page)
+
+
+async def test_every_page_shows_dates_as_dd_mm_yyyy_in_commune_time(service: Service) -> None:
+    ticket = await file_ticket(service, "u-dates", DESCRIPTION)
+    await service.say("u-dates-2", "/request_human")
+    await service.settle()
+    await service.database.run(
+        campaigns.record_missed, "vneid-muc-2", "2026-11-30T01:30:00.000+00:00"
+    )
+    await add_officer(service, "ngay", "admin")
+    officer = OfficerClient(service)
+    await officer.login("ngay")
+    await officer.get("/admin/reports/export.csv")
+    paths = [
+        "/admin/feedback",
+        f"/admin/feedback/{ticket['id']}",
+        "/admin/handovers",
+        "/admin/handovers/1",
+        "/admin/reports",
+        "/admin/reports/monthly",
+        "/admin/content",
+        "/admin/campaigns",
+        "/admin/officers",
+        "/admin/audit",
+    ]
+    pages = {path: _visible_text((await officer.get(path))[1]) for path in paths}
+    _, csv_text = await officer.get("/admin/reports/export.csv")
+    await officer.close()
+    assert {path: ISO_DAY.findall(text) for path, text in pages.items()} == dict.fromkeys(paths, [])
+    assert not ISO_DAY.search(csv_text)
+    created = dt.datetime.fromisoformat(ticket["created_at"]).astimezone(TIMEZONE)
+    assert f"{created:%d/%m/%Y %H:%M}" in pages["/admin/feedback"]
+    assert "30/11/2026 08:30" in pages["/admin/campaigns"]  # 01:30 UTC is 08:30 in Hà Nội
+
+
+async def test_the_menu_counts_new_tickets_and_citizens_waiting_for_an_officer(
+    service: Service,
+) -> None:
+    first = await file_ticket(service, "u-count", DESCRIPTION)
+    await file_ticket(service, "u-count-2", DESCRIPTION)
+    await service.say("u-count-3", "/request_human")
+    await service.settle()
+    await add_officer(service, "dem", "feedback_handler")
+    officer = OfficerClient(service)
+    await officer.login("dem")
+    _, before = await officer.get("/admin/reports")
+    await officer.post(f"/admin/feedback/{first['id']}/take", {})
+    _, after = await officer.get("/admin/reports")
+    await officer.close()
+
+    def count(page: str, href: str) -> str:
+        found = re.search(rf'<a href="{href}"[^>]*>[^<]*(<span class="count"[^>]*>(\d+)<)?', page)
+        assert found, href
+        return found.group(2) or ""
+
+    assert (count(before, "/admin/feedback"), count(before, "/admin/handovers")) == ("2", "1")
+    assert (count(after, "/admin/feedback"), count(after, "/admin/handovers")) == ("1", "1")
+
+
+async def test_the_content_page_warns_while_locality_holds_sample_data(service: Service) -> None:
+    await add_officer(service, "mau", "content_editor")
+    officer = OfficerClient(service)
+    await officer.login("mau")
+    _, page = await officer.get("/admin/content")
+    await officer.close()
+    assert "vẫn là dữ liệu mẫu" in page and "sample: false" in page
+
+
+def test_locality_with_the_commune_own_data_is_not_taken_for_the_sample() -> None:
+    shipped = load_library(PROJECT / "content").locality.values
+    real = {**shipped, "sample": "False", "hotline": "0236 3821 000"}
+    assert status.holds_sample_data(Locality(shipped))
+    assert not status.holds_sample_data(Locality(real))
+    # The marker removed but the sample hotline left in place: still the sample.
+    assert status.holds_sample_data(Locality({**real, "hotline": "0000 000 000 (số mẫu)"}))
+
+
+async def test_every_dashboard_and_api_answer_carries_the_security_headers(
+    service: Service,
+) -> None:
+    ticket = await file_ticket(service, "u-headers", DESCRIPTION)
+    await service.say("u-headers", "/request_human")
+    await service.settle()
+    await add_officer(service, "antoan", "admin")
+    officer = OfficerClient(service)
+    await officer.login("antoan")
+    assert service.app is not None
+    ids = {"ticket_id": str(ticket["id"]), "handover_id": "1"}
+    paths = [
+        route.resource.canonical.format(**ids)
+        for route in service.app.router.routes()
+        if route.method == "GET" and route.resource.canonical.startswith("/admin")
+    ]
+    answers = {}
+    for path in [*paths, "/admin/feedback/999999", "/admin", "/admin/login?next=/admin/"]:
+        async with officer.http.get(service.url + path, allow_redirects=False) as resp:
+            answers[path] = (resp.headers, await resp.read())
+    async with officer.http.post(service.url + "/admin/logout", allow_redirects=False) as resp:
+        answers["POST /admin/logout"] = (resp.headers, b"")
+    async with service.http.put(service.url + "/api/dossiers/X-1", json={}) as resp:
+        answers["PUT /api/dossiers/X-1"] = (resp.headers, b"")
+    await officer.close()
+    assert len(paths) >= 15
+    for where, (headers, body) in answers.items():
+        assert headers.get("X-Frame-Options") == "DENY", where
+        assert headers.get("Referrer-Policy") in ("no-referrer", "same-origin"), where
+        assert headers.get("X-Content-Type-Options") == "nosniff", where
+        policy = headers.get("Content-Security-Policy", "")
+        assert "frame-ancestors 'none'" in policy and "unsafe-inline" not in policy, where
+        assert b"<script" not in body and b" style=" not in body and b"<style" not in body, where

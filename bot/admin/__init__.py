@@ -7,8 +7,8 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.admin import accounts, auth, feedback, handovers, reports, status
-from bot.admin.site import ADMIN, FEEDBACK, OFFICER, Admin
+from bot.admin import accounts, auth, campaigns, feedback, handovers, headers, reports, status
+from bot.admin.site import ADMIN, FEEDBACK, OFFICER, STYLESHEET, Admin, stylesheet
 from bot.content.watcher import ContentWatcher
 from bot.settings import Settings
 from bot.storage import Database
@@ -29,12 +29,15 @@ def register(
     content: ContentWatcher,
     tracker_path: Path | None,
 ) -> None:
-    """Add the dashboard's routes under /admin; every page but sign-in needs a session."""
+    """Add the dashboard's routes under /admin (every page but sign-in and the stylesheet
+    needs a session) and the security headers on its answers."""
     app[ADMIN] = Admin(settings, database, worker, content, tracker_path)
+    headers.register(app)
+    app.router.add_get(STYLESHEET, stylesheet)
     app.router.add_get(auth.LOGIN_PATH, auth.login_page)
     app.router.add_post(auth.LOGIN_PATH, auth.login)
     pages = [web.post("/logout", auth.logout), web.get("/", home), web.get("", home)]
-    for module in (feedback, handovers, reports, status, accounts):
+    for module in (feedback, handovers, reports, status, campaigns, accounts):
         pages.extend(module.routes())
     for route in pages:
         app.router.add_route(route.method, "/admin" + route.path, auth.signed_in(route.handler))

@@ -6,31 +6,25 @@ from aiohttp import web
 
 from bot.admin.auth import hash_password
 from bot.admin.html import h, join, local_time, table
+from bot.admin.labels import label
 from bot.admin.site import ADMIN_ONLY, CSRF, admin_of, error_box, page, requires, see_other
 from bot.storage import audit, officers
-
-ROLE_LABELS = {
-    "admin": "Quản trị",
-    "content_editor": "Biên tập nội dung",
-    "dossier_operator": "Cán bộ hồ sơ",
-    "feedback_handler": "Xử lý phản ánh",
-}
 
 
 async def _accounts_page(request: web.Request, refusal: str = "") -> web.Response:
     rows = await admin_of(request).database.run(officers.every)
     role_boxes = join(
         h(
-            '<label style="display:inline;font-weight:400">'
+            '<label class="choice">'
             '<input type="checkbox" name="roles" value="{role}"> {label}</label> ',
             role=role,
-            label=label,
+            label=label("roles", role),
         )
-        for role, label in ROLE_LABELS.items()
+        for role in officers.ROLES
     )
     body = h(
         "{refusal}{table}<h2>Thêm tài khoản</h2>"
-        '<form method="post" action="/admin/officers" class="card" style="max-width:520px">'
+        '<form method="post" action="/admin/officers" class="card medium">'
         '<input type="hidden" name="csrf" value="{csrf}">'
         '<label for="username">Tên đăng nhập</label><input id="username" name="username" required>'
         '<label for="display_name">Họ tên</label><input id="display_name" name="display_name">'
@@ -44,7 +38,7 @@ async def _accounts_page(request: web.Request, refusal: str = "") -> web.Respons
                 [
                     r["username"],
                     r["display_name"],
-                    ", ".join(ROLE_LABELS.get(x, x) for x in r["roles"].split(",")),
+                    ", ".join(label("roles", role) for role in r["roles"].split(",")),
                     local_time(r["created_at"]),
                     local_time(r["last_login_at"]),
                     local_time(r["locked_until"]),
@@ -81,7 +75,8 @@ async def add_account(request: web.Request) -> web.Response:
         )
     except officers.OfficerError as exc:
         return await _accounts_page(request, str(exc))
-    await admin_of(request).audit(request, "officer_added", username, ",".join(roles))
+    roles_shown = ", ".join(label("roles", role) for role in roles)
+    await admin_of(request).audit(request, "officer_added", username, roles_shown)
     see_other("/admin/officers")
 
 
@@ -90,7 +85,14 @@ async def audit_log(request: web.Request) -> web.Response:
     action = request.query.get("action", "")
     entries = await admin_of(request).database.run(audit.recent, 500, action)
     rows = [
-        [local_time(e["at"]), e["officer"], e["action"], e["target"], e["detail"], e["ip"] or ""]
+        [
+            local_time(e["at"]),
+            e["officer"],
+            label("audit_actions", e["action"]),
+            e["target"],
+            e["detail"],
+            e["ip"] or "",
+        ]
         for e in entries
     ]
     body = table(["Lúc", "Cán bộ", "Việc", "Đối tượng", "Chi tiết", "Địa chỉ IP"], rows)

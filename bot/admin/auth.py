@@ -17,7 +17,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from bot.admin.html import csrf_field, h
-from bot.admin.site import CSRF, OFFICER, Handler, admin_of, error_box, page
+from bot.admin.site import COUNTS, CSRF, OFFICER, Handler, admin_of, error_box, page
 from bot.storage import audit, officers
 
 SESSION_COOKIE = "citizenbot_officer"
@@ -62,6 +62,7 @@ def signed_in(handler: Handler) -> Handler:
                 raise web.HTTPSeeOther(f"{LOGIN_PATH}?next={quote(request.path_qs)}")
             raise web.HTTPForbidden(text="Phiên đăng nhập đã hết. Xin đăng nhập lại.")
         request[OFFICER], request[CSRF] = found
+        request[COUNTS] = await admin.menu_counts(request[OFFICER])
         if request.method == "POST":
             form = await request.post()
             if not hmac.compare_digest(str(form.get("csrf", "")), request[CSRF]):
@@ -77,7 +78,7 @@ def signed_in(handler: Handler) -> Handler:
 
 def _login_form(request: web.Request, token: str, message: str = "") -> web.Response:
     body = h(
-        '{message}<form method="post" action="{action}" class="card" style="max-width:360px">'
+        '{message}<form method="post" action="{action}" class="card narrow">'
         '{csrf}<input type="hidden" name="next" value="{next}">'
         '<label for="username">Tên đăng nhập</label>'
         '<input id="username" name="username" autocomplete="username" required autofocus>'

@@ -9,6 +9,7 @@ from aiohttp import web
 
 from bot import content
 from bot.admin.html import Html, badge, h, join, link, local_time, post_button, table
+from bot.admin.labels import label, zalo_result
 from bot.admin.site import (
     CSRF,
     FEEDBACK,
@@ -24,18 +25,6 @@ from bot.content.render import Reply
 from bot.satisfaction import question
 from bot.storage import feedback
 
-STATUS_LABELS = {
-    "received": "Mới nhận",
-    "in_progress": "Đang xử lý",
-    "answered": "Đã trả lời",
-    "closed": "Đã đóng",
-}
-DELIVERY_LABELS = {
-    "sent": "đã gửi tới người dân qua Zalo",
-    "unreachable": "CHƯA gửi được: người dân không nhắn tin với xã trong 7 ngày qua hoặc đã bỏ"
-    " quan tâm; xin liên hệ bằng cách khác",
-    "failed": "CHƯA gửi được (lỗi Zalo); xin thử liên hệ bằng cách khác",
-}
 MAX_ANSWER = 1800  # one Zalo message (2,000 characters) with the heading
 
 
@@ -44,22 +33,26 @@ def topic_label(topic: str) -> str:
 
 
 def status_badge(ticket: dict, now: dt.datetime) -> Html:
-    label = badge(STATUS_LABELS[ticket["status"]], "green" if ticket["status"] == "closed" else "")
+    status = label("ticket_statuses", ticket["status"])
+    shown = badge(status, "green" if ticket["status"] == "closed" else "")
     if feedback.is_overdue(ticket, now):
-        return join([label, " ", badge("Quá hạn", "red")])
-    return label
+        return join([shown, " ", badge("Quá hạn", "red")])
+    return shown
 
 
 @requires(*FEEDBACK)
 async def queue(request: web.Request) -> web.Response:
     status = request.query.get("status", "")
     tickets = await admin_of(request).database.run(
-        feedback.queue, status if status in STATUS_LABELS else ""
+        feedback.queue, status if status in feedback.STATUSES else ""
     )
     now = dt.datetime.now(dt.timezone.utc)
     filters = join(
-        link(f"/admin/feedback?status={key}" if key else "/admin/feedback", label)
-        for key, label in (("", "Tất cả"), *STATUS_LABELS.items())
+        link(f"/admin/feedback?status={key}" if key else "/admin/feedback", shown)
+        for key, shown in (
+            ("", "Tất cả"),
+            *((key, label("ticket_statuses", key)) for key in feedback.STATUSES),
+        )
     )
     overdue = sum(feedback.is_overdue(t, now) for t in tickets)
     rows = [
@@ -119,7 +112,7 @@ async def _ticket_page(request: web.Request, ticket_id: int, refusal: str = "") 
         actions.append(post_button(f"{base}/close", "Đóng phiếu", csrf, "danger"))
     answer = Html("")
     if ticket["answer"]:
-        delivery = DELIVERY_LABELS.get(ticket["answer_delivery"] or "", "đang gửi")
+        delivery = label("answer_deliveries", ticket["answer_delivery"]) or "đang gửi"
         answer = h(
             '<div class="card"><h2>Câu trả lời</h2><pre>{answer}</pre><p>{who}, {at}: {delivery}'
             "</p></div>",
@@ -152,7 +145,7 @@ async def _ticket_page(request: web.Request, ticket_id: int, refusal: str = "") 
             [
                 [
                     local_time(e["at"]),
-                    STATUS_LABELS[e["status"]],
+                    label("ticket_statuses", e["status"]),
                     e["officer"] or "người dân",
                     e["note"] or "",
                 ]
@@ -201,7 +194,7 @@ async def answer(request: web.Request) -> web.Response:
     reply = Reply(content.current().text("feedback_answer").format(number=number, answer=text))
     delivery = await admin.push(ticket["user_id"], [reply], f"feedback:{ticket_id}:answer")
     await admin.database.run(feedback.answer_delivered, ticket_id, delivery)
-    await admin.audit(request, "feedback_answered", number, f"delivery: {delivery}")
+    await admin.audit(request, "feedback_answered", number, zalo_result(delivery))
     see_other(f"/admin/feedback/{ticket_id}")
 
 
@@ -221,7 +214,9 @@ async def close(request: web.Request) -> web.Response:
         [question(library, f"ticket:{number}", lead)],
         f"feedback:{ticket_id}:closed",
     )
-    await admin.audit(request, "feedback_closed", number, f"satisfaction question: {delivery}")
+    await admin.audit(
+        request, "feedback_closed", number, f"câu hỏi mức độ hài lòng, {zalo_result(delivery)}"
+    )
     see_other(f"/admin/feedback/{ticket_id}")
 
 

@@ -9,6 +9,7 @@ from aiohttp import web
 
 from bot import content
 from bot.admin.html import Html, badge, h, join, link, local_time, post_button, table
+from bot.admin.labels import label, zalo_result
 from bot.admin.site import (
     CSRF,
     FEEDBACK,
@@ -24,17 +25,6 @@ from bot.content.render import Reply
 from bot.satisfaction import question
 from bot.storage import handover
 
-STATUS_LABELS = {
-    "waiting": "Đang chờ cán bộ",
-    "active": "Cán bộ đang trả lời",
-    "released": "Đã trả lại cho trợ lý",
-    "expired": "Hết thời gian chờ",
-}
-REASON_LABELS = {
-    "asked": "Người dân yêu cầu",
-    "fallbacks": "Trợ lý không hiểu nhiều lần",
-    "officer_wrote": "Cán bộ nhắn từ Zalo OA",
-}
 MAX_REPLY = 2000
 
 
@@ -55,7 +45,7 @@ def _timeout(request: web.Request) -> dt.timedelta:
 
 def _status(row: dict) -> Html:
     kind = {"waiting": "amber", "active": "green"}.get(row["status"], "")
-    return badge(STATUS_LABELS[row["status"]], kind)
+    return badge(label("handover_statuses", row["status"]), kind)
 
 
 @requires(*FEEDBACK)
@@ -73,7 +63,7 @@ async def queue(request: web.Request) -> web.Response:
                 [
                     link(f"/admin/handovers/{r['id']}", f"#{r['id']}"),
                     r["user_id"],
-                    REASON_LABELS.get(r["reason"], r["reason"]),
+                    label("handover_reasons", r["reason"]),
                     _status(r),
                     local_time(r["requested_at"]),
                     r["officer"] or "",
@@ -123,7 +113,7 @@ async def _handover_page(request: web.Request, refusal: str = "") -> web.Respons
         '<div class="chat">{chat}</div>{controls}<p>{back}</p>',
         refusal=error_box(refusal) if refusal else "",
         status=_status(row),
-        reason=REASON_LABELS.get(row["reason"], row["reason"]),
+        reason=label("handover_reasons", row["reason"]),
         user=row["user_id"],
         at=local_time(row["requested_at"]),
         officer=f", cán bộ {row['officer']}" if row["officer"] else "",
@@ -154,9 +144,11 @@ async def reply(request: web.Request) -> web.Response:
     )
     key = f"handover:{handover_id}:{int(now.timestamp() * 1000)}"
     delivery = await admin.push(row["user_id"], [Reply(text)], key)
-    await admin.audit(request, "handover_replied", f"#{handover_id}", f"delivery: {delivery}")
+    await admin.audit(request, "handover_replied", f"#{handover_id}", zalo_result(delivery))
     if delivery != "sent":
-        return await _handover_page(request, f"Tin nhắn chưa gửi được ({delivery}).")
+        return await _handover_page(
+            request, f"Tin nhắn chưa gửi tới người dân: {label('push_results', delivery)}."
+        )
     see_other(f"/admin/handovers/{handover_id}")
 
 
@@ -174,7 +166,7 @@ async def release(request: web.Request) -> web.Response:
     library = content.current()
     ask = question(library, f"handover:{handover_id}", library.text("handover_released"))
     delivery = await admin.push(row["user_id"], [ask], f"handover:{handover_id}:released")
-    await admin.audit(request, "handover_released", f"#{handover_id}", f"delivery: {delivery}")
+    await admin.audit(request, "handover_released", f"#{handover_id}", zalo_result(delivery))
     see_other("/admin/handovers")
 
 

@@ -3,11 +3,10 @@ already `Html`, so officer- or citizen-written text can never become markup."""
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 from collections.abc import Iterable
 
-from bot.nlu.dates import TIMEZONE
+from bot.local_time import local_time  # noqa: F401 (pages import it with the other helpers)
 
 
 class Html(str):
@@ -15,6 +14,7 @@ class Html(str):
 
 
 EMPTY = Html('<p class="empty">Chưa có dữ liệu.</p>')
+AXIS_LABELS = 8  # the most day labels under a bar chart: more would overlap
 
 
 def esc(value: object) -> Html:
@@ -32,18 +32,16 @@ def join(parts: Iterable[object], separator: str = "") -> Html:
     return Html(separator.join(esc(part) for part in parts))
 
 
-def local_time(stamp: str | None) -> str:
-    """An ISO UTC timestamp as the commune reads it: 23/11/2026 14:05."""
-    if not stamp:
-        return ""
-    return dt.datetime.fromisoformat(stamp).astimezone(TIMEZONE).strftime("%d/%m/%Y %H:%M")
-
-
 def table(
     headers: list[str], rows: Iterable[list[object]], row_classes: Iterable[str] = ()
 ) -> Html:
+    """Rows under `headers` (no heading row when they are all empty). A table too wide for
+    the screen scrolls sideways in its own box, never the whole page."""
     classes = list(row_classes)
-    head = join(h("<th>{v}</th>", v=header) for header in headers)
+    head = Html("")
+    if any(headers):
+        cells = join(h("<th>{v}</th>", v=header) for header in headers)
+        head = h("<thead><tr>{cells}</tr></thead>", cells=cells)
     body = []
     for n, row in enumerate(rows):
         cells = join(h("<td>{v}</td>", v=cell) for cell in row)
@@ -52,7 +50,7 @@ def table(
     if not body:
         return EMPTY
     return h(
-        "<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>",
+        '<div class="tablebox"><table>{head}<tbody>{body}</tbody></table></div>',
         head=head,
         body=join(body),
     )
@@ -83,20 +81,38 @@ def post_button(action: str, label: str, csrf: str, kind: str = "") -> Html:
 
 
 def bar_chart(title: str, bars: list[tuple[str, float]], unit: str = "") -> Html:
-    """Vertical bars (one per day, say), as inline SVG: no script, prints well."""
-    width, height, pad = 640, 180, 24
+    """Vertical bars (one per day, say), as inline SVG: no script, prints well. At most
+    `AXIS_LABELS` labels under the bars, each kept inside the drawing (none is clipped)."""
+    width, height, left, right, top_pad, bottom_pad = 640, 200, 40, 24, 12, 28
     top = max((value for _, value in bars), default=0) or 1
-    step = (width - 2 * pad) / max(len(bars), 1)
-    shapes = []
+    step = (width - left - right) / max(len(bars), 1)
+    base = height - bottom_pad
+    every = -(-len(bars) // AXIS_LABELS)  # ceiling: 30 days → every 4th day
+    shapes = [
+        h(
+            '<line x1="{x}" y1="{y}" x2="{x2}" y2="{y}" class="baseline"/>',
+            x=left,
+            x2=width - right,
+            y=base,
+        ),
+        h(
+            '<text x="{x}" y="{y}" class="axis top">{top}{unit}</text>',
+            x=left - 6,
+            y=top_pad + 10,
+            top=f"{top:g}",
+            unit=unit,
+        ),
+        h('<text x="{x}" y="{y}" class="axis top">0</text>', x=left - 6, y=base),
+    ]
     for n, (label, value) in enumerate(bars):
-        bar_height = (height - 2 * pad) * value / top
-        x = pad + n * step
+        bar_height = (base - top_pad) * value / top
+        x = left + n * step
         shapes.append(
             h(
                 '<rect x="{x}" y="{y}" width="{w}" height="{bh}"><title>{label}: {value}{unit}'
                 "</title></rect>",
                 x=f"{x + step * 0.1:.1f}",
-                y=f"{height - pad - bar_height:.1f}",
+                y=f"{base - bar_height:.1f}",
                 w=f"{step * 0.8:.1f}",
                 bh=f"{bar_height:.1f}",
                 label=label,
@@ -104,18 +120,15 @@ def bar_chart(title: str, bars: list[tuple[str, float]], unit: str = "") -> Html
                 unit=unit,
             )
         )
-        if len(bars) <= 16 or n % max(len(bars) // 8, 1) == 0:
+        if n % every == 0:
             shapes.append(
                 h(
                     '<text x="{x}" y="{y}" class="axis">{label}</text>',
                     x=f"{x + step / 2:.1f}",
-                    y=height - 6,
+                    y=height - 8,
                     label=label,
                 )
             )
-    shapes.append(
-        h('<text x="4" y="14" class="axis">{top}{unit}</text>', top=f"{top:g}", unit=unit)
-    )
     return h(
         '<figure class="chart"><figcaption>{title}</figcaption>'
         '<svg viewBox="0 0 {w} {ht}" role="img" aria-label="{title}">{shapes}</svg></figure>',
@@ -127,15 +140,17 @@ def bar_chart(title: str, bars: list[tuple[str, float]], unit: str = "") -> Html
 
 
 def hbar_chart(title: str, bars: list[tuple[str, float]], unit: str = "") -> Html:
-    """Horizontal bars with their labels (top intents, satisfaction)."""
+    """Horizontal bars with their labels (top intents, satisfaction); the bar is SVG, so
+    the page needs no inline style (the Content-Security-Policy forbids it)."""
     top = max((value for _, value in bars), default=0) or 1
     rows = [
         h(
             '<div class="hbar"><span class="hlabel">{label}</span>'
-            '<span class="hbarfill" style="width:{pct}%"></span>'
+            '<svg class="hbarfill" viewBox="0 0 100 10" preserveAspectRatio="none"'
+            ' aria-hidden="true"><rect width="{pct}" height="10"/></svg>'
             '<span class="hvalue">{value}{unit}</span></div>',
             label=label,
-            pct=f"{70 * value / top:.1f}",
+            pct=f"{100 * value / top:.1f}",
             value=f"{value:g}",
             unit=unit,
         )
@@ -150,8 +165,8 @@ def hbar_chart(title: str, bars: list[tuple[str, float]], unit: str = "") -> Htm
     )
 
 
-STYLE = Html(
-    """
+# Served as /admin/style.css: the Content-Security-Policy allows no inline style.
+STYLE = """
 body{font-family:system-ui,"Segoe UI",Roboto,Arial,sans-serif;margin:0;color:#1d2733;
 background:#f4f6f8;font-size:15px}
 header{background:#0b5394;color:#fff;padding:10px 20px;display:flex;align-items:center;
@@ -160,10 +175,14 @@ header .brand{font-weight:700;margin-right:10px}
 header a{color:#fff;text-decoration:none;padding:4px 6px;border-radius:4px}
 header a.current{background:rgba(255,255,255,.2)}
 header .who{margin-left:auto;font-size:13px}
+header .count{display:inline-block;min-width:18px;margin-left:5px;padding:0 6px;
+border-radius:9px;background:#f9a825;color:#1d2733;font-size:12px;font-weight:700;
+text-align:center}
 main{padding:18px 24px;max-width:1180px}
 h1{font-size:22px;margin:4px 0 14px}
 h2{font-size:17px;margin:20px 0 8px}
 table{border-collapse:collapse;width:100%;background:#fff}
+.tablebox{overflow-x:auto;margin-bottom:14px}
 th,td{border-bottom:1px solid #dde3ea;padding:7px 9px;text-align:left;vertical-align:top}
 th{background:#e8eef5;font-weight:600}
 tr.overdue td{background:#fde8e8}
@@ -182,25 +201,28 @@ button.secondary{background:#5f6b7a}button.danger{background:#c62828}
 input,select,textarea{font:inherit;padding:6px;border:1px solid #b8c2cc;border-radius:4px}
 textarea{width:100%;min-height:110px;box-sizing:border-box}
 label{display:block;margin:8px 0 4px;font-weight:600}
+label.choice{display:inline;font-weight:400;margin-right:12px}
+.narrow{max-width:360px}.medium{max-width:520px}
+.warning{background:#fff4d6;border:1px solid #f9a825;padding:8px 12px;border-radius:4px}
 .error{background:#fde8e8;border:1px solid #c62828;padding:8px 12px;border-radius:4px}
 .notice{background:#e8f5e9;border:1px solid #2e7d32;padding:8px 12px;border-radius:4px}
 .empty{color:#6b7785;font-style:italic}
 .chat{background:#fff;border:1px solid #dde3ea;border-radius:6px;padding:10px;
-max-height:480px;overflow:auto}
+max-height:480px;overflow:auto;margin-bottom:14px}
 .msg{margin:6px 0;max-width:75%;padding:7px 10px;border-radius:8px;white-space:pre-wrap}
 .msg.citizen{background:#e8eef5}.msg.oa{background:#dff0d8;margin-left:auto}
 .msg small{display:block;color:#6b7785;font-size:11px}
 figure.chart{background:#fff;border:1px solid #dde3ea;border-radius:6px;margin:0 0 14px;
 padding:10px}
 figure.chart figcaption{font-weight:600;margin-bottom:6px}
-svg rect{fill:#3d85c6}svg text.axis{font-size:10px;fill:#4b5968;text-anchor:middle}
+svg rect{fill:#3d85c6}svg text.axis{font-size:14px;fill:#4b5968;text-anchor:middle}
+svg text.axis.top{text-anchor:end}svg line.baseline{stroke:#b8c2cc}
 .hbar{display:flex;align-items:center;gap:8px;margin:3px 0}
-.hlabel{width:220px;font-size:13px}.hbarfill{display:inline-block;height:14px;
-background:#3d85c6;border-radius:2px}.hvalue{font-size:13px}
+.hlabel{flex:0 0 220px;font-size:13px}.hbarfill{flex:1 1 auto;height:14px;min-width:0}
+.hvalue{flex:0 0 48px;font-size:13px}
 .grid{display:grid;grid-template-columns:1fr 1fr;gap:14px}
 .filters a{margin-right:10px}
 pre{white-space:pre-wrap;font-family:inherit;margin:0}
 figure.chart svg{display:block;max-width:640px}
 @media print{header,.noprint{display:none}body{background:#fff}}
 """
-)

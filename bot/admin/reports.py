@@ -5,26 +5,26 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 
 from aiohttp import web
 
 from bot import content, reports
 from bot.admin.html import Html, bar_chart, h, hbar_chart, join, link, table
+from bot.admin.labels import label
 from bot.admin.site import ANYONE, admin_of, page, requires
+from bot.local_time import local_date, local_range, parse_local_date
 from bot.nlu.dates import TIMEZONE
+from bot.storage.ratings import SCORES
 
-SCORE_LABELS = {
-    "very_satisfied": "Rất hài lòng",
-    "satisfied": "Hài lòng",
-    "unsatisfied": "Chưa hài lòng",
-}
+intent_label = functools.partial(label, "intent_labels")
 
 
 def _date(raw: str, default: dt.date) -> dt.date:
     try:
-        return dt.date.fromisoformat(raw) if raw else default
+        return parse_local_date(raw) if raw.strip() else default
     except ValueError:
-        raise web.HTTPBadRequest(text=f"Ngày không hợp lệ: {raw!r} (dạng 2026-11-23).") from None
+        raise web.HTTPBadRequest(text=f"Ngày không hợp lệ: {raw!r} (dạng 23/11/2026).") from None
 
 
 def _range(request: web.Request) -> tuple[dt.date, dt.date]:
@@ -55,7 +55,8 @@ def _cards(report: reports.Report) -> Html:
 
 
 def _charts(report: reports.Report) -> Html:
-    ratings = [(SCORE_LABELS[s], report.ratings.get(s, 0)) for s in SCORE_LABELS]
+    choices = content.current().ui["satisfaction_choices"]  # the words citizens tapped
+    ratings = [(choices.get(s, s), report.ratings.get(s, 0)) for s in SCORES]
     feedback = [
         ("Nhận được", report.feedback_received),
         ("Đã trả lời", report.feedback_answered),
@@ -81,7 +82,10 @@ def _charts(report: reports.Report) -> Html:
             "Tin nhắn xã gửi mỗi ngày",
             [(f"{day.day:%d/%m}", day.messages_out) for day in report.days],
         ),
-        intents=hbar_chart("Người dân hỏi nhiều nhất (ý định)", report.top_intents),
+        intents=hbar_chart(
+            "Người dân hỏi nhiều nhất",
+            [(intent_label(intent), count) for intent, count in report.top_intents],
+        ),
         ratings=hbar_chart("Mức độ hài lòng", ratings),
         feedback=hbar_chart("Phản ánh, kiến nghị", feedback),
         sends=hbar_chart("Tin đã gửi tới người dân", sends),
@@ -93,23 +97,34 @@ async def report_page(request: web.Request) -> web.Response:
     start, end = _range(request)
     report = await _build(request, start, end)
     query = f"start={start.isoformat()}&end={end.isoformat()}"
-    month = start.strftime("%Y-%m")
     body = h(
         '<form method="get" action="/admin/reports" class="card noprint">'
-        'Từ ngày <input type="date" name="start" value="{start}"> '
-        'đến ngày <input type="date" name="end" value="{end}"> '
+        '<label class="choice" for="start">Từ ngày</label>{start} '
+        '<label class="choice" for="end">đến ngày</label>{end} '
         '<button type="submit">Xem</button> '
         "{csv} · {xlsx} · {monthly}</form>"
         '<div class="cards">{cards}</div>{charts}',
-        start=start.isoformat(),
-        end=end.isoformat(),
+        start=_day_field("start", start),
+        end=_day_field("end", end),
         csv=link(f"/admin/reports/export.csv?{query}", "Tải CSV"),
         xlsx=link(f"/admin/reports/export.xlsx?{query}", "Tải Excel (XLSX)"),
-        monthly=link(f"/admin/reports/monthly?month={month}", f"Báo cáo tháng {month}"),
+        monthly=link(f"/admin/reports/monthly?month={start:%Y-%m}", f"Báo cáo tháng {start:%m/%Y}"),
         cards=_cards(report),
         charts=_charts(report),
     )
-    return page(request, f"Báo cáo từ {start:%d/%m/%Y} đến {end:%d/%m/%Y}", body)
+    return page(request, f"Báo cáo từ {local_date(start)} đến {local_date(end)}", body)
+
+
+def _day_field(name: str, day: dt.date) -> Html:
+    """A day typed as the commune writes it (a date picker would show the browser's own
+    format, mm/dd/yyyy in an English browser)."""
+    return h(
+        '<input id="{name}" name="{name}" value="{value}" size="10" inputmode="numeric"'
+        ' placeholder="dd/mm/yyyy" pattern="[0-9]{{1,2}}/[0-9]{{1,2}}/[0-9]{{4}}"'
+        ' title="Ngày/tháng/năm, ví dụ 23/11/2026">',
+        name=name,
+        value=local_date(day),
+    )
 
 
 def _download(data: bytes, content_type: str, filename: str) -> web.Response:
@@ -124,8 +139,9 @@ def _download(data: bytes, content_type: str, filename: str) -> web.Response:
 async def export_csv(request: web.Request) -> web.Response:
     start, end = _range(request)
     report = await _build(request, start, end)
-    await admin_of(request).audit(request, "report_exported", f"{start}..{end}", "csv")
-    response = _download(reports.to_csv(report), "text/csv", f"bao-cao-{start}-{end}.csv")
+    await admin_of(request).audit(request, "report_exported", local_range(start, end), "CSV")
+    data = reports.to_csv(report, intent_label)
+    response = _download(data, "text/csv", f"bao-cao-{start}-{end}.csv")
     response.charset = "utf-8"
     return response
 
@@ -134,8 +150,10 @@ async def export_csv(request: web.Request) -> web.Response:
 async def export_xlsx(request: web.Request) -> web.Response:
     start, end = _range(request)
     report = await _build(request, start, end)
-    data = await asyncio.get_running_loop().run_in_executor(None, reports.to_xlsx, report)
-    await admin_of(request).audit(request, "report_exported", f"{start}..{end}", "xlsx")
+    data = await asyncio.get_running_loop().run_in_executor(
+        None, reports.to_xlsx, report, intent_label
+    )
+    await admin_of(request).audit(request, "report_exported", local_range(start, end), "XLSX")
     return _download(
         data,
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -3,19 +3,22 @@ see which page, the page frame, audit entries and pushes to citizens."""
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
+import sqlite_utils
 from aiohttp import web
 
 from bot.admin.html import STYLE, Html, h, join
 from bot.content.render import Reply
 from bot.content.watcher import ContentWatcher
 from bot.settings import Settings
-from bot.storage import Database, audit
+from bot.storage import Database, audit, handover
+from bot.storage.officers import Officer
 from bot.worker import ProcessingWorker
 from bot.zalo import messages
 
@@ -37,9 +40,30 @@ NAV = (
     ("/admin/audit", "Nhật ký", ADMIN_ONLY),
 )
 
+
+# What waits for an officer behind a menu entry, shown as a count beside it: the count's
+# explanation (a tooltip) and how it is counted. The dossiers entry will count stuck or
+# failed dossier notifications: add it here once that table and its query exist.
+def _new_tickets(db: sqlite_utils.Database, settings: Settings) -> int:
+    return db["feedback_tickets"].count_where("status = 'received'")
+
+
+def _citizens_waiting(db: sqlite_utils.Database, settings: Settings) -> int:
+    timeout = dt.timedelta(minutes=settings.handover_timeout_minutes)
+    handover.expire_stale(db, dt.datetime.now(dt.timezone.utc), timeout)
+    return db["handovers"].count_where("status = 'waiting'")
+
+
+MENU_COUNTS: dict[str, tuple[str, Callable[[sqlite_utils.Database, Settings], int]]] = {
+    "/admin/feedback": ("phản ánh mới chưa có cán bộ nhận", _new_tickets),
+    "/admin/handovers": ("người dân đang chờ cán bộ trả lời", _citizens_waiting),
+}
+
 # Set on the request by the session middleware (auth.py).
 OFFICER = "citizenbot.officer"
 CSRF = "citizenbot.csrf"
+COUNTS = "citizenbot.menu_counts"
+STYLESHEET = "/admin/style.css"
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -58,6 +82,15 @@ class Admin:
         officer = request.get(OFFICER)
         name = officer.username if officer else "-"
         await self.database.run(audit.record, name, action, target, detail, request.remote)
+
+    async def menu_counts(self, officer: Officer) -> dict[str, int]:
+        """The counts beside the menu entries this officer may open."""
+        visible = [href for href, _, roles in NAV if href in MENU_COUNTS and officer.can(*roles)]
+
+        def count(db: sqlite_utils.Database) -> dict[str, int]:
+            return {href: MENU_COUNTS[href][1](db, self.settings) for href in visible}
+
+        return await self.database.run(count)
 
     async def push(self, user_id: str, replies: list[Reply], key: str) -> str:
         """Send `replies` to a citizen through the worker's Pusher; the delivery status
@@ -103,12 +136,14 @@ def page(request: web.Request, title: str, body: Html, status: int = 200) -> web
     officer = request.get(OFFICER)
     header = Html("")
     if officer is not None:
+        counts = request.get(COUNTS, {})
         links = join(
             h(
-                '<a href="{href}" class="{css}">{label}</a>',
+                '<a href="{href}" class="{css}">{label}{count}</a>',
                 href=href,
                 css="current" if request.path.startswith(href) else "",
                 label=label,
+                count=_count(counts.get(href, 0), MENU_COUNTS[href][0] if href in counts else ""),
             )
             for href, label, roles in NAV
             if officer.can(*roles)
@@ -125,14 +160,28 @@ def page(request: web.Request, title: str, body: Html, status: int = 200) -> web
     document = h(
         '<!doctype html><html lang="vi"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        "<title>{title}</title><style>{style}</style></head>"
+        '<title>{title}</title><link rel="stylesheet" href="{style}"></head>'
         "<body>{header}<main><h1>{title}</h1>{body}</main></body></html>",
         title=title,
-        style=STYLE,
+        style=STYLESHEET,
         header=header,
         body=body,
     )
     return web.Response(text=document, content_type="text/html", status=status)
+
+
+def _count(number: int, meaning: str) -> Html:
+    """A menu entry's count, when something waits there."""
+    if not number:
+        return Html("")
+    return h('<span class="count" title="{n} {meaning}">{n}</span>', n=number, meaning=meaning)
+
+
+async def stylesheet(request: web.Request) -> web.Response:
+    """The dashboard's one stylesheet (public: the sign-in page uses it too)."""
+    return web.Response(
+        text=STYLE, content_type="text/css", headers={"Cache-Control": "max-age=3600"}
+    )
 
 
 def see_other(location: str) -> NoReturn:

@@ -1,8 +1,10 @@
-"""Read-only pages: the live content (last reload, errors), campaigns and their deliveries,
-dossiers. Campaign and dossier tables belong to their own features and may not exist yet;
-these pages show whatever tables there are."""
+"""Read-only pages: the live content (last reload, errors, sample data left), dossiers.
+Dossier tables belong to their own feature and may not exist yet; that page shows
+whatever tables there are."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import sqlite_utils
 from aiohttp import web
@@ -10,8 +12,23 @@ from aiohttp import web
 from bot import content
 from bot.admin.html import Html, h, join, local_time, table
 from bot.admin.site import CONTENT, DOSSIERS, admin_of, page, requires
+from bot.content.model import Locality
+from bot.local_time import local_date
 
 ROWS_SHOWN = 50
+SAMPLE_WARNING = (
+    "Tệp content/locality.yml vẫn là dữ liệu mẫu: người dân đang được hướng dẫn tới địa chỉ, "
+    "giờ làm việc và số điện thoại mẫu. Xin điền thông tin thật của xã vào tệp này rồi đổi "
+    "dòng «sample: true» thành «sample: false»."
+)
+
+
+def holds_sample_data(locality: Locality) -> bool:
+    """content/locality.yml is still the shipped sample: its `sample: true` marker is
+    there, or its hotline has no digit but 0 (the sample's "0000 000 000")."""
+    marked = locality.values.get("sample", "").lower() == "true"
+    digits = "".join(c for c in locality.values.get("hotline", "") if c.isdigit())
+    return marked or not digits.strip("0")
 
 
 @requires(*CONTENT)
@@ -22,8 +39,12 @@ async def content_status(request: web.Request) -> web.Response:
         ["Lần tải gần nhất", local_time(status.loaded_at)],
         ["Số lần tải thành công từ khi chạy", status.loads],
         ["Số hướng dẫn", status.guides],
-        ["Lỗi gần nhất", status.last_error or "Không có"],
-        ["Lỗi lúc", local_time(status.last_error_at)],
+        [
+            "Lỗi gần nhất",
+            f"{status.last_error} (lúc {local_time(status.last_error_at)})"
+            if status.last_error
+            else "Không có",
+        ],
         [
             "Cần huấn luyện lại",
             "Có: câu hỏi mẫu đã đổi, chạy `citizenbot train` rồi khởi động lại"
@@ -33,16 +54,25 @@ async def content_status(request: web.Request) -> web.Response:
     ]
     guides = sorted(library.guides.values(), key=lambda g: g.last_reviewed)
     body = h(
-        "{error}{facts}<h2>Hướng dẫn (xem lại lâu nhất ở trên)</h2>{guides}",
+        "{sample}{error}{facts}<h2>Hướng dẫn (xem lại lâu nhất ở trên)</h2>{guides}",
+        sample=h('<p class="warning">{w}</p>', w=SAMPLE_WARNING)
+        if holds_sample_data(library.locality)
+        else "",
         error=h('<p class="error">{e}</p>', e=status.last_error) if status.last_error else "",
         facts=table(["", ""], facts),
         guides=table(
-            ["Hướng dẫn", "Tệp", "Xem lại ngày", "Số bước", "Câu hỏi thường gặp"],
+            [
+                "Hướng dẫn",
+                "Tệp trong content/guides/",
+                "Xem lại ngày",
+                "Số bước",
+                "Câu hỏi thường gặp",
+            ],
             [
                 [
                     g.title,
-                    g.source_file,
-                    g.last_reviewed.strftime("%d/%m/%Y"),
+                    Path(g.source_file).name,
+                    local_date(g.last_reviewed),
                     len(g.steps),
                     len(g.faqs),
                 ]
@@ -98,11 +128,6 @@ async def _tables_page(request: web.Request, title: str, prefix: str) -> web.Res
     return page(request, title, join(sections))
 
 
-@requires(*CONTENT)
-async def campaigns(request: web.Request) -> web.Response:
-    return await _tables_page(request, "Chiến dịch và kết quả gửi", "campaign")
-
-
 @requires(*DOSSIERS)
 async def dossiers(request: web.Request) -> web.Response:
     return await _tables_page(request, "Hồ sơ", "dossier")
@@ -111,6 +136,5 @@ async def dossiers(request: web.Request) -> web.Response:
 def routes() -> list[web.RouteDef]:
     return [
         web.get("/content", content_status),
-        web.get("/campaigns", campaigns),
         web.get("/dossiers", dossiers),
     ]

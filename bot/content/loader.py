@@ -71,7 +71,8 @@ def load_library(content_dir: Path) -> Library:
             )
         ids[guide.id] = path
         guides[guide.intent] = guide
-    return Library(guides=guides, locality=locality, ui=strip_lines(ui))
+    admin = strip_lines(read_mapping(content_dir / "admin.yml"))
+    return Library(guides=guides, locality=locality, ui=strip_lines(ui), admin=admin)
 
 
 def read_guide(path: Path, data: dict[str, Any], locality: Locality) -> Guide:

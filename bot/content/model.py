@@ -79,6 +79,7 @@ class Library:
     guides: dict[str, Guide]  # by intent
     locality: Locality
     ui: dict[str, Any]
+    admin: dict[str, Any] = field(default_factory=dict)  # officers' wording (content/admin.yml)
     loaded_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
 
     def text(self, key: str) -> str:

@@ -19,6 +19,7 @@ from tests.dashboard import PASSWORD, add_officer, file_ticket
 
 CHROMIUM = Path(os.environ.get("CITIZENBOT_CHROMIUM", "/usr/bin/chromium"))
 SCREENSHOTS = os.environ.get("SCREENSHOTS_DIR", "")
+LAPTOP = {"width": 1366, "height": 768}  # a commune office's usual laptop screen
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(),
@@ -36,7 +37,7 @@ async def browser() -> AsyncIterator[Browser]:
 
 
 async def signed_in_page(browser: Browser, service: Service, username: str) -> Page:
-    page = await browser.new_page(viewport={"width": 1280, "height": 900}, locale="vi-VN")
+    page = await browser.new_page(viewport=LAPTOP, locale="vi-VN")
     await page.goto(f"{service.url}/admin/")
     await screenshot(page, "dang-nhap")
     await page.fill("#username", username)
@@ -137,3 +138,51 @@ async def test_officer_exports_the_report(
         await page.goto(service.url + path)
         await screenshot(page, name)
     await page.close()
+
+
+# Every page an officer opens, but "Hồ sơ" (being rewritten as an officer's page).
+PAGES = (
+    "/admin/feedback",
+    "/admin/feedback/1",
+    "/admin/handovers",
+    "/admin/handovers/1",
+    "/admin/reports",
+    "/admin/reports/monthly",
+    "/admin/content",
+    "/admin/campaigns",
+    "/admin/officers",
+    "/admin/audit",
+)
+SIDEWAYS = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+# Chart texts that stick out of their drawing (the browser clips them).
+CLIPPED_LABELS = """() => [...document.querySelectorAll("figure.chart svg")].flatMap(svg => {
+  const box = svg.getBoundingClientRect();
+  return [...svg.querySelectorAll("text")].filter(text => {
+    const r = text.getBoundingClientRect();
+    return r.left < box.left || r.right > box.right || r.top < box.top || r.bottom > box.bottom;
+  }).map(text => text.textContent);
+})"""
+
+
+async def test_every_page_fits_a_laptop_screen_and_no_chart_label_is_clipped(
+    service: Service, browser: Browser
+) -> None:
+    await file_ticket(
+        service, "u-laptop", "Tôi nộp hồ sơ tạm trú trực tuyến 10 ngày chưa có kết quả."
+    )
+    for user in ("u-laptop", "u-laptop-2"):
+        await service.say(user, "/request_human")
+    for _ in range(12):  # two-digit counts: the widest labels on the charts' axes
+        await service.say("u-laptop-3", "/greet")
+    await service.say("u-laptop-2", "/nlu_fallback")
+    await service.settle()
+    await add_officer(service, "laptop", "admin")
+    page = await signed_in_page(browser, service, "laptop")
+    sideways, clipped = {}, {}
+    for path in PAGES:
+        await page.goto(service.url + path)
+        sideways[path] = await page.evaluate(SIDEWAYS)
+        clipped[path] = await page.evaluate(CLIPPED_LABELS)
+    await page.close()
+    assert sideways == dict.fromkeys(PAGES, 0)
+    assert clipped == dict.fromkeys(PAGES, [])

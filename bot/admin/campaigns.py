@@ -1,0 +1,93 @@
+"""The campaigns page: every campaign file (title, on or off, next sending, errors) and
+the latest runs with what happened to their messages, counted by outcome."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from typing import Any
+
+import sqlite_utils
+from aiohttp import web
+
+from bot.admin.html import badge, h, join, table
+from bot.admin.labels import label
+from bot.admin.site import CONTENT, admin_of, error_box, page, requires
+from bot.local_time import local_time
+from bot.nlu.dates import TIMEZONE
+from bot.scheduler.campaigns import Campaign, load_all
+
+RUNS_SHOWN = 30
+
+
+def _runs(db: sqlite_utils.Database) -> tuple[list[dict[str, Any]], dict[int, dict[str, int]]]:
+    """The latest runs, and for each the number of messages by delivery status."""
+    runs = list(db["campaign_runs"].rows_where(order_by="id DESC", limit=RUNS_SHOWN))
+    outcomes: dict[int, dict[str, int]] = {run["id"]: {} for run in runs}
+    if runs:
+        counted = db.conn.execute(
+            "SELECT run_id, status, COUNT(*) FROM campaign_deliveries WHERE run_id >= ?"
+            " GROUP BY run_id, status",
+            (runs[-1]["id"],),
+        )
+        for run_id, status, count in counted:
+            if run_id in outcomes:
+                outcomes[run_id][status] = count
+    return runs, outcomes
+
+
+def _campaign_rows(campaigns: dict[str, Campaign]) -> list[list[object]]:
+    now = dt.datetime.now(TIMEZONE)
+    rows: list[list[object]] = []
+    for campaign in sorted(campaigns.values(), key=lambda c: c.id):
+        upcoming = campaign.schedule.next_runs(now, 1) if campaign.enabled else []
+        rows.append(
+            [
+                campaign.title,
+                campaign.id,
+                badge("Đang bật", "green") if campaign.enabled else badge("Đang tắt"),
+                local_time(upcoming[0]) if upcoming else "–",
+            ]
+        )
+    return rows
+
+
+def _outcome(counts: dict[str, int]) -> str:
+    if not counts:
+        return "–"
+    return " · ".join(f"{label('campaign_delivery_statuses', s)}: {n}" for s, n in counts.items())
+
+
+@requires(*CONTENT)
+async def campaigns(request: web.Request) -> web.Response:
+    admin = admin_of(request)
+    loaded, errors = await asyncio.to_thread(load_all, admin.settings.content_dir)
+    runs, outcomes = await admin.database.run(_runs)
+    titles = {campaign.id: campaign.title for campaign in loaded.values()}
+    body = h(
+        "{errors}{campaigns}<h2>Các lượt gửi gần nhất</h2>{runs}",
+        errors=join(error_box(f"Tệp chiến dịch bị lỗi: {error}") for error in errors),
+        campaigns=table(
+            ["Chiến dịch", "Tệp (id)", "Trạng thái", "Lần gửi tới"], _campaign_rows(loaded)
+        ),
+        runs=table(
+            ["Lượt", "Chiến dịch", "Bắt đầu", "Kết thúc", "Trạng thái", "Kết quả gửi"],
+            [
+                [
+                    f"#{run['id']}",
+                    titles.get(run["campaign_id"], run["campaign_id"]),
+                    local_time(run["started_at"]),
+                    local_time(run["finished_at"])
+                    or (f"tiếp tục lúc {local_time(run['resume_at'])}" if run["resume_at"] else ""),
+                    label("campaign_run_statuses", run["status"]),
+                    _outcome(outcomes[run["id"]]),
+                ]
+                for run in runs
+            ],
+        ),
+    )
+    return page(request, "Chiến dịch và kết quả gửi", body)
+
+
+def routes() -> list[web.RouteDef]:
+    return [web.get("/campaigns", campaigns)]
