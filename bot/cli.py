@@ -41,6 +41,12 @@ def main(argv: list[str] | None = None) -> int:
         help="pipelines to train and compare (repeatable; the first is the one in use). "
         "Without it, the current model is evaluated.",
     )
+    evaluate.add_argument(
+        "--answers",
+        type=Path,
+        default=Path("tests/answers.yml"),
+        help="questions with the facts their first reply must state (through the service)",
+    )
     evaluate.add_argument("--report", type=Path, default=Path("docs/nlu-report.md"))
     content_cmd = commands.add_parser("content", help="officers' content in content/")
     content_cmd.add_subparsers(dest="content_command", required=True).add_parser(
@@ -402,8 +408,12 @@ def content_check(content_dir: Path, domain_path: Path) -> int:
 
 def nlu_eval(args: argparse.Namespace, settings: Settings) -> int:
     """Train each pipeline (or use the current model) and evaluate it on every test set."""
+    import tempfile
     import time
 
+    from bot.answer_eval import first_replies, load_cases
+    from bot.answer_eval import markdown as answer_section
+    from bot.answer_eval import rate as answer_rate
     from bot.brain import Brain
     from bot.nlu_eval import load_holdout, markdown, predict, score
     from bot.training import train
@@ -415,29 +425,40 @@ def nlu_eval(args: argparse.Namespace, settings: Settings) -> int:
         if done % 100 == 0 or done == total:
             print(f"  parsed {done}/{total}", file=sys.stderr, flush=True)
 
-    async def evaluate(model_dir: Path, name: str) -> list:
-        brain = await Brain.load(model_dir, with_actions=False)
-        try:
-            await brain.parse("xin chào")  # the first parse builds lazy parts of the graph
-            results = []
-            for path, examples in sets:
-                print(f"evaluating {name} on {path} ({len(examples)})", file=sys.stderr)
-                results.append(score(name, await predict(brain.parse, examples, progress)))
-            return results
-        finally:
-            await brain.close()
+    async def evaluate(model_dir: Path, name: str, answers: bool) -> tuple[list, list]:
+        with tempfile.TemporaryDirectory(prefix="nlu-eval-") as scratch:
+            brain = await Brain.load(model_dir, Path(scratch) / "tracker.db")
+            try:
+                await brain.parse("xin chào")  # the first parse builds lazy parts of the graph
+                results = []
+                for path, examples in sets:
+                    print(f"evaluating {name} on {path} ({len(examples)})", file=sys.stderr)
+                    results.append(score(name, await predict(brain.parse, examples, progress)))
+                replies = []
+                if answers and args.answers.exists():
+                    cases = load_cases(args.answers)
+                    print(f"asking {len(cases)} questions of {args.answers}", file=sys.stderr)
+                    replies = await first_replies(brain, settings.content_dir, cases)
+                return results, replies
+            finally:
+                await brain.close()
 
     runs = []  # per pipeline, one Metrics per test set
+    answered: list = []  # the first pipeline's replies to tests/answers.yml
     if not args.config:
         train(args.project, settings.model_dir, if_changed=True)
-        runs.append(asyncio.run(evaluate(settings.model_dir, "config.yml (current model)")))
+        metrics, answered = asyncio.run(
+            evaluate(settings.model_dir, "config.yml (current model)", True)
+        )
+        runs.append(metrics)
     for config in args.config or []:
         model_dir = settings.data_dir / "nlu-eval" / config.stem
         print(f"training {config} (progress below)", file=sys.stderr, flush=True)
         started = time.perf_counter()
         train(args.project, model_dir, config=config)
         seconds = time.perf_counter() - started
-        metrics = asyncio.run(evaluate(model_dir, str(config)))
+        metrics, replies = asyncio.run(evaluate(model_dir, str(config), not runs))
+        answered = answered or replies
         for m in metrics:
             m.training_seconds = seconds
         runs.append(metrics)
@@ -447,7 +468,11 @@ def nlu_eval(args: argparse.Namespace, settings: Settings) -> int:
         + [f"--config {c}" for c in args.config or []]
     )
     args.report.parent.mkdir(parents=True, exist_ok=True)
-    args.report.write_text(markdown(by_set, command.strip()), encoding="utf-8")
+    report = markdown(by_set, command.strip())
+    if answered:
+        report += "\n".join(answer_section(args.answers, answered))
+        print(f"{args.answers}: first reply states the asked fact for {answer_rate(answered):.3f}")
+    args.report.write_text(report, encoding="utf-8")
     for path, results in by_set:
         for m in results:
             print(
