@@ -88,7 +88,7 @@ def timestamp_of(payload: dict[str, Any]) -> str:
 def parse_event(payload: Any) -> ZaloEvent:
     if not isinstance(payload, dict):
         raise MalformedEvent("the body must be a JSON object")
-    try:  # JSON may escape half a UTF-16 pair ("\\ud800"): no database can store it
+    try:  # JSON may escape half a UTF-16 pair ("\ud800"): no database can store it
         json.dumps(payload, ensure_ascii=False).encode()
     except UnicodeEncodeError as exc:
         raise MalformedEvent("the event holds a lone UTF-16 surrogate") from exc
@@ -142,9 +142,9 @@ def redact_shared_info(event: ZaloEvent, secret: bytes) -> ZaloEvent:
     """A `user_submit_info` event without what the citizen typed into the OA's form (name,
     phone, address…): only the phone's keyed hash stays, which proves a dossier's owner.
     Done before the event is stored, so the inbox never holds the plain values."""
-    info = event.payload.get("info")
-    if event.name != SUBMIT_INFO or not isinstance(info, dict):
+    if event.name != SUBMIT_INFO or "info" not in event.payload:
         return event
-    phone = normalise_phone(str(info.get("phone") or ""))
+    info = event.payload["info"]
+    phone = normalise_phone(str(info.get("phone") or "")) if isinstance(info, dict) else ""
     kept = {PHONE_HASH: keyed_hash(phone, secret)} if len(phone) == 10 else {}
     return dataclasses.replace(event, payload={**event.payload, "info": kept})
