@@ -53,12 +53,12 @@ def build_app(settings: Settings, brain: Brain) -> web.Application:
     app[DATABASE] = database
     app[WORKER] = worker
     app[CONTENT] = watcher
-    webhook = ZaloWebhook(settings, database, worker.submit)
-    webhook.register(app)
-    app[WEBHOOK] = webhook
     dossiers = Dossiers(settings, database, worker)
     dossiers.register(app)
     app[DOSSIERS] = dossiers
+    webhook = ZaloWebhook(settings, database, worker.submit, dossiers.secret)
+    webhook.register(app)
+    app[WEBHOOK] = webhook
     scheduler = Scheduler(settings, database, worker, brain.tracker_path)
     app[SCHEDULER] = scheduler
     admin.register(app, settings, database, worker, watcher, brain.tracker_path)

@@ -22,6 +22,7 @@ from rasa.utils.endpoints import EndpointConfig
 from rasa_sdk.executor import ActionExecutor
 from rasa_sdk.interfaces import ActionExecutionRejection, ActionNotFoundException
 
+from bot.storage.database import create_private
 from bot.training import ModelMissing, current_model
 
 log = logging.getLogger(__name__)
@@ -78,7 +79,7 @@ def sqlite_tracker_store(path: Path) -> SQLTrackerStore:
     per commit, which stalls every webhook answer. WAL with synchronous=NORMAL survives a
     killed process (only a power cut can lose the last turns of a conversation).
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
+    create_private(path)  # citizens' conversations: the service's user only
     store = SQLTrackerStore(dialect="sqlite", db=str(path))
 
     def tune(dbapi_connection: Any, _record: Any) -> None:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from typing import Any
 
-from bot import content, privacy, runtime
+from bot import content, privacy
 from bot.brain import Brain
-from bot.dossiers.model import keyed_hash, normalise_phone
+from bot.office_hours import OfficeHours
 from bot.rate_limit import RateLimit
 from bot.storage import Database, dossiers, handover, inbox, users
+from bot.storage.database import is_temporary
 from bot.zalo import events
 from bot.zalo.client import ZaloClient
 from bot.zalo.events import ZaloEvent
@@ -46,14 +48,26 @@ class Conversations:
         self._brain = brain
         self._handover_timeout = handover_timeout
         self._message_limit = RateLimit(0, 0) if message_limit is None else message_limit
+        # The commune's clock for office hours; tests set it to a Monday morning or a night.
+        self.office_clock: Callable[[], dt.datetime] = _now
+        # Events handled whose inbox row could not be marked done yet (the database was
+        # briefly unwritable): when tried again, only the marking is left to do.
+        self._dispatched: set[str] = set()
 
     async def handle(self, event: ZaloEvent) -> None:
-        try:
-            await self._dispatch(event)
-        except Exception as exc:
-            await self._database.run(inbox.finish, event.key, f"{exc.__class__.__name__}: {exc}")
-            raise
+        """Handle the event and mark it done (or failed) in the inbox. A passing storage
+        failure is raised with the row still pending: the queue tries the event again."""
+        if event.key not in self._dispatched:
+            try:
+                await self._dispatch(event)
+            except Exception as exc:
+                if not is_temporary(exc):
+                    error = f"{exc.__class__.__name__}: {exc}"
+                    await self._database.run(inbox.finish, event.key, error)
+                raise
+            self._dispatched.add(event.key)
         await self._database.run(inbox.finish, event.key)
+        self._dispatched.discard(event.key)
 
     async def _dispatch(self, event: ZaloEvent) -> None:
         user_id = event.user_id
@@ -100,14 +114,11 @@ class Conversations:
         )
 
     async def _remember_shared_phone(self, user_id: str, info: object) -> None:
-        """A phone shared through the OA's user-info form can prove a dossier's owner; only
-        its keyed hash is kept (never the number, never in a log)."""
-        phone = normalise_phone(str(info.get("phone") or "")) if isinstance(info, dict) else ""
-        if len(phone) == 10:
-            secret = (await runtime.current()).secret
-            await self._database.run(
-                dossiers.remember_shared_phone, user_id, keyed_hash(phone, secret)
-            )
+        """A phone shared through the OA's user-info form can prove a dossier's owner; the
+        webhook kept only its keyed hash (events.redact_shared_info), never the number."""
+        phone_hash = info.get(events.PHONE_HASH) if isinstance(info, dict) else None
+        if isinstance(phone_hash, str) and phone_hash:
+            await self._database.run(dossiers.remember_shared_phone, user_id, phone_hash)
 
     async def _reply(self, event: ZaloEvent, text: str) -> None:
         assert event.user_id is not None
@@ -115,7 +126,10 @@ class Conversations:
             handover.open_for, event.user_id, _now(), self._handover_timeout
         )
         if with_officer:
-            return  # an officer answers (recorded in the inbox, shown in their queue)
+            # An officer answers (recorded in the inbox, shown in their queue).
+            if with_officer["status"] == "waiting":
+                await self._acknowledge_outside_office_hours(event.user_id, with_officer["id"])
+            return
         if await self._over_message_limit(event):
             return
         output = ZaloOutputChannel(self._client, event.key)
@@ -124,6 +138,21 @@ class Conversations:
         if isinstance(message, dict) and message.get("attachments"):
             metadata["attachments"] = message["attachments"]  # e.g. a photo for a feedback
         await self._brain.handle(event.user_id, text, output, metadata=metadata)
+
+    async def _acknowledge_outside_office_hours(self, user_id: str, handover_id: int) -> None:
+        """Outside office hours a citizen waiting for an officer is told, once per wait, when
+        officers are back, rather than met with silence. Once: the outbox key is the wait's."""
+        library = content.current()
+        hours = OfficeHours.parse(library.locality.values.get("office_hours", ""))
+        now = self.office_clock()
+        if hours is None or hours.is_open(now):
+            return
+        opens = hours.next_opening(now)
+        text = library.text("handover_outside_hours").format(
+            time=f"{opens.hour}:{opens.minute:02d}", date=opens.strftime("%d/%m")
+        )
+        output = ZaloOutputChannel(self._client, f"handover-{handover_id}-outside-office-hours")
+        await output.send_text_message(user_id, text)
 
     async def _over_message_limit(self, event: ZaloEvent) -> bool:
         """Too many messages in the window: recorded (inbox) but not understood; the first

@@ -3,6 +3,8 @@
 The service logs JSON lines with a request id (the Zalo event being handled), so one
 citizen's message can be followed through webhook, processing and sending. Phone numbers
 are masked in case one ever reaches a log message; secrets are never logged at all.
+Python warnings (Rasa's, TensorFlow's, SQLAlchemy's) and other libraries' loggers go through
+the same handler, without their terminal colours, so the log stays one JSON object a line.
 """
 
 from __future__ import annotations
@@ -18,10 +20,19 @@ import structlog
 
 REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 PHONE = re.compile(r"(?<!\d)(\+?84|0)(\d{2})\d{4,5}(\d{3})(?!\d)")
+# Terminal colour and cursor codes, e.g. Rasa's yellow warnings ("\x1b[93m…\x1b[0m").
+ANSI_CODE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+# Libraries that log at start or while answering; they keep no handler of their own.
+THIRD_PARTY = ("rasa", "tensorflow", "absl", "sqlalchemy", "matplotlib", "apscheduler")
 
 
 def mask_phones(text: str) -> str:
     return PHONE.sub(lambda m: f"{m.group(1)}{m.group(2)}****{m.group(3)}", text)
+
+
+def clean(text: str) -> str:
+    """What a log line may show: no terminal colour codes, no whole phone number."""
+    return mask_phones(ANSI_CODE.sub("", text))
 
 
 class JsonFormatter(logging.Formatter):
@@ -33,16 +44,16 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "request_id": REQUEST_ID.get(),
-            "message": mask_phones(record.getMessage()),
+            "message": clean(record.getMessage()).strip(),
         }
         if record.exc_info:
-            entry["error"] = mask_phones(self.formatException(record.exc_info))
+            entry["error"] = clean(self.formatException(record.exc_info))
         return json.dumps(entry, ensure_ascii=False)
 
 
 class TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        return mask_phones(super().format(record))
+        return clean(super().format(record))
 
 
 def configure(level: int = logging.INFO, json_lines: bool = False) -> None:
@@ -53,10 +64,21 @@ def configure(level: int = logging.INFO, json_lines: bool = False) -> None:
         else TextFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     )
     logging.basicConfig(level=level, handlers=[handler], force=True)
-    # Rasa logs through structlog, which prints debug lines to stdout unless told otherwise.
+    # warnings.warn() then logs to "py.warnings" instead of printing to stderr.
+    logging.captureWarnings(True)
+    # Rasa logs through structlog, which prints to stdout in colour unless told otherwise:
+    # its lines go to the standard logger of the same name, as one plain message.
     structlog.configure(
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        processors=[
+            structlog.processors.format_exc_info,
+            structlog.processors.KeyValueRenderer(key_order=["event"]),
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
+        cache_logger_on_first_use=False,
     )
-    for noisy in ("rasa", "tensorflow", "absl", "matplotlib", "apscheduler"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    for name in THIRD_PARTY:
+        library = logging.getLogger(name)
+        library.setLevel(logging.WARNING)
+        library.handlers.clear()
+        library.propagate = True

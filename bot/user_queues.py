@@ -8,6 +8,10 @@ Memory is bounded too. Every event is on disk (the inbox) before it reaches this
 so beyond `max_queued` events an event is simply left there, already acknowledged, and
 read back oldest first as the queue drains. Once one event waits in the inbox every later
 one waits behind it, so a user's messages still come out in the order they arrived.
+
+An event whose handling meets a passing storage failure (another process's lock held past
+the busy timeout, a disk I/O error) is tried again after a growing pause, its user's later
+events waiting behind it; only another error sets it aside as failed.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.logs import REQUEST_ID
+from bot.storage.database import is_temporary
 from bot.zalo.events import ZaloEvent
 
 log = logging.getLogger(__name__)
@@ -30,6 +35,9 @@ WARN_EVERY_SECONDS = 60.0
 # Keys handled lately: an event read back from the inbox may be handled before the
 # webhook's own hand-over of it arrives here; this keeps it from being handled twice.
 RECENT_KEYS = 1024
+# Pauses before trying an event again after a passing storage failure: doubled each time,
+# up to the last; as long as the failure lasts (a restart would only start over).
+STORAGE_RETRY_SECONDS = (0.5, 30.0)
 
 
 @dataclass
@@ -53,8 +61,10 @@ class UserQueues:
         max_concurrent: int = 4,
         max_queued: int = 5000,
         load_pending: Callable[[int], Awaitable[list[ZaloEvent]]] = _nothing_waiting,
+        storage_retry_seconds: tuple[float, float] = STORAGE_RETRY_SECONDS,
     ) -> None:
         self._handle = handle
+        self._storage_retry_seconds = storage_retry_seconds
         self._slots = asyncio.Semaphore(max_concurrent)
         self.max_queued = max_queued
         # The inbox's pending events, oldest first, at most `limit` of them.
@@ -148,20 +158,35 @@ class UserQueues:
                 async with self._slots:
                     event = queue.popleft()
                     self._waiting -= 1
-                    REQUEST_ID.set(event.request_id)
-                    try:
-                        await self._handle(event)
-                    except Exception:
-                        self.stats.failed += 1
-                        log.exception("event %s failed", event.request_id)
-                    finally:
-                        self._handled(event.key)
+                    done = await self._attempt(event)
+                pause, longest = self._storage_retry_seconds
+                while not done:  # the slot is free for other users meanwhile
+                    await asyncio.sleep(pause)
+                    pause = min(2 * pause, longest)
+                    async with self._slots:
+                        done = await self._attempt(event)
+                self._handled(event.key)
         finally:
             for event in queue:  # only when cancelled: they stay pending in the inbox
                 self._held.discard(event.key)
                 self._waiting -= 1
             del self._queues[user]
             del self._workers[user]
+
+    async def _attempt(self, event: ZaloEvent) -> bool:
+        """Handle `event`; False when the storage failed for a moment (try again later)."""
+        REQUEST_ID.set(event.request_id)
+        try:
+            await self._handle(event)
+        except Exception as exc:
+            if is_temporary(exc):
+                log.warning(
+                    "event %s: storage unavailable (%s); tried again shortly", event.request_id, exc
+                )
+                return False
+            self.stats.failed += 1
+            log.exception("event %s failed", event.request_id)
+        return True
 
     def _handled(self, key: str) -> None:
         self._held.discard(key)

@@ -43,6 +43,7 @@ class ProcessingWorker:
         # refreshing at the same time would burn the token. Use them through `call`.
         self.client: ZaloClient | None = None
         self.pusher: Pusher | None = None
+        self.conversations: Conversations | None = None  # what each event does
         # Messages per citizen; read by the metrics, its clock replaced by tests.
         self.message_limit = RateLimit(*settings.user_message_limit)
 
@@ -62,7 +63,7 @@ class ProcessingWorker:
         self._session = aiohttp.ClientSession()
         self.client = client = ZaloClient(self._settings, self._database, self._session)
         self.pusher = Pusher(self._database, client)
-        conversations = Conversations(
+        self.conversations = conversations = Conversations(
             self._database,
             client,
             self._brain,

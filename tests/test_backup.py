@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+import sqlite3
 from pathlib import Path
 
 from bot.storage import inbox
-from bot.storage.backup import expire
+from bot.storage.backup import backup, expire
 from tests.conftest import Service, run_cli
 
 
@@ -48,3 +49,14 @@ def test_backups_older_than_the_message_retention_are_deleted(tmp_path: Path) ->
     deleted = expire(tmp_path, {"citizenbot", "tracker"}, 90, now)
     assert sorted(p.name for p in deleted) == sorted(names[:2])
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names[2:])
+
+
+def test_a_backup_and_its_directory_are_readable_by_the_service_user_only(tmp_path: Path) -> None:
+    """A backup holds citizens' messages and the OA's tokens, like the database itself."""
+    source = tmp_path / "citizenbot.db"
+    with sqlite3.connect(source) as conn:
+        conn.execute("CREATE TABLE inbox (key TEXT)")
+    conn.close()
+    copy = backup(source, tmp_path / "backups")
+    assert copy.stat().st_mode & 0o777 == 0o600
+    assert copy.parent.stat().st_mode & 0o777 == 0o700

@@ -5,12 +5,16 @@ for, and a lock held beyond the busy timeout gets 503 so that Zalo retries."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import sys
 import time
 from pathlib import Path
 
+from bot.app import WORKER
 from bot.storage import inbox
-from tests.conftest import Service
+from bot.user_queues import UserQueues
+from bot.zalo.events import ZaloEvent, parse_event
+from tests.conftest import Service, texts
 
 # Opens the database in another process, takes a lock and holds it, then lets go.
 LOCK_HOLDER = """
@@ -99,3 +103,49 @@ async def test_a_lock_held_beyond_the_busy_timeout_gets_503_and_the_retry_is_ans
     statuses, _ = await post_all(service, events)
     assert statuses == [200] * 3
     await assert_each_answered_once(service, events)
+
+
+async def test_events_that_meet_a_lock_while_processed_are_answered_in_order_once_it_goes(
+    start_service,
+) -> None:
+    """Recorded and acknowledged, then another process holds the write lock past the busy
+    timeout while they are processed: tried again with backoff, answered without a restart,
+    the user's second message after the first."""
+    service: Service = await start_service(database_busy_timeout_seconds=0.5)
+    events = [parse_event(service.event("u-locked-later", text=t)) for t in ("/greet", "/thank")]
+    for event in events:  # what the webhook does before it answers 200
+        await service.database.run(
+            inbox.record, event.key, event.name, event.user_id, event.timestamp_ms, event.payload
+        )
+    writer = await hold(service.settings.database_path, "BEGIN IMMEDIATE", 3)
+    for event in events:
+        service.app[WORKER].submit(event)
+    assert await released(writer)
+    await service.settle()
+    for event in events:
+        assert await service.database.run(inbox.status_of, event.key) == "done"
+    replies = texts(await service.messages("u-locked-later"))
+    assert len(replies) == 2, replies
+    assert replies[0].startswith("Xin chào") and replies[1].startswith("Dạ không có gì")
+
+
+async def test_a_permanent_error_fails_the_event_once_while_a_passing_one_is_retried() -> None:
+    failures = {
+        "locked": [sqlite3.OperationalError("database is locked")] * 2,
+        "io": [sqlite3.OperationalError("disk I/O error")],
+        "bug": [sqlite3.IntegrityError("UNIQUE constraint failed: inbox.key")],
+    }
+    tries: list[str] = []
+
+    async def handle(event: ZaloEvent) -> None:
+        tries.append(event.key)
+        if failures[event.key]:
+            raise failures[event.key].pop()
+
+    queues = UserQueues(handle, storage_retry_seconds=(0.01, 0.02))
+    queues.start()
+    for key in ("locked", "io", "bug"):
+        queues.submit(ZaloEvent("user_send_text", key, "u-one", 1, {}))
+    await queues.drain()
+    assert tries == ["locked", "locked", "locked", "io", "io", "bug"]  # in order, one user
+    assert (queues.stats.processed, queues.stats.failed) == (3, 1)

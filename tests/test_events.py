@@ -76,8 +76,44 @@ def test_oa_echo_is_addressed_to_the_recipient_user() -> None:
         {"event_name": "follow"},
         {"event_name": "follow", "timestamp": "yesterday"},
         {"event_name": "user_send_text", "timestamp": "1", "sender": {"id": ["x"]}},
+        {"event_name": "user_send_text", "timestamp": "1", "sender": {"id": "\ud800"}},
+        {"event_name": "user_send_text", "timestamp": "1" * 400, "sender": {"id": "1"}},
+        {"event_name": "user_send_text", "timestamp": "1" * 17, "sender": {"id": "1"}},
     ],
 )
 def test_malformed_events_raise_a_clear_error(payload) -> None:
     with pytest.raises(MalformedEvent):
         parse_event(payload)
+
+
+@pytest.mark.parametrize("name", ["user_received_message", "user_seen_message"])
+def test_a_receipt_belongs_to_the_citizen_who_received_the_message(name: str) -> None:
+    """The OA sent the message, the citizen received or saw it: sender is the OA."""
+    receipt = {
+        "event_name": name,
+        "app_id": "50554360515256678",
+        "sender": {"id": "1646843870823903717"},  # the OA
+        "recipient": {"id": "5510185758261927916"},  # the citizen
+        "message": {"msg_ids": ["e2a641af6661713b2874"]},
+        "timestamp": "1717061839659",
+    }
+    event = parse_event(receipt)
+    assert event.user_id == "5510185758261927916" and event.is_echo_or_receipt
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        {"sender": {"id": "123"}, "recipient": {"id": "oa"}},
+        {"follower": {"id": "123"}, "oa_id": "oa"},
+        {"user_id": "123", "oa_id": "oa"},
+    ],
+)
+def test_user_withdraw_takes_the_oa_scoped_id_before_the_app_scoped_one(shape: dict) -> None:
+    event = {"event_name": "user_withdraw", "timestamp": "1", "user_id_by_app": "456", **shape}
+    assert parse_event(event).user_id == "123"
+
+
+def test_user_withdraw_with_only_the_app_scoped_id_uses_it() -> None:
+    event = {"event_name": "user_withdraw", "timestamp": "1", "user_id_by_app": "456"}
+    assert parse_event(event).user_id == "456"

@@ -5,9 +5,23 @@ from __future__ import annotations
 
 import datetime as dt
 
+from bot.app import WORKER
+from bot.nlu.dates import TIMEZONE
+from bot.office_hours import OfficeHours
 from bot.storage import handover
 from tests.conftest import Service, button_titles, texts
 from tests.dashboard import OfficerClient, add_officer
+
+# Inside and outside the office hours of content/locality.yml (7:30–11:30, 13:30–17:00,
+# Monday to Friday).
+MONDAY_MORNING = dt.datetime(2026, 12, 7, 9, 0, tzinfo=TIMEZONE)
+SATURDAY_NIGHT = dt.datetime(2026, 12, 5, 22, 0, tzinfo=TIMEZONE)
+
+
+def office_clock_at(service: Service, moment: dt.datetime) -> None:
+    conversations = service.app[WORKER].conversations
+    assert conversations is not None
+    conversations.office_clock = lambda: moment
 
 
 async def _open_handovers(service: Service) -> list[dict]:
@@ -19,6 +33,7 @@ async def _open_handovers(service: Service) -> list[dict]:
 async def test_request_human_says_an_officer_will_reply_and_the_bot_goes_silent(
     service: Service,
 ) -> None:
+    office_clock_at(service, MONDAY_MORNING)
     await service.say("u-human", "/request_human")
     await service.settle()
     await service.say("u-human", "/greet")
@@ -108,3 +123,41 @@ async def test_three_misunderstood_messages_in_a_row_call_an_officer(service: Se
     [row] = await _open_handovers(service)
     assert (row["user_id"], row["reason"]) == ("u-lost", "fallbacks")
     assert "báo cán bộ" in texts(await service.messages("u-lost"))[-1]
+
+
+async def test_outside_office_hours_a_waiting_citizen_is_told_once_when_officers_are_back(
+    service: Service,
+) -> None:
+    office_clock_at(service, SATURDAY_NIGHT)
+    await service.say("u-night", "/request_human")
+    await service.settle()
+    for text in ("có ai không ạ", "tôi cần hỏi gấp"):
+        await service.say("u-night", text)
+        await service.settle()
+    replies = texts(await service.messages("u-night"))
+    assert len(replies) == 2 and "báo cán bộ" in replies[0]
+    assert "ngoài giờ làm việc" in replies[1] and "từ 7:30 ngày 07/12" in replies[1]
+
+
+async def test_inside_office_hours_a_waiting_citizen_gets_no_acknowledgement(
+    service: Service,
+) -> None:
+    office_clock_at(service, MONDAY_MORNING.replace(hour=14))
+    await service.say("u-day", "/request_human")
+    await service.settle()
+    for text in ("có ai không ạ", "tôi cần hỏi gấp"):
+        await service.say("u-day", text)
+        await service.settle()
+    assert len(await service.messages("u-day")) == 1
+
+
+def test_office_hours_are_read_from_the_sentence_officers_write() -> None:
+    sample = OfficeHours.parse("Sáng 7:30–11:30, chiều 13:30–17:00, từ thứ Hai đến thứ Sáu")
+    assert sample is not None
+    assert sample.is_open(MONDAY_MORNING) and not sample.is_open(SATURDAY_NIGHT)
+    lunch = MONDAY_MORNING.replace(hour=12)
+    assert not sample.is_open(lunch)
+    assert sample.next_opening(lunch) == MONDAY_MORNING.replace(hour=13, minute=30)
+    saturdays = OfficeHours.parse("7h30-11h30, 13h30 - 17h, T2-T7")
+    assert saturdays is not None and saturdays.days == frozenset(range(6))
+    assert OfficeHours.parse("giờ hành chính") is None  # no time: cannot tell

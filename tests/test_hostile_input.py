@@ -387,3 +387,18 @@ async def test_a_signed_event_whose_timestamp_is_not_ascii_digits_is_refused(
     for timestamp in ("²", "١٧١٧٠٦١٨٣٩٦٥٩"):
         event = {**service.event("u-digits", text="xin chào"), "timestamp": timestamp}
         assert (await service.post_event(event)).status == 400
+
+
+async def test_a_signed_event_with_a_lone_surrogate_or_a_huge_timestamp_gets_400(
+    service: Service,
+) -> None:
+    """Both used to be a 500: SQLite cannot store "\\ud800", and a 400-digit timestamp
+    overflows a float."""
+    surrogate = service.event("\ud800", text="xin chào")
+    huge = {**service.event("u-huge-time", text="xin chào"), "timestamp": "1" * 400}
+    for event in (surrogate, huge):
+        resp = await service.post_event(event, raw=json.dumps(event).encode())  # "\\ud800" escaped
+        assert resp.status == 400
+        assert (await resp.json())["message"]
+    await service.settle()
+    assert await service.database.run(lambda db: db["inbox"].count) == 0

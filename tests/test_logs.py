@@ -1,9 +1,16 @@
 """Structured logs: JSON lines with the request id; phone numbers never appear whole."""
 
+import asyncio
 import json
 import logging
+import os
+import sys
+from pathlib import Path
+
+import aiohttp
 
 from bot.logs import REQUEST_ID, JsonFormatter, mask_phones
+from tests.conftest import PROJECT, free_port
 
 
 def test_phone_numbers_are_masked_in_every_form() -> None:
@@ -23,3 +30,59 @@ def test_a_log_line_is_json_with_the_request_id() -> None:
         REQUEST_ID.reset(token)
     assert line["request_id"] == "e2a641af6661713b2874"
     assert line["level"] == "WARNING" and "0987654321" not in line["message"]
+
+
+def test_a_coloured_multi_line_warning_is_one_json_line_without_colour_codes() -> None:
+    """Rasa colours its warnings for a terminal; captured, they reach "py.warnings"."""
+    text = "rasa.py:1: UserWarning: \x1b[93mSlot auto-fill has been removed\x1b[0m\n  warn()\n"
+    record = logging.LogRecord("py.warnings", logging.WARNING, __file__, 1, "%s", (text,), None)
+    [line] = JsonFormatter().format(record).splitlines()
+    entry = json.loads(line)
+    assert "\x1b" not in entry["message"] and "Slot auto-fill has been removed" in entry["message"]
+
+
+async def test_starting_the_service_logs_only_json_lines(tmp_path: Path) -> None:
+    """Rasa, TensorFlow and SQLAlchemy warn while the model loads: those warnings, and every
+    library's log line, reach the log as JSON without terminal colours."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "PORT": str(port),
+        "CITIZENBOT_DATA_DIR": str(tmp_path / "var"),
+        "RASA_TELEMETRY_ENABLED": "false",
+        "PYTHONWARNINGS": "default",  # every warning shown, as a fresh deployment would
+    }
+    env.pop("CITIZENBOT_LOG_FORMAT", None)
+    log_path = tmp_path / "stderr.log"
+    with log_path.open("w") as log:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "run",
+            cwd=PROJECT,
+            env=env,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=log,
+        )
+    try:
+        async with aiohttp.ClientSession() as http:
+            for _ in range(480):
+                try:
+                    async with http.get(f"http://127.0.0.1:{port}/healthz") as resp:
+                        if resp.status == 200:
+                            break
+                except aiohttp.ClientError:
+                    pass
+                assert process.returncode is None, log_path.read_text()[-2000:]
+                await asyncio.sleep(0.25)
+    finally:
+        process.terminate()
+        await asyncio.wait_for(process.wait(), 60)
+    lines = [line for line in log_path.read_text().splitlines() if line.strip()]
+    assert any("model" in json.loads(line)["message"] for line in lines)
+    for line in lines:
+        assert "\x1b[" not in line, line
+        assert isinstance(json.loads(line), dict), line
+    warnings = [json.loads(line) for line in lines if '"py.warnings"' in line]
+    assert warnings, "no warning at start: nothing was checked"

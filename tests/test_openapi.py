@@ -2,9 +2,10 @@
 answer is documented (status code, content type, body schema) and none is a server error,
 for the dossier API with and without its token and for Zalo's webhook, unsigned and signed.
 
-Unsigned webhook calls can only get 400 (not a Zalo event) or 401 (wrong signature): that
-is the point of the signature. The signed run computes the real signature over the exact
-bytes sent, with a current timestamp, so generated events get past it and are recorded.
+Unsigned webhook calls can only get 400 (not a Zalo event), 401 (wrong signature), or 200 for
+the console's empty probe `{}` (nothing recorded): that is the point of the signature. The
+signed run computes the real signature over the exact bytes sent, with a current timestamp,
+so generated events get past it and are recorded.
 
 OPENAPI_EXAMPLES sets hypothesis' examples per operation and run (100 by default: about a
 minute in all on a quiet machine).

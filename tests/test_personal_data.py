@@ -18,8 +18,9 @@ import pytest
 import pytest_asyncio
 
 from bot import privacy, reports
-from bot.app import SCHEDULER
+from bot.app import DOSSIERS, SCHEDULER
 from bot.brain import sqlite_tracker_store
+from bot.dossiers.model import keyed_hash
 from bot.nlu.dates import TIMEZONE
 from bot.scheduler.service import PURGE_JOB
 from bot.settings import Settings, SettingsError
@@ -423,12 +424,67 @@ async def test_user_withdraw_event_forgets_the_citizen_without_a_reply(
     assert not [r for r in caplog.records if "u-withdraw" in r.getMessage()]
 
 
-def test_user_withdraw_finds_the_user_id_in_any_holder() -> None:
-    for holder in ("sender", "follower", "user"):
-        event = {"event_name": "user_withdraw", "timestamp": "1", holder: {"id": "123"}}
-        assert parse_event(event).user_id == "123"
-    only_app_id = {"event_name": "user_withdraw", "timestamp": "1", "user_id_by_app": "456"}
-    assert parse_event(only_app_id).user_id == "456"
+async def test_a_shared_info_form_is_stored_without_the_citizens_details(
+    service: Service,
+) -> None:
+    """The README's promise: of the OA's user-info form only the phone's keyed hash is kept."""
+    event = service.event("u-form", "user_submit_info", "0912 345 678")
+    event["info"] = {
+        **event["info"],
+        "name": "Nguyễn Văn Bình",
+        "address": "Số 7 ngõ 3, thôn Đông",
+        "ward": "Phường Mẫu",
+        "district": "Huyện Mẫu",
+        "city": "Tỉnh Mẫu",
+    }
+    assert (await service.post_event(event)).status == 200
+    await service.settle()
+    [(payload,)] = await service.database.run(
+        lambda db: db.conn.execute("SELECT payload FROM inbox WHERE user_id = 'u-form'").fetchall()
+    )
+    for value in ("Nguyễn Văn Bình", "Số 7", "thôn Đông", "Phường Mẫu", "Huyện", "Tỉnh", "912"):
+        assert value not in payload
+    secret = service.app[DOSSIERS].secret
+    phone_hash = keyed_hash("0912345678", secret)
+    assert json.loads(payload)["info"] == {"phone_hash": phone_hash}
+    assert await service.database.run(dossiers.shared_phone, "u-form") == phone_hash
+
+
+def mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+async def test_databases_and_the_secret_key_are_readable_by_the_service_user_only(
+    service: Service,
+) -> None:
+    await service.say("u-modes", "/greet")
+    await service.settle()
+    data_dir = service.settings.data_dir
+    assert mode(data_dir) == 0o700
+    created = [service.settings.database_path, data_dir / "secret.key"]
+    created += list(data_dir.glob("citizenbot.db-*"))  # SQLite's -wal and -shm
+    for path in created:
+        assert mode(path) == 0o600, path
+    assert mode(service.brain.tracker_path) == 0o600
+
+
+async def test_a_receipt_is_forgotten_with_the_citizen_who_received_it(service: Service) -> None:
+    await service.say("u-receipt", "/greet")
+    await service.settle()
+    seen = {
+        **withdraw_event(service, "sandbox-oa"),
+        "event_name": "user_seen_message",
+        "recipient": {"id": "u-receipt"},
+        "message": {"msg_ids": ["m-1"]},
+    }
+    assert (await service.post_event(seen)).status == 200
+    await service.settle()
+    key = parse_event(seen).key
+    assert await service.database.run(inbox.status_of, key) == "done"
+    code, output = await cli(service.settings.data_dir, "user", "forget", "u-receipt", "--yes")
+    assert code == 0, output
+    assert await service.database.run(inbox.status_of, key) is None
+    assert await table(service.database, "inbox") == []
 
 
 # --- the commands ------------------------------------------------------------------------

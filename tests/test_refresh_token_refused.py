@@ -128,3 +128,20 @@ async def test_refused_refresh_token_fails_replies_loudly_until_the_oa_is_reauth
     finally:
         await service.close()
         await zalo.stop()
+
+
+async def test_a_rate_limited_refresh_is_tried_again_not_taken_for_a_refusal(
+    service: Service, caplog: pytest.LogCaptureFixture
+) -> None:
+    """-32 answers the refresh when Zalo is counting calls: the refresh token is still good."""
+    await service.say("u-refresh-limited", "/greet")
+    await service.wait_for_messages("u-refresh-limited", 1)
+    async with service.http.post(f"{service.url}/sandbox/tokens/expire") as resp:
+        assert resp.status == 200
+    await service.faults({"times": 1, "error": -32, "endpoint": "oauth"})
+    await service.say("u-refresh-limited", "/thank")
+    await service.settle()
+    assert len(await service.messages("u-refresh-limited")) == 2
+    rows = await service.database.run(outbox.for_user, "u-refresh-limited")
+    assert [row["status"] for row in rows] == ["sent", "sent"]
+    assert not [r for r in caplog.records if r.levelno == logging.CRITICAL]

@@ -140,3 +140,40 @@ async def test_healthz_reports_the_loaded_model(service: Service) -> None:
     assert resp.status == 200
     assert body["model"].startswith("citizenbot-")
     assert body["sandbox"] is True
+
+
+async def inbox_size(service: Service) -> int:
+    return await service.database.run(lambda db: db["inbox"].count)
+
+
+async def test_the_consoles_unsigned_empty_probe_gets_200_and_nothing_is_recorded(
+    service: Service,
+) -> None:
+    """Setting the webhook URL in Zalo's developer console may POST `{}`, unsigned."""
+    resp = await service.http.post(
+        f"{service.url}/webhook/zalo", data=b"{}", headers={"Content-Type": "application/json"}
+    )
+    assert resp.status == 200
+    await service.settle()
+    assert await inbox_size(service) == 0
+
+
+async def test_a_get_of_the_webhook_url_gets_200_and_nothing_is_recorded(service: Service) -> None:
+    async with service.http.get(f"{service.url}/webhook/zalo") as resp:
+        assert resp.status == 200
+    assert await inbox_size(service) == 0
+
+
+async def test_anything_more_than_the_empty_probe_still_needs_the_signature(
+    service: Service,
+) -> None:
+    now = str(int(time.time() * 1000))
+    for body, status in (
+        ({"timestamp": now}, 401),
+        ({"event_name": "follow", "follower": {"id": "u-probe"}, "timestamp": now}, 401),
+        ({"event_name": "follow"}, 400),  # no timestamp: not a Zalo event at all
+    ):
+        async with service.http.post(f"{service.url}/webhook/zalo", json=body) as resp:
+            assert resp.status == status, body
+    await service.settle()
+    assert await inbox_size(service) == 0

@@ -148,3 +148,27 @@ async def test_a_reply_lost_with_the_crash_is_sent_even_when_an_earlier_one_has_
     await service.database.run(_as_if_cut_short, second["idempotency_key"])
     assert await _send_again(service, second) == "sent"  # the first's message is claimed
     assert len(await service.messages("u-lost")) == 2
+
+
+async def test_template_endpoints_invalid_token_minus_124_refreshes_and_retries(
+    service: Service,
+) -> None:
+    """-124 is how the ZNS/ZBS template endpoint says the access token is invalid."""
+    await service.say("u-template", "/greet")
+    await service.wait_for_messages("u-template", 1)
+    before = await service.database.run(tokens.load, TOKEN_NAME)
+    await service.faults({"times": 1, "error": -124})
+    worker = service.app[WORKER]
+    assert worker.client is not None
+    delivery = await worker.call(
+        worker.client.send_template("u-template", "tpl-1", {"ma_ho_so": "X"}, "template-124")
+    )
+    assert delivery.status == "sent"
+    after = await service.database.run(tokens.load, TOKEN_NAME)
+    assert after["access_token"] != before["access_token"]  # refreshed, as for -216
+    [_, template] = service.sandbox.state.messages["u-template"]
+    assert template["message"]["template_id"] == "tpl-1"
+    [record] = [
+        r for r in await _outbox(service, "u-template") if r["idempotency_key"] == "template-124"
+    ]
+    assert (record["status"], record["attempts"]) == ("sent", 1)

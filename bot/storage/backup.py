@@ -7,15 +7,17 @@ import re
 import sqlite3
 from pathlib import Path
 
+from bot.storage.database import create_private
+
 STAMP = "%Y%m%dT%H%M%SZ"
 _BACKUP_NAME = re.compile(r"^(?P<stem>.+)-(?P<stamp>\d{8}T\d{6}Z)\.db$")
 
 
 def backup(source: Path, destination_dir: Path) -> Path:
     """Copy `source` into `destination_dir/<name>-<UTC time>.db`; returns the new file."""
-    destination_dir.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.timezone.utc).strftime(STAMP)
     target = destination_dir / f"{source.stem}-{stamp}.db"
+    create_private(target)  # a copy of citizens' messages and the OA's tokens
     with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as src, sqlite3.connect(target) as dst:
         src.backup(dst, pages=1024)  # in steps, so writers are never blocked for long
     with sqlite3.connect(target) as check:

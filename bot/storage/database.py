@@ -7,6 +7,8 @@ waits on the disk, and writes are serialised the way SQLite wants them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -100,9 +102,41 @@ SCHEMAS: tuple[str, ...] = (
 )
 
 
+# SQLite errors that pass: another process's lock held past the busy timeout, a disk that
+# failed for a moment or filled up. Any other error (a constraint, a bug) would recur.
+TEMPORARY_ERRORS = (
+    "database is locked",
+    "database table is locked",
+    "disk i/o error",
+    "database or disk is full",
+)
+
+
+def is_temporary(error: BaseException) -> bool:
+    """Whether `error`, or the error behind it (SQLAlchemy wraps sqlite3's in `orig`), is a
+    storage failure worth trying again after a pause."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, sqlite3.OperationalError):
+            return any(message in str(current).lower() for message in TEMPORARY_ERRORS)
+        current = getattr(current, "orig", None) or current.__cause__ or current.__context__
+    return False
+
+
+def create_private(path: Path) -> None:
+    """Create the file `path` (empty) and its directory for the service's user only (0600,
+    0700): databases and backups hold citizens' messages and the OA's tokens. A file or
+    directory that already exists keeps its mode."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def open_connection(path: Path, busy_timeout_seconds: float = 30.0) -> sqlite3.Connection:
     """A connection with the service's settings and every table in place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    create_private(path)  # SQLite gives its -wal and -shm files the same mode
     # isolation_level=None: autocommit; multi-statement writes use `with conn:`.
     conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")

@@ -5,7 +5,8 @@ from __future__ import annotations
 RATE_LIMITED = -32
 TOKEN_INVALID = -216
 TOKEN_EXPIRED = -220
-TOKEN_ERRORS = frozenset({TOKEN_INVALID, TOKEN_EXPIRED})
+TEMPLATE_TOKEN_INVALID = -124  # the ZNS/ZBS template endpoint's "access token is invalid"
+TOKEN_ERRORS = frozenset({TOKEN_INVALID, TOKEN_EXPIRED, TEMPLATE_TOKEN_INVALID})
 # Worth another try later: rate limits, a full receive quota, generic send failure, night ban.
 TEMPORARY = frozenset({RATE_LIMITED, -200, -218, -234})
 # The user cannot be reached by this kind of message: never retry as if it were temporary.

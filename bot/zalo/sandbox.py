@@ -20,6 +20,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.zalo import signature
+from bot.zalo.errors import TOKEN_ERRORS
 
 ACCESS_TOKEN_SECONDS = 90000
 LATE_ANSWER = "sandbox.late_answer"  # request key: seconds to hold the answer after accepting
@@ -371,7 +372,7 @@ class ZaloSandbox:
             if fault.http_status:
                 return web.json_response({"error": fault.http_status}, status=fault.http_status)
             if fault.error is not None:
-                if fault.error in (-216, -220):  # the token really is gone, as at Zalo
+                if fault.error in TOKEN_ERRORS:  # the token really is gone, as at Zalo
                     self.state.access_tokens.clear()
                 return _error(fault.error, "sandbox fault")
             return None

@@ -15,7 +15,7 @@ import aiohttp
 
 from bot.settings import Settings
 from bot.storage import Database, tokens
-from bot.zalo.errors import ZaloUnavailable
+from bot.zalo.errors import RATE_LIMITED, ZaloUnavailable
 
 log = logging.getLogger(__name__)
 TOKEN_NAME = "zalo_oa"
@@ -82,6 +82,10 @@ class AccessTokens:
         if not isinstance(body, dict) or "access_token" not in body or "refresh_token" not in body:
             code = body.get("error", -1) if isinstance(body, dict) else -1
             message = body.get("message", "") if isinstance(body, dict) else ""
+            if code == RATE_LIMITED:
+                # Too many calls, not a verdict on the token: it stays good for a later try.
+                log.warning("token refresh rate-limited by Zalo (error %s); retried later", code)
+                raise ZaloUnavailable(f"token refresh rate-limited: {code} {message}")
             self._refused = refresh_token
             log.critical(
                 "Zalo refused the OA refresh token (error %s: %s). An officer must re-authorise "
