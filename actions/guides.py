@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import card_renewal
 from actions.replies import send
 from bot import content
 from bot.content import Guide, Library, render
 from bot.content.faq import best_faq
 from bot.nlu.aspects import asked_aspect
+from bot.nlu.dates import TIMEZONE
 
 # Questions that name no procedure, and the section they ask for by default. Right after a
 # procedure's guide, a short one ("làm online được không", "ở đâu", "mất bao lâu") asks about
@@ -47,9 +50,24 @@ def follow_up_answer(
     return render.aspect_answer(library, guide, aspect, text) if aspect else []
 
 
-def first_answer(library: Library, guide: Guide, text: str) -> list[render.Reply]:
-    """The opening reply to a question about `guide`: the FAQ it matches, else the aspect
-    it asks about, else the summary with section buttons."""
+def message_text(tracker: Tracker) -> str:
+    """The whole message: when it asked two things, Rasa got only the first (the service
+    keeps the rest in the metadata), but an age told before it still counts."""
+    metadata = tracker.latest_message.get("metadata") or {}
+    return str(metadata.get("message") or tracker.latest_message.get("text") or "")
+
+
+def first_answer(
+    library: Library, guide: Guide, text: str, whole_message: str = ""
+) -> list[render.Reply]:
+    """The opening reply to a question about `guide`: what it works out (an ID card's
+    renewal from an age and a year), else the FAQ it matches, else the aspect asked, else
+    the summary with section buttons."""
+    if guide.intent == "proc_id_card":
+        today = dt.datetime.now(TIMEZONE).date()
+        worked_out = card_renewal.answer(library, whole_message or text, today)
+        if worked_out is not None:
+            return [render.Reply(worked_out, render.section(library, guide, "deadline")[0].buttons)]
     faq = best_faq(guide, text)
     if faq is not None:
         return render.faq_answer(library, guide, faq)
@@ -80,7 +98,8 @@ class ActionShowGuide(Action):
         if section in render.SECTIONS:
             send(dispatcher, render.section(library, guide, section))
         else:
-            send(dispatcher, first_answer(library, guide, tracker.latest_message.get("text") or ""))
+            text = tracker.latest_message.get("text") or ""
+            send(dispatcher, first_answer(library, guide, text, message_text(tracker)))
         return [SlotSet("guide_id", guide.id), SlotSet("guide_step", 0.0)]
 
 

@@ -1,0 +1,78 @@
+"""Must my ID card be renewed? Worked out from the age (or birth year) and the year the card
+was made, when a citizen gives both: "bác 72 tuổi, thẻ làm năm 2016 có phải đổi không".
+
+The rule (Luật Căn cước; ../shared/spec/procedures.md §7): a card is renewed at 14, 25, 40
+and 60; one made in the 2 years before such an age lasts to the next; one made at 58 or
+older has no later renewal age.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from bot.content import Library
+from bot.nlu.aspects import folded
+
+RENEWAL_AGES = (14, 25, 40, 60)
+GRACE_YEARS = 2
+
+_AGE = re.compile(r"\b(\d{1,3}) tuoi\b")
+_BORN = re.compile(r"\bsinh (nam )?(19\d\d|20[0-2]\d)\b")
+_MADE = re.compile(
+    r"\b(lam|cap|doi|duoc cap|cap doi|lam lai|co)\b\D{0,25}?\b(nam )?(19\d\d|20[0-2]\d)\b"
+)
+_CARD = re.compile(r"\b(can cuoc|cccd|the can|cmnd|chung minh)\b")
+
+
+@dataclass(frozen=True)
+class Renewal:
+    made_in: int
+    age_at_issue: int
+    due_age: int | None  # None: no later renewal age
+    due_year: int | None
+    due_now: bool
+
+
+def renewal(age_now: int, made_in: int, this_year: int) -> Renewal | None:
+    age_at_issue = age_now - (this_year - made_in)
+    if not 0 <= age_at_issue <= age_now:
+        return None
+    due_age = next((age for age in RENEWAL_AGES if age_at_issue < age - GRACE_YEARS), None)
+    if due_age is None:
+        return Renewal(made_in, age_at_issue, None, None, False)
+    due_year = this_year + (due_age - age_now)
+    return Renewal(made_in, age_at_issue, due_age, due_year, age_now >= due_age)
+
+
+def renewal_from_text(text: str, today: dt.date) -> Renewal | None:
+    """The renewal a message's age and card year imply, if it gives both about a card."""
+    plain = folded(text)
+    if not _CARD.search(plain):
+        return None
+    born = _BORN.search(plain)
+    age_match = _AGE.search(plain)
+    age = int(age_match.group(1)) if age_match else None
+    if born:
+        age = today.year - int(born.group(2))
+    made = [int(m.group(3)) for m in _MADE.finditer(plain)]
+    made = [year for year in made if not born or year != int(born.group(2))]
+    if age is None or not made or not 14 <= age <= 120:
+        return None
+    return renewal(age, made[-1], today.year)
+
+
+def answer(library: Library, text: str, today: dt.date) -> str | None:
+    """The renewal answer in the commune's wording (content/ui.yml `card_renewal`), if the
+    message gives an age and a card year."""
+    found = renewal_from_text(text, today)
+    if found is None:
+        return None
+    kind = "lifetime" if found.due_age is None else "due_now" if found.due_now else "later"
+    return library.locality.fill(library.ui["card_renewal"][kind]).format(
+        made=found.made_in,
+        age_at_issue=found.age_at_issue,
+        due_age=found.due_age,
+        due_year=found.due_year,
+    )

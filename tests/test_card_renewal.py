@@ -1,0 +1,52 @@
+"""An ID card's renewal worked out from the age and the year the card was made."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from actions.card_renewal import Renewal, answer, renewal, renewal_from_text
+from bot.content import current
+
+TODAY = dt.date(2026, 12, 5)
+
+
+@pytest.mark.parametrize(
+    ("age_now", "made_in", "expected"),
+    [
+        (72, 2016, Renewal(2016, 62, None, None, False)),  # made at 62: for life
+        (59, 2025, Renewal(2025, 58, None, None, False)),  # made at 58: for life
+        (59, 2021, Renewal(2021, 54, 60, 2027, False)),
+        (26, 2018, Renewal(2018, 18, 25, 2025, True)),  # 25 passed: renew now
+        (24, 2025, Renewal(2025, 23, 40, 2042, False)),  # made within 2 years of 25
+    ],
+)
+def test_the_next_renewal_age_follows_the_law(age_now: int, made_in: int, expected) -> None:
+    assert renewal(age_now, made_in, 2026) == expected
+
+
+def test_an_elderly_mans_message_gives_his_age_and_the_cards_year() -> None:
+    text = "Chào cháu, bác 72 tuổi, thẻ căn cước làm năm 2016 có phải đổi không"
+    assert renewal_from_text(text, TODAY) == Renewal(2016, 62, None, None, False)
+
+
+def test_a_birth_year_counts_as_an_age_and_is_not_taken_for_the_cards_year() -> None:
+    text = "toi sinh nam 1990, lam cccd nam 2021 thi bao gio phai doi"
+    assert renewal_from_text(text, TODAY) == Renewal(2021, 31, 40, 2030, False)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["con tôi 14 tuổi có phải làm căn cước không", "bác 72 tuổi, làm giấy khai sinh năm 2016"],
+)
+def test_without_an_age_and_a_card_year_nothing_is_worked_out(text: str) -> None:
+    assert renewal_from_text(text, TODAY) is None
+
+
+def test_the_answer_opens_with_yes_or_no() -> None:
+    library = current()
+    said = answer(library, "bác 72 tuổi, thẻ căn cước làm năm 2016 có phải đổi không", TODAY)
+    assert said is not None and said.startswith("Không phải đổi.")
+    said = answer(library, "em 26 tuổi, làm căn cước năm 2018 có phải đổi không", TODAY)
+    assert said is not None and said.startswith("Phải đổi.")
