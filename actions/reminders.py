@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import content, runtime
@@ -45,14 +45,27 @@ def plain(text: str) -> str:
     return fold(words_of(text))
 
 
+def asks_for_list(text: str, library: Library) -> bool:
+    """ "xem lời nhắc", "các lời nhắc đã đặt": the list, unless it says to cancel them."""
+    words = library.ui["reminders"]
+    folded = plain(text)
+    return any(word in folded for word in words["list_words"]) and not any(
+        word in folded.split() for word in words["cancel_words"]
+    )
+
+
 def declines(tracker: Tracker, library: Library) -> bool:
-    """ "không", "thôi", "dừng"…: the model reads a bare "dừng" as a yes, so words first."""
-    text = words_of(tracker.latest_message.get("text") or "")
-    if text in library.ui["reminders"]["decline_words"]:
+    """ "không", "thôi", "dừng", "hủy lời nhắc"…: no to the reminder being set. The model
+    reads a bare "dừng" as a yes, so words first. "hủy nhận tin" or "hủy theo dõi hồ sơ"
+    is not a no: the unsubscribe action does what it says and ends the form."""
+    text = tracker.latest_message.get("text") or ""
+    if words_of(text) in library.ui["reminders"]["decline_words"]:
         return True
+    if asks_for_list(text, library):
+        return False
     # Not skipping the fallback: a guess the model is unsure of must never count as a "no".
     intent = tracker.get_intent_of_latest_message(skip_fallback_intent=False)
-    return intent in ("deny", "unsubscribe")
+    return intent == "deny" or (intent == "unsubscribe" and "nhac" in plain(text).split())
 
 
 def yes_no(library: Library, yes: str = "button_yes") -> list[dict[str, str]]:
@@ -75,6 +88,25 @@ async def window_note_needed(user_id: str, moments: list[dt.datetime]) -> bool:
     user = await rt.database.run(users.get, user_id)
     last = dt.datetime.fromisoformat(user["last_interaction_at"]) if user else now()
     return reminders.beyond_window(moments, last, has_template=False)
+
+
+async def show_reminders(dispatcher: CollectingDispatcher, user_id: str) -> None:
+    """The citizen's reminders with their cancel buttons, or that there are none."""
+    library = content.current()
+    database = (await runtime.current()).database
+    rows = await database.run(reminder_store.scheduled_for_user, user_id)
+    if not rows:
+        dispatcher.utter_message(text=wording(library, "none"))
+        return
+    message, buttons = listing(library, rows)
+    dispatcher.utter_message(text=message, buttons=buttons)
+
+
+def end_reminder_forms(tracker: Tracker) -> list[EventType]:
+    """Leave a reminder form half-way (nothing is set): for a request that stops messages."""
+    if tracker.active_loop_name not in (REMINDER_FORM, BIRTH_FORM):
+        return []
+    return [ActiveLoop(None), SlotSet("requested_slot", None), *reset(REMINDER_SLOTS + BIRTH_SLOTS)]
 
 
 def listing(library: Library, rows: list[dict[str, Any]]) -> tuple[str, list[dict[str, str]]]:
@@ -120,31 +152,25 @@ class ActionSetReminder(Action):
         deadline_asked = at is None and re.search(r"\bhan\b.*\bkhai sinh\b", plain(text))
         if kind == BIRTH_KIND or deadline_asked:
             return start_birth_form(text)
-        if at is None and any(
-            word in plain(text) for word in library.ui["reminders"]["list_words"]
-        ):
-            database = (await runtime.current()).database
-            rows = await database.run(reminder_store.scheduled_for_user, tracker.sender_id)
-            if not rows:
-                dispatcher.utter_message(text=wording(library, "none"))
-                return []
-            message, buttons = listing(library, rows)
-            dispatcher.utter_message(text=message, buttons=buttons)
+        if at is None and asks_for_list(text, library):
+            await show_reminders(dispatcher, tracker.sender_id)
             return []
         return [
             SlotSet("reminder_at", at.isoformat() if at else None),
             SlotSet("reminder_subject", reminders.reminder_subject(text)),
             SlotSet("reminder_confirmed", None),
+            SlotSet("requested_slot", None),  # inside the form: its question starts over
             FollowupAction(REMINDER_FORM),
         ]
 
 
 def start_birth_form(text: str) -> list[EventType]:
-    """The birth-deadline form, with the birth date already filled if the message has it."""
-    born = reminders.birth_date(text, now())
+    """The birth-deadline form, with the birth date already filled if the message says it."""
+    born = reminders.stated_birth_date(text, now())
     return [
         SlotSet("child_birth_date", born.isoformat() if born else None),
         SlotSet("birth_reminders_confirmed", None),
+        SlotSet("requested_slot", None),
         FollowupAction(BIRTH_FORM),
     ]
 
@@ -195,11 +221,17 @@ class ValidateReminderForm(FormValidationAction):
 
 async def answer(tracker: Tracker, time_slot: str, confirm_slot: str) -> dict[str, Any]:
     """A reply inside a reminder form: no, a (new) date or time, or yes; {} when it is none
-    of these (the form steps aside and the message is answered as usual)."""
+    of these (the form steps aside and the message is answered as usual: "xem lời nhắc"
+    lists the reminders, "nhắc tôi thứ 6 đi họp" starts a new one, "menu" shows the menu)."""
     library = content.current()
     text = tracker.latest_message.get("text") or ""
     if declines(tracker, library):
         return {confirm_slot: False}
+    intent = tracker.get_intent_of_latest_message(skip_fallback_intent=False)
+    if asks_for_list(text, library) or (
+        intent == "set_reminder" and reminders.reminder_subject(text) and "nhac" in plain(text)
+    ):
+        return {}
     settings = (await runtime.current()).settings
     if time_slot == "child_birth_date":
         moment = reminders.birth_date(text, now())
@@ -208,7 +240,7 @@ async def answer(tracker: Tracker, time_slot: str, confirm_slot: str) -> dict[st
     confirming = tracker.get_slot("requested_slot") == confirm_slot
     if moment is not None:  # while confirming, a new time asks the question again
         return {time_slot: moment.isoformat(), **({confirm_slot: None} if confirming else {})}
-    if confirming and tracker.get_intent_of_latest_message(skip_fallback_intent=False) == "affirm":
+    if confirming and intent == "affirm":
         return {confirm_slot: True}
     return {}
 
@@ -271,7 +303,8 @@ class ActionSaveReminder(Action):
 
 class ActionOfferBirthDeadline(Action):
     """After the birth-registration guide: offer reminders before the 60-day deadline
-    (once a conversation), or go straight to them when the message gave the birth date."""
+    (once a conversation), or go straight to them when the message said the birth date
+    ("bé sinh ngày 20/11"); a date alone is not a birth date."""
 
     def name(self) -> str:
         return "action_offer_birth_deadline"
@@ -282,7 +315,7 @@ class ActionOfferBirthDeadline(Action):
         if next(tracker.get_latest_entity_values("guide_section"), None):
             return []  # a section of the guide, not its opening
         text = tracker.latest_message.get("text") or ""
-        born = reminders.birth_date(text, now())
+        born = reminders.stated_birth_date(text, now())
         if born is not None and born <= now().date():
             return [SlotSet("birth_deadline_offered", True), *start_birth_form(text)]
         if tracker.get_slot("birth_deadline_offered"):

@@ -13,7 +13,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.reminders import listing, now, plain
+from actions.reminders import asks_for_list, end_reminder_forms, listing, now, plain, show_reminders
 from bot import content, runtime
 from bot.content import Library
 from bot.nlu.dates import parse_datetimes
@@ -53,6 +53,10 @@ class ActionUnsubscribe(Action):
         text = tracker.latest_message.get("text") or ""
         reminder_id = next(tracker.get_latest_entity_values("reminder_id"), None)
         code = next(tracker.get_latest_entity_values("dossier_code"), None)
+        # Stopping messages also stops a reminder being set (it is said that none was).
+        ended = end_reminder_forms(tracker)
+        if ended:
+            dispatcher.utter_message(text=wording(library, "not_saved"))
         if reminder_id is not None:  # a cancel button under the list of reminders
             digits = str(reminder_id)
             ids = None if digits == "all" else [int(digits)] if digits.isdigit() else []
@@ -62,6 +66,8 @@ class ActionUnsubscribe(Action):
             stopped = await stop_dossier_news(database, user_id, code)
             key = "dossier_stopped" if any(stopped) else "dossier_not_followed"
             dispatcher.utter_message(text=said(library, key, code=code))
+        elif asks_for_list(text, library):  # "xem lời nhắc đã đặt" read as a cancel
+            await show_reminders(dispatcher, user_id)
         elif "nhac" in plain(text).split():
             await self._cancel_reminders(dispatcher, library, database, user_id, text)
         elif "ho so" in plain(text):
@@ -69,7 +75,7 @@ class ActionUnsubscribe(Action):
             dispatcher.utter_message(text=said(library, "dossiers_stopped", count=stopped))
         else:
             await self._stop_everything(dispatcher, library, database, user_id)
-        return []
+        return ended
 
     async def _cancel_reminders(
         self,

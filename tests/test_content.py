@@ -13,6 +13,7 @@ from bot.content.faq import best_faq, training_yaml
 from bot.content.loader import load_library
 from bot.content.model import ContentError
 from bot.content.render import faq_answer, section, step, summary
+from bot.content.writing import hedges, sections
 from bot.zalo.messages import MAX_BUTTON_TITLE, MAX_BUTTONS, MAX_TEXT
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -128,3 +129,77 @@ def test_faq_phrasings_become_examples_of_the_guides_own_intent() -> None:
         for line in generated.splitlines()
         if line.startswith("- intent:")
     ]
+
+
+# --- how guides are written (bot/content/writing.py) -------------------------------------
+
+
+def test_a_yes_no_faq_whose_answer_does_not_open_with_its_answer_word_is_an_error(
+    content_copy: Path,
+) -> None:
+    path = content_copy / "guides" / "khai-sinh.yml"
+    path.write_text(path.read_text().replace("      Không cần. Từ ngày", "      Từ ngày"))
+    found = " | ".join(errors(content_copy))
+    assert "khai-sinh.yml:" in found and "'khai-sinh-can-giay-ket-hon' asks a yes/no" in found
+
+
+def test_the_marriage_certificate_question_is_answered_no_need() -> None:
+    guide = load_library(PROJECT / "content").guides["proc_birth_registration"]
+    faq = best_faq(guide, "có cần giấy kết hôn của bố mẹ không?")
+    assert faq is not None and faq.answer.startswith("Không cần.")
+
+
+def test_two_hedges_in_one_section_are_an_error(content_copy: Path) -> None:
+    path = content_copy / "guides" / "khai-sinh.yml"
+    text = path.read_text().replace(
+        "8.000 đồng một bản.", "8.000 đồng một bản, xin kiểm tra lại với bộ phận một cửa."
+    )
+    path.write_text(text)
+    found = " | ".join(errors(content_copy))
+    assert "2 times 'xin kiểm tra lại với bộ phận một cửa' in fees" in found
+
+
+def test_a_fee_paragraph_over_60_words_is_an_error(content_copy: Path) -> None:
+    path = content_copy / "guides" / "khai-sinh.yml"
+    path.write_text(path.read_text().replace("8.000 đồng một bản.", "8.000 đồng một bản." * 10))
+    assert any("the fees paragraph has" in p for p in errors(content_copy))
+
+
+def test_a_decree_number_in_a_step_and_a_source_cited_twice_are_errors(
+    content_copy: Path,
+) -> None:
+    path = content_copy / "guides" / "khai-sinh.yml"
+    source = '  - "https://luatlongphan.vn/thu-tuc-dang-ky-khai-sinh"\n'
+    text = path.read_text().replace(
+        "Nhận giấy khai sinh.", "Nhận giấy khai sinh (Nghị định 123/2015/NĐ-CP)."
+    )
+    path.write_text(text.replace(source, source * 2))
+    found = " | ".join(errors(content_copy))
+    assert "'Nghị định 1…' in the summary or a step" in found
+    assert "luatlongphan.vn/thu-tuc-dang-ky-khai-sinh is cited twice" in found
+
+
+def test_the_no_papers_rule_of_decree_18_2026_is_hedged_wherever_it_is_stated() -> None:
+    for guide in load_library(PROJECT / "content").guides.values():
+        for name, text in sections(guide):
+            if "không phải xuất trình" in text:
+                assert hedges(text) == 1, (guide.id, name)
+            if name != "legal_basis":
+                assert "18/2026" not in text, (guide.id, name)
+
+
+def test_lien_thong_is_explained_where_a_guide_first_uses_it() -> None:
+    for guide in load_library(PROJECT / "content").guides.values():
+        first = next((t for _, t in sections(guide) if "liên thông" in t.lower()), None)
+        if first is not None:
+            assert "chuyển hồ sơ cho nhau" in first, guide.id
+
+
+def test_the_id_card_guide_keeps_the_corrected_facts() -> None:
+    guide = load_library(PROJECT / "content").guides["proc_id_card"]
+    renewals = next(f for f in guide.faqs if f.id == "can-cuoc-doi-nam-2026").answer
+    for text in (guide.deadlines, renewals):
+        assert "2012 (đủ 14" in text and "58 tuổi" in text and hedges(text) == 1
+    reissue = guide.steps[0].split("hay cấp lại")[1]
+    assert "hỏng" in reissue and "hỏng" not in guide.steps[0].split("hay cấp lại")[0]
+    assert not any("tan-thu-truong-bo-tai-chinh" in url for url in guide.sources)

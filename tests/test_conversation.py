@@ -132,3 +132,10 @@ async def test_help_shows_the_main_menu_in_messages_of_at_most_five_buttons(
     replies = await service.messages("u-help")
     assert len(replies) == 2
     assert [len(button_titles(m)) for m in replies] == [5, 5]
+
+
+async def test_a_yes_no_question_gets_the_right_answer_word_first(service: Service) -> None:
+    await service.say("u-yes-no", "có cần giấy kết hôn của bố mẹ không?")
+    await service.settle()
+    answer = (await service.messages("u-yes-no"))[0]
+    assert answer["text"].startswith("Không cần."), answer["text"]

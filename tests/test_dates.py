@@ -50,3 +50,44 @@ def test_the_pronoun_toi_is_not_the_evening() -> None:
 @pytest.mark.parametrize("text", ["hồ sơ G22.39-250715-0001", "gọi 0912 345 678", "ngày 31/2"])
 def test_codes_phones_and_impossible_dates_are_not_dates(text: str) -> None:
     assert parse_datetimes(text, NOW) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "xin thêm bản sao giấy khai sinh thì mất bao nhiêu tiền một bản?",
+        "mat bao nhieu tien mot ban",
+        "hai người cùng đi làm được không",
+        "giải quyết trong ba ngày làm việc",
+        "một ngày làm việc",
+        "người thứ hai đóng bao nhiêu",
+        "con thứ 2 có được miễn không",
+        "làm mất 2 giờ",
+        "trong 2 giờ có kết quả không",
+        "phí 1.5 triệu",
+    ],
+)
+def test_counting_words_and_amounts_are_not_dates(text: str) -> None:
+    assert parse_datetimes(text, NOW) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["trợ cấp mai táng", "tro cap mai tang phi", "chờ mãi không thấy", "hộ kinh doanh thương mại"],
+)
+def test_words_that_fold_to_mai_are_not_tomorrow(text: str) -> None:
+    assert parse_datetimes(text, NOW) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("ngày mốt", "2026-11-25T00:00:00+07:00"),
+        ("ngay mot", "2026-11-25T00:00:00+07:00"),
+        ("mot 8h sang", "2026-11-25T08:00:00+07:00"),
+        ("mất 2 giờ chiều", "2026-11-23T14:00:00+07:00"),
+    ],
+)
+def test_the_day_after_tomorrow_and_clock_times_still_count(text: str, expected: str) -> None:
+    [found] = parse_datetimes(text, NOW)
+    assert found.text_value == expected

@@ -81,6 +81,19 @@ def test_a_birth_date_told_relative_to_today_counts_back() -> None:
     assert reminders.birth_date("hôm quan trọng", MONDAY) is None
 
 
+def test_a_birth_date_is_read_only_where_the_citizen_says_it_is_one() -> None:
+    said = reminders.stated_birth_date("bé sinh ngày 20/11 thì làm khai sinh thế nào", MONDAY)
+    assert said == dt.date(2026, 11, 20)
+    yesterday = MONDAY.date() - dt.timedelta(days=1)
+    assert reminders.stated_birth_date("con tôi mới đẻ hôm qua", MONDAY) == yesterday
+    for text in (
+        "xin thêm bản sao giấy khai sinh thì mất bao nhiêu tiền một bản?",
+        "làm khai sinh ngày 20/11 được không",
+        "giấy chứng sinh ghi ngày 20/11",
+    ):
+        assert reminders.stated_birth_date(text, MONDAY) is None, text
+
+
 # --- personal reminders ----------------------------------------------------------------
 
 
@@ -166,7 +179,52 @@ async def test_cancelling_by_day_cancels_that_days_reminder(service: Service) ->
     assert await scheduled(service, "u-day") == []
 
 
+async def test_asking_for_the_list_inside_the_reminder_form_lists_and_keeps_the_form(
+    service: Service,
+) -> None:
+    await turn(service, "u-list-form", "nhắc tôi đi nộp hồ sơ")
+    replies = texts(await turn(service, "u-list-form", "tôi muốn xem lời nhắc đã đặt"))
+    assert "chưa có lời nhắc nào" in replies[0]
+    assert not any("không đặt lời nhắc" in text for text in replies)
+    [confirm] = await turn(service, "u-list-form", f"{in_days(4):%d/%m} lúc 14h")
+    assert '"đi nộp hồ sơ"' in confirm["text"] and "2 giờ chiều" in confirm["text"]
+
+
+async def test_stopping_all_messages_inside_the_reminder_form_ends_the_form(
+    service: Service,
+) -> None:
+    await turn(service, "u-stop-form", "nhắc tôi đi nộp hồ sơ")
+    said = " ".join(texts(await turn(service, "u-stop-form", "hủy nhận tin")))
+    assert "không đặt lời nhắc" in said and "không gửi tin thông báo" in said
+    after = texts(await turn(service, "u-stop-form", f"{in_days(4):%d/%m} lúc 14h"))
+    assert not any("Tôi sẽ nhắc" in text for text in after)
+    assert await scheduled(service, "u-stop-form") == []
+
+
+async def test_a_new_reminder_inside_the_form_replaces_the_one_being_set(
+    service: Service,
+) -> None:
+    await turn(service, "u-new-form", "nhắc tôi đi nộp hồ sơ")
+    [confirm] = await turn(service, "u-new-form", "nhắc tôi thứ 6 đi nhận kết quả lúc 8h")
+    assert '"đi nhận kết quả"' in confirm["text"] and "8 giờ sáng thứ Sáu" in confirm["text"]
+
+
 # --- the birth-registration deadline ---------------------------------------------------
+
+
+async def test_a_question_about_copies_gets_no_invented_birth_date(service: Service) -> None:
+    question = "xin thêm bản sao giấy khai sinh thì mất bao nhiêu tiền một bản?"
+    replies = texts(await turn(service, "u-copies", question))
+    assert replies and not any("Bé sinh ngày" in text for text in replies)
+
+
+async def test_a_birth_date_said_with_the_question_goes_to_the_deadline_reminders(
+    service: Service,
+) -> None:
+    born = in_days(-10)
+    question = f"bé nhà tôi sinh ngày {born:%d/%m/%Y}, làm khai sinh thế nào"
+    replies = await turn(service, "u-born-said", question)
+    assert f"Bé sinh ngày {born:%d/%m/%Y}" in replies[-1]["text"]
 
 
 async def test_the_birth_guide_offers_reminders_before_the_60_day_deadline(

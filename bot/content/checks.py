@@ -15,6 +15,7 @@ import yaml
 from bot.content.loader import read_guide, read_mapping, strip_lines
 from bot.content.model import ContentError, Guide, Library, Locality
 from bot.content.render import Reply, faq_answer, section, step, summary
+from bot.content.writing import writing_issues
 from bot.zalo.messages import MAX_BUTTON_TITLE, MAX_BUTTONS, MAX_TEXT
 
 # Intents that open a guide, besides every proc_* intent in the domain.
@@ -66,7 +67,7 @@ def check_content(content_dir: Path, domain_path: Path) -> list[Problem]:
     problems += _cross_file(guides, _domain_intents(domain_path))
     library = Library({g.intent: g for g in guides}, locality, strip_lines(ui))
     for guide in guides:
-        problems += _links(guide) + _rendered(library, guide)
+        problems += _links(guide) + _rendered(library, guide) + _writing(guide)
     return problems
 
 
@@ -162,6 +163,11 @@ def _rendered(library: Library, guide: Guide) -> list[Problem]:
             if len(b["title"]) > MAX_BUTTON_TITLE
         ]
     return problems
+
+
+def _writing(guide: Guide) -> list[Problem]:
+    """How the guide is written (bot/content/writing.py): answer word first, one hedge."""
+    return [Problem(_line(guide, snippet), message) for snippet, message in writing_issues(guide)]
 
 
 def _line(guide: Guide, snippet: str) -> str:

@@ -64,17 +64,47 @@ def parse_datetimes(text: str, now: dt.datetime | None = None) -> list[Found]:
     """Every date/time expression in `text`; a date and a time next to each other merge."""
     now = (now or dt.datetime.now(TIMEZONE)).astimezone(TIMEZONE)
     folded = fold(text.lower())
-    parts = [_part(m, now) for m in PATTERN.finditer(folded) if not _is_pronoun(text, m)]
-    parts = [p for p in parts if p is not None]
+    matches = [m for m in PATTERN.finditer(folded) if not is_false_date(text, m)]
+    parts = [p for p in (_part(m, now) for m in matches) if p is not None]
     return _merge(parts, now)
 
 
-def _is_pronoun(text: str, match: re.Match[str]) -> bool:
-    """Folding makes "tôi" (I) look like "tối" (evening): only a real "tối", or an
-    unaccented "toi nay / toi mai", is the evening."""
-    if match.group("period") != "toi" or match.group("period_day"):
-        return False
-    return text[match.start() : match.start() + 3].lower() != "tối"
+# Words before "thứ N" that make it an order ("người thứ hai", "lần thứ 2"), not a weekday.
+_ORDINAL_NOUN = re.compile(
+    r"\b(?:nguoi|lan|con|chau|be|dua|ban|trang|buoc|dot|hang|lop|ky|khoa|tang|phong|muc"
+    r"|dieu|khoan|quy|tuan|thang|nam|so|vo|chong)\s+$"
+)
+# Words before "N giờ" that make it a length of time ("mất 2 giờ", "trong 2 giờ").
+_DURATION_LEAD = re.compile(r"\b(?:mat|trong|vong|het|can|doi)\s+$")
+_PERIOD_AHEAD = re.compile(r"\s+(?:sang|trua|chieu|toi|dem)(?!\w)")
+_AMOUNT_UNIT = re.compile(r"\s*(?:trieu|tr|nghin|ngan|k|ty|dong|d|%)(?!\w)")
+_TANG = re.compile(r"\s+tang(?!\w)")  # "mai táng": a funeral, not tomorrow
+_HOUR_AHEAD = re.compile(r"\s+(?:luc\s+)?\d{1,2}\s*(?:h|g|gio|:)")
+
+
+def is_false_date(text: str, match: re.Match[str]) -> bool:
+    """A match that only looks like a date once folded: "tôi" (I) is no "tối", "một bản"
+    (one copy) no "mốt" (the day after tomorrow), "mãi" / "thương mại" no "mai"; and
+    counting words: "người thứ hai", "mất 2 giờ", "1.5 triệu"."""
+    folded = fold(text.lower())
+    before, after = folded[: match.start()], folded[match.end() :]
+    typed = text[match.start() : match.end()].lower()
+    period, relative = match.group("period"), match.group("relative")
+    if period == "toi" and not match.group("period_day"):
+        return not typed.startswith("tối")
+    if relative == "mot":  # unaccented "mot" is "một" unless it is "ngay mot" or "mot 8h"
+        if typed != "mot":
+            return typed != "mốt"
+        return not (before.endswith("ngay ") or _HOUR_AHEAD.match(after))
+    if relative == "mai":
+        return typed != "mai" or bool(_TANG.match(after))
+    if match.group("weekday"):
+        return bool(_ORDINAL_NOUN.search(before))
+    if match.group("hour") and not match.group("minute") and "h" not in typed:
+        return bool(_DURATION_LEAD.search(before)) and not _PERIOD_AHEAD.match(after)
+    if match.group("day") and not match.group("year") and "." in typed:
+        return bool(_AMOUNT_UNIT.match(after))
+    return False
 
 
 @dataclass

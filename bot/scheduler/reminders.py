@@ -8,7 +8,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from bot.content import Library
-from bot.nlu.dates import PATTERN, TIMEZONE, _is_pronoun, parse_datetimes
+from bot.nlu.dates import PATTERN, TIMEZONE, is_false_date, parse_datetimes
 from bot.nlu.text import fold
 from bot.scheduler import jobs
 from bot.settings import Settings
@@ -29,6 +29,13 @@ _DAYS_AGO = re.compile(
     r"|cach day (?P<since>\d{1,3}) (?:ngay|hom)|(?P<ago>\d{1,3}) (?:ngay|hom) truoc)(?!\w)"
 )
 DAYS_AGO_NAMED = {"qua": 1, "kia": 2}
+# A birth said in words ("bé sinh ngày 20/11", "mới đẻ hôm qua", "ngày sinh của bé là …"),
+# not the "sinh" of "khai sinh", "giấy chứng sinh", "học sinh", "sinh sống"…
+_BORN = re.compile(
+    r"(?<!khai )(?<!chung )(?<!hoc )\bsinh\b(?! (?:vien|hoat|song|ly|nhat)\b)"
+    r"|\bmoi de\b|\b(?:ra|chao) doi\b"
+)
+BIRTH_DATE_REACH = 40  # characters after the birth word where its date may stand
 _GAP = "\x00"  # marks where a date or time was, in the folded text
 # "nhắc tôi", "đặt lịch nhắc", "hẹn giờ nhắc giúp em": what comes after it is the subject.
 _REQUEST = re.compile(
@@ -61,7 +68,7 @@ def reminder_subject(text: str) -> str | None:
     request words ("nhắc tôi thứ 6 đi nhận kết quả lúc 8h" → "đi nhận kết quả")."""
     marks = list(fold(text.lower()))  # the same length as the NFC text: offsets carry over
     for match in PATTERN.finditer("".join(marks)):
-        if not _is_pronoun(text, match):  # the date parser's rule: "tôi" (I) is no "tối"
+        if not is_false_date(text, match):  # the date parser's rules: "tôi" (I) is no "tối"
             marks[match.start() : match.end()] = _GAP * (match.end() - match.start())
     marked = "".join(marks)
     requests = list(_REQUEST.finditer(marked))
@@ -100,6 +107,18 @@ def birth_date(text: str, now: dt.datetime) -> dt.date | None:
         except ValueError:  # 29 February
             return None
     return born
+
+
+def stated_birth_date(text: str, now: dt.datetime) -> dt.date | None:
+    """A birth date only where the citizen says it is one ("bé sinh ngày 20/11"): any other
+    date in a message about khai sinh ("làm khai sinh ngày 20/11") is not the birth."""
+    for match in _BORN.finditer(fold(text.lower())):
+        end = match.end() + BIRTH_DATE_REACH
+        while end < len(text) and not text[end].isspace():
+            end += 1  # never cut "20/11/2026" to "20/11/20"
+        if (born := birth_date(text[match.end() : end], now)) is not None:
+            return born
+    return None
 
 
 def birth_deadline(born: dt.date) -> dt.date:
