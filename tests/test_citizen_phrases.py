@@ -45,10 +45,13 @@ class Phrase:
 PHRASES = {
     "menu": Phrase("show the main menu", "help", ("utter_help",), "Anh/chị chọn một mục"),
     "làm giấy khai sinh cần gì": Phrase(
-        "ask about a procedure",
+        "ask what a procedure needs",
         "proc_birth_registration",
         ("action_show_guide",),
-        "ĐĂNG KÝ KHAI SINH",
+        "Giấy tờ cần chuẩn bị – Đăng ký khai sinh",
+    ),
+    "bảo hiểm y tế": Phrase(
+        "name a procedure", "proc_health_insurance", ("action_show_guide",), "BẢO HIỂM Y TẾ"
     ),
     "khai sinh": Phrase(
         "name a procedure", "proc_birth_registration", ("action_show_guide",), "KHAI SINH"
