@@ -32,6 +32,19 @@ FOLLOW_UPS = {
 FOLLOW_UP_MAX_WORDS = 10
 
 
+# A guide that does not say how its result is received: the general guide on results does.
+GENERAL_RESULT_GUIDE = "ask_result_delivery"
+
+
+def aspect_reply(library: Library, guide: Guide, aspect: str, text: str) -> list[render.Reply]:
+    """The guide's answer to the aspect asked, or [] when it has none."""
+    replies = render.aspect_answer(library, guide, aspect, text)
+    general = library.guide_for(GENERAL_RESULT_GUIDE)
+    if not replies and aspect == "result" and general is not None:
+        return render.summary(library, general)
+    return replies
+
+
 def current_guide(library: Library, tracker: Tracker) -> Guide | None:
     """The procedure guide the citizen is reading, if any."""
     guide = library.guide_by_id(tracker.get_slot("guide_id"))
@@ -47,7 +60,7 @@ def follow_up_answer(
     if guide is None or len(text.split()) > FOLLOW_UP_MAX_WORDS:
         return []
     aspect = asked_aspect(text) or default_aspect
-    return render.aspect_answer(library, guide, aspect, text) if aspect else []
+    return aspect_reply(library, guide, aspect, text) if aspect else []
 
 
 def message_text(tracker: Tracker) -> str:
@@ -72,7 +85,7 @@ def first_answer(
     if faq is not None:
         return render.faq_answer(library, guide, faq)
     aspect = asked_aspect(text)
-    replies = render.aspect_answer(library, guide, aspect, text) if aspect else []
+    replies = aspect_reply(library, guide, aspect, text) if aspect else []
     return replies or render.summary(library, guide)
 
 
@@ -120,7 +133,7 @@ class ActionAnswerAspect(Action):
             aspect = asked_aspect(text) or section
             send(
                 dispatcher,
-                render.aspect_answer(library, guide, aspect, text)
+                aspect_reply(library, guide, aspect, text)
                 or render.section(library, guide, section),
             )
             return []

@@ -203,3 +203,16 @@ def test_the_id_card_guide_keeps_the_corrected_facts() -> None:
     reissue = guide.steps[0].split("hay cấp lại")[1]
     assert "hỏng" in reissue and "hỏng" not in guide.steps[0].split("hay cấp lại")[0]
     assert not any("tan-thu-truong-bo-tai-chinh" in url for url in guide.sources)
+
+
+def test_a_procedure_guide_without_an_aspect_is_warned_about(content_copy: Path) -> None:
+    path = content_copy / "guides" / "khai-sinh.yml"
+    assert "\nresult:" not in path.read_text()
+    warnings = [str(p) for p in check_content(content_copy, DOMAIN) if p.severity == "warning"]
+    assert any("/khai-sinh.yml" in w and "no 'result'" in w for w in warnings)
+    text = path.read_text().replace(
+        "\nlegal_basis:", "\nresult: >-\n  Nhận tại xã.\nlegal_basis:", 1
+    )
+    path.write_text(text)
+    warnings = [str(p) for p in check_content(content_copy, DOMAIN)]
+    assert not any("/khai-sinh.yml" in w and "no 'result'" in w for w in warnings)

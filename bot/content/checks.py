@@ -14,7 +14,16 @@ import yaml
 
 from bot.content.loader import read_guide, read_mapping, strip_lines
 from bot.content.model import ContentError, Guide, Library, Locality
-from bot.content.render import Reply, faq_answer, section, step, summary
+from bot.content.render import (
+    FIELDS,
+    SECTIONS,
+    Reply,
+    faq_answer,
+    section,
+    section_text,
+    step,
+    summary,
+)
 from bot.content.writing import writing_issues
 from bot.zalo.messages import MAX_BUTTON_TITLE, MAX_BUTTONS, MAX_TEXT
 
@@ -67,7 +76,9 @@ def check_content(content_dir: Path, domain_path: Path) -> list[Problem]:
     problems += _cross_file(guides, _domain_intents(domain_path))
     library = Library({g.intent: g for g in guides}, locality, strip_lines(ui))
     for guide in guides:
-        problems += _links(guide) + _rendered(library, guide) + _writing(guide)
+        problems += (
+            _links(guide) + _rendered(library, guide) + _writing(guide) + _aspects(library, guide)
+        )
     return problems
 
 
@@ -128,7 +139,7 @@ def _well_formed(url: str) -> bool:
 def _rendered(library: Library, guide: Guide) -> list[Problem]:
     """Render every message the guide can send and hold it to Zalo's limits."""
     replies: list[tuple[str, Reply]] = [("summary", r) for r in summary(library, guide)]
-    for name in ("documents", "fees", "time", "online", "who"):
+    for name in SECTIONS:
         replies += [(name, r) for r in section(library, guide, name)]
     for number in range(1, len(guide.steps) + 1):
         replies += [(guide.steps[number - 1], r) for r in step(library, guide, number)]
@@ -163,6 +174,23 @@ def _rendered(library: Library, guide: Guide) -> list[Problem]:
             if len(b["title"]) > MAX_BUTTON_TITLE
         ]
     return problems
+
+
+def _aspects(library: Library, guide: Guide) -> list[Problem]:
+    """A procedure guide answers every aspect a citizen asks about (bot/nlu/aspects.py);
+    one it lacks gets a general answer instead."""
+    if guide.kind != "procedure":
+        return []
+    return [
+        Problem(
+            f"{guide.source_file}:1",
+            f"no '{FIELDS.get(aspect, aspect)}': a question about "
+            f"'{library.ui['section_titles'][aspect]}' gets a general answer",
+            "warning",
+        )
+        for aspect in SECTIONS
+        if not section_text(library, guide, aspect)
+    ]
 
 
 def _writing(guide: Guide) -> list[Problem]:

@@ -15,6 +15,17 @@ from bot.zalo.messages import MAX_BUTTONS
 
 # Every aspect a citizen can ask about a procedure (bot/nlu/aspects.py names them).
 SECTIONS = ("documents", "fees", "time", "deadline", "online", "where", "result", "who")
+# The guide field (content/guides/*.yml) each section is written in.
+FIELDS = {
+    "documents": "documents",
+    "fees": "fees",
+    "time": "processing_time",
+    "deadline": "deadlines",
+    "online": "online",
+    "where": "office",
+    "result": "result",
+    "who": "who",
+}
 
 
 @dataclass(frozen=True)
