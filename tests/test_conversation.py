@@ -69,7 +69,7 @@ async def test_signed_event_of_an_unexpected_shape_gets_400_with_the_reason_not_
 async def test_birth_registration_guide_opens_with_summary_and_section_buttons(
     service: Service,
 ) -> None:
-    await service.say("u-guide", "làm giấy khai sinh cho con cần những gì")
+    await service.say("u-guide", "tôi muốn làm giấy khai sinh cho con")
     await service.settle()
     replies = await service.messages("u-guide")
     assert replies[0]["text"].startswith("ĐĂNG KÝ KHAI SINH")
