@@ -224,26 +224,40 @@ def verify(
         (last4 is not None and last4 in (row[0], row[1]))
         or (phone_hash is not None and phone_hash == row[2])
     )
-    stamp = now.isoformat()
+    if not matches:
+        return record_wrong_answer(db, code, user_id, now)
     with db.conn:
+        _verification_row(db, code, user_id)
         db.conn.execute(
-            "INSERT INTO dossier_verifications (code, user_id) VALUES (?, ?)"
-            " ON CONFLICT(code, user_id) DO NOTHING",
-            (code, user_id),
+            "UPDATE dossier_verifications SET failures = 0, locked_until = NULL,"
+            " verified_at = ? WHERE code = ? AND user_id = ?",
+            (now.isoformat(), code, user_id),
         )
-        if matches:
-            db.conn.execute(
-                "UPDATE dossier_verifications SET failures = 0, locked_until = NULL,"
-                " verified_at = ? WHERE code = ? AND user_id = ?",
-                (stamp, code, user_id),
-            )
-            return "verified"
+    return "verified"
+
+
+def record_wrong_answer(
+    db: sqlite_utils.Database, code: str, user_id: str, now: dt.datetime
+) -> str:
+    """One more miss toward the lock; "wrong", or "locked" once the misses reach the limit."""
+    if locked(db, code, user_id, now):
+        return "locked"
+    with db.conn:
+        _verification_row(db, code, user_id)
         db.conn.execute(
             "UPDATE dossier_verifications SET failures = failures + 1, locked_until = CASE"
             " WHEN failures + 1 >= ? THEN ? ELSE locked_until END WHERE code = ? AND user_id = ?",
             (MAX_FAILURES, (now + LOCK).isoformat(), code, user_id),
         )
     return "locked" if locked(db, code, user_id, now) else "wrong"
+
+
+def _verification_row(db: sqlite_utils.Database, code: str, user_id: str) -> None:
+    db.conn.execute(
+        "INSERT INTO dossier_verifications (code, user_id) VALUES (?, ?)"
+        " ON CONFLICT(code, user_id) DO NOTHING",
+        (code, user_id),
+    )
 
 
 def remember_shared_phone(db: sqlite_utils.Database, user_id: str, phone_hash: str) -> None:
