@@ -1,6 +1,6 @@
-"""Read-only pages: the live content (last reload, errors), campaigns and their deliveries,
-dossiers. Campaign and dossier tables belong to their own features and may not exist yet;
-these pages show whatever tables there are."""
+"""Read-only pages: the live content (last reload, errors), campaigns and their deliveries.
+Campaign tables belong to their own feature and may not exist yet; the page shows whatever
+tables there are. (Dossiers have their own page: dossiers.py.)"""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from aiohttp import web
 
 from bot import content
 from bot.admin.html import Html, h, join, local_time, table
-from bot.admin.site import CONTENT, DOSSIERS, admin_of, page, requires
+from bot.admin.site import CONTENT, admin_of, page, requires
 
 ROWS_SHOWN = 50
 
@@ -103,14 +103,8 @@ async def campaigns(request: web.Request) -> web.Response:
     return await _tables_page(request, "Chiến dịch và kết quả gửi", "campaign")
 
 
-@requires(*DOSSIERS)
-async def dossiers(request: web.Request) -> web.Response:
-    return await _tables_page(request, "Hồ sơ", "dossier")
-
-
 def routes() -> list[web.RouteDef]:
     return [
         web.get("/content", content_status),
         web.get("/campaigns", campaigns),
-        web.get("/dossiers", dossiers),
     ]

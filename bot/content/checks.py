@@ -73,6 +73,10 @@ PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "subscriptions.dossiers_stopped": ("count",),
     "subscriptions.dossier_stopped": ("code",),
     "subscriptions.dossier_not_followed": ("code",),
+    "admin_dossiers.found": ("query",),
+    "admin_dossiers.not_found": ("query",),
+    "admin_dossiers.attempts": ("count",),
+    "admin_dossiers.history": ("code",),
 }
 # A sample of each placeholder's value, as long as a real one may be.
 SAMPLES: dict[str, str] = {
@@ -100,6 +104,7 @@ SAMPLES: dict[str, str] = {
     "days": "7",
     "count": "3",
     "topic": "dịch vụ công trực tuyến",
+    "query": "H26-250101",
 }
 # What is left of a placeholder in a text that was already filled.
 LEFT_OVER = re.compile(r"\{[^{}\s]*\}")

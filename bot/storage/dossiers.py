@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import sqlite3
 from dataclasses import dataclass
 from typing import Any
@@ -425,6 +426,68 @@ def _stuck_before(now: dt.datetime | None) -> str:
 
 def notifications(db: sqlite_utils.Database, code: str) -> list[dict[str, Any]]:
     return list(db["dossier_notifications"].rows_where("code = ?", [code], order_by="created_at"))
+
+
+# --- what officers see -----------------------------------------------------------------
+
+
+def officer_list(db: sqlite_utils.Database, search: str = "", limit: int = 50) -> list[dict]:
+    """Dossiers for the dashboard, last changed first (or those whose code holds `search`):
+    what they are, how many citizens follow them, and each notification of their last
+    notified change. No user ids, hashes or keys."""
+    # a code is letters, digits, dots and dashes: anything else (LIKE's % and _ too) goes
+    pattern = "%" + re.sub(r"[^0-9A-Za-z.-]", "", search).upper() + "%"
+    rows = db.conn.execute(
+        "SELECT d.code, d.procedure, d.applicant_masked, d.status, d.status_at,"
+        " (SELECT COUNT(*) FROM dossier_subscriptions s WHERE s.code = d.code)"
+        " FROM dossiers d WHERE d.code LIKE ? ORDER BY d.updated_at DESC, d.code LIMIT ?",
+        (pattern, limit),
+    ).fetchall()
+    keys = ("code", "procedure", "applicant_masked", "status", "status_at", "followers")
+    dossiers = [dict(zip(keys, row, strict=True)) for row in rows]
+    for dossier in dossiers:
+        dossier["notifications"] = _notifications_of(
+            db,
+            "n.event_id = (SELECT MAX(event_id) FROM dossier_notifications WHERE code = ?)",
+            dossier["code"],
+        )
+    return dossiers
+
+
+def officer_history(db: sqlite_utils.Database, code: str) -> list[dict]:
+    """A dossier's status changes, oldest first, each with the notifications it owed."""
+    rows = db.conn.execute(
+        "SELECT id, status, occurred_at, received_at FROM dossier_events WHERE code = ?"
+        " ORDER BY occurred_at, id",
+        (code,),
+    ).fetchall()
+    return [
+        {
+            "status": status,
+            "occurred_at": occurred_at,
+            "received_at": received_at,
+            "notifications": _notifications_of(db, "n.event_id = ?", event_id),
+        }
+        for event_id, status, occurred_at, received_at in rows
+    ]
+
+
+def _notifications_of(db: sqlite_utils.Database, where: str, value: Any) -> list[dict]:
+    rows = db.conn.execute(
+        "SELECT n.status, n.channel, n.attempts, n.error_code, n.created_at, n.updated_at,"
+        f" n.next_attempt_at FROM dossier_notifications n WHERE {where} ORDER BY n.rowid",
+        (value,),
+    ).fetchall()
+    keys = (
+        "status", "channel", "attempts", "error_code", "created_at", "updated_at",
+        "next_attempt_at",
+    )  # fmt: skip
+    return [dict(zip(keys, row, strict=True)) for row in rows]
+
+
+def is_stuck(notification: dict[str, Any], now: dt.datetime | None = None) -> bool:
+    """Pending for more than STUCK_AFTER past its first due time."""
+    return notification["status"] == "pending" and notification["created_at"] < _stuck_before(now)
 
 
 # --- pollers of provincial systems ----------------------------------------------------
