@@ -2,7 +2,9 @@
 
 Nothing about a dossier is said before the owner is verified, and the answer to a wrong
 code is the same as to a wrong owner, so codes cannot be probed. The digits a citizen types
-are checked and dropped: slots keep only "ok", "locked" or "stopped".
+are checked and dropped. What the check found goes in `dossier_lookup`, a slot no text or
+payload of the citizen can fill; the status itself is shown only when storage holds a
+verification of this citizen for this code.
 """
 
 from __future__ import annotations
@@ -21,7 +23,13 @@ from bot.dossiers.model import CODE, normalise_code
 from bot.storage import dossiers
 
 FORM = "dossier_lookup_form"
-VERIFIED, LOCKED, STOPPED = "ok", "locked", "stopped"
+# The outcomes of the check, in the `dossier_lookup` slot.
+VERIFIED, LOCKED, STOPPED = "verified", "locked", "stopped"
+# Words that look like an outcome (and "ok", an outcome of old): typed by a citizen they are
+# only a wrong answer.
+OUTCOME_WORDS = frozenset({"ok", VERIFIED, LOCKED, STOPPED})
+# Ends the form at once: the rule after it answers from `dossier_lookup`.
+DONE = {"requested_slot": None}
 
 
 def _now() -> dt.datetime:
@@ -30,6 +38,10 @@ def _now() -> dt.datetime:
 
 def _say(dispatcher: CollectingDispatcher, key: str, **values: str) -> None:
     dispatcher.utter_message(text=content.current().text(key).format(**values))
+
+
+def _is_outcome_word(value: Any) -> bool:
+    return re.sub(r"[\W_]+", "", str(value or "")).casefold() in OUTCOME_WORDS
 
 
 class ValidateDossierLookupForm(FormValidationAction):
@@ -45,41 +57,40 @@ class ValidateDossierLookupForm(FormValidationAction):
             rt = await runtime.current()
             user = tracker.sender_id
             if await rt.database.run(dossiers.locked, code, user, _now()):
-                return {"dossier_code": code, "id_last_digits": LOCKED}
+                return {"dossier_code": code, "dossier_lookup": LOCKED, **DONE}
             # The phone shared through the OA's user-info form proves ownership when it matches.
             shared = await rt.database.run(dossiers.shared_phone, user)
             if shared and await rt.database.run(
                 dossiers.verify_shared_phone, code, user, shared, _now()
             ):
-                return {"dossier_code": code, "id_last_digits": VERIFIED}
-            return {"dossier_code": code}
-        if not re.search(r"\d", str(value or "")):  # the citizen moved on to something else
-            return {"dossier_code": STOPPED, "id_last_digits": STOPPED}
+                return {"dossier_code": code, "dossier_lookup": VERIFIED, **DONE}
+            return {"dossier_code": code, "dossier_lookup": None}
+        if not re.search(r"\d", str(value or "")) and not _is_outcome_word(value):
+            # the citizen moved on to something else
+            return {"dossier_code": None, "dossier_lookup": STOPPED, **DONE}
         _say(dispatcher, "dossier_bad_code")
         return {"dossier_code": None}
 
     async def validate_id_last_digits(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
     ) -> dict[str, Any]:
-        if value in (VERIFIED, LOCKED, STOPPED):
-            return {"id_last_digits": value}
-        typed = re.sub(r"\D", "", str(value or ""))
         code = tracker.get_slot("dossier_code")
-        if len(typed) != 4:
-            if not typed:  # no digits at all: the citizen moved on to something else
-                return {"id_last_digits": STOPPED}
+        rt = await runtime.current()
+        user = tracker.sender_id
+        typed = re.sub(r"\D", "", str(value or ""))
+        if _is_outcome_word(value):
+            outcome = await rt.database.run(dossiers.record_wrong_answer, code, user, _now())
+        elif len(typed) == 4:
+            outcome = await rt.database.run(dossiers.verify, code, user, typed, None, _now())
+        elif not typed:  # no digits at all: the citizen moved on to something else
+            return {"id_last_digits": None, "dossier_lookup": STOPPED, **DONE}
+        else:
             _say(dispatcher, "dossier_ask_digits", code=code)
             return {"id_last_digits": None}
-        rt = await runtime.current()
-        outcome = await rt.database.run(
-            dossiers.verify, code, tracker.sender_id, typed, None, _now()
-        )
-        if outcome == "verified":
-            return {"id_last_digits": VERIFIED}
-        if outcome == "locked":
-            return {"id_last_digits": LOCKED}
-        _say(dispatcher, "dossier_wrong_digits", code=code)
-        return {"id_last_digits": None}
+        if outcome == "wrong":
+            _say(dispatcher, "dossier_wrong_digits", code=code)
+            return {"id_last_digits": None}
+        return {"id_last_digits": None, "dossier_lookup": outcome, **DONE}
 
 
 class ActionAskDossierCode(Action):
@@ -109,21 +120,23 @@ class ActionDossierStatus(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        outcome = tracker.get_slot("id_last_digits")
+        outcome = tracker.get_slot("dossier_lookup")
         code = tracker.get_slot("dossier_code")
-        reset = [SlotSet("id_last_digits", None)]
+        reset = [SlotSet("dossier_lookup", None)]
         if outcome == LOCKED:
             _say(dispatcher, "dossier_locked")
             return reset
         if outcome == STOPPED:
             _say(dispatcher, "dossier_stopped")
-        if outcome != VERIFIED or not code or code == STOPPED:
-            return reset + [SlotSet("dossier_code", None)]
         rt = await runtime.current()
+        user = tracker.sender_id
+        # The proof is the verification the form's check stored, never a slot's word.
+        if outcome != VERIFIED or not await rt.database.run(dossiers.is_verified, code, user):
+            return reset + [SlotSet("dossier_code", None)]
         record = await rt.database.run(dossiers.get, code)
         library = content.current()
         text = status_text(library, code, record["status"], record["detail"])
-        following = code in await rt.database.run(dossiers.subscriptions, tracker.sender_id)
+        following = code in await rt.database.run(dossiers.subscriptions, user)
         button = (
             {
                 "title": library.ui["dossier_unsubscribe_button"],

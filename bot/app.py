@@ -20,6 +20,7 @@ from bot.request_limits import RequestLimits
 from bot.scheduler.service import Scheduler
 from bot.settings import Settings
 from bot.storage import Database, tokens
+from bot.storage.dossiers import notification_counts
 from bot.worker import ProcessingWorker
 from bot.zalo.sandbox import ZaloSandbox
 from bot.zalo.tokens import TOKEN_NAME
@@ -74,6 +75,7 @@ def build_app(settings: Settings, brain: Brain) -> web.Application:
         app[SANDBOX] = sandbox
 
     async def healthz(request: web.Request) -> web.Response:
+        notifications = await database.run(notification_counts)
         return web.json_response(
             {
                 "status": "ok",
@@ -82,6 +84,8 @@ def build_app(settings: Settings, brain: Brain) -> web.Application:
                 "queued_events": worker.pending,
                 "content": asdict(watcher.status),
                 "campaigns": asdict(scheduler.status),
+                # dossier notifications: "stuck" and "failed" above 0 need an officer's look
+                "notifications": notifications,
             }
         )
 

@@ -61,6 +61,9 @@ class Settings:
     # An approved ZBS template for dossier notifications beyond Zalo's 7-day window.
     dossier_template_id: str = ""
     notification_interval_seconds: float = 5.0
+    # A notification that could not be sent waits this long, then twice as long… (30 min
+    # at most), and is set aside as failed after 8 attempts (bot/dossiers/notifier.py).
+    notification_retry_seconds: float = 30.0
     # Officers' side: feedback answered within this many working days, else overdue.
     feedback_sla_days: int = 5
     # A handover ends by itself when no officer has written for this long.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import html
 import io
 import os
 import re
@@ -11,6 +12,7 @@ import sqlite3
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 from openpyxl import load_workbook
 
@@ -18,8 +20,10 @@ from bot import reports
 from bot.admin import status
 from bot.content.loader import load_library
 from bot.content.model import Locality
+from bot.dossiers.model import parse_update
 from bot.nlu.dates import TIMEZONE
-from bot.storage import audit, campaigns, feedback, ratings
+from bot.storage import audit, campaigns, dossiers, feedback, ratings
+from bot.storage.secret import load_or_create
 from tests.conftest import PROJECT, Service, texts
 from tests.dashboard import PASSWORD, OfficerClient, add_officer, file_ticket
 
@@ -471,3 +475,135 @@ async def test_every_dashboard_and_api_answer_carries_the_security_headers(
         policy = headers.get("Content-Security-Policy", "")
         assert "frame-ancestors 'none'" in policy and "unsafe-inline" not in policy, where
         assert b"<script" not in body and b" style=" not in body and b"<style" not in body, where
+
+
+# --- the dossier operator's page --------------------------------------------------------
+
+DOSSIER_CODE = "000.00.24.H26-251120-0042"
+OTHER_DOSSIER = "G22.39-250715-0001"
+FOLLOWERS = ("u-follower-sent", "u-follower-failed", "u-follower-stuck")
+
+
+async def dossiers_with_notifications(service: Service) -> None:
+    """Two dossiers; the first has three followers told of its last change: one notification
+    sent, one failed, one stuck (pending 10 minutes past its due time, waiting to retry)."""
+    secret = load_or_create(service.settings.data_dir)
+    first = {
+        "procedure": "Đăng ký khai sinh",
+        "applicant_name": "Nguyễn Văn An",
+        "phone": "0912345678",
+        "status": "received",
+        "occurred_at": "2026-11-20T08:00:00+07:00",
+    }
+    other = {**first, "procedure": "Chứng thực bản sao", "applicant_name": "Trần Thị Bình"}
+    await service.database.run(dossiers.ingest, parse_update(OTHER_DOSSIER, other, secret), "api")
+    await service.database.run(dossiers.ingest, parse_update(DOSSIER_CODE, first, secret), "api")
+    for user in FOLLOWERS:
+        await service.database.run(dossiers.subscribe, DOSSIER_CODE, user)
+    change = {**first, "status": "processing", "occurred_at": "2026-11-21T14:05:00+07:00"}
+    await service.database.run(dossiers.ingest, parse_update(DOSSIER_CODE, change, secret), "api")
+    keys = {
+        n["user_id"]: n["idempotency_key"]
+        for n in await service.database.run(dossiers.notifications, DOSSIER_CODE)
+    }
+    later = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1)).isoformat()
+    settle = dossiers.settle_notification
+    await service.database.run(settle, keys["u-follower-sent"], "sent", "consultation", None)
+    await service.database.run(settle, keys["u-follower-failed"], "failed", "consultation", -201)
+    await service.database.run(settle, keys["u-follower-stuck"], "pending", None, -32, later)
+    long_ago = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=10)).isoformat()
+    await service.database.run(
+        lambda db: db.conn.execute(
+            "UPDATE dossier_notifications SET created_at = ? WHERE idempotency_key = ?",
+            (long_ago, keys["u-follower-stuck"]),
+        )
+    )
+
+
+@pytest.fixture
+async def quiet_service(start_service) -> Service:
+    """No notification round after the start: the test sets each notification's state.
+    A dossier operator, "hoso", may sign in."""
+    service = await start_service(notification_interval_seconds=3600)
+    await add_officer(service, "hoso", "dossier_operator")
+    return service
+
+
+async def dossier_page(service: Service, query: str = "") -> str:
+    officer = OfficerClient(service)
+    await officer.login("hoso")
+    status, page = await officer.get("/admin/dossiers" + (f"?q={query}" if query else ""))
+    await officer.close()
+    assert status == 200
+    return page
+
+
+async def test_the_dossier_page_lists_dossiers_as_an_officer_reads_them(
+    quiet_service: Service,
+) -> None:
+    await dossiers_with_notifications(quiet_service)
+    page = await dossier_page(quiet_service)
+    for shown in (
+        DOSSIER_CODE, "Đăng ký khai sinh", "Nguyễn V. A.", "Đang giải quyết",
+        "21/11/2026 14:05", OTHER_DOSSIER, "Trần T. B.", "Đã tiếp nhận",
+        "Đã gửi", "Gửi không được", "Bị kẹt", "Người dân theo dõi",
+    ):  # fmt: skip
+        assert shown in page, shown
+    assert "<td>3</td>" in page  # three citizens follow the first dossier
+
+
+async def test_the_dossier_page_flags_stuck_and_failed_notifications(
+    quiet_service: Service,
+) -> None:
+    await dossiers_with_notifications(quiet_service)
+    page = await dossier_page(quiet_service)
+    assert "Thông báo cần xem" in page
+    problems = page.split("Thông báo cần xem")[1].split("</table>")[0]
+    assert problems.count('<tr class="overdue">') == 2
+    assert "Gửi không được" in problems and "Bị kẹt" in problems and "Đã gửi" not in problems
+    cards = page.split('<div class="cards">')[1].split("</div></div></div>")[0]
+    assert 'badge red">1</span>' in cards  # one stuck, one failed, flagged
+
+
+async def test_the_dossier_page_shows_no_user_id_hash_key_or_utc_time(
+    quiet_service: Service,
+) -> None:
+    await dossiers_with_notifications(quiet_service)
+    page = await dossier_page(quiet_service, DOSSIER_CODE)
+    assert not any(user in page for user in FOLLOWERS)
+    assert not re.search(r"[0-9a-f]{32}", page)  # keyed hashes, update keys
+    for internal in ("dossier:", "+00:00", "+07:00", "processing", "received", "consultation"):
+        assert internal not in page, internal
+    for english in ("phone_hash", "applicant_masked", "idempotency_key", "status_at"):
+        assert english not in page, english
+
+
+async def test_searching_a_code_shows_that_dossier_and_its_history(
+    quiet_service: Service,
+) -> None:
+    await dossiers_with_notifications(quiet_service)
+    page = await dossier_page(quiet_service, DOSSIER_CODE.lower())
+    assert OTHER_DOSSIER not in page
+    history = page.split(f"Diễn biến hồ sơ {DOSSIER_CODE}")[1]
+    assert "20/11/2026 08:00" in history and "21/11/2026 14:05" in history
+    assert "Chưa có thông báo" in history  # nobody followed it when it was received
+    partial = await dossier_page(quiet_service, "H26-251120")
+    assert DOSSIER_CODE in partial and OTHER_DOSSIER not in partial
+    assert "Diễn biến" not in partial
+
+
+async def test_a_search_with_no_match_says_so(quiet_service: Service) -> None:
+    page = await dossier_page(quiet_service, "999%_")
+    assert 'Không có hồ sơ nào có mã chứa "999%_"' in html.unescape(page)
+
+
+async def test_the_menu_counts_stuck_and_failed_dossier_notifications(
+    quiet_service: Service,
+) -> None:
+    await dossiers_with_notifications(quiet_service)
+    officer = OfficerClient(quiet_service)
+    await officer.login("hoso")
+    _, page = await officer.get("/admin/reports")
+    await officer.close()
+    found = re.search(r'<a href="/admin/dossiers"[^>]*>[^<]*<span class="count"[^>]*>(\d+)<', page)
+    assert found is not None and found.group(1) == "2"  # one stuck, one failed

@@ -3,7 +3,10 @@ file and line."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -102,6 +105,54 @@ def test_a_step_too_long_for_one_zalo_message_is_an_error(content_copy: Path) ->
     )
     found = errors(content_copy)
     assert any("longer than Zalo's 2000" in p and "khai-sinh.yml:" in p for p in found)
+
+
+def edit_ui(content_copy: Path, old: str, new: str) -> None:
+    path = content_copy / "ui.yml"
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+
+
+def test_an_unknown_placeholder_in_ui_yml_is_an_error_naming_it(content_copy: Path) -> None:
+    edit_ui(content_copy, "Lý do: {reason}.", "Lý do: {reason}, hạn {deadline}.")
+    edit_ui(content_copy, 'gọi {locality.hotline}."', 'gọi {locality.hotlne}."')
+    found = errors(content_copy)
+    [deadline] = [p for p in found if "{deadline}" in p]
+    assert "ui.yml:" in deadline and "'dossier_status.rejected'" in deadline
+    line = int(deadline.split("ui.yml:")[1].split(":")[0])
+    assert "rejected:" in (content_copy / "ui.yml").read_text().splitlines()[line - 1]
+    [hotline] = [p for p in found if "{locality.hotlne}" in p]
+    assert "'steps_done' has no value in locality.yml" in hotline
+
+
+def test_a_placeholder_in_a_text_the_assistant_fills_with_nothing_is_an_error(
+    content_copy: Path,
+) -> None:
+    edit_ui(content_copy, "tạm khóa 1 giờ.", "tạm khóa 1 giờ cho hồ sơ {code}.")
+    [problem] = [p for p in errors(content_copy) if "{code}" in p]
+    assert "'dossier_locked'" in problem and "no placeholder" in problem
+
+
+def test_the_shipped_command_fails_on_an_unknown_placeholder(content_copy: Path) -> None:
+    edit_ui(content_copy, "cần bổ sung: {missing}.", "cần bổ sung: {missing_documents}.")
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "content", "check"],
+        cwd=PROJECT,
+        env={**os.environ, "CITIZENBOT_CONTENT_DIR": str(content_copy)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 1
+    assert "ui.yml:" in done.stdout and "{missing_documents}" in done.stdout
+
+
+def test_a_campaign_with_an_unknown_locality_value_is_an_error(content_copy: Path) -> None:
+    path = content_copy / "campaigns" / "vneid-muc-2.yml"
+    path.write_text(path.read_text().replace("tại Công an xã.", "tại {locality.police}."))
+    [problem] = [p for p in errors(content_copy) if "{locality.police}" in p]
+    assert "vneid-muc-2.yml:" in problem and "no value in locality.yml" in problem
 
 
 def test_a_missing_guide_for_a_procedure_intent_is_an_error(content_copy: Path) -> None:

@@ -136,3 +136,58 @@ def test_an_unknown_code_behaves_exactly_like_a_wrong_owner(db) -> None:
     unknown = "G22.39-250715-0001"
     outcomes = [dossiers.verify(db, unknown, "u-probe", "5678", None, NOW) for _ in range(5)]
     assert outcomes == ["wrong"] * 4 + ["locked"]
+
+
+def followed_update(db, user: str = "u1") -> str:
+    """A status change owing `user` one notification; its idempotency key."""
+    dossiers.ingest(db, parse_update(CODE, body(), SECRET), "api")
+    dossiers.subscribe(db, CODE, user)
+    later = body(status="processing", occurred_at="2026-11-21T08:00:00+07:00")
+    dossiers.ingest(db, parse_update(CODE, later, SECRET), "api")
+    [row] = dossiers.pending_notifications(db)
+    return row["idempotency_key"]
+
+
+def test_a_notification_waiting_out_its_back_off_is_not_taken(db) -> None:
+    key = followed_update(db)
+    soon = dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=1)
+    dossiers.settle_notification(db, key, "pending", None, -32, soon.isoformat())
+    assert dossiers.pending_notifications(db) == []
+    later = (soon + dt.timedelta(seconds=1)).isoformat()
+    [row] = dossiers.pending_notifications(db, now=later)
+    assert (row["idempotency_key"], row["attempts"]) == (key, 1)
+
+
+def test_a_notification_pending_minutes_past_its_due_time_is_stuck(db) -> None:
+    followed_update(db)
+    now = dt.datetime.now(dt.timezone.utc)
+    assert dossiers.notification_counts(db, now) == {"pending": 1, "stuck": 0, "failed": 0}
+    later = now + dossiers.STUCK_AFTER + dt.timedelta(seconds=1)
+    health = dossiers.notification_health(db, later)
+    assert health.counts == {"pending": 1, "stuck": 1, "failed": 0}
+    [problem] = health.problems
+    assert (problem["code"], problem["dossier_status"], problem["status"]) == (
+        CODE,
+        "processing",
+        "pending",
+    )
+    assert "user_id" not in problem
+
+
+def test_a_database_from_before_back_off_opens_with_its_notifications_due(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "old.sqlite"
+    old = sqlite_utils.Database(path)
+    old.conn.executescript(
+        "CREATE TABLE dossier_notifications (idempotency_key TEXT PRIMARY KEY, code TEXT"
+        " NOT NULL, event_id INTEGER NOT NULL, user_id TEXT NOT NULL, status TEXT NOT NULL,"
+        " channel TEXT, error_code INTEGER, attempts INTEGER NOT NULL DEFAULT 0,"
+        " created_at TEXT NOT NULL, updated_at TEXT NOT NULL);"
+        "INSERT INTO dossier_notifications VALUES ('dossier:1:u1', 'C', 1, 'u1', 'pending',"
+        " NULL, NULL, 0, '2026-11-20T01:00:00.000+00:00', '2026-11-20T01:00:00.000+00:00');"
+    )
+    old.conn.close()
+    db = sqlite_utils.Database(open_connection(path))
+    [row] = db["dossier_notifications"].rows
+    assert row["next_attempt_at"] == row["created_at"]

@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import sqlite3
 
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
 
+from bot.dossiers.ingest import DossierApi
 from bot.storage import Database, dossiers, outbox, reminders, users
 from tests.conftest import Service, button_titles, texts
+from tests.test_database_locked import hold, released
 from tests.test_scheduler import until
 
 TOKEN = "one-stop-token"
@@ -192,3 +197,37 @@ async def test_a_different_shared_phone_still_asks_for_the_digits(service: Servi
         await service.say("u-other-phone", text)
     await service.settle()
     assert "4 số cuối" in texts(await service.messages("u-other-phone"))[-1]
+
+
+async def test_a_locked_database_answers_503_with_retry_after_and_the_retry_is_taken(
+    start_service,
+) -> None:
+    service = await start_service(api_token=TOKEN, database_busy_timeout_seconds=0.5)
+    writer = await hold(service.settings.database_path, "BEGIN IMMEDIATE", 3)
+    async with service.http.put(
+        f"{service.url}/api/dossiers/{CODE}",
+        json=RECEIVED,
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    ) as resp:
+        assert resp.status == 503
+        assert int(resp.headers["Retry-After"]) >= 1
+        assert "error" in await resp.json()
+    assert await released(writer)
+    assert (await put(service, CODE, RECEIVED))[0] == 201
+
+
+class UnwritableDatabase:
+    """A database whose disk fails every write."""
+
+    async def run(self, function, *args):
+        raise sqlite3.OperationalError("disk I/O error")
+
+
+async def test_a_disk_error_answers_503_with_retry_after() -> None:
+    app = web.Application()
+    DossierApi(UnwritableDatabase(), TOKEN, b"secret", lambda: None).register(app)  # type: ignore[arg-type]
+    async with TestClient(TestServer(app)) as client:
+        resp = await client.put(
+            f"/api/dossiers/{CODE}", json=RECEIVED, headers={"Authorization": f"Bearer {TOKEN}"}
+        )
+        assert resp.status == 503 and int(resp.headers["Retry-After"]) >= 1

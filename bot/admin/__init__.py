@@ -7,7 +7,17 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.admin import accounts, auth, campaigns, feedback, handovers, headers, reports, status
+from bot.admin import (
+    accounts,
+    auth,
+    campaigns,
+    dossiers,
+    feedback,
+    handovers,
+    headers,
+    reports,
+    status,
+)
 from bot.admin.site import ADMIN, FEEDBACK, OFFICER, STYLESHEET, Admin, stylesheet
 from bot.content.watcher import ContentWatcher
 from bot.settings import Settings
@@ -37,7 +47,7 @@ def register(
     app.router.add_get(auth.LOGIN_PATH, auth.login_page)
     app.router.add_post(auth.LOGIN_PATH, auth.login)
     pages = [web.post("/logout", auth.logout), web.get("/", home), web.get("", home)]
-    for module in (feedback, handovers, reports, status, campaigns, accounts):
+    for module in (feedback, handovers, reports, status, dossiers, campaigns, accounts):
         pages.extend(module.routes())
     for route in pages:
         app.router.add_route(route.method, "/admin" + route.path, auth.signed_in(route.handler))

@@ -186,6 +186,7 @@ table{border-collapse:collapse;width:100%;background:#fff}
 th,td{border-bottom:1px solid #dde3ea;padding:7px 9px;text-align:left;vertical-align:top}
 th{background:#e8eef5;font-weight:600}
 tr.overdue td{background:#fde8e8}
+.nowrap{white-space:nowrap}
 .badge{display:inline-block;padding:1px 8px;border-radius:10px;background:#e0e6ee;font-size:13px}
 .badge.red{background:#c62828;color:#fff}.badge.green{background:#2e7d32;color:#fff}
 .badge.amber{background:#f9a825}

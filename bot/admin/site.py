@@ -17,7 +17,7 @@ from bot.admin.html import STYLE, Html, h, join
 from bot.content.render import Reply
 from bot.content.watcher import ContentWatcher
 from bot.settings import Settings
-from bot.storage import Database, audit, handover
+from bot.storage import Database, audit, dossiers, handover
 from bot.storage.officers import Officer
 from bot.worker import ProcessingWorker
 from bot.zalo import messages
@@ -42,8 +42,7 @@ NAV = (
 
 
 # What waits for an officer behind a menu entry, shown as a count beside it: the count's
-# explanation (a tooltip) and how it is counted. The dossiers entry will count stuck or
-# failed dossier notifications: add it here once that table and its query exist.
+# explanation (a tooltip) and how it is counted.
 def _new_tickets(db: sqlite_utils.Database, settings: Settings) -> int:
     return db["feedback_tickets"].count_where("status = 'received'")
 
@@ -54,9 +53,15 @@ def _citizens_waiting(db: sqlite_utils.Database, settings: Settings) -> int:
     return db["handovers"].count_where("status = 'waiting'")
 
 
+def _notifications_in_trouble(db: sqlite_utils.Database, settings: Settings) -> int:
+    counts = dossiers.notification_counts(db)
+    return counts["stuck"] + counts["failed"]
+
+
 MENU_COUNTS: dict[str, tuple[str, Callable[[sqlite_utils.Database, Settings], int]]] = {
     "/admin/feedback": ("phản ánh mới chưa có cán bộ nhận", _new_tickets),
     "/admin/handovers": ("người dân đang chờ cán bộ trả lời", _citizens_waiting),
+    "/admin/dossiers": ("thông báo hồ sơ bị kẹt hoặc gửi không được", _notifications_in_trouble),
 }
 
 # Set on the request by the session middleware (auth.py).

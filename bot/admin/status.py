@@ -1,21 +1,18 @@
-"""Read-only pages: the live content (last reload, errors, sample data left), dossiers.
-Dossier tables belong to their own feature and may not exist yet; that page shows
-whatever tables there are."""
+"""Read-only page: the live content (last reload, errors, sample data left). Dossiers and
+campaigns have their own pages (dossiers.py, campaigns.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import sqlite_utils
 from aiohttp import web
 
 from bot import content
-from bot.admin.html import Html, h, join, local_time, table
-from bot.admin.site import CONTENT, DOSSIERS, admin_of, page, requires
+from bot.admin.html import h, local_time, table
+from bot.admin.site import CONTENT, admin_of, page, requires
 from bot.content.model import Locality
 from bot.local_time import local_date
 
-ROWS_SHOWN = 50
 SAMPLE_WARNING = (
     "Tệp content/locality.yml vẫn là dữ liệu mẫu: người dân đang được hướng dẫn tới địa chỉ, "
     "giờ làm việc và số điện thoại mẫu. Xin điền thông tin thật của xã vào tệp này rồi đổi "
@@ -83,58 +80,7 @@ async def content_status(request: web.Request) -> web.Response:
     return page(request, "Tình trạng nội dung", body)
 
 
-def _tables(db: sqlite_utils.Database, prefix: str) -> list[dict]:
-    """Each table named `prefix`…: its row count, counts by status, and its latest rows."""
-    found = []
-    for name in sorted(n for n in db.table_names() if n.startswith(prefix)):
-        table_ = db[name]
-        columns = [column.name for column in table_.columns]
-        by_status = []
-        if "status" in columns:
-            by_status = db.conn.execute(
-                f'SELECT status, COUNT(*) FROM "{name}" GROUP BY status ORDER BY 2 DESC'
-            ).fetchall()
-        rows = db.conn.execute(
-            f'SELECT * FROM "{name}" ORDER BY rowid DESC LIMIT {ROWS_SHOWN}'
-        ).fetchall()
-        found.append(
-            {
-                "name": name,
-                "count": table_.count,
-                "columns": columns,
-                "by_status": by_status,
-                "rows": rows,
-            }
-        )
-    return found
-
-
-async def _tables_page(request: web.Request, title: str, prefix: str) -> web.Response:
-    tables = await admin_of(request).database.run(_tables, prefix)
-    if not tables:
-        return page(request, title, Html('<p class="empty">Chưa có dữ liệu.</p>'))
-    sections = [
-        h(
-            "<h2>{name} ({count} dòng)</h2>{status}{rows}",
-            name=t["name"],
-            count=t["count"],
-            status=table(["Trạng thái", "Số lượng"], [list(s) for s in t["by_status"]])
-            if t["by_status"]
-            else "",
-            rows=table(t["columns"], [list(r) for r in t["rows"]]),
-        )
-        for t in tables
-    ]
-    return page(request, title, join(sections))
-
-
-@requires(*DOSSIERS)
-async def dossiers(request: web.Request) -> web.Response:
-    return await _tables_page(request, "Hồ sơ", "dossier")
-
-
 def routes() -> list[web.RouteDef]:
     return [
         web.get("/content", content_status),
-        web.get("/dossiers", dossiers),
     ]

@@ -1,13 +1,19 @@
 """`citizenbot content check`: every problem in content/, each with file and line.
 
 Checks what the runtime loader checks (schema, required fields) and what only shows in
-the chat: Zalo's limits on every rendered message, links, intents without a guide.
+the chat: Zalo's limits on every rendered message, links, intents without a guide, and
+placeholders: every text of ui.yml, every guide and every campaign is rendered with sample
+values, so a placeholder nothing can fill is an error here rather than a crash in the chat.
 """
 
 from __future__ import annotations
 
+import re
+import string
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import yaml
@@ -25,6 +31,7 @@ from bot.content.render import (
     summary,
 )
 from bot.content.writing import writing_issues
+from bot.dossiers.model import STATUSES
 from bot.zalo.messages import MAX_BUTTON_TITLE, MAX_BUTTONS, MAX_TEXT
 
 # Intents that open a guide, besides every proc_* intent in the domain.
@@ -38,6 +45,88 @@ TOPIC_INTENTS = (
     "ask_events",
     "security_scam",
 )
+
+# The values the code puts into each text of ui.yml (besides {locality.…}), by the text's
+# dotted key; a text not listed gets none. A new placeholder is declared here along with
+# the code that fills it.
+PLACEHOLDERS: dict[str, tuple[str, ...]] = {
+    "step_heading": ("n", "total"),
+    "last_reviewed": ("date",),
+    **{f"dossier_status.{s}": ("code", *details) for s, details in STATUSES.items()},
+    "dossier_ask_digits": ("code",),
+    "dossier_wrong_digits": ("code",),
+    "dossier_subscribed": ("code",),
+    "feedback_received": ("number", "sla_days"),
+    "feedback_answer": ("number", "answer"),
+    "feedback_closed": ("number",),
+    "reminders.time_hour": ("hour", "minute", "period"),
+    "reminders.time_minute": ("hour", "minute", "period"),
+    "reminders.when": ("time", "weekday", "date"),
+    "reminders.confirm": ("when",),
+    "reminders.confirm_subject": ("subject", "when"),
+    "reminders.saved": ("when",),
+    "reminders.item": ("n", "when", "subject"),
+    "reminders.label_birth": ("deadline",),
+    "reminders.label_appointment": ("code",),
+    "reminders.cancel_button": ("n",),
+    "reminders.cancelled": ("count",),
+    "reminders.fire": ("when",),
+    "reminders.fire_subject": ("subject", "when"),
+    "reminders.birth_confirm": ("born", "deadline", "times"),
+    "reminders.birth_saved": ("count",),
+    "reminders.birth_late": ("born", "deadline"),
+    "reminders.birth_too_close": ("deadline",),
+    "reminders.birth_fire": ("deadline", "days"),
+    "reminders.appointment_fire": ("date", "code"),
+    "subscriptions.topic_subscribed": ("topic",),
+    "subscriptions.reminders_cancelled": ("count",),
+    "subscriptions.dossiers_stopped": ("count",),
+    "subscriptions.dossier_stopped": ("code",),
+    "subscriptions.dossier_not_followed": ("code",),
+    "admin_dossiers.found": ("query",),
+    "admin_dossiers.not_found": ("query",),
+    "admin_dossiers.attempts": ("count",),
+    "admin_dossiers.history": ("code",),
+    "handover_outside_hours": ("time", "date"),
+    **{
+        f"card_renewal.{kind}": ("made", "age_at_issue", "due_age", "due_year")
+        for kind in ("lifetime", "due_now", "later")
+    },
+}
+# A sample of each placeholder's value, as long as a real one may be.
+SAMPLES: dict[str, str] = {
+    "n": "2",
+    "total": "12",
+    "date": "27/11/2026",
+    "code": "000.00.24.H26-250101-0001",
+    "missing": "bản sao giấy chứng nhận kết hôn của cha mẹ (bản có chứng thực)",
+    "pickup_place": "Bộ phận Một cửa – Trung tâm Phục vụ hành chính công xã",
+    "pickup_date": "30/11/2026",
+    "reason": "người yêu cầu không thuộc trường hợp được đăng ký tại xã",
+    "number": "PA-2026-0012",
+    "sla_days": "5",
+    "answer": "Nội dung trả lời của cán bộ.",
+    "hour": "8",
+    "minute": "30",
+    "period": "sáng",
+    "time": "8 giờ 30 sáng",
+    "weekday": "thứ Sáu",
+    "when": "8 giờ 30 sáng thứ Sáu, ngày 27/11/2026",
+    "subject": "đi nhận kết quả hồ sơ",
+    "deadline": "thứ Hai, 19/01/2027",
+    "born": "20/11/2026",
+    "times": "8 giờ sáng thứ Hai, ngày 12/01/2027; 8 giờ sáng thứ Năm, ngày 15/01/2027",
+    "days": "7",
+    "count": "3",
+    "topic": "dịch vụ công trực tuyến",
+    "query": "H26-250101",
+    "made": "2016",
+    "age_at_issue": "62",
+    "due_age": "60",
+    "due_year": "2027",
+}
+# What is left of a placeholder in a text that was already filled.
+LEFT_OVER = re.compile(r"\{[^{}\s]*\}")
 
 
 @dataclass(frozen=True)
@@ -75,11 +164,106 @@ def check_content(content_dir: Path, domain_path: Path) -> list[Problem]:
             problems.append(Problem(exc.where, exc.message))
     problems += _cross_file(guides, _domain_intents(domain_path))
     library = Library({g.intent: g for g in guides}, locality, strip_lines(ui))
+    problems += _ui_placeholders(content_dir / "ui.yml", library)
+    # ui.yml's own placeholders are reported at ui.yml, not again in every guide using them
+    from_ui = {left for _, text in _ui_texts(library.ui) for left in LEFT_OVER.findall(text)}
     for guide in guides:
-        problems += (
-            _links(guide) + _rendered(library, guide) + _writing(guide) + _aspects(library, guide)
-        )
+        problems += _links(guide) + _writing(guide) + _aspects(library, guide)
+        try:
+            problems += _rendered(library, guide, from_ui)
+        except (KeyError, ValueError, IndexError) as exc:  # a ui.yml text it uses is broken
+            problems.append(
+                Problem(f"{guide.source_file}:1", f"cannot be rendered ({exc!r}): fix ui.yml first")
+            )
+    return problems + _campaigns(content_dir)
+
+
+def _ui_texts(value: Any, key: str = "") -> Iterator[tuple[str, str]]:
+    """(dotted key, text) for every text in ui.yml, lists and nested sections included."""
+    if isinstance(value, str):
+        yield key, value
+    elif isinstance(value, dict):
+        for name, item in value.items():
+            if name != "__line__":
+                yield from _ui_texts(item, f"{key}.{name}" if key else str(name))
+    elif isinstance(value, list):
+        for item in value:
+            yield from _ui_texts(item, key)
+
+
+def _ui_placeholders(path: Path, library: Library) -> list[Problem]:
+    """Render every ui.yml text as the code does: {locality.…} from locality.yml, then the
+    values of PLACEHOLDERS (with SAMPLES); any other placeholder is an error."""
+    problems = []
+    for key, text in _ui_texts(library.ui):
+        filled = library.locality.fill(text)
+        allowed = PLACEHOLDERS.get(key, ())
+        where = _ui_line(path, key)
+        try:
+            names = {name for _, name, _, _ in string.Formatter().parse(filled) if name is not None}
+        except ValueError as exc:
+            problems.append(
+                Problem(where, f"'{key}': {exc} (a brace shown as it is is written {{{{ or }}}})")
+            )
+            continue
+        if unknown := sorted(names - set(allowed)):
+            problems += _unfillable(where, key, unknown, allowed)
+            continue
+        try:
+            filled.format(**{name: SAMPLES[name] for name in allowed})
+        except (ValueError, IndexError, KeyError, AttributeError) as exc:
+            problems.append(Problem(where, f"'{key}' cannot be rendered: {exc}"))
     return problems
+
+
+def _unfillable(where: str, key: str, names: list[str], allowed: tuple[str, ...]) -> list[Problem]:
+    problems = []
+    for name in names:
+        if name.startswith("locality."):
+            message = f"{{{name}}} in '{key}' has no value in locality.yml"
+        else:
+            filled = ", ".join(f"{{{n}}}" for n in allowed) or "no placeholder"
+            message = f"{{{name}}} in '{key}' cannot be filled: the assistant fills {filled} there"
+        problems.append(Problem(where, message))
+    return problems
+
+
+def _ui_line(path: Path, key: str) -> str:
+    """file:line of `key`'s last part (after its section's line, when it has one)."""
+    *sections, name = key.split(".")
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return f"{path}:1"
+    start = 0
+    for part in [*sections, name]:
+        pattern = re.compile(rf"^\s*{re.escape(part)}\s*:")
+        start = next((n for n in range(start, len(lines)) if pattern.match(lines[n])), start)
+    return f"{path}:{start + 1}"
+
+
+def _campaigns(content_dir: Path) -> list[Problem]:
+    """Every campaign loads, and its text and buttons have no placeholder left unfilled."""
+    from bot.scheduler.campaigns import load_all
+
+    loaded, errors = load_all(content_dir)
+    problems = [Problem(error.where, error.message) for error in errors]
+    for path, campaign in loaded.items():
+        buttons = campaign.message.get("attachment", {}).get("payload", {}).get("buttons", [])
+        shown = [campaign.message.get("text", "")] + [b.get("title", "") for b in buttons]
+        shown += [b.get("payload", "") for b in buttons if "{locality." in b.get("payload", "")]
+        problems += [
+            Problem(f"{path}:1", f"{left} cannot be filled: " + _why_unfilled(left))
+            for text in shown
+            for left in LEFT_OVER.findall(text)
+        ]
+    return problems
+
+
+def _why_unfilled(placeholder: str) -> str:
+    if placeholder.startswith("{locality."):
+        return "it has no value in locality.yml"
+    return "only {locality.…} placeholders are filled in guides and campaigns"
 
 
 def _domain_intents(domain_path: Path) -> set[str]:
@@ -136,7 +320,7 @@ def _well_formed(url: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.netloc) and " " not in url
 
 
-def _rendered(library: Library, guide: Guide) -> list[Problem]:
+def _rendered(library: Library, guide: Guide, from_ui: set[str]) -> list[Problem]:
     """Render every message the guide can send and hold it to Zalo's limits."""
     replies: list[tuple[str, Reply]] = [("summary", r) for r in summary(library, guide)]
     for name in SECTIONS:
@@ -156,10 +340,11 @@ def _rendered(library: Library, guide: Guide) -> list[Problem]:
                     f"than Zalo's {MAX_TEXT}: shorten it or split it",
                 )
             )
-        if "{locality." in reply.text:
-            problems.append(
-                Problem(where, "a {locality.…} placeholder has no value in locality.yml")
-            )
+        problems += [
+            Problem(where, f"{left} cannot be filled: " + _why_unfilled(left))
+            for left in LEFT_OVER.findall(reply.text)
+            if left not in from_ui
+        ]
         if len(reply.buttons) > MAX_BUTTONS:
             problems.append(
                 Problem(where, f"{len(reply.buttons)} buttons; Zalo allows {MAX_BUTTONS}")

@@ -7,6 +7,7 @@ import csv
 import hmac
 import json
 import logging
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,10 +19,14 @@ from bot.dossiers.model import InvalidDossier, parse_update
 from bot.storage import Database, dossiers
 
 log = logging.getLogger(__name__)
+# When the database cannot be written (locked past the busy timeout, a disk I/O error), the
+# sender is asked to send the same update again after this many seconds.
+RETRY_AFTER_SECONDS = 10
 
 
 class DossierApi:
-    """PUT /api/dossiers/{code}: bearer token, JSON body, idempotent, 422 naming the field."""
+    """PUT /api/dossiers/{code}: bearer token, JSON body, idempotent, 422 naming the field,
+    503 with Retry-After when the update could not be written (sending it again is safe)."""
 
     def __init__(
         self, database: Database, token: str, secret: bytes, notify: Callable[[], None]
@@ -50,7 +55,15 @@ class DossierApi:
             update = parse_update(request.match_info["code"], body, self._secret)
         except InvalidDossier as exc:
             return web.json_response({"field": exc.field, "error": exc.message}, status=422)
-        result = await self._database.run(dossiers.ingest, update, "api")
+        try:
+            result = await self._database.run(dossiers.ingest, update, "api")
+        except sqlite3.OperationalError as exc:  # locked past the busy timeout, disk I/O…
+            log.error("dossier API: update of %s not written (%s); answered 503", update.code, exc)
+            return web.json_response(
+                {"error": "the update could not be written; send it again later"},
+                status=503,
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            )
         if result.notifications:
             self._notify()
         return web.json_response(

@@ -2,6 +2,9 @@
 
 Each notification has an idempotency key that also keys its outbox row, so after a crash
 between sending and recording, the retry finds the message already sent and only records.
+A notification that cannot be sent (a temporary Zalo error, or any error here) is tried
+again after a growing pause and set aside as failed after MAX_ATTEMPTS; rows are taken
+when their next attempt is due, so one that keeps failing never holds another back.
 """
 
 from __future__ import annotations
@@ -15,12 +18,25 @@ from collections.abc import Awaitable, Callable
 from bot import content
 from bot.dossiers.messages import status_text
 from bot.storage import Database, dossiers
-from bot.zalo.errors import TEMPORARY
+from bot.zalo.errors import TEMPORARY, TOKEN_ERRORS
 from bot.zalo.push import Pusher, Template
 
 log = logging.getLogger(__name__)
-MAX_ATTEMPTS = 5
+MAX_ATTEMPTS = 8
+RETRY_CAP_SECONDS = 30 * 60
 BATCH = 200
+
+
+def retry_delay(attempts: int, base_seconds: float) -> float:
+    """The pause after the `attempts`-th failed attempt: base, 2·base, 4·base… capped."""
+    return min(base_seconds * 2 ** (attempts - 1), RETRY_CAP_SECONDS)
+
+
+def _worth_retrying(error_code: int | None) -> bool:
+    """Zalo may take it later: temporary errors, its 5xx, and a token an officer can renew."""
+    return error_code is not None and (
+        error_code in TEMPORARY or error_code in TOKEN_ERRORS or error_code >= 500
+    )
 
 
 class NotificationDispatcher:
@@ -30,6 +46,7 @@ class NotificationDispatcher:
         pusher: Pusher,
         template_id: str = "",
         interval_seconds: float = 5.0,
+        retry_seconds: float = 30.0,
         on_result_ready: Callable[[str, str, dt.date], Awaitable[object]] | None = None,
     ) -> None:
         """`on_result_ready(user_id, code, pickup date)` runs once a citizen has been told
@@ -39,6 +56,7 @@ class NotificationDispatcher:
         self._pusher = pusher
         self._template_id = template_id
         self._interval = interval_seconds
+        self._retry_seconds = retry_seconds
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
@@ -70,13 +88,36 @@ class NotificationDispatcher:
             self._wake.clear()
 
     async def deliver_pending(self) -> int:
-        """One round over (at most BATCH) pending notifications; returns how many it took."""
+        """One round over (at most BATCH) due notifications; returns how many it took."""
         batch = await self._database.run(dossiers.pending_notifications, BATCH)
         for row in batch:
             await self._deliver(row)
         return len(batch)
 
     async def _deliver(self, row: dict) -> str:
+        try:
+            status, channel, error_code = await self._send(row)
+        except Exception:
+            log.exception("dossier %s: a notification could not be sent", row["code"])
+            status, channel, error_code = "retry", None, None
+        retry_at = None
+        if status == "retry":
+            attempts = row["attempts"] + 1
+            status = "failed" if attempts >= MAX_ATTEMPTS else "pending"
+            pause = dt.timedelta(seconds=retry_delay(attempts, self._retry_seconds))
+            retry_at = (dt.datetime.now(dt.timezone.utc) + pause).isoformat(timespec="milliseconds")
+        await self._database.run(
+            dossiers.settle_notification,
+            row["idempotency_key"],
+            status,
+            channel,
+            error_code,
+            retry_at if status == "pending" else None,
+        )
+        return status
+
+    async def _send(self, row: dict) -> tuple[str, str | None, int | None]:
+        """Send one notification: "sent", "unreachable", "failed" (for good) or "retry"."""
         library = content.current()
         text = status_text(library, row["code"], row["status"], row["detail"])
         template = (
@@ -89,30 +130,17 @@ class NotificationDispatcher:
         )
         delivery = result.delivery
         if delivery.status in ("sent", "duplicate"):
-            status = "sent"
             if row["status"] == "result_ready" and self._on_result_ready is not None:
                 # Sent is sent: a reminder that cannot be scheduled (a pickup date of
-                # 0001-01-01 has no day before) must not keep this row, and every row
-                # behind it, pending for ever.
+                # 0001-01-01 has no day before) must not keep this row pending.
                 try:
                     pickup = dt.date.fromisoformat(row["detail"]["pickup_date"][:10])
                     await self._on_result_ready(row["user_id"], row["code"], pickup)
                 except Exception:
                     log.exception("dossier %s: no reminder before the pickup date", row["code"])
-        elif delivery.status == "unreachable":
-            status = "unreachable"
-        elif delivery.error_code in TEMPORARY or delivery.error_code == -200:
-            attempts = await self._database.run(
-                dossiers.notification_attempts, row["idempotency_key"]
-            )
-            status = "failed" if attempts + 1 >= MAX_ATTEMPTS else "pending"
-        else:
-            status = "failed"
-        await self._database.run(
-            dossiers.settle_notification,
-            row["idempotency_key"],
-            status,
-            result.channel,
-            delivery.error_code,
-        )
-        return status
+            return "sent", result.channel, delivery.error_code
+        if delivery.status == "unreachable":
+            return "unreachable", result.channel, delivery.error_code
+        if _worth_retrying(delivery.error_code):
+            return "retry", result.channel, delivery.error_code
+        return "failed", result.channel, delivery.error_code

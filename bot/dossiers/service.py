@@ -41,6 +41,7 @@ class Dossiers:
                 self._worker.pusher,
                 self._settings.dossier_template_id,
                 self._settings.notification_interval_seconds,
+                self._settings.notification_retry_seconds,
                 self._remind_day_before,
             )
             await dispatcher.start()

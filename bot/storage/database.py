@@ -144,6 +144,7 @@ def open_connection(path: Path, busy_timeout_seconds: float = 30.0) -> sqlite3.C
     conn.execute("PRAGMA synchronous=FULL")
     # Another process holding the write lock (an import, a backup restore): wait this long.
     conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_seconds * 1000)}")
+    dossiers.upgrade(conn)
     for schema in SCHEMAS:
         conn.executescript(schema)
     return conn

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
+import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,11 +67,14 @@ CREATE TABLE IF NOT EXISTS dossier_notifications (
     channel TEXT,
     error_code INTEGER,
     attempts INTEGER NOT NULL DEFAULT 0,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL
+    created_at TEXT NOT NULL,             -- also when it was first due
+    updated_at TEXT NOT NULL,
+    next_attempt_at TEXT                  -- a pending one is sent once this time has come
 );
 CREATE INDEX IF NOT EXISTS dossier_notifications_pending
     ON dossier_notifications(status, created_at);
+CREATE INDEX IF NOT EXISTS dossier_notifications_due
+    ON dossier_notifications(status, next_attempt_at);
 CREATE TABLE IF NOT EXISTS user_shared_phones (  -- from Zalo's user-info form, hash only
     user_id TEXT PRIMARY KEY,
     phone_hash TEXT NOT NULL,
@@ -84,6 +89,18 @@ CREATE TABLE IF NOT EXISTS dossier_poll_cursors (
 
 MAX_FAILURES = 5
 LOCK = dt.timedelta(hours=1)
+# A pending notification this long past its first due time is stuck (/healthz, dashboard).
+STUCK_AFTER = dt.timedelta(minutes=5)
+
+
+def upgrade(conn: sqlite3.Connection) -> None:
+    """Before SCHEMA, on a database made before retries had a due time: add the column,
+    every pending notification due at once."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(dossier_notifications)")}
+    if columns and "next_attempt_at" not in columns:
+        with conn:
+            conn.execute("ALTER TABLE dossier_notifications ADD COLUMN next_attempt_at TEXT")
+            conn.execute("UPDATE dossier_notifications SET next_attempt_at = created_at")
 
 
 @dataclass(frozen=True)
@@ -166,9 +183,10 @@ def ingest(db: sqlite_utils.Database, update: DossierUpdate, source: str) -> Ing
             return Ingested(created=False, changed=True, notifications=0)
         followers = conn.execute(
             "INSERT INTO dossier_notifications (idempotency_key, code, event_id, user_id,"
-            " status, created_at, updated_at) SELECT 'dossier:' || ? || ':' || user_id, code,"
-            " ?, user_id, 'pending', ?, ? FROM dossier_subscriptions WHERE code = ?",
-            (event_id, event_id, now, now, update.code),
+            " status, created_at, updated_at, next_attempt_at) SELECT 'dossier:' || ? || ':'"
+            " || user_id, code, ?, user_id, 'pending', ?, ?, ? FROM dossier_subscriptions"
+            " WHERE code = ?",
+            (event_id, event_id, now, now, now, update.code),
         ).rowcount
     return Ingested(created=current is None, changed=True, notifications=followers)
 
@@ -224,26 +242,40 @@ def verify(
         (last4 is not None and last4 in (row[0], row[1]))
         or (phone_hash is not None and phone_hash == row[2])
     )
-    stamp = now.isoformat()
+    if not matches:
+        return record_wrong_answer(db, code, user_id, now)
     with db.conn:
+        _verification_row(db, code, user_id)
         db.conn.execute(
-            "INSERT INTO dossier_verifications (code, user_id) VALUES (?, ?)"
-            " ON CONFLICT(code, user_id) DO NOTHING",
-            (code, user_id),
+            "UPDATE dossier_verifications SET failures = 0, locked_until = NULL,"
+            " verified_at = ? WHERE code = ? AND user_id = ?",
+            (now.isoformat(), code, user_id),
         )
-        if matches:
-            db.conn.execute(
-                "UPDATE dossier_verifications SET failures = 0, locked_until = NULL,"
-                " verified_at = ? WHERE code = ? AND user_id = ?",
-                (stamp, code, user_id),
-            )
-            return "verified"
+    return "verified"
+
+
+def record_wrong_answer(
+    db: sqlite_utils.Database, code: str, user_id: str, now: dt.datetime
+) -> str:
+    """One more miss toward the lock; "wrong", or "locked" once the misses reach the limit."""
+    if locked(db, code, user_id, now):
+        return "locked"
+    with db.conn:
+        _verification_row(db, code, user_id)
         db.conn.execute(
             "UPDATE dossier_verifications SET failures = failures + 1, locked_until = CASE"
             " WHEN failures + 1 >= ? THEN ? ELSE locked_until END WHERE code = ? AND user_id = ?",
             (MAX_FAILURES, (now + LOCK).isoformat(), code, user_id),
         )
     return "locked" if locked(db, code, user_id, now) else "wrong"
+
+
+def _verification_row(db: sqlite_utils.Database, code: str, user_id: str) -> None:
+    db.conn.execute(
+        "INSERT INTO dossier_verifications (code, user_id) VALUES (?, ?)"
+        " ON CONFLICT(code, user_id) DO NOTHING",
+        (code, user_id),
+    )
 
 
 def remember_shared_phone(db: sqlite_utils.Database, user_id: str, phone_hash: str) -> None:
@@ -312,36 +344,150 @@ def subscriptions(db: sqlite_utils.Database, user_id: str) -> list[str]:
 # --- the notifications outbox ---------------------------------------------------------
 
 
-def pending_notifications(db: sqlite_utils.Database, limit: int = 200) -> list[dict[str, Any]]:
+def pending_notifications(
+    db: sqlite_utils.Database, limit: int = 200, now: str | None = None
+) -> list[dict[str, Any]]:
+    """The pending notifications whose next attempt is due, soonest due first: one that
+    keeps failing waits its back-off and holds no other back."""
     rows = db.conn.execute(
-        "SELECT n.idempotency_key, n.code, n.user_id, e.status, e.detail"
+        "SELECT n.idempotency_key, n.code, n.user_id, e.status, e.detail, n.attempts"
         " FROM dossier_notifications n JOIN dossier_events e ON e.id = n.event_id"
-        " WHERE n.status = 'pending' ORDER BY n.created_at, n.rowid LIMIT ?",
-        (limit,),
+        " WHERE n.status = 'pending' AND n.next_attempt_at <= ?"
+        " ORDER BY n.next_attempt_at, n.rowid LIMIT ?",
+        (now or utc_now(), limit),
     ).fetchall()
-    keys = ("idempotency_key", "code", "user_id", "status", "detail")
+    keys = ("idempotency_key", "code", "user_id", "status", "detail", "attempts")
     return [{**dict(zip(keys, row, strict=True)), "detail": json.loads(row[4])} for row in rows]
 
 
 def settle_notification(
-    db: sqlite_utils.Database, key: str, status: str, channel: str, error_code: int | None
+    db: sqlite_utils.Database,
+    key: str,
+    status: str,
+    channel: str | None,
+    error_code: int | None,
+    retry_at: str | None = None,
 ) -> None:
+    """Record one attempt; a notification left `pending` is tried again at `retry_at`."""
     db.conn.execute(
         "UPDATE dossier_notifications SET status = ?, channel = ?, error_code = ?,"
-        " attempts = attempts + 1, updated_at = ? WHERE idempotency_key = ?",
-        (status, channel, error_code, utc_now(), key),
+        " attempts = attempts + 1, updated_at = ?, next_attempt_at = ?"
+        " WHERE idempotency_key = ?",
+        (status, channel, error_code, utc_now(), retry_at, key),
     )
 
 
-def notification_attempts(db: sqlite_utils.Database, key: str) -> int:
-    row = db.conn.execute(
-        "SELECT attempts FROM dossier_notifications WHERE idempotency_key = ?", (key,)
+def notification_counts(
+    db: sqlite_utils.Database, now: dt.datetime | None = None
+) -> dict[str, int]:
+    """Pending, stuck (pending for more than STUCK_AFTER past their first due time) and
+    failed (given up after the last attempt, or refused for good) notifications."""
+    pending, stuck, failed = db.conn.execute(
+        "SELECT COALESCE(SUM(status = 'pending'), 0),"
+        " COALESCE(SUM(status = 'pending' AND created_at < ?), 0),"
+        " COALESCE(SUM(status = 'failed'), 0)"
+        " FROM dossier_notifications WHERE status IN ('pending', 'failed')",
+        (_stuck_before(now),),
     ).fetchone()
-    return row[0] if row else 0
+    return {"pending": pending, "stuck": stuck, "failed": failed}
+
+
+@dataclass(frozen=True)
+class NotificationHealth:
+    counts: dict[str, int]  # as notification_counts
+    problems: list[dict[str, Any]]  # the stuck and failed ones, newest first; no user ids
+
+
+def notification_health(
+    db: sqlite_utils.Database, now: dt.datetime | None = None, limit: int = 50
+) -> NotificationHealth:
+    """What the dashboard shows of the notifications outbox: counts and the problem rows."""
+    rows = db.conn.execute(
+        "SELECT n.code, e.status, n.status, n.attempts, n.error_code, n.created_at,"
+        " n.updated_at, n.next_attempt_at FROM dossier_notifications n"
+        " JOIN dossier_events e ON e.id = n.event_id"
+        " WHERE n.status = 'failed' OR (n.status = 'pending' AND n.created_at < ?)"
+        " ORDER BY n.created_at DESC, n.rowid DESC LIMIT ?",
+        (_stuck_before(now), limit),
+    ).fetchall()
+    keys = (
+        "code", "dossier_status", "status", "attempts", "error_code",
+        "created_at", "updated_at", "next_attempt_at",
+    )  # fmt: skip
+    return NotificationHealth(
+        notification_counts(db, now), [dict(zip(keys, row, strict=True)) for row in rows]
+    )
+
+
+def _stuck_before(now: dt.datetime | None) -> str:
+    now = now or dt.datetime.now(dt.timezone.utc)
+    return (now - STUCK_AFTER).isoformat(timespec="milliseconds")
 
 
 def notifications(db: sqlite_utils.Database, code: str) -> list[dict[str, Any]]:
     return list(db["dossier_notifications"].rows_where("code = ?", [code], order_by="created_at"))
+
+
+# --- what officers see -----------------------------------------------------------------
+
+
+def officer_list(db: sqlite_utils.Database, search: str = "", limit: int = 50) -> list[dict]:
+    """Dossiers for the dashboard, last changed first (or those whose code holds `search`):
+    what they are, how many citizens follow them, and each notification of their last
+    notified change. No user ids, hashes or keys."""
+    # a code is letters, digits, dots and dashes: anything else (LIKE's % and _ too) goes
+    pattern = "%" + re.sub(r"[^0-9A-Za-z.-]", "", search).upper() + "%"
+    rows = db.conn.execute(
+        "SELECT d.code, d.procedure, d.applicant_masked, d.status, d.status_at,"
+        " (SELECT COUNT(*) FROM dossier_subscriptions s WHERE s.code = d.code)"
+        " FROM dossiers d WHERE d.code LIKE ? ORDER BY d.updated_at DESC, d.code LIMIT ?",
+        (pattern, limit),
+    ).fetchall()
+    keys = ("code", "procedure", "applicant_masked", "status", "status_at", "followers")
+    dossiers = [dict(zip(keys, row, strict=True)) for row in rows]
+    for dossier in dossiers:
+        dossier["notifications"] = _notifications_of(
+            db,
+            "n.event_id = (SELECT MAX(event_id) FROM dossier_notifications WHERE code = ?)",
+            dossier["code"],
+        )
+    return dossiers
+
+
+def officer_history(db: sqlite_utils.Database, code: str) -> list[dict]:
+    """A dossier's status changes, oldest first, each with the notifications it owed."""
+    rows = db.conn.execute(
+        "SELECT id, status, occurred_at, received_at FROM dossier_events WHERE code = ?"
+        " ORDER BY occurred_at, id",
+        (code,),
+    ).fetchall()
+    return [
+        {
+            "status": status,
+            "occurred_at": occurred_at,
+            "received_at": received_at,
+            "notifications": _notifications_of(db, "n.event_id = ?", event_id),
+        }
+        for event_id, status, occurred_at, received_at in rows
+    ]
+
+
+def _notifications_of(db: sqlite_utils.Database, where: str, value: Any) -> list[dict]:
+    rows = db.conn.execute(
+        "SELECT n.status, n.channel, n.attempts, n.error_code, n.created_at, n.updated_at,"
+        f" n.next_attempt_at FROM dossier_notifications n WHERE {where} ORDER BY n.rowid",
+        (value,),
+    ).fetchall()
+    keys = (
+        "status", "channel", "attempts", "error_code", "created_at", "updated_at",
+        "next_attempt_at",
+    )  # fmt: skip
+    return [dict(zip(keys, row, strict=True)) for row in rows]
+
+
+def is_stuck(notification: dict[str, Any], now: dt.datetime | None = None) -> bool:
+    """Pending for more than STUCK_AFTER past its first due time."""
+    return notification["status"] == "pending" and notification["created_at"] < _stuck_before(now)
 
 
 # --- pollers of provincial systems ----------------------------------------------------

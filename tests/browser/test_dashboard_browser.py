@@ -16,6 +16,7 @@ from playwright.async_api import Browser, Page, async_playwright
 
 from tests.conftest import Service, button_titles, texts
 from tests.dashboard import PASSWORD, add_officer, file_ticket
+from tests.test_admin import DOSSIER_CODE, OTHER_DOSSIER, dossiers_with_notifications
 
 CHROMIUM = Path(os.environ.get("CITIZENBOT_CHROMIUM", "/usr/bin/chromium"))
 SCREENSHOTS = os.environ.get("SCREENSHOTS_DIR", "")
@@ -150,6 +151,7 @@ PAGES = (
     "/admin/reports/monthly",
     "/admin/content",
     "/admin/campaigns",
+    "/admin/dossiers",
     "/admin/officers",
     "/admin/audit",
 )
@@ -186,3 +188,25 @@ async def test_every_page_fits_a_laptop_screen_and_no_chart_label_is_clipped(
     await page.close()
     assert sideways == dict.fromkeys(PAGES, 0)
     assert clipped == dict.fromkeys(PAGES, [])
+
+
+async def test_the_dossier_page_fits_a_1366_by_768_laptop(start_service, browser: Browser) -> None:
+    service = await start_service(notification_interval_seconds=3600)
+    await dossiers_with_notifications(service)
+    await add_officer(service, "hoso", "dossier_operator")
+    page = await signed_in_page(browser, service, "hoso")
+    await page.set_viewport_size({"width": 1366, "height": 768})
+    await page.click("a:has-text('Hồ sơ')")
+    await page.wait_for_url("**/admin/dossiers")
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 1366
+    assert await page.locator("tr.overdue").count() >= 2  # stuck and failed, flagged
+    await screenshot(page, "ho-so")
+    await page.fill("#q", DOSSIER_CODE)
+    await page.click("button:has-text('Tìm')")
+    await page.wait_for_selector(f"text=Diễn biến hồ sơ {DOSSIER_CODE}")
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 1366
+    text = await page.inner_text("main")
+    assert "Đang giải quyết" in text and "21/11/2026 14:05" in text
+    assert OTHER_DOSSIER not in text and "u-follower" not in text
+    await screenshot(page, "ho-so-tim")
+    await page.close()
