@@ -345,6 +345,15 @@ def _rendered(library: Library, guide: Guide, from_ui: set[str]) -> list[Problem
             for left in LEFT_OVER.findall(reply.text)
             if left not in from_ui
         ]
+        if "anh/chị" in reply.text.lower():
+            problems.append(
+                Problem(
+                    where,
+                    "write {anh_chi} (or {Anh_chi} at a sentence's start) instead of 'anh/chị': "
+                    "the assistant then addresses each citizen as they speak",
+                    "warning",
+                )
+            )
         if len(reply.buttons) > MAX_BUTTONS:
             problems.append(
                 Problem(where, f"{len(reply.buttons)} buttons; Zalo allows {MAX_BUTTONS}")
