@@ -1,4 +1,6 @@
-"""When the model hesitates between two intents, ask with two buttons instead of guessing."""
+"""When the model is unsure, ask with its two or three best guesses as buttons instead of
+guessing; a follow-up to the guide just read, or a topic the commune does not handle, gets
+its answer instead."""
 
 from __future__ import annotations
 
@@ -9,12 +11,14 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.guides import follow_up_answer
+from actions.out_of_scope import referral, say_out_of_scope
 from actions.replies import send
 from bot import content
 from bot.content import Library
 
 # Below this, a candidate is noise rather than a meaning worth offering.
 MIN_CANDIDATE_CONFIDENCE = 0.12
+MAX_CANDIDATES = 3
 NEVER_OFFERED = {"nlu_fallback", "out_of_scope", "affirm", "deny", "greet", "goodbye", "thank"}
 
 
@@ -35,6 +39,10 @@ class ActionClarify(Action):
         if follow_up:  # "ai làm được?" right after a guide: that guide's answer
             send(dispatcher, follow_up)
             return []
+        elsewhere = referral(library, tracker.latest_message.get("text") or "")
+        if elsewhere:  # "rút bhxh một lần": where that is asked
+            say_out_of_scope(dispatcher, library, elsewhere)
+            return []
         ranking = tracker.latest_message.get("intent_ranking") or []
         candidates = [
             (intent["name"], title)
@@ -42,11 +50,12 @@ class ActionClarify(Action):
             if intent["name"] not in NEVER_OFFERED
             and intent.get("confidence", 0) >= MIN_CANDIDATE_CONFIDENCE
             and (title := title_of(library, intent["name"]))
-        ][:2]
-        if len(candidates) == 2:
+        ][:MAX_CANDIDATES]
+        if candidates:
             dispatcher.utter_message(
                 text=library.text("clarify"),
-                buttons=[{"title": title, "payload": f"/{name}"} for name, title in candidates],
+                buttons=[{"title": title, "payload": f"/{name}"} for name, title in candidates]
+                + [{"title": library.ui["guide_buttons"]["menu"], "payload": "/help"}],
             )
         else:
             dispatcher.utter_message(

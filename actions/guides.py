@@ -30,6 +30,9 @@ FOLLOW_UPS = {
 }
 # Longer than this, a question is a question of its own, not a follow-up.
 FOLLOW_UP_MAX_WORDS = 10
+# A procedure the model ranks this high beside a no-procedure intent was named in the
+# question ("đổi thẻ căn cước cần mang giấy tờ gì" → ask_documents, then proc_id_card).
+NAMED_PROCEDURE_CONFIDENCE = 0.15
 
 
 # A guide that does not say how its result is received: the general guide on results does.
@@ -49,6 +52,21 @@ def current_guide(library: Library, tracker: Tracker) -> Guide | None:
     """The procedure guide the citizen is reading, if any."""
     guide = library.guide_by_id(tracker.get_slot("guide_id"))
     return guide if guide is not None and guide.kind == "procedure" else None
+
+
+def named_guide(library: Library, tracker: Tracker) -> Guide | None:
+    """The procedure guide the model ranks next to a no-procedure intent, if it is close."""
+    ranking = tracker.latest_message.get("intent_ranking") or []
+    return next(
+        (
+            guide
+            for ranked in ranking[1:]
+            if ranked["name"].startswith("proc_")
+            and ranked.get("confidence", 0) >= NAMED_PROCEDURE_CONFIDENCE
+            and (guide := library.guide_for(ranked["name"])) is not None
+        ),
+        None,
+    )
 
 
 def follow_up_answer(
@@ -99,11 +117,19 @@ class ActionShowGuide(Action):
         library = content.current()
         intent = tracker.get_intent_of_latest_message() or ""
         section = next(tracker.get_latest_entity_values("guide_section"), None)
+        text = tracker.latest_message.get("text") or ""
         if intent in FOLLOW_UPS and section is None:
             replies = follow_up_answer(library, tracker, FOLLOW_UPS[intent])
             if replies:
                 send(dispatcher, replies)
                 return []
+            named = named_guide(library, tracker)
+            replies = named and aspect_reply(
+                library, named, asked_aspect(text) or FOLLOW_UPS[intent], text
+            )
+            if named and replies:
+                send(dispatcher, replies)
+                return [SlotSet("guide_id", named.id), SlotSet("guide_step", 0.0)]
         guide = library.guide_for(intent)
         if guide is None:
             dispatcher.utter_message(text=library.text("no_guide"))
@@ -111,7 +137,6 @@ class ActionShowGuide(Action):
         if section in render.SECTIONS:
             send(dispatcher, render.section(library, guide, section))
         else:
-            text = tracker.latest_message.get("text") or ""
             send(dispatcher, first_answer(library, guide, text, message_text(tracker)))
         return [SlotSet("guide_id", guide.id), SlotSet("guide_step", 0.0)]
 
@@ -127,7 +152,7 @@ class ActionAnswerAspect(Action):
     ) -> list[EventType]:
         library = content.current()
         section = FOLLOW_UPS.get(tracker.get_intent_of_latest_message() or "", "documents")
-        guide = current_guide(library, tracker)
+        guide = current_guide(library, tracker) or named_guide(library, tracker)
         if guide is not None:
             text = tracker.latest_message.get("text") or ""
             aspect = asked_aspect(text) or section
@@ -136,7 +161,7 @@ class ActionAnswerAspect(Action):
                 aspect_reply(library, guide, aspect, text)
                 or render.section(library, guide, section),
             )
-            return []
+            return [SlotSet("guide_id", guide.id)]
         choices = [
             {"title": g.title, "payload": render.section_payload(g, section)}
             for intent in library.ui["popular_procedures"]

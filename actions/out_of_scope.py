@@ -32,9 +32,12 @@ class ActionOutOfScope(Action):
     ) -> list[EventType]:
         library = content.current()
         found = referral(library, tracker.latest_message.get("text") or "")
-        opening = found or library.text("out_of_scope")
-        dispatcher.utter_message(
-            text=f"{opening}\n\n{library.text('out_of_scope_offer')}",
-            buttons=[{"title": library.ui["guide_buttons"]["menu"], "payload": "/help"}],
-        )
+        say_out_of_scope(dispatcher, library, found or library.text("out_of_scope"))
         return []
+
+
+def say_out_of_scope(dispatcher: CollectingDispatcher, library: Library, opening: str) -> None:
+    dispatcher.utter_message(
+        text=f"{opening}\n\n{library.text('out_of_scope_offer')}",
+        buttons=[{"title": library.ui["guide_buttons"]["menu"], "payload": "/help"}],
+    )

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from bot.content import yes_no
 from bot.content.model import Faq, Guide, Library
+from bot.nlu.aspects import is_yes_no
 from bot.zalo.messages import MAX_BUTTONS
 
 # Every aspect a citizen can ask about a procedure (bot/nlu/aspects.py names them).
@@ -106,7 +107,7 @@ def aspect_answer(library: Library, guide: Guide, aspect: str, question: str) ->
     if not section_text(library, guide, aspect):
         return []
     replies = section(library, guide, aspect)
-    if aspect == "who":
+    if aspect == "who" and is_yes_no(question):
         found = yes_no.answer(question, guide.who, library.ui["yes_no"])
         if found is not None:
             opening = f"{found.word} {found.sentence}".strip()

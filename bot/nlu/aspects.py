@@ -11,10 +11,28 @@ import re
 
 from bot.nlu.text import expand, fold, normalise, words
 
-# Checked in this order: the first that matches is the aspect asked. Money before time
-# ("mất bao nhiêu tiền" is a fee), deadlines before durations, "who" (the generic yes/no
-# question) last.
+# Checked in this order: the first that matches is the aspect asked. Where first ("đến đâu
+# đóng tiền" asks where), money before time ("mất bao nhiêu tiền" is a fee), deadlines
+# before durations, "who" (the generic yes/no question) last.
 _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "where",
+        (
+            "o dau",
+            "cho nao",
+            "noi nao",
+            "tai dau",
+            "di dau",
+            "den dau",
+            "nop o",
+            "lam o",
+            "co quan nao",
+            "dia chi",
+            "phong nao",
+            "bo phan nao",
+            "o (xa|huyen|tinh|phuong)",
+        ),
+    ),
     (
         "fees",
         (
@@ -24,6 +42,11 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "tien (le phi|phi|lam|nop)",
             "gia bao nhieu",
             "ton kem",
+            "het bn",
+            "(bn|bnhieu) tien",
+            "mat bao nhieu(?! (ngay|lau|thoi|hom|tuan|thang|buoi))",
+            "may tram",
+            "bao nhieu tram",
         ),
     ),
     (
@@ -55,6 +78,9 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "bao nhieu ngay",
             "may hom",
             "may tuan",
+            "bn (lau|ngay)",
+            "may bua",
+            "bao nhieu bua",
             "may thang",
             "thoi gian (giai quyet|lam|cho|xu ly)",
             "(bao gio|khi nao) (thi )?(co|xong|lay|nhan)",
@@ -66,7 +92,8 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
         "documents",
         (
-            "giay to",
+            "giay to (gi|nao|can|gom|j)",
+            "(nhung|can|mang|chuan bi|nop) (nhung )?giay to",
             "ho so (gom|can|co)",
             "thanh phan ho so",
             "can (nhung |mang |co )?gi",
@@ -75,7 +102,6 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "can nhung",
             "can (giay|ban|so)",
             "phai co (nhung )?gi",
-            "ban sao",
             "to khai",
             "mau don",
             "nop nhung gi",
@@ -108,24 +134,6 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "buu chinh",
             "ban dien tu",
             "(nhan|lay) (giay|the|so|ban)",
-        ),
-    ),
-    (
-        "where",
-        (
-            "o dau",
-            "cho nao",
-            "noi nao",
-            "tai dau",
-            "di dau",
-            "den dau",
-            "nop o",
-            "lam o",
-            "co quan nao",
-            "dia chi",
-            "phong nao",
-            "bo phan nao",
-            "o (xa|huyen|tinh|phuong)",
         ),
     ),
     (

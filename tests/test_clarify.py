@@ -1,0 +1,58 @@
+"""When the model is unsure: its best guesses as buttons, or where an off-topic question is
+asked, run by the real action on a real tracker."""
+
+from __future__ import annotations
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.clarify import ActionClarify
+from actions.guides import ActionAnswerAspect
+
+
+def _tracker(text: str, ranking: list[tuple[str, float]], slots: dict | None = None) -> Tracker:
+    message = {
+        "text": text,
+        "intent": {"name": ranking[0][0], "confidence": ranking[0][1]},
+        "intent_ranking": [{"name": n, "confidence": c} for n, c in ranking],
+        "entities": [],
+    }
+    return Tracker("u-clarify", slots or {}, message, [], False, None, {}, "action_listen")
+
+
+async def _run(action, tracker: Tracker) -> list[dict]:
+    dispatcher = CollectingDispatcher()
+    await action.run(dispatcher, tracker, {})
+    return dispatcher.messages
+
+
+async def test_an_unsure_question_offers_the_three_best_guesses_and_the_menu() -> None:
+    ranking = [
+        ("nlu_fallback", 0.3),
+        ("proc_temporary_residence", 0.28),
+        ("proc_permanent_residence", 0.22),
+        ("proc_residence_info", 0.2),
+        ("greet", 0.15),
+        ("proc_land", 0.05),
+    ]
+    [message] = await _run(ActionClarify(), _tracker("dang ky o nha nguoi quen", ranking))
+    payloads = [b["payload"] for b in message["buttons"]]
+    assert payloads == [
+        "/proc_temporary_residence",
+        "/proc_permanent_residence",
+        "/proc_residence_info",
+        "/help",
+    ]
+
+
+async def test_an_unsure_off_topic_question_is_told_where_it_is_asked() -> None:
+    ranking = [("nlu_fallback", 0.3), ("proc_social_welfare", 0.25), ("unsubscribe", 0.2)]
+    [message] = await _run(ActionClarify(), _tracker("rút bhxh một lần", ranking))
+    assert "Bảo hiểm xã hội" in message["text"]
+
+
+async def test_a_no_procedure_question_that_names_one_is_answered_for_it() -> None:
+    ranking = [("ask_documents", 0.55), ("proc_id_card", 0.35), ("greet", 0.1)]
+    tracker = _tracker("đổi thẻ căn cước cần mang giấy tờ gì", ranking)
+    [message] = await _run(ActionAnswerAspect(), tracker)
+    assert message["text"].startswith("Giấy tờ cần chuẩn bị – Thẻ căn cước")
