@@ -122,7 +122,7 @@ KEPT_TABLE = """
     taxi grab shopee momo banking internet password otp sms code form link yes no please
     sorry what why how new now thank thanks okay ko dc dk mik bik hok j r z cx 0912345678
     2026 20 01 8h 14t 7h30 a4 a1 b2 h26 250101 0001 g22 39 3tr 500k 15k 100000 2tr5 k12
-    lop12 q1 p3 tp hcm hn dt gplx bhyt bhxh ad admin yss giaaays
+    lop12 q1 p3 tp hcm hn dt gplx bhyt bhxh ad admin yss giaaays w
 """
 
 
@@ -139,6 +139,10 @@ def test_residue_phrases_read_as_meant(typed: str, meant: str) -> None:
 @pytest.mark.parametrize("word", KEPT_TABLE.split())
 def test_real_words_numbers_and_codes_are_left_alone(word: str) -> None:
     assert decode(word) == word
+
+
+def test_teencode_w_for_qu_is_read_as_teencode_not_telex() -> None:
+    assert [w for w, _, _ in spelled_words("chờ lâu wa")] == ["chờ", "lâu", "wa"]
 
 
 def test_accented_words_are_not_decoded_again() -> None:

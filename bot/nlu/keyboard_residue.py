@@ -24,7 +24,7 @@ KEPT_TABLE = """
     tar per her sir nor les des mes
     tips chips maps tops cups cats bats hats nets pets pots bits kits cuts huts laps caps
     mops hits sits gets lets sets tests bots apps ads ids gps ios bios hix hic kiss miss boss
-    ms mr mrs vs dr see too room soon moon door taxi how now low cow bow row
+    w ms mr mrs vs dr see too room soon moon door taxi how now low cow bow row
 """
 KEPT = frozenset(KEPT_TABLE.split())
 

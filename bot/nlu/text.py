@@ -78,6 +78,8 @@ TEENCODE: dict[str, str] = {
     "ad": "admin",
     "nhé": "nha",
     "nhe": "nha",
+    "wa": "quá",
+    "wá": "quá",
 }
 
 WORD = re.compile(r"[\w\u0300-\u036f]+", re.UNICODE)

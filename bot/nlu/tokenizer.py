@@ -16,6 +16,7 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.nlu.question import focus_spans
 from bot.nlu.text import expand, fold, spelled_words
 
 
@@ -29,6 +30,8 @@ class VietnameseTokenizer(Tokenizer):
             "token_pattern": None,
             "prefix_separator_symbol": None,
             "teencode": True,
+            # featurize only a long message's questions (bot.nlu.question), not its greeting
+            "focus_questions": False,
         }
 
     @classmethod
@@ -44,7 +47,10 @@ class VietnameseTokenizer(Tokenizer):
     def tokenize(self, message: Message, attribute: str) -> list[Token]:
         text = message.get(attribute) or ""
         tokens: list[Token] = []
+        spans = focus_spans(text) if self._config["focus_questions"] else None
         for word, start, end in spelled_words(text):
+            if spans and not any(s <= start < e for s, e in spans):
+                continue
             parts = expand(word) if self._config["teencode"] else [word]
             tokens.extend(Token(part, start, end, lemma=fold(part)) for part in parts)
         if not tokens:
