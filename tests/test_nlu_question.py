@@ -147,3 +147,18 @@ def test_finding_questions_in_a_thousand_messages_takes_under_a_millisecond_each
     for message in messages:
         questions(message)
     assert (time.perf_counter() - started) / len(messages) < 0.001
+
+
+def test_the_tokenizer_can_featurize_only_a_long_messages_questions() -> None:
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.nlu.tokenizer import VietnameseTokenizer
+
+    focused = VietnameseTokenizer(
+        {**VietnameseTokenizer.get_default_config(), "focus_questions": True}
+    )
+    message = "Chào cháu, bác 72 tuổi, cho bác hỏi lamf giaays khai sinh ở đâu"
+    tokens = focused.tokenize(Message(data={"text": message}), "text")
+    assert [t.text for t in tokens] == ["làm", "giấy", "khai", "sinh", "ở", "đâu"]
+    assert [t.lemma for t in tokens] == ["lam", "giay", "khai", "sinh", "o", "dau"]
+    assert message[tokens[0].start : tokens[0].end] == "lamf"
