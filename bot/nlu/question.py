@@ -27,21 +27,22 @@ ADDRESSEES = (
     r"uy ban|ub|chau|con|em|anh|chi|bac|co|chu|ong|ba|ad|admin|ban|xa|phuong|ubnd|bot)"
 )
 PARTICLES = r"((a|ạ|oi|nhe|nha|nhieu|lam|ak|ah|vay|nhiu) )*"
-# Each pattern matches whole words at the start of a clause ("<words> " with a trailing space).
+# Each pattern matches whole words where a clause's rest starts ("<words> " with a trailing
+# space); they are matched from a position, so they carry no ^.
 GREETING = re.compile(
-    rf"^(dạ |vang |thua |kinh gui )*({PRONOUNS} )?(xin chao|kinh chao|chao|alo|a lo|hello|hi|hey) "
+    rf"(dạ |vang |thua |kinh gui )*({PRONOUNS} )?(xin chao|kinh chao|chao|alo|a lo|hello|hi|hey) "
     rf"({ADDRESSEES} )?{PARTICLES}"
-    rf"|^(dạ|vang|thua|kinh gui) ({ADDRESSEES} )?{PARTICLES}"
+    rf"|(dạ|vang|thua|kinh gui) ({ADDRESSEES} )?{PARTICLES}"
 )
-THANKS = re.compile(rf"^({PRONOUNS} )?(xin )?(cam on|thank|thanks|tks) ({ADDRESSEES} )?{PARTICLES}")
+THANKS = re.compile(rf"({PRONOUNS} )?(xin )?(cam on|thank|thanks|tks) ({ADDRESSEES} )?{PARTICLES}")
 # "cho bác hỏi", "chị cho em hỏi", "tôi muốn hỏi về": what follows is the question.
 OPENER = re.compile(
-    rf"^({ADDRESSEES} )?((cho|xin|cho phep|nho) )?({PRONOUNS} )?((muon|cần|can|xin|dinh) )?hoi "
+    rf"({ADDRESSEES} )?((cho|xin|cho phep|nho) )?({PRONOUNS} )?((muon|cần|can|xin|dinh) )?hoi "
     r"((chut|ti|xiu|voi|cai nay|viec nay|mot chut|1 chut|mot viec|la|rang|ve) )*"
 )
-AGE = re.compile(rf"^((nam nay) )?({PRONOUNS} )((nam nay) )?\d+ tuoi (roi )?")
+AGE = re.compile(rf"((nam nay) )?({PRONOUNS} )((nam nay) )?\d+ tuoi (roi )?")
 PLACES = r"(thon|xom|ap|to|khu|ban|buon|lang|doi|xa|phuong|huyen)"
-HOME = re.compile(rf"^((nha) )?{PRONOUNS} ((dang|song) )?o {PLACES} \w+ ")
+HOME = re.compile(rf"((nha) )?{PRONOUNS} ((dang|song) )?o {PLACES} \w+ ")
 SOCIAL_PREFIXES = (GREETING, THANKS, OPENER, AGE, HOME)
 # Clauses that are all introduction: "tôi là Lan", "bác ở thôn 3", "nhà tôi ở gần chợ".
 INTRODUCTION = re.compile(
@@ -156,12 +157,15 @@ def _classify(text: str, words: list[tuple[str, int, int]]) -> Clause:
 def _social_prefix(view: list[str]) -> tuple[int, bool]:
     """How many leading words are greeting, thanks, opener or introduction; and whether an
     opener ("cho bác hỏi") said that a question follows."""
-    skipped, opened = 0, False
-    while skipped < len(view):
-        rest = " ".join(view[skipped:]) + " "
-        match = next(((p, m) for p in SOCIAL_PREFIXES if (m := p.match(rest)) and m.end()), None)
+    joined = " ".join(view) + " "
+    skipped, opened, at = 0, False, 0
+    while at < len(joined):
+        match = next(
+            ((p, m) for p in SOCIAL_PREFIXES if (m := p.match(joined, at)) and m.end() > at), None
+        )
         if match is None:
             break
         opened = opened or match[0] is OPENER
         skipped += match[1].group().count(" ")
+        at = match[1].end()
     return skipped, opened
