@@ -162,3 +162,15 @@ def test_the_tokenizer_can_featurize_only_a_long_messages_questions() -> None:
     assert [t.text for t in tokens] == ["làm", "giấy", "khai", "sinh", "ở", "đâu"]
     assert [t.lemma for t in tokens] == ["lam", "giay", "khai", "sinh", "o", "dau"]
     assert message[tokens[0].start : tokens[0].end] == "lamf"
+
+
+def test_the_tokenizer_keeps_a_short_messages_greeting() -> None:
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.nlu.tokenizer import VietnameseTokenizer
+
+    focused = VietnameseTokenizer(
+        {**VietnameseTokenizer.get_default_config(), "focus_questions": True}
+    )
+    tokens = focused.tokenize(Message(data={"text": "xin chao, co ai truc khong a"}), "text")
+    assert [t.text for t in tokens] == ["xin", "chao", "co", "ai", "truc", "khong", "a"]

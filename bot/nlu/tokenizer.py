@@ -30,8 +30,10 @@ class VietnameseTokenizer(Tokenizer):
             "token_pattern": None,
             "prefix_separator_symbol": None,
             "teencode": True,
-            # featurize only a long message's questions (bot.nlu.question), not its greeting
+            # featurize only a long message's questions (bot.nlu.question), not its greeting;
+            # a short one's greeting is part of what it says ("xin chào, có ai trực không")
             "focus_questions": False,
+            "focus_min_words": 10,
         }
 
     @classmethod
@@ -47,8 +49,12 @@ class VietnameseTokenizer(Tokenizer):
     def tokenize(self, message: Message, attribute: str) -> list[Token]:
         text = message.get(attribute) or ""
         tokens: list[Token] = []
-        spans = focus_spans(text) if self._config["focus_questions"] else None
-        for word, start, end in spelled_words(text):
+        spelled = spelled_words(text)
+        focused = (
+            self._config["focus_questions"] and len(spelled) >= self._config["focus_min_words"]
+        )
+        spans = focus_spans(text) if focused else None
+        for word, start, end in spelled:
             if spans and not any(s <= start < e for s, e in spans):
                 continue
             parts = expand(word) if self._config["teencode"] else [word]
