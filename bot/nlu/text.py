@@ -1,4 +1,5 @@
-"""Vietnamese text as citizens type it: NFC, lower case, teencode, and a folded form.
+"""Vietnamese text as citizens type it: NFC, lower case, keyboard residue and misspellings
+corrected, teencode, and a folded form.
 
 The folded form drops every diacritic (and đ→d), so "lam giay khai sinh" and
 "làm giấy khai sinh" share features. Folding loses tones (ma/mà/má), so the model
@@ -9,6 +10,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
+
+from bot.nlu import keyboard_residue, misspellings, syllables
 
 # One token → its usual meaning, accented. Only unambiguous abbreviations: "bn" (bạn /
 # bao nhiêu) or "v" (vậy / và) are left for the model to learn from context.
@@ -74,6 +78,8 @@ TEENCODE: dict[str, str] = {
     "ad": "admin",
     "nhé": "nha",
     "nhe": "nha",
+    "wa": "quá",
+    "wá": "quá",
 }
 
 WORD = re.compile(r"[\w\u0300-\u036f]+", re.UNICODE)
@@ -97,3 +103,23 @@ def expand(word: str) -> list[str]:
 def words(text: str) -> list[tuple[str, int, int]]:
     """(word, start, end) over the original text, with offsets into it."""
     return [(m.group(), m.start(), m.end()) for m in WORD.finditer(text)]
+
+
+@lru_cache(maxsize=65536)
+def spell(word: str) -> str:
+    """A normalised word as the syllable meant: "lamf" → "làm", "hoà" → "hòa"; teencode as is."""
+    if word in TEENCODE:
+        return word
+    if word.isascii():
+        return keyboard_residue.decode(word)
+    return syllables.respell(word)
+
+
+def spelled_words(text: str) -> list[tuple[str, int, int]]:
+    """(word, start, end) normalised and spelled as meant, with offsets into `text`.
+
+    "d9a8ng ky1 thu7o7ng2 tru1" → đăng ký thường trú; "khai xinh" → khai sinh.
+    """
+    found = words(text)
+    spelled = misspellings.correct([spell(normalise(word)) for word, _, _ in found])
+    return [(word, start, end) for word, (_, start, end) in zip(spelled, found, strict=True)]

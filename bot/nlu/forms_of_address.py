@@ -1,0 +1,98 @@
+"""How a citizen names themselves and the assistant, and how the assistant should answer.
+
+Vietnamese has no neutral "you": an old man who writes "chào cháu, bác 72 tuổi, cho bác hỏi"
+expects "Dạ, cháu gửi bác…", not "anh/chị". The rules, for a commune's assistant:
+- elders naming themselves bác, ông, bà, cô, chú, dì, cậu are called so; the assistant is
+  "cháu" (or "con" / "em" when that is what they call it);
+- "anh"/"chị" are called so and the assistant is "em";
+- young people naming themselves em, con, cháu, mình are called "bạn" and the assistant is
+  "mình" (the assistant has no gender to answer "anh"/"chị" with);
+- called "cháu"/"con" without a self-name: the citizen is an elder, called "bác"; called "em":
+  the default "anh/chị", the assistant "em";
+- otherwise None: the default "anh/chị" stays.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.nlu.text import fold, spelled_words
+
+KIN = ("bác", "ông", "bà", "cô", "chú", "dì", "cậu", "anh", "chị", "em", "con", "cháu", "mình")
+ELDERS = frozenset({"bác", "ông", "bà", "cô", "chú", "dì", "cậu"})
+YOUNG = frozenset({"em", "con", "cháu", "mình"})
+FOLDED_KIN = {fold(word): word for word in KIN}
+K = r"(bac|ong|ba|co|chu|di|cau|anh|chi|em|con|chau|minh)"
+NOT_CHILD = r"(bac|ong|ba|co|chu|di|cau|anh|chi|em|chau|minh)"  # "con" here is "my child"
+VERBS = r"(muon|can|la|o|da|dang|moi|bi|khong|chua|di|lam|nop|xin|nho|vua|van|cung|dinh|co|có)"
+START = r"(^|\| |oi )"  # a clause's first word, or the first after "cháu ơi"
+# The self-name, most telling frames first; group "self" is the citizen's word for themselves.
+SELF = [
+    re.compile(p)
+    for p in (
+        rf"(^| )(cho|xin phep|cho phep) (?P<self>{K}) (xin )?hoi( |$)",
+        rf"{START}(?P<self>{K}) ((muon|can|xin) )?hoi( |$)",
+        rf"(^| )(nam nay )?(?P<self>{NOT_CHILD}) (nam nay )?\d+ tuoi",
+        rf"{START}(?P<self>{K}) (xin )?(chao|cam on)( |$)",
+        rf"{START}(?P<self>{NOT_CHILD}) {VERBS}( |$)",
+        rf"(^| )(nha|cua|vo|chong|bo|me|con|chau|ong nha|ba nha) (?P<self>{NOT_CHILD})( |$)",
+    )
+]
+# What they call the assistant: "chào cháu", "cháu ơi", "cảm ơn cháu", "cháu cho bác hỏi".
+ADDRESSEE = [
+    re.compile(p)
+    for p in (
+        rf"(^| )(chao|cam on|nho|hoi) (?P<them>{K})( |$)",
+        rf"(^| )(?P<them>{K}) oi( |$)",
+        rf"{START}(?P<them>{K}) cho {K} hoi( |$)",
+    )
+]
+CLAUSE_BREAK = re.compile(r"[?!;:\n…]|[.,]\s")
+
+
+@dataclass(frozen=True)
+class Address:
+    citizen: str  # how the assistant calls the citizen: "bác", "anh", "bạn", "anh/chị"
+    assistant: str  # how the assistant calls itself: "cháu", "con", "em", "mình"
+
+
+def forms_of_address(text: str) -> Address | None:
+    """The forms of address a message asks for, or None when it names nobody."""
+    view = _view(text)
+    self_name = _first(SELF, view, "self")
+    them = _first(ADDRESSEE, view, "them")
+    if self_name in ELDERS:
+        return Address(self_name, them if them in ("cháu", "con", "em") else "cháu")
+    if self_name in ("anh", "chị"):
+        return Address(self_name, "em")
+    if self_name in YOUNG:
+        return Address("bạn", "mình")
+    if them in ("cháu", "con"):
+        return Address("bác", them)
+    if them == "em":
+        return Address("anh/chị", "em")
+    return None
+
+
+def _view(text: str) -> str:
+    """Words as the patterns read them, folded, except accented words that would fold into a
+    kin word ("có" is not "cô", "đi" not "dì"); clauses separated by " | "."""
+    parts: list[str] = []
+    previous_end = 0
+    for word, start, end in spelled_words(text):
+        if parts and CLAUSE_BREAK.search(text[previous_end:start]):
+            parts.append("|")
+        folded = fold(word)
+        kept = folded in FOLDED_KIN and word not in KIN and not word.isascii()
+        parts.append(word if kept else folded)
+        previous_end = end
+    return " ".join(parts)
+
+
+def _first(patterns: list[re.Pattern[str]], view: str, group: str) -> str | None:
+    for pattern in patterns:
+        match = pattern.search(view)
+        if match:
+            return FOLDED_KIN[match.group(group)]
+    return None
