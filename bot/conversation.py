@@ -9,6 +9,9 @@ from typing import Any
 
 from bot import content, privacy
 from bot.brain import Brain
+from bot.content import address
+from bot.nlu.forms_of_address import Address, forms_of_address
+from bot.nlu.question import questions
 from bot.office_hours import OfficeHours
 from bot.rate_limit import RateLimit
 from bot.storage import Database, dossiers, handover, inbox, users
@@ -23,6 +26,8 @@ log = logging.getLogger(__name__)
 # Intents the webhook triggers directly: these events carry no text to understand.
 FOLLOW_INTENT = "/EXTERNAL_follow"
 NON_TEXT_INTENT = "/EXTERNAL_non_text"
+# A message asking more than this many things: the first answered, this many offered.
+MAX_OFFERED = 3
 
 
 def officer_of(event: ZaloEvent) -> str | None:
@@ -132,12 +137,37 @@ class Conversations:
             return
         if await self._over_message_limit(event):
             return
-        output = ZaloOutputChannel(self._client, event.key)
+        form = await self._form_of_address(event.user_id, text)
+        output = ZaloOutputChannel(self._client, event.key, form)
         metadata: dict[str, Any] = {"zalo_event": event.name}
         message = event.payload.get("message")
         if isinstance(message, dict) and message.get("attachments"):
             metadata["attachments"] = message["attachments"]  # e.g. a photo for a feedback
+        asked = [] if text.startswith("/") else questions(text)
+        if len(asked) > 1:
+            # Two things asked: the first is answered, the others offered as buttons. The
+            # whole message stays in the metadata (an age told before the question counts).
+            metadata["message"] = text
+            text = asked[0].text
         await self._brain.handle(event.user_id, text, output, metadata=metadata)
+        if len(asked) > 1:
+            await output.send_text_with_buttons(
+                event.user_id,
+                content.current().text("also_asked"),
+                [{"title": q.text, "payload": q.text} for q in asked[1 : MAX_OFFERED + 1]],
+            )
+
+    async def _form_of_address(self, user_id: str, text: str) -> Address:
+        """How to name this citizen and the assistant: as this message says, else as an
+        earlier one said ("bác"/"cháu" for the rest of the conversation), else the default."""
+        said = None if text.startswith("/") else forms_of_address(text)
+        if said is not None:
+            await self._database.run(
+                users.remember_form_of_address, user_id, said.citizen, said.assistant
+            )
+            return said
+        stored = await self._database.run(users.form_of_address, user_id)
+        return Address(*stored) if stored else address.DEFAULT
 
     async def _acknowledge_outside_office_hours(self, user_id: str, handover_id: int) -> None:
         """Outside office hours a citizen waiting for an officer is told, once per wait, when

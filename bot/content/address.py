@@ -9,20 +9,16 @@ what this citizen said of themselves.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
+
+from bot.nlu.forms_of_address import Address
 
 # Placeholder → the character that stands for it until the message is sent.
 PLACEHOLDERS = {"{anh_chi}": "\ue000", "{Anh_chi}": "\ue001", "{toi}": "\ue002", "{Toi}": "\ue003"}
 
 
-@dataclass(frozen=True)
-class FormOfAddress:
-    citizen: str = "anh/chị"  # how the assistant calls the citizen
-    assistant: str = "tôi"  # how the assistant calls itself
-
-
-DEFAULT = FormOfAddress()
+# Until a citizen says how they speak: "anh/chị", and the assistant says "tôi".
+DEFAULT = Address("anh/chị", "tôi")
 
 
 def mark(text: str) -> str:
@@ -32,7 +28,7 @@ def mark(text: str) -> str:
     return text
 
 
-def speak(text: str, form: FormOfAddress = DEFAULT) -> str:
+def speak(text: str, form: Address = DEFAULT) -> str:
     """Stand-in characters → this citizen's words."""
     if not any(mark_ in text for mark_ in PLACEHOLDERS.values()):
         return text
@@ -42,7 +38,7 @@ def speak(text: str, form: FormOfAddress = DEFAULT) -> str:
     return text
 
 
-def speak_all(value: Any, form: FormOfAddress = DEFAULT) -> Any:
+def speak_all(value: Any, form: Address = DEFAULT) -> Any:
     """`speak` over every string of a message in the OA's shape (text, buttons, lists)."""
     if isinstance(value, str):
         return speak(value, form)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from bot.nlu.text import expand, fold, normalise, words
+from bot.nlu.text import expand, fold, spelled_words
 
 # Checked in this order: the first that matches is the aspect asked. Where first ("đến đâu
 # đóng tiền" asks where), money before time ("mất bao nhiêu tiền" is a fee), deadlines
@@ -167,8 +167,9 @@ _YES_NO = re.compile(
 
 
 def folded(text: str) -> str:
-    """The text as the patterns read it: lower case, teencode expanded, no diacritics."""
-    return " ".join(fold(part) for word, _, _ in words(normalise(text)) for part in expand(word))
+    """The text as the patterns read it: lower case, spelled as meant (Telex/VNI residue,
+    misspellings), teencode expanded, no diacritics."""
+    return " ".join(fold(part) for word, _, _ in spelled_words(text) for part in expand(word))
 
 
 def asked_aspect(text: str) -> str | None:

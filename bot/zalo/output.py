@@ -11,7 +11,7 @@ from typing import Any
 from rasa.core.channels.channel import OutputChannel
 
 from bot.content import address
-from bot.content.address import FormOfAddress
+from bot.nlu.forms_of_address import Address
 from bot.zalo import messages
 from bot.zalo.client import Delivery, ZaloClient
 
@@ -21,9 +21,7 @@ class ZaloOutputChannel(OutputChannel):
     def name(cls) -> str:
         return "zalo"
 
-    def __init__(
-        self, client: ZaloClient, event_key: str, form: FormOfAddress = address.DEFAULT
-    ) -> None:
+    def __init__(self, client: ZaloClient, event_key: str, form: Address = address.DEFAULT) -> None:
         self._client = client
         self._event_key = event_key
         self._form = form

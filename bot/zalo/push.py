@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.content import address
+from bot.nlu.forms_of_address import Address
 from bot.storage import Database, users
 from bot.zalo.client import Delivery, ZaloClient
 
@@ -63,7 +64,7 @@ class Pusher:
         if user and within_window(user["last_interaction_at"], now):
             form = await self._database.run(users.form_of_address, user_id)
             if form is not None:
-                message = address.speak_all(message, address.FormOfAddress(*form))
+                message = address.speak_all(message, Address(*form))
             delivery = await self._client.send_message(user_id, message, idempotency_key)
             if delivery.error_code not in (-230, -232) or template is None:
                 return PushResult("consultation", delivery)
