@@ -11,14 +11,14 @@ from __future__ import annotations
 import yaml
 
 from bot.content.model import Faq, Guide, Library
-from bot.nlu.text import expand, fold, normalise, words
+from bot.nlu.text import expand, fold, spelled_words
 
 # Share of the question's words (and word pairs) a FAQ must cover to be the answer.
 MATCH_THRESHOLD = 0.5
 
 
 def _features(text: str) -> set[str]:
-    tokens = [fold(part) for word, _, _ in words(text) for part in expand(normalise(word))]
+    tokens = [fold(part) for word, _, _ in spelled_words(text) for part in expand(word)]
     return set(tokens) | {f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)}
 
 
