@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 POOL = ROOT / "data" / "real_questions"
 TRAINING = ROOT / "nlu" / "real_questions.yml"
 TEST_SET = ROOT / "tests" / "nlu" / "real.yml"
-TEST_SHARE = 40  # percent of pages held out for testing
+TEST_SHARE = 30  # percent of pages held out for testing
 REQUIRED = ("text", "intent", "aspect", "style", "source")
 
 

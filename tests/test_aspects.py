@@ -114,3 +114,16 @@ def test_near_domain_questions_are_told_where_they_are_asked(question: str, wher
 
 def test_other_off_topic_questions_get_no_referral() -> None:
     assert referral(current(), "hôm nay ăn gì") is None
+
+
+def test_a_negation_that_is_not_of_the_verb_does_not_make_a_no() -> None:
+    words = current().ui["yes_no"]
+    body = "Người đến ở từ 30 ngày tại nơi không phải nơi thường trú phải đăng ký tạm trú."
+    found = yes_no.answer("sinh viên thuê trọ có phải đăng ký tạm trú không", body, words)
+    assert found is not None and found.word == "Phải."
+    found = yes_no.answer(
+        "ở 2 tuần có phải đăng ký tạm trú không",
+        "Ở dưới 30 ngày thì không phải đăng ký tạm trú.",
+        words,
+    )
+    assert found is not None and found.word == "Không phải."

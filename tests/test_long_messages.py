@@ -6,8 +6,7 @@ from __future__ import annotations
 from tests.conftest import Service, texts
 
 ELDERLY = (
-    "Chào cháu, bác 72 tuổi, thẻ căn cước làm năm 2016 có phải đổi không, "
-    "có ai đến nhà giúp không"
+    "Chào cháu, bác 72 tuổi, thẻ căn cước làm năm 2016 có phải đổi không, có ai đến nhà giúp không"
 )
 
 

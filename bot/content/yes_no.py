@@ -72,9 +72,12 @@ _QUESTION_WORDS = frozenset(
         "tu",
     ]
 )
+# A negated verb, not any "không phải": "người ở không phải nơi thường trú phải đăng ký"
+# says yes.
+_ACTS = r"(lam|dang ky|den|nop|doi|xin|co|di|khai|mang|xuat trinh|cap|dong|ky)"
 _NEGATIVE = re.compile(
-    r"\bkhong (phai|can|bat buoc|duoc|con phai|con|the|nen)\b|\bchua (phai|can|duoc)\b"
-    r"|\bmien\b|\bkhong co gia tri\b|\bkhong phai nop\b"
+    rf"\b(khong|chua|khong con) phai {_ACTS}\b|\b(khong|chua) (can|bat buoc|duoc|nen|the)\b"
+    r"|\bmien\b|\bkhong co gia tri\b|\bkhong con\b"
 )
 _POSITIVE = re.compile(r"\b(phai|bat buoc|can|duoc|co the|nen)\b")
 # Which answer word fits the question's verb: "có phải…?" → "Phải.", "được không?" → "Được."
