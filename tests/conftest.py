@@ -65,6 +65,35 @@ async def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float 
     return out.decode()
 
 
+async def spawn_service(env: dict[str, str], stderr: Any = asyncio.subprocess.DEVNULL):
+    """`citizenbot run` as its own process, as an operator starts it."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "run",
+        cwd=PROJECT,
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=stderr,
+    )
+
+
+async def wait_until_healthy(url: str, process: Any, seconds: float = 120) -> bool:
+    """Poll GET /healthz until it answers 200 while `process` lives; whether it did."""
+    deadline = time.monotonic() + seconds
+    async with aiohttp.ClientSession() as http:
+        while time.monotonic() < deadline and process.returncode is None:
+            try:
+                async with http.get(f"{url}/healthz") as resp:
+                    if resp.status == 200:
+                        return True
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.25)
+    return False
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

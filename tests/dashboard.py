@@ -11,6 +11,20 @@ from bot.storage import feedback, officers
 from tests.conftest import Service
 
 PASSWORD = "mat-khau-du-dai"
+# Every page an officer opens (with the first ticket and the first handover).
+PAGES = (
+    "/admin/feedback",
+    "/admin/feedback/1",
+    "/admin/handovers",
+    "/admin/handovers/1",
+    "/admin/reports",
+    "/admin/reports/monthly",
+    "/admin/content",
+    "/admin/campaigns",
+    "/admin/dossiers",
+    "/admin/officers",
+    "/admin/audit",
+)
 _HASH = officers.hash_password(PASSWORD)  # once: scrypt is slow on purpose
 CSRF_FIELD = re.compile(r'name="csrf" value="([^"]+)"')
 

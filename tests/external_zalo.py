@@ -20,7 +20,7 @@ from aiohttp import web
 from bot.settings import Settings
 from bot.zalo import signature
 from bot.zalo.sandbox import ZaloSandbox
-from tests.conftest import PROJECT, free_port
+from tests.conftest import PROJECT, free_port, wait_until_healthy
 
 APP_ID = "external-app"
 APP_SECRET = "external-app-secret"
@@ -125,17 +125,8 @@ class ServiceProcess:
                 stdout=log,
                 stderr=log,
             )
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        async with aiohttp.ClientSession() as http:
-            while loop.time() < deadline and self.process.returncode is None:
-                try:
-                    async with http.get(f"{self.url}/healthz") as resp:
-                        if resp.status == 200:
-                            return
-                except aiohttp.ClientError:
-                    pass
-                await asyncio.sleep(0.25)
+        if await wait_until_healthy(self.url, self.process, timeout):
+            return
         self.kill()
         raise AssertionError(f"the service did not start:\n{self.log()[-3000:]}")
 

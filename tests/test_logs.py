@@ -4,13 +4,10 @@ import asyncio
 import json
 import logging
 import os
-import sys
 from pathlib import Path
 
-import aiohttp
-
 from bot.logs import REQUEST_ID, JsonFormatter, mask_phones
-from tests.conftest import PROJECT, free_port
+from tests.conftest import free_port, spawn_service, wait_until_healthy
 
 
 def test_phone_numbers_are_masked_in_every_form() -> None:
@@ -55,27 +52,10 @@ async def test_starting_the_service_logs_only_json_lines(tmp_path: Path) -> None
     env.pop("CITIZENBOT_LOG_FORMAT", None)
     log_path = tmp_path / "stderr.log"
     with log_path.open("w") as log:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot.cli",
-            "run",
-            cwd=PROJECT,
-            env=env,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=log,
-        )
+        process = await spawn_service(env, log)
     try:
-        async with aiohttp.ClientSession() as http:
-            for _ in range(480):
-                try:
-                    async with http.get(f"http://127.0.0.1:{port}/healthz") as resp:
-                        if resp.status == 200:
-                            break
-                except aiohttp.ClientError:
-                    pass
-                assert process.returncode is None, log_path.read_text()[-2000:]
-                await asyncio.sleep(0.25)
+        healthy = await wait_until_healthy(f"http://127.0.0.1:{port}", process)
+        assert healthy, log_path.read_text()[-2000:]
     finally:
         process.terminate()
         await asyncio.wait_for(process.wait(), 60)

@@ -6,7 +6,6 @@ import asyncio
 import json
 import os
 import signal
-import sys
 import time
 from pathlib import Path
 
@@ -15,7 +14,7 @@ import sqlite_utils
 
 from bot.settings import SANDBOX_APP_ID, SANDBOX_OA_SECRET_KEY
 from bot.zalo import signature
-from tests.conftest import PROJECT, free_port
+from tests.conftest import free_port, spawn_service, wait_until_healthy
 
 
 async def test_sigterm_finishes_every_acknowledged_event_before_exiting(tmp_path: Path) -> None:
@@ -27,25 +26,10 @@ async def test_sigterm_finishes_every_acknowledged_event_before_exiting(tmp_path
         "CITIZENBOT_DATA_DIR": str(tmp_path),
         "RASA_TELEMETRY_ENABLED": "false",
     }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        "run",
-        cwd=PROJECT,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
+    process = await spawn_service(env)
     acknowledged = 0
+    assert await wait_until_healthy(url, process)
     async with aiohttp.ClientSession() as http:
-        for _ in range(240):
-            try:
-                async with http.get(f"{url}/healthz") as resp:
-                    if resp.status == 200:
-                        break
-            except aiohttp.ClientError:
-                await asyncio.sleep(0.5)
         for n in range(30):
             timestamp = str(int(time.time() * 1000))
             event = {

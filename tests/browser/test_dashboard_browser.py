@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 from playwright.async_api import Browser, Page, async_playwright
 
 from tests.conftest import Service, button_titles, texts
-from tests.dashboard import PASSWORD, add_officer, file_ticket
+from tests.dashboard import PAGES, PASSWORD, add_officer, file_ticket
 from tests.test_admin import DOSSIER_CODE, OTHER_DOSSIER, dossiers_with_notifications
 
 CHROMIUM = Path(os.environ.get("CITIZENBOT_CHROMIUM", "/usr/bin/chromium"))
@@ -141,20 +141,6 @@ async def test_officer_exports_the_report(
     await page.close()
 
 
-# Every page an officer opens, but "Hồ sơ" (being rewritten as an officer's page).
-PAGES = (
-    "/admin/feedback",
-    "/admin/feedback/1",
-    "/admin/handovers",
-    "/admin/handovers/1",
-    "/admin/reports",
-    "/admin/reports/monthly",
-    "/admin/content",
-    "/admin/campaigns",
-    "/admin/dossiers",
-    "/admin/officers",
-    "/admin/audit",
-)
 SIDEWAYS = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
 # Chart texts that stick out of their drawing (the browser clips them).
 CLIPPED_LABELS = """() => [...document.querySelectorAll("figure.chart svg")].flatMap(svg => {
