@@ -63,3 +63,21 @@ class ActionClarify(Action):
                 buttons=[{"title": library.ui["guide_buttons"]["menu"], "payload": "/help"}],
             )
         return []
+
+
+class ActionAffirmOrFollowUp(Action):
+    """ "Ai làm được?" can read as a "được" (yes) to the model: right after a guide, a message
+    that asks an aspect is a follow-up; any other yes is acknowledged."""
+
+    def name(self) -> str:
+        return "action_affirm_or_follow_up"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        follow_up = follow_up_answer(content.current(), tracker)
+        if follow_up:
+            send(dispatcher, follow_up)
+        else:
+            dispatcher.utter_message(response="utter_affirm")
+        return []

@@ -15,6 +15,7 @@ from bot import content, runtime
 from bot.storage import handover
 
 FALLBACK_INTENT = "nlu_fallback"
+CLARIFY_ACTION = "action_clarify"
 
 
 async def hand_over(tracker: Tracker, reason: str) -> None:
@@ -29,17 +30,23 @@ async def hand_over(tracker: Tracker, reason: str) -> None:
 
 
 def fallback_streak(tracker: Tracker) -> int:
-    """How many of the citizen's last messages, in a row, the model did not understand."""
+    """How many of the citizen's last messages, in a row, the model did not understand: those
+    the clarification answered. A form's answers ("0002" for the last 4 digits) are no
+    misunderstanding, even when the model reads them as nothing."""
     streak = 0
+    clarified = False  # the message being looked at was answered by the clarification
     for event in reversed(tracker.events):
         if event.get("event") == "session_started":
             break
+        if event.get("event") == "action" and event.get("name") == CLARIFY_ACTION:
+            clarified = True
         if event.get("event") != "user":
             continue
         intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
-        if intent != FALLBACK_INTENT:
+        if intent != FALLBACK_INTENT or not clarified:
             break
         streak += 1
+        clarified = False
     return streak
 
 

@@ -8,6 +8,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.clarify import ActionClarify
 from actions.guides import ActionAnswerAspect
+from actions.handover import fallback_streak
 
 
 def _tracker(text: str, ranking: list[tuple[str, float]], slots: dict | None = None) -> Tracker:
@@ -56,3 +57,21 @@ async def test_a_no_procedure_question_that_names_one_is_answered_for_it() -> No
     tracker = _tracker("đổi thẻ căn cước cần mang giấy tờ gì", ranking)
     [message] = await _run(ActionAnswerAspect(), tracker)
     assert message["text"].startswith("Giấy tờ cần chuẩn bị – Thẻ căn cước")
+
+
+def _user(intent: str) -> dict:
+    return {"event": "user", "parse_data": {"intent": {"name": intent}}}
+
+
+def _action(name: str) -> dict:
+    return {"event": "action", "name": name}
+
+
+def test_answers_a_form_took_are_not_counted_as_misunderstandings() -> None:
+    form_answers = [_user("nlu_fallback"), _action("dossier_lookup_form")] * 4
+    misunderstood = [_user("nlu_fallback"), _action("action_clarify")]
+    events = [{"event": "session_started"}, *form_answers, *misunderstood]
+    tracker = Tracker("u", {}, {}, events, False, None, {}, "action_listen")
+    assert fallback_streak(tracker) == 1
+    tracker = Tracker("u", {}, {}, [*events, *misunderstood], False, None, {}, "action_listen")
+    assert fallback_streak(tracker) == 2
