@@ -13,13 +13,11 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy
 from rasa.core.agent import Agent
 from rasa.core.channels.channel import OutputChannel, UserMessage
-from rasa.core.tracker_store import SQLTrackerStore
 
 from bot.actions_in_process import InProcessActions, check_action_results_with_one_validator
-from bot.storage.database import create_private
+from bot.tracker_store import RecentTrackerStore, sqlite_tracker_store
 from bot.training import ModelMissing, current_model
 
 log = logging.getLogger(__name__)
@@ -31,35 +29,16 @@ def normalise_text(text: str) -> str:
     return "".join(ch for ch in text if unicodedata.category(ch) != "Cf").strip()
 
 
-def sqlite_tracker_store(path: Path) -> SQLTrackerStore:
-    """Rasa's SQL tracker store on SQLite, in WAL mode.
-
-    Rasa commits on the event loop; SQLite's default rollback journal fsyncs several times
-    per commit, which stalls every webhook answer. WAL with synchronous=NORMAL survives a
-    killed process (only a power cut can lose the last turns of a conversation).
-    """
-    create_private(path)  # citizens' conversations: the service's user only
-    store = SQLTrackerStore(dialect="sqlite", db=str(path))
-
-    def tune(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.execute("PRAGMA synchronous=NORMAL")
-
-    sqlalchemy.event.listen(store.engine, "connect", tune)
-    with store.engine.connect() as connection:
-        connection.exec_driver_sql("PRAGMA journal_mode=WAL")
-    return store
-
-
 class Brain:
     def __init__(
         self,
         agent: Agent,
         model_path: Path,
-        tracker_store: SQLTrackerStore | None = None,
+        tracker_store: RecentTrackerStore | None = None,
         tracker_path: Path | None = None,
     ) -> None:
         self.agent = agent
-        self._tracker_store = tracker_store
+        self.tracker_store = tracker_store
         self.model_path = model_path
         self.tracker_path = tracker_path  # where conversations are stored (reports read it)
 
@@ -120,6 +99,6 @@ class Brain:
 
     async def close(self) -> None:
         """Close the tracker store's database connections."""
-        if self._tracker_store is not None:
-            dispose = self._tracker_store.engine.dispose
+        if self.tracker_store is not None:
+            dispose = self.tracker_store.engine.dispose
             await asyncio.get_running_loop().run_in_executor(None, dispose)
