@@ -1,12 +1,17 @@
 """What the benchmarks share: a Zalo sandbox standing in for the OA API, starting
 `citizenbot run` as its own process on a free loopback port, waiting until it answers
-/healthz (or saying why it died), and reading the process's CPU time and memory from /proc."""
+/healthz (or saying why it died), and reading the process's CPU time and memory from /proc.
+
+The service runs as `python -m bot.cli run` in the checkout given (by default this one):
+another checkout of the project, e.g. an older commit exported with `git archive`, can then
+be measured by the same bench, in the same run, for a before/after comparison."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import socket
+import sys
 from pathlib import Path
 
 import aiohttp
@@ -61,9 +66,14 @@ def sandbox_env(base: str) -> dict[str, str]:
 
 
 async def start_service(
-    port: int, data_dir: str, extra_env: dict[str, str] | None = None, timeout: float = 180
+    port: int,
+    data_dir: str,
+    extra_env: dict[str, str] | None = None,
+    timeout: float = 180,
+    project: Path = PROJECT,
 ) -> asyncio.subprocess.Process:
-    """`citizenbot run` (sandbox mode) on `port` with its data in `data_dir`, once healthy."""
+    """`citizenbot run` of the checkout `project` on `port` with its data in `data_dir`,
+    once healthy."""
     env = {
         **os.environ,
         "PORT": str(port),
@@ -74,9 +84,11 @@ async def start_service(
     log = Path(data_dir) / "service.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     service = await asyncio.create_subprocess_exec(
-        str(PROJECT / ".venv/bin/citizenbot"),
+        sys.executable,
+        "-m",
+        "bot.cli",
         "run",
-        cwd=PROJECT,
+        cwd=project,
         env=env,
         stdout=asyncio.subprocess.DEVNULL,
         stderr=log.open("w"),

@@ -15,6 +15,7 @@ Prints one line per step, then a table for docs/benchmarks.md.
 
     .venv/bin/python bench/webhook_load.py                      # 50, 100, 200, 400/s, 20 s each
     .venv/bin/python bench/webhook_load.py --rates 20,40 --seconds 5 --json var/load.json
+    .venv/bin/python bench/webhook_load.py --rates 30 --project /tmp/before  # another checkout
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.service import (  # noqa: E402
+    PROJECT,
     cpu_seconds,
     free_port,
     peak_rss_mb,
@@ -479,6 +481,7 @@ async def bench(args: argparse.Namespace, rates: list[float]) -> tuple[list[Step
             service_port,
             data_dir,
             sandbox_env(base),  # the service sees a real OA API: the sandbox in this process
+            project=args.project,
         )
         probe = ServiceProbe(service.pid, url, database)
         sampler = asyncio.create_task(probe.sample_memory())
@@ -582,6 +585,12 @@ async def main() -> int:
         "directory); /dev/shm takes the disk's fsync out of the figures",
     )
     parser.add_argument("--json", type=Path, help="also write every figure to this file")
+    parser.add_argument(
+        "--project",
+        type=Path,
+        default=PROJECT,
+        help="the checkout whose service is measured (default: this one)",
+    )
     args = parser.parse_args()
     rates = parse_rates(args)
     command = shlex.join([".venv/bin/python", "bench/webhook_load.py", *sys.argv[1:]])
