@@ -81,22 +81,13 @@ def follow_up_answer(
     return aspect_reply(library, guide, aspect, text) if aspect else []
 
 
-def message_text(tracker: Tracker) -> str:
-    """The whole message: when it asked two things, Rasa got only the first (the service
-    keeps the rest in the metadata), but an age told before it still counts."""
-    metadata = tracker.latest_message.get("metadata") or {}
-    return str(metadata.get("message") or tracker.latest_message.get("text") or "")
-
-
-def first_answer(
-    library: Library, guide: Guide, text: str, whole_message: str = ""
-) -> list[render.Reply]:
+def first_answer(library: Library, guide: Guide, text: str) -> list[render.Reply]:
     """The opening reply to a question about `guide`: what it works out (an ID card's
     renewal from an age and a year), else the FAQ it matches, else the aspect asked, else
     the summary with section buttons."""
     if guide.intent == "proc_id_card":
         today = dt.datetime.now(TIMEZONE).date()
-        worked_out = card_renewal.answer(library, whole_message or text, today)
+        worked_out = card_renewal.answer(library, text, today)
         if worked_out is not None:
             return [render.Reply(worked_out, render.section(library, guide, "deadline")[0].buttons)]
     faq = best_faq(guide, text)
@@ -137,7 +128,7 @@ class ActionShowGuide(Action):
         if section in render.SECTIONS:
             send(dispatcher, render.section(library, guide, section))
         else:
-            send(dispatcher, first_answer(library, guide, text, message_text(tracker)))
+            send(dispatcher, first_answer(library, guide, text))
         return [SlotSet("guide_id", guide.id), SlotSet("guide_step", 0.0)]
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from bot import content, privacy
 from bot.brain import Brain
 from bot.content import address
+from bot.nlu.aspects import asked_aspect, is_yes_no
 from bot.nlu.forms_of_address import Address, forms_of_address
 from bot.nlu.question import questions
 from bot.office_hours import OfficeHours
@@ -143,18 +144,13 @@ class Conversations:
         message = event.payload.get("message")
         if isinstance(message, dict) and message.get("attachments"):
             metadata["attachments"] = message["attachments"]  # e.g. a photo for a feedback
-        asked = [] if text.startswith("/") else questions(text)
-        if len(asked) > 1:
-            # Two things asked: the first is answered, the others offered as buttons. The
-            # whole message stays in the metadata (an age told before the question counts).
-            metadata["message"] = text
-            text = asked[0].text
         await self._brain.handle(event.user_id, text, output, metadata=metadata)
-        if len(asked) > 1:
+        others = [] if text.startswith("/") else other_questions(text)
+        if others:
             await output.send_text_with_buttons(
                 event.user_id,
                 content.current().text("also_asked"),
-                [{"title": q.text, "payload": q.text} for q in asked[1 : MAX_OFFERED + 1]],
+                [{"title": q, "payload": q} for q in others[:MAX_OFFERED]],
             )
 
     async def _form_of_address(self, user_id: str, text: str) -> Address:
@@ -203,6 +199,16 @@ class Conversations:
             output = ZaloOutputChannel(self._client, event.key)
             await output.send_text_message(event.user_id, content.current().text("rate_limited"))
         return True
+
+
+def other_questions(text: str) -> list[str]:
+    """The things a message asks after its first, each a question of its own (a yes/no, or
+    one asking an aspect: "…có phải đổi không, có ai đến nhà giúp không"). The whole
+    message is answered first, by the model, which reads its questions (bot/nlu/question.py);
+    a story clause, or the aspect that answer opens with, is never offered."""
+    asked = [q.text for q in questions(text) if is_yes_no(q.text) or asked_aspect(q.text)]
+    answered = asked_aspect(text)  # the aspect the first answer opens with: not offered again
+    return [q for q in asked[1:] if asked_aspect(q) is None or asked_aspect(q) != answered]
 
 
 def _now() -> dt.datetime:

@@ -3,6 +3,8 @@ answered and the second offered, and the citizen addressed as they speak."""
 
 from __future__ import annotations
 
+from bot.conversation import other_questions
+from bot.nlu.forms_of_address import Address, forms_of_address
 from tests.conftest import Service, texts
 
 ELDERLY = (
@@ -48,3 +50,25 @@ async def test_a_citizen_who_names_nobody_is_called_anh_chi(service: Service) ->
     replies = texts(await service.messages("u-default"))
     assert replies[0].startswith("Tôi có thể hướng dẫn anh/chị")
     assert not any(mark in text for text in replies for mark in "\ue000\ue001\ue002\ue003")
+
+
+def test_only_real_further_questions_are_offered() -> None:
+    assert other_questions(ELDERLY) == ["có ai đến nhà giúp không"]
+    assert other_questions("cho tôi hỏi làm căn cước ở đâu, mất bao lâu") == ["mất bao lâu"]
+    story_first = (
+        "Chào ad, tôi là bà nội, con dâu tôi mới sinh cháu ở bệnh viện huyện được 2 tuần, bố "
+        "cháu đi làm xa chưa về. Tôi muốn hỏi làm giấy khai sinh cho cháu thì cần mang những "
+        "giấy tờ gì"
+    )
+    assert other_questions(story_first) == []
+    same_aspect = (
+        "con gái tôi đang đi làm ở Nhật, cần giấy xác nhận độc thân. Cháu vẫn có hộ khẩu ở "
+        "quê. Vậy tôi phải đi xin giấy này ở đâu ạ?"
+    )
+    assert other_questions(same_aspect) == []
+
+
+def test_who_speaks_as_toi_of_a_grandchild_is_not_called_ban() -> None:
+    text = "Thưa cán bộ, cháu tôi xin đi làm. Cháu nhờ tôi hỏi hộ làm lý lịch tư pháp thế nào"
+    assert forms_of_address(text) is None
+    assert forms_of_address("cho em hỏi làm căn cước ở đâu") == Address("bạn", "mình")

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.nlu.text import fold, spelled_words
+from bot.nlu.text import fold, normalise, spelled_words
 
 KIN = ("bác", "ông", "bà", "cô", "chú", "dì", "cậu", "anh", "chị", "em", "con", "cháu", "mình")
 ELDERS = frozenset({"bác", "ông", "bà", "cô", "chú", "dì", "cậu"})
@@ -48,6 +48,7 @@ ADDRESSEE = [
         rf"{START}(?P<them>{K}) cho {K} hoi( |$)",
     )
 ]
+SPEAKS_AS_TOI = re.compile(r"\btôi\b")
 CLAUSE_BREAK = re.compile(r"[?!;:\n…]|[.,]\s")
 
 
@@ -66,7 +67,8 @@ def forms_of_address(text: str) -> Address | None:
         return Address(self_name, them if them in ("cháu", "con", "em") else "cháu")
     if self_name in ("anh", "chị"):
         return Address(self_name, "em")
-    if self_name in YOUNG:
+    if self_name in YOUNG and not SPEAKS_AS_TOI.search(normalise(text)):
+        # "cháu tôi xin đi làm", "Cháu nhờ tôi hỏi": who says "tôi" speaks of a grandchild
         return Address("bạn", "mình")
     if them in ("cháu", "con"):
         return Address("bác", them)
