@@ -42,10 +42,10 @@ GENERAL_RESULT_GUIDE = "ask_result_delivery"
 def aspect_reply(library: Library, guide: Guide, aspect: str, text: str) -> list[render.Reply]:
     """The guide's answer to the aspect asked, or [] when it has none."""
     replies = render.aspect_answer(library, guide, aspect, text)
+    if replies or aspect != "result":
+        return replies
     general = library.guide_for(GENERAL_RESULT_GUIDE)
-    if not replies and aspect == "result" and general is not None:
-        return render.summary(library, general)
-    return replies
+    return render.summary(library, general) if general is not None else []
 
 
 def current_guide(library: Library, tracker: Tracker) -> Guide | None:
@@ -89,7 +89,7 @@ def first_answer(library: Library, guide: Guide, text: str) -> list[render.Reply
         today = dt.datetime.now(TIMEZONE).date()
         worked_out = card_renewal.answer(library, text, today)
         if worked_out is not None:
-            return [render.Reply(worked_out, render.section(library, guide, "deadline")[0].buttons)]
+            return [render.Reply(worked_out, render.section_buttons(library, guide))]
     faq = best_faq(guide, text)
     if faq is not None:
         return render.faq_answer(library, guide, faq)
@@ -115,10 +115,9 @@ class ActionShowGuide(Action):
                 send(dispatcher, replies)
                 return []
             named = named_guide(library, tracker)
-            replies = named and aspect_reply(
-                library, named, asked_aspect(text) or FOLLOW_UPS[intent], text
-            )
-            if named and replies:
+            aspect = asked_aspect(text) or FOLLOW_UPS[intent]
+            replies = aspect_reply(library, named, aspect, text) if named is not None else []
+            if named is not None and replies:
                 send(dispatcher, replies)
                 return [SlotSet("guide_id", named.id), SlotSet("guide_step", 0.0)]
         guide = library.guide_for(intent)

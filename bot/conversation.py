@@ -206,9 +206,10 @@ def other_questions(text: str) -> list[str]:
     one asking an aspect: "…có phải đổi không, có ai đến nhà giúp không"). The whole
     message is answered first, by the model, which reads its questions (bot/nlu/question.py);
     a story clause, or the aspect that answer opens with, is never offered."""
-    asked = [q.text for q in questions(text) if is_yes_no(q.text) or asked_aspect(q.text)]
+    asked = [(q.text, asked_aspect(q.text)) for q in questions(text)]
+    asked = [(q, aspect) for q, aspect in asked if aspect or is_yes_no(q)]
     answered = asked_aspect(text)  # the aspect the first answer opens with: not offered again
-    return [q for q in asked[1:] if asked_aspect(q) is None or asked_aspect(q) != answered]
+    return [q for q, aspect in asked[1:] if aspect is None or aspect != answered]
 
 
 def _now() -> dt.datetime:

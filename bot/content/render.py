@@ -43,7 +43,7 @@ def _button(library: Library, key: str, payload: str) -> dict[str, str]:
     return {"title": library.ui["guide_buttons"][key], "payload": payload}
 
 
-def _section_buttons(
+def section_buttons(
     library: Library, guide: Guide, exclude: str = "", limit: int = MAX_BUTTONS
 ) -> list[dict[str, str]]:
     """The sections this guide has (but `exclude`), then steps and an officer."""
@@ -60,7 +60,7 @@ def summary(library: Library, guide: Guide) -> list[Reply]:
     """The opening: summary with the first buttons, then a second message with the rest."""
     reviewed = library.text("last_reviewed").format(date=guide.last_reviewed.strftime("%d/%m/%Y"))
     text = f"{guide.title.upper()}\n\n{guide.summary}\n\n{reviewed}"
-    buttons = _section_buttons(library, guide, limit=2 * 3)
+    buttons = section_buttons(library, guide, limit=2 * 3)
     if len(buttons) <= 3:
         return [Reply(text, buttons)]
     return [Reply(text, buttons[:3]), Reply(library.text("guide_more"), buttons[3:])]
@@ -95,7 +95,7 @@ def section(library: Library, guide: Guide, name: str) -> list[Reply]:
         return summary(library, guide)
     title = library.ui["section_titles"][name]
     text = f"{title} – {guide.title}\n\n{body}"
-    return [Reply(text, _section_buttons(library, guide, exclude=name))]
+    return [Reply(text, section_buttons(library, guide, exclude=name))]
 
 
 def aspect_answer(library: Library, guide: Guide, aspect: str, question: str) -> list[Reply]:
