@@ -12,10 +12,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import card_renewal
 from actions.replies import send
 from bot import content
-from bot.content import Guide, Library, render
+from bot.content import Guide, Library, passages, render
 from bot.content.faq import best_faq
 from bot.nlu.aspects import asked_aspect
 from bot.nlu.dates import TIMEZONE
+from bot.nlu.question import focus
 
 # Questions that name no procedure, and the section they ask for by default. Right after a
 # procedure's guide, a short one ("làm online được không", "ở đâu", "mất bao lâu") asks about
@@ -34,6 +35,10 @@ FOLLOW_UP_MAX_WORDS = 10
 # question ("đổi thẻ căn cước cần mang giấy tờ gì" → ask_documents, then proc_id_card).
 NAMED_PROCEDURE_CONFIDENCE = 0.15
 
+
+# A "who" question is answered from the guide's `who` text unless another sentence holds
+# this many times more of its words ("sinh năm 2001 có phải đổi căn cước" → the renewal list).
+WHO_FIRST = 1.5
 
 # A guide that does not say how its result is received: the general guide on results does.
 GENERAL_RESULT_GUIDE = "ask_result_delivery"
@@ -94,6 +99,16 @@ def first_answer(library: Library, guide: Guide, text: str) -> list[render.Reply
     if faq is not None:
         return render.faq_answer(library, guide, faq)
     aspect = asked_aspect(text)
+    if aspect not in (None, "who") and render.section_text(library, guide, aspect):
+        return aspect_reply(library, guide, aspect, text)
+    question, sentences = focus(text), passages.of_guide(guide)
+    found = passages.best(question, sentences, ignore=guide.title)
+    if aspect == "who":
+        in_who = passages.best(question, sentences, guide.title, within="who")
+        if in_who and (found is None or found.evidence < WHO_FIRST * in_who.evidence):
+            return aspect_reply(library, guide, aspect, text)
+    if found is not None:
+        return render.passage_answer(library, guide, found.passage.text)
     replies = aspect_reply(library, guide, aspect, text) if aspect else []
     return replies or render.summary(library, guide)
 

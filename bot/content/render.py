@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from bot.content import yes_no
+from bot.content import passages, yes_no
 from bot.content.model import Faq, Guide, Library
 from bot.nlu.aspects import is_yes_no
 from bot.zalo.messages import MAX_BUTTONS
@@ -108,7 +108,12 @@ def aspect_answer(library: Library, guide: Guide, aspect: str, question: str) ->
         return []
     replies = section(library, guide, aspect)
     if aspect == "who" and is_yes_no(question):
-        found = yes_no.answer(question, guide.who, library.ui["yes_no"])
+        match = passages.best(question, passages.of_guide(guide), guide.title, within="who")
+        found = (
+            yes_no.polarity(question, match.passage.text, library.ui["yes_no"])
+            if match is not None
+            else yes_no.answer(question, guide.who, library.ui["yes_no"])
+        )
         if found is not None:
             opening = f"{found.word} {found.sentence}".strip()
             replies[0] = Reply(f"{opening}\n\n{replies[0].text}", replies[0].buttons)
@@ -129,6 +134,11 @@ def step(library: Library, guide: Guide, number: int) -> list[Reply]:
     if number == total:
         replies.append(Reply(library.text("steps_done")))
     return replies
+
+
+def passage_answer(library: Library, guide: Guide, sentence: str) -> list[Reply]:
+    """The guide's sentence that answers a precise question, with the way into the guide."""
+    return [Reply(f"{sentence}\n\n({guide.title})", section_buttons(library, guide))]
 
 
 def faq_answer(library: Library, guide: Guide, faq: Faq) -> list[Reply]:

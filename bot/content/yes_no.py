@@ -10,68 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.content.passages import sentences, topic_words
 from bot.nlu.aspects import folded
 
-# Words every question and answer shares: they say nothing about which sentence answers.
-_QUESTION_WORDS = frozenset(
-    [
-        "co",
-        "khong",
-        "phai",
-        "can",
-        "duoc",
-        "lam",
-        "thi",
-        "la",
-        "a",
-        "ad",
-        "admin",
-        "oi",
-        "cho",
-        "hoi",
-        "xin",
-        "toi",
-        "em",
-        "anh",
-        "chi",
-        "bac",
-        "chau",
-        "con",
-        "minh",
-        "vay",
-        "nhi",
-        "nha",
-        "ha",
-        "gi",
-        "nao",
-        "the",
-        "nhu",
-        "sao",
-        "va",
-        "voi",
-        "cua",
-        "de",
-        "khi",
-        "nay",
-        "do",
-        "mot",
-        "cac",
-        "nhung",
-        "da",
-        "se",
-        "dang",
-        "bi",
-        "hay",
-        "hoac",
-        "neu",
-        "ma",
-        "roi",
-        "chua",
-        "o",
-        "tai",
-        "tu",
-    ]
-)
 # A negated verb, not any "không phải": "người ở không phải nơi thường trú phải đăng ký"
 # says yes.
 _ACTS = r"(lam|dang ky|den|nop|doi|xin|co|di|khai|mang|xuat trinh|cap|dong|ky)"
@@ -90,19 +31,10 @@ class YesNo:
     sentence: str
 
 
-def sentences(text: str) -> list[str]:
-    parts = re.split(r"(?<=[.;!?])\s+|\n+", text)
-    return [part.strip() for part in parts if part.strip()]
-
-
-def _topic_words(text: str) -> set[str]:
-    return {word for word in folded(text).split() if word not in _QUESTION_WORDS}
-
-
 def best_sentence(question: str, body: str) -> str | None:
     """The sentence of `body` sharing the most topic words with `question` (ties: first)."""
-    asked = _topic_words(question)
-    scored = [(len(asked & _topic_words(s)), -n, s) for n, s in enumerate(sentences(body))]
+    asked = topic_words(question)
+    scored = [(len(asked & topic_words(s)), -n, s) for n, s in enumerate(sentences(body))]
     best = max(scored, default=(0, 0, ""))
     return best[2] if best[0] > 0 else None
 
@@ -110,8 +42,11 @@ def best_sentence(question: str, body: str) -> str | None:
 def answer(question: str, body: str, words: dict[str, dict[str, str]]) -> YesNo | None:
     """The yes/no answer `body` gives to `question`; `words` is ui.yml's yes_no table."""
     sentence = best_sentence(question, body)
-    if sentence is None:
-        return None
+    return None if sentence is None else polarity(question, sentence, words)
+
+
+def polarity(question: str, sentence: str, words: dict[str, dict[str, str]]) -> YesNo:
+    """The answer word `sentence` gives to the yes/no `question`, if it says yes or no plainly."""
     plain = folded(sentence)
     asked = folded(question)
     verb = next((kind for key, kind in _VERBS if re.search(rf"\b{key}\b", asked)), "plain")

@@ -31,6 +31,8 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "phong nao",
             "bo phan nao",
             "o (xa|huyen|tinh|phuong)",
+            "(o|cho|nop) mo",  # Central: "ở mô" = "ở đâu"
+            "(ra|len|den|toi|ve) (xa|phuong|huyen|tinh|ubnd|uy ban)\\b.* hay ",  # "ra xã hay…"
         ),
     ),
     (
@@ -45,6 +47,8 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "het bn",
             "(bn|bnhieu) tien",
             "mat bao nhieu(?! (ngay|lau|thoi|hom|tuan|thang|buoi))",
+            "(het|ton) \\w+ tien",  # "hết răng tiền" (Central), "tốn nhiêu tiền"
+            "(dong|nop) [^,.?]{0,40}\\bbao nhieu\\b(?! (ngay|lau|thoi|hom|tuan|thang|buoi|nam))",
             "may tram",
             "bao nhieu tram",
         ),
@@ -129,7 +133,7 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "result",
         (
             "(nhan|lay|tra|co) ket qua",
-            "gui ve",
+            "(gui|goi) ve",  # "gởi": the Southern "gửi"
             "buu dien",
             "buu chinh",
             "ban dien tu",

@@ -1,0 +1,181 @@
+"""The sentence of a guide that answers a precise question.
+
+A guide's sections answer the common aspects (fees, documents, where…), but citizens ask
+narrower things: "một người đi lấy giấy kết hôn được không", "thẻ căn cước có gửi về nhà
+qua bưu điện không". The answer is usually one sentence somewhere in the guide. This finds
+it by the question's rarer words: a word in every sentence of the guide (its procedure's
+name) says nothing about which sentence answers, a word in one sentence says much.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from bot.content.model import Guide
+from bot.nlu.aspects import folded
+
+# Words every question and answer shares: they say nothing about which sentence answers.
+QUESTION_WORDS = frozenset(
+    [
+        "co",
+        "khong",
+        "phai",
+        "can",
+        "duoc",
+        "lam",
+        "thi",
+        "la",
+        "a",
+        "ad",
+        "admin",
+        "oi",
+        "cho",
+        "hoi",
+        "xin",
+        "toi",
+        "em",
+        "anh",
+        "chi",
+        "bac",
+        "chau",
+        "con",
+        "minh",
+        "vay",
+        "nhi",
+        "nha",
+        "ha",
+        "gi",
+        "nao",
+        "the",
+        "nhu",
+        "sao",
+        "va",
+        "voi",
+        "cua",
+        "de",
+        "khi",
+        "nay",
+        "do",
+        "mot",
+        "cac",
+        "nhung",
+        "da",
+        "se",
+        "dang",
+        "bi",
+        "hay",
+        "hoac",
+        "neu",
+        "ma",
+        "roi",
+        "chua",
+        "o",
+        "tai",
+        "tu",
+        "di",
+        "tui",
+        "nay",
+        "gio",
+        "hong",
+        "hem",
+        "nhe",
+        "ak",
+        "ah",
+        "hen",
+        "nghen",
+        "z",
+        "v",
+    ]
+)
+# Share of the question's words (weighted by rarity) a sentence must hold.
+MIN_COVERAGE = 0.5
+# What a question's word no sentence of the guide has weighs.
+UNKNOWN_WEIGHT = 0.7
+# A sentence must hold at least this much rarity: one word found in every other sentence
+# does not make an answer.
+MIN_EVIDENCE = 1.2
+
+
+@dataclass(frozen=True)
+class Passage:
+    section: str  # a render.SECTIONS name, "summary", "step" or "faq"
+    text: str
+
+
+@dataclass(frozen=True)
+class Match:
+    passage: Passage
+    evidence: float  # the rarity of the question's words it holds
+
+
+def sentences(text: str) -> list[str]:
+    parts = re.split(r"(?<=[.;!?])\s+|\n+", text)
+    return [part.strip() for part in parts if part.strip()]
+
+
+def topic_words(text: str) -> set[str]:
+    return {word for word in folded(text).split() if word not in QUESTION_WORDS}
+
+
+def terms(text: str) -> set[str]:
+    """Topic words and pairs of neighbouring words: most Vietnamese words are two syllables,
+    and "quá hạn" is not "quá dài"."""
+    plain = folded(text).split()
+    pairs = {
+        f"{a} {b}"
+        for a, b in zip(plain, plain[1:], strict=False)
+        if a not in QUESTION_WORDS or b not in QUESTION_WORDS
+    }
+    return pairs | {word for word in plain if word not in QUESTION_WORDS}
+
+
+def of_guide(guide: Guide) -> list[Passage]:
+    """Every sentence of the guide, with the section it is written in."""
+    bodies = [
+        ("summary", guide.summary),
+        ("who", guide.who),
+        *(("documents", item) for item in guide.documents),
+        ("fees", guide.fees),
+        ("time", guide.processing_time),
+        ("deadline", guide.deadlines),
+        ("where", guide.office),
+        *(("online", route.path) for route in guide.online),
+        ("result", guide.result),
+        *(("step", step) for step in guide.steps),
+        *(("faq", faq.answer) for faq in guide.faqs),
+    ]
+    return [Passage(section, s) for section, body in bodies for s in sentences(body or "")]
+
+
+def best(
+    question: str, passages: list[Passage], ignore: str = "", within: str | None = None
+) -> Match | None:
+    """The passage holding most of the question's rarer words, if it holds enough; only
+    passages of section `within` when it is given (rarity still counts over all).
+
+    Words of `ignore` (the guide's title: the procedure the model already recognised) do
+    not count.
+    """
+    words = [terms(p.text) for p in passages]
+    asked = terms(question) - terms(ignore)
+    frequency = {word: sum(word in w for w in words) for word in asked}
+    # A word no sentence has counts a little against every sentence: the question may ask
+    # what the guide does not say (a story's words weigh in too, hence only a little).
+    weight = {
+        word: math.log((len(passages) + 1) / count) if count else UNKNOWN_WEIGHT
+        for word, count in frequency.items()
+    }
+    total = sum(weight.values())
+    if not total:
+        return None
+    scored = [
+        (sum(weight.get(word, 0.0) for word in w & asked), -n)
+        for n, w in enumerate(words)
+        if within is None or passages[n].section == within
+    ]
+    evidence, position = max(scored, default=(0.0, 0))
+    if evidence < MIN_EVIDENCE or evidence / total < MIN_COVERAGE:
+        return None
+    return Match(passages[-position], evidence)

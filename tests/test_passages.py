@@ -1,0 +1,54 @@
+"""A precise question is answered by the guide's sentence that holds its rarer words."""
+
+from __future__ import annotations
+
+from bot.content import current, passages
+from bot.content.passages import Passage
+from tests.conftest import Service, texts
+
+SENTENCES = [
+    Passage("who", "Hai người đăng ký kết hôn phải cùng có mặt."),
+    Passage("documents", "Tờ khai đăng ký kết hôn."),
+    Passage("result", "Hai người phải cùng đến nhận giấy chứng nhận kết hôn."),
+    Passage("fees", "Miễn lệ phí đăng ký kết hôn."),
+]
+
+
+def test_the_sentence_holding_the_questions_rarer_words_answers_it() -> None:
+    found = passages.best("nhận giấy chứng nhận thì một người đi lấy được không", SENTENCES)
+    assert found is not None and found.passage.section == "result"
+
+
+def test_words_of_the_procedures_name_do_not_pick_a_sentence() -> None:
+    assert passages.best("đăng ký kết hôn thế nào", SENTENCES, ignore="Đăng ký kết hôn") is None
+
+
+def test_a_question_about_what_the_guide_does_not_say_gets_no_sentence() -> None:
+    question = "vợ chồng cùng họ hàng ba đời có bị cấm không, đi xét nghiệm gen ở bệnh viện nào"
+    assert passages.best(question, SENTENCES, ignore="Đăng ký kết hôn") is None
+
+
+def test_within_keeps_to_one_section_and_rarity_counts_over_all() -> None:
+    found = passages.best("hai người phải cùng có mặt không", SENTENCES, within="who")
+    assert found is not None and found.passage.section == "who"
+    assert passages.best("miễn lệ phí không", SENTENCES, within="who") is None
+
+
+def test_every_sentence_of_a_guide_is_a_passage_with_its_section() -> None:
+    guide = current().guide_for("proc_marriage_registration")
+    assert guide is not None
+    found = passages.of_guide(guide)
+    assert {p.section for p in found} >= {"summary", "who", "documents", "fees", "step"}
+    assert all(p.text and "\n" not in p.text for p in found)
+
+
+async def test_a_narrow_question_is_answered_by_its_sentence_not_the_summary(
+    service: Service,
+) -> None:
+    guide = current().guide_for("proc_residence_info")
+    assert guide is not None
+    await service.say("u-passage", "bị thu sổ hộ khẩu rồi thì giờ dùng giấy gì thay thế ạ")
+    await service.settle()
+    first = texts(await service.messages("u-passage"))[0]
+    assert "thay cho sổ hộ khẩu" in first.split("\n")[0]
+    assert guide.summary not in first
