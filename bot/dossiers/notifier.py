@@ -65,7 +65,7 @@ class NotificationDispatcher:
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        """Start delivering (call on the worker's loop); pending ones from before go first."""
+        """Start delivering (call on the processing loop); pending ones from before go first."""
         self._loop = asyncio.get_running_loop()
         self._task = asyncio.create_task(self._run(), name="dossier-notifications")
 

@@ -116,7 +116,7 @@ class Scheduler:
 
     async def start(self) -> None:
         """Load the jobs, apply the campaign files, resume runs a stop interrupted, then
-        watch the files (after `take_lock` and once the worker runs)."""
+        watch the files (after `take_lock` and once the Sender is open)."""
         try:
             self._aps = AsyncIOScheduler(
                 jobstores={
