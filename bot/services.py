@@ -19,7 +19,7 @@ from bot.storage.secret import load_or_create
 from bot.zalo.sender import Sender
 
 
-@dataclass
+@dataclass(frozen=True)
 class Services:
     settings: Settings
     database: Database

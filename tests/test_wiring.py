@@ -19,8 +19,9 @@ from tests.conftest import PROJECT, Service
 PACKAGES = ("bot", "actions")
 # What storage may import from the project: itself, and the commune's time.
 STORAGE_MAY_IMPORT = ("bot.storage", "bot.local_time")
-# A module-level name bound to one of these is state a module keeps between calls.
+# A module-level name bound to one of these, empty, is state a module fills between calls.
 EMPTY_STATE = (ast.Dict, ast.List, ast.Set)
+CONTAINERS = {"dict", "list", "set", "defaultdict", "OrderedDict", "deque", "WeakValueDictionary"}
 
 
 def _modules() -> dict[str, Path]:
@@ -128,14 +129,21 @@ def test_a_module_keeps_no_state_of_its_own(name: str) -> None:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             assert node.name not in ("current", "set_current"), f"{name}: {node.name}()"
         if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
-            empty = (isinstance(node.value, ast.Constant) and node.value.value is None) or (
-                isinstance(node.value, EMPTY_STATE) and not _literal_items(node.value)
-            )
-            assert not empty, f"{name}:{node.lineno}: module-level state"
+            assert not _starts_empty(node.value), f"{name}:{node.lineno}: module-level state"
 
 
-def _literal_items(node: ast.expr) -> list[ast.expr | None]:
-    return node.keys if isinstance(node, ast.Dict) else node.elts  # type: ignore[attr-defined]
+def _starts_empty(value: ast.expr) -> bool:
+    if isinstance(value, ast.Constant):
+        return value.value is None
+    if isinstance(value, ast.Dict):
+        return not value.keys
+    if isinstance(value, EMPTY_STATE):
+        return not value.elts  # type: ignore[attr-defined]
+    if isinstance(value, ast.Call):
+        called = value.func
+        name = called.attr if isinstance(called, ast.Attribute) else getattr(called, "id", "")
+        return name in CONTAINERS
+    return False
 
 
 async def test_the_app_hands_its_services_to_every_action(service: Service, brain: Brain) -> None:
