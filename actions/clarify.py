@@ -13,8 +13,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.guides import follow_up_answer
 from actions.out_of_scope import referral, say_out_of_scope
 from actions.replies import send
-from bot import content
 from bot.content import Library
+from bot.services import UsesServices
 
 # Below this, a candidate is noise rather than a meaning worth offering.
 MIN_CANDIDATE_CONFIDENCE = 0.12
@@ -27,14 +27,14 @@ def title_of(library: Library, intent: str) -> str | None:
     return guide.title if guide else library.ui.get("intent_titles", {}).get(intent)
 
 
-class ActionClarify(Action):
+class ActionClarify(UsesServices, Action):
     def name(self) -> str:
         return "action_clarify"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        library = content.current()
+        library = (await self.services()).content.library
         follow_up = follow_up_answer(library, tracker)
         if follow_up:  # "ai làm được?" right after a guide: that guide's answer
             send(dispatcher, follow_up)
@@ -65,7 +65,7 @@ class ActionClarify(Action):
         return []
 
 
-class ActionAffirmOrFollowUp(Action):
+class ActionAffirmOrFollowUp(UsesServices, Action):
     """ "Ai làm được?" can read as a "được" (yes) to the model: right after a guide, a message
     that asks an aspect is a follow-up; any other yes is acknowledged."""
 
@@ -75,7 +75,7 @@ class ActionAffirmOrFollowUp(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        follow_up = follow_up_answer(content.current(), tracker)
+        follow_up = follow_up_answer((await self.services()).content.library, tracker)
         if follow_up:
             send(dispatcher, follow_up)
         else:

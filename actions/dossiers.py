@@ -17,9 +17,10 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot import content, runtime
+from bot.content import Library
 from bot.dossiers.messages import status_text
 from bot.dossiers.model import CODE, normalise_code
+from bot.services import UsesServices
 from bot.storage import dossiers
 
 FORM = "dossier_lookup_form"
@@ -36,31 +37,31 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
-def _say(dispatcher: CollectingDispatcher, key: str, **values: str) -> None:
-    dispatcher.utter_message(text=content.current().text(key).format(**values))
+def _say(library: Library, dispatcher: CollectingDispatcher, key: str, **values: str) -> None:
+    dispatcher.utter_message(text=library.text(key).format(**values))
 
 
 def _is_outcome_word(value: Any) -> bool:
     return re.sub(r"[\W_]+", "", str(value or "")).casefold() in OUTCOME_WORDS
 
 
-class ValidateDossierLookupForm(FormValidationAction):
+class ValidateDossierLookupForm(UsesServices, FormValidationAction):
     def name(self) -> str:
         return f"validate_{FORM}"
 
     async def validate_dossier_code(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
     ) -> dict[str, Any]:
+        services = await self.services()
         found = CODE.search(str(value or ""))
         if found:
             code = normalise_code(found.group())
-            rt = await runtime.current()
             user = tracker.sender_id
-            if await rt.database.run(dossiers.locked, code, user, _now()):
+            if await services.database.run(dossiers.locked, code, user, _now()):
                 return {"dossier_code": code, "dossier_lookup": LOCKED, **DONE}
             # The phone shared through the OA's user-info form proves ownership when it matches.
-            shared = await rt.database.run(dossiers.shared_phone, user)
-            if shared and await rt.database.run(
+            shared = await services.database.run(dossiers.shared_phone, user)
+            if shared and await services.database.run(
                 dossiers.verify_shared_phone, code, user, shared, _now()
             ):
                 return {"dossier_code": code, "dossier_lookup": VERIFIED, **DONE}
@@ -68,50 +69,52 @@ class ValidateDossierLookupForm(FormValidationAction):
         if not re.search(r"\d", str(value or "")) and not _is_outcome_word(value):
             # the citizen moved on to something else
             return {"dossier_code": None, "dossier_lookup": STOPPED, **DONE}
-        _say(dispatcher, "dossier_bad_code")
+        _say(services.content.library, dispatcher, "dossier_bad_code")
         return {"dossier_code": None}
 
     async def validate_id_last_digits(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
     ) -> dict[str, Any]:
         code = tracker.get_slot("dossier_code")
-        rt = await runtime.current()
+        services = await self.services()
+        library = services.content.library
         user = tracker.sender_id
         typed = re.sub(r"\D", "", str(value or ""))
         if _is_outcome_word(value):
-            outcome = await rt.database.run(dossiers.record_wrong_answer, code, user, _now())
+            outcome = await services.database.run(dossiers.record_wrong_answer, code, user, _now())
         elif len(typed) == 4:
-            outcome = await rt.database.run(dossiers.verify, code, user, typed, None, _now())
+            outcome = await services.database.run(dossiers.verify, code, user, typed, None, _now())
         elif not typed:  # no digits at all: the citizen moved on to something else
             return {"id_last_digits": None, "dossier_lookup": STOPPED, **DONE}
         else:
-            _say(dispatcher, "dossier_ask_digits", code=code)
+            _say(library, dispatcher, "dossier_ask_digits", code=code)
             return {"id_last_digits": None}
         if outcome == "wrong":
-            _say(dispatcher, "dossier_wrong_digits", code=code)
+            _say(library, dispatcher, "dossier_wrong_digits", code=code)
             return {"id_last_digits": None}
         return {"id_last_digits": None, "dossier_lookup": outcome, **DONE}
 
 
-class ActionAskDossierCode(Action):
+class ActionAskDossierCode(UsesServices, Action):
     def name(self) -> str:
         return "action_ask_dossier_code"
 
     async def run(self, dispatcher, tracker, domain) -> list[EventType]:  # type: ignore[override]
-        _say(dispatcher, "dossier_ask_code")
+        _say((await self.services()).content.library, dispatcher, "dossier_ask_code")
         return []
 
 
-class ActionAskIdLastDigits(Action):
+class ActionAskIdLastDigits(UsesServices, Action):
     def name(self) -> str:
         return "action_ask_id_last_digits"
 
     async def run(self, dispatcher, tracker, domain) -> list[EventType]:  # type: ignore[override]
-        _say(dispatcher, "dossier_ask_digits", code=tracker.get_slot("dossier_code") or "")
+        library = (await self.services()).content.library
+        _say(library, dispatcher, "dossier_ask_digits", code=tracker.get_slot("dossier_code") or "")
         return []
 
 
-class ActionDossierStatus(Action):
+class ActionDossierStatus(UsesServices, Action):
     """After the form: the status in plain words and a button to be told of changes."""
 
     def name(self) -> str:
@@ -120,23 +123,23 @@ class ActionDossierStatus(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
+        services = await self.services()
+        library = services.content.library
         outcome = tracker.get_slot("dossier_lookup")
         code = tracker.get_slot("dossier_code")
         reset = [SlotSet("dossier_lookup", None)]
         if outcome == LOCKED:
-            _say(dispatcher, "dossier_locked")
+            _say(library, dispatcher, "dossier_locked")
             return reset
         if outcome == STOPPED:
-            _say(dispatcher, "dossier_stopped")
-        rt = await runtime.current()
+            _say(library, dispatcher, "dossier_stopped")
         user = tracker.sender_id
         # The proof is the verification the form's check stored, never a slot's word.
-        if outcome != VERIFIED or not await rt.database.run(dossiers.is_verified, code, user):
+        if outcome != VERIFIED or not await services.database.run(dossiers.is_verified, code, user):
             return reset + [SlotSet("dossier_code", None)]
-        record = await rt.database.run(dossiers.get, code)
-        library = content.current()
+        record = await services.database.run(dossiers.get, code)
         text = status_text(library, code, record["status"], record["detail"])
-        following = code in await rt.database.run(dossiers.subscriptions, user)
+        following = code in await services.database.run(dossiers.subscriptions, user)
         button = (
             {
                 "title": library.ui["dossier_unsubscribe_button"],
@@ -152,7 +155,7 @@ class ActionDossierStatus(Action):
         return reset
 
 
-class ActionSubscribeDossier(Action):
+class ActionSubscribeDossier(UsesServices, Action):
     """Subscribe a verified owner; anyone else is asked to verify first."""
 
     def name(self) -> str:
@@ -163,9 +166,9 @@ class ActionSubscribeDossier(Action):
     ) -> list[EventType]:
         code = next(tracker.get_latest_entity_values("dossier_code"), None)
         code = normalise_code(code) if code else tracker.get_slot("dossier_code")
-        rt = await runtime.current()
-        if code and await rt.database.run(dossiers.is_verified, code, tracker.sender_id):
-            await rt.database.run(dossiers.subscribe, code, tracker.sender_id)
-            _say(dispatcher, "dossier_subscribed", code=code)
+        services = await self.services()
+        if code and await services.database.run(dossiers.is_verified, code, tracker.sender_id):
+            await services.database.run(dossiers.subscribe, code, tracker.sender_id)
+            _say(services.content.library, dispatcher, "dossier_subscribed", code=code)
             return [SlotSet("dossier_code", code)]
         return [SlotSet("dossier_code", code), FollowupAction(FORM)]

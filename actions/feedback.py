@@ -13,9 +13,9 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot import content, runtime
 from bot.content import Library
 from bot.nlu.text import fold
+from bot.services import UsesServices
 from bot.storage import feedback
 
 SLOTS = ("feedback_topic", "feedback_description", "feedback_photo")
@@ -58,7 +58,7 @@ def cancel_button(library: Library) -> dict[str, str]:
     return {"title": library.ui["feedback_cancel"], "payload": CANCEL_PAYLOAD}
 
 
-class ValidateFeedbackForm(FormValidationAction):
+class ValidateFeedbackForm(UsesServices, FormValidationAction):
     def name(self) -> str:
         return "validate_feedback_form"
 
@@ -67,18 +67,18 @@ class ValidateFeedbackForm(FormValidationAction):
         # Filling every slot ends the form; the submit action sees the mark and files nothing.
         return dict.fromkeys(SLOTS, CANCELLED)
 
-    def validate_feedback_topic(
+    async def validate_feedback_topic(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
     ) -> dict[str, Any]:
-        library = content.current()
+        library = (await self.services()).content.library
         if wants_to_cancel(library, str(value)):
             return self._cancel()
         return {"feedback_topic": topic_of(library, str(value))}
 
-    def validate_feedback_description(
+    async def validate_feedback_description(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
     ) -> dict[str, Any]:
-        library = content.current()
+        library = (await self.services()).content.library
         text = str(value).strip()
         if wants_to_cancel(library, text):
             return self._cancel()
@@ -93,14 +93,14 @@ class ValidateFeedbackForm(FormValidationAction):
         return {"feedback_photo": photo_url(tracker) or NO_PHOTO}
 
 
-class ActionAskFeedbackTopic(Action):
+class ActionAskFeedbackTopic(UsesServices, Action):
     def name(self) -> str:
         return "action_ask_feedback_topic"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        library = content.current()
+        library = (await self.services()).content.library
         buttons = [
             {"title": title, "payload": title} for title in library.ui["feedback_topics"].values()
         ]
@@ -110,28 +110,28 @@ class ActionAskFeedbackTopic(Action):
         return []
 
 
-class ActionAskFeedbackDescription(Action):
+class ActionAskFeedbackDescription(UsesServices, Action):
     def name(self) -> str:
         return "action_ask_feedback_description"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        library = content.current()
+        library = (await self.services()).content.library
         dispatcher.utter_message(
             text=library.text("feedback_ask_description"), buttons=[cancel_button(library)]
         )
         return []
 
 
-class ActionAskFeedbackPhoto(Action):
+class ActionAskFeedbackPhoto(UsesServices, Action):
     def name(self) -> str:
         return "action_ask_feedback_photo"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        library = content.current()
+        library = (await self.services()).content.library
         no_photo = library.ui["feedback_no_photo"]
         dispatcher.utter_message(
             text=library.text("feedback_ask_photo"),
@@ -140,7 +140,7 @@ class ActionAskFeedbackPhoto(Action):
         return []
 
 
-class ActionSubmitFeedback(Action):
+class ActionSubmitFeedback(UsesServices, Action):
     """File the ticket and give the citizen its number (or confirm the cancellation)."""
 
     def name(self) -> str:
@@ -149,24 +149,24 @@ class ActionSubmitFeedback(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        library = content.current()
+        services = await self.services()
+        library = services.content.library
         reset: list[EventType] = [SlotSet(slot, None) for slot in SLOTS]
         topic = tracker.get_slot("feedback_topic")
         if topic == CANCELLED or topic not in feedback.TOPICS:
             dispatcher.utter_message(text=library.text("feedback_cancelled"))
             return reset
         photo = tracker.get_slot("feedback_photo")
-        rt = await runtime.current()
-        ticket = await rt.database.run(
+        ticket = await services.database.run(
             feedback.create,
             tracker.sender_id,
             topic,
             tracker.get_slot("feedback_description"),
             None if photo in (None, NO_PHOTO) else photo,
-            rt.settings.feedback_sla_days,
+            services.settings.feedback_sla_days,
         )
         text = library.text("feedback_received").format(
-            number=ticket.number, sla_days=rt.settings.feedback_sla_days
+            number=ticket.number, sla_days=services.settings.feedback_sla_days
         )
         dispatcher.utter_message(text=text)
         return reset

@@ -11,12 +11,12 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import card_renewal
 from actions.replies import send
-from bot import content
 from bot.content import Guide, Library, passages, render
 from bot.content.faq import best_faq
+from bot.local_time import TIMEZONE
 from bot.nlu.aspects import asked_aspect
-from bot.nlu.dates import TIMEZONE
 from bot.nlu.question import focus
+from bot.services import UsesServices
 
 # Questions that name no procedure, and the section they ask for by default. Right after a
 # procedure's guide, a short one ("làm online được không", "ở đâu", "mất bao lâu") asks about
@@ -113,14 +113,14 @@ def first_answer(library: Library, guide: Guide, text: str) -> list[render.Reply
     return replies or render.summary(library, guide)
 
 
-class ActionShowGuide(Action):
+class ActionShowGuide(UsesServices, Action):
     def name(self) -> str:
         return "action_show_guide"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        library = content.current()
+        library = (await self.services()).content.library
         intent = tracker.get_intent_of_latest_message() or ""
         section = next(tracker.get_latest_entity_values("guide_section"), None)
         text = tracker.latest_message.get("text") or ""
@@ -146,7 +146,7 @@ class ActionShowGuide(Action):
         return [SlotSet("guide_id", guide.id), SlotSet("guide_step", 0.0)]
 
 
-class ActionAnswerAspect(Action):
+class ActionAnswerAspect(UsesServices, Action):
     """ "Lệ phí bao nhiêu?" after a guide answers that guide's fees; with none, ask which."""
 
     def name(self) -> str:
@@ -155,7 +155,7 @@ class ActionAnswerAspect(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        library = content.current()
+        library = (await self.services()).content.library
         section = FOLLOW_UPS.get(tracker.get_intent_of_latest_message() or "", "documents")
         guide = current_guide(library, tracker) or named_guide(library, tracker)
         if guide is not None:
@@ -176,11 +176,10 @@ class ActionAnswerAspect(Action):
         return []
 
 
-async def show_step(
-    dispatcher: CollectingDispatcher, tracker: Tracker, offset: int
+def show_step(
+    library: Library, dispatcher: CollectingDispatcher, tracker: Tracker, offset: int
 ) -> list[EventType]:
     """Move `offset` steps through the current guide (clamped to its first and last step)."""
-    library = content.current()
     guide = library.guide_by_id(tracker.get_slot("guide_id"))
     if guide is None:
         dispatcher.utter_message(
@@ -194,21 +193,21 @@ async def show_step(
     return [SlotSet("guide_step", float(number))]
 
 
-class ActionNextStep(Action):
+class ActionNextStep(UsesServices, Action):
     def name(self) -> str:
         return "action_next_step"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        return await show_step(dispatcher, tracker, +1)
+        return show_step((await self.services()).content.library, dispatcher, tracker, +1)
 
 
-class ActionPreviousStep(Action):
+class ActionPreviousStep(UsesServices, Action):
     def name(self) -> str:
         return "action_previous_step"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        return await show_step(dispatcher, tracker, -1)
+        return show_step((await self.services()).content.library, dispatcher, tracker, -1)

@@ -11,21 +11,20 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot import content, runtime
+from bot.services import Services, UsesServices
 from bot.storage import handover
 
 FALLBACK_INTENT = "nlu_fallback"
 CLARIFY_ACTION = "action_clarify"
 
 
-async def hand_over(tracker: Tracker, reason: str) -> None:
-    rt = await runtime.current()
-    await rt.database.run(
+async def hand_over(services: Services, tracker: Tracker, reason: str) -> None:
+    await services.database.run(
         handover.request,
         tracker.sender_id,
         reason,
         dt.datetime.now(dt.timezone.utc),
-        dt.timedelta(minutes=rt.settings.handover_timeout_minutes),
+        dt.timedelta(minutes=services.settings.handover_timeout_minutes),
     )
 
 
@@ -50,19 +49,20 @@ def fallback_streak(tracker: Tracker) -> int:
     return streak
 
 
-class ActionRequestHuman(Action):
+class ActionRequestHuman(UsesServices, Action):
     def name(self) -> str:
         return "action_request_human"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        await hand_over(tracker, "asked")
-        dispatcher.utter_message(text=content.current().text("handover_started"))
+        services = await self.services()
+        await hand_over(services, tracker, "asked")
+        dispatcher.utter_message(text=services.content.library.text("handover_started"))
         return []
 
 
-class ActionHandOverAfterFallbacks(Action):
+class ActionHandOverAfterFallbacks(UsesServices, Action):
     """After the clarification: every Nth misunderstanding in a row calls an officer."""
 
     def name(self) -> str:
@@ -71,10 +71,11 @@ class ActionHandOverAfterFallbacks(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        every = (await runtime.current()).settings.handover_after_fallbacks
+        services = await self.services()
+        every = services.settings.handover_after_fallbacks
         streak = fallback_streak(tracker)
         if every <= 0 or streak == 0 or streak % every:
             return []
-        await hand_over(tracker, "fallbacks")
-        dispatcher.utter_message(text=content.current().text("handover_after_fallbacks"))
+        await hand_over(services, tracker, "fallbacks")
+        dispatcher.utter_message(text=services.content.library.text("handover_after_fallbacks"))
         return []

@@ -8,10 +8,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot import content
+from bot.services import UsesServices
 
 
-class ActionNotAvailableYet(Action):
+class ActionNotAvailableYet(UsesServices, Action):
     """Says plainly that the bot cannot do this over Zalo yet, and where it can be done."""
 
     def name(self) -> str:
@@ -20,7 +20,7 @@ class ActionNotAvailableYet(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        library = content.current()
+        library = (await self.services()).content.library
         intent = tracker.get_intent_of_latest_message() or ""
         text = library.ui["not_available"].get(intent) or library.ui["contact_officer"]
         dispatcher.utter_message(text=library.locality.fill(text))

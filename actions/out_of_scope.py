@@ -9,9 +9,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot import content
 from bot.content import Library
 from bot.nlu.aspects import folded
+from bot.services import UsesServices
 
 
 def referral(library: Library, text: str) -> str | None:
@@ -23,14 +23,14 @@ def referral(library: Library, text: str) -> str | None:
     return None
 
 
-class ActionOutOfScope(Action):
+class ActionOutOfScope(UsesServices, Action):
     def name(self) -> str:
         return "action_out_of_scope"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        library = content.current()
+        library = (await self.services()).content.library
         found = referral(library, tracker.latest_message.get("text") or "")
         say_out_of_scope(dispatcher, library, found or library.text("out_of_scope"))
         return []

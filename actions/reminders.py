@@ -15,12 +15,13 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot import content, runtime
 from bot.content import Library
-from bot.nlu.dates import TIMEZONE
+from bot.local_time import TIMEZONE
 from bot.nlu.text import fold
 from bot.scheduler import reminders
 from bot.scheduler.reminders import wording
+from bot.services import Services, UsesServices
+from bot.settings import Settings
 from bot.storage import reminders as reminder_store
 from bot.storage import users
 
@@ -80,21 +81,21 @@ def reset(slots: tuple[str, ...]) -> list[EventType]:
     return [SlotSet(slot, None) for slot in slots]
 
 
-async def window_note_needed(user_id: str, moments: list[dt.datetime]) -> bool:
+async def window_note_needed(services: Services, user_id: str, moments: list[dt.datetime]) -> bool:
     """True when a reminder falls beyond Zalo's 7 days and no template can carry it."""
-    rt = await runtime.current()
-    if rt.settings.reminder_template_id:
+    if services.settings.reminder_template_id:
         return False
-    user = await rt.database.run(users.get, user_id)
+    user = await services.database.run(users.get, user_id)
     last = dt.datetime.fromisoformat(user["last_interaction_at"]) if user else now()
     return reminders.beyond_window(moments, last, has_template=False)
 
 
-async def show_reminders(dispatcher: CollectingDispatcher, user_id: str) -> None:
+async def show_reminders(
+    services: Services, dispatcher: CollectingDispatcher, user_id: str
+) -> None:
     """The citizen's reminders with their cancel buttons, or that there are none."""
-    library = content.current()
-    database = (await runtime.current()).database
-    rows = await database.run(reminder_store.scheduled_for_user, user_id)
+    library = services.content.library
+    rows = await services.database.run(reminder_store.scheduled_for_user, user_id)
     if not rows:
         dispatcher.utter_message(text=wording(library, "none"))
         return
@@ -133,7 +134,7 @@ def listing(library: Library, rows: list[dict[str, Any]]) -> tuple[str, list[dic
     return "\n".join(lines), buttons
 
 
-class ActionSetReminder(Action):
+class ActionSetReminder(UsesServices, Action):
     """ "nhắc tôi …": starts the reminder form (or the birth-deadline one); "xem lời nhắc"
     lists the reminders instead."""
 
@@ -143,9 +144,9 @@ class ActionSetReminder(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        library = content.current()
+        services = await self.services()
+        library, settings = services.content.library, services.settings
         text = tracker.latest_message.get("text") or ""
-        settings = (await runtime.current()).settings
         at = reminders.reminder_time(text, now(), dt.time.fromisoformat(settings.reminder_time))
         kind = next(tracker.get_latest_entity_values("reminder_kind"), None)
         # "nhắc tôi hạn khai sinh" (but not "nhắc tôi thứ 6 đi lấy giấy khai sinh")
@@ -153,7 +154,7 @@ class ActionSetReminder(Action):
         if kind == BIRTH_KIND or deadline_asked:
             return start_birth_form(text)
         if at is None and asks_for_list(text, library):
-            await show_reminders(dispatcher, tracker.sender_id)
+            await show_reminders(services, dispatcher, tracker.sender_id)
             return []
         return [
             SlotSet("reminder_at", at.isoformat() if at else None),
@@ -175,7 +176,7 @@ def start_birth_form(text: str) -> list[EventType]:
     ]
 
 
-class ValidateReminderForm(FormValidationAction):
+class ValidateReminderForm(UsesServices, FormValidationAction):
     def name(self) -> str:
         return "validate_reminder_form"
 
@@ -196,21 +197,21 @@ class ValidateReminderForm(FormValidationAction):
     ) -> dict[str, Any]:
         if tracker.get_slot("requested_slot") != "reminder_at":
             return {}
-        return await answer(tracker, "reminder_at", "reminder_confirmed")
+        return answer(await self.services(), tracker, "reminder_at", "reminder_confirmed")
 
     async def extract_reminder_confirmed(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> dict[str, Any]:
         if tracker.get_slot("requested_slot") != "reminder_confirmed":
             return {}
-        return await answer(tracker, "reminder_at", "reminder_confirmed")
+        return answer(await self.services(), tracker, "reminder_at", "reminder_confirmed")
 
     async def validate_reminder_at(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> dict[str, Any]:
         if value is None or dt.datetime.fromisoformat(value) > now():
             return {"reminder_at": value}
-        dispatcher.utter_message(text=wording(content.current(), "past"))
+        dispatcher.utter_message(text=wording((await self.services()).content.library, "past"))
         return {"reminder_at": None}
 
     async def validate_reminder_confirmed(
@@ -219,11 +220,13 @@ class ValidateReminderForm(FormValidationAction):
         return {"reminder_confirmed": value}
 
 
-async def answer(tracker: Tracker, time_slot: str, confirm_slot: str) -> dict[str, Any]:
+def answer(
+    services: Services, tracker: Tracker, time_slot: str, confirm_slot: str
+) -> dict[str, Any]:
     """A reply inside a reminder form: no, a (new) date or time, or yes; {} when it is none
     of these (the form steps aside and the message is answered as usual: "xem lời nhắc"
     lists the reminders, "nhắc tôi thứ 6 đi họp" starts a new one, "menu" shows the menu)."""
-    library = content.current()
+    library, settings = services.content.library, services.settings
     text = tracker.latest_message.get("text") or ""
     if declines(tracker, library):
         return {confirm_slot: False}
@@ -232,7 +235,6 @@ async def answer(tracker: Tracker, time_slot: str, confirm_slot: str) -> dict[st
         intent == "set_reminder" and reminders.reminder_subject(text) and "nhac" in plain(text)
     ):
         return {}
-    settings = (await runtime.current()).settings
     if time_slot == "child_birth_date":
         moment = reminders.birth_date(text, now())
     else:
@@ -245,18 +247,19 @@ async def answer(tracker: Tracker, time_slot: str, confirm_slot: str) -> dict[st
     return {}
 
 
-class ActionAskReminderAt(Action):
+class ActionAskReminderAt(UsesServices, Action):
     def name(self) -> str:
         return "action_ask_reminder_at"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        dispatcher.utter_message(text=wording(content.current(), "ask_time"))
+        library = (await self.services()).content.library
+        dispatcher.utter_message(text=wording(library, "ask_time"))
         return []
 
 
-class ActionAskReminderConfirmed(Action):
+class ActionAskReminderConfirmed(UsesServices, Action):
     """The reminder said back in words ("8 giờ sáng thứ Sáu, ngày 27/11/2026"), yes or no."""
 
     def name(self) -> str:
@@ -265,7 +268,8 @@ class ActionAskReminderConfirmed(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        library = content.current()
+        services = await self.services()
+        library = services.content.library
         at = dt.datetime.fromisoformat(tracker.get_slot("reminder_at"))
         when = reminders.when_words(at, library)
         subject = tracker.get_slot("reminder_subject")
@@ -274,26 +278,33 @@ class ActionAskReminderConfirmed(Action):
             if subject
             else wording(library, "confirm", when=when)
         )
-        if await window_note_needed(tracker.sender_id, [at]):
+        if await window_note_needed(services, tracker.sender_id, [at]):
             text += "\n\n" + wording(library, "window_note")
         dispatcher.utter_message(text=text, buttons=yes_no(library))
         return []
 
 
-class ActionSaveReminder(Action):
+class ActionSaveReminder(UsesServices, Action):
     def name(self) -> str:
         return "action_save_reminder"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        library = content.current()
+        services = await self.services()
+        library = services.content.library
         at_text = tracker.get_slot("reminder_at")
         if tracker.get_slot("reminder_confirmed") is True and at_text:
             at = dt.datetime.fromisoformat(at_text)
-            database = (await runtime.current()).database
             subject = tracker.get_slot("reminder_subject")
-            await reminders.schedule(database, tracker.sender_id, "personal", at, subject)
+            await reminders.schedule(
+                services.database,
+                services.reminder_jobs,
+                tracker.sender_id,
+                "personal",
+                at,
+                subject,
+            )
             when = reminders.when_words(at, library)
             dispatcher.utter_message(text=wording(library, "saved", when=when))
         else:
@@ -301,7 +312,7 @@ class ActionSaveReminder(Action):
         return reset(REMINDER_SLOTS)
 
 
-class ActionOfferBirthDeadline(Action):
+class ActionOfferBirthDeadline(UsesServices, Action):
     """After the birth-registration guide: offer reminders before the 60-day deadline
     (once a conversation), or go straight to them when the message said the birth date
     ("bé sinh ngày 20/11"); a date alone is not a birth date."""
@@ -320,7 +331,7 @@ class ActionOfferBirthDeadline(Action):
             return [SlotSet("birth_deadline_offered", True), *start_birth_form(text)]
         if tracker.get_slot("birth_deadline_offered"):
             return []
-        library = content.current()
+        library = (await self.services()).content.library
         button = {
             "title": wording(library, "birth_offer_button"),
             "payload": f'/set_reminder{{"reminder_kind": "{BIRTH_KIND}"}}',
@@ -329,8 +340,7 @@ class ActionOfferBirthDeadline(Action):
         return [SlotSet("birth_deadline_offered", True)]
 
 
-async def birth_reminder_times(born: dt.date) -> tuple[dt.date, list[dt.datetime]]:
-    settings = (await runtime.current()).settings
+def birth_reminder_times(settings: Settings, born: dt.date) -> tuple[dt.date, list[dt.datetime]]:
     deadline = reminders.birth_deadline(born)
     times = reminders.birth_reminder_times(
         deadline,
@@ -341,7 +351,7 @@ async def birth_reminder_times(born: dt.date) -> tuple[dt.date, list[dt.datetime
     return deadline, times
 
 
-class ValidateBirthDeadlineForm(FormValidationAction):
+class ValidateBirthDeadlineForm(UsesServices, FormValidationAction):
     def name(self) -> str:
         return "validate_birth_deadline_form"
 
@@ -360,25 +370,28 @@ class ValidateBirthDeadlineForm(FormValidationAction):
     ) -> dict[str, Any]:
         if tracker.get_slot("requested_slot") != "child_birth_date":
             return {}
-        return await answer(tracker, "child_birth_date", "birth_reminders_confirmed")
+        services = await self.services()
+        return answer(services, tracker, "child_birth_date", "birth_reminders_confirmed")
 
     async def extract_birth_reminders_confirmed(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> dict[str, Any]:
         if tracker.get_slot("requested_slot") != "birth_reminders_confirmed":
             return {}
-        return await answer(tracker, "child_birth_date", "birth_reminders_confirmed")
+        services = await self.services()
+        return answer(services, tracker, "child_birth_date", "birth_reminders_confirmed")
 
     async def validate_child_birth_date(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> dict[str, Any]:
         if value is None:
             return {"child_birth_date": None}
+        services = await self.services()
         born = dt.date.fromisoformat(value)
         if born > now().date():
-            dispatcher.utter_message(text=wording(content.current(), "birth_future"))
+            dispatcher.utter_message(text=wording(services.content.library, "birth_future"))
             return {"child_birth_date": None}
-        _, times = await birth_reminder_times(born)
+        _, times = birth_reminder_times(services.settings, born)
         if not times:  # too late for a reminder: the submit action says what to do instead
             return {"child_birth_date": value, "birth_reminders_confirmed": False}
         return {"child_birth_date": value}
@@ -389,27 +402,29 @@ class ValidateBirthDeadlineForm(FormValidationAction):
         return {"birth_reminders_confirmed": value}
 
 
-class ActionAskChildBirthDate(Action):
+class ActionAskChildBirthDate(UsesServices, Action):
     def name(self) -> str:
         return "action_ask_child_birth_date"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        dispatcher.utter_message(text=wording(content.current(), "birth_ask_date"))
+        library = (await self.services()).content.library
+        dispatcher.utter_message(text=wording(library, "birth_ask_date"))
         return []
 
 
-class ActionAskBirthRemindersConfirmed(Action):
+class ActionAskBirthRemindersConfirmed(UsesServices, Action):
     def name(self) -> str:
         return "action_ask_birth_reminders_confirmed"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        library = content.current()
+        services = await self.services()
+        library = services.content.library
         born = dt.date.fromisoformat(tracker.get_slot("child_birth_date"))
-        deadline, times = await birth_reminder_times(born)
+        deadline, times = birth_reminder_times(services.settings, born)
         text = wording(
             library,
             "birth_confirm",
@@ -417,26 +432,27 @@ class ActionAskBirthRemindersConfirmed(Action):
             deadline=reminders.day_words(deadline, library),
             times="; ".join(reminders.when_words(moment, library) for moment in times),
         )
-        if await window_note_needed(tracker.sender_id, times):
+        if await window_note_needed(services, tracker.sender_id, times):
             text += "\n\n" + wording(library, "window_note")
         dispatcher.utter_message(text=text, buttons=yes_no(library, "button_agree"))
         return []
 
 
-class ActionSaveBirthReminders(Action):
+class ActionSaveBirthReminders(UsesServices, Action):
     def name(self) -> str:
         return "action_save_birth_reminders"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        library = content.current()
+        services = await self.services()
+        library = services.content.library
         born_text = tracker.get_slot("child_birth_date")
         if not born_text:
             dispatcher.utter_message(text=wording(library, "not_saved"))
             return reset(BIRTH_SLOTS)
         born = dt.date.fromisoformat(born_text)
-        deadline, times = await birth_reminder_times(born)
+        deadline, times = birth_reminder_times(services.settings, born)
         deadline_words = reminders.day_words(deadline, library)
         if deadline < now().date():
             born_words = f"{born:%d/%m/%Y}"
@@ -448,10 +464,14 @@ class ActionSaveBirthReminders(Action):
                 text=wording(library, "birth_too_close", deadline=deadline_words)
             )
         elif tracker.get_slot("birth_reminders_confirmed") is True:
-            database = (await runtime.current()).database
             for moment in times:
                 await reminders.schedule(
-                    database, tracker.sender_id, BIRTH_KIND, moment, due_on=deadline
+                    services.database,
+                    services.reminder_jobs,
+                    tracker.sender_id,
+                    BIRTH_KIND,
+                    moment,
+                    due_on=deadline,
                 )
             dispatcher.utter_message(text=wording(library, "birth_saved", count=len(times)))
         else:

@@ -11,9 +11,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.feedback import plain
 from actions.replies import send
-from bot import content, runtime
 from bot.content import Library
 from bot.satisfaction import question
+from bot.services import UsesServices
 from bot.storage import ratings
 
 
@@ -27,7 +27,7 @@ def score_of(library: Library, tracker: Tracker) -> str | None:
     return next((score for score, title in choices.items() if plain(title) == typed), None)
 
 
-class ActionAskSatisfactionAfterGuide(Action):
+class ActionAskSatisfactionAfterGuide(UsesServices, Action):
     """Runs after every step shown; asks once per guide, when its last step was reached."""
 
     def name(self) -> str:
@@ -36,7 +36,7 @@ class ActionAskSatisfactionAfterGuide(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        library = content.current()
+        library = (await self.services()).content.library
         guide = library.guide_by_id(tracker.get_slot("guide_id"))
         step = int(tracker.get_slot("guide_step") or 0)
         if guide is None or not guide.steps or step != len(guide.steps):
@@ -47,15 +47,15 @@ class ActionAskSatisfactionAfterGuide(Action):
         return [SlotSet("satisfaction_asked", guide.id)]
 
 
-class ActionRecordRating(Action):
+class ActionRecordRating(UsesServices, Action):
     def name(self) -> str:
         return "action_record_rating"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        library = content.current()
-        database = (await runtime.current()).database
+        services = await self.services()
+        library, database = services.content.library, services.database
         score = score_of(library, tracker)
         if score is None:
             # Words about the service, not a score: keep them, then ask for a score.

@@ -14,12 +14,12 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.reminders import asks_for_list, end_reminder_forms, listing, now, plain, show_reminders
-from bot import content, runtime
 from bot.content import Library
 from bot.nlu.dates import parse_datetimes
 from bot.scheduler import reminders
 from bot.scheduler.reminders import wording
-from bot.storage import Database, campaigns
+from bot.services import Services, UsesServices
+from bot.storage import campaigns
 from bot.storage import reminders as reminder_store
 
 DOSSIER_STORE = "bot.storage.dossiers"  # its unsubscribe(db, user_id, code_or_None) -> int
@@ -29,26 +29,29 @@ def said(library: Library, key: str, **values: Any) -> str:
     return library.locality.fill(library.ui["subscriptions"][key]).format(**values)
 
 
-async def stop_dossier_news(database: Database, user_id: str, code: str | None) -> tuple[int, int]:
+async def stop_dossier_news(services: Services, user_id: str, code: str | None) -> tuple[int, int]:
     """Stop a dossier's notifications (all, without a code) and its result-date reminders:
     (subscriptions stopped, reminders cancelled). Subscriptions are left alone when the
     dossier feature is not installed."""
-    cancelled = await reminders.cancel(database, user_id, dossier_code=code, kind="appointment")
+    database = services.database
+    cancelled = await reminders.cancel(
+        database, services.reminder_jobs, user_id, dossier_code=code, kind="appointment"
+    )
     if importlib.util.find_spec(DOSSIER_STORE) is None:
         return 0, len(cancelled)
     store = importlib.import_module(DOSSIER_STORE)
     return await database.run(store.unsubscribe, user_id, code), len(cancelled)
 
 
-class ActionUnsubscribe(Action):
+class ActionUnsubscribe(UsesServices, Action):
     def name(self) -> str:
         return "action_unsubscribe"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        library = content.current()
-        database = (await runtime.current()).database
+        services = await self.services()
+        library = services.content.library
         user_id = tracker.sender_id
         text = tracker.latest_message.get("text") or ""
         reminder_id = next(tracker.get_latest_entity_values("reminder_id"), None)
@@ -60,41 +63,46 @@ class ActionUnsubscribe(Action):
         if reminder_id is not None:  # a cancel button under the list of reminders
             digits = str(reminder_id)
             ids = None if digits == "all" else [int(digits)] if digits.isdigit() else []
-            cancelled = await reminders.cancel(database, user_id, ids)
+            cancelled = await reminders.cancel(
+                services.database, services.reminder_jobs, user_id, ids
+            )
             dispatcher.utter_message(text=wording(library, "cancelled", count=len(cancelled)))
         elif code is not None:
-            stopped = await stop_dossier_news(database, user_id, code)
+            stopped = await stop_dossier_news(services, user_id, code)
             key = "dossier_stopped" if any(stopped) else "dossier_not_followed"
             dispatcher.utter_message(text=said(library, key, code=code))
         elif asks_for_list(text, library):  # "xem lời nhắc đã đặt" read as a cancel
-            await show_reminders(dispatcher, user_id)
+            await show_reminders(services, dispatcher, user_id)
         elif "nhac" in plain(text).split():
-            await self._cancel_reminders(dispatcher, library, database, user_id, text)
+            await self._cancel_reminders(dispatcher, library, services, user_id, text)
         elif "ho so" in plain(text):
-            stopped, _ = await stop_dossier_news(database, user_id, None)
+            stopped, _ = await stop_dossier_news(services, user_id, None)
             dispatcher.utter_message(text=said(library, "dossiers_stopped", count=stopped))
         else:
-            await self._stop_everything(dispatcher, library, database, user_id)
+            await self._stop_everything(dispatcher, library, services, user_id)
         return ended
 
     async def _cancel_reminders(
         self,
         dispatcher: CollectingDispatcher,
         library: Library,
-        database: Database,
+        services: Services,
         user_id: str,
         text: str,
     ) -> None:
         """ "hủy lời nhắc thứ 6": the reminders on that day; with none named, the only one,
         or the list to choose from."""
-        rows = await database.run(reminder_store.scheduled_for_user, user_id)
+        rows = await services.database.run(reminder_store.scheduled_for_user, user_id)
         days = {found.value.date() for found in parse_datetimes(text, now())}
         named = [r for r in rows if dt.datetime.fromisoformat(r["remind_at"]).date() in days]
         chosen = named or (rows if len(rows) == 1 and not days else [])
         if not rows:
             dispatcher.utter_message(text=wording(library, "none"))
         elif chosen:
-            cancelled = await reminders.cancel(database, user_id, [r["id"] for r in chosen])
+            chosen_ids = [r["id"] for r in chosen]
+            cancelled = await reminders.cancel(
+                services.database, services.reminder_jobs, user_id, chosen_ids
+            )
             dispatcher.utter_message(text=wording(library, "cancelled", count=len(cancelled)))
         else:
             message, buttons = listing(library, rows)
@@ -102,11 +110,11 @@ class ActionUnsubscribe(Action):
             dispatcher.utter_message(text=text, buttons=buttons)
 
     async def _stop_everything(
-        self, dispatcher: CollectingDispatcher, library: Library, database: Database, user_id: str
+        self, dispatcher: CollectingDispatcher, library: Library, services: Services, user_id: str
     ) -> None:
-        await database.run(campaigns.opt_out, user_id)
-        cancelled = await reminders.cancel(database, user_id)
-        stopped, _ = await stop_dossier_news(database, user_id, None)
+        await services.database.run(campaigns.opt_out, user_id)
+        cancelled = await reminders.cancel(services.database, services.reminder_jobs, user_id)
+        stopped, _ = await stop_dossier_news(services, user_id, None)
         parts = [said(library, "stopped_all")]
         if cancelled:
             parts.append(wording(library, "cancelled", count=len(cancelled)))
@@ -116,7 +124,7 @@ class ActionUnsubscribe(Action):
         dispatcher.utter_message(text=" ".join(parts))
 
 
-class ActionSubscribeTopic(Action):
+class ActionSubscribeTopic(UsesServices, Action):
     """A campaign's "Nhận tin …" button: that topic's campaigns reach this citizen. Typed
     ("cho tôi nhận tin lại"), with no topic: campaigns reach them again after an opt-out."""
 
@@ -126,9 +134,9 @@ class ActionSubscribeTopic(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        library = content.current()
+        services = await self.services()
+        library, database = services.content.library, services.database
         topic = next(tracker.get_latest_entity_values("topic"), None)
-        database = (await runtime.current()).database
         if topic is None:
             await database.run(campaigns.opt_in, tracker.sender_id)
             dispatcher.utter_message(text=said(library, "news_resumed"))

@@ -34,7 +34,7 @@ from bench.service import (  # noqa: E402
     start_sandbox,
     wait_healthy,
 )
-from bot.nlu.dates import TIMEZONE  # noqa: E402
+from bot.local_time import TIMEZONE  # noqa: E402
 from bot.storage.database import open_connection  # noqa: E402
 
 PROJECT = Path(__file__).resolve().parent.parent

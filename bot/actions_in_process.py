@@ -4,7 +4,9 @@ As Rasa Pro 3.10's `actions_module` does: the Agent hands each custom action's c
 rasa_sdk's `ActionExecutor` in this process, without the loopback HTTP request and the JSON
 round trip of the whole tracker, and the results are checked against Rasa's schema by a
 validator built once instead of one that re-checks the schema itself on every call.
-Actions stay ordinary rasa_sdk actions, so `rasa run actions` serves them unchanged.
+Actions stay ordinary rasa_sdk actions, so `rasa run actions` serves them unchanged. Here
+the executor hands each action the service's parts (`use`, bot/services.py); no action
+reaches them through a global.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from rasa.shared.constants import DOCS_BASE_URL
 from rasa.utils.endpoints import ClientResponseError, EndpointConfig
 from rasa_sdk.executor import ActionExecutor
 from rasa_sdk.interfaces import ActionExecutionRejection, ActionNotFoundException
+
+from bot.services import Services, UsesServices
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +52,13 @@ class InProcessActions(EndpointConfig):
         executor = ActionExecutor()
         executor.register_package(package)
         return cls(executor)
+
+    def use(self, services: Services) -> None:
+        """Hand `services` to every registered action that uses them."""
+        for run in self._executor.actions.values():
+            action = getattr(run, "__self__", None)  # rasa_sdk registers each `action.run`
+            if isinstance(action, UsesServices):
+                action.use(services)
 
     async def request(
         self,

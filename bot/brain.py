@@ -17,6 +17,7 @@ from rasa.core.agent import Agent
 from rasa.core.channels.channel import OutputChannel, UserMessage
 
 from bot.actions_in_process import InProcessActions, check_action_results_with_one_validator
+from bot.services import Services
 from bot.tracker_store import RecentTrackerStore, sqlite_tracker_store
 from bot.training import ModelMissing, current_model
 
@@ -38,6 +39,10 @@ class Brain:
         tracker_path: Path | None = None,
     ) -> None:
         self.agent = agent
+        # The actions Rasa runs in-process; None when loaded without them.
+        self.actions = (
+            agent.action_endpoint if isinstance(agent.action_endpoint, InProcessActions) else None
+        )
         self.tracker_store = tracker_store
         self.model_path = model_path
         self.tracker_path = tracker_path  # where conversations are stored (reports read it)
@@ -73,6 +78,11 @@ class Brain:
         gc.freeze()
         log.info("model %s loaded", model_path.name)
         return cls(agent, model_path, tracker_store, tracker_path)
+
+    def use(self, services: Services) -> None:
+        """Hand the service's parts to the actions (each app start hands its own)."""
+        if self.actions is not None:
+            self.actions.use(services)
 
     async def handle(
         self, user_id: str, text: str, output: OutputChannel, metadata: dict[str, Any] | None = None

@@ -308,7 +308,7 @@ def backup_databases(settings: Settings, destination: Path) -> int:
 async def purge(settings: Settings, dry_run: bool) -> int:
     """Purge message logs past the retention period (safe while the service runs)."""
     from bot import privacy
-    from bot.nlu.dates import TIMEZONE
+    from bot.local_time import TIMEZONE
     from bot.storage import Database, retention
 
     database = Database(settings.database_path)

@@ -7,9 +7,9 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from bot import content, privacy
+from bot import privacy
 from bot.brain import Brain
-from bot.content import address
+from bot.content import LiveContent, address
 from bot.nlu.aspects import asked_aspect, is_yes_no
 from bot.nlu.forms_of_address import Address, forms_of_address
 from bot.nlu.question import questions
@@ -46,12 +46,14 @@ class Conversations:
         database: Database,
         client: ZaloClient,
         brain: Brain,
+        content: LiveContent,
         handover_timeout: dt.timedelta,
         message_limit: RateLimit | None = None,
     ) -> None:
         self._database = database
         self._client = client
         self._brain = brain
+        self._content = content
         self._handover_timeout = handover_timeout
         self._message_limit = RateLimit(0, 0) if message_limit is None else message_limit
         # The commune's clock for office hours; tests set it to a Monday morning or a night.
@@ -149,7 +151,7 @@ class Conversations:
         if others:
             await output.send_text_with_buttons(
                 event.user_id,
-                content.current().text("also_asked"),
+                self._content.library.text("also_asked"),
                 [{"title": q, "payload": q} for q in others[:MAX_OFFERED]],
             )
 
@@ -168,7 +170,7 @@ class Conversations:
     async def _acknowledge_outside_office_hours(self, user_id: str, handover_id: int) -> None:
         """Outside office hours a citizen waiting for an officer is told, once per wait, when
         officers are back, rather than met with silence. Once: the outbox key is the wait's."""
-        library = content.current()
+        library = self._content.library
         hours = OfficeHours.parse(library.locality.values.get("office_hours", ""))
         now = self.office_clock()
         if hours is None or hours.is_open(now):
@@ -197,7 +199,9 @@ class Conversations:
                 limit.window_seconds,
             )
             output = ZaloOutputChannel(self._client, event.key)
-            await output.send_text_message(event.user_id, content.current().text("rate_limited"))
+            await output.send_text_message(
+                event.user_id, self._content.library.text("rate_limited")
+            )
         return True
 
 

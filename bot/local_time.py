@@ -7,8 +7,9 @@ here, so no screen shows a UTC or ISO timestamp.
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
-from bot.nlu.dates import TIMEZONE
+TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")  # the commune's: every local date and hour
 
 DATE = "%d/%m/%Y"
 MOMENT = "%d/%m/%Y %H:%M"

@@ -14,7 +14,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from bot.nlu.dates import TIMEZONE
+from bot.local_time import TIMEZONE
 
 # Both matched without accents. Times: 7:30–11:30, 7h30-11h30, 13g30 - 17g, 7:30 đến 11:30.
 _RANGE = re.compile(

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bot.nlu.dates import TIMEZONE
+from bot.local_time import TIMEZONE
 from bot.storage import Database, audit, personal_data, retention, tracker
 
 log = logging.getLogger(__name__)

@@ -20,8 +20,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from bot.local_time import local_date, local_range
-from bot.nlu.dates import TIMEZONE
+from bot.local_time import TIMEZONE, local_date, local_range
 from bot.storage import Database, retention
 from bot.storage.ratings import SATISFIED, SCORES
 

@@ -4,6 +4,7 @@ service (aiohttp app + embedded Zalo sandbox) on a loopback port per test."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
 import socket
@@ -24,12 +25,19 @@ from aiohttp import web  # noqa: E402
 from bot import logs  # noqa: E402
 from bot.app import CONTENT, DATABASE, SANDBOX, WORKER, build_app  # noqa: E402
 from bot.brain import Brain  # noqa: E402
+from bot.content import Library, LiveContent  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.training import train  # noqa: E402
 from bot.zalo import signature  # noqa: E402
 
 PROJECT = Path(__file__).resolve().parent.parent
 logs.configure()
+
+
+@functools.cache
+def project_library() -> Library:
+    """The project's content (content/), loaded once for the tests that only read it."""
+    return LiveContent(PROJECT / "content").library
 
 
 @pytest.fixture(scope="session")

@@ -21,7 +21,7 @@ from bot.admin import status
 from bot.content.loader import load_library
 from bot.content.model import Locality
 from bot.dossiers.model import parse_update
-from bot.nlu.dates import TIMEZONE
+from bot.local_time import TIMEZONE
 from bot.storage import audit, campaigns, dossiers, feedback, ratings
 from bot.storage.secret import load_or_create
 from tests.conftest import PROJECT, Service, texts

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from bot.content import address, current
-from tests.conftest import Service, button_titles, texts
+from bot.content import address
+from tests.conftest import Service, button_titles, project_library, texts
 
 
 def _guide(intent: str):
-    guide = current().guide_for(intent)
+    guide = project_library().guide_for(intent)
     assert guide is not None
     return guide
 
@@ -57,5 +57,5 @@ async def test_an_answer_offers_the_other_sections_as_buttons(service: Service) 
     await service.settle()
     first = (await service.messages("u-buttons"))[0]
     titles = button_titles(first)
-    labels = current().ui["guide_buttons"]
+    labels = project_library().ui["guide_buttons"]
     assert labels["documents"] in titles and labels["fees"] not in titles

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from actions.out_of_scope import referral
-from bot.content import current, render, yes_no
+from bot.content import render, yes_no
 from bot.nlu.aspects import asked_aspect, is_yes_no
+from tests.conftest import project_library
 
 
 @pytest.mark.parametrize(
@@ -65,7 +66,7 @@ def test_the_sentence_sharing_the_question_topic_answers_it() -> None:
         "Công dân từ đủ 14 tuổi phải có thẻ căn cước; trẻ dưới 14 tuổi làm khi có yêu cầu. "
         "Trẻ dưới 6 tuổi không phải đến."
     )
-    words = current().ui["yes_no"]
+    words = project_library().ui["yes_no"]
     found = yes_no.answer("con 14 tuổi có phải làm căn cước không", body, words)
     assert found == yes_no.YesNo("Phải.", "Công dân từ đủ 14 tuổi phải có thẻ căn cước;")
     found = yes_no.answer("bé 5 tuổi có phải đến không", body, words)
@@ -73,7 +74,7 @@ def test_the_sentence_sharing_the_question_topic_answers_it() -> None:
 
 
 def test_a_sentence_that_says_neither_yes_nor_no_goes_first_without_a_word() -> None:
-    words = current().ui["yes_no"]
+    words = project_library().ui["yes_no"]
     found = yes_no.answer(
         "trẻ dưới 14 tuổi làm thế nào", "Trẻ dưới 14 tuổi làm khi có yêu cầu.", words
     )
@@ -81,7 +82,7 @@ def test_a_sentence_that_says_neither_yes_nor_no_goes_first_without_a_word() -> 
 
 
 def test_an_aspect_answer_opens_with_the_section_asked() -> None:
-    library = current()
+    library = project_library()
     guide = library.guide_for("proc_temporary_residence")
     assert guide is not None
     replies = render.aspect_answer(library, guide, "fees", "lệ phí tạm trú bao nhiêu")
@@ -92,7 +93,7 @@ def test_an_aspect_answer_opens_with_the_section_asked() -> None:
 
 
 def test_an_aspect_the_guide_lacks_gives_no_answer() -> None:
-    library = current()
+    library = project_library()
     guide = library.guide_for("proc_temporary_residence")
     assert guide is not None
     assert render.aspect_answer(library, guide, "no-such-aspect", "?") == []
@@ -108,16 +109,16 @@ def test_an_aspect_the_guide_lacks_gives_no_answer() -> None:
     ],
 )
 def test_near_domain_questions_are_told_where_they_are_asked(question: str, where: str) -> None:
-    found = referral(current(), question)
+    found = referral(project_library(), question)
     assert found is not None and where in found
 
 
 def test_other_off_topic_questions_get_no_referral() -> None:
-    assert referral(current(), "hôm nay ăn gì") is None
+    assert referral(project_library(), "hôm nay ăn gì") is None
 
 
 def test_a_negation_that_is_not_of_the_verb_does_not_make_a_no() -> None:
-    words = current().ui["yes_no"]
+    words = project_library().ui["yes_no"]
     body = "Người đến ở từ 30 ngày tại nơi không phải nơi thường trú phải đăng ký tạm trú."
     found = yes_no.answer("sinh viên thuê trọ có phải đăng ký tạm trú không", body, words)
     assert found is not None and found.word == "Phải."

@@ -12,7 +12,7 @@ import pytest
 
 from bot.cli import main
 from bot.content.model import ContentError
-from bot.nlu.dates import TIMEZONE
+from bot.local_time import TIMEZONE
 from bot.scheduler import jobs
 from bot.scheduler.campaigns import load_campaign, load_context
 from bot.scheduler.fanout import delivery_key
@@ -57,7 +57,7 @@ async def campaign_service(start_service, content: Path, users_: list[str], **ov
 async def run_campaign(service: Service, clock: FakeClock) -> None:
     """What the campaign's job does when its schedule fires."""
     scheduler_of(service).clock = clock
-    await jobs.run_campaign(jobs.key(service.settings.database_path), "dvc")
+    await jobs.run_campaign(scheduler_of(service), "dvc")
 
 
 async def received(service: Service, user_ids: list[str]) -> dict[str, int]:
@@ -239,7 +239,7 @@ async def test_quiet_hours_pause_the_run_and_it_resumes_at_their_end(
     job = scheduler_of(service)._aps.get_job(f"campaign-run:{run_id}")  # type: ignore[union-attr]
     assert job.next_run_time == morning
     scheduler_of(service).clock = FakeClock(morning)
-    await jobs.resume_campaign_run(jobs.key(service.settings.database_path), run_id)
+    await jobs.resume_campaign_run(scheduler_of(service), run_id)
     assert await received(service, people) == {p: 1 for p in people}
     assert await service.database.run(campaigns.run_status, run_id) == "done"
 
@@ -267,7 +267,7 @@ async def test_a_restart_mid_run_sends_no_duplicate_and_loses_no_one(
     clock = FakeClock(next_local(9))
     gate = clock.close_gate_after(12)  # the run stalls after 13 sends: the service stops then
     scheduler_of(service).clock = clock
-    run = asyncio.create_task(jobs.run_campaign(jobs.key(service.settings.database_path), "dvc"))
+    run = asyncio.create_task(jobs.run_campaign(scheduler_of(service), "dvc"))
     await until(lambda: sent_at_least(service, people, 13))
     before = await received(service, people)  # the sandbox restarts empty with the service
     await service.restart()
@@ -323,7 +323,7 @@ async def test_an_opt_out_mid_run_is_honoured_at_once_and_confirmed(
     clock = FakeClock(next_local(9))
     gate = clock.close_gate_after(3)
     scheduler_of(service).clock = clock
-    run = asyncio.create_task(jobs.run_campaign(jobs.key(service.settings.database_path), "dvc"))
+    run = asyncio.create_task(jobs.run_campaign(scheduler_of(service), "dvc"))
     await until(lambda: sent_at_least(service, people, 4))
     await service.say("u-optout9", "hủy nhận tin")
     await service.settle()

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from actions.card_renewal import Renewal, answer, renewal, renewal_from_text
-from bot.content import current
+from tests.conftest import project_library
 
 TODAY = dt.date(2026, 12, 5)
 
@@ -45,7 +45,7 @@ def test_without_an_age_and_a_card_year_nothing_is_worked_out(text: str) -> None
 
 
 def test_the_answer_opens_with_yes_or_no() -> None:
-    library = current()
+    library = project_library()
     said = answer(library, "bác 72 tuổi, thẻ căn cước làm năm 2016 có phải đổi không", TODAY)
     assert said is not None and said.startswith("Không phải đổi.")
     said = answer(library, "em 26 tuổi, làm căn cước năm 2018 có phải đổi không", TODAY)

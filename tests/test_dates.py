@@ -4,7 +4,8 @@ import datetime as dt
 
 import pytest
 
-from bot.nlu.dates import TIMEZONE, parse_datetimes
+from bot.local_time import TIMEZONE
+from bot.nlu.dates import parse_datetimes
 
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=TIMEZONE)  # Monday 23/11/2026, 10:00
 

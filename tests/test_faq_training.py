@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from rasa.core.channels.channel import CollectingOutputChannel
 
-from bot import content
 from bot.brain import Brain
+from bot.services import Services
 from tests.conftest import PROJECT, run_cli
 
 NEW_FAQ = """
@@ -25,7 +25,9 @@ faqs:
 
 
 @pytest.mark.slow
-async def test_a_new_faq_is_answered_after_citizenbot_train(tmp_path: Path) -> None:
+async def test_a_new_faq_is_answered_after_citizenbot_train(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     project = tmp_path / "project"
     project.mkdir()
     for name in ("config.yml", "domain.yml"):
@@ -47,7 +49,10 @@ async def test_a_new_faq_is_answered_after_citizenbot_train(tmp_path: Path) -> N
     )
 
     brain = await Brain.load(project / "models", tmp_path / "tracker.db")
-    content.reload(project / "content")
+    monkeypatch.setenv("CITIZENBOT_CONTENT_DIR", str(project / "content"))
+    monkeypatch.setenv("CITIZENBOT_DATA_DIR", str(tmp_path / "var"))
+    services = await Services.from_environment()
+    brain.use(services)
     try:
         output = CollectingOutputChannel()
         await brain.handle(
@@ -55,5 +60,5 @@ async def test_a_new_faq_is_answered_after_citizenbot_train(tmp_path: Path) -> N
         )
         assert "CÂU TRẢ LỜI THỬ NGHIỆM VỀ CỘT MỐC." in output.messages[0]["text"]
     finally:
-        content.reload(PROJECT / "content")
+        await services.database.close()
         await brain.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.nlu.dates import TIMEZONE
+from bot.local_time import TIMEZONE
 from bot.storage import feedback
 from tests.conftest import Service, button_titles, texts
 from tests.dashboard import OfficerClient, add_officer, file_ticket

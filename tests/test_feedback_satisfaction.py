@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from bot import content
 from bot.storage import ratings
-from tests.conftest import Service, button_titles, texts
+from tests.conftest import Service, button_titles, project_library, texts
 
 CHOICES = ["Rất hài lòng", "Hài lòng", "Chưa hài lòng"]
 
@@ -12,7 +11,7 @@ CHOICES = ["Rất hài lòng", "Hài lòng", "Chưa hài lòng"]
 async def test_the_last_step_of_a_guide_asks_once_how_satisfied_the_citizen_is(
     service: Service,
 ) -> None:
-    steps = len(content.current().guide_for("proc_birth_registration").steps)
+    steps = len(project_library().guide_for("proc_birth_registration").steps)
     await service.say("u-guide-end", "/proc_birth_registration")
     for _ in range(steps + 1):  # one more than needed: the question is not asked again
         await service.say("u-guide-end", "/next_step")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.app import WORKER
-from bot.nlu.dates import TIMEZONE
+from bot.local_time import TIMEZONE
 from bot.office_hours import OfficeHours
 from bot.storage import handover
 from tests.conftest import Service, button_titles, texts

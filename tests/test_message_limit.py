@@ -7,11 +7,10 @@ import logging
 
 import pytest
 
-from bot import content
 from bot.app import WORKER
 from bot.content import address
 from bot.storage import inbox
-from tests.conftest import Service, texts
+from tests.conftest import Service, project_library, texts
 from tests.test_queue_bound import parse_metrics
 
 
@@ -32,7 +31,7 @@ async def limited(start_service) -> tuple[Service, Clock]:
 
 
 def polite() -> str:
-    return address.speak(content.current().text("rate_limited"))
+    return address.speak(project_library().text("rate_limited"))
 
 
 async def test_a_burst_gets_one_polite_reply_and_the_rest_is_recorded_unanswered(

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.content import current, passages
+from bot.content import passages
 from bot.content.passages import Passage
-from tests.conftest import Service, texts
+from tests.conftest import Service, project_library, texts
 
 SENTENCES = [
     Passage("who", "Hai người đăng ký kết hôn phải cùng có mặt."),
@@ -35,7 +35,7 @@ def test_within_keeps_to_one_section_and_rarity_counts_over_all() -> None:
 
 
 def test_every_sentence_of_a_guide_is_a_passage_with_its_section() -> None:
-    guide = current().guide_for("proc_marriage_registration")
+    guide = project_library().guide_for("proc_marriage_registration")
     assert guide is not None
     found = passages.of_guide(guide)
     assert {p.section for p in found} >= {"summary", "who", "documents", "fees", "step"}
@@ -45,7 +45,7 @@ def test_every_sentence_of_a_guide_is_a_passage_with_its_section() -> None:
 async def test_a_narrow_question_is_answered_by_its_sentence_not_the_summary(
     service: Service,
 ) -> None:
-    guide = current().guide_for("proc_residence_info")
+    guide = project_library().guide_for("proc_residence_info")
     assert guide is not None
     await service.say("u-passage", "bị thu sổ hộ khẩu rồi thì giờ dùng giấy gì thay thế ạ")
     await service.settle()

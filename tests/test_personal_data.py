@@ -18,10 +18,10 @@ import pytest
 import pytest_asyncio
 
 from bot import privacy, reports
-from bot.app import DOSSIERS, SCHEDULER
+from bot.app import SCHEDULER, SERVICES
 from bot.brain import sqlite_tracker_store
 from bot.dossiers.model import keyed_hash
-from bot.nlu.dates import TIMEZONE
+from bot.local_time import TIMEZONE
 from bot.scheduler.service import PURGE_JOB
 from bot.settings import Settings, SettingsError
 from bot.storage import (
@@ -444,7 +444,7 @@ async def test_a_shared_info_form_is_stored_without_the_citizens_details(
     )
     for value in ("Nguyễn Văn Bình", "Số 7", "thôn Đông", "Phường Mẫu", "Huyện", "Tỉnh", "912"):
         assert value not in payload
-    secret = service.app[DOSSIERS].secret
+    secret = service.app[SERVICES].secret
     phone_hash = keyed_hash("0912345678", secret)
     assert json.loads(payload)["info"] == {"phone_hash": phone_hash}
     assert await service.database.run(dossiers.shared_phone, "u-form") == phone_hash

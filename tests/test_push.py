@@ -6,6 +6,7 @@ import datetime as dt
 
 import aiohttp
 
+from bot.app import PROCESSING, SERVICES
 from bot.storage import outbox, users
 from bot.zalo.client import ZaloClient
 from bot.zalo.push import Pusher, Template
@@ -60,3 +61,18 @@ async def test_unfollowed_user_is_not_reachable(service: Service) -> None:
     async with aiohttp.ClientSession() as session:
         result = await (await _pusher(service, session)).push("u-unfollowed", MESSAGE, "k-u")
     assert result.delivery.status == "unreachable"
+
+
+async def test_the_sender_pushes_by_the_rules_from_another_loop_through_the_one_client(
+    service: Service,
+) -> None:
+    """The scheduler and the dashboard call the Sender on the webhook's loop; it sends on the
+    processing loop, with the client the conversations reply through."""
+    await service.database.run(users.interacted, "u-sender")
+    sender = service.app[SERVICES].sender
+    assert sender is not None and not service.app[PROCESSING].is_current()
+    recent = await sender.push("u-sender", MESSAGE, "k-sender")
+    gone = await sender.push("u-sender", MESSAGE, "k-sender-late", now=NOW + dt.timedelta(days=8))
+    assert (recent.channel, recent.delivery.status) == ("consultation", "sent")
+    assert (gone.channel, gone.delivery.status) == ("none", "unreachable")
+    assert await service.messages("u-sender") == [MESSAGE]

@@ -7,7 +7,7 @@ import asyncio
 import logging
 import random
 
-from bot.app import WORKER
+from bot.app import PROCESSING, WORKER
 from bot.storage import Database, inbox
 from bot.user_queues import UserQueues
 from bot.zalo.events import ZaloEvent
@@ -180,8 +180,8 @@ async def test_metrics_report_the_queue_in_prometheus_text_format(start_service)
     await service.faults({"times": 2, "delay_seconds": 0.5})
     for text in ("/greet", "/thank", "/goodbye", "/greet"):
         await service.say("u-metrics", text)
-    # The webhook hands events to the worker's loop: wait until it has taken all four.
-    await service.app[WORKER].call(asyncio.sleep(0))
+    # The webhook hands events to the processing loop: wait until it has taken all four.
+    await service.app[PROCESSING].call(asyncio.sleep(0))
     async with service.http.get(f"{service.url}/metrics") as resp:
         assert resp.status == 200
         assert resp.headers["Content-Type"].startswith("text/plain; version=0.0.4")

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot import content
-from bot.nlu.dates import TIMEZONE
+from bot.local_time import TIMEZONE
 from bot.scheduler import jobs, reminders, schedule_appointment_reminder
 from bot.storage import reminders as reminder_store
 from bot.storage import users
-from tests.conftest import Service, button_titles, texts
+from tests.conftest import Service, button_titles, project_library, texts
 from tests.test_scheduler import MONDAY, FakeClock, scheduler_of
 
 
@@ -52,7 +51,7 @@ def test_a_day_without_an_hour_means_the_configured_reminder_time() -> None:
 
 
 def test_the_time_is_said_back_in_plain_words() -> None:
-    library = content.current()
+    library = project_library()
     friday = dt.datetime(2026, 11, 27, 8, 0, tzinfo=TIMEZONE)
     assert reminders.when_words(friday, library) == "8 giờ sáng thứ Sáu, ngày 27/11/2026"
     assert reminders.when_words(friday.replace(hour=14, minute=30), library) == (
@@ -120,9 +119,8 @@ async def test_a_reminder_fires_once_at_its_time(service: Service) -> None:
     [row] = await scheduled(service, "u-fire")
     scheduler = scheduler_of(service)
     scheduler.clock = FakeClock(dt.datetime.fromisoformat(row["remind_at"]))
-    key = jobs.key(service.settings.database_path)
-    await jobs.fire_reminder(key, row["id"])
-    await jobs.fire_reminder(key, row["id"])  # a second firing finds it sent
+    await jobs.fire_reminder(scheduler, row["id"])
+    await jobs.fire_reminder(scheduler, row["id"])  # a second firing finds it sent
     fired = [m for m in await service.messages("u-fire") if m["text"].startswith("Nhắc anh/chị")]
     assert texts(fired) == [
         f"Nhắc anh/chị: đi nộp hồ sơ (9 giờ 30 sáng {_weekday(day)}, ngày {day:%d/%m/%Y})."
@@ -273,40 +271,51 @@ async def test_an_appointment_reminder_comes_the_day_before_the_result_date(
     service: Service,
 ) -> None:
     await service.database.run(users.interacted, "u-appt")
-    database, settings = service.database, service.settings
+    database, settings, scheduler = service.database, service.settings, scheduler_of(service)
     ready = in_days(5)
     reminder_id = await schedule_appointment_reminder(
-        database, settings, "u-appt", "G22.39-250715-0001", ready
+        database, scheduler, settings, "u-appt", "G22.39-250715-0001", ready
     )
     assert reminder_id is not None
     again = await schedule_appointment_reminder(
-        database, settings, "u-appt", "G22.39-250715-0001", ready
+        database, scheduler, settings, "u-appt", "G22.39-250715-0001", ready
     )
     assert again is None
     row = await database.run(reminder_store.get, reminder_id)
     at = dt.datetime.combine(ready - dt.timedelta(days=1), dt.time(8), TIMEZONE)
     assert dt.datetime.fromisoformat(row["remind_at"]) == at
-    scheduler_of(service).clock = FakeClock(at)
-    await jobs.fire_reminder(jobs.key(settings.database_path), reminder_id)
+    scheduler.clock = FakeClock(at)
+    await jobs.fire_reminder(scheduler, reminder_id)
     [fired] = await service.messages("u-appt")
     assert "G22.39-250715-0001" in fired["text"] and f"{ready:%d/%m/%Y}" in fired["text"]
 
 
 async def test_a_new_result_date_replaces_the_appointment_reminder(service: Service) -> None:
-    database, settings = service.database, service.settings
+    database, settings, scheduler = service.database, service.settings, scheduler_of(service)
     code = "G22.39-250715-0002"
-    first = await schedule_appointment_reminder(database, settings, "u-move", code, in_days(5))
-    second = await schedule_appointment_reminder(database, settings, "u-move", code, in_days(8))
+    first = await schedule_appointment_reminder(
+        database, scheduler, settings, "u-move", code, in_days(5)
+    )
+    second = await schedule_appointment_reminder(
+        database, scheduler, settings, "u-move", code, in_days(8)
+    )
     [row] = await scheduled(service, "u-move")
     assert row["id"] == second != first
-    back = await schedule_appointment_reminder(database, settings, "u-move", code, in_days(5))
+    back = await schedule_appointment_reminder(
+        database, scheduler, settings, "u-move", code, in_days(5)
+    )
     assert back is not None  # the first date is free again
 
 
 async def test_unsubscribing_a_dossier_cancels_its_appointment_reminder(service: Service) -> None:
     code = "G22.39-250718-0004"
     await schedule_appointment_reminder(
-        service.database, service.settings, "u-unsub-dossier", code, in_days(6)
+        service.database,
+        scheduler_of(service),
+        service.settings,
+        "u-unsub-dossier",
+        code,
+        in_days(6),
     )
     [reply] = await turn(service, "u-unsub-dossier", f"hủy theo dõi hồ sơ {code}")
     assert code in reply["text"]
@@ -314,4 +323,4 @@ async def test_unsubscribing_a_dossier_cancels_its_appointment_reminder(service:
 
 
 def _weekday(day: dt.date) -> str:
-    return content.current().ui["reminders"]["weekdays"][day.weekday()]
+    return project_library().ui["reminders"]["weekdays"][day.weekday()]

@@ -12,15 +12,16 @@ import pytest
 from apscheduler.triggers.date import DateTrigger
 
 from bot.app import SCHEDULER
-from bot.nlu.dates import TIMEZONE
+from bot.local_time import TIMEZONE
 from bot.scheduler import jobs
+from bot.scheduler import reminders as scheduler_reminders
 from bot.scheduler.campaigns import load_campaign
 from bot.scheduler.clock import QuietHours
 from bot.scheduler.fanout import Pacer
 from bot.scheduler.lock import SchedulerLocked
 from bot.scheduler.service import Scheduler
 from bot.settings import Settings, SettingsError
-from bot.storage import Database, campaigns, reminders
+from bot.storage import Database, campaigns, reminders, users
 from tests.conftest import PROJECT, Service, free_port
 
 MONDAY = dt.datetime(2026, 11, 23, 10, 0, tzinfo=TIMEZONE)  # a Monday, 10:00 local
@@ -311,13 +312,22 @@ async def test_a_removed_campaign_loses_its_job_and_its_unfinished_run(
     assert await service.database.run(campaigns.run_status, run_id) == "cancelled"
 
 
-async def test_a_job_names_its_database_so_the_right_scheduler_runs_it(
+async def test_a_stored_job_runs_on_the_scheduler_of_its_database(
     start_service, content: Path
 ) -> None:
     service = await start_service(content_dir=content)
-    assert jobs.scheduler_for(service.settings.database_path) is scheduler_of(service)
-    await service.stop()
-    assert jobs.scheduler_for(service.settings.database_path) is None
+    await service.database.run(users.interacted, "u-job")
+    soon = dt.datetime.now(TIMEZONE) + dt.timedelta(seconds=0.5)
+    reminder_id = await scheduler_reminders.schedule(
+        service.database, scheduler_of(service), "u-job", "personal", soon, "họp tổ dân phố"
+    )
+    stored = scheduler_of(service)._aps.get_job(f"reminder:{reminder_id}")  # type: ignore[union-attr]
+    assert stored.args == (jobs.key(service.settings.database_path), reminder_id)
+
+    async def sent() -> bool:
+        return (await service.database.run(reminders.get, reminder_id))["status"] == "sent"
+
+    await until(sent)
 
 
 # --- helpers ---------------------------------------------------------------------------

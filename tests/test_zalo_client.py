@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from bot.app import WORKER
+from bot.app import PROCESSING, SERVICES
 from bot.storage import outbox, tokens
 from bot.zalo.tokens import TOKEN_NAME
 from tests.conftest import Service
@@ -113,10 +113,9 @@ def _as_if_cut_short(db, idempotency_key: str) -> None:
 
 async def _send_again(service: Service, record: dict) -> str:
     """What re-processing the event after a restart does with that reply."""
-    worker = service.app[WORKER]
+    client = service.app[SERVICES].sender.client
     message = json.loads(record["message"])["message"]
-    client = worker.client
-    delivery = await worker.call(
+    delivery = await service.app[PROCESSING].call(
         client.send_message(record["user_id"], message, record["idempotency_key"])
     )
     return delivery.status
@@ -158,10 +157,9 @@ async def test_template_endpoints_invalid_token_minus_124_refreshes_and_retries(
     await service.wait_for_messages("u-template", 1)
     before = await service.database.run(tokens.load, TOKEN_NAME)
     await service.faults({"times": 1, "error": -124})
-    worker = service.app[WORKER]
-    assert worker.client is not None
-    delivery = await worker.call(
-        worker.client.send_template("u-template", "tpl-1", {"ma_ho_so": "X"}, "template-124")
+    client = service.app[SERVICES].sender.client
+    delivery = await service.app[PROCESSING].call(
+        client.send_template("u-template", "tpl-1", {"ma_ho_so": "X"}, "template-124")
     )
     assert delivery.status == "sent"
     after = await service.database.run(tokens.load, TOKEN_NAME)

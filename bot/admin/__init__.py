@@ -20,9 +20,7 @@ from bot.admin import (
 )
 from bot.admin.site import ADMIN, FEEDBACK, OFFICER, STYLESHEET, Admin, stylesheet
 from bot.content.watcher import ContentWatcher
-from bot.settings import Settings
-from bot.storage import Database
-from bot.worker import ProcessingWorker
+from bot.services import Services
 
 
 async def home(request: web.Request) -> web.Response:
@@ -33,15 +31,21 @@ async def home(request: web.Request) -> web.Response:
 
 def register(
     app: web.Application,
-    settings: Settings,
-    database: Database,
-    worker: ProcessingWorker,
-    content: ContentWatcher,
+    services: Services,
+    watcher: ContentWatcher,
     tracker_path: Path | None,
 ) -> None:
     """Add the dashboard's routes under /admin (every page but sign-in and the stylesheet
     needs a session) and the security headers on its answers."""
-    app[ADMIN] = Admin(settings, database, worker, content, tracker_path)
+    assert services.sender is not None, "the dashboard sends officers' answers"
+    app[ADMIN] = Admin(
+        services.settings,
+        services.database,
+        services.sender,
+        services.content,
+        watcher,
+        tracker_path,
+    )
     headers.register(app)
     app.router.add_get(STYLESHEET, stylesheet)
     app.router.add_get(auth.LOGIN_PATH, auth.login_page)

@@ -12,13 +12,14 @@ from bot.storage import audit, officers
 
 
 async def _accounts_page(request: web.Request, refusal: str = "") -> web.Response:
-    rows = await admin_of(request).database.run(officers.every)
+    admin = admin_of(request)
+    rows = await admin.database.run(officers.every)
     role_boxes = join(
         h(
             '<label class="choice">'
             '<input type="checkbox" name="roles" value="{role}"> {label}</label> ',
             role=role,
-            label=label("roles", role),
+            label=label(admin.library, "roles", role),
         )
         for role in officers.ROLES
     )
@@ -38,7 +39,9 @@ async def _accounts_page(request: web.Request, refusal: str = "") -> web.Respons
                 [
                     r["username"],
                     r["display_name"],
-                    ", ".join(label("roles", role) for role in r["roles"].split(",")),
+                    ", ".join(
+                        label(admin.library, "roles", role) for role in r["roles"].split(",")
+                    ),
                     local_time(r["created_at"]),
                     local_time(r["last_login_at"]),
                     local_time(r["locked_until"]),
@@ -75,20 +78,22 @@ async def add_account(request: web.Request) -> web.Response:
         )
     except officers.OfficerError as exc:
         return await _accounts_page(request, str(exc))
-    roles_shown = ", ".join(label("roles", role) for role in roles)
-    await admin_of(request).audit(request, "officer_added", username, roles_shown)
+    admin = admin_of(request)
+    roles_shown = ", ".join(label(admin.library, "roles", role) for role in roles)
+    await admin.audit(request, "officer_added", username, roles_shown)
     see_other("/admin/officers")
 
 
 @requires(*ADMIN_ONLY)
 async def audit_log(request: web.Request) -> web.Response:
     action = request.query.get("action", "")
-    entries = await admin_of(request).database.run(audit.recent, 500, action)
+    admin = admin_of(request)
+    entries = await admin.database.run(audit.recent, 500, action)
     rows = [
         [
             local_time(e["at"]),
             e["officer"],
-            label("audit_actions", e["action"]),
+            label(admin.library, "audit_actions", e["action"]),
             e["target"],
             e["detail"],
             e["ip"] or "",

@@ -13,8 +13,8 @@ from aiohttp import web
 from bot.admin.html import badge, h, join, table
 from bot.admin.labels import label
 from bot.admin.site import CONTENT, admin_of, error_box, page, requires
-from bot.local_time import local_time
-from bot.nlu.dates import TIMEZONE
+from bot.content import Library
+from bot.local_time import TIMEZONE, local_time
 from bot.scheduler.campaigns import Campaign, load_all
 
 RUNS_SHOWN = 30
@@ -52,10 +52,12 @@ def _campaign_rows(campaigns: dict[str, Campaign]) -> list[list[object]]:
     return rows
 
 
-def _outcome(counts: dict[str, int]) -> str:
+def _outcome(library: Library, counts: dict[str, int]) -> str:
     if not counts:
         return "–"
-    return " · ".join(f"{label('campaign_delivery_statuses', s)}: {n}" for s, n in counts.items())
+    return " · ".join(
+        f"{label(library, 'campaign_delivery_statuses', s)}: {n}" for s, n in counts.items()
+    )
 
 
 @requires(*CONTENT)
@@ -79,8 +81,8 @@ async def campaigns(request: web.Request) -> web.Response:
                     local_time(run["started_at"]),
                     local_time(run["finished_at"])
                     or (f"tiếp tục lúc {local_time(run['resume_at'])}" if run["resume_at"] else ""),
-                    label("campaign_run_statuses", run["status"]),
-                    _outcome(outcomes[run["id"]]),
+                    label(admin.library, "campaign_run_statuses", run["status"]),
+                    _outcome(admin.library, outcomes[run["id"]]),
                 ]
                 for run in runs
             ],

@@ -8,7 +8,6 @@ from typing import Any
 
 from aiohttp import web
 
-from bot import content
 from bot.admin.html import Html, badge, h, join, link, local_time, table
 from bot.admin.site import DOSSIERS, admin_of, page, requires
 from bot.dossiers.model import normalise_code
@@ -21,7 +20,7 @@ BADGE_KINDS = {"sent": "green", "stuck": "amber", "failed": "red"}
 
 @requires(*DOSSIERS)
 async def dossiers_page(request: web.Request) -> web.Response:
-    words = content.current().ui["admin_dossiers"]
+    words = admin_of(request).library.ui["admin_dossiers"]
     query = request.query.get("q", "").strip()[:LONGEST_QUERY]
     database = admin_of(request).database
     health = await database.run(dossiers.notification_health)

@@ -7,7 +7,6 @@ import datetime as dt
 
 from aiohttp import web
 
-from bot import content
 from bot.admin.html import Html, badge, h, join, link, local_time, post_button, table
 from bot.admin.labels import label, zalo_result
 from bot.admin.site import (
@@ -21,6 +20,7 @@ from bot.admin.site import (
     requires,
     see_other,
 )
+from bot.content import Library
 from bot.content.render import Reply
 from bot.satisfaction import question
 from bot.storage import feedback
@@ -28,12 +28,12 @@ from bot.storage import feedback
 MAX_ANSWER = 1800  # one Zalo message (2,000 characters) with the heading
 
 
-def topic_label(topic: str) -> str:
-    return content.current().ui["feedback_topics"].get(topic, topic)
+def topic_label(library: Library, topic: str) -> str:
+    return library.ui["feedback_topics"].get(topic, topic)
 
 
-def status_badge(ticket: dict, now: dt.datetime) -> Html:
-    status = label("ticket_statuses", ticket["status"])
+def status_badge(library: Library, ticket: dict, now: dt.datetime) -> Html:
+    status = label(library, "ticket_statuses", ticket["status"])
     shown = badge(status, "green" if ticket["status"] == "closed" else "")
     if feedback.is_overdue(ticket, now):
         return join([shown, " ", badge("Quá hạn", "red")])
@@ -43,7 +43,9 @@ def status_badge(ticket: dict, now: dt.datetime) -> Html:
 @requires(*FEEDBACK)
 async def queue(request: web.Request) -> web.Response:
     status = request.query.get("status", "")
-    tickets = await admin_of(request).database.run(
+    admin = admin_of(request)
+    library = admin.library
+    tickets = await admin.database.run(
         feedback.queue, status if status in feedback.STATUSES else ""
     )
     now = dt.datetime.now(dt.timezone.utc)
@@ -51,16 +53,16 @@ async def queue(request: web.Request) -> web.Response:
         link(f"/admin/feedback?status={key}" if key else "/admin/feedback", shown)
         for key, shown in (
             ("", "Tất cả"),
-            *((key, label("ticket_statuses", key)) for key in feedback.STATUSES),
+            *((key, label(library, "ticket_statuses", key)) for key in feedback.STATUSES),
         )
     )
     overdue = sum(feedback.is_overdue(t, now) for t in tickets)
     rows = [
         [
             link(f"/admin/feedback/{t['id']}", feedback.number(t["id"])),
-            topic_label(t["topic"]),
+            topic_label(library, t["topic"]),
             t["description"][:90] + ("…" if len(t["description"]) > 90 else ""),
-            status_badge(t, now),
+            status_badge(library, t, now),
             local_time(t["created_at"]),
             local_time(t["due_at"]),
             t["answered_by"] or "",
@@ -71,7 +73,7 @@ async def queue(request: web.Request) -> web.Response:
         '<p class="filters">{filters}</p><p>{summary}</p>{table}',
         filters=filters,
         summary=f"{len(tickets)} phiếu, {overdue} phiếu quá hạn "
-        f"(hạn trả lời: {admin_of(request).settings.feedback_sla_days} ngày làm việc).",
+        f"(hạn trả lời: {admin.settings.feedback_sla_days} ngày làm việc).",
         table=table(
             ["Số phiếu", "Chủ đề", "Nội dung", "Trạng thái", "Nhận lúc", "Hạn", "Người trả lời"],
             rows,
@@ -84,7 +86,8 @@ async def queue(request: web.Request) -> web.Response:
 async def _ticket_page(request: web.Request, ticket_id: int, refusal: str = "") -> web.Response:
     """The ticket with its history and the actions its status allows; `refusal` says why
     the last action was not done."""
-    database = admin_of(request).database
+    admin = admin_of(request)
+    database, library = admin.database, admin.library
     ticket = await database.run(feedback.get, ticket_id)
     if ticket is None:
         raise web.HTTPNotFound(text="Không có phiếu này.")
@@ -112,7 +115,7 @@ async def _ticket_page(request: web.Request, ticket_id: int, refusal: str = "") 
         actions.append(post_button(f"{base}/close", "Đóng phiếu", csrf, "danger"))
     answer = Html("")
     if ticket["answer"]:
-        delivery = label("answer_deliveries", ticket["answer_delivery"]) or "đang gửi"
+        delivery = label(library, "answer_deliveries", ticket["answer_delivery"]) or "đang gửi"
         answer = h(
             '<div class="card"><h2>Câu trả lời</h2><pre>{answer}</pre><p>{who}, {at}: {delivery}'
             "</p></div>",
@@ -131,8 +134,8 @@ async def _ticket_page(request: web.Request, ticket_id: int, refusal: str = "") 
         "<h2>Nội dung</h2><pre>{description}</pre></div>{answer}{actions}"
         "<h2>Quá trình xử lý</h2>{history}<p>{back}</p>",
         message=error_box(refusal) if refusal else "",
-        status=status_badge(ticket, now),
-        topic=topic_label(ticket["topic"]),
+        status=status_badge(library, ticket, now),
+        topic=topic_label(library, ticket["topic"]),
         user=ticket["user_id"],
         created=local_time(ticket["created_at"]),
         due=local_time(ticket["due_at"]),
@@ -145,7 +148,7 @@ async def _ticket_page(request: web.Request, ticket_id: int, refusal: str = "") 
             [
                 [
                     local_time(e["at"]),
-                    label("ticket_statuses", e["status"]),
+                    label(library, "ticket_statuses", e["status"]),
                     e["officer"] or "người dân",
                     e["note"] or "",
                 ]
@@ -191,10 +194,10 @@ async def answer(request: web.Request) -> web.Response:
     except feedback.FeedbackError as exc:
         return await _ticket_page(request, ticket_id, str(exc))
     number = feedback.number(ticket_id)
-    reply = Reply(content.current().text("feedback_answer").format(number=number, answer=text))
+    reply = Reply(admin.library.text("feedback_answer").format(number=number, answer=text))
     delivery = await admin.push(ticket["user_id"], [reply], f"feedback:{ticket_id}:answer")
     await admin.database.run(feedback.answer_delivered, ticket_id, delivery)
-    await admin.audit(request, "feedback_answered", number, zalo_result(delivery))
+    await admin.audit(request, "feedback_answered", number, zalo_result(admin.library, delivery))
     see_other(f"/admin/feedback/{ticket_id}")
 
 
@@ -207,7 +210,7 @@ async def close(request: web.Request) -> web.Response:
     except feedback.FeedbackError as exc:
         return await _ticket_page(request, ticket_id, str(exc))
     number = feedback.number(ticket_id)
-    library = content.current()
+    library = admin.library
     lead = library.text("feedback_closed").format(number=number)
     delivery = await admin.push(
         ticket["user_id"],
@@ -215,7 +218,10 @@ async def close(request: web.Request) -> web.Response:
         f"feedback:{ticket_id}:closed",
     )
     await admin.audit(
-        request, "feedback_closed", number, f"câu hỏi mức độ hài lòng, {zalo_result(delivery)}"
+        request,
+        "feedback_closed",
+        number,
+        f"câu hỏi mức độ hài lòng, {zalo_result(library, delivery)}",
     )
     see_other(f"/admin/feedback/{ticket_id}")
 

@@ -7,7 +7,6 @@ import datetime as dt
 
 from aiohttp import web
 
-from bot import content
 from bot.admin.html import Html, badge, h, join, link, local_time, post_button, table
 from bot.admin.labels import label, zalo_result
 from bot.admin.site import (
@@ -21,6 +20,7 @@ from bot.admin.site import (
     requires,
     see_other,
 )
+from bot.content import Library
 from bot.content.render import Reply
 from bot.satisfaction import question
 from bot.storage import handover
@@ -28,12 +28,11 @@ from bot.storage import handover
 MAX_REPLY = 2000
 
 
-def readable(text: str) -> str:
+def readable(library: Library, text: str) -> str:
     """A tapped button arrives as its hidden payload ("/request_human"): show its title."""
     if not text.startswith("/"):
         return text
     intent = text[1:].split("{")[0]
-    library = content.current()
     guide = library.guide_for(intent)
     title = guide.title if guide else library.ui.get("intent_titles", {}).get(intent, intent)
     return f"[bấm nút: {title}]"
@@ -43,19 +42,20 @@ def _timeout(request: web.Request) -> dt.timedelta:
     return dt.timedelta(minutes=admin_of(request).settings.handover_timeout_minutes)
 
 
-def _status(row: dict) -> Html:
+def _status(library: Library, row: dict) -> Html:
     kind = {"waiting": "amber", "active": "green"}.get(row["status"], "")
-    return badge(label("handover_statuses", row["status"]), kind)
+    return badge(label(library, "handover_statuses", row["status"]), kind)
 
 
 @requires(*FEEDBACK)
 async def queue(request: web.Request) -> web.Response:
     now = dt.datetime.now(dt.timezone.utc)
-    rows = await admin_of(request).database.run(handover.queue, now, _timeout(request))
+    admin = admin_of(request)
+    rows = await admin.database.run(handover.queue, now, _timeout(request))
     body = h(
         "<p>{intro}</p>{table}",
         intro="Trong lúc chờ cán bộ, trợ lý tự động không trả lời người dân đó. Sau "
-        f"{admin_of(request).settings.handover_timeout_minutes} phút không có cán bộ nhắn, "
+        f"{admin.settings.handover_timeout_minutes} phút không có cán bộ nhắn, "
         "trợ lý tự trả lời lại.",
         table=table(
             ["Số", "Người dân (Zalo)", "Lý do", "Trạng thái", "Từ lúc", "Cán bộ", "Kết thúc"],
@@ -63,8 +63,8 @@ async def queue(request: web.Request) -> web.Response:
                 [
                     link(f"/admin/handovers/{r['id']}", f"#{r['id']}"),
                     r["user_id"],
-                    label("handover_reasons", r["reason"]),
-                    _status(r),
+                    label(admin.library, "handover_reasons", r["reason"]),
+                    _status(admin.library, r),
                     local_time(r["requested_at"]),
                     r["officer"] or "",
                     local_time(r["ended_at"]),
@@ -77,7 +77,8 @@ async def queue(request: web.Request) -> web.Response:
 
 
 async def _handover_page(request: web.Request, refusal: str = "") -> web.Response:
-    database = admin_of(request).database
+    admin = admin_of(request)
+    database, library = admin.database, admin.library
     row = await database.run(handover.get, int_param(request, "handover_id"))
     if row is None:
         raise web.HTTPNotFound(text="Không có yêu cầu này.")
@@ -88,7 +89,7 @@ async def _handover_page(request: web.Request, refusal: str = "") -> web.Respons
             side=line["from"],
             who="Người dân" if line["from"] == "citizen" else "Xã (trợ lý / cán bộ)",
             at=local_time(line["at"]),
-            text=readable(line["text"]) if line["from"] == "citizen" else line["text"],
+            text=readable(library, line["text"]) if line["from"] == "citizen" else line["text"],
         )
         for line in lines
     )
@@ -112,8 +113,8 @@ async def _handover_page(request: web.Request, refusal: str = "") -> web.Respons
         "{refusal}<p>{status} {reason} – người dân {user}, từ {at}{officer}</p>"
         '<div class="chat">{chat}</div>{controls}<p>{back}</p>',
         refusal=error_box(refusal) if refusal else "",
-        status=_status(row),
-        reason=label("handover_reasons", row["reason"]),
+        status=_status(library, row),
+        reason=label(library, "handover_reasons", row["reason"]),
         user=row["user_id"],
         at=local_time(row["requested_at"]),
         officer=f", cán bộ {row['officer']}" if row["officer"] else "",
@@ -144,11 +145,11 @@ async def reply(request: web.Request) -> web.Response:
     )
     key = f"handover:{handover_id}:{int(now.timestamp() * 1000)}"
     delivery = await admin.push(row["user_id"], [Reply(text)], key)
-    await admin.audit(request, "handover_replied", f"#{handover_id}", zalo_result(delivery))
+    shown = zalo_result(admin.library, delivery)
+    await admin.audit(request, "handover_replied", f"#{handover_id}", shown)
     if delivery != "sent":
-        return await _handover_page(
-            request, f"Tin nhắn chưa gửi tới người dân: {label('push_results', delivery)}."
-        )
+        pushed = label(admin.library, "push_results", delivery)
+        return await _handover_page(request, f"Tin nhắn chưa gửi tới người dân: {pushed}.")
     see_other(f"/admin/handovers/{handover_id}")
 
 
@@ -163,10 +164,11 @@ async def release(request: web.Request) -> web.Response:
         )
     except handover.HandoverError:
         return await _handover_page(request, "Yêu cầu này đã kết thúc.")
-    library = content.current()
+    library = admin.library
     ask = question(library, f"handover:{handover_id}", library.text("handover_released"))
     delivery = await admin.push(row["user_id"], [ask], f"handover:{handover_id}:released")
-    await admin.audit(request, "handover_released", f"#{handover_id}", zalo_result(delivery))
+    shown = zalo_result(library, delivery)
+    await admin.audit(request, "handover_released", f"#{handover_id}", shown)
     see_other("/admin/handovers")
 
 

@@ -4,16 +4,16 @@ reloaded with it."""
 
 from __future__ import annotations
 
-from bot import content
+from bot.content import Library
 
 
-def label(section: str, key: str | None) -> str:
+def label(library: Library, section: str, key: str | None) -> str:
     """`key`'s label in `section` of content/admin.yml; the key itself until it has one."""
     if not key:
         return ""
-    return str((content.current().admin.get(section) or {}).get(key, key))
+    return str((library.admin.get(section) or {}).get(key, key))
 
 
-def zalo_result(delivery: str) -> str:
+def zalo_result(library: Library, delivery: str) -> str:
     """What a push to a citizen did, as the audit log and error messages say it."""
-    return f"Zalo: {label('push_results', delivery)}"
+    return f"Zalo: {label(library, 'push_results', delivery)}"

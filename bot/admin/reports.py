@@ -6,18 +6,22 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import functools
+from collections.abc import Callable
 
 from aiohttp import web
 
-from bot import content, reports
+from bot import reports
 from bot.admin.html import Html, bar_chart, h, hbar_chart, join, link, table
 from bot.admin.labels import label
 from bot.admin.site import ANYONE, admin_of, page, requires
-from bot.local_time import local_date, local_range, parse_local_date
-from bot.nlu.dates import TIMEZONE
+from bot.content import Library
+from bot.local_time import TIMEZONE, local_date, local_range, parse_local_date
 from bot.storage.ratings import SCORES
 
-intent_label = functools.partial(label, "intent_labels")
+
+def intent_labels(library: Library) -> Callable[[str], str]:
+    """How officers read an intent's name (content/admin.yml)."""
+    return functools.partial(label, library, "intent_labels")
 
 
 def _date(raw: str, default: dt.date) -> dt.date:
@@ -54,8 +58,8 @@ def _cards(report: reports.Report) -> Html:
     )
 
 
-def _charts(report: reports.Report) -> Html:
-    choices = content.current().ui["satisfaction_choices"]  # the words citizens tapped
+def _charts(library: Library, report: reports.Report) -> Html:
+    choices = library.ui["satisfaction_choices"]  # the words citizens tapped
     ratings = [(choices.get(s, s), report.ratings.get(s, 0)) for s in SCORES]
     feedback = [
         ("Nhận được", report.feedback_received),
@@ -84,7 +88,7 @@ def _charts(report: reports.Report) -> Html:
         ),
         intents=hbar_chart(
             "Người dân hỏi nhiều nhất",
-            [(intent_label(intent), count) for intent, count in report.top_intents],
+            [(intent_labels(library)(intent), count) for intent, count in report.top_intents],
         ),
         ratings=hbar_chart("Mức độ hài lòng", ratings),
         feedback=hbar_chart("Phản ánh, kiến nghị", feedback),
@@ -110,7 +114,7 @@ async def report_page(request: web.Request) -> web.Response:
         xlsx=link(f"/admin/reports/export.xlsx?{query}", "Tải Excel (XLSX)"),
         monthly=link(f"/admin/reports/monthly?month={start:%Y-%m}", f"Báo cáo tháng {start:%m/%Y}"),
         cards=_cards(report),
-        charts=_charts(report),
+        charts=_charts(admin_of(request).library, report),
     )
     return page(request, f"Báo cáo từ {local_date(start)} đến {local_date(end)}", body)
 
@@ -140,7 +144,7 @@ async def export_csv(request: web.Request) -> web.Response:
     start, end = _range(request)
     report = await _build(request, start, end)
     await admin_of(request).audit(request, "report_exported", local_range(start, end), "CSV")
-    data = reports.to_csv(report, intent_label)
+    data = reports.to_csv(report, intent_labels(admin_of(request).library))
     response = _download(data, "text/csv", f"bao-cao-{start}-{end}.csv")
     response.charset = "utf-8"
     return response
@@ -151,7 +155,7 @@ async def export_xlsx(request: web.Request) -> web.Response:
     start, end = _range(request)
     report = await _build(request, start, end)
     data = await asyncio.get_running_loop().run_in_executor(
-        None, reports.to_xlsx, report, intent_label
+        None, reports.to_xlsx, report, intent_labels(admin_of(request).library)
     )
     await admin_of(request).audit(request, "report_exported", local_range(start, end), "XLSX")
     return _download(
@@ -171,7 +175,8 @@ async def monthly(request: web.Request) -> web.Response:
         raise web.HTTPBadRequest(text=f"Tháng không hợp lệ: {raw!r} (dạng 2026-11).") from None
     end = (start + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
     report = await _build(request, start, end)
-    commune = content.current().locality.values.get("name", "")
+    library = admin_of(request).library
+    commune = library.locality.values.get("name", "")
     query = f"start={start.isoformat()}&end={end.isoformat()}"
     body = h(
         '<p class="noprint">{xlsx} · In trang này (Ctrl+P) để lưu PDF.</p>'
@@ -182,7 +187,7 @@ async def monthly(request: web.Request) -> web.Response:
         month=start.strftime("%m/%Y"),
         summary=table(["Chỉ tiêu", "Số liệu"], [[label, v] for _k, label, v in report.summary()]),
         days=table(*_split(reports.daily_rows(report))),
-        charts=_charts(report),
+        charts=_charts(library, report),
     )
     return page(request, f"Báo cáo tháng {start:%m/%Y}", body)
 

@@ -14,13 +14,14 @@ import sqlite_utils
 from aiohttp import web
 
 from bot.admin.html import STYLE, Html, h, join
+from bot.content import Library, LiveContent
 from bot.content.render import Reply
 from bot.content.watcher import ContentWatcher
 from bot.settings import Settings
 from bot.storage import Database, audit, dossiers, handover
 from bot.storage.officers import Officer
-from bot.worker import ProcessingWorker
 from bot.zalo import messages
+from bot.zalo.sender import Sender
 
 # Who may use each part (an admin may use everything).
 FEEDBACK = ("feedback_handler",)
@@ -77,9 +78,15 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 class Admin:
     settings: Settings
     database: Database
-    worker: ProcessingWorker
-    content: ContentWatcher
+    sender: Sender
+    content: LiveContent
+    watcher: ContentWatcher
     tracker_path: Path | None
+
+    @property
+    def library(self) -> Library:
+        """The live content (its wording and the labels of content/admin.yml)."""
+        return self.content.library
 
     async def audit(
         self, request: web.Request, action: str, target: str = "", detail: str = ""
@@ -98,13 +105,12 @@ class Admin:
         return await self.database.run(count)
 
     async def push(self, user_id: str, replies: list[Reply], key: str) -> str:
-        """Send `replies` to a citizen through the worker's Pusher; the delivery status
+        """Send `replies` to a citizen through the Sender; the delivery status
         ("sent", or the first that was not)."""
-        assert self.worker.pusher is not None, "the worker was not started"
         statuses = []
         zalo_messages = [m for r in replies for m in messages.with_buttons(r.text, r.buttons)]
         for n, message in enumerate(zalo_messages, 1):
-            result = await self.worker.call(self.worker.pusher.push(user_id, message, f"{key}:{n}"))
+            result = await self.sender.push(user_id, message, f"{key}:{n}")
             statuses.append(result.delivery.status)
         return next((s for s in statuses if s not in ("sent", "duplicate")), "sent")
 

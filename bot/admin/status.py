@@ -7,7 +7,6 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot import content
 from bot.admin.html import h, local_time, table
 from bot.admin.site import CONTENT, admin_of, page, requires
 from bot.content.model import Locality
@@ -30,8 +29,8 @@ def holds_sample_data(locality: Locality) -> bool:
 
 @requires(*CONTENT)
 async def content_status(request: web.Request) -> web.Response:
-    status = admin_of(request).content.status
-    library = content.current()
+    admin = admin_of(request)
+    status, library = admin.watcher.status, admin.library
     facts = [
         ["Lần tải gần nhất", local_time(status.loaded_at)],
         ["Số lần tải thành công từ khi chạy", status.loads],

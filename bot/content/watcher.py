@@ -10,11 +10,10 @@ import asyncio
 import datetime as dt
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 
-from bot import content
 from bot.content.faq import training_yaml
-from bot.content.model import ContentError
+from bot.content.live import LiveContent
+from bot.content.model import ContentError, Library
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +31,9 @@ class ContentStatus:
 
 
 class ContentWatcher:
-    def __init__(self, directory: Path, interval_seconds: float = 2.0) -> None:
-        self._directory = directory
+    def __init__(self, content: LiveContent, interval_seconds: float = 2.0) -> None:
+        self._content = content
+        self._directory = content.directory
         self._interval = interval_seconds
         self._snapshot: dict[str, tuple[int, int]] = {}
         self._faqs_in_model = ""
@@ -44,7 +44,7 @@ class ContentWatcher:
         """Load the content (raising ContentError if it is broken), then watch it."""
         loop = asyncio.get_running_loop()
         self._snapshot = await loop.run_in_executor(None, self._scan)
-        library = await loop.run_in_executor(None, content.reload, self._directory)
+        library = await loop.run_in_executor(None, self._content.reload)
         # The model was trained (make run) from the content as it is now.
         self._faqs_in_model = training_yaml(library)
         self._loaded(library)
@@ -66,10 +66,8 @@ class ContentWatcher:
 
     async def reload(self) -> None:
         try:
-            library = await asyncio.get_running_loop().run_in_executor(
-                None, content.reload, self._directory
-            )
-        except ContentError as exc:  # content.reload has logged it; the old content stays
+            library = await asyncio.get_running_loop().run_in_executor(None, self._content.reload)
+        except ContentError as exc:  # reload has logged it; the old content stays
             self.status.last_error = str(exc)
             self.status.last_error_at = _now()
             return
@@ -83,7 +81,7 @@ class ContentWatcher:
                 "procedure is recognised"
             )
 
-    def _loaded(self, library: content.Library) -> None:
+    def _loaded(self, library: Library) -> None:
         self.status.loaded_at = _now()
         self.status.loads += 1
         self.status.guides = len(library.guides)

@@ -7,10 +7,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import json
 import re
-from dataclasses import dataclass
 from typing import Any
+
+from bot.storage.dossiers import DossierUpdate
 
 # The portal's codes: 000.00.24.H26-250101-0001, G22.39-250715-0001, H26.123-250930-0042.
 # nlu/entities.yml holds the same pattern for the NLU (a test keeps the two equal).
@@ -42,26 +42,6 @@ class InvalidDossier(ValueError):
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
-
-
-@dataclass(frozen=True)
-class DossierUpdate:
-    code: str
-    procedure: str
-    applicant_masked: str
-    phone_hash: str | None
-    phone_last4: str | None
-    id_hash: str | None
-    id_last4: str | None
-    status: str
-    detail: dict[str, str]
-    occurred_at: str  # ISO 8601 with offset
-
-    @property
-    def update_key(self) -> str:
-        """Same code, status, detail and time: the same update, however often it arrives."""
-        raw = json.dumps([self.code, self.status, self.detail, self.occurred_at], sort_keys=True)
-        return hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
 def normalise_code(code: str) -> str:

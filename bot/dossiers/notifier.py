@@ -1,4 +1,4 @@
-"""Delivers the notifications that status changes owe their followers, on the worker loop.
+"""Delivers the notifications that status changes owe their followers, on the processing loop.
 
 Each notification has an idempotency key that also keys its outbox row, so after a crash
 between sending and recording, the retry finds the message already sent and only records.
@@ -15,11 +15,12 @@ import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
 
-from bot import content
+from bot.content import LiveContent
 from bot.dossiers.messages import status_text
 from bot.storage import Database, dossiers
 from bot.zalo.errors import TEMPORARY, TOKEN_ERRORS
-from bot.zalo.push import Pusher, Template
+from bot.zalo.push import Template
+from bot.zalo.sender import Sender
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
@@ -43,7 +44,8 @@ class NotificationDispatcher:
     def __init__(
         self,
         database: Database,
-        pusher: Pusher,
+        sender: Sender,
+        content: LiveContent,
         template_id: str = "",
         interval_seconds: float = 5.0,
         retry_seconds: float = 30.0,
@@ -53,7 +55,8 @@ class NotificationDispatcher:
         a result is ready (the scheduler reminds them the day before)."""
         self._on_result_ready = on_result_ready
         self._database = database
-        self._pusher = pusher
+        self._sender = sender
+        self._content = content
         self._template_id = template_id
         self._interval = interval_seconds
         self._retry_seconds = retry_seconds
@@ -62,7 +65,7 @@ class NotificationDispatcher:
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        """Start delivering (call on the worker's loop); pending ones from before go first."""
+        """Start delivering (call on the processing loop); pending ones from before go first."""
         self._loop = asyncio.get_running_loop()
         self._task = asyncio.create_task(self._run(), name="dossier-notifications")
 
@@ -118,14 +121,14 @@ class NotificationDispatcher:
 
     async def _send(self, row: dict) -> tuple[str, str | None, int | None]:
         """Send one notification: "sent", "unreachable", "failed" (for good) or "retry"."""
-        library = content.current()
+        library = self._content.library
         text = status_text(library, row["code"], row["status"], row["detail"])
         template = (
             Template(self._template_id, {"ma_ho_so": row["code"], "trang_thai": row["status"]})
             if self._template_id
             else None
         )
-        result = await self._pusher.push(
+        result = await self._sender.push(
             row["user_id"], {"text": text}, row["idempotency_key"], template
         )
         delivery = result.delivery

@@ -1,5 +1,5 @@
 """The dossier feature as the app sees it: the ingest API, and the notification dispatcher
-running on the worker's loop (which owns the Zalo client)."""
+running on the processing loop (where the Sender's Zalo client lives)."""
 
 from __future__ import annotations
 
@@ -9,49 +9,54 @@ from aiohttp import web
 
 from bot.dossiers.ingest import DossierApi
 from bot.dossiers.notifier import NotificationDispatcher
+from bot.processing_loop import ProcessingLoop
 from bot.scheduler import schedule_appointment_reminder
-from bot.settings import Settings
-from bot.storage import Database
-from bot.storage.secret import load_or_create
-from bot.worker import ProcessingWorker
+from bot.services import Services
 
 
 class Dossiers:
-    def __init__(self, settings: Settings, database: Database, worker: ProcessingWorker) -> None:
-        self._settings = settings
-        self._database = database
-        self._worker = worker
+    def __init__(self, services: Services, processing: ProcessingLoop) -> None:
+        self._services = services
+        self._processing = processing
         self.dispatcher: NotificationDispatcher | None = None
-        self.secret = load_or_create(settings.data_dir)
 
     def register(self, app: web.Application) -> None:
-        DossierApi(self._database, self._settings.api_token, self.secret, self.kick).register(app)
+        services = self._services
+        DossierApi(
+            services.database, services.settings.api_token, services.secret, self.kick
+        ).register(app)
 
     def kick(self) -> None:
         if self.dispatcher is not None:
             self.dispatcher.kick()
 
     async def start(self) -> None:
-        """After the worker started: deliver on its loop, through its Zalo client."""
+        """After the Sender opened: deliver on the processing loop, where its client is."""
+        services = self._services
+        assert services.sender is not None, "the service's Sender is missing"
+        sender = services.sender
 
-        async def start_on_worker() -> NotificationDispatcher:
-            assert self._worker.pusher is not None
+        async def start_on_processing_loop() -> NotificationDispatcher:
             dispatcher = NotificationDispatcher(
-                self._database,
-                self._worker.pusher,
-                self._settings.dossier_template_id,
-                self._settings.notification_interval_seconds,
-                self._settings.notification_retry_seconds,
+                services.database,
+                sender,
+                services.content,
+                services.settings.dossier_template_id,
+                services.settings.notification_interval_seconds,
+                services.settings.notification_retry_seconds,
                 self._remind_day_before,
             )
             await dispatcher.start()
             return dispatcher
 
-        self.dispatcher = await self._worker.call(start_on_worker())
+        self.dispatcher = await self._processing.call(start_on_processing_loop())
 
     async def _remind_day_before(self, user_id: str, code: str, ready_on: dt.date) -> None:
-        await schedule_appointment_reminder(self._database, self._settings, user_id, code, ready_on)
+        services = self._services
+        await schedule_appointment_reminder(
+            services.database, services.reminder_jobs, services.settings, user_id, code, ready_on
+        )
 
     async def stop(self) -> None:
         if self.dispatcher is not None:
-            await self._worker.call(self.dispatcher.stop())
+            await self._processing.call(self.dispatcher.stop())

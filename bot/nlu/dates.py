@@ -10,11 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
+from bot.local_time import TIMEZONE
 from bot.nlu.text import fold
-
-TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 
 WEEKDAYS = {  # folded words after "thu" → Monday = 0
     "2": 0,

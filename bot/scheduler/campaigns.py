@@ -22,7 +22,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.content.loader import read_mapping, read_yaml, strip_lines
 from bot.content.model import ContentError, Locality
-from bot.nlu.dates import TIMEZONE
+from bot.local_time import TIMEZONE
 from bot.zalo import messages
 from bot.zalo.push import Template
 

@@ -8,7 +8,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.nlu.dates import TIMEZONE
+from bot.local_time import TIMEZONE
 
 
 class Clock(Protocol):

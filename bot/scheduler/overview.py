@@ -7,7 +7,7 @@ import datetime as dt
 import json
 from collections import Counter, defaultdict
 
-from bot.nlu.dates import TIMEZONE
+from bot.local_time import TIMEZONE
 from bot.scheduler.campaigns import Campaign, load_all
 from bot.scheduler.clock import QuietHours
 from bot.scheduler.fanout import audience_preview

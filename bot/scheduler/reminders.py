@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.content import Library
-from bot.nlu.dates import PATTERN, TIMEZONE, is_false_date, parse_datetimes
+from bot.local_time import TIMEZONE
+from bot.nlu.dates import PATTERN, is_false_date, parse_datetimes
 from bot.nlu.text import fold
-from bot.scheduler import jobs
 from bot.settings import Settings
 from bot.storage import Database, reminders
 from bot.zalo import messages
@@ -207,8 +207,17 @@ def reminder_message(reminder: dict[str, Any], library: Library) -> str:
 # --- scheduling -------------------------------------------------------------------------
 
 
+class ReminderJobs(Protocol):
+    """The jobs that fire reminders: the service's scheduler (bot/scheduler/service.py)."""
+
+    async def add_reminder_job(self, reminder_id: int, at: dt.datetime) -> None: ...
+
+    async def remove_reminder_jobs(self, reminder_ids: list[int]) -> None: ...
+
+
 async def schedule(
     database: Database,
+    reminder_jobs: ReminderJobs | None,
     user_id: str,
     kind: str,
     at: dt.datetime,
@@ -217,8 +226,9 @@ async def schedule(
     dossier_code: str | None = None,
     dedupe_key: str | None = None,
 ) -> int | None:
-    """Record a reminder and give it a job; None if one with `dedupe_key` exists. Without a
-    scheduler in this process, the service's scheduler adds the job when it starts."""
+    """Record a reminder and give it a job; None if one with `dedupe_key` exists. Without
+    `reminder_jobs` (a separate action server), the service's scheduler adds the job when it
+    starts."""
     reminder_id = await database.run(
         reminders.add,
         user_id,
@@ -229,14 +239,14 @@ async def schedule(
         dossier_code,
         dedupe_key,
     )
-    scheduler = jobs.scheduler_for(database.path)
-    if reminder_id is not None and scheduler is not None:
-        await scheduler.add_reminder_job(reminder_id, at)
+    if reminder_id is not None and reminder_jobs is not None:
+        await reminder_jobs.add_reminder_job(reminder_id, at)
     return reminder_id
 
 
 async def cancel(
     database: Database,
+    reminder_jobs: ReminderJobs | None,
     user_id: str,
     reminder_ids: list[int] | None = None,
     dossier_code: str | None = None,
@@ -245,14 +255,14 @@ async def cancel(
     """Cancel the user's reminders (these, this dossier's, of this kind, or all) and their
     jobs; the ids cancelled."""
     cancelled = await database.run(reminders.cancel, user_id, reminder_ids, dossier_code, kind)
-    scheduler = jobs.scheduler_for(database.path)
-    if cancelled and scheduler is not None:
-        await scheduler.remove_reminder_jobs(cancelled)
+    if cancelled and reminder_jobs is not None:
+        await reminder_jobs.remove_reminder_jobs(cancelled)
     return cancelled
 
 
 async def schedule_appointment_reminder(
     database: Database,
+    reminder_jobs: ReminderJobs | None,
     settings: Settings,
     user_id: str,
     dossier_code: str,
@@ -269,9 +279,17 @@ async def schedule_appointment_reminder(
     key = f"appointment:{user_id}:{dossier_code}:{ready_on.isoformat()}"
     if at <= now or await database.run(reminders.has_key, key):
         return None
-    await cancel(database, user_id, dossier_code=dossier_code, kind="appointment")
+    await cancel(database, reminder_jobs, user_id, dossier_code=dossier_code, kind="appointment")
     return await schedule(
-        database, user_id, "appointment", at, None, ready_on, dossier_code, dedupe_key=key
+        database,
+        reminder_jobs,
+        user_id,
+        "appointment",
+        at,
+        None,
+        ready_on,
+        dossier_code,
+        dedupe_key=key,
     )
 
 

@@ -30,9 +30,10 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 
-from bot import content, privacy
+from bot import privacy
+from bot.content import LiveContent
 from bot.content.model import ContentError
-from bot.nlu.dates import TIMEZONE
+from bot.local_time import TIMEZONE
 from bot.scheduler import jobs, reminders
 from bot.scheduler.campaigns import Campaign, campaign_files, load_all
 from bot.scheduler.clock import Clock, QuietHours, SystemClock, utc_iso
@@ -41,7 +42,7 @@ from bot.scheduler.lock import SchedulerLock
 from bot.settings import Settings
 from bot.storage import Database, campaigns
 from bot.storage import reminders as reminder_store
-from bot.zalo.push import PushResult, Template
+from bot.zalo.sender import Sender
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -68,13 +69,15 @@ class Scheduler:
         self,
         settings: Settings,
         database: Database,
-        worker: Any,
+        sender: Sender,
+        content: LiveContent,
         tracker_path: Path | None = None,  # Rasa's tracker store, purged with the messages
     ) -> None:
         self.settings = settings
         self.tracker_path = tracker_path
         self._database = database
-        self._worker = worker  # bot.worker.ProcessingWorker: owns the only Zalo client
+        self._sender = sender
+        self._content = content
         self._lock = SchedulerLock(settings.database_path)
         self._key = jobs.key(settings.database_path)
         self._aps: AsyncIOScheduler | None = None
@@ -86,8 +89,8 @@ class Scheduler:
         self.status = SchedulerStatus()
         self.runner = CampaignRunner(
             database,
-            self._push,
-            self._list_tag,
+            sender.push,
+            sender.tag_members,
             self._schedule_resume,
             SystemClock(),
             settings.campaign_rate,
@@ -113,7 +116,7 @@ class Scheduler:
 
     async def start(self) -> None:
         """Load the jobs, apply the campaign files, resume runs a stop interrupted, then
-        watch the files (after `take_lock` and once the worker runs)."""
+        watch the files (after `take_lock` and once the Sender is open)."""
         try:
             self._aps = AsyncIOScheduler(
                 jobstores={
@@ -121,12 +124,12 @@ class Scheduler:
                         url=f"sqlite:///{self.settings.database_path}", tablename=JOBS_TABLE
                     )
                 },
+                executors={"default": jobs.JobsOfScheduler(self)},
                 job_defaults={"coalesce": True, "max_instances": 1},
                 timezone=TIMEZONE,
                 event_loop=asyncio.get_running_loop(),
             )
             self._aps.add_listener(self._on_missed, EVENT_JOB_MISSED)
-            jobs.register(self, self.settings.database_path)
             await self._blocking(self._aps.start)
             await self._blocking(self._rekey_jobs)
             # The snapshot before the load: an edit made meanwhile is seen as a change.
@@ -151,7 +154,6 @@ class Scheduler:
             await asyncio.gather(*self._background, return_exceptions=True)
         if self._aps is not None and self._aps.running:
             self._aps.shutdown(wait=False)
-        jobs.unregister(self, self.settings.database_path)
         self._lock.release()
 
     # --- campaigns ----------------------------------------------------------------------
@@ -225,6 +227,10 @@ class Scheduler:
             return None
         return await self.runner.start(campaign)
 
+    async def resume_campaign_run(self, run_id: int) -> None:
+        """A paused run's resume job: it goes on sending where it stopped."""
+        await self.runner.resume(run_id)
+
     def next_run(self, campaign_id: str) -> dt.datetime | None:
         assert self._aps is not None
         job = self._aps.get_job(CAMPAIGN_JOB + campaign_id)
@@ -274,8 +280,8 @@ class Scheduler:
     async def fire_reminder(self, reminder_id: int) -> str | None:
         return await reminders.fire(
             self._database,
-            self._push,
-            content.current(),
+            self._sender.push,
+            self._content.library,
             self.settings.reminder_template_id,
             reminder_id,
             self.clock.now(),
@@ -314,22 +320,6 @@ class Scheduler:
         )
 
     # --- plumbing -----------------------------------------------------------------------
-
-    async def _push(
-        self,
-        user_id: str,
-        message: dict[str, Any],
-        key: str,
-        template: Template | None,
-        now: dt.datetime,
-    ) -> PushResult:
-        """Send through the worker's Pusher, on the worker's loop (its only Zalo client)."""
-        worker = self._worker
-        return await worker.call(worker.pusher.push(user_id, message, key, template, now))
-
-    async def _list_tag(self, tag: str) -> list[str]:
-        worker = self._worker
-        return await worker.call(worker.client.tag_members(tag))
 
     def _add_job(
         self,

@@ -9,6 +9,7 @@ ingested twice (same update key) changes nothing.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import re
 import sqlite3
@@ -17,8 +18,29 @@ from typing import Any
 
 import sqlite_utils
 
-from bot.dossiers.model import DossierUpdate
 from bot.storage.clock import utc_now
+
+
+# A status change as the dossier API validated it (bot/dossiers/model.py): what is stored.
+@dataclass(frozen=True)
+class DossierUpdate:
+    code: str
+    procedure: str
+    applicant_masked: str
+    phone_hash: str | None
+    phone_last4: str | None
+    id_hash: str | None
+    id_last4: str | None
+    status: str
+    detail: dict[str, str]
+    occurred_at: str  # ISO 8601 with offset
+
+    @property
+    def update_key(self) -> str:
+        """Same code, status, detail and time: the same update, however often it arrives."""
+        raw = json.dumps([self.code, self.status, self.detail, self.occurred_at], sort_keys=True)
+        return hashlib.sha256(raw.encode()).hexdigest()[:32]
+
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS dossiers (

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from bot.nlu.dates import TIMEZONE
+from bot.local_time import TIMEZONE
 from bot.storage.clock import utc_now
 
 SCHEMA = """

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 import sqlite_utils
 
-from bot.nlu.dates import TIMEZONE
+from bot.local_time import TIMEZONE
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS report_daily_figures (

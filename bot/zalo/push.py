@@ -6,6 +6,8 @@ answers), sent by the OA's rules on who may receive what.
   approved template for this kind of message.
 - Otherwise the citizen is not reachable: recorded, never retried as if it were temporary.
 (ZNS by phone needs the citizen's phone and consent, which the service does not keep.)
+
+The Sender (bot/zalo/sender.py) applies these rules to every such message.
 """
 
 from __future__ import annotations
