@@ -1,0 +1,57 @@
+"""The linear intent classifier trains, persists, loads and ranks, as Rasa runs it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.nlu.linear_classifier import LinearIntentClassifier
+from bot.nlu.tokenizer import VietnameseTokenizer
+
+EXAMPLES = {
+    "proc_birth_registration": ["làm giấy khai sinh cho con", "khai sinh cần gì", "khai sinh"],
+    "proc_temporary_residence": ["đăng ký tạm trú", "gia hạn tạm trú", "thuê trọ khai tạm trú"],
+    "greet": ["xin chào", "chào ad", "alo"],
+}
+
+
+def _tokenized(messages: list[Message]) -> list[Message]:
+    tokenizer = VietnameseTokenizer({**VietnameseTokenizer.get_default_config()})
+    return tokenizer.process(messages)
+
+
+def test_it_learns_trains_persists_and_ranks_every_intent(tmp_path: Path) -> None:
+    storage = LocalModelStorage(tmp_path)
+    resource = Resource("linear")
+    context = ExecutionContext(GraphSchema({}), "test")
+    examples = [
+        Message(data={"text": text, "intent": intent})
+        for intent, texts in EXAMPLES.items()
+        for text in texts
+    ]
+    data = TrainingData(_tokenized(examples))
+    trained = LinearIntentClassifier.create({}, storage, resource, context)
+    trained.train(data)
+
+    loaded = LinearIntentClassifier.load({}, storage, resource, context)
+    [message] = loaded.process(_tokenized([Message(data={"text": "lam giay khai sinh"})]))
+    assert message.get("intent")["name"] == "proc_birth_registration"
+    ranking = message.get("intent_ranking")
+    assert [r["name"] for r in ranking][1:] and len(ranking) == len(EXAMPLES)
+    assert ranking == sorted(ranking, key=lambda r: -r["confidence"])
+    assert abs(sum(r["confidence"] for r in ranking) - 1) < 1e-6
+
+
+def test_without_intent_examples_it_leaves_messages_alone(tmp_path: Path) -> None:
+    storage = LocalModelStorage(tmp_path)
+    resource = Resource("linear")
+    context = ExecutionContext(GraphSchema({}), "test")
+    LinearIntentClassifier.create({}, storage, resource, context).train(TrainingData([]))
+    loaded = LinearIntentClassifier.load({}, storage, resource, context)
+    [message] = loaded.process(_tokenized([Message(data={"text": "xin chào"})]))
+    assert message.get("intent") is None
