@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -31,9 +32,11 @@ FOLLOW_UPS = {
 }
 # Longer than this, a question is a question of its own, not a follow-up.
 FOLLOW_UP_MAX_WORDS = 10
-# A procedure the model ranks this high beside a no-procedure intent was named in the
-# question ("đổi thẻ căn cước cần mang giấy tờ gì" → ask_documents, then proc_id_card).
-NAMED_PROCEDURE_CONFIDENCE = 0.15
+# A procedure the model ranks among the next few beside a no-procedure intent was named in
+# the question ("đổi thẻ căn cước cần mang giấy tờ gì" → ask_documents, then proc_id_card)
+# when the question holds a word pair of its guide's title that few titles share.
+NAMED_PROCEDURE_RANKS = 3
+COMMON_TITLE_PAIR = 3  # "đăng ký" is in many titles: it names none of them
 
 
 # A "who" question is answered from the guide's `who` text unless another sentence holds
@@ -59,19 +62,22 @@ def current_guide(library: Library, tracker: Tracker) -> Guide | None:
     return guide if guide is not None and guide.kind == "procedure" else None
 
 
+def _title_pairs(guide: Guide) -> set[str]:
+    return {term for term in passages.terms(guide.title) if " " in term}
+
+
 def named_guide(library: Library, tracker: Tracker) -> Guide | None:
-    """The procedure guide the model ranks next to a no-procedure intent, if it is close."""
+    """The procedure guide the model ranks next to a no-procedure intent, if the question
+    names it."""
     ranking = tracker.latest_message.get("intent_ranking") or []
-    return next(
-        (
-            guide
-            for ranked in ranking[1:]
-            if ranked["name"].startswith("proc_")
-            and ranked.get("confidence", 0) >= NAMED_PROCEDURE_CONFIDENCE
-            and (guide := library.guide_for(ranked["name"])) is not None
-        ),
-        None,
-    )
+    asked = passages.terms(tracker.latest_message.get("text") or "")
+    titles = {g.intent: _title_pairs(g) for g in library.guides.values() if g.kind == "procedure"}
+    shared = Counter(pair for pairs in titles.values() for pair in pairs)
+    for ranked in ranking[1 : NAMED_PROCEDURE_RANKS + 1]:
+        pairs = titles.get(ranked["name"], set())
+        if {pair for pair in pairs if shared[pair] < COMMON_TITLE_PAIR} & asked:
+            return library.guide_for(ranked["name"])
+    return None
 
 
 def follow_up_answer(
