@@ -59,6 +59,20 @@ async def test_a_no_procedure_question_that_names_one_is_answered_for_it() -> No
     assert message["text"].startswith("Giấy tờ cần chuẩn bị – Thẻ căn cước")
 
 
+async def test_a_procedure_ranked_low_is_named_when_the_question_holds_its_title() -> None:
+    ranking = [("ask_documents", 0.98), ("proc_id_card", 0.02), ("proc_vneid", 0.0)]
+    tracker = _tracker("Đi đổi thẻ căn cước thì cần mang theo giấy tờ gì?", ranking)
+    [message] = await _run(ActionAnswerAspect(), tracker)
+    assert message["text"].startswith("Giấy tờ cần chuẩn bị – Thẻ căn cước")
+
+
+async def test_a_question_that_names_no_procedure_is_not_answered_for_the_runner_up() -> None:
+    ranking = [("ask_documents", 0.9), ("proc_marriage_registration", 0.08), ("greet", 0.02)]
+    tracker = _tracker("đi làm giấy tờ ở xã thì cần mang theo những gì", ranking)
+    messages = await _run(ActionAnswerAspect(), tracker)
+    assert not any("Đăng ký kết hôn" in m["text"] for m in messages)
+
+
 def _user(intent: str) -> dict:
     return {"event": "user", "parse_data": {"intent": {"name": intent}}}
 
