@@ -19,8 +19,7 @@ RENEWAL_AGES = (14, 25, 40, 60)
 GRACE_YEARS = 2
 
 _AGE = re.compile(r"\b(\d{1,3}) tuoi\b")
-# "sanh": the Southern "sinh"
-_BORN = re.compile(r"\bs[ia]nh (nam )?(19\d\d|20[0-2]\d)\b")
+_BORN = re.compile(r"\bsinh (nam )?(19\d\d|20[0-2]\d)\b")
 _MADE = re.compile(
     r"\b(lam|cap|doi|duoc cap|cap doi|lam lai|co)\b\D{0,25}?\b(nam )?(19\d\d|20[0-2]\d)\b"
 )

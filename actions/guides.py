@@ -92,10 +92,13 @@ def follow_up_answer(
     return aspect_reply(library, guide, aspect, text) if aspect else []
 
 
-def first_answer(library: Library, guide: Guide, text: str) -> list[render.Reply]:
+def first_answer(
+    library: Library, guide: Guide, text: str, default_aspect: str | None = None
+) -> list[render.Reply]:
     """The opening reply to a question about `guide`: what it works out (an ID card's
-    renewal from an age and a year), else the FAQ it matches, else the aspect asked, else
-    the summary with section buttons."""
+    renewal from an age and a year), else the FAQ it matches, else the aspect asked (or
+    `default_aspect`), else the guide's sentence that answers it, else the summary with
+    section buttons."""
     if guide.intent == "proc_id_card":
         today = dt.datetime.now(TIMEZONE).date()
         worked_out = card_renewal.answer(library, text, today)
@@ -104,7 +107,7 @@ def first_answer(library: Library, guide: Guide, text: str) -> list[render.Reply
     faq = best_faq(guide, text)
     if faq is not None:
         return render.faq_answer(library, guide, faq)
-    aspect = asked_aspect(text)
+    aspect = asked_aspect(text) or default_aspect
     if aspect not in (None, "who") and render.section_text(library, guide, aspect):
         return aspect_reply(library, guide, aspect, text)
     question, sentences = focus(text), passages.of_guide(guide)
@@ -136,10 +139,8 @@ class ActionShowGuide(UsesServices, Action):
                 send(dispatcher, replies)
                 return []
             named = named_guide(library, tracker)
-            aspect = asked_aspect(text) or FOLLOW_UPS[intent]
-            replies = aspect_reply(library, named, aspect, text) if named is not None else []
-            if named is not None and replies:
-                send(dispatcher, replies)
+            if named is not None:
+                send(dispatcher, first_answer(library, named, text, FOLLOW_UPS[intent]))
                 return [SlotSet("guide_id", named.id), SlotSet("guide_step", 0.0)]
         guide = library.guide_for(intent)
         if guide is None:

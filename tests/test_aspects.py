@@ -128,3 +128,19 @@ def test_a_negation_that_is_not_of_the_verb_does_not_make_a_no() -> None:
         words,
     )
     assert found is not None and found.word == "Không phải."
+
+
+def test_the_asking_clause_names_the_aspect_not_the_story() -> None:
+    message = (
+        "Chào cán bộ, tôi có đứa con trai sắp cưới vợ, nhà gái ở xã bên cạnh. Tôi muốn hỏi "
+        "giúp cháu là đi đăng ký kết hôn thì hai đứa cần chuẩn bị những giấy tờ gì ạ?"
+    )
+    assert asked_aspect(message) == "documents"
+
+
+def test_a_clause_asking_a_fee_says_more_than_a_yes_no_one() -> None:
+    message = (
+        "Chào cháu, bác năm nay tròn 60 tuổi. Bác muốn hỏi đổi thẻ thì lệ phí thế nào, "
+        "người già như bác có được miễn không cháu?"
+    )
+    assert asked_aspect(message) == "fees"

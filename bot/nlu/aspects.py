@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from bot.nlu.question import Kind, clauses
 from bot.nlu.text import expand, fold, spelled_words
 
 # Checked in this order: the first that matches is the aspect asked. Where first ("đến đâu
@@ -177,7 +178,21 @@ def folded(text: str) -> str:
 
 
 def asked_aspect(text: str) -> str | None:
-    """The guide section a question asks for (`render.SECTIONS` names), if it names one."""
+    """The guide section a question asks for (`render.SECTIONS` names), if it names one:
+    read in the message's asking clauses first (those ending with "?" before the others),
+    so a story's "nhà gái ở xã bên" does not make "…cần chuẩn bị giấy tờ gì?" a question of
+    where; the whole message when they name none."""
+    asking = [c for c in clauses(text) if c.kind is Kind.ASK]
+    # A clause that ends with "?" is surely asking; the others may be story.
+    asking.sort(key=lambda c: not text[c.end : c.end + 2].lstrip().startswith("?"))
+    found = [_aspect_in(text[c.start : c.end]) for c in asking]
+    # "who" is the catch-all of yes/no questions: a clause asking a fee or a place says more.
+    return next((a for a in found if a not in (None, "who")), None) or (
+        "who" if "who" in found else _aspect_in(text)
+    )
+
+
+def _aspect_in(text: str) -> str | None:
     plain = folded(text)
     return next((aspect for aspect, pattern in _COMPILED if pattern.search(plain)), None)
 

@@ -27,6 +27,12 @@ PAIRS: dict[str, str] = {
     # khai sinh, khai tử, kết hôn, ly hôn
     "khai xinh": "khai sinh",
     "khai sanh": "khai sinh",
+    # the Southern "sanh" for "sinh"
+    "sanh năm": "sinh năm",
+    "sanh nam": "sinh nam",
+    "sanh con": "sinh con",
+    "mới sanh": "mới sinh",
+    "moi sanh": "moi sinh",
     "khai tữ": "khai tử",
     "kết hông": "kết hôn",
     "hôn nhâng": "hôn nhân",
