@@ -1,7 +1,9 @@
 """Event processing on the processing loop (bot/processing_loop.py), one citizen at a time.
 
 Events acknowledged by the webhook are handed over here and handled off the webhook's loop,
-so Rasa's long synchronous stretches never delay an acknowledgement.
+so Rasa's long synchronous stretches never delay an acknowledgement. In a worker process
+(bot/worker_process.py) the same worker handles one shard of the citizens, claiming their
+events from the inbox when the web server's process wakes it.
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import os
+from dataclasses import dataclass
 
 from bot.brain import Brain
 from bot.conversation import Conversations
@@ -23,14 +27,33 @@ from bot.zalo.sender import Sender
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class Shard:
+    """The citizens one worker process handles: those whose user id hashes to `index`."""
+
+    index: int
+    count: int
+
+    @property
+    def claimant(self) -> str:
+        """Who holds the shard's claims in the inbox: this process."""
+        return f"worker-{self.index}/{self.count}:{os.getpid()}"
+
+
 class ProcessingWorker:
     def __init__(
-        self, services: Services, sender: Sender, processing: ProcessingLoop, brain: Brain
+        self,
+        services: Services,
+        sender: Sender,
+        processing: ProcessingLoop,
+        brain: Brain,
+        shard: Shard | None = None,  # None: every event, handed over by `submit`
     ) -> None:
         self._services = services
         self._sender = sender
         self._processing = processing
         self._brain = brain
+        self._shard = shard
         self.queues: UserQueues | None = None
         self.conversations: Conversations | None = None  # what each event does
         # Messages per citizen; read by the metrics, its clock replaced by tests.
@@ -64,14 +87,38 @@ class ProcessingWorker:
             settings.max_queued_events,
             self._waiting_events,
         )
+        if self._shard is not None:
+            shard = self._shard
+            taken = await self._services.database.run(
+                inbox.take_over, shard.index, shard.count, shard.claimant
+            )
+            log.info(
+                "worker %d of %d: took over %d pending events of its shard",
+                shard.index,
+                shard.count,
+                taken,
+            )
         recovered = await self.queues.resume_pending()
         self.queues.start()
         return recovered
 
     async def _waiting_events(self, limit: int) -> list[ZaloEvent]:
-        """Events acknowledged and still pending in the inbox, oldest first."""
-        payloads = await self._services.database.run(inbox.pending, limit)
+        """Events acknowledged and still pending in the inbox, oldest first (in a worker
+        process: its shard's, claimed)."""
+        database = self._services.database
+        if self._shard is None:
+            payloads = await database.run(inbox.pending, limit)
+        else:
+            shard = self._shard
+            payloads = await database.run(
+                inbox.claim, shard.index, shard.count, shard.claimant, limit
+            )
         return [parse_event(payload) for payload in payloads]
+
+    def wake(self) -> None:
+        """Called from another thread: the inbox holds new events of this worker's shard."""
+        assert self.queues is not None, "ProcessingWorker.start() was not awaited"
+        self._processing.call_soon(self.queues.read_inbox)
 
     def submit(self, event: ZaloEvent) -> None:
         """Called from the webhook's loop: hand the event over, thread-safely."""
