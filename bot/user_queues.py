@@ -97,13 +97,6 @@ class UserQueues:
             return
         self._enqueue(event)
 
-    def read_inbox(self) -> None:
-        """Another process recorded events for this queue in the inbox (a worker process
-        woken by the web server's): read them, in order, behind any read under way."""
-        self._arrived_while_reading = True
-        if self._resuming is None:
-            self._resuming = asyncio.create_task(self._resume(), name="resume-from-inbox")
-
     @property
     def pending(self) -> int:
         """Events queued and not started yet."""

@@ -54,6 +54,8 @@ class ProcessingWorker:
         self._processing = processing
         self._brain = brain
         self._shard = shard
+        self._wake_pending = False  # woken while claiming: claim once more
+        self._intake: asyncio.Task[None] | None = None
         self.queues: UserQueues | None = None
         self.conversations: Conversations | None = None  # what each event does
         # Messages per citizen; read by the metrics, its clock replaced by tests.
@@ -117,8 +119,35 @@ class ProcessingWorker:
 
     def wake(self) -> None:
         """Called from another thread: the inbox holds new events of this worker's shard."""
-        assert self.queues is not None, "ProcessingWorker.start() was not awaited"
-        self._processing.call_soon(self.queues.read_inbox)
+        self._processing.call_soon(self._woken)
+
+    def _woken(self) -> None:
+        self._wake_pending = True
+        if self._intake is None:
+            self._intake = asyncio.create_task(self._take_new_events(), name="claim-new")
+
+    async def _take_new_events(self) -> None:
+        """Claim the shard's new events and queue them, as the webhook's hand-over does in
+        one process (a full queue leaves them in the inbox, read back in order as it drains);
+        wake-ups meanwhile are answered by one more claim."""
+        assert self._shard is not None and self.queues is not None
+        shard = self._shard
+        try:
+            while self._wake_pending:
+                self._wake_pending = False
+                try:
+                    payloads = await self._services.database.run(
+                        inbox.claim_new, shard.index, shard.count, shard.claimant
+                    )
+                except Exception:
+                    log.exception("could not claim new events; trying again in a second")
+                    self._wake_pending = True
+                    await asyncio.sleep(1.0)
+                    continue
+                for payload in payloads:
+                    self.queues.submit(parse_event(payload))
+        finally:
+            self._intake = None
 
     def submit(self, event: ZaloEvent) -> None:
         """Called from the webhook's loop: hand the event over, thread-safely."""

@@ -32,6 +32,7 @@ from bot.services import Services  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.storage import Database  # noqa: E402
 from bot.storage.secret import load_or_create  # noqa: E402
+from bot.training import ModelMissing  # noqa: E402
 from bot.worker import ProcessingWorker, Shard  # noqa: E402
 from bot.zalo.sender import Sender  # noqa: E402
 
@@ -87,7 +88,11 @@ def main(argv: list[str]) -> int:
     # Ctrl-C reaches the whole process group: the web server's process stops the workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     logs.configure(json_lines=os.environ.get("CITIZENBOT_LOG_FORMAT") != "text")
-    asyncio.run(serve(Shard(int(shard), int(count)), int(wake_fd), float(grace_seconds)))
+    try:
+        asyncio.run(serve(Shard(int(shard), int(count)), int(wake_fd), float(grace_seconds)))
+    except ModelMissing as exc:
+        log.error("worker %s cannot start: %s", shard, exc)
+        return 2
     return 0
 
 

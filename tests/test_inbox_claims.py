@@ -73,3 +73,14 @@ def test_the_worker_started_in_a_dead_ones_place_takes_over_its_claims(tmp_path:
     inbox.finish(db, held[0]["key"])
     assert inbox.take_over(db, 1, 2, "worker-1:200") == len(held) - 1
     assert inbox.claim(db, 1, 2, "worker-1:200") == held[1:]
+
+
+def test_a_woken_worker_claims_only_what_no_worker_has_claimed(tmp_path: Path) -> None:
+    db = _database(tmp_path)
+    _record(db, *USERS[:20])
+    held = inbox.claim(db, 0, 2, "worker-0")
+    _record(db, *USERS[20:])
+    new = inbox.claim_new(db, 0, 2, "worker-0")
+    assert [event["user"] for event in new] == [u for u in USERS[20:] if inbox.shard_of(u, 2) == 0]
+    assert inbox.claim_new(db, 0, 2, "worker-0") == []
+    assert inbox.claim(db, 0, 2, "worker-0") == held + new  # all it holds, oldest first

@@ -130,5 +130,7 @@ async def test_sigkill_of_a_worker_mid_burst_answers_every_event_once_in_order(
     assert len(claimants) == 2, claimants
     log = service.log()
     assert f"worker {KILLED} (pid {killed_pid}) ended" in log
+    for shard in range(WORKERS):  # SIGTERM: each worker finished and exited cleanly
+        assert f"worker {shard} stopped (exit code 0)" in log
     assert "Traceback" not in log
     print(f"worker kill mid-burst: {replies_at_kill[0]} of {len(events)} replies before the kill")

@@ -50,10 +50,15 @@ def register_shard_function(conn: sqlite3.Connection) -> None:
 
 
 def upgrade(conn: sqlite3.Connection) -> None:
-    """After the schema, on a database made before worker processes: add the claim column."""
+    """After the schema, on a database made before worker processes: add the claim column.
+    The events no worker has claimed yet are found without reading a backlog's claimed ones."""
     columns = {row[1] for row in conn.execute("PRAGMA table_info(inbox)")}
     if "claimed_by" not in columns:
         conn.execute("ALTER TABLE inbox ADD COLUMN claimed_by TEXT")
+    conn.execute(
+        "CREATE INDEX IF NOT EXISTS inbox_unclaimed ON inbox(received_at)"
+        " WHERE status = 'pending' AND claimed_by IS NULL"
+    )
 
 
 _OF_SHARD = "status = 'pending' AND citizenbot_shard(user_id, ?) = ?"
@@ -87,6 +92,26 @@ def claim(
             (claimant, limit),
         ).fetchall()
     return [json.loads(payload) for (payload,) in rows]
+
+
+def claim_new(
+    db: sqlite_utils.Database, shard: int, shards: int, claimant: str
+) -> list[dict[str, Any]]:
+    """The shard's events no process has claimed yet, oldest first, claimed by `claimant` in
+    one transaction: what a worker process woken by the web server's process takes."""
+    with db.conn:
+        db.conn.execute("BEGIN IMMEDIATE")
+        rows = db.conn.execute(
+            "SELECT rowid, payload FROM inbox INDEXED BY inbox_unclaimed"
+            f" WHERE {_OF_SHARD} AND claimed_by IS NULL"
+            " ORDER BY received_at, rowid",
+            (shards, shard),
+        ).fetchall()
+        db.conn.executemany(
+            "UPDATE inbox SET claimed_by = ? WHERE rowid = ?",
+            [(claimant, rowid) for rowid, _ in rows],
+        )
+    return [json.loads(payload) for _, payload in rows]
 
 
 def finish(db: sqlite_utils.Database, key: str, error: str | None = None) -> None:
