@@ -17,6 +17,7 @@ from typing import Any
 import aiohttp
 
 from bot.storage.inbox import shard_of
+from bot.training import current_model
 from tests.conftest import free_port
 from tests.external_zalo import (
     ExternalZalo,
@@ -134,3 +135,41 @@ async def test_sigkill_of_a_worker_mid_burst_answers_every_event_once_in_order(
         assert f"worker {shard} stopped (exit code 0)" in log
     assert "Traceback" not in log
     print(f"worker kill mid-burst: {replies_at_kill[0]} of {len(events)} replies before the kill")
+
+
+async def test_workers_that_keep_dying_are_restarted_and_fail_the_health_check(
+    model_dir: Path, tmp_path: Path
+) -> None:
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / current_model(model_dir).name).write_bytes(os.urandom(64 * 1024))
+    zalo = ExternalZalo()
+    await zalo.start()
+    port = free_port()
+    env = {**zalo.env(), "CITIZENBOT_WORKERS": str(WORKERS), "CITIZENBOT_MODEL_DIR": str(models)}
+    service = ServiceProcess(port, tmp_path / "var", env, tmp_path / "service.log")
+    try:
+        await service.start()  # the web server's process loads no model: 200 at first
+        async with aiohttp.ClientSession() as http:
+            for _ in range(1200):
+                status, health = await _health(http, service.url)
+                if len(health["workers"]["failing"]) == WORKERS:
+                    break
+                await asyncio.sleep(0.1)
+            # Each worker died at once three times in a row: restarted, and reported.
+            assert status == 503 and health["status"] == "failing", health
+            assert health["workers"]["failing"] == list(range(WORKERS))
+            assert health["workers"]["restarts"] >= 2 * WORKERS
+            # Events are still acknowledged: they wait in the inbox for a usable model.
+            event = signed(zalo.text_event("u-waits", "/greet"))
+            assert await post_webhook(http, service.url, *event) == 200
+        assert await service.terminate() == 0
+    finally:
+        service.kill()
+        await zalo.stop()
+    assert rows(tmp_path / "var" / "citizenbot.db", "SELECT status FROM inbox") == [("pending",)]
+    log = service.log()
+    for shard in range(WORKERS):
+        assert f"worker {shard} cannot start: the model" in log
+        assert f"worker {shard} (pid" in log and "restarting it in 1 s" in log
+    assert "Traceback" not in log
