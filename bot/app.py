@@ -132,7 +132,7 @@ def build_app(settings: Settings, brain: Brain | None) -> web.Application:
         }
         if workers is None:
             return web.json_response(health)
-        # 503 unless every worker process is alive or being restarted.
+        # 503 while stopping or when a worker keeps dying at start (bot/worker_pool.py).
         health.update(status="ok" if workers.healthy else "failing", workers=workers.health())
         return web.json_response(health, status=200 if workers.healthy else 503)
 

@@ -77,7 +77,7 @@ class Scheduler:
         self.settings = settings
         self.tracker_path = tracker_path
         # Worker processes save reminders without a scheduler: look for them as for edits.
-        self._adopt_reminders = reminders_from_other_processes
+        self.reminders_from_other_processes = reminders_from_other_processes
         self._database = database
         self._sender = sender
         self._content = content
@@ -253,7 +253,7 @@ class Scheduler:
             if snapshot != self._snapshot:
                 self._snapshot = snapshot
                 await self.reload_campaigns()
-            if self._adopt_reminders:
+            if self.reminders_from_other_processes:
                 try:
                     await self._schedule_reminders()
                 except Exception:  # the database busy for a moment: the next poll retries
