@@ -1,6 +1,8 @@
 """The worker processes of `citizenbot run` when CITIZENBOT_WORKERS > 1, seen from the web
 server's process, which stays light: it records each event in the inbox, acknowledges it,
-and wakes the worker whose shard the citizen falls in (bot/worker_process.py).
+and wakes the worker whose shard the citizen falls in (bot/worker_process.py). Each worker
+has a socket pair with this process: a byte this way is a wake-up, a byte back says the
+worker has loaded its model and handles events; its end closing means this process is gone.
 
 A worker that dies is started again (logged); the new one takes over its shard's pending
 events, so what the dead one left unfinished is handled once: a reply it may have sent
@@ -13,8 +15,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import signal
+import socket
 import sys
 import time
 from dataclasses import dataclass
@@ -38,7 +40,8 @@ EXIT_MARGIN_SECONDS = 10.0
 class WorkerSlot:
     index: int
     process: asyncio.subprocess.Process | None = None
-    wake_fd: int | None = None  # the write end of its wake-up pipe
+    channel: socket.socket | None = None  # this process's end of the worker's socket pair
+    ready: bool = False  # its model loaded, handling events
     started_at: float = 0.0
     restarts: int = 0
     quick_deaths: int = 0  # in a row
@@ -66,13 +69,13 @@ class WorkerPool:
     def submit(self, event: ZaloEvent) -> None:
         """The webhook recorded `event`: wake the worker of its citizen's shard."""
         slot = self._slots[shard_of(event.user_id, len(self._slots))]
-        if slot.wake_fd is None:
+        if slot.channel is None:
             return  # being restarted: the new worker reads the inbox when it starts
         try:
-            os.write(slot.wake_fd, b"\x01")
+            slot.channel.send(b"\x01")
         except BlockingIOError:
-            pass  # the pipe is full of wake-ups the worker has not read yet: it will read
-        except BrokenPipeError:
+            pass  # full of wake-ups the worker has not read yet: it will read the inbox
+        except OSError:
             pass  # the worker just died: its successor reads the inbox when it starts
 
     def health(self) -> dict[str, Any]:
@@ -82,6 +85,7 @@ class WorkerPool:
         return {
             "count": len(self._slots),
             "alive": alive,
+            "ready": sum(slot.alive and slot.ready for slot in self._slots),
             "restarting": len(self._slots) - alive,
             "failing": failing,
             "restarts": sum(slot.restarts for slot in self._slots),
@@ -117,7 +121,7 @@ class WorkerPool:
             await supervisors
 
     async def _spawn(self, slot: WorkerSlot) -> None:
-        read_fd, write_fd = os.pipe()
+        channel, workers_end = socket.socketpair()
         try:
             slot.process = await asyncio.create_subprocess_exec(
                 sys.executable,
@@ -125,29 +129,47 @@ class WorkerPool:
                 "bot.worker_process",
                 str(slot.index),
                 str(len(self._slots)),
-                str(read_fd),
+                str(workers_end.fileno()),
                 str(self._grace_seconds),
                 stdin=asyncio.subprocess.DEVNULL,
-                pass_fds=(read_fd,),
+                pass_fds=(workers_end.fileno(),),
             )
         except BaseException:
-            os.close(write_fd)
+            channel.close()
             raise
         finally:
-            os.close(read_fd)  # the worker's end: the pipe closes when either side ends
-        os.set_blocking(write_fd, False)
-        slot.wake_fd = write_fd
+            workers_end.close()  # the worker holds it now: the pair closes when either ends
+        channel.setblocking(False)
+        slot.channel = channel
+        slot.ready = False
         slot.started_at = time.monotonic()
+        asyncio.get_running_loop().add_reader(channel.fileno(), self._heard_from, slot)
         log.info("worker %d started (pid %d)", slot.index, slot.process.pid)
+
+    def _heard_from(self, slot: WorkerSlot) -> None:
+        """The worker's byte back: its model is loaded. (Its end closing: it died, which
+        `_supervise` sees.)"""
+        assert slot.channel is not None
+        try:
+            said = slot.channel.recv(16)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            said = b""
+        if said:
+            slot.ready = True
+        else:
+            asyncio.get_running_loop().remove_reader(slot.channel.fileno())
 
     async def _supervise(self, slot: WorkerSlot) -> None:
         """Wait for the worker to end; unless stopping, start it again."""
         while True:
             assert slot.process is not None
             code = await slot.process.wait()
-            if slot.wake_fd is not None:
-                os.close(slot.wake_fd)
-                slot.wake_fd = None
+            if slot.channel is not None:
+                asyncio.get_running_loop().remove_reader(slot.channel.fileno())
+                slot.channel.close()
+                slot.channel = None
             if self._stopping.is_set():
                 log.info("worker %d stopped (exit code %d)", slot.index, code)
                 return

@@ -1,14 +1,15 @@
 """One worker process of `citizenbot run` with CITIZENBOT_WORKERS > 1 (bot/worker_pool.py).
 
 It loads its own model and handles the citizens of one shard (bot/storage/inbox.py,
-`shard_of`): it claims their events from the inbox when the web server's process writes a
-byte to its wake-up pipe, and replies through its own Zalo client and the outbox, as the
-in-process design does. Campaigns, reminders and dossier notifications stay in the web
-server's process. SIGTERM: finish what was claimed (up to the grace period) and exit 0.
-The wake-up pipe closing means the web server's process is gone: exit at once, as a kill
-would, so that the next server's workers alone hold the shard's claims.
+`shard_of`): it claims their events from the inbox when the web server's process sends a
+byte on their socket pair (CHANNEL_FD), and replies through its own Zalo client and the
+outbox, as the in-process design does; it sends a byte back once it is ready. Campaigns,
+reminders and dossier notifications stay in the web server's process. SIGTERM: finish what
+was claimed (up to the grace period) and exit 0. The socket pair closing means the web
+server's process is gone: exit at once, as a kill would, so that the next server's workers
+alone hold the shard's claims.
 
-    python -m bot.worker_process SHARD COUNT WAKE_FD GRACE_SECONDS
+    python -m bot.worker_process SHARD COUNT CHANNEL_FD GRACE_SECONDS
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ log = logging.getLogger("bot.worker_process")  # not "__main__"
 PARENT_GONE_EXIT = 3
 
 
-async def serve(shard: Shard, wake_fd: int, grace_seconds: float) -> None:
+async def serve(shard: Shard, channel: int, grace_seconds: float) -> None:
     """Handle the shard's events until SIGTERM (graceful) or the web server's end (abrupt)."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -60,20 +61,25 @@ async def serve(shard: Shard, wake_fd: int, grace_seconds: float) -> None:
     services = Services(settings, database, load_or_create(settings.data_dir), content, sender)
     brain.use(services)
     worker = ProcessingWorker(services, sender, processing, brain, shard)
-    await worker.start()
 
     def woken() -> None:
-        if os.read(wake_fd, 65536):
-            worker.wake()
+        try:
+            if not os.read(channel, 65536):
+                log.error("worker %d: the web server's process is gone; stopping", shard.index)
+                os._exit(PARENT_GONE_EXIT)
+        except BlockingIOError:
             return
-        log.error("worker %d: the web server's process is gone; stopping at once", shard.index)
-        os._exit(PARENT_GONE_EXIT)
+        if worker.queues is not None:  # before the start, its full read of the inbox follows
+            worker.wake()
 
-    os.set_blocking(wake_fd, False)
-    loop.add_reader(wake_fd, woken)
+    os.set_blocking(channel, False)
+    woken()  # a web server gone while the model loaded: exit before taking over any claim
+    await worker.start()
+    loop.add_reader(channel, woken)
+    os.write(channel, b"R")
     log.info("worker %d of %d ready (pid %d)", shard.index, shard.count, os.getpid())
     await stop.wait()
-    loop.remove_reader(wake_fd)
+    loop.remove_reader(channel)
     await worker.stop(grace_seconds)
     await sender.close()
     await processing.stop()
@@ -84,12 +90,12 @@ async def serve(shard: Shard, wake_fd: int, grace_seconds: float) -> None:
 
 
 def main(argv: list[str]) -> int:
-    shard, count, wake_fd, grace_seconds = argv
+    shard, count, channel, grace_seconds = argv
     # Ctrl-C reaches the whole process group: the web server's process stops the workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     logs.configure(json_lines=os.environ.get("CITIZENBOT_LOG_FORMAT") != "text")
     try:
-        asyncio.run(serve(Shard(int(shard), int(count)), int(wake_fd), float(grace_seconds)))
+        asyncio.run(serve(Shard(int(shard), int(count)), int(channel), float(grace_seconds)))
     except ModelMissing as exc:
         log.error("worker %s cannot start: %s", shard, exc)
         return 2

@@ -70,7 +70,7 @@ async def test_sigkill_of_a_worker_mid_burst_answers_every_event_once_in_order(
                 assert await post_webhook(http, service.url, *body) == 200
             await _answered(zalo, warm_up)
             status, health = await _health(http, service.url)
-            assert status == 200 and health["workers"]["alive"] == WORKERS, health
+            assert status == 200 and health["workers"]["ready"] == WORKERS, health
             killed_pid = health["workers"]["pids"][KILLED]
 
             sayings = list(SAYINGS)
@@ -102,7 +102,7 @@ async def test_sigkill_of_a_worker_mid_burst_answers_every_event_once_in_order(
                 database, len(events) + len(warm_up), seconds=240
             )
             status, health = await _health(http, service.url)
-            assert status == 200 and health["workers"]["alive"] == WORKERS, health
+            assert status == 200 and health["workers"]["ready"] == WORKERS, health
             assert health["workers"]["restarts"] == 1
             assert health["workers"]["pids"][KILLED] != killed_pid
         assert await service.terminate() == 0
@@ -173,3 +173,41 @@ async def test_workers_that_keep_dying_are_restarted_and_fail_the_health_check(
         assert f"worker {shard} cannot start: the model" in log
         assert f"worker {shard} (pid" in log and "restarting it in 1 s" in log
     assert "Traceback" not in log
+
+
+def _running(pid: int) -> bool:
+    """Whether `pid` is a process still running (not gone, not a zombie left to reap)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z"
+
+
+async def test_workers_stop_at_once_when_the_web_servers_process_is_killed(
+    model_dir: Path, tmp_path: Path
+) -> None:
+    """Else a restarted service's workers would share the shards with the orphans."""
+    port = free_port()
+    env = {"CITIZENBOT_WORKERS": str(WORKERS)}
+    service = ServiceProcess(port, tmp_path / "var", env, tmp_path / "service.log")
+    try:
+        await service.start()
+        async with aiohttp.ClientSession() as http:
+            for _ in range(2400):
+                status, health = await _health(http, service.url)
+                if health["workers"]["ready"] == WORKERS:
+                    break
+                await asyncio.sleep(0.1)
+        assert health["workers"]["ready"] == WORKERS, health
+        pids = health["workers"]["pids"]
+        service.kill()
+        assert await service.wait() == -signal.SIGKILL
+        for _ in range(100):
+            if not any(_running(pid) for pid in pids):
+                break
+            await asyncio.sleep(0.1)
+        assert not any(_running(pid) for pid in pids)
+    finally:
+        service.kill()
+    assert "the web server's process is gone" in service.log()
