@@ -63,14 +63,16 @@ async def serve(shard: Shard, channel: int, grace_seconds: float) -> None:
     worker = ProcessingWorker(services, sender, processing, brain, shard)
 
     def woken() -> None:
+        """Wake-ups, read to the end: the end of the pair means the web server is gone."""
         try:
-            if not os.read(channel, 65536):
-                log.error("worker %d: the web server's process is gone; stopping", shard.index)
-                os._exit(PARENT_GONE_EXIT)
-        except BlockingIOError:
+            while os.read(channel, 65536):
+                pass
+        except BlockingIOError:  # all read: the web server is there
+            if worker.queues is not None:  # before the start, its full read follows
+                worker.wake()
             return
-        if worker.queues is not None:  # before the start, its full read of the inbox follows
-            worker.wake()
+        log.error("worker %d: the web server's process is gone; stopping", shard.index)
+        os._exit(PARENT_GONE_EXIT)
 
     os.set_blocking(channel, False)
     woken()  # a web server gone while the model loaded: exit before taking over any claim
