@@ -95,6 +95,8 @@ async def test_sigkill_of_a_worker_mid_burst_answers_every_event_once_in_order(
                     os.kill(killed_pid, signal.SIGKILL)
 
             await asyncio.gather(*(send(n) for n in range(len(events))))
+            # Replies on the wire at the kill: the killed worker's stay pending for its successor.
+            [(in_doubt,)] = rows(database, "SELECT count(*) FROM outbox WHERE status = 'pending'")
             # The web server's process acknowledged every event, the kill notwithstanding.
             assert statuses == [200] * len(events)
             assert replies_at_kill and 0 < replies_at_kill[0] < len(events)
@@ -111,6 +113,9 @@ async def test_sigkill_of_a_worker_mid_burst_answers_every_event_once_in_order(
         await zalo.stop()
 
     assert_answered_exactly_once(zalo, database, events, SAYINGS)
+    [(found_in_history,)] = rows(
+        database, "SELECT count(*) FROM outbox WHERE status = 'sent' AND attempts = 0"
+    )
     # Each citizen's replies come in the order the service acknowledged their events.
     acknowledged: dict[str, list[str]] = {}
     for user_id, payload in rows(
@@ -134,7 +139,10 @@ async def test_sigkill_of_a_worker_mid_burst_answers_every_event_once_in_order(
     for shard in range(WORKERS):  # SIGTERM: each worker finished and exited cleanly
         assert f"worker {shard} stopped (exit code 0)" in log
     assert "Traceback" not in log
-    print(f"worker kill mid-burst: {replies_at_kill[0]} of {len(events)} replies before the kill")
+    print(
+        f"worker kill mid-burst: {replies_at_kill[0]} of {len(events)} replies before the kill,"
+        f" {in_doubt} in flight, {found_in_history} found in Zalo's history"
+    )
 
 
 async def test_workers_that_keep_dying_are_restarted_and_fail_the_health_check(
