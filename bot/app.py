@@ -1,6 +1,12 @@
 """The aiohttp application: webhook, sandbox and health on this loop; processing and every
 Zalo call on the processing loop's thread. The service's parts are built here, once, and
-handed to what uses them (bot/services.py)."""
+handed to what uses them (bot/services.py).
+
+With a Brain, events are handled in this process (CITIZENBOT_WORKERS=1, and the tests);
+without one, by worker processes that each load their own (bot/worker_pool.py), and this
+process keeps the webhook, the dashboard, the APIs, campaigns, reminders and dossier
+notifications.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +15,11 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from bot import admin
-from bot.brain import Brain
 from bot.content import LiveContent
 from bot.content.watcher import ContentWatcher
 from bot.dossiers.service import Dossiers
@@ -26,11 +32,16 @@ from bot.settings import Settings
 from bot.storage import Database, tokens
 from bot.storage.dossiers import notification_counts
 from bot.storage.secret import load_or_create
-from bot.worker import ProcessingWorker
+from bot.training import current_model
+from bot.worker_pool import WorkerPool
 from bot.zalo.sandbox import ZaloSandbox
 from bot.zalo.sender import Sender
 from bot.zalo.tokens import TOKEN_NAME
 from bot.zalo.webhook import ZaloWebhook
+
+if TYPE_CHECKING:  # Rasa and TensorFlow load only where events are handled
+    from bot.brain import Brain
+    from bot.worker import ProcessingWorker
 
 log = logging.getLogger(__name__)
 SHUTDOWN_GRACE_SECONDS = 20
@@ -40,7 +51,8 @@ OPENAPI = Path(__file__).with_name("openapi.yaml")
 SERVICES = web.AppKey("services", Services)
 DATABASE = web.AppKey("database", Database)
 PROCESSING = web.AppKey("processing", ProcessingLoop)
-WORKER = web.AppKey("worker", ProcessingWorker)
+WORKER: web.AppKey[ProcessingWorker] = web.AppKey("worker")
+WORKERS = web.AppKey("workers", WorkerPool)
 SANDBOX = web.AppKey("sandbox", ZaloSandbox)
 CONTENT = web.AppKey("content", ContentWatcher)
 WEBHOOK = web.AppKey("webhook", ZaloWebhook)
@@ -50,34 +62,51 @@ SCHEDULER = web.AppKey("scheduler", Scheduler)
 REQUEST_LIMITS = web.AppKey("request_limits", RequestLimits)
 
 
-def build_app(settings: Settings, brain: Brain) -> web.Application:
+def build_app(settings: Settings, brain: Brain | None) -> web.Application:
+    """The service; `brain` None: events go to `settings.workers` worker processes."""
     app = web.Application(client_max_size=settings.max_body_bytes)
     database = Database(settings.database_path, settings.database_busy_timeout_seconds)
     content = LiveContent(settings.content_dir)
     processing = ProcessingLoop()
     sender = Sender(settings, database, processing)
-    scheduler = Scheduler(settings, database, sender, content, brain.tracker_path)
+    tracker_path = settings.tracker_path if brain is None else brain.tracker_path
+    model_name = current_model(settings.model_dir).name if brain is None else brain.model_path.name
+    # With worker processes, reminders saved there get their jobs from this scheduler.
+    in_workers = brain is None
+    scheduler = Scheduler(
+        settings, database, sender, content, tracker_path, reminders_from_other_processes=in_workers
+    )
     secret = load_or_create(settings.data_dir)
     services = Services(settings, database, secret, content, sender, scheduler)
     app[SERVICES] = services
     app[PROCESSING] = processing
-    worker = ProcessingWorker(services, sender, processing, brain)
+    worker: ProcessingWorker | None = None
+    workers: WorkerPool | None = None
+    if brain is None:
+        workers = WorkerPool(settings.workers, SHUTDOWN_GRACE_SECONDS)
+        app[WORKERS] = workers
+        submit = workers.submit
+    else:
+        from bot.worker import ProcessingWorker
+
+        worker = ProcessingWorker(services, sender, processing, brain)
+        app[WORKER] = worker
+        submit = worker.submit
     # 429 beyond the per-address limits on /api/ and /admin (bot/request_limits.py).
     request_limits = RequestLimits(settings)
     request_limits.register(app)
     app[REQUEST_LIMITS] = request_limits
     watcher = ContentWatcher(content, settings.content_reload_seconds)
     app[DATABASE] = database
-    app[WORKER] = worker
     app[CONTENT] = watcher
     dossiers = Dossiers(services, processing)
     dossiers.register(app)
     app[DOSSIERS] = dossiers
-    webhook = ZaloWebhook(settings, database, worker.submit, secret)
+    webhook = ZaloWebhook(settings, database, submit, secret)
     webhook.register(app)
     app[WEBHOOK] = webhook
     app[SCHEDULER] = scheduler
-    admin.register(app, services, watcher, brain.tracker_path)
+    admin.register(app, services, watcher, tracker_path)
     if settings.sandbox:
         sandbox = ZaloSandbox(
             settings.zalo_app_id,
@@ -91,18 +120,21 @@ def build_app(settings: Settings, brain: Brain) -> web.Application:
 
     async def healthz(request: web.Request) -> web.Response:
         notifications = await database.run(notification_counts)
-        return web.json_response(
-            {
-                "status": "ok",
-                "model": brain.model_path.name,
-                "sandbox": settings.sandbox,
-                "queued_events": worker.pending,
-                "content": asdict(watcher.status),
-                "campaigns": asdict(scheduler.status),
-                # dossier notifications: "stuck" and "failed" above 0 need an officer's look
-                "notifications": notifications,
-            }
-        )
+        health = {
+            "status": "ok",
+            "model": model_name,
+            "sandbox": settings.sandbox,
+            "queued_events": worker.pending if worker is not None else 0,
+            "content": asdict(watcher.status),
+            "campaigns": asdict(scheduler.status),
+            # dossier notifications: "stuck" and "failed" above 0 need an officer's look
+            "notifications": notifications,
+        }
+        if workers is None:
+            return web.json_response(health)
+        # 503 while stopping or when a worker keeps dying at start (bot/worker_pool.py).
+        health.update(status="ok" if workers.healthy else "failing", workers=workers.health())
+        return web.json_response(health, status=200 if workers.healthy else 503)
 
     app.router.add_get("/healthz", healthz)
     Metrics(settings, database, worker, request_limits).register(app)
@@ -118,13 +150,17 @@ def build_app(settings: Settings, brain: Brain) -> web.Application:
         scheduler.take_lock()  # one scheduler per database: fail before starting anything
         await watcher.start()
         await database.open()
-        brain.use(services)
+        if brain is not None:
+            brain.use(services)
         if settings.sandbox:
             # The embedded sandbox starts with fresh OAuth state: begin again from its seed.
             await database.run(tokens.forget, TOKEN_NAME)
         processing.start()
         await sender.open()
-        await worker.start()
+        if worker is not None:
+            await worker.start()
+        if workers is not None:
+            await workers.start()
         await dossiers.start()
         # Campaigns and reminders: on this loop, sending through the Sender.
         await scheduler.start()
@@ -140,7 +176,10 @@ def build_app(settings: Settings, brain: Brain) -> web.Application:
             webhook.accepting = False
             await scheduler.stop()
             await dossiers.stop()
-            await worker.stop(SHUTDOWN_GRACE_SECONDS)
+            if worker is not None:
+                await worker.stop(SHUTDOWN_GRACE_SECONDS)
+            if workers is not None:
+                await workers.stop()
             await sender.close()
             await processing.stop()
 

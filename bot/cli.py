@@ -177,7 +177,6 @@ def run(settings: Settings) -> int:
     from aiohttp import web
 
     from bot.app import STOP, build_app
-    from bot.brain import Brain
     from bot.content import ContentError
     from bot.content.loader import load_library
     from bot.scheduler.lock import SchedulerLocked
@@ -194,6 +193,10 @@ def run(settings: Settings) -> int:
         return 2
 
     async def make_app() -> web.Application:
+        if settings.workers > 1:
+            return build_app(settings, None)  # each worker process loads the model
+        from bot.brain import Brain  # Rasa and TensorFlow: only where events are handled
+
         brain = await Brain.load(settings.model_dir, settings.tracker_path)
         app = build_app(settings, brain)
         app.on_cleanup.append(lambda _: brain.close())
@@ -208,6 +211,8 @@ def run(settings: Settings) -> int:
         return 2
     mode = "the local Zalo sandbox" if settings.sandbox else "the real Zalo OA API"
     print(f"citizenbot: serving on {settings.base_url} (talking to {mode})", flush=True)
+    if settings.workers > 1:
+        print(f"citizenbot: {settings.workers} worker processes load the model", flush=True)
     if settings.sandbox:
         print(f"citizenbot: open the sandbox chat at {settings.base_url}/sandbox/", flush=True)
 

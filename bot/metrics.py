@@ -3,13 +3,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aiohttp import web
 
 from bot.request_limits import AREAS, RequestLimits
 from bot.settings import Settings
 from bot.storage import Database, inbox
 from bot.user_queues import QueueStats
-from bot.worker import ProcessingWorker
+
+if TYPE_CHECKING:
+    from bot.worker import ProcessingWorker
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -19,7 +23,7 @@ class Metrics:
         self,
         settings: Settings,
         database: Database,
-        worker: ProcessingWorker,
+        worker: ProcessingWorker | None,  # None: each worker process has its own queue
         limits: RequestLimits,
     ) -> None:
         self._settings = settings
@@ -36,7 +40,7 @@ class Metrics:
         )
 
     async def render(self) -> str:
-        queues = self._worker.queues
+        queues = self._worker.queues if self._worker is not None else None
         stats = queues.stats if queues is not None else QueueStats()
         lines: list[str] = []
 
@@ -94,7 +98,7 @@ class Metrics:
             "messages_rate_limited_total",
             "counter",
             "Citizens' messages over CITIZENBOT_USER_MESSAGE_LIMIT: recorded, not answered.",
-            ("", self._worker.message_limit.refused),
+            ("", self._worker.message_limit.refused if self._worker is not None else 0),
         )
         metric(
             "http_requests_refused_total",

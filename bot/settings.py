@@ -24,6 +24,11 @@ ZALO_CREDENTIAL_VARS = (
 )
 
 
+def _cores() -> int:
+    """One worker process per core by default."""
+    return os.cpu_count() or 1
+
+
 class SettingsError(ValueError):
     """A configuration value is missing or malformed."""
 
@@ -54,6 +59,9 @@ class Settings:
     database_busy_timeout_seconds: float = 30.0
     # Events processed at once; more only delays webhook answers (processing is CPU-bound).
     max_concurrent_events: int = 4
+    # Processes that handle events, each with its own model (bot/worker_pool.py); 1: events
+    # are handled in the web server's process (bot/worker.py).
+    workers: int = field(default_factory=_cores)
     # How often content/ is checked for officers' edits (hot reload).
     content_reload_seconds: float = 2.0
     # Bearer token of the one-stop system for PUT /api/dossiers/{code}; empty = API off.
@@ -140,6 +148,7 @@ class Settings:
                 env.get("ZALO_TIMEOUT_SECONDS", cls.zalo_timeout_seconds)
             ),
             "max_concurrent_events": _int(env, "CITIZENBOT_MAX_CONCURRENT_EVENTS", 4),
+            "workers": _positive_int(env, "CITIZENBOT_WORKERS", _cores()),
             "api_token": env.get("CITIZENBOT_API_TOKEN", ""),
             "dossier_template_id": env.get("CITIZENBOT_DOSSIER_TEMPLATE_ID", ""),
             "feedback_sla_days": _int(env, "CITIZENBOT_FEEDBACK_SLA_DAYS", 5),

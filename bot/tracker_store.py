@@ -11,7 +11,9 @@ last KEEP_USER_TURNS turns in full. The database keeps every event: reports, pru
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -121,17 +123,24 @@ def sqlite_tracker_store(path: Path) -> RecentTrackerStore:
     killed process (only a power cut can lose the last turns of a conversation).
     """
     create_private(path)  # citizens' conversations: the service's user only
-    store = RecentTrackerStore(dialect="sqlite", db=str(path))
+    # Worker processes start together: one at a time creates the tables (Rasa would log
+    # a failed CREATE TABLE for the other).
+    lock = os.open(path.with_name(path.name + ".create-lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        store = RecentTrackerStore(dialect="sqlite", db=str(path))
 
-    def tune(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.execute("PRAGMA synchronous=NORMAL")
+        def tune(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.execute("PRAGMA synchronous=NORMAL")
 
-    sqlalchemy.event.listen(store.engine, "connect", tune)
-    with store.engine.connect() as connection:
-        connection.exec_driver_sql("PRAGMA journal_mode=WAL")
-        # Finds a sender's session start and turns without reading the table's rows.
-        connection.exec_driver_sql(
-            "CREATE INDEX IF NOT EXISTS ix_events_sender_type"
-            " ON events (sender_id, type_name, timestamp, action_name)"
-        )
+        sqlalchemy.event.listen(store.engine, "connect", tune)
+        with store.engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA journal_mode=WAL")
+            # Finds a sender's session start and turns without reading the table's rows.
+            connection.exec_driver_sql(
+                "CREATE INDEX IF NOT EXISTS ix_events_sender_type"
+                " ON events (sender_id, type_name, timestamp, action_name)"
+            )
+    finally:
+        os.close(lock)  # releases it
     return store

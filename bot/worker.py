@@ -1,7 +1,9 @@
 """Event processing on the processing loop (bot/processing_loop.py), one citizen at a time.
 
 Events acknowledged by the webhook are handed over here and handled off the webhook's loop,
-so Rasa's long synchronous stretches never delay an acknowledgement.
+so Rasa's long synchronous stretches never delay an acknowledgement. In a worker process
+(bot/worker_process.py) the same worker handles one shard of the citizens, claiming their
+events from the inbox when the web server's process wakes it.
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import os
+from dataclasses import dataclass
 
 from bot.brain import Brain
 from bot.conversation import Conversations
@@ -23,14 +27,35 @@ from bot.zalo.sender import Sender
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class Shard:
+    """The citizens one worker process handles: those whose user id hashes to `index`."""
+
+    index: int
+    count: int
+
+    @property
+    def claimant(self) -> str:
+        """Who holds the shard's claims in the inbox: this process."""
+        return f"worker-{self.index}/{self.count}:{os.getpid()}"
+
+
 class ProcessingWorker:
     def __init__(
-        self, services: Services, sender: Sender, processing: ProcessingLoop, brain: Brain
+        self,
+        services: Services,
+        sender: Sender,
+        processing: ProcessingLoop,
+        brain: Brain,
+        shard: Shard | None = None,  # None: every event, handed over by `submit`
     ) -> None:
         self._services = services
         self._sender = sender
         self._processing = processing
         self._brain = brain
+        self._shard = shard
+        self._wake_pending = False  # woken while claiming: claim once more
+        self._intake: asyncio.Task[None] | None = None
         self.queues: UserQueues | None = None
         self.conversations: Conversations | None = None  # what each event does
         # Messages per citizen; read by the metrics, its clock replaced by tests.
@@ -64,14 +89,65 @@ class ProcessingWorker:
             settings.max_queued_events,
             self._waiting_events,
         )
+        if self._shard is not None:
+            shard = self._shard
+            taken = await self._services.database.run(
+                inbox.take_over, shard.index, shard.count, shard.claimant
+            )
+            log.info(
+                "worker %d of %d: took over %d pending events of its shard",
+                shard.index,
+                shard.count,
+                taken,
+            )
         recovered = await self.queues.resume_pending()
         self.queues.start()
         return recovered
 
     async def _waiting_events(self, limit: int) -> list[ZaloEvent]:
-        """Events acknowledged and still pending in the inbox, oldest first."""
-        payloads = await self._services.database.run(inbox.pending, limit)
+        """Events acknowledged and still pending in the inbox, oldest first (in a worker
+        process: its shard's, claimed)."""
+        database = self._services.database
+        if self._shard is None:
+            payloads = await database.run(inbox.pending, limit)
+        else:
+            shard = self._shard
+            payloads = await database.run(
+                inbox.claim, shard.index, shard.count, shard.claimant, limit
+            )
         return [parse_event(payload) for payload in payloads]
+
+    def wake(self) -> None:
+        """Called from another thread: the inbox holds new events of this worker's shard."""
+        self._processing.call_soon(self._woken)
+
+    def _woken(self) -> None:
+        self._wake_pending = True
+        if self._intake is None:
+            self._intake = asyncio.create_task(self._take_new_events(), name="claim-new")
+
+    async def _take_new_events(self) -> None:
+        """Claim the shard's new events and queue them, as the webhook's hand-over does in
+        one process (a full queue leaves them in the inbox, read back in order as it drains);
+        wake-ups meanwhile are answered by one more claim."""
+        assert self._shard is not None and self.queues is not None
+        shard = self._shard
+        try:
+            while self._wake_pending:
+                self._wake_pending = False
+                try:
+                    payloads = await self._services.database.run(
+                        inbox.claim_new, shard.index, shard.count, shard.claimant
+                    )
+                except Exception:
+                    log.exception("could not claim new events; trying again in a second")
+                    self._wake_pending = True
+                    await asyncio.sleep(1.0)
+                    continue
+                for payload in payloads:
+                    self.queues.submit(parse_event(payload))
+        finally:
+            self._intake = None
 
     def submit(self, event: ZaloEvent) -> None:
         """Called from the webhook's loop: hand the event over, thread-safely."""

@@ -16,6 +16,8 @@ from typing import Any
 
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Services started as processes handle events in-process unless a test asks for workers.
+os.environ.setdefault("CITIZENBOT_WORKERS", "1")
 
 import aiohttp  # noqa: E402
 import pytest  # noqa: E402

@@ -10,7 +10,10 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import sqlite3
 import sys
+import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -148,3 +151,63 @@ class ServiceProcess:
 
     def log(self) -> str:
         return self._log_path.read_text(errors="replace")
+
+
+def rows(database: Path, query: str) -> list[tuple]:
+    """Read the service's database from outside (as an officer with sqlite3 would)."""
+    conn = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+    try:
+        return conn.execute(query).fetchall()
+    finally:
+        conn.close()
+
+
+async def wait_until_everything_is_processed(
+    database: Path, total: int, seconds: float = 60
+) -> None:
+    """Until `total` events are recorded in the inbox and none is pending."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        [(recorded, pending)] = rows(
+            database, "SELECT count(*), count(*) FILTER (WHERE status = 'pending') FROM inbox"
+        )
+        if recorded == total and pending == 0:
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"not processed in time: {recorded} recorded, {pending} pending")
+
+
+def assert_answered_exactly_once(
+    zalo: ExternalZalo, database: Path, events: list[dict[str, Any]], sayings: dict[str, str]
+) -> None:
+    """Every event in the inbox done and answered by one message, as Zalo counts them: none
+    lost, none twice. `events` (plus one warm-up event per other inbox row) each say a key
+    of `sayings`, whose one-message answers begin with its value."""
+    recorded = len(rows(database, "SELECT key FROM inbox"))
+    statuses = Counter(status for (status,) in rows(database, "SELECT status FROM inbox"))
+    assert statuses == {"done": recorded}, statuses
+    outbox = {
+        message_id: (key, json.loads(body)["message"])
+        for message_id, key, body in rows(
+            database,
+            "SELECT zalo_message_id, idempotency_key, message FROM outbox WHERE status = 'sent'",
+        )
+    }
+    assert len(outbox) == recorded  # one reply per event, each recorded sent
+    # Counted on Zalo's side: every message it accepted is one recorded reply, none twice.
+    accepted = Counter(
+        message["message_id"]
+        for messages in zalo.sandbox.state.messages.values()
+        for message in messages
+    )
+    assert accepted == Counter(outbox.keys()), "a reply arrived twice or was never recorded"
+    for user_id in {event["sender"]["id"] for event in events}:
+        said = Counter(e["message"]["text"] for e in events if e["sender"]["id"] == user_id)
+        answered = Counter(saying_answered(m, sayings) for m in zalo.messages(user_id))
+        assert answered == said, (user_id, answered, said)  # every event once, none lost
+
+
+def saying_answered(message: dict[str, Any], sayings: dict[str, str]) -> str:
+    """Which of `sayings` a message Zalo accepted answers (by its first words)."""
+    text = message["message"]["text"]
+    return next(saying for saying, start in sayings.items() if text.startswith(start))

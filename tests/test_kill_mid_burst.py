@@ -6,44 +6,27 @@ client asks Zalo's conversation history whether it arrived before sending it aga
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 import signal
-import sqlite3
-import time
-from collections import Counter
 from pathlib import Path
 
 import aiohttp
 
 from tests.conftest import free_port
-from tests.external_zalo import ExternalZalo, ServiceProcess, post_webhook, signed
+from tests.external_zalo import (
+    ExternalZalo,
+    ServiceProcess,
+    assert_answered_exactly_once,
+    post_webhook,
+    rows,
+    signed,
+    wait_until_everything_is_processed,
+)
 
 USERS = 30
 EVENTS_PER_USER = 4
 # The two messages each user alternates and the first words of their one-message answers.
 SAYINGS = {"/greet": "Xin chào anh/chị", "/thank": "Dạ không có gì ạ"}
-
-
-def _rows(database: Path, query: str) -> list[tuple]:
-    """Read the service's database from outside (as an officer with sqlite3 would)."""
-    conn = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
-    try:
-        return conn.execute(query).fetchall()
-    finally:
-        conn.close()
-
-
-async def _wait_until_everything_is_processed(database: Path, total: int) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        [(recorded, pending)] = _rows(
-            database, "SELECT count(*), count(*) FILTER (WHERE status = 'pending') FROM inbox"
-        )
-        if recorded == total and pending == 0:
-            return
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"not processed in time: {recorded} recorded, {pending} pending")
 
 
 async def test_sigkill_mid_burst_answers_every_acknowledged_event_exactly_once(
@@ -94,7 +77,7 @@ async def test_sigkill_mid_burst_answers_every_acknowledged_event_exactly_once(
             assert acknowledged and refused, statuses
             in_doubt = {
                 key
-                for (key,) in _rows(
+                for (key,) in rows(
                     database, "SELECT idempotency_key FROM outbox WHERE status = 'pending'"
                 )
             }
@@ -105,41 +88,17 @@ async def test_sigkill_mid_burst_answers_every_acknowledged_event_exactly_once(
             # Zalo retries what was not acknowledged, with the same bytes.
             for n in refused:
                 assert await post_webhook(http, service.url, *bodies[n]) == 200
-            await _wait_until_everything_is_processed(database, len(events) + 1)
+            await wait_until_everything_is_processed(database, len(events) + 1)
         assert await service.terminate() == 0
     finally:
         service.kill()
         await zalo.stop()
 
-    statuses_by_key = dict(_rows(database, "SELECT key, status FROM inbox"))
     # A reply settled from Zalo's history has no attempt of its own recorded.
-    [(found_in_history,)] = _rows(
+    [(found_in_history,)] = rows(
         database, "SELECT count(*) FROM outbox WHERE status = 'sent' AND attempts = 0"
     )
-    assert Counter(statuses_by_key.values()) == {"done": len(events) + 1}
-    outbox = {
-        message_id: (key, json.loads(body)["message"])
-        for message_id, key, body in _rows(
-            database,
-            "SELECT zalo_message_id, idempotency_key, message FROM outbox WHERE status = 'sent'",
-        )
-    }
-    assert len(outbox) == len(events) + 1  # one reply per event, each recorded sent
-    # Counted on Zalo's side: every message it accepted is one recorded reply, none twice.
-    accepted = Counter(
-        message["message_id"]
-        for messages in zalo.sandbox.state.messages.values()
-        for message in messages
-    )
-    assert accepted == Counter(outbox.keys()), "a reply arrived twice or was never recorded"
-    for user in range(USERS):
-        user_id = f"u-kill-{user}"
-        said = Counter(e["message"]["text"] for e in events if e["sender"]["id"] == user_id)
-        answered = Counter(
-            next(s for s, start in SAYINGS.items() if m["message"]["text"].startswith(start))
-            for m in zalo.messages(user_id)
-        )
-        assert answered == said, (user_id, answered, said)  # every event once, none lost
+    assert_answered_exactly_once(zalo, database, events, SAYINGS)
     print(
         f"kill mid-burst: {len(acknowledged)} acknowledged, {len(refused)} re-sent by Zalo, "
         f"{delivered_before_restart} replies before the kill, {len(in_doubt)} in flight, "

@@ -235,6 +235,22 @@ async def test_a_reminder_due_while_the_service_was_down_fires_at_start(
     assert "họp" in message["text"]
 
 
+async def test_a_reminder_a_worker_process_saved_gets_its_job_while_the_scheduler_runs(
+    start_service, content: Path
+) -> None:
+    service = await start_service(content_dir=content, content_reload_seconds=0.1)
+    scheduler_of(service).reminders_from_other_processes = True  # as with CITIZENBOT_WORKERS > 1
+    await service.database.run(_recent_user, "u-from-a-worker")
+    soon = (dt.datetime.now(TIMEZONE) + dt.timedelta(seconds=1)).isoformat()
+    worker = Database(service.settings.database_path)  # a worker's connection, no scheduler
+    await worker.open()
+    saved = await worker.run(reminders.add, "u-from-a-worker", "personal", soon, "nộp hồ sơ")
+    await worker.close()
+    await _until(lambda: _statuses(service, saved), ("sent",))
+    [message] = await service.messages("u-from-a-worker")
+    assert "nộp hồ sơ" in message["text"]
+
+
 async def test_a_campaign_firing_missed_beyond_the_grace_is_recorded_not_run(
     start_service, content: Path
 ) -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
+import aiohttp
+
 from bot.app import PROCESSING, SERVICES
-from bot.storage import outbox, tokens
-from bot.zalo.tokens import TOKEN_NAME
+from bot.storage import Database, outbox, tokens
+from bot.zalo.tokens import TOKEN_NAME, AccessTokens
 from tests.conftest import Service
 
 
@@ -170,3 +173,26 @@ async def test_template_endpoints_invalid_token_minus_124_refreshes_and_retries(
         r for r in await _outbox(service, "u-template") if r["idempotency_key"] == "template-124"
     ]
     assert (record["status"], record["attempts"]) == ("sent", 1)
+
+
+async def test_two_processes_refresh_the_single_use_token_one_at_a_time(service: Service) -> None:
+    await service.say("u-two-processes", "/greet")
+    await service.wait_for_messages("u-two-processes", 1)  # a token pair is stored
+    rejected = (await service.database.run(tokens.load, TOKEN_NAME))["access_token"]
+    # Two worker processes' tokens: each its own connection, session and in-process lock.
+    databases = [Database(service.settings.database_path) for _ in range(2)]
+    async with aiohttp.ClientSession() as session:
+        for database in databases:
+            await database.open()
+        try:
+            refreshed = await asyncio.gather(
+                *(AccessTokens(service.settings, db, session).refresh(rejected) for db in databases)
+            )
+        finally:
+            for database in databases:
+                await database.close()
+    # One refresh: the other process found its result instead of spending the token again.
+    assert refreshed[0] == refreshed[1] != rejected
+    stored = await service.database.run(tokens.load, TOKEN_NAME)
+    assert stored["access_token"] == refreshed[0]
+    assert stored["refresh_token"] in service.sandbox.state.refresh_tokens

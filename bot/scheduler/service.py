@@ -72,9 +72,12 @@ class Scheduler:
         sender: Sender,
         content: LiveContent,
         tracker_path: Path | None = None,  # Rasa's tracker store, purged with the messages
+        reminders_from_other_processes: bool = False,
     ) -> None:
         self.settings = settings
         self.tracker_path = tracker_path
+        # Worker processes save reminders without a scheduler: look for them as for edits.
+        self.reminders_from_other_processes = reminders_from_other_processes
         self._database = database
         self._sender = sender
         self._content = content
@@ -242,13 +245,19 @@ class Scheduler:
         )
 
     async def _watch(self) -> None:
-        """Hot reload: the same poll as content/, over the files campaigns depend on."""
+        """Hot reload: the same poll as content/, over the files campaigns depend on (and
+        reminders saved by worker processes)."""
         while True:
             await asyncio.sleep(self.settings.content_reload_seconds)
             snapshot = await self._blocking(self._scan)
             if snapshot != self._snapshot:
                 self._snapshot = snapshot
                 await self.reload_campaigns()
+            if self.reminders_from_other_processes:
+                try:
+                    await self._schedule_reminders()
+                except Exception:  # the database busy for a moment: the next poll retries
+                    log.exception("could not look for reminders saved by the workers")
 
     def _scan(self) -> dict[str, tuple[int, int]]:
         directory = self.settings.content_dir

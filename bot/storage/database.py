@@ -23,6 +23,7 @@ from bot.storage import (
     dossiers,
     feedback,
     handover,
+    inbox,
     officers,
     ratings,
     reminders,
@@ -41,7 +42,8 @@ CREATE TABLE IF NOT EXISTS inbox (
     payload TEXT NOT NULL,
     status TEXT NOT NULL,          -- pending | done | failed | ignored
     processed_at TEXT,
-    error TEXT
+    error TEXT,
+    claimed_by TEXT                -- the worker process handling it (CITIZENBOT_WORKERS > 1)
 );
 CREATE INDEX IF NOT EXISTS inbox_pending ON inbox(status, received_at);
 
@@ -147,6 +149,8 @@ def open_connection(path: Path, busy_timeout_seconds: float = 30.0) -> sqlite3.C
     dossiers.upgrade(conn)
     for schema in SCHEMAS:
         conn.executescript(schema)
+    inbox.upgrade(conn)
+    inbox.register_shard_function(conn)
     return conn
 
 

@@ -1,7 +1,12 @@
-"""Every webhook event, recorded before it is acknowledged; the key makes re-deliveries no-ops."""
+"""Every webhook event, recorded before it is acknowledged; the key makes re-deliveries no-ops.
+
+With worker processes (CITIZENBOT_WORKERS > 1) each event belongs to one shard, by a stable
+hash of its user id, and the worker process of that shard claims it here before handling it.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from typing import Any
@@ -30,6 +35,83 @@ def record(
     except sqlite3.IntegrityError:
         return False
     return True
+
+
+def shard_of(user_id: str | None, shards: int) -> int:
+    """The shard (worker process) a citizen's events go to: the same for every event and
+    every process (sha256, not Python's salted `hash()`), so a citizen's events keep order."""
+    digest = hashlib.sha256((user_id or "").encode()).digest()
+    return int.from_bytes(digest[:8], "big") % shards
+
+
+def register_shard_function(conn: sqlite3.Connection) -> None:
+    """`citizenbot_shard(user_id, shards)` in SQL, for the claims below."""
+    conn.create_function("citizenbot_shard", 2, shard_of, deterministic=True)
+
+
+def upgrade(conn: sqlite3.Connection) -> None:
+    """After the schema, on a database made before worker processes: add the claim column.
+    The events no worker has claimed yet are found without reading a backlog's claimed ones."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(inbox)")}
+    if "claimed_by" not in columns:
+        conn.execute("ALTER TABLE inbox ADD COLUMN claimed_by TEXT")
+    conn.execute(
+        "CREATE INDEX IF NOT EXISTS inbox_unclaimed ON inbox(received_at)"
+        " WHERE status = 'pending' AND claimed_by IS NULL"
+    )
+
+
+_OF_SHARD = "status = 'pending' AND citizenbot_shard(user_id, ?) = ?"
+
+
+def take_over(db: sqlite_utils.Database, shard: int, shards: int, claimant: str) -> int:
+    """A worker process starting: the shard's pending events become its own, those its dead
+    predecessor had claimed too (one process serves a shard at a time). How many it took."""
+    cursor = db.conn.execute(
+        f"UPDATE inbox SET claimed_by = ? WHERE {_OF_SHARD} AND claimed_by IS NOT ?",
+        (claimant, shards, shard, claimant),
+    )
+    return cursor.rowcount
+
+
+def claim(
+    db: sqlite_utils.Database, shard: int, shards: int, claimant: str, limit: int = -1
+) -> list[dict[str, Any]]:
+    """The shard's pending events, oldest first, at most `limit` (-1: all), claimed by
+    `claimant` in one transaction (those it already holds included: it reads them again
+    after an overload); an event another live process claimed is left to it."""
+    with db.conn:
+        db.conn.execute("BEGIN IMMEDIATE")
+        db.conn.execute(
+            f"UPDATE inbox SET claimed_by = ? WHERE {_OF_SHARD} AND claimed_by IS NULL",
+            (claimant, shards, shard),
+        )
+        rows = db.conn.execute(
+            "SELECT payload FROM inbox WHERE status = 'pending' AND claimed_by = ?"
+            " ORDER BY received_at, rowid LIMIT ?",
+            (claimant, limit),
+        ).fetchall()
+    return [json.loads(payload) for (payload,) in rows]
+
+
+def claim_new(
+    db: sqlite_utils.Database, shard: int, shards: int, claimant: str
+) -> list[dict[str, Any]]:
+    """The shard's events no process has claimed yet, oldest first, claimed by `claimant` in
+    one transaction: what a worker process woken by the web server's process takes."""
+    with db.conn:
+        db.conn.execute("BEGIN IMMEDIATE")
+        rows = db.conn.execute(
+            "SELECT rowid, payload FROM inbox INDEXED BY inbox_unclaimed"
+            f" WHERE {_OF_SHARD} AND claimed_by IS NULL"
+            " ORDER BY received_at, rowid",
+            (shards, shard),
+        ).fetchall()
+        db.conn.executemany(
+            "UPDATE inbox SET claimed_by = ? WHERE rowid = ?",
+            [(claimant, rowid) for rowid, _ in rows],
+        )
+    return [json.loads(payload) for _, payload in rows]
 
 
 def finish(db: sqlite_utils.Database, key: str, error: str | None = None) -> None:

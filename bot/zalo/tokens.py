@@ -1,15 +1,20 @@
 """The OA access token, refreshed ahead of expiry and on demand.
 
 Zalo's refresh tokens are single-use: the new pair is persisted before it is used, and a
-lock makes sure only one refresh runs at a time.
+lock makes sure only one refresh runs at a time, in this process and across the worker
+processes (a file lock beside the database).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
 import hashlib
 import logging
+import os
 import time
+from collections.abc import AsyncIterator
 
 import aiohttp
 
@@ -40,18 +45,38 @@ class AccessTokens:
         """A valid access token, refreshing first if it is missing or about to expire."""
         async with self._lock:
             stored = await self._stored()
-            margin = self._settings.token_refresh_margin_seconds
-            if stored and stored["access_token"] and stored["expires_at"] - margin > time.time():
+            if self._fresh(stored):
                 return stored["access_token"]
-            return await self._refresh(stored)
+            async with self._one_process_at_a_time():
+                stored = await self._stored()  # another process may have refreshed it
+                if self._fresh(stored):
+                    return stored["access_token"]
+                return await self._refresh(stored)
 
     async def refresh(self, rejected_token: str) -> str:
         """Zalo rejected `rejected_token`; refresh unless another task already did."""
-        async with self._lock:
+        async with self._lock, self._one_process_at_a_time():
             stored = await self._stored()
             if stored and stored["access_token"] and stored["access_token"] != rejected_token:
                 return stored["access_token"]
             return await self._refresh(stored)
+
+    def _fresh(self, stored: dict | None) -> bool:
+        margin = self._settings.token_refresh_margin_seconds
+        return bool(
+            stored and stored["access_token"] and stored["expires_at"] - margin > time.time()
+        )
+
+    @contextlib.asynccontextmanager
+    async def _one_process_at_a_time(self) -> AsyncIterator[None]:
+        """An exclusive lock on a file beside the database, waited for on a thread."""
+        path = self._settings.database_path
+        fd = os.open(path.with_name(path.name + ".token-lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, fcntl.flock, fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
 
     async def _stored(self) -> dict | None:
         stored = await self._database.run(tokens.load, TOKEN_NAME)

@@ -1,0 +1,86 @@
+"""The inbox as worker processes share it: a citizen's shard, claims, and taking over the
+claims of a worker that died."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import sqlite_utils
+
+from bot.storage import inbox
+from bot.storage.database import open_connection
+from tests.conftest import PROJECT
+
+USERS = [f"u-{n}" for n in range(40)]
+
+
+def _database(tmp_path: Path) -> sqlite_utils.Database:
+    return sqlite_utils.Database(open_connection(tmp_path / "citizenbot.db"))
+
+
+def _record(db: sqlite_utils.Database, *users: str) -> None:
+    for n, user_id in enumerate(users):
+        key = f"{user_id}-{n}"
+        inbox.record(db, key, "user_send_text", user_id, n, {"key": key, "user": user_id})
+
+
+def test_a_citizen_falls_in_the_same_shard_in_every_process() -> None:
+    """Python's hash() is salted per process; the shard must not be."""
+    script = (
+        "import sys; from bot.storage.inbox import shard_of;"
+        " print([shard_of(u, 3) for u in sys.argv[1:]])"
+    )
+    shards = [
+        subprocess.run(
+            [sys.executable, "-c", script, *USERS],
+            cwd=PROJECT,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2")
+    ]
+    assert shards[0] == shards[1] == f"{[inbox.shard_of(u, 3) for u in USERS]}\n"
+    assert set(inbox.shard_of(u, 3) for u in USERS) == {0, 1, 2}  # and they spread
+
+
+def test_a_worker_claims_its_shards_pending_events_oldest_first(tmp_path: Path) -> None:
+    db = _database(tmp_path)
+    _record(db, *USERS)
+    mine = [u for u in USERS if inbox.shard_of(u, 2) == 0]
+    claimed = inbox.claim(db, 0, 2, "worker-0")
+    assert [event["user"] for event in claimed] == mine
+    inbox.finish(db, claimed[0]["key"])
+    # Read again (after an overload): what it holds and has not finished.
+    assert [event["user"] for event in inbox.claim(db, 0, 2, "worker-0")] == mine[1:]
+
+
+def test_an_event_claimed_by_a_live_worker_is_not_claimed_by_another(tmp_path: Path) -> None:
+    db = _database(tmp_path)
+    _record(db, *USERS)
+    assert inbox.claim(db, 1, 2, "worker-1:100")
+    assert inbox.claim(db, 1, 2, "worker-1:200") == []
+
+
+def test_the_worker_started_in_a_dead_ones_place_takes_over_its_claims(tmp_path: Path) -> None:
+    db = _database(tmp_path)
+    _record(db, *USERS)
+    held = inbox.claim(db, 1, 2, "worker-1:100")
+    inbox.finish(db, held[0]["key"])
+    assert inbox.take_over(db, 1, 2, "worker-1:200") == len(held) - 1
+    assert inbox.claim(db, 1, 2, "worker-1:200") == held[1:]
+
+
+def test_a_woken_worker_claims_only_what_no_worker_has_claimed(tmp_path: Path) -> None:
+    db = _database(tmp_path)
+    _record(db, *USERS[:20])
+    held = inbox.claim(db, 0, 2, "worker-0")
+    _record(db, *USERS[20:])
+    new = inbox.claim_new(db, 0, 2, "worker-0")
+    assert [event["user"] for event in new] == [u for u in USERS[20:] if inbox.shard_of(u, 2) == 0]
+    assert inbox.claim_new(db, 0, 2, "worker-0") == []
+    assert inbox.claim(db, 0, 2, "worker-0") == held + new  # all it holds, oldest first
