@@ -29,6 +29,18 @@ EVENTS_PER_USER = 4
 SAYINGS = {"/greet": "Xin chào anh/chị", "/thank": "Dạ không có gì ạ"}
 
 
+def burst(zalo: ExternalZalo, prefix: str, seed: int) -> list[dict]:
+    """EVENTS_PER_USER sayings from each of USERS citizens, shuffled across citizens."""
+    sayings = list(SAYINGS)
+    events = [
+        zalo.text_event(f"{prefix}-{user}", sayings[n % 2])
+        for n in range(EVENTS_PER_USER)
+        for user in range(USERS)
+    ]
+    random.Random(seed).shuffle(events)
+    return events
+
+
 async def test_sigkill_mid_burst_answers_every_acknowledged_event_exactly_once(
     model_dir: Path, tmp_path: Path
 ) -> None:
@@ -51,13 +63,7 @@ async def test_sigkill_mid_burst_answers_every_acknowledged_event_exactly_once(
                 await asyncio.sleep(0.1)
             assert len(zalo.messages("u-warm-up")) == 1
 
-            sayings = list(SAYINGS)
-            events = [
-                zalo.text_event(f"u-kill-{user}", sayings[n % 2])
-                for n in range(EVENTS_PER_USER)
-                for user in range(USERS)
-            ]
-            random.Random(8).shuffle(events)
+            events = burst(zalo, "u-kill", seed=8)
             bodies = [signed(event) for event in events]
             statuses: list[int | None] = [None] * len(events)
 

@@ -9,7 +9,6 @@ import asyncio
 import itertools
 import json
 import os
-import random
 import signal
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,7 @@ from tests.external_zalo import (
     signed,
     wait_until_everything_is_processed,
 )
-from tests.test_kill_mid_burst import EVENTS_PER_USER, SAYINGS, USERS
+from tests.test_kill_mid_burst import SAYINGS, USERS, burst
 
 WORKERS = 2
 KILLED = 0  # the shard whose worker is killed
@@ -73,13 +72,7 @@ async def test_sigkill_of_a_worker_mid_burst_answers_every_event_once_in_order(
             assert status == 200 and health["workers"]["ready"] == WORKERS, health
             killed_pid = health["workers"]["pids"][KILLED]
 
-            sayings = list(SAYINGS)
-            events = [
-                zalo.text_event(f"u-worker-{user}", sayings[n % 2])
-                for n in range(EVENTS_PER_USER)
-                for user in range(USERS)
-            ]
-            random.Random(14).shuffle(events)
+            events = burst(zalo, "u-worker", seed=14)
             bodies = [signed(event) for event in events]
             statuses: list[int | None] = [None] * len(events)
             replies_at_kill: list[int] = []
