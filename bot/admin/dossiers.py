@@ -20,19 +20,21 @@ BADGE_KINDS = {"sent": "green", "stuck": "amber", "failed": "red"}
 
 @requires(*DOSSIERS)
 async def dossiers_page(request: web.Request) -> web.Response:
-    words = admin_of(request).library.ui["admin_dossiers"]
+    library = admin_of(request).library
+    words = library.ui["admin_dossiers"]
+    no_data = library.admin_text("site.no_data")
     query = request.query.get("q", "").strip()[:LONGEST_QUERY]
     database = admin_of(request).database
     health = await database.run(dossiers.notification_health)
     found = await database.run(dossiers.officer_list, query)
     parts = [_counts(words, health.counts), _search(words, query)]
     if health.problems:
-        parts.append(_problems(words, health.problems))
-    parts.append(_list(words, query, found))
+        parts.append(_problems(words, health.problems, no_data))
+    parts.append(_list(words, query, found, no_data))
     code = normalise_code(query)
     if any(dossier["code"] == code for dossier in found):
         history = await database.run(dossiers.officer_history, code)
-        parts.append(_history(words, code, history))
+        parts.append(_history(words, code, history, no_data))
     return page(request, words["title"], join(parts))
 
 
@@ -65,7 +67,7 @@ def _search(words: dict[str, Any], query: str) -> Html:
     )
 
 
-def _problems(words: dict[str, Any], problems: list[dict[str, Any]]) -> Html:
+def _problems(words: dict[str, Any], problems: list[dict[str, Any]], no_data: str) -> Html:
     columns = words["problem_columns"]
     rows = [
         [
@@ -82,11 +84,11 @@ def _problems(words: dict[str, Any], problems: list[dict[str, Any]]) -> Html:
         "<h2>{title}</h2><p>{help}</p>{rows}",
         title=words["problems"],
         help=words["problems_help"],
-        rows=table([columns[k] for k in columns], rows, ["overdue"] * len(rows)),
+        rows=table([columns[k] for k in columns], rows, ["overdue"] * len(rows), empty=no_data),
     )
 
 
-def _list(words: dict[str, Any], query: str, found: list[dict[str, Any]]) -> Html:
+def _list(words: dict[str, Any], query: str, found: list[dict[str, Any]], no_data: str) -> Html:
     if not found:
         empty = words["not_found"].format(query=query) if query else words["empty"]
         return h('<p class="empty">{text}</p>', text=empty)
@@ -107,11 +109,11 @@ def _list(words: dict[str, Any], query: str, found: list[dict[str, Any]]) -> Htm
     return h(
         "<h2>{title}</h2>{rows}",
         title=words["found"].format(query=query) if query else words["latest"],
-        rows=table([columns[k] for k in columns], rows, flagged),
+        rows=table([columns[k] for k in columns], rows, flagged, empty=no_data),
     )
 
 
-def _history(words: dict[str, Any], code: str, history: list[dict[str, Any]]) -> Html:
+def _history(words: dict[str, Any], code: str, history: list[dict[str, Any]], no_data: str) -> Html:
     columns = words["history_columns"]
     rows = [
         [
@@ -125,7 +127,7 @@ def _history(words: dict[str, Any], code: str, history: list[dict[str, Any]]) ->
     return h(
         "<h2>{title}</h2>{rows}",
         title=words["history"].format(code=code),
-        rows=table([columns[k] for k in columns], rows, flagged),
+        rows=table([columns[k] for k in columns], rows, flagged, empty=no_data),
     )
 
 
