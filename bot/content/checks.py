@@ -90,10 +90,6 @@ PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "subscriptions.dossiers_stopped": ("count",),
     "subscriptions.dossier_stopped": ("code",),
     "subscriptions.dossier_not_followed": ("code",),
-    "admin_dossiers.found": ("query",),
-    "admin_dossiers.not_found": ("query",),
-    "admin_dossiers.attempts": ("count",),
-    "admin_dossiers.history": ("code",),
     "handover_outside_hours": ("time", "date"),
     **{
         f"card_renewal.{kind}": ("made", "age_at_issue", "due_age", "due_year")
