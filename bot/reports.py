@@ -67,22 +67,22 @@ class Report:
         satisfied = sum(self.ratings.get(score, 0) for score in SATISFIED)
         return satisfied / scored if scored else None
 
-    def summary(self) -> list[tuple[str, str, object]]:
-        """(key, Vietnamese label, value) for every headline figure, in report order."""
+    def summary(self) -> list[tuple[str, object]]:
+        """(label key in content/admin.yml, value) for every headline figure, in report order."""
         return [
-            ("citizens_guided", "Số người dân được hướng dẫn", self.citizens_guided),
-            ("conversations", "Số cuộc hội thoại", self.conversations),
-            ("messages_in", "Tin nhắn người dân gửi", self.messages_in),
-            ("messages_out", "Tin nhắn đã gửi tới người dân", self.messages_out),
-            ("fallback_rate", "Tỷ lệ chưa hiểu câu hỏi", _percent(self.fallback_rate)),
-            ("satisfaction_rate", "Tỷ lệ hài lòng", _percent(self.satisfaction_rate)),
-            ("ratings", "Số lượt đánh giá", sum(self.ratings.values())),
-            ("feedback_received", "Phản ánh, kiến nghị nhận được", self.feedback_received),
-            ("feedback_answered", "Phản ánh, kiến nghị đã trả lời", self.feedback_answered),
-            ("feedback_overdue", "Phản ánh, kiến nghị quá hạn", self.feedback_overdue),
-            ("notifications", "Thông báo đã gửi", self.notifications_delivered),
-            ("campaign_messages", "Tin chiến dịch đã gửi", self.campaign_messages_delivered),
-            ("officer_messages", "Tin cán bộ đã gửi", self.officer_messages_delivered),
+            ("reports.summary.citizens_guided", self.citizens_guided),
+            ("reports.summary.conversations", self.conversations),
+            ("reports.summary.messages_in", self.messages_in),
+            ("reports.summary.messages_out", self.messages_out),
+            ("reports.summary.fallback_rate", _percent(self.fallback_rate)),
+            ("reports.summary.satisfaction_rate", _percent(self.satisfaction_rate)),
+            ("reports.summary.ratings", sum(self.ratings.values())),
+            ("reports.summary.feedback_received", self.feedback_received),
+            ("reports.summary.feedback_answered", self.feedback_answered),
+            ("reports.summary.feedback_overdue", self.feedback_overdue),
+            ("reports.summary.notifications", self.notifications_delivered),
+            ("reports.summary.campaign_messages", self.campaign_messages_delivered),
+            ("reports.summary.officer_messages", self.officer_messages_delivered),
         ]
 
 
@@ -234,52 +234,71 @@ def _from_tracker(report: Report, tracker_path: Path, kept: retention.Archive) -
     report.top_intents = counts.most_common(TOP_INTENTS)
 
 
-def daily_rows(report: Report) -> list[list[object]]:
-    header: list[object] = ["Ngày", "Người dân", "Tin nhắn đến", "Tin nhắn đi"]
+def daily_rows(report: Report, text: Callable[[str], str]) -> list[list[object]]:
+    header: list[object] = [
+        text(key)
+        for key in (
+            "reports.days.day",
+            "reports.days.citizens",
+            "reports.days.messages_in",
+            "reports.days.messages_out",
+        )
+    ]
     return [header] + [
         [local_date(day.day), day.citizens, day.messages_in, day.messages_out]
         for day in report.days
     ]
 
 
-def intent_rows(report: Report, intent_label: Callable[[str], str]) -> list[list[object]]:
+def intent_rows(
+    report: Report, text: Callable[[str], str], intent_label: Callable[[str], str]
+) -> list[list[object]]:
     """The top intents by their officers' labels (the intent's name beside, for whoever
     improves the assistant's understanding)."""
-    header: list[object] = ["Người dân hỏi về", "Ý định (tên kỹ thuật)", "Số tin nhắn"]
+    header: list[object] = [
+        text(key)
+        for key in (
+            "reports.intents.asked_about",
+            "reports.intents.intent",
+            "reports.intents.count",
+        )
+    ]
     return [header] + [[intent_label(intent), intent, n] for intent, n in report.top_intents]
 
 
-def to_csv(report: Report, intent_label: Callable[[str], str]) -> bytes:
+def to_csv(report: Report, text: Callable[[str], str], intent_label: Callable[[str], str]) -> bytes:
     """The summary, then the days, then the top intents; UTF-8 with a BOM so Excel reads
-    Vietnamese correctly."""
+    Vietnamese correctly. `text` gives the wording of content/admin.yml by key."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["Báo cáo", local_range(report.start, report.end)])
-    for _key, label, value in report.summary():
-        writer.writerow([label, value])
+    writer.writerow([text("reports.export.report"), local_range(report.start, report.end)])
+    for key, value in report.summary():
+        writer.writerow([text(key), value])
     writer.writerow([])
-    writer.writerows(daily_rows(report))
+    writer.writerows(daily_rows(report, text))
     writer.writerow([])
-    writer.writerows(intent_rows(report, intent_label))
+    writer.writerows(intent_rows(report, text, intent_label))
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-def to_xlsx(report: Report, intent_label: Callable[[str], str]) -> bytes:
+def to_xlsx(
+    report: Report, text: Callable[[str], str], intent_label: Callable[[str], str]
+) -> bytes:
     """A workbook with three sheets: summary, days, intents. CPU work: call in a thread."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
     book = Workbook()
     summary = book.active
-    summary.title = "Tổng hợp"
-    summary.append(["Báo cáo", local_range(report.start, report.end)])
-    for _key, label, value in report.summary():
-        summary.append([label, value])
-    days = book.create_sheet("Theo ngày")
-    for row in daily_rows(report):
+    summary.title = text("reports.export.summary_sheet")
+    summary.append([text("reports.export.report"), local_range(report.start, report.end)])
+    for key, value in report.summary():
+        summary.append([text(key), value])
+    days = book.create_sheet(text("reports.export.days_sheet"))
+    for row in daily_rows(report, text):
         days.append(row)
-    intents = book.create_sheet("Ý định")
-    for row in intent_rows(report, intent_label):
+    intents = book.create_sheet(text("reports.export.intents_sheet"))
+    for row in intent_rows(report, text, intent_label):
         intents.append(row)
     for sheet in (summary, days, intents):
         for cell in sheet[1]:

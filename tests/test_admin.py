@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import datetime as dt
 import html
@@ -18,6 +19,7 @@ from openpyxl import load_workbook
 
 from bot import reports
 from bot.admin import status
+from bot.content.admin_texts import TEXTS as ADMIN_TEXTS
 from bot.content.loader import load_library
 from bot.content.model import Locality
 from bot.dossiers.model import parse_update
@@ -597,3 +599,44 @@ async def test_the_menu_counts_stuck_and_failed_dossier_notifications(
     await officer.close()
     found = re.search(r'<a href="/admin/dossiers"[^>]*>[^<]*<span class="count"[^>]*>(\d+)<', page)
     assert found is not None and found.group(1) == "2"  # one stuck, one failed
+
+
+def test_every_dashboard_text_the_code_reads_is_declared_for_the_content_check() -> None:
+    """The keys written in the dashboard's code are exactly those the loader checks in
+    content/admin.yml, so a text an officer deletes is caught before a page needs it."""
+    sections = {key.split(".")[0] for key in ADMIN_TEXTS}
+    key = re.compile(rf"^({'|'.join(sections)})\.[a-z_]+(\.[a-z_]+)*$")
+    sources = [*(PROJECT / "bot" / "admin").glob("*.py"), PROJECT / "bot" / "reports.py"]
+    read = {
+        node.value
+        for source in sources
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and key.match(node.value)
+    }
+    assert read == set(ADMIN_TEXTS)
+
+
+def test_no_officer_facing_vietnamese_is_left_in_the_dashboard_code() -> None:
+    """Wording lives in content/admin.yml; Vietnamese stays only in comments and docstrings."""
+    vietnamese = re.compile("[\u00c0-\u1ef9]")
+    sources = [*(PROJECT / "bot" / "admin").glob("*.py"), PROJECT / "bot" / "reports.py"]
+    found = []
+    for source in sources:
+        tree = ast.parse(source.read_text(encoding="utf-8"))
+        docstrings = {
+            id(node.body[0].value)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Module | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+            and node.body
+            and isinstance(node.body[0], ast.Expr)
+            and isinstance(node.body[0].value, ast.Constant)
+        }
+        found += [
+            f"{source.name}:{node.lineno}: {node.value}"
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and id(node) not in docstrings
+            and vietnamese.search(node.value)
+        ]
+    assert found == []

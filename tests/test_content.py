@@ -13,6 +13,7 @@ import pytest
 
 from bot.content.checks import TOPIC_INTENTS, check_content
 from bot.content.faq import best_faq, training_yaml
+from bot.content.live import LiveContent
 from bot.content.loader import load_library
 from bot.content.model import ContentError
 from bot.content.render import faq_answer, section, step, summary
@@ -146,6 +147,44 @@ def test_the_shipped_command_fails_on_an_unknown_placeholder(content_copy: Path)
     )
     assert done.returncode == 1
     assert "ui.yml:" in done.stdout and "{missing_documents}" in done.stdout
+
+
+def edit_admin(content_dir: Path, old: str, new: str) -> None:
+    path = content_dir / "admin.yml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_a_missing_dashboard_text_in_admin_yml_is_an_error_naming_its_key(
+    content_copy: Path,
+) -> None:
+    edit_admin(content_copy, '  by_day: "Theo ngày"\n', "")
+    [problem] = [p for p in errors(content_copy) if "admin.yml" in p]
+    assert "'reports.by_day' is missing" in problem
+    line = int(problem.split("admin.yml:")[1].split(":")[0])
+    assert (content_copy / "admin.yml").read_text().splitlines()[line - 1] == "reports:"
+
+
+def test_a_placeholder_the_dashboard_does_not_fill_in_admin_yml_is_an_error(
+    content_copy: Path,
+) -> None:
+    edit_admin(content_copy, "Thử lại sau {minutes} phút.", "Thử lại lúc {time}.")
+    [problem] = [p for p in errors(content_copy) if "admin.yml" in p]
+    assert "{time} in 'login.locked' cannot be filled: the dashboard fills {minutes}" in problem
+    line = int(problem.split("admin.yml:")[1].split(":")[0])
+    assert "locked:" in (content_copy / "admin.yml").read_text().splitlines()[line - 1]
+
+
+def test_a_reload_with_a_dashboard_text_missing_keeps_the_previous_wording(
+    content_copy: Path,
+) -> None:
+    live = LiveContent(content_copy)
+    assert live.library.admin_text("reports.by_day") == "Theo ngày"
+    edit_admin(content_copy, '  by_day: "Theo ngày"\n', "")
+    with pytest.raises(ContentError, match="reports.by_day"):
+        live.reload()
+    assert live.library.admin_text("reports.by_day") == "Theo ngày"
 
 
 def test_a_campaign_with_an_unknown_locality_value_is_an_error(content_copy: Path) -> None:

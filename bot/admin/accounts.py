@@ -23,18 +23,33 @@ async def _accounts_page(request: web.Request, refusal: str = "") -> web.Respons
         )
         for role in officers.ROLES
     )
+    text = admin.library.admin_text
     body = h(
-        "{refusal}{table}<h2>Thêm tài khoản</h2>"
+        "{refusal}{table}<h2>{add_title}</h2>"
         '<form method="post" action="/admin/officers" class="card medium">'
         '<input type="hidden" name="csrf" value="{csrf}">'
-        '<label for="username">Tên đăng nhập</label><input id="username" name="username" required>'
-        '<label for="display_name">Họ tên</label><input id="display_name" name="display_name">'
-        '<label for="password">Mật khẩu (ít nhất 10 ký tự)</label>'
+        '<label for="username">{username}</label><input id="username" name="username" required>'
+        '<label for="display_name">{display_name}</label>'
+        '<input id="display_name" name="display_name">'
+        '<label for="password">{password}</label>'
         '<input id="password" name="password" type="password" autocomplete="new-password" required>'
-        '<label>Vai trò</label>{roles}<p><button type="submit">Thêm</button></p></form>',
+        '<label>{roles_label}</label>{roles}<p><button type="submit">{add}</button></p></form>',
+        add_title=text("officers.add_title"),
+        username=text("officers.username"),
+        display_name=text("officers.display_name"),
+        password=text("officers.password"),
+        roles_label=text("officers.roles"),
+        add=text("officers.add"),
         refusal=error_box(refusal) if refusal else "",
         table=table(
-            ["Tên đăng nhập", "Họ tên", "Vai trò", "Tạo lúc", "Đăng nhập gần nhất", "Khoá đến"],
+            [
+                text("officers.username"),
+                text("officers.display_name"),
+                text("officers.roles"),
+                text("officers.columns.created"),
+                text("officers.columns.last_login"),
+                text("officers.columns.locked_until"),
+            ],
             [
                 [
                     r["username"],
@@ -48,11 +63,12 @@ async def _accounts_page(request: web.Request, refusal: str = "") -> web.Respons
                 ]
                 for r in rows
             ],
+            empty=text("site.no_data"),
         ),
         csrf=request[CSRF],
         roles=role_boxes,
     )
-    return page(request, "Tài khoản cán bộ", body, status=400 if refusal else 200)
+    return page(request, text("officers.title"), body, status=400 if refusal else 200)
 
 
 @requires(*ADMIN_ONLY)
@@ -100,8 +116,17 @@ async def audit_log(request: web.Request) -> web.Response:
         ]
         for e in entries
     ]
-    body = table(["Lúc", "Cán bộ", "Việc", "Đối tượng", "Chi tiết", "Địa chỉ IP"], rows)
-    return page(request, "Nhật ký thao tác của cán bộ", body)
+    text = admin.library.admin_text
+    headers = [
+        text("audit.columns.at"),
+        text("audit.columns.officer"),
+        text("audit.columns.action"),
+        text("audit.columns.target"),
+        text("audit.columns.detail"),
+        text("audit.columns.ip"),
+    ]
+    body = table(headers, rows, empty=text("site.no_data"))
+    return page(request, text("audit.title"), body)
 
 
 def routes() -> list[web.RouteDef]:

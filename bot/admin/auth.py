@@ -60,37 +60,40 @@ def signed_in(handler: Handler) -> Handler:
         if found is None:
             if request.method == "GET":
                 raise web.HTTPSeeOther(f"{LOGIN_PATH}?next={quote(request.path_qs)}")
-            raise web.HTTPForbidden(text="Phiên đăng nhập đã hết. Xin đăng nhập lại.")
+            raise web.HTTPForbidden(text=admin.library.admin_text("login.session_expired"))
         request[OFFICER], request[CSRF] = found
         request[COUNTS] = await admin.menu_counts(request[OFFICER])
         if request.method == "POST":
             form = await request.post()
             if not hmac.compare_digest(str(form.get("csrf", "")), request[CSRF]):
                 await admin.audit(request, "csrf_rejected", request.path)
-                body = error_box(
-                    "Yêu cầu bị từ chối (thiếu mã bảo vệ CSRF). Tải lại trang rồi thử lại."
-                )
-                return page(request, "Yêu cầu bị từ chối", body, status=403)
+                text = admin.library.admin_text
+                body = error_box(text("login.csrf_rejected_reload"))
+                return page(request, text("login.csrf_rejected_title"), body, status=403)
         return await handler(request)
 
     return guarded
 
 
 def _login_form(request: web.Request, token: str, message: str = "") -> web.Response:
+    text = admin_of(request).library.admin_text
     body = h(
         '{message}<form method="post" action="{action}" class="card narrow">'
         '{csrf}<input type="hidden" name="next" value="{next}">'
-        '<label for="username">Tên đăng nhập</label>'
+        '<label for="username">{username}</label>'
         '<input id="username" name="username" autocomplete="username" required autofocus>'
-        '<label for="password">Mật khẩu</label>'
+        '<label for="password">{password}</label>'
         '<input id="password" name="password" type="password" autocomplete="current-password"'
-        ' required><p><button type="submit">Đăng nhập</button></p></form>',
+        ' required><p><button type="submit">{sign_in}</button></p></form>',
+        username=text("login.username"),
+        password=text("login.password"),
+        sign_in=text("login.sign_in"),
         message=error_box(message) if message else "",
         action=LOGIN_PATH,
         csrf=csrf_field(token),
         next=request.query.get("next", ""),
     )
-    response = page(request, "Đăng nhập", body, status=401 if message else 200)
+    response = page(request, text("login.title"), body, status=401 if message else 200)
     _set_cookie(response, request, LOGIN_COOKIE, token)
     return response
 
@@ -113,7 +116,7 @@ async def login(request: web.Request) -> web.Response:
     cookie = request.cookies.get(LOGIN_COOKIE, "")
     if not cookie or not hmac.compare_digest(str(form.get("csrf", "")), cookie):
         await admin.audit(request, "csrf_rejected", LOGIN_PATH)
-        raise web.HTTPForbidden(text="Yêu cầu bị từ chối (thiếu mã bảo vệ CSRF).")
+        raise web.HTTPForbidden(text=admin.library.admin_text("login.csrf_rejected"))
     username = str(form.get("username", "")).strip()
     password = str(form.get("password", ""))
     row = await admin.database.run(officers.credentials, username) if username else None
@@ -123,9 +126,7 @@ async def login(request: web.Request) -> web.Response:
         await _audit_as(request, username, "login_refused_locked")
         minutes = settings.admin_lockout_minutes
         return _login_form(
-            request,
-            new_token,
-            f"Tài khoản tạm khoá vì nhập sai mật khẩu nhiều lần. Thử lại sau {minutes} phút.",
+            request, new_token, admin.library.admin_text("login.locked", minutes=minutes)
         )
     ok = await verify_password(password, row["password_hash"] if row else _DUMMY_HASH)
     if row is None or not ok:
@@ -139,7 +140,7 @@ async def login(request: web.Request) -> web.Response:
             if locked:
                 await _audit_as(request, username, "account_locked")
         await _audit_as(request, username or "-", "login_failed")
-        return _login_form(request, new_token, "Sai tên đăng nhập hoặc mật khẩu.")
+        return _login_form(request, new_token, admin.library.admin_text("login.wrong_password"))
     token = await admin.database.run(
         officers.open_session, row["id"], dt.timedelta(hours=settings.admin_session_hours)
     )

@@ -36,7 +36,7 @@ def _runs(db: sqlite_utils.Database) -> tuple[list[dict[str, Any]], dict[int, di
     return runs, outcomes
 
 
-def _campaign_rows(campaigns: dict[str, Campaign]) -> list[list[object]]:
+def _campaign_rows(library: Library, campaigns: dict[str, Campaign]) -> list[list[object]]:
     now = dt.datetime.now(TIMEZONE)
     rows: list[list[object]] = []
     for campaign in sorted(campaigns.values(), key=lambda c: c.id):
@@ -45,7 +45,9 @@ def _campaign_rows(campaigns: dict[str, Campaign]) -> list[list[object]]:
             [
                 campaign.title,
                 campaign.id,
-                badge("Đang bật", "green") if campaign.enabled else badge("Đang tắt"),
+                badge(library.admin_text("campaigns.enabled"), "green")
+                if campaign.enabled
+                else badge(library.admin_text("campaigns.disabled")),
                 local_time(upcoming[0]) if upcoming else "–",
             ]
         )
@@ -66,29 +68,50 @@ async def campaigns(request: web.Request) -> web.Response:
     loaded, errors = await asyncio.to_thread(load_all, admin.settings.content_dir)
     runs, outcomes = await admin.database.run(_runs)
     titles = {campaign.id: campaign.title for campaign in loaded.values()}
+    text = admin.library.admin_text
     body = h(
-        "{errors}{campaigns}<h2>Các lượt gửi gần nhất</h2>{runs}",
-        errors=join(error_box(f"Tệp chiến dịch bị lỗi: {error}") for error in errors),
+        "{errors}{campaigns}<h2>{runs_title}</h2>{runs}",
+        errors=join(error_box(text("campaigns.file_error", error=error)) for error in errors),
         campaigns=table(
-            ["Chiến dịch", "Tệp (id)", "Trạng thái", "Lần gửi tới"], _campaign_rows(loaded)
+            [
+                text("campaigns.columns.campaign"),
+                text("campaigns.columns.file"),
+                text("campaigns.columns.status"),
+                text("campaigns.columns.next_run"),
+            ],
+            _campaign_rows(admin.library, loaded),
+            empty=text("site.no_data"),
         ),
+        runs_title=text("campaigns.runs_title"),
         runs=table(
-            ["Lượt", "Chiến dịch", "Bắt đầu", "Kết thúc", "Trạng thái", "Kết quả gửi"],
+            [
+                text("campaigns.runs.number"),
+                text("campaigns.runs.campaign"),
+                text("campaigns.runs.started"),
+                text("campaigns.runs.finished"),
+                text("campaigns.runs.status"),
+                text("campaigns.runs.outcome"),
+            ],
             [
                 [
                     f"#{run['id']}",
                     titles.get(run["campaign_id"], run["campaign_id"]),
                     local_time(run["started_at"]),
                     local_time(run["finished_at"])
-                    or (f"tiếp tục lúc {local_time(run['resume_at'])}" if run["resume_at"] else ""),
+                    or (
+                        text("campaigns.resumes_at", at=local_time(run["resume_at"]))
+                        if run["resume_at"]
+                        else ""
+                    ),
                     label(admin.library, "campaign_run_statuses", run["status"]),
                     _outcome(admin.library, outcomes[run["id"]]),
                 ]
                 for run in runs
             ],
+            empty=text("site.no_data"),
         ),
     )
-    return page(request, "Chiến dịch và kết quả gửi", body)
+    return page(request, text("campaigns.title"), body)
 
 
 def routes() -> list[web.RouteDef]:

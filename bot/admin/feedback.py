@@ -36,7 +36,7 @@ def status_badge(library: Library, ticket: dict, now: dt.datetime) -> Html:
     status = label(library, "ticket_statuses", ticket["status"])
     shown = badge(status, "green" if ticket["status"] == "closed" else "")
     if feedback.is_overdue(ticket, now):
-        return join([shown, " ", badge("Quá hạn", "red")])
+        return join([shown, " ", badge(library.admin_text("feedback.overdue"), "red")])
     return shown
 
 
@@ -45,6 +45,7 @@ async def queue(request: web.Request) -> web.Response:
     status = request.query.get("status", "")
     admin = admin_of(request)
     library = admin.library
+    text = library.admin_text
     tickets = await admin.database.run(
         feedback.queue, status if status in feedback.STATUSES else ""
     )
@@ -52,7 +53,7 @@ async def queue(request: web.Request) -> web.Response:
     filters = join(
         link(f"/admin/feedback?status={key}" if key else "/admin/feedback", shown)
         for key, shown in (
-            ("", "Tất cả"),
+            ("", text("feedback.all")),
             *((key, label(library, "ticket_statuses", key)) for key in feedback.STATUSES),
         )
     )
@@ -72,15 +73,28 @@ async def queue(request: web.Request) -> web.Response:
     body = h(
         '<p class="filters">{filters}</p><p>{summary}</p>{table}',
         filters=filters,
-        summary=f"{len(tickets)} phiếu, {overdue} phiếu quá hạn "
-        f"(hạn trả lời: {admin.settings.feedback_sla_days} ngày làm việc).",
+        summary=text(
+            "feedback.summary",
+            tickets=len(tickets),
+            overdue=overdue,
+            sla_days=admin.settings.feedback_sla_days,
+        ),
         table=table(
-            ["Số phiếu", "Chủ đề", "Nội dung", "Trạng thái", "Nhận lúc", "Hạn", "Người trả lời"],
+            [
+                text("feedback.columns.number"),
+                text("feedback.columns.topic"),
+                text("feedback.columns.description"),
+                text("feedback.columns.status"),
+                text("feedback.columns.created"),
+                text("feedback.columns.due"),
+                text("feedback.columns.answered_by"),
+            ],
             rows,
             ["overdue" if feedback.is_overdue(t, now) else "" for t in tickets],
+            empty=text("site.no_data"),
         ),
     )
-    return page(request, "Phản ánh, kiến nghị", body)
+    return page(request, text("feedback.title"), body)
 
 
 async def _ticket_page(request: web.Request, ticket_id: int, refusal: str = "") -> web.Response:
@@ -88,51 +102,67 @@ async def _ticket_page(request: web.Request, ticket_id: int, refusal: str = "") 
     the last action was not done."""
     admin = admin_of(request)
     database, library = admin.database, admin.library
+    text = library.admin_text
     ticket = await database.run(feedback.get, ticket_id)
     if ticket is None:
-        raise web.HTTPNotFound(text="Không có phiếu này.")
+        raise web.HTTPNotFound(text=text("feedback.not_found"))
     history = await database.run(feedback.history, ticket_id)
     now = dt.datetime.now(dt.timezone.utc)
     csrf = request[CSRF]
     base = f"/admin/feedback/{ticket_id}"
     actions = []
     if ticket["status"] == "received":
-        actions.append(post_button(f"{base}/take", "Nhận xử lý", csrf, "secondary"))
+        actions.append(post_button(f"{base}/take", text("feedback.take"), csrf, "secondary"))
     if ticket["status"] in feedback.OPEN:
         actions.append(
             h(
                 '<form method="post" action="{action}" class="card">'
                 '<input type="hidden" name="csrf" value="{csrf}">'
-                '<label for="answer">Trả lời người dân (gửi qua Zalo)</label>'
+                '<label for="answer">{label}</label>'
                 '<textarea id="answer" name="answer" maxlength="{max}" required></textarea>'
-                '<p><button type="submit">Gửi trả lời</button></p></form>',
+                '<p><button type="submit">{send}</button></p></form>',
+                label=text("feedback.answer_label"),
+                send=text("feedback.send_answer"),
                 action=f"{base}/answer",
                 csrf=csrf,
                 max=MAX_ANSWER,
             )
         )
     if ticket["status"] != "closed":
-        actions.append(post_button(f"{base}/close", "Đóng phiếu", csrf, "danger"))
+        actions.append(post_button(f"{base}/close", text("feedback.close"), csrf, "danger"))
     answer = Html("")
     if ticket["answer"]:
-        delivery = label(library, "answer_deliveries", ticket["answer_delivery"]) or "đang gửi"
+        delivery = label(library, "answer_deliveries", ticket["answer_delivery"]) or text(
+            "feedback.sending"
+        )
         answer = h(
-            '<div class="card"><h2>Câu trả lời</h2><pre>{answer}</pre><p>{who}, {at}: {delivery}'
+            '<div class="card"><h2>{heading}</h2><pre>{answer}</pre><p>{who}, {at}: {delivery}'
             "</p></div>",
+            heading=text("feedback.answer_heading"),
             answer=ticket["answer"],
             who=ticket["answered_by"],
             at=local_time(ticket["answered_at"]),
             delivery=delivery,
         )
     photo = (
-        link(ticket["photo_url"], "Xem ảnh người dân gửi") if ticket["photo_url"] else "Không có"
+        link(ticket["photo_url"], text("feedback.see_photo"))
+        if ticket["photo_url"]
+        else text("feedback.no_photo")
     )
     body = h(
         '{message}<div class="card"><p>{status}</p>'
-        "<p><b>Chủ đề:</b> {topic}<br><b>Người dân (Zalo):</b> {user}<br>"
-        "<b>Nhận lúc:</b> {created}<br><b>Hạn trả lời:</b> {due}<br><b>Ảnh:</b> {photo}</p>"
-        "<h2>Nội dung</h2><pre>{description}</pre></div>{answer}{actions}"
-        "<h2>Quá trình xử lý</h2>{history}<p>{back}</p>",
+        "<p><b>{topic_label}</b> {topic}<br><b>{user_label}</b> {user}<br>"
+        "<b>{created_label}</b> {created}<br><b>{due_label}</b> {due}<br>"
+        "<b>{photo_label}</b> {photo}</p>"
+        "<h2>{description_heading}</h2><pre>{description}</pre></div>{answer}{actions}"
+        "<h2>{history_heading}</h2>{history}<p>{back}</p>",
+        topic_label=text("feedback.ticket.topic"),
+        user_label=text("feedback.ticket.user"),
+        created_label=text("feedback.ticket.created"),
+        due_label=text("feedback.ticket.due"),
+        photo_label=text("feedback.ticket.photo"),
+        description_heading=text("feedback.ticket.description"),
+        history_heading=text("feedback.ticket.history"),
         message=error_box(refusal) if refusal else "",
         status=status_badge(library, ticket, now),
         topic=topic_label(library, ticket["topic"]),
@@ -144,21 +174,28 @@ async def _ticket_page(request: web.Request, ticket_id: int, refusal: str = "") 
         answer=answer,
         actions=join(actions, " "),
         history=table(
-            ["Lúc", "Trạng thái", "Cán bộ", "Ghi chú"],
+            [
+                text("feedback.history.at"),
+                text("feedback.history.status"),
+                text("feedback.history.officer"),
+                text("feedback.history.note"),
+            ],
             [
                 [
                     local_time(e["at"]),
                     label(library, "ticket_statuses", e["status"]),
-                    e["officer"] or "người dân",
+                    e["officer"] or text("feedback.history.citizen"),
                     e["note"] or "",
                 ]
                 for e in history
             ],
+            empty=text("site.no_data"),
         ),
-        back=link("/admin/feedback", "← Danh sách phản ánh"),
+        back=link("/admin/feedback", text("feedback.back")),
     )
     status = 409 if refusal else 200
-    return page(request, f"Phiếu {feedback.number(ticket_id)}", body, status=status)
+    title = text("feedback.ticket.title", number=feedback.number(ticket_id))
+    return page(request, title, body, status=status)
 
 
 @requires(*FEEDBACK)
@@ -221,7 +258,7 @@ async def close(request: web.Request) -> web.Response:
         request,
         "feedback_closed",
         number,
-        f"câu hỏi mức độ hài lòng, {zalo_result(library, delivery)}",
+        library.admin_text("feedback.satisfaction_asked", result=zalo_result(library, delivery)),
     )
     see_other(f"/admin/feedback/{ticket_id}")
 

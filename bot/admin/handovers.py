@@ -35,7 +35,7 @@ def readable(library: Library, text: str) -> str:
     intent = text[1:].split("{")[0]
     guide = library.guide_for(intent)
     title = guide.title if guide else library.ui.get("intent_titles", {}).get(intent, intent)
-    return f"[bấm nút: {title}]"
+    return library.admin_text("handovers.button_tapped", title=title)
 
 
 def _timeout(request: web.Request) -> dt.timedelta:
@@ -51,14 +51,21 @@ def _status(library: Library, row: dict) -> Html:
 async def queue(request: web.Request) -> web.Response:
     now = dt.datetime.now(dt.timezone.utc)
     admin = admin_of(request)
+    text = admin.library.admin_text
     rows = await admin.database.run(handover.queue, now, _timeout(request))
     body = h(
         "<p>{intro}</p>{table}",
-        intro="Trong lúc chờ cán bộ, trợ lý tự động không trả lời người dân đó. Sau "
-        f"{admin.settings.handover_timeout_minutes} phút không có cán bộ nhắn, "
-        "trợ lý tự trả lời lại.",
+        intro=text("handovers.intro", minutes=admin.settings.handover_timeout_minutes),
         table=table(
-            ["Số", "Người dân (Zalo)", "Lý do", "Trạng thái", "Từ lúc", "Cán bộ", "Kết thúc"],
+            [
+                text("handovers.columns.number"),
+                text("handovers.columns.user"),
+                text("handovers.columns.reason"),
+                text("handovers.columns.status"),
+                text("handovers.columns.requested"),
+                text("handovers.columns.officer"),
+                text("handovers.columns.ended"),
+            ],
             [
                 [
                     link(f"/admin/handovers/{r['id']}", f"#{r['id']}"),
@@ -71,23 +78,27 @@ async def queue(request: web.Request) -> web.Response:
                 ]
                 for r in rows
             ],
+            empty=text("site.no_data"),
         ),
     )
-    return page(request, "Người dân cần gặp cán bộ", body)
+    return page(request, text("handovers.title"), body)
 
 
 async def _handover_page(request: web.Request, refusal: str = "") -> web.Response:
     admin = admin_of(request)
     database, library = admin.database, admin.library
+    text = library.admin_text
     row = await database.run(handover.get, int_param(request, "handover_id"))
     if row is None:
-        raise web.HTTPNotFound(text="Không có yêu cầu này.")
+        raise web.HTTPNotFound(text=text("handovers.not_found"))
     lines = await database.run(handover.conversation, row["user_id"])
     chat = join(
         h(
             '<div class="msg {side}"><small>{who} – {at}</small>{text}</div>',
             side=line["from"],
-            who="Người dân" if line["from"] == "citizen" else "Xã (trợ lý / cán bộ)",
+            who=text("handovers.from_citizen")
+            if line["from"] == "citizen"
+            else text("handovers.from_commune"),
             at=local_time(line["at"]),
             text=readable(library, line["text"]) if line["from"] == "citizen" else line["text"],
         )
@@ -99,30 +110,36 @@ async def _handover_page(request: web.Request, refusal: str = "") -> web.Respons
         controls = h(
             '<form method="post" action="{action}" class="card">'
             '<input type="hidden" name="csrf" value="{csrf}">'
-            '<label for="text">Nhắn cho người dân (gửi qua Zalo)</label>'
+            '<label for="text">{label}</label>'
             '<textarea id="text" name="text" maxlength="{max}" required></textarea>'
-            '<p><button type="submit">Gửi</button></p></form>{release}',
+            '<p><button type="submit">{send}</button></p></form>{release}',
+            label=text("handovers.reply_label"),
+            send=text("handovers.send"),
             action=f"{base}/reply",
             csrf=request[CSRF],
             max=MAX_REPLY,
             release=post_button(
-                f"{base}/release", "Xong, trả lại cho trợ lý tự động", request[CSRF], "secondary"
+                f"{base}/release", text("handovers.release"), request[CSRF], "secondary"
             ),
         )
     body = h(
-        "{refusal}<p>{status} {reason} – người dân {user}, từ {at}{officer}</p>"
+        "{refusal}<p>{status} {reason} – {who}</p>"
         '<div class="chat">{chat}</div>{controls}<p>{back}</p>',
         refusal=error_box(refusal) if refusal else "",
         status=_status(library, row),
         reason=label(library, "handover_reasons", row["reason"]),
-        user=row["user_id"],
-        at=local_time(row["requested_at"]),
-        officer=f", cán bộ {row['officer']}" if row["officer"] else "",
-        chat=chat or Html('<p class="empty">Chưa có tin nhắn.</p>'),
+        who=text(
+            "handovers.who",
+            user=row["user_id"],
+            at=local_time(row["requested_at"]),
+            officer=text("handovers.officer", officer=row["officer"]) if row["officer"] else "",
+        ),
+        chat=chat or h('<p class="empty">{text}</p>', text=text("handovers.no_messages")),
         controls=controls,
-        back=link("/admin/handovers", "← Danh sách"),
+        back=link("/admin/handovers", text("handovers.back")),
     )
-    return page(request, f"Gặp cán bộ #{row['id']}", body, status=409 if refusal else 200)
+    title = text("handovers.handover_title", number=row["id"])
+    return page(request, title, body, status=409 if refusal else 200)
 
 
 @requires(*FEEDBACK)
@@ -135,21 +152,22 @@ async def reply(request: web.Request) -> web.Response:
     admin = admin_of(request)
     handover_id = int_param(request, "handover_id")
     row = await admin.database.run(handover.get, handover_id)
-    text = str((await request.post()).get("text", "")).strip()[:MAX_REPLY]
-    if row is None or row["status"] not in handover.OPEN or not text:
-        return await _handover_page(request, "Yêu cầu đã kết thúc, hoặc tin nhắn đang trống.")
+    message = str((await request.post()).get("text", "")).strip()[:MAX_REPLY]
+    if row is None or row["status"] not in handover.OPEN or not message:
+        return await _handover_page(request, admin.library.admin_text("handovers.cannot_send"))
     now = dt.datetime.now(dt.timezone.utc)
     officer = request[OFFICER].username
     await admin.database.run(
         handover.officer_wrote, row["user_id"], officer, now, _timeout(request)
     )
     key = f"handover:{handover_id}:{int(now.timestamp() * 1000)}"
-    delivery = await admin.push(row["user_id"], [Reply(text)], key)
+    delivery = await admin.push(row["user_id"], [Reply(message)], key)
     shown = zalo_result(admin.library, delivery)
     await admin.audit(request, "handover_replied", f"#{handover_id}", shown)
     if delivery != "sent":
         pushed = label(admin.library, "push_results", delivery)
-        return await _handover_page(request, f"Tin nhắn chưa gửi tới người dân: {pushed}.")
+        refusal = admin.library.admin_text("handovers.not_delivered", result=pushed)
+        return await _handover_page(request, refusal)
     see_other(f"/admin/handovers/{handover_id}")
 
 
@@ -163,7 +181,7 @@ async def release(request: web.Request) -> web.Response:
             handover.release, handover_id, request[OFFICER].username, now
         )
     except handover.HandoverError:
-        return await _handover_page(request, "Yêu cầu này đã kết thúc.")
+        return await _handover_page(request, admin.library.admin_text("handovers.ended"))
     library = admin.library
     ask = question(library, f"handover:{handover_id}", library.text("handover_released"))
     delivery = await admin.push(row["user_id"], [ask], f"handover:{handover_id}:released")

@@ -13,7 +13,6 @@ class Html(str):
     """Markup that is safe to insert as it is (built by this module)."""
 
 
-EMPTY = Html('<p class="empty">Chưa có dữ liệu.</p>')
 AXIS_LABELS = 8  # the most day labels under a bar chart: more would overlap
 
 
@@ -33,10 +32,15 @@ def join(parts: Iterable[object], separator: str = "") -> Html:
 
 
 def table(
-    headers: list[str], rows: Iterable[list[object]], row_classes: Iterable[str] = ()
+    headers: list[str],
+    rows: Iterable[list[object]],
+    row_classes: Iterable[str] = (),
+    *,
+    empty: str,
 ) -> Html:
-    """Rows under `headers` (no heading row when they are all empty). A table too wide for
-    the screen scrolls sideways in its own box, never the whole page."""
+    """Rows under `headers` (no heading row when they are all empty), `empty` said when
+    there is none. A table too wide for the screen scrolls sideways in its own box, never
+    the whole page."""
     classes = list(row_classes)
     head = Html("")
     if any(headers):
@@ -48,12 +52,16 @@ def table(
         css = classes[n] if n < len(classes) else ""
         body.append(h('<tr class="{css}">{cells}</tr>', css=css, cells=cells))
     if not body:
-        return EMPTY
+        return _empty(empty)
     return h(
         '<div class="tablebox"><table>{head}<tbody>{body}</tbody></table></div>',
         head=head,
         body=join(body),
     )
+
+
+def _empty(text: str) -> Html:
+    return h('<p class="empty">{text}</p>', text=text)
 
 
 def link(href: str, text: object) -> Html:
@@ -139,7 +147,7 @@ def bar_chart(title: str, bars: list[tuple[str, float]], unit: str = "") -> Html
     )
 
 
-def hbar_chart(title: str, bars: list[tuple[str, float]], unit: str = "") -> Html:
+def hbar_chart(title: str, bars: list[tuple[str, float]], *, empty: str, unit: str = "") -> Html:
     """Horizontal bars with their labels (top intents, satisfaction); the bar is SVG, so
     the page needs no inline style (the Content-Security-Policy forbids it)."""
     top = max((value for _, value in bars), default=0) or 1
@@ -157,7 +165,7 @@ def hbar_chart(title: str, bars: list[tuple[str, float]], unit: str = "") -> Htm
         for label, value in bars
     ]
     if not rows:
-        rows = [EMPTY]
+        rows = [_empty(empty)]
     return h(
         '<figure class="chart"><figcaption>{title}</figcaption>{rows}</figure>',
         title=title,

@@ -24,20 +24,21 @@ def intent_labels(library: Library) -> Callable[[str], str]:
     return functools.partial(label, library, "intent_labels")
 
 
-def _date(raw: str, default: dt.date) -> dt.date:
+def _date(raw: str, default: dt.date, text: Callable[..., str]) -> dt.date:
     try:
         return parse_local_date(raw) if raw.strip() else default
     except ValueError:
-        raise web.HTTPBadRequest(text=f"Ngày không hợp lệ: {raw!r} (dạng 23/11/2026).") from None
+        raise web.HTTPBadRequest(text=text("reports.bad_date", raw=repr(raw))) from None
 
 
 def _range(request: web.Request) -> tuple[dt.date, dt.date]:
     """?start=&end= (commune dates), by default the month so far."""
+    text = admin_of(request).library.admin_text
     today = dt.datetime.now(TIMEZONE).date()
-    start = _date(request.query.get("start", ""), today.replace(day=1))
-    end = _date(request.query.get("end", ""), today)
+    start = _date(request.query.get("start", ""), today.replace(day=1), text)
+    end = _date(request.query.get("end", ""), today, text)
     if end < start or (end - start).days > 366:
-        raise web.HTTPBadRequest(text="Khoảng ngày không hợp lệ (tối đa một năm).")
+        raise web.HTTPBadRequest(text=text("reports.bad_range"))
     return start, end
 
 
@@ -46,53 +47,56 @@ async def _build(request: web.Request, start: dt.date, end: dt.date) -> reports.
     return await reports.build(admin.database, admin.tracker_path, start, end)
 
 
-def _cards(report: reports.Report) -> Html:
+def _cards(library: Library, report: reports.Report) -> Html:
     return join(
         h(
             '<div class="card"><div class="num">{value}</div>'
             '<div class="label">{label}</div></div>',
             value=value if value != "" else "–",
-            label=label,
+            label=library.admin_text(key),
         )
-        for _key, label, value in report.summary()
+        for key, value in report.summary()
     )
 
 
 def _charts(library: Library, report: reports.Report) -> Html:
+    text = library.admin_text
+    no_data = text("site.no_data")
     choices = library.ui["satisfaction_choices"]  # the words citizens tapped
     ratings = [(choices.get(s, s), report.ratings.get(s, 0)) for s in SCORES]
     feedback = [
-        ("Nhận được", report.feedback_received),
-        ("Đã trả lời", report.feedback_answered),
-        ("Quá hạn", report.feedback_overdue),
+        (text("reports.feedback.received"), report.feedback_received),
+        (text("reports.feedback.answered"), report.feedback_answered),
+        (text("reports.feedback.overdue"), report.feedback_overdue),
     ]
     sends = [
-        ("Thông báo hồ sơ, nhắc hẹn", report.notifications_delivered),
-        ("Tin chiến dịch", report.campaign_messages_delivered),
-        ("Tin cán bộ", report.officer_messages_delivered),
+        (text("reports.sends.notifications"), report.notifications_delivered),
+        (text("reports.sends.campaign_messages"), report.campaign_messages_delivered),
+        (text("reports.sends.officer_messages"), report.officer_messages_delivered),
     ]
     return h(
         '{citizens}<div class="grid">{incoming}{outgoing}</div>'
         '<div class="grid">{intents}<div>{ratings}{feedback}{sends}</div></div>',
         citizens=bar_chart(
-            "Người dân nhắn tin mỗi ngày (số cuộc hội thoại)",
+            text("reports.charts.citizens"),
             [(f"{day.day:%d/%m}", day.citizens) for day in report.days],
         ),
         incoming=bar_chart(
-            "Tin nhắn người dân gửi mỗi ngày",
+            text("reports.charts.incoming"),
             [(f"{day.day:%d/%m}", day.messages_in) for day in report.days],
         ),
         outgoing=bar_chart(
-            "Tin nhắn xã gửi mỗi ngày",
+            text("reports.charts.outgoing"),
             [(f"{day.day:%d/%m}", day.messages_out) for day in report.days],
         ),
         intents=hbar_chart(
-            "Người dân hỏi nhiều nhất",
+            text("reports.charts.intents"),
             [(intent_labels(library)(intent), count) for intent, count in report.top_intents],
+            empty=no_data,
         ),
-        ratings=hbar_chart("Mức độ hài lòng", ratings),
-        feedback=hbar_chart("Phản ánh, kiến nghị", feedback),
-        sends=hbar_chart("Tin đã gửi tới người dân", sends),
+        ratings=hbar_chart(text("reports.charts.ratings"), ratings, empty=no_data),
+        feedback=hbar_chart(text("reports.charts.feedback"), feedback, empty=no_data),
+        sends=hbar_chart(text("reports.charts.sends"), sends, empty=no_data),
     )
 
 
@@ -100,33 +104,43 @@ def _charts(library: Library, report: reports.Report) -> Html:
 async def report_page(request: web.Request) -> web.Response:
     start, end = _range(request)
     report = await _build(request, start, end)
+    library = admin_of(request).library
+    text = library.admin_text
     query = f"start={start.isoformat()}&end={end.isoformat()}"
     body = h(
         '<form method="get" action="/admin/reports" class="card noprint">'
-        '<label class="choice" for="start">Từ ngày</label>{start} '
-        '<label class="choice" for="end">đến ngày</label>{end} '
-        '<button type="submit">Xem</button> '
+        '<label class="choice" for="start">{from_day}</label>{start} '
+        '<label class="choice" for="end">{to_day}</label>{end} '
+        '<button type="submit">{show}</button> '
         "{csv} · {xlsx} · {monthly}</form>"
         '<div class="cards">{cards}</div>{charts}',
-        start=_day_field("start", start),
-        end=_day_field("end", end),
-        csv=link(f"/admin/reports/export.csv?{query}", "Tải CSV"),
-        xlsx=link(f"/admin/reports/export.xlsx?{query}", "Tải Excel (XLSX)"),
-        monthly=link(f"/admin/reports/monthly?month={start:%Y-%m}", f"Báo cáo tháng {start:%m/%Y}"),
-        cards=_cards(report),
-        charts=_charts(admin_of(request).library, report),
+        from_day=text("reports.from_day"),
+        to_day=text("reports.to_day"),
+        show=text("reports.show"),
+        start=_day_field("start", start, text),
+        end=_day_field("end", end, text),
+        csv=link(f"/admin/reports/export.csv?{query}", text("reports.download_csv")),
+        xlsx=link(f"/admin/reports/export.xlsx?{query}", text("reports.download_xlsx")),
+        monthly=link(
+            f"/admin/reports/monthly?month={start:%Y-%m}",
+            text("reports.monthly_title", month=f"{start:%m/%Y}"),
+        ),
+        cards=_cards(library, report),
+        charts=_charts(library, report),
     )
-    return page(request, f"Báo cáo từ {local_date(start)} đến {local_date(end)}", body)
+    title = text("reports.title", start=local_date(start), end=local_date(end))
+    return page(request, title, body)
 
 
-def _day_field(name: str, day: dt.date) -> Html:
+def _day_field(name: str, day: dt.date, text: Callable[..., str]) -> Html:
     """A day typed as the commune writes it (a date picker would show the browser's own
     format, mm/dd/yyyy in an English browser)."""
     return h(
         '<input id="{name}" name="{name}" value="{value}" size="10" inputmode="numeric"'
         ' placeholder="dd/mm/yyyy" pattern="[0-9]{{1,2}}/[0-9]{{1,2}}/[0-9]{{4}}"'
-        ' title="Ngày/tháng/năm, ví dụ 23/11/2026">',
+        ' title="{hint}">',
         name=name,
+        hint=text("reports.day_hint"),
         value=local_date(day),
     )
 
@@ -144,7 +158,8 @@ async def export_csv(request: web.Request) -> web.Response:
     start, end = _range(request)
     report = await _build(request, start, end)
     await admin_of(request).audit(request, "report_exported", local_range(start, end), "CSV")
-    data = reports.to_csv(report, intent_labels(admin_of(request).library))
+    library = admin_of(request).library
+    data = reports.to_csv(report, library.admin_text, intent_labels(library))
     response = _download(data, "text/csv", f"bao-cao-{start}-{end}.csv")
     response.charset = "utf-8"
     return response
@@ -154,8 +169,9 @@ async def export_csv(request: web.Request) -> web.Response:
 async def export_xlsx(request: web.Request) -> web.Response:
     start, end = _range(request)
     report = await _build(request, start, end)
+    library = admin_of(request).library
     data = await asyncio.get_running_loop().run_in_executor(
-        None, reports.to_xlsx, report, intent_labels(admin_of(request).library)
+        None, reports.to_xlsx, report, library.admin_text, intent_labels(library)
     )
     await admin_of(request).audit(request, "report_exported", local_range(start, end), "XLSX")
     return _download(
@@ -168,28 +184,34 @@ async def export_xlsx(request: web.Request) -> web.Response:
 @requires(*ANYONE)
 async def monthly(request: web.Request) -> web.Response:
     """One month, laid out to print (or save as PDF) and attach to the commune's report."""
+    library = admin_of(request).library
+    text = library.admin_text
     raw = request.query.get("month", "") or dt.datetime.now(TIMEZONE).strftime("%Y-%m")
     try:
         start = dt.date.fromisoformat(f"{raw}-01")
     except ValueError:
-        raise web.HTTPBadRequest(text=f"Tháng không hợp lệ: {raw!r} (dạng 2026-11).") from None
+        raise web.HTTPBadRequest(text=text("reports.bad_month", raw=repr(raw))) from None
     end = (start + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
     report = await _build(request, start, end)
-    library = admin_of(request).library
     commune = library.locality.values.get("name", "")
     query = f"start={start.isoformat()}&end={end.isoformat()}"
     body = h(
-        '<p class="noprint">{xlsx} · In trang này (Ctrl+P) để lưu PDF.</p>'
-        "<p><b>{commune}</b><br>Kết quả hỗ trợ người dân qua trợ lý Zalo của xã, "
-        "tháng {month}.</p>{summary}<h2>Theo ngày</h2>{days}{charts}",
-        xlsx=link(f"/admin/reports/export.xlsx?{query}", "Tải Excel (XLSX)"),
+        '<p class="noprint">{xlsx} · {print_hint}</p>'
+        "<p><b>{commune}</b><br>{intro}</p>{summary}<h2>{by_day}</h2>{days}{charts}",
+        xlsx=link(f"/admin/reports/export.xlsx?{query}", text("reports.download_xlsx")),
+        print_hint=text("reports.print_hint"),
         commune=commune,
-        month=start.strftime("%m/%Y"),
-        summary=table(["Chỉ tiêu", "Số liệu"], [[label, v] for _k, label, v in report.summary()]),
-        days=table(*_split(reports.daily_rows(report))),
+        intro=text("reports.monthly_intro", month=start.strftime("%m/%Y")),
+        by_day=text("reports.by_day"),
+        summary=table(
+            [text("reports.columns.figure"), text("reports.columns.value")],
+            [[text(key), value] for key, value in report.summary()],
+            empty=text("site.no_data"),
+        ),
+        days=table(*_split(reports.daily_rows(report, text)), empty=text("site.no_data")),
         charts=_charts(library, report),
     )
-    return page(request, f"Báo cáo tháng {start:%m/%Y}", body)
+    return page(request, text("reports.monthly_title", month=f"{start:%m/%Y}"), body)
 
 
 def _split(rows: list[list[object]]) -> tuple[list[str], list[list[object]]]:

@@ -23,7 +23,8 @@ from bot.storage.officers import Officer
 from bot.zalo import messages
 from bot.zalo.sender import Sender
 
-# Who may use each part (an admin may use everything).
+# Who may use each part (an admin may use everything). Each entry's name is a key of
+# content/admin.yml.
 FEEDBACK = ("feedback_handler",)
 CONTENT = ("content_editor",)
 DOSSIERS = ("dossier_operator",)
@@ -31,19 +32,19 @@ ANYONE = ("content_editor", "dossier_operator", "feedback_handler")
 ADMIN_ONLY: tuple[str, ...] = ()
 
 NAV = (
-    ("/admin/feedback", "Phản ánh", FEEDBACK),
-    ("/admin/handovers", "Gặp cán bộ", FEEDBACK),
-    ("/admin/reports", "Báo cáo", ANYONE),
-    ("/admin/content", "Nội dung", CONTENT),
-    ("/admin/campaigns", "Chiến dịch", CONTENT),
-    ("/admin/dossiers", "Hồ sơ", DOSSIERS),
-    ("/admin/officers", "Tài khoản", ADMIN_ONLY),
-    ("/admin/audit", "Nhật ký", ADMIN_ONLY),
+    ("/admin/feedback", "site.menu.feedback", FEEDBACK),
+    ("/admin/handovers", "site.menu.handovers", FEEDBACK),
+    ("/admin/reports", "site.menu.reports", ANYONE),
+    ("/admin/content", "site.menu.content", CONTENT),
+    ("/admin/campaigns", "site.menu.campaigns", CONTENT),
+    ("/admin/dossiers", "site.menu.dossiers", DOSSIERS),
+    ("/admin/officers", "site.menu.officers", ADMIN_ONLY),
+    ("/admin/audit", "site.menu.audit", ADMIN_ONLY),
 )
 
 
 # What waits for an officer behind a menu entry, shown as a count beside it: the count's
-# explanation (a tooltip) and how it is counted.
+# explanation (a tooltip, by its key in content/admin.yml) and how it is counted.
 def _new_tickets(db: sqlite_utils.Database, settings: Settings) -> int:
     return db["feedback_tickets"].count_where("status = 'received'")
 
@@ -60,9 +61,9 @@ def _notifications_in_trouble(db: sqlite_utils.Database, settings: Settings) -> 
 
 
 MENU_COUNTS: dict[str, tuple[str, Callable[[sqlite_utils.Database, Settings], int]]] = {
-    "/admin/feedback": ("phản ánh mới chưa có cán bộ nhận", _new_tickets),
-    "/admin/handovers": ("người dân đang chờ cán bộ trả lời", _citizens_waiting),
-    "/admin/dossiers": ("thông báo hồ sơ bị kẹt hoặc gửi không được", _notifications_in_trouble),
+    "/admin/feedback": ("site.counts.feedback", _new_tickets),
+    "/admin/handovers": ("site.counts.handovers", _citizens_waiting),
+    "/admin/dossiers": ("site.counts.dossiers", _notifications_in_trouble),
 }
 
 # Set on the request by the session middleware (auth.py).
@@ -129,12 +130,11 @@ def requires(*roles: str) -> Callable[[Handler], Handler]:
         @functools.wraps(handler)
         async def checked(request: web.Request) -> web.StreamResponse:
             if not request[OFFICER].can(*roles):
-                await admin_of(request).audit(request, "forbidden", request.path)
-                body = h(
-                    '<p class="error">{text}</p>',
-                    text="Tài khoản của bạn không có quyền dùng chức năng này.",
-                )
-                return page(request, "Không có quyền", body, status=403)
+                admin = admin_of(request)
+                await admin.audit(request, "forbidden", request.path)
+                text = admin.library.admin_text
+                body = h('<p class="error">{text}</p>', text=text("site.forbidden"))
+                return page(request, text("site.forbidden_title"), body, status=403)
             return await handler(request)
 
         return checked
@@ -147,23 +147,28 @@ def page(request: web.Request, title: str, body: Html, status: int = 200) -> web
     officer = request.get(OFFICER)
     header = Html("")
     if officer is not None:
+        text = admin_of(request).library.admin_text
         counts = request.get(COUNTS, {})
         links = join(
             h(
                 '<a href="{href}" class="{css}">{label}{count}</a>',
                 href=href,
                 css="current" if request.path.startswith(href) else "",
-                label=label,
-                count=_count(counts.get(href, 0), MENU_COUNTS[href][0] if href in counts else ""),
+                label=text(key),
+                count=_count(
+                    counts.get(href, 0), text(MENU_COUNTS[href][0]) if href in counts else ""
+                ),
             )
-            for href, label, roles in NAV
+            for href, key, roles in NAV
             if officer.can(*roles)
         )
         header = h(
-            '<header><span class="brand">Trợ lý Zalo – Cán bộ</span>{links}'
+            '<header><span class="brand">{brand}</span>{links}'
             '<span class="who">{name} <form method="post" action="/admin/logout" class="inline">'
             '<input type="hidden" name="csrf" value="{csrf}">'
-            '<button type="submit" class="secondary">Đăng xuất</button></form></span></header>',
+            '<button type="submit" class="secondary">{logout}</button></form></span></header>',
+            brand=text("site.brand"),
+            logout=text("site.logout"),
             links=links,
             name=officer.display_name,
             csrf=request[CSRF],

@@ -12,12 +12,6 @@ from bot.admin.site import CONTENT, admin_of, page, requires
 from bot.content.model import Locality
 from bot.local_time import local_date
 
-SAMPLE_WARNING = (
-    "Tệp content/locality.yml vẫn là dữ liệu mẫu: người dân đang được hướng dẫn tới địa chỉ, "
-    "giờ làm việc và số điện thoại mẫu. Xin điền thông tin thật của xã vào tệp này rồi đổi "
-    "dòng «sample: true» thành «sample: false»."
-)
-
 
 def holds_sample_data(locality: Locality) -> bool:
     """content/locality.yml is still the shipped sample: its `sample: true` marker is
@@ -31,38 +25,38 @@ def holds_sample_data(locality: Locality) -> bool:
 async def content_status(request: web.Request) -> web.Response:
     admin = admin_of(request)
     status, library = admin.watcher.status, admin.library
+    text = library.admin_text
     facts = [
-        ["Lần tải gần nhất", local_time(status.loaded_at)],
-        ["Số lần tải thành công từ khi chạy", status.loads],
-        ["Số hướng dẫn", status.guides],
+        [text("status.loaded_at"), local_time(status.loaded_at)],
+        [text("status.loads"), status.loads],
+        [text("status.guides"), status.guides],
         [
-            "Lỗi gần nhất",
-            f"{status.last_error} (lúc {local_time(status.last_error_at)})"
+            text("status.last_error"),
+            text("status.error_at", error=status.last_error, at=local_time(status.last_error_at))
             if status.last_error
-            else "Không có",
+            else text("status.no_error"),
         ],
         [
-            "Cần huấn luyện lại",
-            "Có: câu hỏi mẫu đã đổi, chạy `citizenbot train` rồi khởi động lại"
-            if status.retrain_needed
-            else "Không",
+            text("status.retrain"),
+            text("status.retrain_needed") if status.retrain_needed else text("status.no_retrain"),
         ],
     ]
     guides = sorted(library.guides.values(), key=lambda g: g.last_reviewed)
     body = h(
-        "{sample}{error}{facts}<h2>Hướng dẫn (xem lại lâu nhất ở trên)</h2>{guides}",
-        sample=h('<p class="warning">{w}</p>', w=SAMPLE_WARNING)
+        "{sample}{error}{facts}<h2>{guides_title}</h2>{guides}",
+        sample=h('<p class="warning">{w}</p>', w=text("status.sample_warning"))
         if holds_sample_data(library.locality)
         else "",
         error=h('<p class="error">{e}</p>', e=status.last_error) if status.last_error else "",
-        facts=table(["", ""], facts),
+        facts=table(["", ""], facts, empty=text("site.no_data")),
+        guides_title=text("status.guides_title"),
         guides=table(
             [
-                "Hướng dẫn",
-                "Tệp trong content/guides/",
-                "Xem lại ngày",
-                "Số bước",
-                "Câu hỏi thường gặp",
+                text("status.columns.guide"),
+                text("status.columns.file"),
+                text("status.columns.reviewed"),
+                text("status.columns.steps"),
+                text("status.columns.faqs"),
             ],
             [
                 [
@@ -74,9 +68,10 @@ async def content_status(request: web.Request) -> web.Response:
                 ]
                 for g in guides
             ],
+            empty=text("site.no_data"),
         ),
     )
-    return page(request, "Tình trạng nội dung", body)
+    return page(request, text("status.title"), body)
 
 
 def routes() -> list[web.RouteDef]:

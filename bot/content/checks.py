@@ -3,7 +3,8 @@
 Checks what the runtime loader checks (schema, required fields) and what only shows in
 the chat: Zalo's limits on every rendered message, links, intents without a guide, and
 placeholders: every text of ui.yml, every guide and every campaign is rendered with sample
-values, so a placeholder nothing can fill is an error here rather than a crash in the chat.
+values, so a placeholder nothing can fill is an error here rather than a crash in the chat;
+every dashboard text of admin.yml is there with only the placeholders the dashboard fills.
 """
 
 from __future__ import annotations
@@ -18,7 +19,13 @@ from urllib.parse import urlparse
 
 import yaml
 
-from bot.content.loader import read_guide, read_mapping, strip_lines
+from bot.content.loader import (
+    admin_text_errors,
+    line_of_key,
+    read_guide,
+    read_mapping,
+    strip_lines,
+)
 from bot.content.model import ContentError, Guide, Library, Locality
 from bot.content.render import (
     FIELDS,
@@ -83,10 +90,6 @@ PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "subscriptions.dossiers_stopped": ("count",),
     "subscriptions.dossier_stopped": ("code",),
     "subscriptions.dossier_not_followed": ("code",),
-    "admin_dossiers.found": ("query",),
-    "admin_dossiers.not_found": ("query",),
-    "admin_dossiers.attempts": ("count",),
-    "admin_dossiers.history": ("code",),
     "handover_outside_hours": ("time", "date"),
     **{
         f"card_renewal.{kind}": ("made", "age_at_issue", "due_age", "due_year")
@@ -145,6 +148,7 @@ def check_content(content_dir: Path, domain_path: Path) -> list[Problem]:
         locality_data = read_mapping(content_dir / "locality.yml")
         locality = Locality({k: str(v) for k, v in locality_data.items() if k != "__line__"})
         ui = read_mapping(content_dir / "ui.yml")
+        admin = strip_lines(read_mapping(content_dir / "admin.yml"))
     except ContentError as exc:
         return [Problem(exc.where, exc.message)]
     if locality_data.get("sample") is True:
@@ -165,6 +169,9 @@ def check_content(content_dir: Path, domain_path: Path) -> list[Problem]:
     problems += _cross_file(guides, _domain_intents(domain_path))
     library = Library({g.intent: g for g in guides}, locality, strip_lines(ui))
     problems += _ui_placeholders(content_dir / "ui.yml", library)
+    problems += [
+        Problem(e.where, e.message) for e in admin_text_errors(content_dir / "admin.yml", admin)
+    ]
     # ui.yml's own placeholders are reported at ui.yml, not again in every guide using them
     from_ui = {left for _, text in _ui_texts(library.ui) for left in LEFT_OVER.findall(text)}
     for guide in guides:
@@ -198,7 +205,7 @@ def _ui_placeholders(path: Path, library: Library) -> list[Problem]:
     for key, text in _ui_texts(library.ui):
         filled = library.locality.fill(text)
         allowed = PLACEHOLDERS.get(key, ())
-        where = _ui_line(path, key)
+        where = line_of_key(path, key)
         try:
             names = {name for _, name, _, _ in string.Formatter().parse(filled) if name is not None}
         except ValueError as exc:
@@ -226,20 +233,6 @@ def _unfillable(where: str, key: str, names: list[str], allowed: tuple[str, ...]
             message = f"{{{name}}} in '{key}' cannot be filled: the assistant fills {filled} there"
         problems.append(Problem(where, message))
     return problems
-
-
-def _ui_line(path: Path, key: str) -> str:
-    """file:line of `key`'s last part (after its section's line, when it has one)."""
-    *sections, name = key.split(".")
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return f"{path}:1"
-    start = 0
-    for part in [*sections, name]:
-        pattern = re.compile(rf"^\s*{re.escape(part)}\s*:")
-        start = next((n for n in range(start, len(lines)) if pattern.match(lines[n])), start)
-    return f"{path}:{start + 1}"
 
 
 def _campaigns(content_dir: Path) -> list[Problem]:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+import string
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from bot.content.admin_texts import TEXTS as ADMIN_TEXTS
 from bot.content.model import ContentError, Faq, Guide, Library, Locality, OnlineRoute
 
 # A procedure guide answers every question a citizen asks about filing; a topic guide
@@ -72,6 +75,8 @@ def load_library(content_dir: Path) -> Library:
         ids[guide.id] = path
         guides[guide.intent] = guide
     admin = strip_lines(read_mapping(content_dir / "admin.yml"))
+    if errors := admin_text_errors(content_dir / "admin.yml", admin):
+        raise errors[0]
     return Library(guides=guides, locality=locality, ui=strip_lines(ui), admin=admin)
 
 
@@ -169,3 +174,61 @@ def strip_lines(value: Any) -> Any:
     if isinstance(value, list):
         return [strip_lines(v) for v in value]
     return value
+
+
+def admin_text_errors(path: Path, admin: dict[str, Any]) -> list[ContentError]:
+    """Each text the dashboard reads (bot/content/admin_texts.py) is in admin.yml and has
+    only the placeholders the dashboard fills there."""
+    errors = []
+    for key, allowed in ADMIN_TEXTS.items():
+        value: Any = admin
+        for part in key.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        where = line_of_key(path, key)
+        if not isinstance(value, str):
+            errors.append(ContentError(where, f"'{key}' is missing: the dashboard shows this text"))
+            continue
+        try:
+            names = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
+            if unknown := sorted(names - set(allowed)):
+                filled = ", ".join(f"{{{n}}}" for n in allowed) or "no placeholder"
+                errors += [
+                    ContentError(
+                        where,
+                        f"{{{name}}} in '{key}' cannot be filled: the dashboard fills {filled}",
+                    )
+                    for name in unknown
+                ]
+                continue
+            value.format(**dict.fromkeys(allowed, "1"))
+        except (ValueError, IndexError, KeyError, AttributeError) as exc:
+            errors.append(
+                ContentError(
+                    where, f"'{key}': {exc} (a brace shown as it is is written {{{{ or }}}})"
+                )
+            )
+    return errors
+
+
+def line_of_key(path: Path, key: str) -> str:
+    """file:line of a dotted key ("reports.columns.figure"), each part looked for inside its
+    section; for a missing key, the line of the deepest section that is there."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return f"{path}:1"
+    found, depth = 0, -1  # the line found so far and its indentation (-1: the file's top)
+    for part in key.split("."):
+        pattern = re.compile(rf"^\s*{re.escape(part)}\s*:")
+        for number in range(found + (depth >= 0), len(lines)):
+            line = lines[number]
+            indent = len(line) - len(line.lstrip())
+            ends_section = line.strip() and not line.lstrip().startswith("#") and indent <= depth
+            if depth >= 0 and ends_section:
+                return f"{path}:{found + 1}"  # the section ends without this part
+            if pattern.match(line) and (indent > depth if depth >= 0 else indent == 0):
+                found, depth = number, indent
+                break
+        else:
+            return f"{path}:{found + 1}"
+    return f"{path}:{found + 1}"

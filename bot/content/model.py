@@ -89,6 +89,16 @@ class Library:
             raise KeyError(f"content/ui.yml has no text '{key}'")
         return self.locality.fill(value)
 
+    def admin_text(self, key: str, **values: object) -> str:
+        """A dashboard text from content/admin.yml by its dotted key ("reports.title"),
+        its {placeholders} filled from `values`."""
+        value: Any = self.admin
+        for part in key.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        if not isinstance(value, str):
+            raise KeyError(f"content/admin.yml has no text '{key}'")
+        return value.format(**values)
+
     def guide_for(self, intent: str | None) -> Guide | None:
         return self.guides.get(intent or "")
 
