@@ -57,7 +57,9 @@ class StockRasa:
             await asyncio.wait_for(process.wait(), 60)
 
 
-async def start_stock_rasa(project: Path, work_dir: Path, timeout: float = 300) -> StockRasa:
+async def start_stock_rasa(
+    project: Path, work_dir: Path, timeout: float = 300, poll_every: float = 0.5
+) -> StockRasa:
     """Both servers of `project`'s newest model (the one the service loads), once healthy."""
     model = current_model(project / "models")
     action_port, rasa_port = free_port(), free_port()
@@ -82,6 +84,7 @@ async def start_stock_rasa(project: Path, work_dir: Path, timeout: float = 300) 
             work_dir / "actions.log",
             f"http://127.0.0.1:{action_port}/health",
             timeout,
+            poll_every,
         ),
         start_process(
             [
@@ -103,6 +106,7 @@ async def start_stock_rasa(project: Path, work_dir: Path, timeout: float = 300) 
             work_dir / "rasa.log",
             f"http://127.0.0.1:{rasa_port}/",
             timeout,
+            poll_every,
         ),
         return_exceptions=True,
     )
