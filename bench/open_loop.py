@@ -10,6 +10,7 @@ import asyncio
 import math
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 # What citizens ask: procedures, office hours, the online portal, greetings and thanks;
 # full diacritics, none, and teencode. None of them starts a form or asks for an officer,
@@ -40,12 +41,38 @@ MESSAGES = [
 ]
 
 
+@dataclass
+class Window:
+    """One step of a load: a rate held for some seconds by fresh users, and how many
+    answers came back meanwhile, whichever step asked."""
+
+    rate: float
+    seconds: float
+    users: int
+    started: float = 0.0  # time.time()
+    ended: float = 0.0
+    sent_rate: float = 0.0
+    answered: int = 0
+
+    @property
+    def duration(self) -> float:
+        return self.ended - self.started
+
+    @property
+    def answered_rate(self) -> float:
+        return self.answered / self.duration if self.duration > 0 else 0.0
+
+
 def percentile(values: list[float], share: float) -> float | None:
     """Nearest-rank percentile (share 0.5 is the median); None for no values."""
     if not values:
         return None
     ordered = sorted(values)
     return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
+
+
+def rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
 
 
 def ms(value: float | None) -> str:

@@ -22,7 +22,7 @@ from typing import Any
 
 import aiohttp
 
-from bench.open_loop import MESSAGES, ms, open_loop, percentile
+from bench.open_loop import MESSAGES, Window, ms, open_loop, percentile, rounded
 from bench.service import MemoryTrace, cpu_seconds, free_port, start_process
 from bot.training import current_model
 
@@ -137,27 +137,14 @@ class Exchange:
 
 
 @dataclass
-class StockStep:
-    rate: float
-    seconds: float
-    users: int
-    started: float = 0.0
-    ended: float = 0.0
-    sent_rate: float = 0.0
+class StockStep(Window):
+    """Answered: answers (200) returned during the step, whichever step asked."""
+
     exchanges: list[Exchange] = field(default_factory=list)
-    answered: int = 0  # answers (200) returned during the step, whichever step asked
     in_flight: int = 0  # messages of any step still waiting for their answer at the end
     cpu_percent: float = 0.0  # both processes, in % of one core
     rss_max_mb: float = 0.0  # both processes
     bench_cpu_percent: float = 0.0
-
-    @property
-    def duration(self) -> float:
-        return self.ended - self.started
-
-    @property
-    def answered_rate(self) -> float:
-        return self.answered / self.duration if self.duration > 0 else 0.0
 
     @property
     def reply_ms(self) -> list[float]:
@@ -246,9 +233,6 @@ def progress_line(index: int, count: int, step: StockStep) -> str:
 
 
 def step_json(step: StockStep) -> dict[str, Any]:
-    def rounded(value: float | None) -> float | None:
-        return None if value is None else round(value, 1)
-
     return {
         "rate": step.rate,
         "seconds": step.seconds,

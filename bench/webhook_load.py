@@ -44,7 +44,7 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import stock_rasa  # noqa: E402
-from bench.open_loop import MESSAGES, ms, open_loop, percentile  # noqa: E402
+from bench.open_loop import MESSAGES, Window, ms, open_loop, percentile, rounded  # noqa: E402
 from bench.service import (  # noqa: E402
     PROJECT,
     MemoryTrace,
@@ -84,15 +84,10 @@ class Sent:
 
 
 @dataclass
-class Step:
-    rate: float
-    seconds: float
-    users: int
-    started: float = 0.0
-    ended: float = 0.0
+class Step(Window):
+    """Answered: events finished (inbox not pending) during the step, any step's."""
+
     sent: list[Sent] = field(default_factory=list)
-    sent_rate: float = 0.0
-    answered: int = 0  # events finished (inbox not pending) during the step, any step's
     backlog_before: int = 0  # events acknowledged and not yet finished, at the start...
     backlog: int = 0  # ...and at the end of the step
     service_queue: int | None = None  # events the service holds in memory at the end
@@ -101,14 +96,6 @@ class Step:
     rss_max_mb: float = 0.0
     reply_ms: list[float] = field(default_factory=list)  # filled in after the drain
     messages: int = 0  # reply messages the sandbox received during the step, any event's
-
-    @property
-    def duration(self) -> float:
-        return self.ended - self.started
-
-    @property
-    def answered_rate(self) -> float:
-        return self.answered / self.duration if self.duration > 0 else 0.0
 
     @property
     def ack_ms(self) -> list[float]:
@@ -569,9 +556,6 @@ def ratio_markdown(rows: list[dict[str, Any]]) -> str:
 
 
 def step_json(step: Step) -> dict[str, Any]:
-    def rounded(value: float | None) -> float | None:
-        return None if value is None else round(value, 1)
-
     return {
         "rate": step.rate,
         "seconds": step.seconds,
