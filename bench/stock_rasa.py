@@ -143,6 +143,7 @@ class StockStep(Window):
     exchanges: list[Exchange] = field(default_factory=list)
     in_flight: int = 0  # messages of any step still waiting for their answer at the end
     cpu_percent: float = 0.0  # both processes, in % of one core
+    actions_cpu_percent: float = 0.0  # the action server's share of it
     rss_max_mb: float = 0.0  # both processes
     bench_cpu_percent: float = 0.0
 
@@ -165,8 +166,10 @@ class StockRasaLoad:
         self.steps: list[StockStep] = []
         self._waiting: list[asyncio.Task] = []
 
-    def cpu_seconds(self) -> float:
-        return sum(cpu_seconds(pid) for pid in self.stock.pids)
+    def cpu_seconds(self) -> tuple[float, float]:
+        """(both processes, the action server) so far."""
+        actions = cpu_seconds(self.stock.actions.pid)
+        return cpu_seconds(self.stock.rasa.pid) + actions, actions
 
     async def ask(self, sender: str, text: str, step: StockStep) -> None:
         exchange = Exchange(time.time())
@@ -209,7 +212,9 @@ class StockRasaLoad:
             1 for e in every if e.status == 200 and step.started <= e.returned_at < step.ended
         )
         step.in_flight = sum(1 for e in every if e.status is None)
-        step.cpu_percent = 100 * (self.cpu_seconds() - cpu_before) / step.duration
+        (both, actions), (both_before, actions_before) = self.cpu_seconds(), cpu_before
+        step.cpu_percent = 100 * (both - both_before) / step.duration
+        step.actions_cpu_percent = 100 * (actions - actions_before) / step.duration
         step.bench_cpu_percent = 100 * (time.process_time() - bench_cpu_before) / step.duration
         step.rss_max_mb = self.memory.max_between(step.started, step.ended)
 
@@ -227,8 +232,8 @@ def progress_line(index: int, count: int, step: StockStep) -> str:
         f"[stock {index}/{count}] {step.rate:g} messages/s × {step.seconds:g} s, "
         f"{step.users:,} senders: sent {step.sent_rate:.1f}/s{errors}; answered "
         f"{step.answered_rate:.1f}/s; in flight {step.in_flight:,}; Rasa + actions CPU "
-        f"{step.cpu_percent:.0f}%, RSS {step.rss_max_mb:.0f} MB; bench CPU "
-        f"{step.bench_cpu_percent:.0f}%"
+        f"{step.cpu_percent:.0f}% (actions {step.actions_cpu_percent:.0f}%), "
+        f"RSS {step.rss_max_mb:.0f} MB; bench CPU {step.bench_cpu_percent:.0f}%"
     )
 
 
@@ -249,6 +254,7 @@ def step_json(step: StockStep) -> dict[str, Any]:
         ),
         "in_flight_at_end": step.in_flight,
         "cpu_percent": round(step.cpu_percent, 1),
+        "actions_cpu_percent": round(step.actions_cpu_percent, 1),
         "rss_max_mb": round(step.rss_max_mb, 1),
         "bench_cpu_percent": round(step.bench_cpu_percent, 1),
     }
@@ -260,7 +266,7 @@ def markdown(steps: list[StockStep], summary: dict[str, Any]) -> str:
         f"model `{summary['model']}`:",
         "",
         "| offered (messages/s) | sent (messages/s) | answered (messages/s) | reply p50 "
-        "| reply p95 | reply p99 | errors | in flight at end | Rasa + actions CPU "
+        "| reply p95 | reply p99 | errors | in flight at end | Rasa + actions CPU (actions) "
         "| Rasa + actions RSS (max) |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
@@ -269,7 +275,8 @@ def markdown(steps: list[StockStep], summary: dict[str, Any]) -> str:
             f"| {step.rate:g} | {step.sent_rate:.1f} | {step.answered_rate:.1f} "
             f"| {ms(percentile(step.reply_ms, 0.5))} | {ms(percentile(step.reply_ms, 0.95))} "
             f"| {ms(percentile(step.reply_ms, 0.99))} | {step.errors:,} | {step.in_flight:,} "
-            f"| {step.cpu_percent:.0f}% | {step.rss_max_mb:.0f} MB |"
+            f"| {step.cpu_percent:.0f}% ({step.actions_cpu_percent:.0f}%) "
+            f"| {step.rss_max_mb:.0f} MB |"
         )
     lines += [
         "",
