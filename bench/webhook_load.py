@@ -529,8 +529,8 @@ def ratios(steps: list[Step], stock_steps: list[stock_rasa.StockStep]) -> list[d
                     ours.answered_rate, ours.service_cpu_percent
                 ),
                 "stock_answered_per_cpu_s": per_cpu_second(stock.answered_rate, stock.cpu_percent),
-                "ours_reply_p95_ms": percentile(ours.reply_ms, 0.95),
-                "stock_reply_p95_ms": percentile(stock.reply_ms, 0.95),
+                "ours_reply_p95_ms": rounded(percentile(ours.reply_ms, 0.95)),
+                "stock_reply_p95_ms": rounded(percentile(stock.reply_ms, 0.95)),
             }
         )
     return rows
