@@ -179,7 +179,7 @@ class StockRasaLoad:
                 f"{self.stock.url}/webhooks/rest/webhook",
                 json={"sender": sender, "message": text},
             ) as resp:
-                answer = await resp.json(content_type=None)
+                answer = await resp.json(content_type=None) if resp.status == 200 else None
                 exchange.replies = len(answer) if isinstance(answer, list) else 0
                 exchange.status = resp.status
         except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
