@@ -122,6 +122,19 @@ async def start_stock_rasa(
     return StockRasa(rasa, actions, f"http://127.0.0.1:{rasa_port}", model, took)
 
 
+def logged_errors(work_dir: Path) -> dict[str, Any]:
+    """The ERROR lines both servers logged, counted, with the first few: stock Rasa's REST
+    channel answers 200 with what it has when handling a message raises, so an empty
+    answer's cause is only in its log."""
+    lines = [
+        line.strip()
+        for log in ("rasa.log", "actions.log")
+        for line in (work_dir / log).read_text(errors="replace").splitlines()
+        if " ERROR " in line or "[error" in line
+    ]
+    return {"count": len(lines), "first": lines[:3]}
+
+
 @dataclass
 class Exchange:
     """One message to the REST channel and its answer."""
@@ -284,6 +297,8 @@ def markdown(steps: list[StockStep], summary: dict[str, Any]) -> str:
         f"last step every answer came within {summary['drain_seconds']:.1f} s; errors "
         f"{summary['errors']}, answered without a reply {summary['answered_without_reply']}, "
         f"never answered {summary['never_answered']}; peak RSS of both processes "
-        f"{summary['rss_peak_mb']:.0f} MB.",
+        f"{summary['rss_peak_mb']:.0f} MB; ERROR lines in their logs "
+        f"{summary['errors_logged']['count']}"
+        + "".join(f"\n  - `{line[:200]}`" for line in summary["errors_logged"]["first"]),
     ]
     return "\n".join(lines)

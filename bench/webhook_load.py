@@ -495,6 +495,7 @@ async def bench_stock(
                     sampler.cancel()
         finally:
             await stock.stop()
+        errors_logged = await asyncio.to_thread(stock_rasa.logged_errors, Path(work_dir))
     exchanges = [e for s in steps for e in s.exchanges]
     summary = {
         "model": stock.model.name,
@@ -504,6 +505,7 @@ async def bench_stock(
         "answered_without_reply": sum(1 for e in exchanges if e.status == 200 and not e.replies),
         "never_answered": sum(1 for e in exchanges if e.status is None),
         "rss_peak_mb": round(load.memory.peak(), 1),
+        "errors_logged": errors_logged,
     }
     return steps, summary
 
