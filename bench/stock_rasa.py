@@ -298,7 +298,7 @@ def markdown(steps: list[StockStep], summary: dict[str, Any]) -> str:
         f"{summary['errors']}, answered without a reply {summary['answered_without_reply']}, "
         f"never answered {summary['never_answered']}; peak RSS of both processes "
         f"{summary['rss_peak_mb']:.0f} MB; ERROR lines in their logs "
-        f"{summary['errors_logged']['count']}"
+        f"{summary['errors_logged']['count']}."
         + "".join(f"\n  - `{line[:200]}`" for line in summary["errors_logged"]["first"]),
     ]
     return "\n".join(lines)
