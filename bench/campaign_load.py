@@ -134,7 +134,7 @@ async def bench(recipients: int, rate: float, kill_at: float | None) -> dict:
         rss: list[tuple[int, float]] = []  # (messages received so far, service RSS in MB)
         killed_after = None
         try:
-            if not await wait_healthy(url, service):
+            if not await wait_healthy(f"{url}/healthz", service):
                 raise RuntimeError("the service did not answer /healthz")
             at = dt.datetime.now(TIMEZONE) + dt.timedelta(seconds=5)
             (content_dir / "campaigns" / "bench.yml").write_text(
@@ -155,7 +155,7 @@ async def bench(recipients: int, rate: float, kill_at: float | None) -> dict:
                     await service.wait()
                     killed_after = received
                     service = await start_service(env)
-                    if not await wait_healthy(url, service):
+                    if not await wait_healthy(f"{url}/healthz", service):
                         raise RuntimeError("the service did not answer /healthz")
                 status, _ = run_state(database)
                 if status == "done":

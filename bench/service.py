@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shlex
 import socket
 import sys
+import time
 from pathlib import Path
 
 import aiohttp
@@ -71,6 +73,7 @@ async def start_service(
     extra_env: dict[str, str] | None = None,
     timeout: float = 180,
     project: Path = PROJECT,
+    poll_every: float = 0.5,
 ) -> asyncio.subprocess.Process:
     """`citizenbot run` of the checkout `project` on `port` with its data in `data_dir`,
     once healthy."""
@@ -81,40 +84,64 @@ async def start_service(
         "RASA_TELEMETRY_ENABLED": "false",
         **(extra_env or {}),
     }
-    log = Path(data_dir) / "service.log"
+    return await start_process(
+        [sys.executable, "-m", "bot.cli", "run"],
+        project,
+        env,
+        Path(data_dir) / "service.log",
+        f"http://127.0.0.1:{port}/healthz",
+        timeout,
+        poll_every,
+    )
+
+
+async def start_process(
+    argv: list[str],
+    cwd: Path,
+    env: dict[str, str],
+    log: Path,
+    health_url: str,
+    timeout: float = 180,
+    poll_every: float = 0.5,
+) -> asyncio.subprocess.Process:
+    """`argv` as its own process, its stderr in `log`, once `health_url` answers 200; says
+    why when it dies or stays silent."""
     log.parent.mkdir(parents=True, exist_ok=True)
-    service = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        "run",
-        cwd=project,
+    process = await asyncio.create_subprocess_exec(
+        *argv,
+        cwd=cwd,
         env=env,
         stdout=asyncio.subprocess.DEVNULL,
         stderr=log.open("w"),
     )
-    if await wait_healthy(f"http://127.0.0.1:{port}", service, timeout):
-        return service
-    service.kill()
-    tail = "\n".join(log.read_text().splitlines()[-15:])
-    raise RuntimeError(f"the service did not start:\n{tail}")
+    if await wait_healthy(health_url, process, timeout, poll_every):
+        return process
+    if process.returncode is None:
+        process.kill()
+        await process.wait()
+    tail = "\n".join((await asyncio.to_thread(log.read_text)).splitlines()[-15:])
+    raise RuntimeError(f"{shlex.join(argv)} did not start:\n{tail}")
 
 
 async def wait_healthy(
-    url: str, service: asyncio.subprocess.Process | None = None, timeout: float = 180
+    health_url: str,
+    process: asyncio.subprocess.Process | None = None,
+    timeout: float = 180,
+    poll_every: float = 0.5,
 ) -> bool:
-    """True once `url`/healthz answers 200; False if `service` exits or time runs out."""
+    """True once `health_url` answers 200; False if `process` exits or time runs out."""
+    deadline = time.monotonic() + timeout
     async with aiohttp.ClientSession() as http:
-        for _ in range(int(timeout * 2)):
-            if service is not None and service.returncode is not None:
+        while time.monotonic() < deadline:
+            if process is not None and process.returncode is not None:
                 return False
             try:
-                async with http.get(f"{url}/healthz") as resp:
+                async with http.get(health_url) as resp:
                     if resp.status == 200:
                         return True
             except aiohttp.ClientError:
                 pass
-            await asyncio.sleep(0.5)
+            await asyncio.sleep(poll_every)
     return False
 
 
@@ -139,3 +166,23 @@ def rss_mb(pid: int) -> float:
 def peak_rss_mb(pid: int) -> float:
     """The highest resident memory since the process started (VmHWM)."""
     return _status_mb(pid, "VmHWM")
+
+
+class MemoryTrace:
+    """Resident memory of a set of processes (a system of several counts as their sum),
+    sampled while it runs."""
+
+    def __init__(self, pids: list[int]) -> None:
+        self.pids = pids
+        self.samples: list[tuple[float, float]] = []  # (time.time(), MB)
+
+    async def sample(self, every: float = 0.5) -> None:
+        while True:
+            self.samples.append((time.time(), sum(rss_mb(pid) for pid in self.pids)))
+            await asyncio.sleep(every)
+
+    def max_between(self, start: float, end: float) -> float:
+        return max((mb for moment, mb in self.samples if start <= moment <= end), default=0.0)
+
+    def peak(self) -> float:
+        return max((mb for _, mb in self.samples), default=0.0)

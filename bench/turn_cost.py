@@ -31,6 +31,7 @@ from tempfile import TemporaryDirectory
 import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.open_loop import MESSAGES  # noqa: E402
 from bench.service import (  # noqa: E402
     PROJECT,
     free_port,
@@ -38,7 +39,7 @@ from bench.service import (  # noqa: E402
     start_sandbox,
     start_service,
 )
-from bench.webhook_load import MESSAGES, signed_event  # noqa: E402
+from bench.webhook_load import signed_event  # noqa: E402
 from bot.zalo.sandbox import ZaloSandbox  # noqa: E402
 
 WINDOW = len(MESSAGES)

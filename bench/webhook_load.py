@@ -13,9 +13,15 @@ service's CPU (% of one core) and memory. After the last step it waits until eve
 answered, says how long that took, and checks that no event was lost or answered twice.
 Prints one line per step, then a table for docs/benchmarks.md.
 
+With --against-stock-rasa the same steps then go to stock Rasa on the same model
+(bench/stock_rasa.py: `rasa run` REST + `rasa run actions`, SQL tracker store on SQLite),
+and the bench prints both answered rates and their ratio; --stock-first swaps the order,
+to alternate runs on a machine whose load changes.
+
     .venv/bin/python bench/webhook_load.py                      # 50, 100, 200, 400/s, 20 s each
     .venv/bin/python bench/webhook_load.py --rates 20,40 --seconds 5 --json var/load.json
     .venv/bin/python bench/webhook_load.py --rates 30 --project /tmp/before  # another checkout
+    .venv/bin/python bench/webhook_load.py --rates 20,30,60 --seconds 30 --against-stock-rasa
 """
 
 from __future__ import annotations
@@ -37,8 +43,11 @@ from typing import Any
 import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench import stock_rasa  # noqa: E402
+from bench.open_loop import MESSAGES, Window, ms, open_loop, percentile, rounded  # noqa: E402
 from bench.service import (  # noqa: E402
     PROJECT,
+    MemoryTrace,
     cpu_seconds,
     free_port,
     peak_rss_mb,
@@ -54,33 +63,6 @@ from bot.settings import (  # noqa: E402
 from bot.zalo import signature  # noqa: E402
 from bot.zalo.sandbox import ZaloSandbox  # noqa: E402
 
-# What citizens ask: procedures, office hours, the online portal, greetings and thanks;
-# full diacritics, none, and teencode. None of them starts a form or asks for an officer,
-# so every event gets at least one reply and the next message is understood on its own.
-MESSAGES = [
-    "xin chào ạ",
-    "alo ad ơi",
-    "làm giấy khai sinh cho con cần mang những gì?",
-    "lam khai sinh cho be o dau",
-    "thủ tục đăng ký kết hôn thế nào ạ",
-    "dang ky ket hon can giay to gi",
-    "chuyển hộ khẩu về nhà chồng thì làm sao?",
-    "dang ky tam tru cho nguoi thue tro",
-    "làm sao kích hoạt tài khoản định danh điện tử mức 2?",
-    "quen mat khau vneid lay lai the nao",
-    "mất căn cước thì cấp lại ở đâu, hết bao nhiêu tiền?",
-    "chung thuc ban sao giay to o xa dc ko",
-    "xin lý lịch tư pháp mất mấy ngày?",
-    "lam so do lan dau can nhung gi",
-    "thẻ bhyt hết hạn gia hạn online đc ko ad",
-    "bộ phận một cửa làm việc mấy giờ?",
-    "gio lam viec cua ubnd xa",
-    "hướng dẫn nộp hồ sơ trên cổng dịch vụ công",
-    "doi bang lai xe het han lam o dau",
-    "xác nhận thông tin cư trú xin ở đâu?",
-    "cảm ơn ad nhiều",
-    "cam on nhe",
-]
 ACK_TARGET_MS = 50.0
 # A step keeps up when its backlog grows by at most this share of the events it sent, i.e.
 # it answers at least 90 % of the rate it was offered. Answers lag sends by the reply
@@ -102,15 +84,10 @@ class Sent:
 
 
 @dataclass
-class Step:
-    rate: float
-    seconds: float
-    users: int
-    started: float = 0.0
-    ended: float = 0.0
+class Step(Window):
+    """Answered: events finished (inbox not pending) during the step, any step's."""
+
     sent: list[Sent] = field(default_factory=list)
-    sent_rate: float = 0.0
-    answered: int = 0  # events finished (inbox not pending) during the step, any step's
     backlog_before: int = 0  # events acknowledged and not yet finished, at the start...
     backlog: int = 0  # ...and at the end of the step
     service_queue: int | None = None  # events the service holds in memory at the end
@@ -119,14 +96,6 @@ class Step:
     rss_max_mb: float = 0.0
     reply_ms: list[float] = field(default_factory=list)  # filled in after the drain
     messages: int = 0  # reply messages the sandbox received during the step, any event's
-
-    @property
-    def duration(self) -> float:
-        return self.ended - self.started
-
-    @property
-    def answered_rate(self) -> float:
-        return self.answered / self.duration if self.duration > 0 else 0.0
 
     @property
     def ack_ms(self) -> list[float]:
@@ -158,14 +127,6 @@ def signed_event(user_id: str, text: str) -> tuple[str, bytes, dict[str, str]]:
     return key, body, {signature.HEADER: mac, "Content-Type": "application/json"}
 
 
-def percentile(values: list[float], share: float) -> float | None:
-    """Nearest-rank percentile (share 0.5 is the median); None for no values."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
-
-
 class ServiceProbe:
     """What the bench reads from the running service: /proc, its database (read-only) and
     its queue depth over HTTP."""
@@ -174,7 +135,7 @@ class ServiceProbe:
         self.pid = pid
         self.url = url
         self._database = database
-        self.rss: list[tuple[float, float]] = []  # (time.time(), MB)
+        self.memory = MemoryTrace([pid])
 
     def inbox_counts(self) -> dict[str, int]:
         """Events by inbox status: pending is acknowledged and not yet finished."""
@@ -201,14 +162,6 @@ class ServiceProbe:
                 return {QUEUED: float((await resp.json())["queued_events"])}
         except (aiohttp.ClientError, ValueError, KeyError, TypeError):
             return {}
-
-    async def sample_memory(self, every: float = 0.5) -> None:
-        while True:
-            self.rss.append((time.time(), rss_mb(self.pid)))
-            await asyncio.sleep(every)
-
-    def rss_max_between(self, start: float, end: float) -> float:
-        return max((mb for moment, mb in self.rss if start <= moment <= end), default=0.0)
 
 
 def prometheus_values(text: str) -> dict[str, float]:
@@ -241,25 +194,15 @@ async def send_one(http: aiohttp.ClientSession, url: str, user: str, text: str, 
 async def run_step(
     http: aiohttp.ClientSession, probe: ServiceProbe, step: Step, user_prefix: str
 ) -> None:
-    """Send `step.rate` events a second for `step.seconds`, open-loop. User n % users sends
-    event n, so each user's messages are spread evenly over the step."""
-    total = round(step.rate * step.seconds)
+    """Send `step.rate` events a second for `step.seconds`, open-loop."""
     finished_before, step.backlog_before = probe.finished()
     cpu_before, bench_cpu_before = cpu_seconds(probe.pid), time.process_time()
     step.started = time.time()
-    start = time.perf_counter()
-    tasks = []
-    for n in range(total):
-        delay = start + n / step.rate - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        user, turn = n % step.users, n // step.users
-        text = MESSAGES[(user * 7 + turn) % len(MESSAGES)]
-        tasks.append(
-            asyncio.create_task(send_one(http, probe.url, f"{user_prefix}-{user}", text, step))
-        )
-    # The rate the sends were issued at: below `rate` when this process could not keep up.
-    step.sent_rate = total / (time.perf_counter() - start + 1 / step.rate)
+
+    async def send(user: int, text: str) -> None:
+        await send_one(http, probe.url, f"{user_prefix}-{user}", text, step)
+
+    tasks, step.sent_rate = await open_loop(step.rate, step.seconds, step.users, send)
     await asyncio.gather(*tasks)
     step.ended = time.time()
     finished_after, step.backlog = probe.finished()
@@ -268,7 +211,7 @@ async def run_step(
     step.bench_cpu_percent = 100 * (time.process_time() - bench_cpu_before) / step.duration
     queued = (await probe.metrics(http)).get(QUEUED)
     step.service_queue = None if queued is None else int(queued)
-    step.rss_max_mb = probe.rss_max_between(step.started, step.ended)
+    step.rss_max_mb = probe.memory.max_between(step.started, step.ended)
 
 
 async def warm_up(http: aiohttp.ClientSession, probe: ServiceProbe, user_prefix: str) -> None:
@@ -359,16 +302,6 @@ def reconcile(steps: list[Step], database: Path, sandbox: ZaloSandbox) -> dict[s
     }
 
 
-def ms(value: float | None) -> str:
-    if value is None:
-        return "–"
-    if value < 10:
-        return f"{value:.1f} ms"
-    if value < 1000:
-        return f"{value:.0f} ms"
-    return f"{value / 1000:,.1f} s"
-
-
 def _count(value: float | None) -> str:
     return "unknown (no /metrics)" if value is None else f"{value:,.0f}"
 
@@ -412,15 +345,16 @@ def markdown(steps: list[Step], summary: dict[str, Any], command: str) -> str:
         f"Command: `{command}`",
         "",
         "| offered (events/s) | sent (events/s) | ack p50 | ack p99 | answered (events/s) "
-        "| reply p50 | reply p99 | backlog at end | service CPU | service RSS (max) |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| reply p50 | reply p95 | reply p99 | backlog at end | service CPU | service RSS (max) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for step in steps:
         lines.append(
             f"| {step.rate:g} | {step.sent_rate:.1f} | {ms(percentile(step.ack_ms, 0.5))} "
             f"| {ms(percentile(step.ack_ms, 0.99))} | {step.answered_rate:.1f} "
-            f"| {ms(percentile(step.reply_ms, 0.5))} | {ms(percentile(step.reply_ms, 0.99))} "
-            f"| {step.backlog:,} | {step.service_cpu_percent:.0f}% | {step.rss_max_mb:.0f} MB |"
+            f"| {ms(percentile(step.reply_ms, 0.5))} | {ms(percentile(step.reply_ms, 0.95))} "
+            f"| {ms(percentile(step.reply_ms, 0.99))} | {step.backlog:,} "
+            f"| {step.service_cpu_percent:.0f}% | {step.rss_max_mb:.0f} MB |"
         )
     v = summary["verdicts"]
     if v["saturates_at"] is None:
@@ -456,35 +390,35 @@ def markdown(steps: list[Step], summary: dict[str, Any], command: str) -> str:
         f"{_count(summary['rate_limited'])}, events left in the inbox by the queue bound "
         f"{_count(summary['deferred_to_inbox'])}.",
         f"- Service memory: {summary['rss_at_rest_mb']:.0f} MB at rest after start, "
-        f"peak {summary['rss_peak_mb']:.0f} MB (VmHWM, model load included). Bench process "
+        f"{summary['rss_at_end_mb']:.0f} MB at the end, peak {summary['rss_peak_mb']:.0f} MB "
+        f"(VmHWM, model load included); started in {summary['started_in_s']:.1f} s. Bench process "
         "CPU per step: " + ", ".join(f"{s.bench_cpu_percent:.0f}%" for s in steps) + ".",
     ]
     return "\n".join(lines)
 
 
-async def bench(args: argparse.Namespace, rates: list[float]) -> tuple[list[Step], dict]:
+def users_per_step(args: argparse.Namespace, rate: float) -> int:
+    return args.users or max(1, math.ceil(rate * args.seconds / args.messages_per_user))
+
+
+async def bench_service(args: argparse.Namespace, rates: list[float]) -> tuple[list[Step], dict]:
     service_port = free_port()
     url = f"http://127.0.0.1:{service_port}"
     sandbox, runner, base = await start_sandbox(service_port)
     run_id = secrets.token_hex(3)
-    steps = [
-        Step(
-            rate,
-            args.seconds,
-            args.users or max(1, math.ceil(rate * args.seconds / args.messages_per_user)),
-        )
-        for rate in rates
-    ]
+    steps = [Step(rate, args.seconds, users_per_step(args, rate)) for rate in rates]
     with TemporaryDirectory(dir=args.data_in) as data_dir:
         database = Path(data_dir) / "citizenbot.db"
+        starting = time.monotonic()
         service = await start_service(
             service_port,
             data_dir,
             sandbox_env(base),  # the service sees a real OA API: the sandbox in this process
             project=args.project,
         )
+        started_in = time.monotonic() - starting
         probe = ServiceProbe(service.pid, url, database)
-        sampler = asyncio.create_task(probe.sample_memory())
+        sampler = asyncio.create_task(probe.memory.sample())
         try:
             await asyncio.sleep(1)
             rss_at_rest = rss_mb(service.pid)
@@ -504,7 +438,7 @@ async def bench(args: argparse.Namespace, rates: list[float]) -> tuple[list[Step
                 await asyncio.sleep(0.5)  # the last replies' HTTP answers
                 final = await probe.metrics(http)
             outcome = reconcile(steps, database, sandbox)
-            rss_peak = peak_rss_mb(service.pid)
+            rss_at_end, rss_peak = rss_mb(service.pid), peak_rss_mb(service.pid)
         finally:
             sampler.cancel()
             service.terminate()
@@ -522,7 +456,9 @@ async def bench(args: argparse.Namespace, rates: list[float]) -> tuple[list[Step
         # None when the service has no GET /metrics.
         "deferred_to_inbox": final.get(DEFERRED),
         "rate_limited": final.get(RATE_LIMITED),
+        "started_in_s": round(started_in, 1),
         "rss_at_rest_mb": round(rss_at_rest, 1),
+        "rss_at_end_mb": round(rss_at_end, 1),
         "rss_peak_mb": round(rss_peak, 1),
         **outcome,
     }
@@ -530,10 +466,98 @@ async def bench(args: argparse.Namespace, rates: list[float]) -> tuple[list[Step
     return steps, summary
 
 
-def step_json(step: Step) -> dict[str, Any]:
-    def rounded(value: float | None) -> float | None:
-        return None if value is None else round(value, 1)
+async def bench_stock(
+    args: argparse.Namespace, rates: list[float]
+) -> tuple[list[stock_rasa.StockStep], dict]:
+    """The same steps against stock Rasa on the same model (bench/stock_rasa.py)."""
+    run_id = secrets.token_hex(3)
+    steps = [stock_rasa.StockStep(rate, args.seconds, users_per_step(args, rate)) for rate in rates]
+    with TemporaryDirectory(dir=args.data_in) as work_dir:
+        stock = await stock_rasa.start_stock_rasa(args.project, Path(work_dir))
+        try:
+            print(
+                f"stock Rasa up (pids {stock.pids[0]} + {stock.pids[1]} actions, "
+                f"{stock.started_in_s:.1f} s)",
+                flush=True,
+            )
+            timeout = aiohttp.ClientTimeout(total=args.drain_timeout)
+            connector = aiohttp.TCPConnector(limit=256)
+            async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
+                load = stock_rasa.StockRasaLoad(stock, http)
+                sampler = asyncio.create_task(load.memory.sample())
+                try:
+                    await load.warm_up(f"stock-{run_id}-warmup")
+                    for index, step in enumerate(steps, 1):
+                        await load.run_step(step, f"stock-{run_id}-{index}")
+                        print(stock_rasa.progress_line(index, len(steps), step), flush=True)
+                    drain_seconds = await load.drain(args.drain_timeout)
+                finally:
+                    sampler.cancel()
+        finally:
+            await stock.stop()
+        errors_logged = await asyncio.to_thread(stock_rasa.logged_errors, Path(work_dir))
+    exchanges = [e for s in steps for e in s.exchanges]
+    summary = {
+        "model": stock.model.name,
+        "started_in_s": round(stock.started_in_s, 1),
+        "drain_seconds": round(drain_seconds, 1),
+        "errors": sum(s.errors for s in steps),
+        "answered_without_reply": sum(1 for e in exchanges if e.status == 200 and not e.replies),
+        "never_answered": sum(1 for e in exchanges if e.status is None),
+        "rss_peak_mb": round(load.memory.peak(), 1),
+        "errors_logged": errors_logged,
+    }
+    return steps, summary
 
+
+def ratios(steps: list[Step], stock_steps: list[stock_rasa.StockStep]) -> list[dict[str, Any]]:
+    """Ours over stock, step by step: answered per second, per CPU-second (the machine is
+    shared, so a system may not get the cores it could use) and reply p95."""
+
+    def per_cpu_second(answered_rate: float, cpu_percent: float) -> float | None:
+        return round(100 * answered_rate / cpu_percent, 1) if cpu_percent else None
+
+    rows = []
+    for ours, stock in zip(steps, stock_steps, strict=True):
+        rows.append(
+            {
+                "rate": ours.rate,
+                "ours_answered_per_s": round(ours.answered_rate, 1),
+                "stock_answered_per_s": round(stock.answered_rate, 1),
+                "ratio": round(ours.answered_rate / stock.answered_rate, 2)
+                if stock.answered_rate
+                else None,
+                "ours_answered_per_cpu_s": per_cpu_second(
+                    ours.answered_rate, ours.service_cpu_percent
+                ),
+                "stock_answered_per_cpu_s": per_cpu_second(stock.answered_rate, stock.cpu_percent),
+                "ours_reply_p95_ms": rounded(percentile(ours.reply_ms, 0.95)),
+                "stock_reply_p95_ms": rounded(percentile(stock.reply_ms, 0.95)),
+            }
+        )
+    return rows
+
+
+def ratio_markdown(rows: list[dict[str, Any]]) -> str:
+    lines = [
+        "| offered (/s) | ours: answered events/s | stock Rasa: answered messages/s "
+        "| ours ÷ stock | answered per CPU-second, ours / stock | ours reply p95 "
+        "| stock reply p95 |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        ratio = "–" if row["ratio"] is None else f"**{row['ratio']:.2f}×**"
+        lines.append(
+            f"| {row['rate']:g} | {row['ours_answered_per_s']:.1f} "
+            f"| {row['stock_answered_per_s']:.1f} | {ratio} "
+            f"| {row['ours_answered_per_cpu_s']} / {row['stock_answered_per_cpu_s']} "
+            f"| {ms(row['ours_reply_p95_ms'])} "
+            f"| {ms(row['stock_reply_p95_ms'])} |"
+        )
+    return "\n".join(lines)
+
+
+def step_json(step: Step) -> dict[str, Any]:
     return {
         "rate": step.rate,
         "seconds": step.seconds,
@@ -547,6 +571,7 @@ def step_json(step: Step) -> dict[str, Any]:
         "answered_per_s": round(step.answered_rate, 1),
         "reply_messages_per_s": round(step.messages / step.duration, 1),
         "reply_p50_ms": rounded(percentile(step.reply_ms, 0.5)),
+        "reply_p95_ms": rounded(percentile(step.reply_ms, 0.95)),
         "reply_p99_ms": rounded(percentile(step.reply_ms, 0.99)),
         "backlog_at_start": step.backlog_before,
         "backlog_at_end": step.backlog,
@@ -591,18 +616,46 @@ async def main() -> int:
         default=PROJECT,
         help="the checkout whose service is measured (default: this one)",
     )
+    parser.add_argument(
+        "--against-stock-rasa",
+        action="store_true",
+        help="then the same steps against stock Rasa (`rasa run` REST + `rasa run actions`) "
+        "on the same model, and the ratio",
+    )
+    parser.add_argument(
+        "--stock-first",
+        action="store_true",
+        help="with --against-stock-rasa: stock Rasa before the service (alternate runs)",
+    )
     args = parser.parse_args()
     rates = parse_rates(args)
     command = shlex.join([".venv/bin/python", "bench/webhook_load.py", *sys.argv[1:]])
-    steps, summary = await bench(args, rates)
+    stock: tuple[list[stock_rasa.StockStep], dict] | None = None
+    if args.against_stock_rasa and args.stock_first:
+        stock = await bench_stock(args, rates)
+    steps, summary = await bench_service(args, rates)
+    if args.against_stock_rasa and not args.stock_first:
+        stock = await bench_stock(args, rates)
     summary["command"] = command
     print()
     print(markdown(steps, summary, command), flush=True)
+    figures = {**summary, "steps": [step_json(s) for s in steps]}
+    if stock is not None:
+        stock_steps, stock_summary = stock
+        rows = ratios(steps, stock_steps)
+        print()
+        print(stock_rasa.markdown(stock_steps, stock_summary))
+        print()
+        print(ratio_markdown(rows), flush=True)
+        figures["stock_rasa"] = {
+            **stock_summary,
+            "first": args.stock_first,
+            "steps": [stock_rasa.step_json(s) for s in stock_steps],
+        }
+        figures["ours_over_stock"] = rows
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(
-            json.dumps({**summary, "steps": [step_json(s) for s in steps]}, indent=2) + "\n"
-        )
+        args.json.write_text(json.dumps(figures, indent=2) + "\n")
     return 0 if summary["lost"] == 0 and summary["duplicated"] == 0 else 1
 
 
