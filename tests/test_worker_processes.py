@@ -17,6 +17,7 @@ import aiohttp
 
 from bot.storage.inbox import shard_of
 from bot.training import current_model
+from bot.worker_process import WORKER_NICENESS
 from tests.conftest import free_port
 from tests.external_zalo import (
     ExternalZalo,
@@ -202,6 +203,11 @@ async def test_workers_stop_at_once_when_the_web_servers_process_is_killed(
                 await asyncio.sleep(0.1)
         assert health["workers"]["ready"] == WORKERS, health
         pids = health["workers"]["pids"]
+        # Workers yield the CPU to the web server's acknowledgements.
+        ours = os.getpriority(os.PRIO_PROCESS, 0)
+        assert [os.getpriority(os.PRIO_PROCESS, pid) for pid in pids] == [
+            min(ours + WORKER_NICENESS, 19)
+        ] * WORKERS
         service.kill()
         assert await service.wait() == -signal.SIGKILL
         for _ in range(100):
