@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.content import passages
+from bot.content.faq import best_faq
 from bot.content.passages import Passage
 from tests.conftest import Service, project_library, texts
 
@@ -52,3 +53,11 @@ async def test_a_narrow_question_is_answered_by_its_sentence_not_the_summary(
     first = texts(await service.messages("u-passage"))[0]
     assert "thay cho sổ hộ khẩu" in first.split("\n")[0]
     assert guide.summary not in first
+
+
+def test_an_faq_asking_another_aspect_is_not_the_answer() -> None:
+    guide = project_library().guide_for("proc_marriage_registration")
+    assert guide is not None
+    fee_faq = best_faq(guide, "đăng ký kết hôn mất bao nhiêu tiền")
+    assert fee_faq is not None
+    assert best_faq(guide, "đăng ký kết hôn mất bao lâu") != fee_faq

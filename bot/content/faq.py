@@ -11,6 +11,7 @@ from __future__ import annotations
 import yaml
 
 from bot.content.model import Faq, Guide, Library
+from bot.nlu.aspects import asked_aspect
 from bot.nlu.text import expand, fold, spelled_words
 
 # Share of the question's words (and word pairs) a FAQ must cover to be the answer.
@@ -27,14 +28,23 @@ def best_faq(guide: Guide, text: str) -> Faq | None:
     asked = _features(text)
     if not asked:
         return None
+    aspect = _specific_aspect(text)
     best, best_score = None, 0.0
     for faq in guide.faqs:
+        if aspect and _specific_aspect(faq.question) not in (None, aspect):
+            continue  # "kết hôn mất bao lâu" is not "kết hôn mất bao nhiêu tiền"
         for phrasing in (faq.question, *faq.examples):
             known = _features(phrasing)
             score = len(asked & known) / len(asked | known)
             if score > best_score:
                 best, best_score = faq, score
     return best if best_score >= MATCH_THRESHOLD else None
+
+
+def _specific_aspect(text: str) -> str | None:
+    """The aspect asked, but "who" (the catch-all of yes/no questions)."""
+    aspect = asked_aspect(text)
+    return None if aspect == "who" else aspect
 
 
 def training_yaml(library: Library) -> str:
