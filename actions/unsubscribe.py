@@ -13,16 +13,23 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.reminders import asks_for_list, end_reminder_forms, listing, now, plain, show_reminders
+from actions.reminder_requests import (
+    asks_for_list,
+    end_reminder_forms,
+    listing,
+    now,
+    plain,
+    show_reminders,
+)
 from bot.content import Library
 from bot.nlu.dates import parse_datetimes
-from bot.scheduler import reminders
-from bot.scheduler.reminders import wording
+from bot.scheduler import citizen_reminders
+from bot.scheduler.citizen_reminders import wording
 from bot.services import Services, UsesServices
-from bot.storage import campaigns
-from bot.storage import reminders as reminder_store
+from bot.storage import campaign_records
+from bot.storage import reminder_records as reminder_store
 
-DOSSIER_STORE = "bot.storage.dossiers"  # its unsubscribe(db, user_id, code_or_None) -> int
+DOSSIER_STORE = "bot.storage.dossier_records"  # its unsubscribe(db, user_id, code_or_None) -> int
 
 
 def said(library: Library, key: str, **values: Any) -> str:
@@ -34,7 +41,7 @@ async def stop_dossier_news(services: Services, user_id: str, code: str | None) 
     (subscriptions stopped, reminders cancelled). Subscriptions are left alone when the
     dossier feature is not installed."""
     database = services.database
-    cancelled = await reminders.cancel(
+    cancelled = await citizen_reminders.cancel(
         database, services.reminder_jobs, user_id, dossier_code=code, kind="appointment"
     )
     if importlib.util.find_spec(DOSSIER_STORE) is None:
@@ -63,7 +70,7 @@ class ActionUnsubscribe(UsesServices, Action):
         if reminder_id is not None:  # a cancel button under the list of reminders
             digits = str(reminder_id)
             ids = None if digits == "all" else [int(digits)] if digits.isdigit() else []
-            cancelled = await reminders.cancel(
+            cancelled = await citizen_reminders.cancel(
                 services.database, services.reminder_jobs, user_id, ids
             )
             dispatcher.utter_message(text=wording(library, "cancelled", count=len(cancelled)))
@@ -100,7 +107,7 @@ class ActionUnsubscribe(UsesServices, Action):
             dispatcher.utter_message(text=wording(library, "none"))
         elif chosen:
             chosen_ids = [r["id"] for r in chosen]
-            cancelled = await reminders.cancel(
+            cancelled = await citizen_reminders.cancel(
                 services.database, services.reminder_jobs, user_id, chosen_ids
             )
             dispatcher.utter_message(text=wording(library, "cancelled", count=len(cancelled)))
@@ -112,8 +119,10 @@ class ActionUnsubscribe(UsesServices, Action):
     async def _stop_everything(
         self, dispatcher: CollectingDispatcher, library: Library, services: Services, user_id: str
     ) -> None:
-        await services.database.run(campaigns.opt_out, user_id)
-        cancelled = await reminders.cancel(services.database, services.reminder_jobs, user_id)
+        await services.database.run(campaign_records.opt_out, user_id)
+        cancelled = await citizen_reminders.cancel(
+            services.database, services.reminder_jobs, user_id
+        )
         stopped, _ = await stop_dossier_news(services, user_id, None)
         parts = [said(library, "stopped_all")]
         if cancelled:
@@ -138,13 +147,13 @@ class ActionSubscribeTopic(UsesServices, Action):
         library, database = services.content.library, services.database
         topic = next(tracker.get_latest_entity_values("topic"), None)
         if topic is None:
-            await database.run(campaigns.opt_in, tracker.sender_id)
+            await database.run(campaign_records.opt_in, tracker.sender_id)
             dispatcher.utter_message(text=said(library, "news_resumed"))
             return []
         title = library.ui.get("topics", {}).get(topic)
         if title is None:
             dispatcher.utter_message(text=library.text("fallback"))
             return []
-        await database.run(campaigns.subscribe_topic, tracker.sender_id, topic)
+        await database.run(campaign_records.subscribe_topic, tracker.sender_id, topic)
         dispatcher.utter_message(text=said(library, "topic_subscribed", topic=title))
         return []

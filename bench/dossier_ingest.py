@@ -26,7 +26,7 @@ import aiohttp
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 from bench.service import free_port, start_service  # noqa: E402
-from bot.storage import Database, dossiers, users  # noqa: E402
+from bot.storage import Database, dossier_records, users  # noqa: E402
 
 TOKEN = "bench-token"
 
@@ -154,7 +154,7 @@ async def bench_notifications(subscribers: int) -> dict:
             database = Database(Path(data_dir) / "citizenbot.db")
             await database.open()
             for n in range(subscribers):
-                await database.run(dossiers.subscribe, code(n), f"bench-{n}")
+                await database.run(dossier_records.subscribe, code(n), f"bench-{n}")
             started = time.perf_counter()
             await put_all(
                 url, [(code(n), body(n, "processing", 21)) for n in range(subscribers)], 16

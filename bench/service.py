@@ -19,13 +19,13 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
+from bot.sandbox.zalo_sandbox import ZaloSandbox
 from bot.settings import (
     SANDBOX_APP_ID,
     SANDBOX_APP_SECRET,
     SANDBOX_OA_SECRET_KEY,
     SANDBOX_REFRESH_TOKEN,
 )
-from bot.zalo.sandbox import ZaloSandbox
 
 PROJECT = Path(__file__).resolve().parent.parent
 

@@ -24,7 +24,7 @@ import aiohttp
 
 from bench.open_loop import MESSAGES, Window, ms, open_loop, percentile, rounded
 from bench.service import MemoryTrace, cpu_seconds, free_port, start_process
-from bot.training import current_model
+from bot.brain.training import current_model
 
 CREDENTIALS = "rest:\n"
 ENDPOINTS = """\

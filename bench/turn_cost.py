@@ -40,7 +40,7 @@ from bench.service import (  # noqa: E402
     start_service,
 )
 from bench.webhook_load import signed_event  # noqa: E402
-from bot.zalo.sandbox import ZaloSandbox  # noqa: E402
+from bot.sandbox.zalo_sandbox import ZaloSandbox  # noqa: E402
 
 WINDOW = len(MESSAGES)
 

@@ -56,12 +56,12 @@ from bench.service import (  # noqa: E402
     start_sandbox,
     start_service,
 )
+from bot.sandbox.zalo_sandbox import ZaloSandbox  # noqa: E402
 from bot.settings import (  # noqa: E402
     SANDBOX_APP_ID,
     SANDBOX_OA_SECRET_KEY,
 )
 from bot.zalo import signature  # noqa: E402
-from bot.zalo.sandbox import ZaloSandbox  # noqa: E402
 
 ACK_TARGET_MS = 50.0
 # A step keeps up when its backlog grows by at most this share of the events it sent, i.e.

@@ -138,7 +138,7 @@ async def officer_add(args: argparse.Namespace, settings: Settings) -> int:
     """Create a dashboard account in the service's database (the service may be running)."""
     import getpass
 
-    from bot.storage import Database, audit, officers
+    from bot.storage import Database, audit, officer_accounts
 
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
@@ -148,19 +148,21 @@ async def officer_add(args: argparse.Namespace, settings: Settings) -> int:
             print("citizenbot: the two passwords differ", file=sys.stderr)
             return 1
     try:
-        officers.check_new(args.username, password, args.role)
-    except officers.OfficerError as exc:
+        officer_accounts.check_new(args.username, password, args.role)
+    except officer_accounts.OfficerError as exc:
         print(f"citizenbot: {exc}", file=sys.stderr)
         return 1
     password_hash = await asyncio.get_running_loop().run_in_executor(
-        None, officers.hash_password, password
+        None, officer_accounts.hash_password, password
     )
     database = Database(settings.database_path)
     await database.open()
     try:
-        await database.run(officers.create, args.username, args.name, password_hash, args.role)
+        await database.run(
+            officer_accounts.create, args.username, args.name, password_hash, args.role
+        )
         await database.run(audit.record, "cli", "officer_added", args.username, ",".join(args.role))
-    except officers.OfficerError as exc:
+    except officer_accounts.OfficerError as exc:
         print(f"citizenbot: {exc}", file=sys.stderr)
         return 1
     finally:
@@ -176,11 +178,11 @@ async def officer_add(args: argparse.Namespace, settings: Settings) -> int:
 def run(settings: Settings) -> int:
     from aiohttp import web
 
-    from bot.app import STOP, build_app
+    from bot.brain.training import ModelMissing
     from bot.content import ContentError
     from bot.content.loader import load_library
-    from bot.scheduler.lock import SchedulerLocked
-    from bot.training import ModelMissing
+    from bot.scheduler.scheduler_lock import SchedulerLocked
+    from bot.web.app import STOP, build_app
 
     try:
         load_library(settings.content_dir)
@@ -195,7 +197,7 @@ def run(settings: Settings) -> int:
     async def make_app() -> web.Application:
         if settings.workers > 1:
             return build_app(settings, None)  # each worker process loads the model
-        from bot.brain import Brain  # Rasa and TensorFlow: only where events are handled
+        from bot.brain.agent import Brain  # Rasa and TensorFlow: only where events are handled
 
         brain = await Brain.load(settings.model_dir, settings.tracker_path)
         app = build_app(settings, brain)
@@ -245,21 +247,21 @@ def run(settings: Settings) -> int:
 
 async def campaign(args: argparse.Namespace, settings: Settings) -> int:
     """`campaign list|preview|report`: read-only, safe while the service runs."""
-    from bot.scheduler import overview
+    from bot.scheduler import campaign_overview
     from bot.storage import Database
 
     database = Database(settings.database_path)
     await database.open()
     try:
         if args.campaign_command == "list":
-            text, ok = await overview.campaign_list(settings, database)
+            text, ok = await campaign_overview.campaign_list(settings, database)
             print(text)
             return 0 if ok else 1
         if args.campaign_command == "preview":
-            print(await overview.campaign_preview(settings, database, args.id))
+            print(await campaign_overview.campaign_preview(settings, database, args.id))
         else:
-            print(await overview.campaign_report(settings, database, args.id, args.run))
-    except overview.UnknownCampaign as exc:
+            print(await campaign_overview.campaign_report(settings, database, args.id, args.run))
+    except campaign_overview.UnknownCampaign as exc:
         print(f"citizenbot: {exc}", file=sys.stderr)
         return 1
     finally:
@@ -268,7 +270,7 @@ async def campaign(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def train_model(project: Path, model_dir: Path, if_changed: bool) -> int:
-    from bot.training import train
+    from bot.brain.training import train
 
     path = train(project, model_dir, if_changed=if_changed)
     print(f"citizenbot: model ready: {path}", flush=True)
@@ -276,8 +278,8 @@ def train_model(project: Path, model_dir: Path, if_changed: bool) -> int:
 
 
 async def parse_lines(model_dir: Path) -> int:
-    from bot.brain import Brain
-    from bot.training import ModelMissing
+    from bot.brain.agent import Brain
+    from bot.brain.training import ModelMissing
 
     try:
         brain = await Brain.load(model_dir, with_actions=False)
@@ -416,12 +418,12 @@ def nlu_eval(args: argparse.Namespace, settings: Settings) -> int:
     import tempfile
     import time
 
-    from bot.answer_eval import first_replies, load_cases
-    from bot.answer_eval import markdown as answer_section
-    from bot.answer_eval import rate as answer_rate
-    from bot.brain import Brain
-    from bot.nlu_eval import load_holdout, markdown, predict, score
-    from bot.training import train
+    from bot.brain.agent import Brain
+    from bot.brain.answer_evaluation import first_replies, load_cases
+    from bot.brain.answer_evaluation import markdown as answer_section
+    from bot.brain.answer_evaluation import rate as answer_rate
+    from bot.brain.nlu_evaluation import load_holdout, markdown, predict, score
+    from bot.brain.training import train
 
     paths = args.test_set or [Path("tests/nlu/holdout.yml"), Path("tests/nlu/real.yml")]
     sets = [(path, load_holdout(path)) for path in paths]

@@ -3,7 +3,7 @@ the daily purge of message logs, and a citizen's export and "forget me".
 
 The service (scheduler, `user_withdraw` events) and the CLI call these; the storage modules
 do the work: bot/storage/retention.py (what is purged or kept, and why),
-bot/storage/personal_data.py and bot/storage/tracker.py.
+bot/storage/personal_data.py and bot/storage/tracker_reader.py.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from bot.local_time import TIMEZONE
-from bot.storage import Database, audit, personal_data, retention, tracker
+from bot.storage import Database, audit, personal_data, retention, tracker_reader
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -55,7 +55,7 @@ async def purge_message_logs(
     if dry_run:
         result.changed.update(await database.run(retention.count_messages, result.cutoff))
         result.changed[TRACKER] = await _blocking(
-            tracker.prune, tracker_path, result.cutoff.timestamp(), True
+            tracker_reader.prune, tracker_path, result.cutoff.timestamp(), True
         )
         result.changed.update(await database.run(retention.purge_records, result.cutoff, True))
         return result
@@ -70,7 +70,7 @@ async def purge_message_logs(
     if since is None or since < keep_from:
         low = retention.start_of(since).timestamp() if since else 0.0
         counts = await _blocking(
-            tracker.intents_by_day,
+            tracker_reader.intents_by_day,
             tracker_path,
             low,
             result.cutoff.timestamp(),
@@ -80,7 +80,7 @@ async def purge_message_logs(
     # Only what has been counted: up to the mark, wherever a concurrent purge left it.
     counted = await database.run(retention.archived_before, retention.INTENTS)
     result.changed[TRACKER] = (
-        await _blocking(tracker.prune, tracker_path, retention.start_of(counted).timestamp())
+        await _blocking(tracker_reader.prune, tracker_path, retention.start_of(counted).timestamp())
         if counted
         else 0
     )
@@ -96,7 +96,7 @@ async def purge_message_logs(
 async def export_user(database: Database, tracker_path: Path | None, user_id: str) -> dict:
     """Everything stored about one Zalo user id, by table (JSON-ready)."""
     tables = await database.run(personal_data.export, user_id)
-    tables[TRACKER] = await _blocking(tracker.events_of, tracker_path, user_id)
+    tables[TRACKER] = await _blocking(tracker_reader.events_of, tracker_path, user_id)
     return {
         "user_id": user_id,
         "exported_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -115,11 +115,11 @@ async def forget_user(
     it in the audit log by counts only; table → rows (to be) changed. Idempotent."""
     if dry_run:
         changed = await database.run(personal_data.forget, user_id, True)
-        changed[TRACKER] = await _blocking(tracker.count_sender, tracker_path, user_id)
+        changed[TRACKER] = await _blocking(tracker_reader.count_sender, tracker_path, user_id)
         return changed
     # The tracker store first: if it fails, the database (and the inbox record of a
     # `user_withdraw` event, marked failed) still shows the request, to be run again.
-    removed = await _blocking(tracker.delete_sender, tracker_path, user_id)
+    removed = await _blocking(tracker_reader.delete_sender, tracker_path, user_id)
     changed = await database.run(personal_data.forget, user_id)
     changed[TRACKER] = removed
     summary = ", ".join(f"{table} {count}" for table, count in changed.items() if count)

@@ -1,8 +1,8 @@
 """The service's parts, built once at start and handed to whatever uses them.
 
-`build_app` (bot/app.py) builds them and hands them to the worker, the scheduler, the
+`build_app` (bot/web/app.py) builds them and hands them to the worker, the scheduler, the
 dashboard, the dossiers and, through the executor that registers them
-(bot/actions_in_process.py), to the actions. A separate action server (`rasa run actions`)
+(bot/brain/in_process_actions.py), to the actions. A separate action server (`rasa run actions`)
 registers the actions itself, without them: there each action opens the parts it needs from
 the environment's settings at its first call (`UsesServices.services`).
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.content import LiveContent
-from bot.scheduler.reminders import ReminderJobs
+from bot.scheduler.citizen_reminders import ReminderJobs
 from bot.settings import Settings
 from bot.storage import Database
 from bot.storage.secret import load_or_create

@@ -59,8 +59,8 @@ class Settings:
     database_busy_timeout_seconds: float = 30.0
     # Events processed at once; more only delays webhook answers (processing is CPU-bound).
     max_concurrent_events: int = 4
-    # Processes that handle events, each with its own model (bot/worker_pool.py); 1: events
-    # are handled in the web server's process (bot/worker.py).
+    # Processes that handle events, each with its own model (bot/conversation/worker_pool.py);
+    # 1: events are handled in the web server's process (bot/conversation/worker.py).
     workers: int = field(default_factory=_cores)
     # How often content/ is checked for officers' edits (hot reload).
     content_reload_seconds: float = 2.0
@@ -232,7 +232,7 @@ def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:
 
 
 def _quiet_hours(env: Mapping[str, str], name: str, default: str) -> str:
-    from bot.scheduler.clock import QuietHours
+    from bot.clock import QuietHours
 
     raw = env.get(name, default)
     try:

@@ -25,11 +25,11 @@ import pytest_asyncio  # noqa: E402
 from aiohttp import web  # noqa: E402
 
 from bot import logs  # noqa: E402
-from bot.app import CONTENT, DATABASE, SANDBOX, WORKER, build_app  # noqa: E402
-from bot.brain import Brain  # noqa: E402
+from bot.brain.agent import Brain  # noqa: E402
+from bot.brain.training import train  # noqa: E402
 from bot.content import Library, LiveContent  # noqa: E402
 from bot.settings import Settings  # noqa: E402
-from bot.training import train  # noqa: E402
+from bot.web.app import CONTENT, DATABASE, SANDBOX, WORKER, build_app  # noqa: E402
 from bot.zalo import signature  # noqa: E402
 
 PROJECT = Path(__file__).resolve().parent.parent

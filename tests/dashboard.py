@@ -7,7 +7,7 @@ import re
 
 import aiohttp
 
-from bot.storage import feedback, officers
+from bot.storage import feedback_records, officer_accounts
 from tests.conftest import Service
 
 PASSWORD = "mat-khau-du-dai"
@@ -25,12 +25,14 @@ PAGES = (
     "/admin/officers",
     "/admin/audit",
 )
-_HASH = officers.hash_password(PASSWORD)  # once: scrypt is slow on purpose
+_HASH = officer_accounts.hash_password(PASSWORD)  # once: scrypt is slow on purpose
 CSRF_FIELD = re.compile(r'name="csrf" value="([^"]+)"')
 
 
 async def add_officer(service: Service, username: str, *roles: str) -> None:
-    await service.database.run(officers.create, username, username.title(), _HASH, list(roles))
+    await service.database.run(
+        officer_accounts.create, username, username.title(), _HASH, list(roles)
+    )
 
 
 class OfficerClient:
@@ -70,5 +72,7 @@ async def file_ticket(service: Service, user_id: str, description: str) -> dict:
     for text in ("/give_feedback", "Thái độ cán bộ", description, "Không có ảnh"):
         await service.say(user_id, text)
         await service.settle()
-    [ticket] = [t for t in await service.database.run(feedback.queue) if t["user_id"] == user_id]
+    [ticket] = [
+        t for t in await service.database.run(feedback_records.queue) if t["user_id"] == user_id
+    ]
     return ticket

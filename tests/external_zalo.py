@@ -20,9 +20,9 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from bot.sandbox.zalo_sandbox import ZaloSandbox
 from bot.settings import Settings
 from bot.zalo import signature
-from bot.zalo.sandbox import ZaloSandbox
 from tests.conftest import PROJECT, free_port, wait_until_healthy
 
 APP_ID = "external-app"
@@ -32,7 +32,7 @@ SEED_REFRESH_TOKEN = "external-refresh-seed"
 
 
 class ExternalZalo:
-    """The OA API and OAuth server of `bot.zalo.sandbox`, on a port of its own."""
+    """The OA API and OAuth server of `bot.sandbox.zalo_sandbox`, on a port of its own."""
 
     def __init__(self, webhook_url: str = "") -> None:
         self.port = free_port()

@@ -20,8 +20,8 @@ from rasa_sdk import interfaces as sdk
 from rasa_sdk.events import SlotSet as SdkSlotSet
 from rasa_sdk.executor import ActionExecutor
 
-from bot.actions_in_process import InProcessActions, check_action_results_with_one_validator
-from bot.brain import Brain
+from bot.brain.agent import Brain
+from bot.brain.in_process_actions import InProcessActions, check_action_results_with_one_validator
 from tests.conftest import Service, texts
 
 

@@ -17,14 +17,13 @@ import pytest
 import yaml
 from openpyxl import load_workbook
 
-from bot import reports
-from bot.admin import status
+from bot.admin import report_figures, status_page
 from bot.content.admin_texts import TEXTS as ADMIN_TEXTS
+from bot.content.content_model import Locality
 from bot.content.loader import load_library
-from bot.content.model import Locality
-from bot.dossiers.model import parse_update
+from bot.dossiers.dossier_model import parse_update
 from bot.local_time import TIMEZONE
-from bot.storage import audit, campaigns, dossiers, feedback, ratings
+from bot.storage import audit, campaign_records, dossier_records, feedback_records, ratings
 from bot.storage.secret import load_or_create
 from tests.conftest import PROJECT, Service, texts
 from tests.dashboard import PAGES, PASSWORD, OfficerClient, add_officer, file_ticket
@@ -78,7 +77,7 @@ async def test_a_content_editor_cannot_answer_tickets(service: Service) -> None:
     )
     await editor.close()
     assert status == 403 and "không có quyền" in page
-    assert (await service.database.run(feedback.get, ticket["id"]))["status"] == "received"
+    assert (await service.database.run(feedback_records.get, ticket["id"]))["status"] == "received"
     assert len(await service.messages("u-role")) == before
     assert ("bientap", "forbidden") in await _audit_actions(service)
 
@@ -93,7 +92,7 @@ async def test_a_post_without_the_sessions_csrf_token_is_rejected(service: Servi
     missing, _ = await officer.post(path, {"answer": "Giả mạo."}, csrf="")
     await officer.close()
     assert (forged, missing) == (403, 403)
-    assert (await service.database.run(feedback.get, ticket["id"]))["status"] == "received"
+    assert (await service.database.run(feedback_records.get, ticket["id"]))["status"] == "received"
     assert (await _audit_actions(service)).count(("xuly", "csrf_rejected")) == 2
 
 
@@ -155,7 +154,7 @@ async def test_every_officer_action_is_in_the_audit_log(service: Service) -> Non
     ]
     [answered] = [e for e in await service.database.run(audit.recent, 10, "feedback_answered")]
     assert (answered["target"], answered["detail"]) == (
-        feedback.number(ticket["id"]),
+        feedback_records.number(ticket["id"]),
         "Zalo: đã gửi",
     )
 
@@ -278,7 +277,7 @@ async def test_report_reads_top_intents_and_fallback_rate_from_the_tracker_store
             [("u", "user", now, intent) for intent in rows],
         )
     today = dt.datetime.now(TIMEZONE).date()
-    report = await reports.build(service.database, tracker, today, today)
+    report = await report_figures.build(service.database, tracker, today, today)
     assert report.top_intents[0] == ("proc_birth_registration", 3)
     assert report.user_turns == 5 and report.fallback_rate == 0.2
 
@@ -374,7 +373,7 @@ async def test_every_page_shows_dates_as_dd_mm_yyyy_in_commune_time(service: Ser
     await service.say("u-dates-2", "/request_human")
     await service.settle()
     await service.database.run(
-        campaigns.record_missed, "vneid-muc-2", "2026-11-30T01:30:00.000+00:00"
+        campaign_records.record_missed, "vneid-muc-2", "2026-11-30T01:30:00.000+00:00"
     )
     await add_officer(service, "ngay", "admin")
     officer = OfficerClient(service)
@@ -428,10 +427,10 @@ async def test_the_content_page_warns_while_locality_holds_sample_data(service: 
 def test_locality_with_the_commune_own_data_is_not_taken_for_the_sample() -> None:
     shipped = load_library(PROJECT / "content").locality.values
     real = {**shipped, "sample": "False", "hotline": "0236 3821 000"}
-    assert status.holds_sample_data(Locality(shipped))
-    assert not status.holds_sample_data(Locality(real))
+    assert status_page.holds_sample_data(Locality(shipped))
+    assert not status_page.holds_sample_data(Locality(real))
     # The marker removed but the sample hotline left in place: still the sample.
-    assert status.holds_sample_data(Locality({**real, "hotline": "0000 000 000 (số mẫu)"}))
+    assert status_page.holds_sample_data(Locality({**real, "hotline": "0000 000 000 (số mẫu)"}))
 
 
 async def test_every_dashboard_and_api_answer_carries_the_security_headers(
@@ -488,18 +487,24 @@ async def dossiers_with_notifications(service: Service) -> None:
         "occurred_at": "2026-11-20T08:00:00+07:00",
     }
     other = {**first, "procedure": "Chứng thực bản sao", "applicant_name": "Trần Thị Bình"}
-    await service.database.run(dossiers.ingest, parse_update(OTHER_DOSSIER, other, secret), "api")
-    await service.database.run(dossiers.ingest, parse_update(DOSSIER_CODE, first, secret), "api")
+    await service.database.run(
+        dossier_records.ingest, parse_update(OTHER_DOSSIER, other, secret), "api"
+    )
+    await service.database.run(
+        dossier_records.ingest, parse_update(DOSSIER_CODE, first, secret), "api"
+    )
     for user in FOLLOWERS:
-        await service.database.run(dossiers.subscribe, DOSSIER_CODE, user)
+        await service.database.run(dossier_records.subscribe, DOSSIER_CODE, user)
     change = {**first, "status": "processing", "occurred_at": "2026-11-21T14:05:00+07:00"}
-    await service.database.run(dossiers.ingest, parse_update(DOSSIER_CODE, change, secret), "api")
+    await service.database.run(
+        dossier_records.ingest, parse_update(DOSSIER_CODE, change, secret), "api"
+    )
     keys = {
         n["user_id"]: n["idempotency_key"]
-        for n in await service.database.run(dossiers.notifications, DOSSIER_CODE)
+        for n in await service.database.run(dossier_records.notifications, DOSSIER_CODE)
     }
     later = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1)).isoformat()
-    settle = dossiers.settle_notification
+    settle = dossier_records.settle_notification
     await service.database.run(settle, keys["u-follower-sent"], "sent", "consultation", None)
     await service.database.run(settle, keys["u-follower-failed"], "failed", "consultation", -201)
     await service.database.run(settle, keys["u-follower-stuck"], "pending", None, -32, later)
@@ -606,7 +611,7 @@ def test_every_dashboard_text_the_code_reads_is_declared_for_the_content_check()
     content/admin.yml, so a text an officer deletes is caught before a page needs it."""
     sections = {key.split(".")[0] for key in ADMIN_TEXTS}
     key = re.compile(rf"^({'|'.join(sections)})\.[a-z_]+(\.[a-z_]+)*$")
-    sources = [*(PROJECT / "bot" / "admin").glob("*.py"), PROJECT / "bot" / "reports.py"]
+    sources = list((PROJECT / "bot" / "admin").glob("*.py"))
     read = {
         node.value
         for source in sources
@@ -619,7 +624,7 @@ def test_every_dashboard_text_the_code_reads_is_declared_for_the_content_check()
 def test_no_officer_facing_vietnamese_is_left_in_the_dashboard_code() -> None:
     """Wording lives in content/admin.yml; Vietnamese stays only in comments and docstrings."""
     vietnamese = re.compile("[\u00c0-\u1ef9]")
-    sources = [*(PROJECT / "bot" / "admin").glob("*.py"), PROJECT / "bot" / "reports.py"]
+    sources = list((PROJECT / "bot" / "admin").glob("*.py"))
     found = []
     for source in sources:
         tree = ast.parse(source.read_text(encoding="utf-8"))

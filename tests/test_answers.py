@@ -6,8 +6,8 @@ from pathlib import Path
 
 import yaml
 
-from bot.answer_eval import first_replies, load_cases, missing_facts, rate
-from bot.brain import Brain
+from bot.brain.agent import Brain
+from bot.brain.answer_evaluation import first_replies, load_cases, missing_facts, rate
 
 ANSWERS = Path(__file__).with_name("answers.yml")
 

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.content.model import ContentError
+from bot.content.content_model import ContentError
 from bot.local_time import TIMEZONE
 from bot.scheduler import jobs
-from bot.scheduler.campaigns import load_campaign, load_context
-from bot.scheduler.fanout import delivery_key
-from bot.storage import campaigns, outbox, users
+from bot.scheduler.campaign_fanout import delivery_key
+from bot.scheduler.campaign_files import load_campaign, load_context
+from bot.storage import campaign_records, outbox, users
 from tests.conftest import Service, button_titles
 from tests.test_reminders import turn
 from tests.test_scheduler import (
@@ -73,7 +73,7 @@ async def sent_at_least(service: Service, user_ids: list[str], count: int) -> bo
 
 
 async def report(service: Service, run_id: int) -> dict[tuple[str, str | None], int]:
-    rows = await service.database.run(campaigns.delivery_counts, run_id)
+    rows = await service.database.run(campaign_records.delivery_counts, run_id)
     return {(status, detail): count for status, detail, count in rows}
 
 
@@ -100,7 +100,7 @@ async def test_each_eligible_recipient_gets_the_message_once_and_the_others_are_
     service = await campaign_service(start_service, content, people[:-1])
     await service.database.run(older, "u-old", 8)
     await service.database.run(users.unfollowed, "u-unfollowed")
-    await service.database.run(campaigns.opt_out, "u-out")
+    await service.database.run(campaign_records.opt_out, "u-out")
     path = content / "campaigns" / "dvc.yml"
     path.write_text(path.read_text().replace(audience_of(people[:-1]), audience_of(people)))
     await scheduler_of(service).reload_campaigns()
@@ -115,7 +115,7 @@ async def test_each_eligible_recipient_gets_the_message_once_and_the_others_are_
         ("skipped", "not_following"): 1,
         ("skipped", "opted_out"): 1,
     }
-    assert await service.database.run(campaigns.run_status, run_id) == "done"
+    assert await service.database.run(campaign_records.run_status, run_id) == "done"
 
 
 async def test_users_beyond_7_days_get_the_zbs_template_when_one_is_configured(
@@ -159,7 +159,7 @@ async def test_topic_and_tag_audiences_reach_only_their_members(
 ) -> None:
     people = ["u-topic", "u-tagged", "u-neither"]
     service = await campaign_service(start_service, content, people)
-    await service.database.run(campaigns.opt_out, "u-topic")
+    await service.database.run(campaign_records.opt_out, "u-topic")
     [confirmation] = await turn(service, "u-topic", '/subscribe_topic{"topic": "vneid"}')
     assert "tài khoản định danh điện tử VNeID" in confirmation["text"]
     await tag_in_the_oa(service, "phu-huynh", ["u-tagged"])
@@ -208,7 +208,7 @@ async def test_when_zalo_cannot_list_a_tag_the_run_uses_the_last_list_and_says_s
     attempts = service.settings.zalo_max_attempts
     await service.faults({"times": attempts, "http_status": 503, "endpoint": "read"})
     await run_campaign(service, FakeClock(next_local(10)))
-    run = await service.database.run(campaigns.get_run, await service.database.run(last_run))
+    run = await service.database.run(campaign_records.get_run, await service.database.run(last_run))
     assert "Zalo could not list it" in run["note"]
     assert await report(service, run["id"]) == {("sent", "consultation"): 2}  # the last list
     monkeypatch.setenv("CITIZENBOT_DATA_DIR", str(service.settings.data_dir))
@@ -232,7 +232,7 @@ async def test_quiet_hours_pause_the_run_and_it_resumes_at_their_end(
     first = await received(service, people)
     assert sum(first.values()) == 4
     run_id = await service.database.run(last_run)
-    run = await service.database.run(campaigns.get_run, run_id)
+    run = await service.database.run(campaign_records.get_run, run_id)
     morning = (start + dt.timedelta(days=1)).replace(hour=7, minute=0, second=0)
     assert run["status"] == "paused"
     assert dt.datetime.fromisoformat(run["resume_at"]) == morning
@@ -241,7 +241,7 @@ async def test_quiet_hours_pause_the_run_and_it_resumes_at_their_end(
     scheduler_of(service).clock = FakeClock(morning)
     await jobs.resume_campaign_run(scheduler_of(service), run_id)
     assert await received(service, people) == {p: 1 for p in people}
-    assert await service.database.run(campaigns.run_status, run_id) == "done"
+    assert await service.database.run(campaign_records.run_status, run_id) == "done"
 
 
 async def test_a_run_firing_in_quiet_hours_sends_nothing_until_morning(
@@ -250,7 +250,7 @@ async def test_a_run_firing_in_quiet_hours_sends_nothing_until_morning(
     service = await campaign_service(start_service, content, ["u-q1", "u-q2"])
     await run_campaign(service, FakeClock(next_local(23, 30)))
     assert await received(service, ["u-q1", "u-q2"]) == {"u-q1": 0, "u-q2": 0}
-    run = await service.database.run(campaigns.get_run, await service.database.run(last_run))
+    run = await service.database.run(campaign_records.get_run, await service.database.run(last_run))
     assert run["status"] == "paused" and local_hour(run["resume_at"]) == 7
 
 
@@ -287,7 +287,7 @@ async def test_recipients_caught_mid_send_by_a_crash_are_settled_from_the_outbox
     service = await campaign_service(start_service, content, people, quiet_hours="off")
     campaign = scheduler_of(service).campaigns["dvc"]
     run_id = await service.database.run(
-        campaigns.start_run,
+        campaign_records.start_run,
         "dvc",
         "2026-11-23T02:00:00.000+00:00",
         campaign.message,
@@ -299,7 +299,7 @@ async def test_recipients_caught_mid_send_by_a_crash_are_settled_from_the_outbox
     # u-crash0's request went out unanswered, u-crash1's was accepted by Zalo,
     # u-crash2's had not been sent yet.
     for user_id in people[:3]:
-        assert await service.database.run(campaigns.claim, run_id, user_id)
+        assert await service.database.run(campaign_records.claim, run_id, user_id)
     endpoint = "/v3.0/oa/message/cs"
     for user_id in people[:2]:
         key = delivery_key(run_id, user_id)
@@ -343,10 +343,10 @@ async def test_a_bare_dung_opts_out_though_the_intent_model_hears_a_yes(
     for user_id, text in (("u-dung", "dừng"), ("u-dung2", "Dừng lại")):
         [confirmation] = await turn(service, user_id, text)
         assert "không gửi tin" in confirmation["text"]
-        assert await service.database.run(campaigns.opted_out, user_id)
+        assert await service.database.run(campaign_records.opted_out, user_id)
     [reply] = await turn(service, "u-yes", "đúng")  # "đúng" folds to the same letters
     assert "không gửi tin" not in reply["text"]
-    assert not await service.database.run(campaigns.opted_out, "u-yes")
+    assert not await service.database.run(campaign_records.opted_out, "u-yes")
 
 
 async def test_a_citizen_who_opted_out_can_ask_for_the_news_again_in_words(
@@ -355,10 +355,10 @@ async def test_a_citizen_who_opted_out_can_ask_for_the_news_again_in_words(
     service = await campaign_service(start_service, content, ["u-back", "u-back2"])
     for user_id, text in (("u-back", "cho tôi nhận tin lại"), ("u-back2", "dang ky nhan tin")):
         await turn(service, user_id, "hủy nhận tin")
-        assert await service.database.run(campaigns.opted_out, user_id)
+        assert await service.database.run(campaign_records.opted_out, user_id)
         [confirmation] = await turn(service, user_id, text)
         assert "xã sẽ gửi lại tin" in confirmation["text"]
-        assert not await service.database.run(campaigns.opted_out, user_id)
+        assert not await service.database.run(campaign_records.opted_out, user_id)
     await run_campaign(service, FakeClock(next_local(9)))
     assert await received(service, ["u-back", "u-back2"]) == {"u-back": 1, "u-back2": 1}
 
@@ -379,7 +379,7 @@ async def test_zalos_night_ban_puts_the_recipient_back_and_pauses_until_morning(
     await service.faults({"times": 4, "error": -234})  # every attempt at the first message
     await run_campaign(service, FakeClock(next_local(22, 30)))
     run_id = await service.database.run(last_run)
-    run = await service.database.run(campaigns.get_run, run_id)
+    run = await service.database.run(campaign_records.get_run, run_id)
     assert run["status"] == "paused" and local_hour(run["resume_at"]) == 6
     assert await report(service, run_id) == {("queued", None): 2}
 
@@ -392,7 +392,7 @@ async def test_running_out_of_quota_stops_the_run_and_says_why(
     )
     await service.faults({"times": 1, "error": -211})
     await run_campaign(service, FakeClock(next_local(9)))
-    run = await service.database.run(campaigns.get_run, await service.database.run(last_run))
+    run = await service.database.run(campaign_records.get_run, await service.database.run(last_run))
     assert run["status"] == "stopped" and "-211" in run["note"]
 
 
@@ -402,7 +402,7 @@ async def test_a_firing_while_the_previous_run_is_unfinished_is_skipped_and_reco
     service = await campaign_service(start_service, content, ["u-overlap"])
     await run_campaign(service, FakeClock(next_local(23)))  # paused until morning
     await run_campaign(service, FakeClock(next_local(23, 30)))
-    statuses = [r["status"] for r in await service.database.run(campaigns.runs_of, "dvc", 5)]
+    statuses = [r["status"] for r in await service.database.run(campaign_records.runs_of, "dvc", 5)]
     assert statuses == ["skipped", "paused"]
 
 
@@ -430,7 +430,7 @@ def test_a_broken_campaign_file_is_rejected_with_its_file_and_line(
 
 
 def test_the_sample_campaigns_are_valid_and_wait_for_an_officer_to_enable_them() -> None:
-    from bot.scheduler.campaigns import load_all
+    from bot.scheduler.campaign_files import load_all
     from tests.conftest import PROJECT
 
     loaded, errors = load_all(PROJECT / "content")
@@ -466,6 +466,6 @@ async def test_preview_list_and_report_show_what_officers_need(
 
 async def _until_done(service: Service, run_id: int) -> None:
     async def done() -> bool:
-        return await service.database.run(campaigns.run_status, run_id) == "done"
+        return await service.database.run(campaign_records.run_status, run_id) == "done"
 
     await until(done)

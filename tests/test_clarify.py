@@ -8,7 +8,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.clarify import ActionClarify
 from actions.guides import ActionAnswerAspect
-from actions.handover import fallback_streak
+from actions.officer_handover import fallback_streak
 
 
 def _tracker(text: str, ranking: list[tuple[str, float]], slots: dict | None = None) -> Tracker:

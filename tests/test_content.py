@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 
 from bot.content.checks import TOPIC_INTENTS, check_content
+from bot.content.content_model import ContentError
 from bot.content.faq import best_faq, training_yaml
 from bot.content.live import LiveContent
 from bot.content.loader import load_library
-from bot.content.model import ContentError
 from bot.content.render import faq_answer, section, step, summary
 from bot.content.writing import hedges, sections
-from bot.zalo.messages import MAX_BUTTON_TITLE, MAX_BUTTONS, MAX_TEXT
+from bot.zalo.message_shapes import MAX_BUTTON_TITLE, MAX_BUTTONS, MAX_TEXT
 
 PROJECT = Path(__file__).resolve().parent.parent
 DOMAIN = PROJECT / "domain.yml"

@@ -10,9 +10,9 @@ import sys
 import time
 from pathlib import Path
 
-from bot.app import WORKER
+from bot.conversation.user_queues import UserQueues
 from bot.storage import inbox
-from bot.user_queues import UserQueues
+from bot.web.app import WORKER
 from bot.zalo.events import ZaloEvent, parse_event
 from tests.conftest import Service, texts
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from bot.dossiers.model import parse_update
+from bot.dossiers.dossier_model import parse_update
 from bot.dossiers.poller import Batch, Poller
-from bot.storage import Database, dossiers
+from bot.storage import Database, dossier_records
 from bot.storage.database import open_connection
 from tests.conftest import PROJECT
 
@@ -117,7 +117,7 @@ async def test_poller_ingests_pages_and_resumes_from_its_cursor(tmp_path: Path) 
     # A new poller (after a restart) continues from the stored cursor.
     second = await Poller(source, database, b"secret").poll_once()
     assert second.accepted == 1 and source.cursors_seen == [None, "1"]
-    record = await database.run(dossiers.get, "000.00.24.H26-251101-0001")
+    record = await database.run(dossier_records.get, "000.00.24.H26-251101-0001")
     assert record["status"] == "processing"
     await database.close()
 

@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from bot.dossiers.model import parse_update
+from bot.dossiers.dossier_model import parse_update
 from bot.dossiers.notifier import MAX_ATTEMPTS, RETRY_CAP_SECONDS, retry_delay
-from bot.storage import dossiers, users
+from bot.storage import dossier_records, users
 from bot.storage.secret import load_or_create
 from tests.conftest import Service, texts
 from tests.test_dossiers_flow import CODE, RECEIVED, TOKEN, put, wait_for_count
@@ -28,7 +28,7 @@ async def service(start_service) -> Service:
 
 async def follow(service: Service, code: str, user: str) -> None:
     await service.database.run(users.interacted, user)  # within Zalo's 7-day window
-    await service.database.run(dossiers.subscribe, code, user)
+    await service.database.run(dossier_records.subscribe, code, user)
 
 
 async def healthz(service: Service) -> dict:
@@ -53,7 +53,7 @@ async def test_a_notification_that_always_fails_holds_no_other_back(service: Ser
     broken = dataclasses.replace(
         received, status="need_documents", detail={}, occurred_at="2026-11-21T08:00:00+07:00"
     )
-    await service.database.run(dossiers.ingest, broken, "api")
+    await service.database.run(dossier_records.ingest, broken, "api")
     started = time.monotonic()
     ready = {
         **RECEIVED,
@@ -66,11 +66,11 @@ async def test_a_notification_that_always_fails_holds_no_other_back(service: Ser
     assert OTHER_CODE in told and time.monotonic() - started < 5
 
     async def given_up() -> bool:
-        [record] = await service.database.run(dossiers.notifications, CODE)
+        [record] = await service.database.run(dossier_records.notifications, CODE)
         return record["status"] == "failed"
 
     await until(given_up)
-    [record] = await service.database.run(dossiers.notifications, CODE)
+    [record] = await service.database.run(dossier_records.notifications, CODE)
     assert record["attempts"] == MAX_ATTEMPTS
     assert await service.messages("u-broken") == []
     assert await healthz(service) == {"pending": 0, "stuck": 0, "failed": 1}

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from bot.storage import dossiers
+from bot.storage import dossier_records
 from tests.conftest import Service, texts
 from tests.test_dossiers_flow import CODE, RECEIVED, TOKEN, look_up, put
 
@@ -121,7 +121,7 @@ async def test_an_outcome_typed_as_a_payload_proves_nothing(service: Service) ->
     typed = f"/check_dossier_status{slots}"
     replies = await replies_to(service, "u-payload", typed, "ok")
     assert not reveals(replies), replies
-    assert not await service.database.run(dossiers.is_verified, CODE, "u-payload")
+    assert not await service.database.run(dossier_records.is_verified, CODE, "u-payload")
 
 
 async def test_the_owner_still_sees_the_status_after_a_marker_word(service: Service) -> None:

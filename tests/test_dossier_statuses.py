@@ -8,8 +8,8 @@ import datetime as dt
 import pytest
 
 from bot.content.loader import load_library
-from bot.dossiers.model import STATUSES
-from bot.storage import dossiers, users
+from bot.dossiers.dossier_model import STATUSES
+from bot.storage import dossier_records, users
 from tests.conftest import PROJECT, Service, texts
 from tests.test_dossiers_flow import CODE, RECEIVED, TOKEN, look_up, put, wait_for_count
 from tests.test_scheduler import until
@@ -64,15 +64,15 @@ async def test_a_follower_is_told_every_status(service: Service, status: str) ->
     await put(service, CODE, RECEIVED)
     await service.database.run(users.interacted, "u-follower")  # within Zalo's 7-day window
     await service.database.run(
-        dossiers.verify, CODE, "u-follower", "5678", None, dt.datetime.now(dt.timezone.utc)
+        dossier_records.verify, CODE, "u-follower", "5678", None, dt.datetime.now(dt.timezone.utc)
     )
-    await service.database.run(dossiers.subscribe, CODE, "u-follower")
+    await service.database.run(dossier_records.subscribe, CODE, "u-follower")
     await put(service, CODE, update(status, "2026-11-22T10:00:00+07:00"))
     [notification] = texts(await wait_for_count(service, "u-follower", 1))
     assert_whole(notification, status)
 
     async def sent() -> bool:
-        [record] = await service.database.run(dossiers.notifications, CODE)
+        [record] = await service.database.run(dossier_records.notifications, CODE)
         return record["status"] == "sent"
 
     await until(sent)

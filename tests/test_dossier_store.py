@@ -9,8 +9,8 @@ import pytest
 import sqlite_utils
 import yaml
 
-from bot.dossiers.model import CODE_PATTERN, InvalidDossier, mask_name, parse_update
-from bot.storage import dossiers
+from bot.dossiers.dossier_model import CODE_PATTERN, InvalidDossier, mask_name, parse_update
+from bot.storage import dossier_records
 from bot.storage.database import open_connection
 
 SECRET = b"test-secret"
@@ -77,93 +77,93 @@ def test_a_code_of_the_wrong_format_is_refused() -> None:
 
 def test_the_same_update_twice_changes_nothing(db) -> None:
     update = parse_update(CODE, body(), SECRET)
-    first = dossiers.ingest(db, update, "api")
-    second = dossiers.ingest(db, update, "api")
+    first = dossier_records.ingest(db, update, "api")
+    second = dossier_records.ingest(db, update, "api")
     assert (first.created, first.changed) == (True, True)
     assert (second.created, second.changed) == (False, False)
-    assert len(dossiers.history(db, CODE)) == 1
+    assert len(dossier_records.history(db, CODE)) == 1
 
 
 def test_a_status_change_owes_one_notification_per_follower(db) -> None:
-    dossiers.ingest(db, parse_update(CODE, body(), SECRET), "api")
-    dossiers.subscribe(db, CODE, "u1")
-    dossiers.subscribe(db, CODE, "u2")
+    dossier_records.ingest(db, parse_update(CODE, body(), SECRET), "api")
+    dossier_records.subscribe(db, CODE, "u1")
+    dossier_records.subscribe(db, CODE, "u2")
     ready = body(
         status="result_ready",
         occurred_at="2026-11-22T10:00:00+07:00",
         detail={"pickup_place": "Bộ phận Một cửa", "pickup_date": "2026-11-25"},
     )
-    result = dossiers.ingest(db, parse_update(CODE, ready, SECRET), "api")
-    again = dossiers.ingest(db, parse_update(CODE, ready, SECRET), "csv")
+    result = dossier_records.ingest(db, parse_update(CODE, ready, SECRET), "api")
+    again = dossier_records.ingest(db, parse_update(CODE, ready, SECRET), "csv")
     assert (result.notifications, again.notifications) == (2, 0)
-    assert {n["user_id"] for n in dossiers.pending_notifications(db)} == {"u1", "u2"}
-    assert dossiers.get(db, CODE)["status"] == "result_ready"
+    assert {n["user_id"] for n in dossier_records.pending_notifications(db)} == {"u1", "u2"}
+    assert dossier_records.get(db, CODE)["status"] == "result_ready"
 
 
 def test_an_older_update_arriving_late_does_not_roll_the_status_back(db) -> None:
-    dossiers.ingest(
+    dossier_records.ingest(
         db,
         parse_update(
             CODE, body(status="processing", occurred_at="2026-11-21T08:00:00+07:00"), SECRET
         ),
         "api",
     )
-    dossiers.subscribe(db, CODE, "u1")
-    late = dossiers.ingest(db, parse_update(CODE, body(), SECRET), "csv")
+    dossier_records.subscribe(db, CODE, "u1")
+    late = dossier_records.ingest(db, parse_update(CODE, body(), SECRET), "csv")
     assert late.notifications == 0
-    assert dossiers.get(db, CODE)["status"] == "processing"
-    assert len(dossiers.history(db, CODE)) == 2
+    assert dossier_records.get(db, CODE)["status"] == "processing"
+    assert len(dossier_records.history(db, CODE)) == 2
 
 
 def test_owner_is_verified_by_the_last_4_digits_of_phone_or_id(db) -> None:
-    dossiers.ingest(db, parse_update(CODE, body(), SECRET), "api")
-    assert dossiers.verify(db, CODE, "u-phone", "5678", None, NOW) == "verified"
-    assert dossiers.verify(db, CODE, "u-id", "2345", None, NOW) == "verified"
-    assert dossiers.is_verified(db, CODE, "u-id")
+    dossier_records.ingest(db, parse_update(CODE, body(), SECRET), "api")
+    assert dossier_records.verify(db, CODE, "u-phone", "5678", None, NOW) == "verified"
+    assert dossier_records.verify(db, CODE, "u-id", "2345", None, NOW) == "verified"
+    assert dossier_records.is_verified(db, CODE, "u-id")
 
 
 def test_five_misses_lock_the_code_for_that_user_for_an_hour(db) -> None:
-    dossiers.ingest(db, parse_update(CODE, body(), SECRET), "api")
-    outcomes = [dossiers.verify(db, CODE, "u-guess", "0000", None, NOW) for _ in range(5)]
+    dossier_records.ingest(db, parse_update(CODE, body(), SECRET), "api")
+    outcomes = [dossier_records.verify(db, CODE, "u-guess", "0000", None, NOW) for _ in range(5)]
     assert outcomes == ["wrong"] * 4 + ["locked"]
-    assert dossiers.verify(db, CODE, "u-guess", "5678", None, NOW) == "locked"
-    assert dossiers.verify(db, CODE, "u-other", "5678", None, NOW) == "verified"
+    assert dossier_records.verify(db, CODE, "u-guess", "5678", None, NOW) == "locked"
+    assert dossier_records.verify(db, CODE, "u-other", "5678", None, NOW) == "verified"
     later = NOW + dt.timedelta(hours=1, minutes=1)
-    assert dossiers.verify(db, CODE, "u-guess", "5678", None, later) == "verified"
+    assert dossier_records.verify(db, CODE, "u-guess", "5678", None, later) == "verified"
 
 
 def test_an_unknown_code_behaves_exactly_like_a_wrong_owner(db) -> None:
     unknown = "G22.39-250715-0001"
-    outcomes = [dossiers.verify(db, unknown, "u-probe", "5678", None, NOW) for _ in range(5)]
+    outcomes = [dossier_records.verify(db, unknown, "u-probe", "5678", None, NOW) for _ in range(5)]
     assert outcomes == ["wrong"] * 4 + ["locked"]
 
 
 def followed_update(db, user: str = "u1") -> str:
     """A status change owing `user` one notification; its idempotency key."""
-    dossiers.ingest(db, parse_update(CODE, body(), SECRET), "api")
-    dossiers.subscribe(db, CODE, user)
+    dossier_records.ingest(db, parse_update(CODE, body(), SECRET), "api")
+    dossier_records.subscribe(db, CODE, user)
     later = body(status="processing", occurred_at="2026-11-21T08:00:00+07:00")
-    dossiers.ingest(db, parse_update(CODE, later, SECRET), "api")
-    [row] = dossiers.pending_notifications(db)
+    dossier_records.ingest(db, parse_update(CODE, later, SECRET), "api")
+    [row] = dossier_records.pending_notifications(db)
     return row["idempotency_key"]
 
 
 def test_a_notification_waiting_out_its_back_off_is_not_taken(db) -> None:
     key = followed_update(db)
     soon = dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=1)
-    dossiers.settle_notification(db, key, "pending", None, -32, soon.isoformat())
-    assert dossiers.pending_notifications(db) == []
+    dossier_records.settle_notification(db, key, "pending", None, -32, soon.isoformat())
+    assert dossier_records.pending_notifications(db) == []
     later = (soon + dt.timedelta(seconds=1)).isoformat()
-    [row] = dossiers.pending_notifications(db, now=later)
+    [row] = dossier_records.pending_notifications(db, now=later)
     assert (row["idempotency_key"], row["attempts"]) == (key, 1)
 
 
 def test_a_notification_pending_minutes_past_its_due_time_is_stuck(db) -> None:
     followed_update(db)
     now = dt.datetime.now(dt.timezone.utc)
-    assert dossiers.notification_counts(db, now) == {"pending": 1, "stuck": 0, "failed": 0}
-    later = now + dossiers.STUCK_AFTER + dt.timedelta(seconds=1)
-    health = dossiers.notification_health(db, later)
+    assert dossier_records.notification_counts(db, now) == {"pending": 1, "stuck": 0, "failed": 0}
+    later = now + dossier_records.STUCK_AFTER + dt.timedelta(seconds=1)
+    health = dossier_records.notification_health(db, later)
     assert health.counts == {"pending": 1, "stuck": 1, "failed": 0}
     [problem] = health.problems
     assert (problem["code"], problem["dossier_status"], problem["status"]) == (

@@ -12,7 +12,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.dossiers.ingest import DossierApi
-from bot.storage import Database, dossiers, outbox, reminders, users
+from bot.storage import Database, dossier_records, outbox, reminder_records, users
 from tests.conftest import Service, button_titles, texts
 from tests.test_database_locked import hold, released
 from tests.test_scheduler import until
@@ -105,14 +105,14 @@ async def test_owner_looks_up_subscribes_and_gets_exactly_one_notification(
     assert "đã có kết quả" in notification[0] and PICKUP.strftime("%d/%m/%Y") in notification[0]
 
     async def settled() -> bool:  # the notifier records the send just after Zalo took it
-        [record] = await service.database.run(dossiers.notifications, CODE)
+        [record] = await service.database.run(dossier_records.notifications, CODE)
         return record["status"] != "pending"
 
     await until(settled)
-    [record] = await service.database.run(dossiers.notifications, CODE)
+    [record] = await service.database.run(dossier_records.notifications, CODE)
     assert (record["status"], record["channel"]) == ("sent", "consultation")
     # and the scheduler will remind them the day before the result can be collected
-    [reminder] = await service.database.run(reminders.scheduled_for_user, "u-owner")
+    [reminder] = await service.database.run(reminder_records.scheduled_for_user, "u-owner")
     day_before = PICKUP - dt.timedelta(days=1)
     assert reminder["remind_at"].startswith(f"{day_before.isoformat()}T08:00")
 
@@ -150,13 +150,13 @@ async def test_crash_between_send_and_record_sends_nothing_twice(service: Servic
     await database.open()
     for user in ("u-sent-before-crash", "u-still-pending"):
         await database.run(users.interacted, user)
-        await database.run(dossiers.subscribe, CODE, user)
-    from bot.dossiers.model import parse_update
+        await database.run(dossier_records.subscribe, CODE, user)
+    from bot.dossiers.dossier_model import parse_update
     from bot.storage.secret import load_or_create
 
     update = parse_update(CODE, READY, load_or_create(service.settings.data_dir))
-    await database.run(dossiers.ingest, update, "api")
-    pending = await database.run(dossiers.pending_notifications)
+    await database.run(dossier_records.ingest, update, "api")
+    pending = await database.run(dossier_records.pending_notifications)
     crashed = next(n for n in pending if n["user_id"] == "u-sent-before-crash")
     # Zalo accepted this one and the outbox recorded it; the process died before the
     # notification itself was marked.
@@ -169,7 +169,8 @@ async def test_crash_between_send_and_record_sends_nothing_twice(service: Servic
     assert len(await service.messages("u-still-pending")) == 1
     assert await service.messages("u-sent-before-crash") == []
     records = {
-        n["user_id"]: n["status"] for n in await service.database.run(dossiers.notifications, CODE)
+        n["user_id"]: n["status"]
+        for n in await service.database.run(dossier_records.notifications, CODE)
     }
     assert records == {"u-sent-before-crash": "sent", "u-still-pending": "sent"}
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from rasa.core.channels.channel import CollectingOutputChannel
 
-from bot.brain import Brain
+from bot.brain.agent import Brain
 from bot.services import Services
 from tests.conftest import PROJECT, run_cli
 

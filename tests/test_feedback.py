@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.local_time import TIMEZONE
-from bot.storage import feedback
+from bot.storage import feedback_records
 from tests.conftest import Service, button_titles, texts
 from tests.dashboard import OfficerClient, add_officer, file_ticket
 
@@ -26,7 +26,7 @@ async def test_feedback_form_asks_topic_description_photo_and_gives_a_ticket_num
     ]
     assert "kể rõ sự việc" in replies[1]["text"]
     assert "Không có ảnh" in button_titles(replies[2])
-    assert feedback.number(ticket["id"]) in replies[-1]["text"]
+    assert feedback_records.number(ticket["id"]) in replies[-1]["text"]
     assert (ticket["topic"], ticket["description"], ticket["status"]) == (
         "attitude",
         DESCRIPTION,
@@ -54,7 +54,7 @@ async def test_a_photo_sent_at_the_photo_step_is_attached_to_the_ticket(service:
     ]
     assert (await service.post_event(image)).status == 200
     await service.settle()
-    [ticket] = await service.database.run(feedback.queue)
+    [ticket] = await service.database.run(feedback_records.queue)
     assert ticket["photo_url"] == "https://photo.example/anh.jpg"
 
 
@@ -62,7 +62,7 @@ async def test_cancel_button_files_nothing(service: Service) -> None:
     for text in ("/give_feedback", "Việc khác", "/deny"):
         await service.say("u-cancel", text)
         await service.settle()
-    assert await service.database.run(feedback.queue) == []
+    assert await service.database.run(feedback_records.queue) == []
     assert "đã huỷ" in texts(await service.messages("u-cancel"))[-1]
 
 
@@ -71,7 +71,7 @@ async def test_a_too_short_description_is_asked_again(service: Service) -> None:
         await service.say("u-short", text)
         await service.settle()
     assert "hơi ngắn" in " ".join(texts(await service.messages("u-short"))[-2:])
-    assert await service.database.run(feedback.queue) == []
+    assert await service.database.run(feedback_records.queue) == []
 
 
 async def test_officers_answer_reaches_the_citizen_and_the_history_records_who_and_when(
@@ -88,14 +88,14 @@ async def test_officers_answer_reaches_the_citizen_and_the_history_records_who_a
     await officer.close()
     assert status == 200
     last = (await service.messages("u-answer"))[-1]["text"]
-    assert "Xã đã nhắc nhở cán bộ trực." in last and feedback.number(ticket["id"]) in last
-    stored = await service.database.run(feedback.get, ticket["id"])
+    assert "Xã đã nhắc nhở cán bộ trực." in last and feedback_records.number(ticket["id"]) in last
+    stored = await service.database.run(feedback_records.get, ticket["id"])
     assert (stored["status"], stored["answered_by"], stored["answer_delivery"]) == (
         "answered",
         "handler",
         "sent",
     )
-    history = await service.database.run(feedback.history, ticket["id"])
+    history = await service.database.run(feedback_records.history, ticket["id"])
     assert [(e["status"], e["officer"]) for e in history] == [
         ("received", None),
         ("in_progress", "handler"),
@@ -133,7 +133,7 @@ async def test_an_answered_ticket_cannot_be_answered_twice(service: Service) -> 
 
 def test_due_date_skips_the_weekend() -> None:
     friday = dt.datetime(2026, 11, 20, 9, 0, tzinfo=TIMEZONE)
-    due = feedback.add_working_days(friday, 5).astimezone(TIMEZONE)
+    due = feedback_records.add_working_days(friday, 5).astimezone(TIMEZONE)
     assert (due.date(), due.hour) == (dt.date(2026, 11, 27), 9)
 
 

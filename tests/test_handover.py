@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.app import WORKER
+from bot.content.office_hours import OfficeHours
 from bot.local_time import TIMEZONE
-from bot.office_hours import OfficeHours
-from bot.storage import handover
+from bot.storage import handover_records
+from bot.web.app import WORKER
 from tests.conftest import Service, button_titles, texts
 from tests.dashboard import OfficerClient, add_officer
 
@@ -26,8 +26,8 @@ def office_clock_at(service: Service, moment: dt.datetime) -> None:
 
 async def _open_handovers(service: Service) -> list[dict]:
     now = dt.datetime.now(dt.timezone.utc)
-    rows = await service.database.run(handover.queue, now, dt.timedelta(hours=1))
-    return [r for r in rows if r["status"] in handover.OPEN]
+    rows = await service.database.run(handover_records.queue, now, dt.timedelta(hours=1))
+    return [r for r in rows if r["status"] in handover_records.OPEN]
 
 
 async def test_request_human_says_an_officer_will_reply_and_the_bot_goes_silent(

@@ -13,10 +13,10 @@ from urllib.parse import quote
 import pytest
 import sqlite_utils
 
-from bot.content.model import ContentError
-from bot.scheduler import overview
-from bot.scheduler.campaigns import load_campaign, load_context
-from bot.storage import dossiers, feedback
+from bot.content.content_model import ContentError
+from bot.scheduler import campaign_overview
+from bot.scheduler.campaign_files import load_campaign, load_context
+from bot.storage import dossier_records, feedback_records
 from tests.conftest import PROJECT, Service
 from tests.dashboard import PASSWORD, OfficerClient, add_officer, file_ticket
 
@@ -134,7 +134,7 @@ async def test_sql_in_dossier_fields_is_stored_as_plain_text(service: Service) -
         "detail": {"reason": SQL[6]},
     }
     assert (await put(service, CODE, hostile))[0] == 201
-    stored = await service.database.run(dossiers.get, CODE)
+    stored = await service.database.run(dossier_records.get, CODE)
     assert stored["procedure"] == SQL[3]
     assert stored["detail"] == {"reason": SQL[6]}
     after = await snapshot(service)
@@ -207,7 +207,7 @@ async def test_sql_in_the_dashboards_query_parameters_is_an_unknown_value(
             assert (await officer.get(path))[0] == 404, path
     after = await snapshot(service)
     assert after["tables"] == before["tables"] and after["counts"] == before["counts"]
-    assert len(await service.database.run(feedback.queue)) == 1
+    assert len(await service.database.run(feedback_records.queue)) == 1
     await officer.close()
 
 
@@ -305,8 +305,8 @@ def test_a_campaign_image_must_be_a_web_link_never_a_file(tmp_path: Path, image:
 async def test_a_campaign_is_found_by_its_id_never_by_a_path(
     service: Service, campaign_id: str
 ) -> None:
-    with pytest.raises(overview.UnknownCampaign, match="no valid campaign"):
-        await overview.campaign_preview(service.settings, service.database, campaign_id)
+    with pytest.raises(campaign_overview.UnknownCampaign, match="no valid campaign"):
+        await campaign_overview.campaign_preview(service.settings, service.database, campaign_id)
 
 
 # Malformed bodies that used to crash a handler (500)
@@ -322,7 +322,7 @@ async def test_a_pickup_date_in_year_one_does_not_hold_up_other_notifications(
     for user, code in (("u-year-one", CODE), ("u-next", other)):
         await service.say(user, "xin chào")
         assert (await put(service, code, UPDATE))[0] == 201
-        await service.database.run(dossiers.subscribe, code, user)
+        await service.database.run(dossier_records.subscribe, code, user)
     await service.settle()
     ready = {**UPDATE, "status": "result_ready", "occurred_at": "2026-11-21T08:00:00+07:00"}
     year_one = {**ready, "detail": {"pickup_place": "Một cửa", "pickup_date": "0001-01-01"}}
@@ -332,7 +332,9 @@ async def test_a_pickup_date_in_year_one_does_not_hold_up_other_notifications(
 
     async def statuses() -> dict[str, list[str]]:
         return {
-            code: [n["status"] for n in await service.database.run(dossiers.notifications, code)]
+            code: [
+                n["status"] for n in await service.database.run(dossier_records.notifications, code)
+            ]
             for code in (CODE, other)
         }
 
@@ -367,7 +369,7 @@ async def test_lone_surrogates_in_dossier_texts_are_refused_by_name(service: Ser
     ]:
         status, answer = await put(service, CODE, body)
         assert (status, answer["field"]) == (422, field)
-    assert await service.database.run(dossiers.get, CODE) is None
+    assert await service.database.run(dossier_records.get, CODE) is None
 
 
 async def test_overlong_dossier_texts_are_refused_by_name(service: Service) -> None:

@@ -3,7 +3,7 @@ answered and the second offered, and the citizen addressed as they speak."""
 
 from __future__ import annotations
 
-from bot.conversation import other_questions
+from bot.conversation.event_handler import other_questions
 from bot.nlu.forms_of_address import Address, forms_of_address
 from tests.conftest import Service, texts
 

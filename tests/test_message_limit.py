@@ -7,9 +7,9 @@ import logging
 
 import pytest
 
-from bot.app import WORKER
 from bot.content import address
 from bot.storage import inbox
+from bot.web.app import WORKER
 from tests.conftest import Service, project_library, texts
 from tests.test_queue_bound import parse_metrics
 
@@ -38,7 +38,7 @@ async def test_a_burst_gets_one_polite_reply_and_the_rest_is_recorded_unanswered
     limited: tuple[Service, Clock], caplog
 ) -> None:
     service, _ = limited
-    with caplog.at_level(logging.WARNING, logger="bot.conversation"):
+    with caplog.at_level(logging.WARNING, logger="bot.conversation.event_handler"):
         sent = [await service.say("u-spam", "/greet") for _ in range(8)]
         await service.settle()
     replies = texts(await service.messages("u-spam"))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.training import current_model
+from bot.brain.training import current_model
 from tests.conftest import PROJECT, free_port
 
 

@@ -1,4 +1,4 @@
-"""schemathesis against `citizenbot run` in its own process, from bot/openapi.yaml: every
+"""schemathesis against `citizenbot run` in its own process, from bot/web/openapi.yaml: every
 answer is documented (status code, content type, body schema) and none is a server error,
 for the dossier API with and without its token and for Zalo's webhook, unsigned and signed.
 
@@ -40,7 +40,7 @@ from bot.zalo import signature
 from tests.conftest import PROJECT, free_port
 
 EXAMPLES = int(os.environ.get("OPENAPI_EXAMPLES", "100"))
-OPENAPI = PROJECT / "bot" / "openapi.yaml"
+OPENAPI = PROJECT / "bot" / "web" / "openapi.yaml"
 PORT = free_port()
 URL = f"http://127.0.0.1:{PORT}"
 TOKEN = "openapi-test-token"

@@ -17,26 +17,27 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from bot import privacy, reports
-from bot.app import SCHEDULER, SERVICES
-from bot.brain import sqlite_tracker_store
-from bot.dossiers.model import keyed_hash
+from bot import privacy
+from bot.admin import report_figures
+from bot.brain.agent import sqlite_tracker_store
+from bot.dossiers.dossier_model import keyed_hash
 from bot.local_time import TIMEZONE
-from bot.scheduler.service import PURGE_JOB
+from bot.scheduler.job_scheduler import PURGE_JOB
 from bot.settings import Settings, SettingsError
 from bot.storage import (
     Database,
     audit,
-    campaigns,
-    dossiers,
-    feedback,
+    campaign_records,
+    dossier_records,
+    feedback_records,
     inbox,
     outbox,
     ratings,
-    reminders,
+    reminder_records,
     retention,
     users,
 )
+from bot.web.app import SCHEDULER, SERVICES
 from bot.zalo.events import parse_event
 from tests.conftest import PROJECT, Service, run_cli
 from tests.dashboard import file_ticket
@@ -115,9 +116,9 @@ async def sent(
 
 async def closed_ticket(database: Database, user_id: str, at: dt.datetime) -> int:
     def write(db) -> int:
-        ticket = feedback.create(db, user_id, "attitude", "cán bộ X trả lời chậm", None, 5)
-        feedback.move(db, ticket.id, "answered", "canbo", answer="Xã đã nhắc nhở cán bộ X.")
-        feedback.move(db, ticket.id, "closed", "canbo")
+        ticket = feedback_records.create(db, user_id, "attitude", "cán bộ X trả lời chậm", None, 5)
+        feedback_records.move(db, ticket.id, "answered", "canbo", answer="Xã đã nhắc nhở cán bộ X.")
+        feedback_records.move(db, ticket.id, "closed", "canbo")
         db.conn.execute(
             "UPDATE feedback_tickets SET created_at = ?, due_at = ?, answered_at = ?,"
             " closed_at = ?, updated_at = ? WHERE id = ?",
@@ -157,7 +158,7 @@ async def a_commune_history(database: Database, tracker_path: Path) -> None:
     await closed_ticket(database, "u-binh", OLD)
 
 
-def figures(report: reports.Report) -> tuple:
+def figures(report: report_figures.Report) -> tuple:
     return (
         report.summary(),
         report.days,
@@ -204,9 +205,13 @@ async def test_reports_of_purged_months_are_unchanged(
 ) -> None:
     await a_commune_history(database, tracker_path)
     whole = (JULY[0], NOW.date())  # straddles the purge: u-an wrote on both sides
-    before = [await reports.build(database, tracker_path, *span, now=NOW) for span in (JULY, whole)]
+    before = [
+        await report_figures.build(database, tracker_path, *span, now=NOW) for span in (JULY, whole)
+    ]
     await privacy.purge_message_logs(database, tracker_path, 90, NOW)
-    after = [await reports.build(database, tracker_path, *span, now=NOW) for span in (JULY, whole)]
+    after = [
+        await report_figures.build(database, tracker_path, *span, now=NOW) for span in (JULY, whole)
+    ]
     assert [figures(report) for report in after] == [figures(report) for report in before]
     july = after[0]
     assert (july.citizens_guided, july.messages_in, july.messages_out) == (2, 3, 4)
@@ -219,10 +224,10 @@ async def test_reports_of_purged_months_are_unchanged(
 async def test_purging_again_counts_nothing_twice(database: Database, tracker_path: Path) -> None:
     await a_commune_history(database, tracker_path)
     await privacy.purge_message_logs(database, tracker_path, 90, NOW)
-    once = figures(await reports.build(database, tracker_path, *JULY, now=NOW))
+    once = figures(await report_figures.build(database, tracker_path, *JULY, now=NOW))
     for later in (NOW, NOW + dt.timedelta(days=1)):
         await privacy.purge_message_logs(database, tracker_path, 90, later)
-    assert figures(await reports.build(database, tracker_path, *JULY, now=NOW)) == once
+    assert figures(await report_figures.build(database, tracker_path, *JULY, now=NOW)) == once
 
 
 async def test_dry_run_counts_what_would_go_and_changes_nothing(
@@ -243,7 +248,9 @@ async def test_purge_keeps_records_officials_report_without_the_citizen(
 ) -> None:
     closed = await closed_ticket(database, "u-an", OLD)
     still_open = await database.run(
-        lambda db: feedback.create(db, "u-an", "procedure", "hồ sơ chưa có kết quả", None, 5).id
+        lambda db: (
+            feedback_records.create(db, "u-an", "procedure", "hồ sơ chưa có kết quả", None, 5).id
+        )
     )
     await database.run(
         lambda db: db.conn.execute(
@@ -254,20 +261,28 @@ async def test_purge_keeps_records_officials_report_without_the_citizen(
     await database.run(
         lambda db: db.conn.execute("UPDATE ratings SET created_at = ?", (stamp(OLD),))
     )
-    old_reminder = await database.run(reminders.add, "u-an", "personal", OLD.isoformat(), "đi xã")
-    await database.run(reminders.settle, old_reminder, "sent")
+    old_reminder = await database.run(
+        reminder_records.add, "u-an", "personal", OLD.isoformat(), "đi xã"
+    )
+    await database.run(reminder_records.settle, old_reminder, "sent")
     future = await database.run(
-        reminders.add, "u-an", "personal", (NOW + dt.timedelta(days=3)).isoformat(), "nộp hồ sơ"
+        reminder_records.add,
+        "u-an",
+        "personal",
+        (NOW + dt.timedelta(days=3)).isoformat(),
+        "nộp hồ sơ",
     )
     await database.run(
         lambda db: db.conn.execute("UPDATE reminders SET updated_at = ?", (stamp(OLD),))
     )
     await privacy.purge_message_logs(database, tracker_path, 90, NOW)
 
-    ticket = await database.run(feedback.get, closed)
+    ticket = await database.run(feedback_records.get, closed)
     assert (ticket["user_id"], ticket["description"], ticket["answer"]) == ("", "", None)
     assert ticket["status"] == "closed" and ticket["created_at"] == stamp(OLD)
-    assert (await database.run(feedback.get, still_open))["description"] == "hồ sơ chưa có kết quả"
+    assert (await database.run(feedback_records.get, still_open))[
+        "description"
+    ] == "hồ sơ chưa có kết quả"
     [rating] = await table(database, "ratings")
     assert (rating["user_id"], rating["comment"], rating["score"]) == ("", None, "satisfied")
     assert [row["id"] for row in await table(database, "reminders")] == [future]
@@ -329,11 +344,13 @@ async def two_citizens(service: Service) -> int:
     await service.settle()
     database = service.database
     await database.run(ratings.record, "u-dan", "satisfied", f"ticket:{ticket['id']}", "ổn")
-    await database.run(reminders.add, "u-dan", "personal", NOW.isoformat(), "đi nhận kết quả")
-    await database.run(campaigns.opt_out, "u-dan")
-    await database.run(dossiers.subscribe, "000.00.24.H26-250101-0001", "u-dan")
-    await database.run(dossiers.remember_shared_phone, "u-dan", "hash-of-the-phone")
-    await database.run(dossiers.subscribe, "000.00.24.H26-250101-0002", "u-khac")
+    await database.run(
+        reminder_records.add, "u-dan", "personal", NOW.isoformat(), "đi nhận kết quả"
+    )
+    await database.run(campaign_records.opt_out, "u-dan")
+    await database.run(dossier_records.subscribe, "000.00.24.H26-250101-0001", "u-dan")
+    await database.run(dossier_records.remember_shared_phone, "u-dan", "hash-of-the-phone")
+    await database.run(dossier_records.subscribe, "000.00.24.H26-250101-0002", "u-khac")
     return ticket["id"]
 
 
@@ -369,7 +386,7 @@ async def test_forget_removes_the_citizen_everywhere_and_is_idempotent(service: 
 
     data = await privacy.export_user(service.database, tracker, "u-dan")
     assert all(rows == [] for rows in data["tables"].values())
-    ticket = await service.database.run(feedback.get, ticket_id)
+    ticket = await service.database.run(feedback_records.get, ticket_id)
     assert ticket["user_id"] == "" and ticket["description"] == ""
     assert ticket["status"] == "closed"  # counted in reports, answered by nobody
     assert await service.database.run(users.get, "u-khac") is not None
@@ -390,7 +407,7 @@ async def test_forget_removes_the_pseudonym_kept_for_reports(
     exported = await privacy.export_user(database, tracker_path, "u-binh")
     assert exported["tables"]["report_daily_citizens"] == [{"day": "2026-07-26"}]
     await privacy.forget_user(database, tracker_path, "u-binh", "cli")
-    report = await reports.build(database, tracker_path, *JULY, now=NOW)
+    report = await report_figures.build(database, tracker_path, *JULY, now=NOW)
     assert report.citizens_guided == 1 and report.messages_in == 3  # counts stay anonymous
 
 
@@ -447,7 +464,7 @@ async def test_a_shared_info_form_is_stored_without_the_citizens_details(
     secret = service.app[SERVICES].secret
     phone_hash = keyed_hash("0912345678", secret)
     assert json.loads(payload)["info"] == {"phone_hash": phone_hash}
-    assert await service.database.run(dossiers.shared_phone, "u-form") == phone_hash
+    assert await service.database.run(dossier_records.shared_phone, "u-form") == phone_hash
 
 
 def mode(path: Path) -> int:

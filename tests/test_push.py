@@ -6,8 +6,8 @@ import datetime as dt
 
 import aiohttp
 
-from bot.app import PROCESSING, SERVICES
 from bot.storage import outbox, users
+from bot.web.app import PROCESSING, SERVICES
 from bot.zalo.client import ZaloClient
 from bot.zalo.push import Pusher, Template
 from tests.conftest import Service

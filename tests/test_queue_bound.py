@@ -7,9 +7,9 @@ import asyncio
 import logging
 import random
 
-from bot.app import PROCESSING, WORKER
+from bot.conversation.user_queues import UserQueues
 from bot.storage import Database, inbox
-from bot.user_queues import UserQueues
+from bot.web.app import PROCESSING, WORKER
 from bot.zalo.events import ZaloEvent
 from tests.conftest import Service, texts
 from tests.test_webhook import REPLY_STARTS, SEQUENCE
@@ -120,7 +120,7 @@ async def test_a_burst_beyond_the_queue_bound_is_answered_once_in_order(
     service: Service = await start_service(max_queued_events=3)
     await service.faults({"times": 3, "delay_seconds": 0.3})  # the first replies hang a while
     users = [f"u-bound-{n}" for n in range(3)]
-    with caplog.at_level(logging.INFO, logger="bot.user_queues"):
+    with caplog.at_level(logging.INFO, logger="bot.conversation.user_queues"):
         for text in SEQUENCE:
             for user in users:
                 await service.say(user, text)  # every one acknowledged with 200

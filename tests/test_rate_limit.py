@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.rate_limit import RateLimit
+from bot.conversation.rate_limit import RateLimit
 
 
 class Clock:

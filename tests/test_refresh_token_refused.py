@@ -12,9 +12,9 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.brain import Brain
-from bot.storage import inbox, outbox, tokens
-from bot.zalo.tokens import TOKEN_NAME
+from bot.brain.agent import Brain
+from bot.storage import inbox, outbox, token_records
+from bot.zalo.access_token import TOKEN_NAME
 from tests.conftest import PROJECT, Service, free_port
 from tests.external_zalo import SEED_REFRESH_TOKEN, ExternalZalo, post_webhook, signed
 
@@ -96,7 +96,7 @@ async def test_refused_refresh_token_fails_replies_loudly_until_the_oa_is_reauth
             criticals = [
                 r
                 for r in caplog.records
-                if r.levelno == logging.CRITICAL and r.name == "bot.zalo.tokens"
+                if r.levelno == logging.CRITICAL and r.name == "bot.zalo.access_token"
             ]
             assert len(criticals) == 1  # said once, not once per reply
             assert "re-authorise" in criticals[0].getMessage()
@@ -123,7 +123,7 @@ async def test_refused_refresh_token_fails_replies_loudly_until_the_oa_is_reauth
                 ]
                 assert row["status"] == "sent"
                 assert zalo.messages(user_id)[-1]["message_id"] == row["zalo_message_id"]
-            stored = await service.database.run(tokens.load, TOKEN_NAME)
+            stored = await service.database.run(token_records.load, TOKEN_NAME)
             assert stored["refresh_token"] in zalo.sandbox.state.refresh_tokens
     finally:
         await service.close()

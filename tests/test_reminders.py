@@ -7,8 +7,8 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.local_time import TIMEZONE
-from bot.scheduler import jobs, reminders, schedule_appointment_reminder
-from bot.storage import reminders as reminder_store
+from bot.scheduler import citizen_reminders, jobs, schedule_appointment_reminder
+from bot.storage import reminder_records as reminder_store
 from bot.storage import users
 from tests.conftest import Service, button_titles, project_library, texts
 from tests.test_scheduler import MONDAY, FakeClock, scheduler_of
@@ -35,35 +35,37 @@ async def scheduled(service: Service, user: str) -> list[dict]:
 
 def test_the_date_time_and_subject_are_read_from_the_message() -> None:
     text = "nhắc tôi thứ 6 đi nhận kết quả lúc 8h"
-    at = reminders.reminder_time(text, MONDAY, dt.time(8))
+    at = citizen_reminders.reminder_time(text, MONDAY, dt.time(8))
     assert at == dt.datetime(2026, 11, 27, 8, 0, tzinfo=TIMEZONE)
-    assert reminders.reminder_subject(text) == "đi nhận kết quả"
-    assert reminders.reminder_subject("mai 8h sáng nhắc tôi đi nộp hồ sơ") == "đi nộp hồ sơ"
-    assert reminders.reminder_subject("ad ơi nhắc e trưa mai đi nhận trợ cấp nha") == (
+    assert citizen_reminders.reminder_subject(text) == "đi nhận kết quả"
+    assert citizen_reminders.reminder_subject("mai 8h sáng nhắc tôi đi nộp hồ sơ") == "đi nộp hồ sơ"
+    assert citizen_reminders.reminder_subject("ad ơi nhắc e trưa mai đi nhận trợ cấp nha") == (
         "đi nhận trợ cấp"
     )
-    assert reminders.reminder_subject("đặt lịch nhắc 8h30 sáng 15/12 giúp e") is None
+    assert citizen_reminders.reminder_subject("đặt lịch nhắc 8h30 sáng 15/12 giúp e") is None
 
 
 def test_a_day_without_an_hour_means_the_configured_reminder_time() -> None:
-    at = reminders.reminder_time("nhắc tôi ngày 5/12 gia hạn thẻ bảo hiểm y tế", MONDAY, dt.time(8))
+    at = citizen_reminders.reminder_time(
+        "nhắc tôi ngày 5/12 gia hạn thẻ bảo hiểm y tế", MONDAY, dt.time(8)
+    )
     assert at == dt.datetime(2026, 12, 5, 8, 0, tzinfo=TIMEZONE)
 
 
 def test_the_time_is_said_back_in_plain_words() -> None:
     library = project_library()
     friday = dt.datetime(2026, 11, 27, 8, 0, tzinfo=TIMEZONE)
-    assert reminders.when_words(friday, library) == "8 giờ sáng thứ Sáu, ngày 27/11/2026"
-    assert reminders.when_words(friday.replace(hour=14, minute=30), library) == (
+    assert citizen_reminders.when_words(friday, library) == "8 giờ sáng thứ Sáu, ngày 27/11/2026"
+    assert citizen_reminders.when_words(friday.replace(hour=14, minute=30), library) == (
         "2 giờ 30 chiều thứ Sáu, ngày 27/11/2026"
     )
 
 
 def test_a_birth_date_without_its_year_is_in_the_past() -> None:
-    assert reminders.birth_date("bé sinh ngày 20/11", MONDAY) == dt.date(2026, 11, 20)
-    assert reminders.birth_date("bé sinh ngày 25/11", MONDAY) == dt.date(2025, 11, 25)
-    assert reminders.birth_date("20/11/2026", MONDAY) == dt.date(2026, 11, 20)
-    assert reminders.birth_deadline(dt.date(2026, 11, 20)) == dt.date(2027, 1, 19)
+    assert citizen_reminders.birth_date("bé sinh ngày 20/11", MONDAY) == dt.date(2026, 11, 20)
+    assert citizen_reminders.birth_date("bé sinh ngày 25/11", MONDAY) == dt.date(2025, 11, 25)
+    assert citizen_reminders.birth_date("20/11/2026", MONDAY) == dt.date(2026, 11, 20)
+    assert citizen_reminders.birth_deadline(dt.date(2026, 11, 20)) == dt.date(2027, 1, 19)
 
 
 def test_a_birth_date_told_relative_to_today_counts_back() -> None:
@@ -75,22 +77,24 @@ def test_a_birth_date_told_relative_to_today_counts_back() -> None:
         ("cách đây 12 hôm", 12),
         ("Cach day  40 ngay", 40),
     ):
-        assert reminders.birth_date(text, MONDAY) == today - dt.timedelta(days=days), text
-    assert reminders.birth_date("sinh hôm nay", MONDAY) == today
-    assert reminders.birth_date("hôm quan trọng", MONDAY) is None
+        assert citizen_reminders.birth_date(text, MONDAY) == today - dt.timedelta(days=days), text
+    assert citizen_reminders.birth_date("sinh hôm nay", MONDAY) == today
+    assert citizen_reminders.birth_date("hôm quan trọng", MONDAY) is None
 
 
 def test_a_birth_date_is_read_only_where_the_citizen_says_it_is_one() -> None:
-    said = reminders.stated_birth_date("bé sinh ngày 20/11 thì làm khai sinh thế nào", MONDAY)
+    said = citizen_reminders.stated_birth_date(
+        "bé sinh ngày 20/11 thì làm khai sinh thế nào", MONDAY
+    )
     assert said == dt.date(2026, 11, 20)
     yesterday = MONDAY.date() - dt.timedelta(days=1)
-    assert reminders.stated_birth_date("con tôi mới đẻ hôm qua", MONDAY) == yesterday
+    assert citizen_reminders.stated_birth_date("con tôi mới đẻ hôm qua", MONDAY) == yesterday
     for text in (
         "xin thêm bản sao giấy khai sinh thì mất bao nhiêu tiền một bản?",
         "làm khai sinh ngày 20/11 được không",
         "giấy chứng sinh ghi ngày 20/11",
     ):
-        assert reminders.stated_birth_date(text, MONDAY) is None, text
+        assert citizen_reminders.stated_birth_date(text, MONDAY) is None, text
 
 
 # --- personal reminders ----------------------------------------------------------------

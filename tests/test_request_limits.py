@@ -3,7 +3,7 @@ Retry-After and a clear body; failed tokens and sign-ins are limited harder."""
 
 from __future__ import annotations
 
-from bot.app import REQUEST_LIMITS
+from bot.web.app import REQUEST_LIMITS
 from tests.conftest import Service
 from tests.dashboard import OfficerClient, add_officer
 from tests.test_dossiers_flow import RECEIVED, TOKEN

@@ -11,17 +11,17 @@ from pathlib import Path
 import pytest
 from apscheduler.triggers.date import DateTrigger
 
-from bot.app import SCHEDULER
+from bot.clock import QuietHours
 from bot.local_time import TIMEZONE
 from bot.scheduler import jobs
-from bot.scheduler import reminders as scheduler_reminders
-from bot.scheduler.campaigns import load_campaign
-from bot.scheduler.clock import QuietHours
-from bot.scheduler.fanout import Pacer
-from bot.scheduler.lock import SchedulerLocked
-from bot.scheduler.service import Scheduler
+from bot.scheduler import citizen_reminders as scheduler_reminders
+from bot.scheduler.campaign_fanout import Pacer
+from bot.scheduler.campaign_files import load_campaign
+from bot.scheduler.job_scheduler import Scheduler
+from bot.scheduler.scheduler_lock import SchedulerLocked
 from bot.settings import Settings, SettingsError
-from bot.storage import Database, campaigns, reminders, users
+from bot.storage import Database, campaign_records, reminder_records, users
+from bot.web.app import SCHEDULER
 from tests.conftest import PROJECT, Service, free_port
 
 MONDAY = dt.datetime(2026, 11, 23, 10, 0, tzinfo=TIMEZONE)  # a Monday, 10:00 local
@@ -190,7 +190,7 @@ async def test_jobs_survive_a_restart(start_service, content: Path) -> None:
     service = await start_service(content_dir=content)
     at = dt.datetime.now(TIMEZONE).replace(microsecond=0) + dt.timedelta(days=3)
     reminder_id = await service.database.run(
-        reminders.add, "u-restart", "personal", at.isoformat(), "đi nhận kết quả"
+        reminder_records.add, "u-restart", "personal", at.isoformat(), "đi nhận kết quả"
     )
     await scheduler_of(service).add_reminder_job(reminder_id, at)
     before = scheduler_of(service).next_run("weekly")
@@ -223,10 +223,10 @@ async def test_a_reminder_due_while_the_service_was_down_fires_at_start(
     database = Database(service.settings.database_path)  # saved while the service was down
     await database.open()
     late = await database.run(
-        reminders.add, "u-late", "personal", (now - dt.timedelta(hours=1)).isoformat(), "họp"
+        reminder_records.add, "u-late", "personal", (now - dt.timedelta(hours=1)).isoformat(), "họp"
     )
     missed = await database.run(
-        reminders.add, "u-late", "personal", (now - dt.timedelta(hours=7)).isoformat(), "cũ"
+        reminder_records.add, "u-late", "personal", (now - dt.timedelta(hours=7)).isoformat(), "cũ"
     )
     await database.close()
     await service.start()
@@ -244,7 +244,7 @@ async def test_a_reminder_a_worker_process_saved_gets_its_job_while_the_schedule
     soon = (dt.datetime.now(TIMEZONE) + dt.timedelta(seconds=1)).isoformat()
     worker = Database(service.settings.database_path)  # a worker's connection, no scheduler
     await worker.open()
-    saved = await worker.run(reminders.add, "u-from-a-worker", "personal", soon, "nộp hồ sơ")
+    saved = await worker.run(reminder_records.add, "u-from-a-worker", "personal", soon, "nộp hồ sơ")
     await worker.close()
     await _until(lambda: _statuses(service, saved), ("sent",))
     [message] = await service.messages("u-from-a-worker")
@@ -268,7 +268,7 @@ async def test_a_campaign_firing_missed_beyond_the_grace_is_recorded_not_run(
     )
 
     async def missed() -> bool:
-        runs = await service.database.run(campaigns.runs_of, "late", 5)
+        runs = await service.database.run(campaign_records.runs_of, "late", 5)
         return [r["status"] for r in runs] == ["missed"]
 
     await until(missed)
@@ -314,7 +314,7 @@ async def test_a_removed_campaign_loses_its_job_and_its_unfinished_run(
     service = await start_service(content_dir=content)
     scheduler = scheduler_of(service)
     run_id = await service.database.run(
-        campaigns.start_run,
+        campaign_records.start_run,
         "gone",
         "2026-11-23T02:00:00.000+00:00",
         {"text": "x"},
@@ -325,7 +325,7 @@ async def test_a_removed_campaign_loses_its_job_and_its_unfinished_run(
     path.unlink()
     await scheduler.reload_campaigns()
     assert scheduler.next_run("gone") is None
-    assert await service.database.run(campaigns.run_status, run_id) == "cancelled"
+    assert await service.database.run(campaign_records.run_status, run_id) == "cancelled"
 
 
 async def test_a_stored_job_runs_on_the_scheduler_of_its_database(
@@ -341,7 +341,7 @@ async def test_a_stored_job_runs_on_the_scheduler_of_its_database(
     assert stored.args == (jobs.key(service.settings.database_path), reminder_id)
 
     async def sent() -> bool:
-        return (await service.database.run(reminders.get, reminder_id))["status"] == "sent"
+        return (await service.database.run(reminder_records.get, reminder_id))["status"] == "sent"
 
     await until(sent)
 
@@ -350,7 +350,7 @@ async def test_a_stored_job_runs_on_the_scheduler_of_its_database(
 
 
 def _context(content: Path):
-    from bot.scheduler.campaigns import load_context
+    from bot.scheduler.campaign_files import load_context
 
     return load_context(content)
 
@@ -362,7 +362,7 @@ def _recent_user(db, user_id: str) -> None:
 
 
 async def _statuses(service: Service, *reminder_ids: int) -> tuple:
-    rows = [await service.database.run(reminders.get, rid) for rid in reminder_ids]
+    rows = [await service.database.run(reminder_records.get, rid) for rid in reminder_ids]
     return tuple(row["status"] for row in rows)
 
 

@@ -8,9 +8,9 @@ import asyncio
 from rasa.core.channels.channel import CollectingOutputChannel
 from rasa.shared.core.events import UserUttered
 
-from bot.brain import Brain
-from bot.storage import tracker as stored
-from bot.tracker_store import KEEP_USER_TURNS, RecentTrackerStore, state_event_ids
+from bot.brain.agent import Brain
+from bot.brain.tracker_store import KEEP_USER_TURNS, RecentTrackerStore, state_event_ids
+from bot.storage import tracker_reader as stored
 
 # A guide first (it sets slots), then more turns than are loaded in full.
 CONVERSATION = ["thủ tục đăng ký kết hôn thế nào ạ"] + [

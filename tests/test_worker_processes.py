@@ -15,9 +15,9 @@ from typing import Any
 
 import aiohttp
 
+from bot.brain.training import current_model
+from bot.conversation.worker_process import WORKER_NICENESS
 from bot.storage.inbox import shard_of
-from bot.training import current_model
-from bot.worker_process import WORKER_NICENESS
 from tests.conftest import free_port
 from tests.external_zalo import (
     ExternalZalo,

@@ -7,9 +7,9 @@ import json
 
 import aiohttp
 
-from bot.app import PROCESSING, SERVICES
-from bot.storage import Database, outbox, tokens
-from bot.zalo.tokens import TOKEN_NAME, AccessTokens
+from bot.storage import Database, outbox, token_records
+from bot.web.app import PROCESSING, SERVICES
+from bot.zalo.access_token import TOKEN_NAME, AccessTokens
 from tests.conftest import Service
 
 
@@ -20,12 +20,12 @@ async def _outbox(service: Service, user_id: str) -> list[dict]:
 async def test_expired_token_is_refreshed_and_the_message_still_delivered(service: Service) -> None:
     await service.say("u-token", "/greet")
     await service.wait_for_messages("u-token", 1)
-    before = await service.database.run(tokens.load, TOKEN_NAME)
+    before = await service.database.run(token_records.load, TOKEN_NAME)
     async with service.http.post(f"{service.url}/sandbox/tokens/expire") as resp:
         assert resp.status == 200
     await service.say("u-token", "/thank")
     assert len(await service.wait_for_messages("u-token", 2)) == 2
-    after = await service.database.run(tokens.load, TOKEN_NAME)
+    after = await service.database.run(token_records.load, TOKEN_NAME)
     # Single-use refresh tokens: the new pair was persisted and the old one is spent.
     assert after["refresh_token"] != before["refresh_token"]
     assert after["access_token"] != before["access_token"]
@@ -158,14 +158,14 @@ async def test_template_endpoints_invalid_token_minus_124_refreshes_and_retries(
     """-124 is how the ZNS/ZBS template endpoint says the access token is invalid."""
     await service.say("u-template", "/greet")
     await service.wait_for_messages("u-template", 1)
-    before = await service.database.run(tokens.load, TOKEN_NAME)
+    before = await service.database.run(token_records.load, TOKEN_NAME)
     await service.faults({"times": 1, "error": -124})
     client = service.app[SERVICES].sender.client
     delivery = await service.app[PROCESSING].call(
         client.send_template("u-template", "tpl-1", {"ma_ho_so": "X"}, "template-124")
     )
     assert delivery.status == "sent"
-    after = await service.database.run(tokens.load, TOKEN_NAME)
+    after = await service.database.run(token_records.load, TOKEN_NAME)
     assert after["access_token"] != before["access_token"]  # refreshed, as for -216
     [_, template] = service.sandbox.state.messages["u-template"]
     assert template["message"]["template_id"] == "tpl-1"
@@ -178,7 +178,7 @@ async def test_template_endpoints_invalid_token_minus_124_refreshes_and_retries(
 async def test_two_processes_refresh_the_single_use_token_one_at_a_time(service: Service) -> None:
     await service.say("u-two-processes", "/greet")
     await service.wait_for_messages("u-two-processes", 1)  # a token pair is stored
-    rejected = (await service.database.run(tokens.load, TOKEN_NAME))["access_token"]
+    rejected = (await service.database.run(token_records.load, TOKEN_NAME))["access_token"]
     # Two worker processes' tokens: each its own connection, session and in-process lock.
     databases = [Database(service.settings.database_path) for _ in range(2)]
     async with aiohttp.ClientSession() as session:
@@ -193,6 +193,6 @@ async def test_two_processes_refresh_the_single_use_token_one_at_a_time(service:
                 await database.close()
     # One refresh: the other process found its result instead of spending the token again.
     assert refreshed[0] == refreshed[1] != rejected
-    stored = await service.database.run(tokens.load, TOKEN_NAME)
+    stored = await service.database.run(token_records.load, TOKEN_NAME)
     assert stored["access_token"] == refreshed[0]
     assert stored["refresh_token"] in service.sandbox.state.refresh_tokens

@@ -1,7 +1,7 @@
 """Checks nlu/*.yml: every file loads with PyYAML, examples per intent (>= 45), the share
 typed without diacritics, and no example repeated within or across files (after NFC, lower
 case and entity markup removed). Also reports examples that the generated content FAQs
-(bot.training.faq_training_text) give to a different intent.
+(bot.brain.training.faq_training_text) give to a different intent.
 
     .venv/bin/python bench/nlu/check_training_data.py
 """
@@ -73,7 +73,7 @@ def main() -> int:
         share = plain[intent] / counts[intent]
         print(f"  {intent:28} {counts[intent]:4}  no diacritics {share:4.0%}{flag}")
     try:
-        from bot.training import faq_training_text
+        from bot.brain.training import faq_training_text
 
         faq = examples_of(faq_training_text(ROOT), "content FAQs")
     except Exception as exc:  # the FAQ generator belongs to another part of the project

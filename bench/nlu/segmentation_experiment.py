@@ -38,7 +38,7 @@ FALLBACKS = ("nlu_fallback", "out_of_scope")
 
 def training_examples() -> tuple[list[str], list[str]]:
     """nlu/*.yml plus the examples `citizenbot train` generates from the content FAQs."""
-    from bot.training import faq_training_text
+    from bot.brain.training import faq_training_text
 
     sources = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "nlu").glob("*.yml"))]
     sources.append(faq_training_text(ROOT))

@@ -18,14 +18,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from bot.nlu_eval import ASKED_BACK, Prediction, load_holdout, score  # noqa: E402
+from bot.brain.nlu_evaluation import ASKED_BACK, Prediction, load_holdout, score  # noqa: E402
 
 THRESHOLDS = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7)
 AMBIGUITY = (0.0, 0.05, 0.1, 0.2)
 
 
 async def rankings(model_dir: Path, texts: list[str]) -> list[list[tuple[str, float]]]:
-    from bot.brain import Brain, normalise_text
+    from bot.brain.agent import Brain, normalise_text
 
     brain = await Brain.load(model_dir, with_actions=False)
     try:

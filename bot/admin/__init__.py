@@ -8,15 +8,15 @@ from pathlib import Path
 from aiohttp import web
 
 from bot.admin import (
-    accounts,
+    account_page,
     auth,
-    campaigns,
-    dossiers,
-    feedback,
-    handovers,
-    headers,
-    reports,
-    status,
+    campaign_page,
+    dossier_page,
+    feedback_page,
+    handover_page,
+    report_page,
+    security_headers,
+    status_page,
 )
 from bot.admin.site import ADMIN, FEEDBACK, OFFICER, STYLESHEET, Admin, stylesheet
 from bot.content.watcher import ContentWatcher
@@ -46,12 +46,20 @@ def register(
         watcher,
         tracker_path,
     )
-    headers.register(app)
+    security_headers.register(app)
     app.router.add_get(STYLESHEET, stylesheet)
     app.router.add_get(auth.LOGIN_PATH, auth.login_page)
     app.router.add_post(auth.LOGIN_PATH, auth.login)
     pages = [web.post("/logout", auth.logout), web.get("/", home), web.get("", home)]
-    for module in (feedback, handovers, reports, status, dossiers, campaigns, accounts):
+    for module in (
+        feedback_page,
+        handover_page,
+        report_page,
+        status_page,
+        dossier_page,
+        campaign_page,
+        account_page,
+    ):
         pages.extend(module.routes())
     for route in pages:
         app.router.add_route(route.method, "/admin" + route.path, auth.signed_in(route.handler))

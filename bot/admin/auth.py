@@ -18,23 +18,25 @@ from aiohttp import web
 
 from bot.admin.html import csrf_field, h
 from bot.admin.site import COUNTS, CSRF, OFFICER, Handler, admin_of, error_box, page
-from bot.storage import audit, officers
+from bot.storage import audit, officer_accounts
 
 SESSION_COOKIE = "citizenbot_officer"
 LOGIN_COOKIE = "citizenbot_signin"
 LOGIN_PATH = "/admin/login"
 # Verified when the name is unknown, so a wrong name takes as long as a wrong password.
-_DUMMY_HASH = officers.hash_password(secrets.token_hex(16))
+_DUMMY_HASH = officer_accounts.hash_password(secrets.token_hex(16))
 
 
 async def hash_password(password: str) -> str:
     """scrypt is slow on purpose: run it off the event loop."""
-    return await asyncio.get_running_loop().run_in_executor(None, officers.hash_password, password)
+    return await asyncio.get_running_loop().run_in_executor(
+        None, officer_accounts.hash_password, password
+    )
 
 
 async def verify_password(password: str, stored: str) -> bool:
     return await asyncio.get_running_loop().run_in_executor(
-        None, officers.verify_password, password, stored
+        None, officer_accounts.verify_password, password, stored
     )
 
 
@@ -56,7 +58,7 @@ def signed_in(handler: Handler) -> Handler:
     async def guarded(request: web.Request) -> web.StreamResponse:
         admin = admin_of(request)
         token = request.cookies.get(SESSION_COOKIE, "")
-        found = await admin.database.run(officers.session, token) if token else None
+        found = await admin.database.run(officer_accounts.session, token) if token else None
         if found is None:
             if request.method == "GET":
                 raise web.HTTPSeeOther(f"{LOGIN_PATH}?next={quote(request.path_qs)}")
@@ -119,10 +121,10 @@ async def login(request: web.Request) -> web.Response:
         raise web.HTTPForbidden(text=admin.library.admin_text("login.csrf_rejected"))
     username = str(form.get("username", "")).strip()
     password = str(form.get("password", ""))
-    row = await admin.database.run(officers.credentials, username) if username else None
+    row = await admin.database.run(officer_accounts.credentials, username) if username else None
     now = dt.datetime.now(dt.timezone.utc)
     new_token = secrets.token_urlsafe(24)
-    if row is not None and officers.is_locked(row, now):
+    if row is not None and officer_accounts.is_locked(row, now):
         await _audit_as(request, username, "login_refused_locked")
         minutes = settings.admin_lockout_minutes
         return _login_form(
@@ -132,7 +134,7 @@ async def login(request: web.Request) -> web.Response:
     if row is None or not ok:
         if row is not None:
             locked = await admin.database.run(
-                officers.login_failed,
+                officer_accounts.login_failed,
                 row["id"],
                 settings.admin_max_failed_logins,
                 dt.timedelta(minutes=settings.admin_lockout_minutes),
@@ -142,7 +144,7 @@ async def login(request: web.Request) -> web.Response:
         await _audit_as(request, username or "-", "login_failed")
         return _login_form(request, new_token, admin.library.admin_text("login.wrong_password"))
     token = await admin.database.run(
-        officers.open_session, row["id"], dt.timedelta(hours=settings.admin_session_hours)
+        officer_accounts.open_session, row["id"], dt.timedelta(hours=settings.admin_session_hours)
     )
     await _audit_as(request, row["username"], "login")
     response = web.HTTPSeeOther(_safe_next(str(form.get("next", ""))))
@@ -160,7 +162,9 @@ async def _audit_as(request: web.Request, username: str, action: str) -> None:
 
 async def logout(request: web.Request) -> web.Response:
     admin = admin_of(request)
-    await admin.database.run(officers.close_session, request.cookies.get(SESSION_COOKIE, ""))
+    await admin.database.run(
+        officer_accounts.close_session, request.cookies.get(SESSION_COOKIE, "")
+    )
     await admin.audit(request, "logout")
     response = web.HTTPSeeOther(LOGIN_PATH)
     response.del_cookie(SESSION_COOKIE, path="/admin")

@@ -18,9 +18,9 @@ from bot.content import Library, LiveContent
 from bot.content.render import Reply
 from bot.content.watcher import ContentWatcher
 from bot.settings import Settings
-from bot.storage import Database, audit, dossiers, handover
-from bot.storage.officers import Officer
-from bot.zalo import messages
+from bot.storage import Database, audit, dossier_records, handover_records
+from bot.storage.officer_accounts import Officer
+from bot.zalo import message_shapes
 from bot.zalo.sender import Sender
 
 # Who may use each part (an admin may use everything). Each entry's name is a key of
@@ -51,12 +51,12 @@ def _new_tickets(db: sqlite_utils.Database, settings: Settings) -> int:
 
 def _citizens_waiting(db: sqlite_utils.Database, settings: Settings) -> int:
     timeout = dt.timedelta(minutes=settings.handover_timeout_minutes)
-    handover.expire_stale(db, dt.datetime.now(dt.timezone.utc), timeout)
+    handover_records.expire_stale(db, dt.datetime.now(dt.timezone.utc), timeout)
     return db["handovers"].count_where("status = 'waiting'")
 
 
 def _notifications_in_trouble(db: sqlite_utils.Database, settings: Settings) -> int:
-    counts = dossiers.notification_counts(db)
+    counts = dossier_records.notification_counts(db)
     return counts["stuck"] + counts["failed"]
 
 
@@ -109,7 +109,7 @@ class Admin:
         """Send `replies` to a citizen through the Sender; the delivery status
         ("sent", or the first that was not)."""
         statuses = []
-        zalo_messages = [m for r in replies for m in messages.with_buttons(r.text, r.buttons)]
+        zalo_messages = [m for r in replies for m in message_shapes.with_buttons(r.text, r.buttons)]
         for n, message in enumerate(zalo_messages, 1):
             result = await self.sender.push(user_id, message, f"{key}:{n}")
             statuses.append(result.delivery.status)

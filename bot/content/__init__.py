@@ -3,7 +3,7 @@
 The live library is held by a `LiveContent` (bot/content/live.py), handed in at start.
 """
 
+from bot.content.content_model import ContentError, Guide, Library
 from bot.content.live import LiveContent
-from bot.content.model import ContentError, Guide, Library
 
 __all__ = ["ContentError", "Guide", "Library", "LiveContent"]

@@ -19,6 +19,7 @@ from urllib.parse import urlparse
 
 import yaml
 
+from bot.content.content_model import ContentError, Guide, Library, Locality
 from bot.content.loader import (
     admin_text_errors,
     line_of_key,
@@ -26,7 +27,6 @@ from bot.content.loader import (
     read_mapping,
     strip_lines,
 )
-from bot.content.model import ContentError, Guide, Library, Locality
 from bot.content.render import (
     FIELDS,
     SECTIONS,
@@ -38,8 +38,8 @@ from bot.content.render import (
     summary,
 )
 from bot.content.writing import writing_issues
-from bot.dossiers.model import STATUSES
-from bot.zalo.messages import MAX_BUTTON_TITLE, MAX_BUTTONS, MAX_TEXT
+from bot.dossiers.dossier_model import STATUSES
+from bot.zalo.message_shapes import MAX_BUTTON_TITLE, MAX_BUTTONS, MAX_TEXT
 
 # Intents that open a guide, besides every proc_* intent in the domain.
 TOPIC_INTENTS = (
@@ -237,7 +237,7 @@ def _unfillable(where: str, key: str, names: list[str], allowed: tuple[str, ...]
 
 def _campaigns(content_dir: Path) -> list[Problem]:
     """Every campaign loads, and its text and buttons have no placeholder left unfilled."""
-    from bot.scheduler.campaigns import load_all
+    from bot.scheduler.campaign_files import load_all
 
     loaded, errors = load_all(content_dir)
     problems = [Problem(error.where, error.message) for error in errors]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import yaml
 
-from bot.content.model import Faq, Guide, Library
+from bot.content.content_model import Faq, Guide, Library
 from bot.nlu.aspects import asked_aspect
 from bot.nlu.text import expand, fold, spelled_words
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from bot.content.content_model import ContentError, Library
 from bot.content.loader import load_library
-from bot.content.model import ContentError, Library
 
 log = logging.getLogger(__name__)
 

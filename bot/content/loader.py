@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 
 from bot.content.admin_texts import TEXTS as ADMIN_TEXTS
-from bot.content.model import ContentError, Faq, Guide, Library, Locality, OnlineRoute
+from bot.content.content_model import ContentError, Faq, Guide, Library, Locality, OnlineRoute
 
 # A procedure guide answers every question a citizen asks about filing; a topic guide
 # (office info, scams, events, online filing in general) has a summary and steps only.

@@ -13,7 +13,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from bot.content.model import Guide
+from bot.content.content_model import Guide
 from bot.nlu.aspects import folded
 
 # Words every question and answer shares: they say nothing about which sentence answers.

@@ -10,9 +10,9 @@ import json
 from dataclasses import dataclass, field
 
 from bot.content import passages, yes_no
-from bot.content.model import Faq, Guide, Library
+from bot.content.content_model import Faq, Guide, Library
 from bot.nlu.aspects import is_yes_no
-from bot.zalo.messages import MAX_BUTTONS
+from bot.zalo.message_shapes import MAX_BUTTONS
 
 # Every aspect a citizen can ask about a procedure (bot/nlu/aspects.py names them).
 SECTIONS = ("documents", "fees", "time", "deadline", "online", "where", "result", "who")

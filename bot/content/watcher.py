@@ -11,9 +11,9 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
+from bot.content.content_model import ContentError, Library
 from bot.content.faq import training_yaml
 from bot.content.live import LiveContent
-from bot.content.model import ContentError, Library
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from bot.content.model import Guide
+from bot.content.content_model import Guide
 
 HEDGE = "xin kiểm tra lại với bộ phận một cửa"
 MAX_FEE_WORDS = 60

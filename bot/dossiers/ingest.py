@@ -15,8 +15,8 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.dossiers.model import InvalidDossier, parse_update
-from bot.storage import Database, dossiers
+from bot.dossiers.dossier_model import InvalidDossier, parse_update
+from bot.storage import Database, dossier_records
 
 log = logging.getLogger(__name__)
 # When the database cannot be written (locked past the busy timeout, a disk I/O error), the
@@ -56,7 +56,7 @@ class DossierApi:
         except InvalidDossier as exc:
             return web.json_response({"field": exc.field, "error": exc.message}, status=422)
         try:
-            result = await self._database.run(dossiers.ingest, update, "api")
+            result = await self._database.run(dossier_records.ingest, update, "api")
         except sqlite3.OperationalError as exc:  # locked past the busy timeout, disk I/O…
             log.error("dossier API: update of %s not written (%s); answered 503", update.code, exc)
             return web.json_response(
@@ -108,7 +108,7 @@ def import_csv(path: Path, database_path: Path, secret: bytes) -> list[RowResult
             except InvalidDossier as exc:
                 results.append(RowResult(line, code, False, f"{exc.field}: {exc.message}"))
                 continue
-            dossiers.ingest(db, update, "csv")
+            dossier_records.ingest(db, update, "csv")
             results.append(RowResult(line, update.code, True))
     db.conn.close()
     return results

@@ -16,8 +16,8 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from bot.content import LiveContent
-from bot.dossiers.messages import status_text
-from bot.storage import Database, dossiers
+from bot.dossiers.status_wording import status_text
+from bot.storage import Database, dossier_records
 from bot.zalo.errors import TEMPORARY, TOKEN_ERRORS
 from bot.zalo.push import Template
 from bot.zalo.sender import Sender
@@ -92,7 +92,7 @@ class NotificationDispatcher:
 
     async def deliver_pending(self) -> int:
         """One round over (at most BATCH) due notifications; returns how many it took."""
-        batch = await self._database.run(dossiers.pending_notifications, BATCH)
+        batch = await self._database.run(dossier_records.pending_notifications, BATCH)
         for row in batch:
             await self._deliver(row)
         return len(batch)
@@ -110,7 +110,7 @@ class NotificationDispatcher:
             pause = dt.timedelta(seconds=retry_delay(attempts, self._retry_seconds))
             retry_at = (dt.datetime.now(dt.timezone.utc) + pause).isoformat(timespec="milliseconds")
         await self._database.run(
-            dossiers.settle_notification,
+            dossier_records.settle_notification,
             row["idempotency_key"],
             status,
             channel,

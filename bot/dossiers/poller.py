@@ -15,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from bot.dossiers.model import InvalidDossier, parse_update
-from bot.storage import Database, dossiers
+from bot.dossiers.dossier_model import InvalidDossier, parse_update
+from bot.storage import Database, dossier_records
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ class Poller:
         self._on_notifications = on_notifications
 
     async def poll_once(self) -> PollResult:
-        cursor = await self._database.run(dossiers.poll_cursor, self._source.name)
+        cursor = await self._database.run(dossier_records.poll_cursor, self._source.name)
         batch = await self._source.fetch(cursor)
         result = PollResult()
         notify = False
@@ -63,10 +63,10 @@ class Poller:
             except InvalidDossier as exc:
                 result.rejected.append(f"{code}: {exc.field}: {exc.message}")
                 continue
-            ingested = await self._database.run(dossiers.ingest, update, self._source.name)
+            ingested = await self._database.run(dossier_records.ingest, update, self._source.name)
             notify |= ingested.notifications > 0
             result.accepted += 1
-        await self._database.run(dossiers.save_poll_cursor, self._source.name, batch.cursor)
+        await self._database.run(dossier_records.save_poll_cursor, self._source.name, batch.cursor)
         if result.rejected:
             log.warning(
                 "%s: %d updates rejected: %s",

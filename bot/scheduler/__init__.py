@@ -17,6 +17,6 @@ event loop; cancelling the dossier's subscription through the
 `unsubscribe` intent cancels the reminder too.
 """
 
-from bot.scheduler.reminders import schedule_appointment_reminder
+from bot.scheduler.citizen_reminders import schedule_appointment_reminder
 
 __all__ = ["schedule_appointment_reminder"]

@@ -17,7 +17,7 @@ from apscheduler.job import Job
 
 
 class ScheduledWork(Protocol):
-    """What the jobs ask of the scheduler that runs them (bot/scheduler/service.py)."""
+    """What the jobs ask of the scheduler that runs them (bot/scheduler/job_scheduler.py)."""
 
     async def run_campaign(self, campaign_id: str) -> object: ...
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from bot.storage.clock import utc_now
+from bot.storage.timestamps import utc_now
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit_log (

@@ -19,14 +19,14 @@ import sqlite_utils
 
 from bot.storage import (
     audit,
-    campaigns,
-    dossiers,
-    feedback,
-    handover,
+    campaign_records,
+    dossier_records,
+    feedback_records,
+    handover_records,
     inbox,
-    officers,
+    officer_accounts,
     ratings,
-    reminders,
+    reminder_records,
     retention,
 )
 
@@ -92,14 +92,14 @@ CREATE TABLE IF NOT EXISTS oauth_tokens (
 # Each feature keeps its tables in its own storage module (a SCHEMA string) and adds it here.
 SCHEMAS: tuple[str, ...] = (
     CORE_SCHEMA,
-    dossiers.SCHEMA,
-    officers.SCHEMA,
+    dossier_records.SCHEMA,
+    officer_accounts.SCHEMA,
     audit.SCHEMA,
-    feedback.SCHEMA,
-    handover.SCHEMA,
+    feedback_records.SCHEMA,
+    handover_records.SCHEMA,
     ratings.SCHEMA,
-    campaigns.SCHEMA,
-    reminders.SCHEMA,
+    campaign_records.SCHEMA,
+    reminder_records.SCHEMA,
     retention.SCHEMA,
 )
 
@@ -146,7 +146,7 @@ def open_connection(path: Path, busy_timeout_seconds: float = 30.0) -> sqlite3.C
     conn.execute("PRAGMA synchronous=FULL")
     # Another process holding the write lock (an import, a backup restore): wait this long.
     conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_seconds * 1000)}")
-    dossiers.upgrade(conn)
+    dossier_records.upgrade(conn)
     for schema in SCHEMAS:
         conn.executescript(schema)
     inbox.upgrade(conn)

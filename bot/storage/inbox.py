@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlite_utils
 
-from bot.storage.clock import utc_now
+from bot.storage.timestamps import utc_now
 
 
 def record(

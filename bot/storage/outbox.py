@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlite_utils
 
-from bot.storage.clock import utc_now
+from bot.storage.timestamps import utc_now
 
 
 def state(db: sqlite_utils.Database, idempotency_key: str) -> tuple[str, str] | None:

@@ -5,7 +5,7 @@ Forgetting deletes the citizen's rows. Three kinds of record are kept for the re
 officials file, without the citizen: feedback tickets (counts, dates; the citizen's text,
 photo, the answer and the user id go, and an open ticket is closed), satisfaction ratings
 (the score; the user id and comment go) and campaign deliveries (the status; the user id
-goes). Rasa's tracker store is the other file (bot/storage/tracker.py).
+goes). Rasa's tracker store is the other file (bot/storage/tracker_reader.py).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 import sqlite_utils
 
 from bot.storage import retention
-from bot.storage.clock import utc_now
+from bot.storage.timestamps import utc_now
 
 # Tables whose rows of the citizen are deleted outright (table, column holding the user id).
 DELETED = (

@@ -1,7 +1,7 @@
 """How long citizens' messages are kept (Decree 13/2023/NĐ-CP: no longer than needed).
 
 After `CITIZENBOT_MESSAGE_RETENTION_DAYS` (90) days the message logs go: inbox events,
-outbox messages and Rasa's tracker events (bot/storage/tracker.py). Records officials
+outbox messages and Rasa's tracker events (bot/storage/tracker_reader.py). Records officials
 still report on stay without what identifies the citizen: closed feedback tickets lose
 the citizen's text, photo, the answer and the user id; ratings lose the user id and the
 comment; finished campaign deliveries lose the user id. Ended handovers, settled

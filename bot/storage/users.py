@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from bot.storage.clock import utc_now
+from bot.storage.timestamps import utc_now
 
 
 def interacted(db: sqlite_utils.Database, user_id: str) -> None:

@@ -15,7 +15,8 @@ import aiohttp
 from bot.content import address
 from bot.settings import Settings
 from bot.storage import Database, outbox
-from bot.storage.clock import utc_now
+from bot.storage.timestamps import utc_now
+from bot.zalo.access_token import AccessTokens, RefreshTokenLost
 from bot.zalo.errors import (
     TOKEN_ERRORS,
     UNREACHABLE,
@@ -23,7 +24,6 @@ from bot.zalo.errors import (
     ZaloNoAnswer,
     ZaloUnavailable,
 )
-from bot.zalo.tokens import AccessTokens, RefreshTokenLost
 
 log = logging.getLogger(__name__)
 CONSULTATION = "/v3.0/oa/message/cs"

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from bot.dossiers.model import keyed_hash, normalise_phone
+from bot.dossiers.dossier_model import keyed_hash, normalise_phone
 
 TEXT = "user_send_text"
 FOLLOW = "follow"

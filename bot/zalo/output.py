@@ -12,7 +12,7 @@ from rasa.core.channels.channel import OutputChannel
 
 from bot.content import address
 from bot.nlu.forms_of_address import Address
-from bot.zalo import messages
+from bot.zalo import message_shapes
 from bot.zalo.client import Delivery, ZaloClient
 
 
@@ -29,13 +29,13 @@ class ZaloOutputChannel(OutputChannel):
         self.deliveries: list[Delivery] = []
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
-        for part in messages.split_text(text):
-            await self._send(recipient_id, messages.text(part))
+        for part in message_shapes.split_text(text):
+            await self._send(recipient_id, message_shapes.text(part))
 
     async def send_text_with_buttons(
         self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
     ) -> None:
-        for message in messages.with_buttons(text, buttons):
+        for message in message_shapes.with_buttons(text, buttons):
             await self._send(recipient_id, message)
 
     async def send_quick_replies(
@@ -44,7 +44,7 @@ class ZaloOutputChannel(OutputChannel):
         await self.send_text_with_buttons(recipient_id, text, quick_replies)
 
     async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
-        await self._send(recipient_id, messages.image(image))
+        await self._send(recipient_id, message_shapes.image(image))
 
     async def send_custom_json(
         self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import aiohttp
 
-from bot.processing_loop import ProcessingLoop
+from bot.conversation.processing_loop import ProcessingLoop
 from bot.settings import Settings
 from bot.storage import Database
 from bot.zalo.client import ZaloClient

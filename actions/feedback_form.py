@@ -1,0 +1,172 @@
+"""Feedback (phản ánh, kiến nghị) in the chat: a Rasa form asks the topic, a description
+and an optional photo, then files a ticket whose number the citizen keeps.
+
+Every answer is taken as typed (from_text slots), so a description that sounds like
+another question is still a description. "Huỷ" (the button, or typed) cancels.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.content import Library
+from bot.nlu.text import fold
+from bot.services import UsesServices
+from bot.storage import feedback_records
+
+SLOTS = ("feedback_topic", "feedback_description", "feedback_photo")
+CANCELLED = "cancelled"
+NO_PHOTO = "none"
+CANCEL_PAYLOAD = "/deny"
+MIN_DESCRIPTION = 10  # characters: "abc" tells an officer nothing
+
+
+def plain(text: str) -> str:
+    """Folded, lower case, single spaces, no end punctuation: how typed words are compared."""
+    return " ".join(fold(text).lower().split()).strip(" .!?")
+
+
+def wants_to_cancel(library: Library, text: str) -> bool:
+    return text.strip() == CANCEL_PAYLOAD or plain(text) in library.ui["feedback_cancel_words"]
+
+
+def topic_of(library: Library, text: str) -> str | None:
+    """The topic a button title, its number (1–4) or a typed title names."""
+    typed = plain(text)
+    for number, (topic, title) in enumerate(library.ui["feedback_topics"].items(), 1):
+        if typed in (str(number), plain(title)):
+            return topic
+    return None
+
+
+def photo_url(tracker: Tracker) -> str | None:
+    """The URL of an image the citizen just sent (Zalo puts it in the attachments)."""
+    metadata = tracker.latest_message.get("metadata") or {}
+    for attachment in metadata.get("attachments") or []:
+        if isinstance(attachment, dict) and attachment.get("type") == "image":
+            url = (attachment.get("payload") or {}).get("url")
+            if isinstance(url, str) and url.startswith(("https://", "http://")):
+                return url
+    return None
+
+
+def cancel_button(library: Library) -> dict[str, str]:
+    return {"title": library.ui["feedback_cancel"], "payload": CANCEL_PAYLOAD}
+
+
+class ValidateFeedbackForm(UsesServices, FormValidationAction):
+    def name(self) -> str:
+        return "validate_feedback_form"
+
+    @staticmethod
+    def _cancel() -> dict[str, Any]:
+        # Filling every slot ends the form; the submit action sees the mark and files nothing.
+        return dict.fromkeys(SLOTS, CANCELLED)
+
+    async def validate_feedback_topic(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> dict[str, Any]:
+        library = (await self.services()).content.library
+        if wants_to_cancel(library, str(value)):
+            return self._cancel()
+        return {"feedback_topic": topic_of(library, str(value))}
+
+    async def validate_feedback_description(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> dict[str, Any]:
+        library = (await self.services()).content.library
+        text = str(value).strip()
+        if wants_to_cancel(library, text):
+            return self._cancel()
+        if len(text) < MIN_DESCRIPTION or text.startswith("/"):
+            dispatcher.utter_message(text=library.text("feedback_description_too_short"))
+            return {"feedback_description": None}
+        return {"feedback_description": text}
+
+    def validate_feedback_photo(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> dict[str, Any]:
+        return {"feedback_photo": photo_url(tracker) or NO_PHOTO}
+
+
+class ActionAskFeedbackTopic(UsesServices, Action):
+    def name(self) -> str:
+        return "action_ask_feedback_topic"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        library = (await self.services()).content.library
+        buttons = [
+            {"title": title, "payload": title} for title in library.ui["feedback_topics"].values()
+        ]
+        dispatcher.utter_message(
+            text=library.text("feedback_ask_topic"), buttons=[*buttons, cancel_button(library)]
+        )
+        return []
+
+
+class ActionAskFeedbackDescription(UsesServices, Action):
+    def name(self) -> str:
+        return "action_ask_feedback_description"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        library = (await self.services()).content.library
+        dispatcher.utter_message(
+            text=library.text("feedback_ask_description"), buttons=[cancel_button(library)]
+        )
+        return []
+
+
+class ActionAskFeedbackPhoto(UsesServices, Action):
+    def name(self) -> str:
+        return "action_ask_feedback_photo"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        library = (await self.services()).content.library
+        no_photo = library.ui["feedback_no_photo"]
+        dispatcher.utter_message(
+            text=library.text("feedback_ask_photo"),
+            buttons=[{"title": no_photo, "payload": no_photo}],
+        )
+        return []
+
+
+class ActionSubmitFeedback(UsesServices, Action):
+    """File the ticket and give the citizen its number (or confirm the cancellation)."""
+
+    def name(self) -> str:
+        return "action_submit_feedback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        services = await self.services()
+        library = services.content.library
+        reset: list[EventType] = [SlotSet(slot, None) for slot in SLOTS]
+        topic = tracker.get_slot("feedback_topic")
+        if topic == CANCELLED or topic not in feedback_records.TOPICS:
+            dispatcher.utter_message(text=library.text("feedback_cancelled"))
+            return reset
+        photo = tracker.get_slot("feedback_photo")
+        ticket = await services.database.run(
+            feedback_records.create,
+            tracker.sender_id,
+            topic,
+            tracker.get_slot("feedback_description"),
+            None if photo in (None, NO_PHOTO) else photo,
+            services.settings.feedback_sla_days,
+        )
+        text = library.text("feedback_received").format(
+            number=ticket.number, sla_days=services.settings.feedback_sla_days
+        )
+        dispatcher.utter_message(text=text)
+        return reset

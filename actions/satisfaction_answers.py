@@ -1,0 +1,75 @@
+"""Satisfaction: the question after a guide read to its last step, and the answers
+(button scores, or what the citizen wrote about the service)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.feedback_form import plain
+from actions.replies import send
+from bot.content import Library
+from bot.content.satisfaction_question import question
+from bot.services import UsesServices
+from bot.storage import ratings
+
+
+def score_of(library: Library, tracker: Tracker) -> str | None:
+    """The score a button carried, or one of the choices typed out in full."""
+    entity = next(tracker.get_latest_entity_values("rating"), None)
+    if entity in ratings.SCORES:
+        return entity
+    typed = plain(tracker.latest_message.get("text") or "")
+    choices = library.ui["satisfaction_choices"]
+    return next((score for score, title in choices.items() if plain(title) == typed), None)
+
+
+class ActionAskSatisfactionAfterGuide(UsesServices, Action):
+    """Runs after every step shown; asks once per guide, when its last step was reached."""
+
+    def name(self) -> str:
+        return "action_ask_satisfaction_after_guide"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        library = (await self.services()).content.library
+        guide = library.guide_by_id(tracker.get_slot("guide_id"))
+        step = int(tracker.get_slot("guide_step") or 0)
+        if guide is None or not guide.steps or step != len(guide.steps):
+            return []
+        if tracker.get_slot("satisfaction_asked") == guide.id:
+            return []
+        send(dispatcher, [question(library, f"guide:{guide.id}")])
+        return [SlotSet("satisfaction_asked", guide.id)]
+
+
+class ActionRecordRating(UsesServices, Action):
+    def name(self) -> str:
+        return "action_record_rating"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        services = await self.services()
+        library, database = services.content.library, services.database
+        score = score_of(library, tracker)
+        if score is None:
+            # Words about the service, not a score: keep them, then ask for a score.
+            comment = tracker.latest_message.get("text") or ""
+            await database.run(ratings.record, tracker.sender_id, None, "service", comment)
+            send(dispatcher, [question(library, "service")])
+            return []
+        subject = next(tracker.get_latest_entity_values("rating_subject"), None) or "service"
+        await database.run(ratings.record, tracker.sender_id, score, str(subject))
+        if score == "unsatisfied":
+            dispatcher.utter_message(
+                text=library.text("satisfaction_sorry"),
+                buttons=[{"title": library.ui["feedback_button"], "payload": "/give_feedback"}],
+            )
+        else:
+            dispatcher.utter_message(text=library.text("satisfaction_thanks"))
+        return []

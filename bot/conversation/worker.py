@@ -1,0 +1,176 @@
+"""Event processing on the processing loop (bot/conversation/processing_loop.py), one citizen
+at a time.
+
+Events acknowledged by the webhook are handed over here and handled off the webhook's loop,
+so Rasa's long synchronous stretches never delay an acknowledgement. In a worker process
+(bot/conversation/worker_process.py) the same worker handles one shard of the citizens,
+claiming their events from the inbox when the web server's process wakes it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import os
+from dataclasses import dataclass
+
+from bot.brain.agent import Brain
+from bot.conversation.event_handler import Conversations
+from bot.conversation.processing_loop import ProcessingLoop
+from bot.conversation.rate_limit import RateLimit
+from bot.conversation.user_queues import UserQueues
+from bot.services import Services
+from bot.storage import inbox
+from bot.zalo.events import ZaloEvent, parse_event
+from bot.zalo.sender import Sender
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Shard:
+    """The citizens one worker process handles: those whose user id hashes to `index`."""
+
+    index: int
+    count: int
+
+    @property
+    def claimant(self) -> str:
+        """Who holds the shard's claims in the inbox: this process."""
+        return f"worker-{self.index}/{self.count}:{os.getpid()}"
+
+
+class ProcessingWorker:
+    def __init__(
+        self,
+        services: Services,
+        sender: Sender,
+        processing: ProcessingLoop,
+        brain: Brain,
+        shard: Shard | None = None,  # None: every event, handed over by `submit`
+    ) -> None:
+        self._services = services
+        self._sender = sender
+        self._processing = processing
+        self._brain = brain
+        self._shard = shard
+        self._wake_pending = False  # woken while claiming: claim once more
+        self._intake: asyncio.Task[None] | None = None
+        self.queues: UserQueues | None = None
+        self.conversations: Conversations | None = None  # what each event does
+        # Messages per citizen; read by the metrics, its clock replaced by tests.
+        self.message_limit = RateLimit(*services.settings.user_message_limit)
+
+    async def start(self) -> None:
+        """Resume events acknowledged before the last stop (the processing loop runs and the
+        Sender is open)."""
+        recovered = await self._processing.call(self._start())
+        if recovered:
+            log.info("resumed %d events acknowledged before the last stop", recovered)
+        if self.queues is not None and self.queues.overflowing:
+            log.warning(
+                "more events wait in the inbox than the queue holds (%d); they follow as it drains",
+                self.queues.max_queued,
+            )
+
+    async def _start(self) -> int:
+        settings = self._services.settings
+        self.conversations = conversations = Conversations(
+            self._services.database,
+            self._sender.client,
+            self._brain,
+            self._services.content,
+            dt.timedelta(minutes=settings.handover_timeout_minutes),
+            self.message_limit,
+        )
+        self.queues = UserQueues(
+            conversations.handle,
+            settings.max_concurrent_events,
+            settings.max_queued_events,
+            self._waiting_events,
+        )
+        if self._shard is not None:
+            shard = self._shard
+            taken = await self._services.database.run(
+                inbox.take_over, shard.index, shard.count, shard.claimant
+            )
+            log.info(
+                "worker %d of %d: took over %d pending events of its shard",
+                shard.index,
+                shard.count,
+                taken,
+            )
+        recovered = await self.queues.resume_pending()
+        self.queues.start()
+        return recovered
+
+    async def _waiting_events(self, limit: int) -> list[ZaloEvent]:
+        """Events acknowledged and still pending in the inbox, oldest first (in a worker
+        process: its shard's, claimed)."""
+        database = self._services.database
+        if self._shard is None:
+            payloads = await database.run(inbox.pending, limit)
+        else:
+            shard = self._shard
+            payloads = await database.run(
+                inbox.claim, shard.index, shard.count, shard.claimant, limit
+            )
+        return [parse_event(payload) for payload in payloads]
+
+    def wake(self) -> None:
+        """Called from another thread: the inbox holds new events of this worker's shard."""
+        self._processing.call_soon(self._woken)
+
+    def _woken(self) -> None:
+        self._wake_pending = True
+        if self._intake is None:
+            self._intake = asyncio.create_task(self._take_new_events(), name="claim-new")
+
+    async def _take_new_events(self) -> None:
+        """Claim the shard's new events and queue them, as the webhook's hand-over does in
+        one process (a full queue leaves them in the inbox, read back in order as it drains);
+        wake-ups meanwhile are answered by one more claim."""
+        assert self._shard is not None and self.queues is not None
+        shard = self._shard
+        try:
+            while self._wake_pending:
+                self._wake_pending = False
+                try:
+                    payloads = await self._services.database.run(
+                        inbox.claim_new, shard.index, shard.count, shard.claimant
+                    )
+                except Exception:
+                    log.exception("could not claim new events; trying again in a second")
+                    self._wake_pending = True
+                    await asyncio.sleep(1.0)
+                    continue
+                for payload in payloads:
+                    self.queues.submit(parse_event(payload))
+        finally:
+            self._intake = None
+
+    def submit(self, event: ZaloEvent) -> None:
+        """Called from the webhook's loop: hand the event over, thread-safely."""
+        assert self.queues is not None, "ProcessingWorker.start() was not awaited"
+        self._processing.call_soon(self.queues.submit, event)
+
+    @property
+    def pending(self) -> int:
+        return self.queues.pending if self.queues else 0
+
+    async def drain(self) -> None:
+        """Wait until every submitted event has been handled."""
+        if self.queues is not None:
+            await self._processing.call(self.queues.drain())
+
+    async def stop(self, grace_seconds: float) -> None:
+        """Finish in-flight work, up to the grace period (the rest resumes at the next start)."""
+        if not self._processing.running:
+            return
+        try:
+            await asyncio.wait_for(self.drain(), grace_seconds)
+        except asyncio.TimeoutError:
+            log.warning(
+                "shutdown: %d events left pending; they resume at the next start", self.pending
+            )

@@ -1,0 +1,184 @@
+"""Citizens' feedback tickets (phản ánh, kiến nghị) and their lifecycle.
+
+received → in_progress → answered → closed, each step with its time and the officer who
+took it (feedback_history). A ticket is due a number of working days after it arrived.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import sqlite_utils
+
+from bot.local_time import TIMEZONE
+from bot.storage.timestamps import utc_now
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS feedback_tickets (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,   -- the ticket number is PA-<id>
+    user_id TEXT NOT NULL,
+    topic TEXT NOT NULL,                    -- procedure | attitude | online_system | other
+    description TEXT NOT NULL,
+    photo_url TEXT,
+    status TEXT NOT NULL,                   -- received | in_progress | answered | closed
+    created_at TEXT NOT NULL,
+    due_at TEXT NOT NULL,                   -- created_at + the SLA in working days
+    updated_at TEXT NOT NULL,
+    answer TEXT,
+    answered_at TEXT,
+    answered_by TEXT,
+    answer_delivery TEXT,                   -- what the push of the answer did: sent | ...
+    closed_at TEXT,
+    closed_by TEXT
+);
+CREATE INDEX IF NOT EXISTS feedback_tickets_status ON feedback_tickets(status, created_at);
+
+CREATE TABLE IF NOT EXISTS feedback_history (
+    ticket_id INTEGER NOT NULL REFERENCES feedback_tickets(id),
+    at TEXT NOT NULL,
+    status TEXT NOT NULL,
+    officer TEXT,                           -- NULL when the citizen did it (received)
+    note TEXT
+);
+CREATE INDEX IF NOT EXISTS feedback_history_ticket ON feedback_history(ticket_id, at);
+"""
+
+TOPICS = ("procedure", "attitude", "online_system", "other")
+STATUSES = ("received", "in_progress", "answered", "closed")
+OPEN = ("received", "in_progress")
+# Which status each officer action may start from.
+ALLOWED_FROM = {
+    "in_progress": ("received",),
+    "answered": ("received", "in_progress"),
+    "closed": ("received", "in_progress", "answered"),
+}
+
+
+class FeedbackError(ValueError):
+    """An officer asked for a change the ticket's state does not allow (the message is
+    shown to officers, so it is in Vietnamese)."""
+
+
+def number(ticket_id: int) -> str:
+    return f"PA-{ticket_id:05d}"
+
+
+def add_working_days(start: dt.datetime, days: int) -> dt.datetime:
+    """`days` working days (Monday to Friday, commune time) after `start`.
+
+    Public holidays are not counted out: officers see the due date and judge.
+    """
+    local = start.astimezone(TIMEZONE)
+    while days > 0:
+        local += dt.timedelta(days=1)
+        if local.weekday() < 5:
+            days -= 1
+    return local.astimezone(dt.timezone.utc)
+
+
+@dataclass(frozen=True)
+class NewTicket:
+    id: int
+    number: str
+    due_at: dt.datetime
+
+
+def create(
+    db: sqlite_utils.Database,
+    user_id: str,
+    topic: str,
+    description: str,
+    photo_url: str | None,
+    sla_days: int,
+) -> NewTicket:
+    if topic not in TOPICS:
+        raise FeedbackError(f"chủ đề phản ánh không hợp lệ: {topic!r}")
+    now = dt.datetime.now(dt.timezone.utc)
+    due = add_working_days(now, sla_days)
+    stamp = utc_now()
+    with db.conn:
+        cursor = db.conn.execute(
+            "INSERT INTO feedback_tickets (user_id, topic, description, photo_url, status,"
+            " created_at, due_at, updated_at) VALUES (?, ?, ?, ?, 'received', ?, ?, ?)",
+            (user_id, topic, description, photo_url, stamp, _iso(due), stamp),
+        )
+        ticket_id = cursor.lastrowid or 0
+        _history(db, ticket_id, stamp, "received", None, None)
+    return NewTicket(ticket_id, number(ticket_id), due)
+
+
+def get(db: sqlite_utils.Database, ticket_id: int) -> dict | None:
+    rows = list(db["feedback_tickets"].rows_where("id = ?", [ticket_id]))
+    return rows[0] if rows else None
+
+
+def history(db: sqlite_utils.Database, ticket_id: int) -> list[dict]:
+    return list(
+        db["feedback_history"].rows_where("ticket_id = ?", [ticket_id], order_by="at, rowid")
+    )
+
+
+def queue(db: sqlite_utils.Database, status: str = "", limit: int = 200) -> list[dict]:
+    """Tickets, open ones first and oldest due first; `status` narrows to one status."""
+    where, args = ("status = ?", [status]) if status else (None, [])
+    order = "status IN ('answered', 'closed'), due_at, id"
+    return list(db["feedback_tickets"].rows_where(where, args, order_by=order, limit=limit))
+
+
+def is_overdue(ticket: dict, now: dt.datetime) -> bool:
+    """Still open past its due time."""
+    return ticket["status"] in OPEN and dt.datetime.fromisoformat(ticket["due_at"]) < now
+
+
+def move(
+    db: sqlite_utils.Database,
+    ticket_id: int,
+    status: str,
+    officer: str,
+    answer: str | None = None,
+    note: str | None = None,
+) -> dict:
+    """Take (in_progress), answer or close a ticket; raises FeedbackError when not allowed."""
+    ticket = get(db, ticket_id)
+    if ticket is None:
+        raise FeedbackError(f"không có phiếu {number(ticket_id)}")
+    if ticket["status"] not in ALLOWED_FROM.get(status, ()):
+        raise FeedbackError(
+            f"phiếu đang ở trạng thái {ticket['status']}, không chuyển sang {status} được"
+        )
+    if status == "answered" and not (answer or "").strip():
+        raise FeedbackError("câu trả lời đang trống")
+    stamp = utc_now()
+    columns = {"status": status, "updated_at": stamp}
+    if status == "answered":
+        columns.update(answer=(answer or "").strip(), answered_at=stamp, answered_by=officer)
+    elif status == "closed":
+        columns.update(closed_at=stamp, closed_by=officer)
+    with db.conn:
+        db["feedback_tickets"].update(ticket_id, columns)
+        _history(db, ticket_id, stamp, status, officer, note)
+    return get(db, ticket_id) or ticket
+
+
+def answer_delivered(db: sqlite_utils.Database, ticket_id: int, delivery: str) -> None:
+    db["feedback_tickets"].update(ticket_id, {"answer_delivery": delivery})
+
+
+def _history(
+    db: sqlite_utils.Database,
+    ticket_id: int,
+    at: str,
+    status: str,
+    officer: str | None,
+    note: str | None,
+) -> None:
+    db.conn.execute(
+        "INSERT INTO feedback_history (ticket_id, at, status, officer, note)"
+        " VALUES (?, ?, ?, ?, ?)",
+        (ticket_id, at, status, officer, note),
+    )
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds")

@@ -1,0 +1,1 @@
+"""The web server: the aiohttp application, its metrics, request limits and OpenAPI description."""

@@ -1,0 +1,141 @@
+"""Per-client-address limits on the dossier API (/api/) and the dashboard (/admin): 429 with
+Retry-After beyond them.
+
+Two limits per area: all requests (generous: the one-stop system pushes hundreds of
+updates a second), and failed authentications, a wrong bearer token or a wrong password
+(an answer 401), which are few for anyone but a guesser. Once the failures are used up,
+every request from that address is refused until the window has passed, the right token
+included, so guessing gains nothing by mixing in good requests.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from bot.admin.site import error_box, page
+from bot.conversation.rate_limit import RateLimit, Verdict
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+AREAS = ("api", "admin")
+
+
+def area_of(path: str) -> str | None:
+    if path.startswith("/api/"):
+        return "api"
+    if path == "/admin" or path.startswith("/admin/"):
+        return "admin"
+    return None
+
+
+def client_address(request: web.Request, trusted_proxies: frozenset[str]) -> str:
+    """The peer's address, or behind a trusted reverse proxy the nearest address in
+    X-Forwarded-For that is not one of those proxies (the rest could be forged)."""
+    remote = request.remote or "-"
+    if remote not in trusted_proxies:
+        return remote
+    hops = [
+        hop.strip()
+        for value in request.headers.getall("X-Forwarded-For", [])
+        for hop in value.split(",")
+        if hop.strip()
+    ]
+    for hop in reversed(hops):
+        if hop not in trusted_proxies:
+            return hop
+    return remote
+
+
+@dataclass
+class AreaLimits:
+    requests: RateLimit
+    auth_failures: RateLimit
+
+
+class RequestLimits:
+    def __init__(self, settings: Settings, clock: Callable[[], float] = time.monotonic) -> None:
+        self.areas = {
+            "api": AreaLimits(
+                RateLimit(*settings.api_request_limit, clock=clock),
+                RateLimit(*settings.auth_failure_limit, clock=clock),
+            ),
+            "admin": AreaLimits(
+                RateLimit(*settings.admin_request_limit, clock=clock),
+                RateLimit(*settings.auth_failure_limit, clock=clock),
+            ),
+        }
+        self._trusted = frozenset(settings.trusted_proxies)
+
+    def set_clock(self, clock: Callable[[], float]) -> None:
+        """Tests move time forward without sleeping."""
+        for limits in self.areas.values():
+            limits.requests.clock = limits.auth_failures.clock = clock
+
+    def register(self, app: web.Application) -> None:
+        app.middlewares.append(self.middleware)
+
+    @web.middleware
+    async def middleware(self, request: web.Request, handler: Callable) -> web.StreamResponse:
+        area = area_of(request.path)
+        if area is None:
+            return await handler(request)
+        limits = self.areas[area]
+        client = client_address(request, self._trusted)
+        verdict = limits.auth_failures.check(client)
+        if not verdict.allowed:
+            return self._refuse(request, area, client, verdict, "auth_failures")
+        verdict = limits.requests.hit(client)
+        if not verdict.allowed:
+            return self._refuse(request, area, client, verdict, "requests")
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:
+            if exc.status == 401:
+                limits.auth_failures.charge(client)
+            raise
+        if response.status == 401:
+            limits.auth_failures.charge(client)
+        return response
+
+    def _refuse(
+        self, request: web.Request, area: str, client: str, verdict: Verdict, reason: str
+    ) -> web.Response:
+        seconds = verdict.retry_after_seconds
+        if verdict.first_refusal:  # one line per address and window, not one per request
+            log.warning(
+                "%s: too many %s from %s; answering 429 for about %d s",
+                area,
+                "failed authentications" if reason == "auth_failures" else "requests",
+                client,
+                seconds,
+            )
+        headers = {"Retry-After": str(seconds)}
+        if area == "api":
+            what = (
+                "too many requests with a wrong bearer token"
+                if reason == "auth_failures"
+                else "too many requests"
+            )
+            return web.json_response(
+                {
+                    "error": f"{what} from this address; retry after {seconds} s",
+                    "retry_after": seconds,
+                },
+                status=429,
+                headers=headers,
+            )
+        what = (
+            "Địa chỉ này đã đăng nhập sai quá nhiều lần."
+            if reason == "auth_failures"
+            else "Địa chỉ này đã gửi quá nhiều yêu cầu."
+        )
+        body = error_box(f"{what} Xin thử lại sau {seconds} giây.")
+        response = page(request, "Tạm dừng", body, status=429)
+        response.headers.update(headers)
+        return response
