@@ -6,12 +6,12 @@ CITIZENBOT := $(VENV)/bin/citizenbot
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: run test install model chromium screenshots lint format bench clean
+.PHONY: run test install model chromium engines screenshots lint format bench clean
 
 run: model
 	$(CITIZENBOT) run
 
-test: model chromium
+test: model chromium engines
 	$(PY) -m ruff check bot actions tests bench
 	$(PY) -m pytest -q -rs
 
@@ -41,6 +41,19 @@ chromium:
 	  "(sudo apt-get install chromium)"; fi
 
 # Screenshots of the dashboard's main pages into docs/screenshots/ (by the browser tests).
+# PostgreSQL and Redis for the scale-out tests (tests/engines.py starts throwaway servers):
+# Debian's packages, installed here when missing and we are root, else those tests are skipped.
+engines:
+	@missing=""; \
+	  ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	  command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	  if [ -z "$$missing" ]; then :; \
+	  elif [ "$$(id -u)" = 0 ]; then echo "installing Debian's$$missing for the scale-out tests"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
+	      || echo "WARNING: could not install$$missing: the scale-out tests will be skipped"; \
+	  else echo "note:$$missing missing and not root: the scale-out tests will be skipped" \
+	    "(sudo apt-get install$$missing)"; fi
+
 screenshots: model chromium
 	SCREENSHOTS_DIR=docs/screenshots $(PY) -m pytest -q tests/browser
 

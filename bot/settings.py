@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import time as dt_time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 SANDBOX_APP_ID = "sandbox-app"
 SANDBOX_OA_SECRET_KEY = "sandbox-secret"
@@ -115,6 +116,11 @@ class Settings:
     # Personal data: message logs (inbox, outbox, Rasa's tracker events) are purged after
     # this many days; reports keep their daily figures (bot/storage/retention.py).
     message_retention_days: int = 90
+    # Scale-out engines (docs/deploy.md): empty = the embedded SQLite files in data_dir.
+    # postgresql://… holds the service's tables, Rasa's tracker store and the scheduler's
+    # jobs; redis://… the cross-process locks, per-citizen ordering and shared rate limits.
+    database_url: str = field(default="", repr=False)
+    redis_url: str = field(default="", repr=False)
 
     @property
     def database_path(self) -> Path:
@@ -185,6 +191,8 @@ class Settings:
             "message_retention_days": _positive_int(
                 env, "CITIZENBOT_MESSAGE_RETENTION_DAYS", cls.message_retention_days
             ),
+            "database_url": _url(env, "CITIZENBOT_DATABASE_URL", ("postgresql",)),
+            "redis_url": _url(env, "CITIZENBOT_REDIS_URL", ("redis", "rediss")),
         }
         if given:
             values.update(
@@ -286,3 +294,13 @@ def _rate(env: Mapping[str, str], name: str, default: tuple[int, float]) -> tupl
     if rate[0] < 0 or rate[1] <= 0:
         raise SettingsError(f"{name} must be a count per seconds like 20/60, or off; got {raw!r}")
     return rate
+
+
+def _url(env: Mapping[str, str], name: str, schemes: tuple[str, ...]) -> str:
+    """An engine's address, or "" for the embedded default; its scheme checked at start, so a
+    typo is a clear error rather than a connection refused later."""
+    value = env.get(name, "").strip()
+    if value and urlsplit(value).scheme not in schemes:
+        wanted = " or ".join(f"{scheme}://" for scheme in schemes)
+        raise SettingsError(f"{name} must start with {wanted} (got {urlsplit(value).scheme!r})")
+    return value

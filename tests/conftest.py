@@ -7,7 +7,6 @@ import asyncio
 import functools
 import json
 import os
-import socket
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -31,6 +30,7 @@ from bot.content import Library, LiveContent  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.web.app import CONTENT, DATABASE, SANDBOX, WORKER, build_app  # noqa: E402
 from bot.zalo import signature  # noqa: E402
+from tests.ports import free_port  # noqa: E402
 
 PROJECT = Path(__file__).resolve().parent.parent
 logs.configure()
@@ -102,12 +102,6 @@ async def wait_until_healthy(url: str, process: Any, seconds: float = 120) -> bo
                 pass
             await asyncio.sleep(0.25)
     return False
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Service:
@@ -238,3 +232,12 @@ def texts(messages: list[dict]) -> list[str]:
 def button_titles(message: dict) -> list[str]:
     buttons = message.get("attachment", {}).get("payload", {}).get("buttons", [])
     return [b["title"] for b in buttons]
+
+
+# PostgreSQL and Redis for the scale-out tests, started when a test first asks for them.
+from tests.engines import (  # noqa: E402,F401
+    postgres_server_url,
+    postgres_url,
+    redis_server_url,
+    redis_url,
+)

@@ -13,8 +13,8 @@ from apscheduler.triggers.date import DateTrigger
 
 from bot.clock import QuietHours
 from bot.local_time import TIMEZONE
-from bot.scheduler import jobs
 from bot.scheduler import citizen_reminders as scheduler_reminders
+from bot.scheduler import jobs
 from bot.scheduler.campaign_fanout import Pacer
 from bot.scheduler.campaign_files import load_campaign
 from bot.scheduler.job_scheduler import Scheduler

@@ -94,3 +94,23 @@ def test_a_malformed_rate_limit_is_a_clear_error() -> None:
         Settings.from_env({"CITIZENBOT_USER_MESSAGE_LIMIT": "20 per minute"})
     with pytest.raises(SettingsError, match="CITIZENBOT_MAX_QUEUED_EVENTS"):
         Settings.from_env({"CITIZENBOT_MAX_QUEUED_EVENTS": "0"})
+
+
+def test_engine_addresses_default_to_the_embedded_files_and_are_checked() -> None:
+    assert Settings.from_env({}).database_url == ""
+    assert Settings.from_env({}).redis_url == ""
+    given = Settings.from_env(
+        {
+            "CITIZENBOT_DATABASE_URL": "postgresql://bot@db/citizenbot",
+            "CITIZENBOT_REDIS_URL": "redis://r:6379/0",
+        }
+    )
+    assert (given.database_url, given.redis_url) == (
+        "postgresql://bot@db/citizenbot",
+        "redis://r:6379/0",
+    )
+    assert "postgresql" not in repr(given)  # addresses may carry passwords
+    with pytest.raises(
+        SettingsError, match="CITIZENBOT_DATABASE_URL must start with postgresql://"
+    ):
+        Settings.from_env({"CITIZENBOT_DATABASE_URL": "mysql://bot@db/x"})

@@ -1,0 +1,155 @@
+"""Throwaway PostgreSQL and Redis servers for the scale-out tests: real engines from Debian's
+packages (`make test` installs them when missing), started once per test session on free
+loopback ports in a temporary directory, with a fresh database (or Redis keyspace) per test.
+Tests that need them are skipped, saying why, where the packages are not installed."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg2
+import pytest
+import redis
+
+from tests.ports import free_port
+
+STARTUP_SECONDS = 30.0
+
+
+def postgres_bin() -> Path | None:
+    """Debian's newest PostgreSQL server binaries, if installed."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/postgres"))
+    return found[-1].parent if found else None
+
+
+def _as_postgres_user(command: list[str]) -> list[str]:
+    """PostgreSQL refuses to run as root: as root, run it as Debian's `postgres` user."""
+    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
+
+
+def _wait(check, what: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while True:
+        try:
+            check()
+            return
+        except Exception:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError(f"{what} did not start: {log.read_text()[-2000:]}") from None
+            time.sleep(0.1)
+
+
+@contextmanager
+def postgres_server(directory: Path) -> Iterator[str]:
+    """A PostgreSQL cluster in `directory`, trusting local connections; yields the URL of its
+    `postgres` database (user `citizenbot`). Durability is off: nothing here outlives a test."""
+    binaries = postgres_bin()
+    if binaries is None:
+        raise FileNotFoundError("PostgreSQL is not installed (apt-get install postgresql)")
+    directory.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() == 0:
+        shutil.chown(directory, "postgres", "postgres")
+    data, log = directory / "data", directory / "postgres.log"
+    subprocess.run(
+        _as_postgres_user(
+            [str(binaries / "initdb"), "-D", str(data), "-U", "citizenbot", "--auth=trust"]
+            + ["-E", "UTF8", "--locale=C.UTF-8"]
+        ),
+        check=True,
+        capture_output=True,
+    )
+    port = free_port()
+    settings = ["fsync=off", "synchronous_commit=off", "full_page_writes=off"]
+    settings += ["listen_addresses=127.0.0.1", f"unix_socket_directories={directory}"]
+    settings += ["max_connections=300"]
+    command = [str(binaries / "postgres"), "-D", str(data), "-p", str(port)]
+    for setting in settings:
+        command += ["-c", setting]
+    with log.open("wb") as out:
+        process = subprocess.Popen(_as_postgres_user(command), stdout=out, stderr=out)
+    url = f"postgresql://citizenbot@127.0.0.1:{port}/postgres"
+    try:
+        _wait(lambda: psycopg2.connect(url).close(), "PostgreSQL", process, log)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def fresh_database(server_url: str) -> str:
+    """A new, empty database on the server; its URL."""
+    name = "t_" + uuid.uuid4().hex[:12]
+    connection = psycopg2.connect(server_url)
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE DATABASE {name}")
+    connection.close()
+    return server_url.rsplit("/", 1)[0] + "/" + name
+
+
+@contextmanager
+def redis_server(directory: Path) -> Iterator[str]:
+    """A Redis server that keeps nothing on disk; yields its URL."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise FileNotFoundError("Redis is not installed (apt-get install redis-server)")
+    directory.mkdir(parents=True, exist_ok=True)
+    port, log = free_port(), directory / "redis.log"
+    command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
+    command += ["--appendonly", "no", "--dir", str(directory)]
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=out)
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        _wait(lambda: redis.Redis.from_url(url).ping(), "Redis", process, log)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    # Not under pytest's temporary directory: its parents are closed to the postgres user.
+    directory = Path(tempfile.mkdtemp(prefix="citizenbot-postgres-"))
+    try:
+        with postgres_server(directory) as url:
+            yield url
+    except FileNotFoundError as missing:
+        pytest.skip(str(missing))
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture
+def postgres_url(postgres_server_url: str) -> str:
+    """A fresh database per test."""
+    return fresh_database(postgres_server_url)
+
+
+@pytest.fixture(scope="session")
+def redis_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    try:
+        with redis_server(tmp_path_factory.mktemp("redis")) as url:
+            yield url
+    except FileNotFoundError as missing:
+        pytest.skip(str(missing))
+
+
+@pytest.fixture
+def redis_url(redis_server_url: str) -> str:
+    """An empty keyspace per test."""
+    redis.Redis.from_url(redis_server_url).flushdb()
+    return redis_server_url
