@@ -36,6 +36,15 @@ async def test_a_yes_no_question_about_who_opens_with_the_answer_word(service: S
     assert "14 tuổi" in replies[0].split("\n")[0]
 
 
+async def test_a_yes_no_question_about_a_young_child_gets_the_childrens_rule(
+    service: Service,
+) -> None:
+    replies = await _reply_texts(service, "u-5", "làm căn cước cho bé 5 tuổi được không")
+    first_line = replies[0].split("\n")[0]
+    assert "dưới 14 tuổi" in first_line
+    assert not first_line.startswith(("Cần.", "Phải."))
+
+
 async def test_follow_ups_after_a_guide_ask_about_that_guide(service: Service) -> None:
     user = "u-follow-ups"
     guide = _guide("proc_birth_registration")

@@ -73,6 +73,32 @@ def test_the_sentence_sharing_the_question_topic_answers_it() -> None:
     assert found is not None and found.word == "Không phải."
 
 
+def test_the_sentence_for_the_age_asked_answers_it() -> None:
+    body = (
+        "Công dân từ đủ 14 tuổi phải có thẻ căn cước; trẻ dưới 14 tuổi làm khi có yêu cầu. "
+        "Trẻ dưới 6 tuổi không phải đến."
+    )
+    words = project_library().ui["yes_no"]
+    found = yes_no.answer("làm căn cước cho bé 5 tuổi được không", body, words)
+    # Not "Cần." from "căn cước", nor the sentence of the 14-year-olds.
+    assert found == yes_no.YesNo("", "trẻ dưới 14 tuổi làm khi có yêu cầu.")
+    assert yes_no.age_fits("con 14t có phải làm không", "Công dân từ đủ 14 tuổi phải có thẻ")
+    assert not yes_no.age_fits("con 14t có phải làm không", "trẻ dưới 14 tuổi làm khi có yêu cầu")
+    assert yes_no.age_fits("có phải làm không", "trẻ dưới 14 tuổi làm khi có yêu cầu")
+    assert yes_no.age_fits("trẻ dưới 14 tuổi làm thế nào", "trẻ dưới 14 tuổi làm khi có yêu cầu")
+
+
+def test_the_procedures_own_name_does_not_pick_the_answer() -> None:
+    """ "tạm vắng" shares "tạm" with the title "tạm trú", and only with the sentence about
+    foreigners: no sentence answers it, so none goes first."""
+    library = project_library()
+    guide = library.guide_for("proc_temporary_residence")
+    assert guide is not None
+    words = library.ui["yes_no"]
+    question = "tạm vắng có cần khai báo không"
+    assert yes_no.answer(question, guide.who, words, ignore=guide.title) is None
+
+
 def test_a_sentence_that_says_neither_yes_nor_no_goes_first_without_a_word() -> None:
     words = project_library().ui["yes_no"]
     found = yes_no.answer(

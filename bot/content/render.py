@@ -108,11 +108,16 @@ def aspect_answer(library: Library, guide: Guide, aspect: str, question: str) ->
         return []
     replies = section(library, guide, aspect)
     if aspect == "who" and is_yes_no(question):
-        match = passages.best(question, passages.of_guide(guide), guide.title, within="who")
+        told = [
+            passage
+            for passage in passages.of_guide(guide)
+            if passage.section != "who" or yes_no.age_fits(question, passage.text)
+        ]
+        match = passages.best(question, told, guide.title, within="who")
         found = (
             yes_no.polarity(question, match.passage.text, library.ui["yes_no"])
             if match is not None
-            else yes_no.answer(question, guide.who, library.ui["yes_no"])
+            else yes_no.answer(question, guide.who, library.ui["yes_no"], ignore=guide.title)
         )
         if found is not None:
             opening = f"{found.word} {found.sentence}".strip()

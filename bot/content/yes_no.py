@@ -23,6 +23,14 @@ _NEGATIVE = re.compile(
 _POSITIVE = re.compile(r"\b(phai|bat buoc|can|duoc|co the|nen)\b")
 # Which answer word fits the question's verb: "có phải…?" → "Phải.", "được không?" → "Được."
 _VERBS = (("phai", "must"), ("bat buoc", "must"), ("can", "need"), ("duoc", "may"))
+# "căn cước", "căn cứ", "căn hộ" fold to "can …", which is not the verb "cần".
+_NOT_NEED = re.compile(r"\bcan (cuoc|cu|ho|nha|phong)\b")
+# The age a question gives ("bé 5 tuổi", "con 14t"), and the age conditions of a sentence.
+_AGE = re.compile(r"\b(\d{1,3}) ?(tuoi|t)\b")
+_AT_LEAST = re.compile(r"\b(?:tu du|tu|du|tren) (\d{1,3}) tuoi\b")
+_BELOW = re.compile(r"\b(?:duoi|chua du) (\d{1,3}) tuoi\b")
+# "trẻ dưới 14 tuổi làm thế nào" names an age group, not the child's age.
+_GROUP = re.compile(r"\b(?:tu du|tu|tren|duoi|chua du) \d{1,3} tuoi\b")
 
 
 @dataclass(frozen=True)
@@ -31,24 +39,47 @@ class YesNo:
     sentence: str
 
 
-def best_sentence(question: str, body: str) -> str | None:
-    """The sentence of `body` sharing the most topic words with `question` (ties: first)."""
-    asked = topic_words(question)
-    scored = [(len(asked & topic_words(s)), -n, s) for n, s in enumerate(sentences(body))]
+def _plain(text: str) -> str:
+    return _NOT_NEED.sub("", folded(text))
+
+
+def age_fits(question: str, sentence: str) -> bool:
+    """False when `sentence` speaks of an age group the question's age is not in: "bé 5 tuổi"
+    is answered by "trẻ dưới 14 tuổi…", not by "công dân từ đủ 14 tuổi…"."""
+    given = _AGE.search(_GROUP.sub("", folded(question)))
+    if given is None:
+        return True
+    age, plain = int(given[1]), folded(sentence)
+    return all(age >= int(x) for x in _AT_LEAST.findall(plain)) and all(
+        age < int(x) for x in _BELOW.findall(plain)
+    )
+
+
+def best_sentence(question: str, body: str, ignore: str = "") -> str | None:
+    """The sentence of `body` sharing the most topic words with `question` (ties: first);
+    words of `ignore` (the guide's title) do not count: "tạm vắng" is not "tạm trú"."""
+    asked = topic_words(question) - topic_words(ignore)
+    scored = [
+        (len(asked & topic_words(s)), -n, s)
+        for n, s in enumerate(sentences(body))
+        if age_fits(question, s)
+    ]
     best = max(scored, default=(0, 0, ""))
     return best[2] if best[0] > 0 else None
 
 
-def answer(question: str, body: str, words: dict[str, dict[str, str]]) -> YesNo | None:
+def answer(
+    question: str, body: str, words: dict[str, dict[str, str]], ignore: str = ""
+) -> YesNo | None:
     """The yes/no answer `body` gives to `question`; `words` is ui.yml's yes_no table."""
-    sentence = best_sentence(question, body)
+    sentence = best_sentence(question, body, ignore)
     return None if sentence is None else polarity(question, sentence, words)
 
 
 def polarity(question: str, sentence: str, words: dict[str, dict[str, str]]) -> YesNo:
     """The answer word `sentence` gives to the yes/no `question`, if it says yes or no plainly."""
-    plain = folded(sentence)
-    asked = folded(question)
+    plain = _plain(sentence)
+    asked = _plain(question)
     verb = next((kind for key, kind in _VERBS if re.search(rf"\b{key}\b", asked)), "plain")
     if _NEGATIVE.search(plain):
         return YesNo(words["negative"][verb], sentence)
