@@ -19,6 +19,8 @@ RENEWAL_AGES = (14, 25, 40, 60)
 GRACE_YEARS = 2
 
 _AGE = re.compile(r"\b(\d{1,3}) tuoi\b")
+# The age the card was made at, said outright: "làm năm 2021 lúc 23 tuổi".
+_AT_ISSUE = re.compile(r"\b(luc|khi|hoi) (\d{1,3}) tuoi\b")
 _BORN = re.compile(r"\bsinh (nam )?(19\d\d|20[0-2]\d)\b")
 _MADE = re.compile(
     r"\b(lam|cap|doi|duoc cap|cap doi|lam lai|co)\b\D{0,25}?\b(nam )?(19\d\d|20[0-2]\d)\b"
@@ -52,12 +54,15 @@ def renewal_from_text(text: str, today: dt.date) -> Renewal | None:
     if not _CARD.search(plain):
         return None
     born = _BORN.search(plain)
-    age_match = _AGE.search(plain)
+    at_issue = _AT_ISSUE.search(plain)
+    age_match = _AGE.search(_AT_ISSUE.sub("", plain))
     age = int(age_match.group(1)) if age_match else None
     if born:
         age = today.year - int(born.group(2))
     made = [int(m.group(3)) for m in _MADE.finditer(plain)]
     made = [year for year in made if not born or year != int(born.group(2))]
+    if at_issue and made:  # what the card's validity hangs on, whatever age is given now
+        age = int(at_issue.group(2)) + today.year - made[-1]
     if age is None or not made or not 14 <= age <= 120:
         return None
     return renewal(age, made[-1], today.year)

@@ -36,6 +36,13 @@ def test_a_birth_year_counts_as_an_age_and_is_not_taken_for_the_cards_year() -> 
     assert renewal_from_text(text, TODAY) == Renewal(2021, 31, 40, 2030, False)
 
 
+def test_the_age_the_card_was_made_at_counts_over_the_age_now() -> None:
+    """Made at 23, within 2 years of 25: it lasts to 40 (the "now" age, 26, does not fit
+    the years given and must not turn 23 into 18)."""
+    text = "thẻ căn cước làm năm 2021 lúc 23 tuổi giờ 26 tuổi có phải đổi không"
+    assert renewal_from_text(text, TODAY) == Renewal(2021, 23, 40, 2038, False)
+
+
 @pytest.mark.parametrize(
     "text",
     ["con tôi 14 tuổi có phải làm căn cước không", "bác 72 tuổi, làm giấy khai sinh năm 2016"],
