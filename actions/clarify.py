@@ -14,17 +14,51 @@ from actions.guides import follow_up_answer
 from actions.out_of_scope import referral, say_out_of_scope
 from actions.replies import send
 from bot.content import Library
+from bot.nlu.aspects import is_yes_no
 from bot.services import UsesServices
 
 # Below this, a candidate is noise rather than a meaning worth offering.
 MIN_CANDIDATE_CONFIDENCE = 0.12
 MAX_CANDIDATES = 3
+# A yes/no question this long is a question, not a bare "không ạ" / "không phải đâu".
+QUESTION_MIN_WORDS = 5
 NEVER_OFFERED = {"nlu_fallback", "out_of_scope", "affirm", "deny", "greet", "goodbye", "thank"}
 
 
 def title_of(library: Library, intent: str) -> str | None:
     guide = library.guide_for(intent)
     return guide.title if guide else library.ui.get("intent_titles", {}).get(intent)
+
+
+def clarify(dispatcher: CollectingDispatcher, library: Library, tracker: Tracker) -> None:
+    """The follow-up's answer, the referral elsewhere, or the best guesses as buttons."""
+    follow_up = follow_up_answer(library, tracker)
+    if follow_up:  # "ai làm được?" right after a guide: that guide's answer
+        send(dispatcher, follow_up)
+        return
+    elsewhere = referral(library, tracker.latest_message.get("text") or "")
+    if elsewhere:  # "rút bhxh một lần": where that is asked
+        say_out_of_scope(dispatcher, library, elsewhere)
+        return
+    ranking = tracker.latest_message.get("intent_ranking") or []
+    candidates = [
+        (intent["name"], title)
+        for intent in ranking
+        if intent["name"] not in NEVER_OFFERED
+        and intent.get("confidence", 0) >= MIN_CANDIDATE_CONFIDENCE
+        and (title := title_of(library, intent["name"]))
+    ][:MAX_CANDIDATES]
+    if candidates:
+        dispatcher.utter_message(
+            text=library.text("clarify"),
+            buttons=[{"title": title, "payload": f"/{name}"} for name, title in candidates]
+            + [{"title": library.ui["guide_buttons"]["menu"], "payload": "/help"}],
+        )
+    else:
+        dispatcher.utter_message(
+            text=library.text("fallback"),
+            buttons=[{"title": library.ui["guide_buttons"]["menu"], "payload": "/help"}],
+        )
 
 
 class ActionClarify(UsesServices, Action):
@@ -34,34 +68,7 @@ class ActionClarify(UsesServices, Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        library = (await self.services()).content.library
-        follow_up = follow_up_answer(library, tracker)
-        if follow_up:  # "ai làm được?" right after a guide: that guide's answer
-            send(dispatcher, follow_up)
-            return []
-        elsewhere = referral(library, tracker.latest_message.get("text") or "")
-        if elsewhere:  # "rút bhxh một lần": where that is asked
-            say_out_of_scope(dispatcher, library, elsewhere)
-            return []
-        ranking = tracker.latest_message.get("intent_ranking") or []
-        candidates = [
-            (intent["name"], title)
-            for intent in ranking
-            if intent["name"] not in NEVER_OFFERED
-            and intent.get("confidence", 0) >= MIN_CANDIDATE_CONFIDENCE
-            and (title := title_of(library, intent["name"]))
-        ][:MAX_CANDIDATES]
-        if candidates:
-            dispatcher.utter_message(
-                text=library.text("clarify"),
-                buttons=[{"title": title, "payload": f"/{name}"} for name, title in candidates]
-                + [{"title": library.ui["guide_buttons"]["menu"], "payload": "/help"}],
-            )
-        else:
-            dispatcher.utter_message(
-                text=library.text("fallback"),
-                buttons=[{"title": library.ui["guide_buttons"]["menu"], "payload": "/help"}],
-            )
+        clarify(dispatcher, (await self.services()).content.library, tracker)
         return []
 
 
@@ -80,4 +87,23 @@ class ActionAffirmOrFollowUp(UsesServices, Action):
             send(dispatcher, follow_up)
         else:
             dispatcher.utter_message(response="utter_affirm")
+        return []
+
+
+class ActionDenyOrQuestion(UsesServices, Action):
+    """A yes/no question ends in "không" too: "bác 70 tuổi rồi có phải đổi không" read as a
+    "no" got "Dạ vâng ạ". A question is answered (or asked back about); a plain no is
+    acknowledged."""
+
+    def name(self) -> str:
+        return "action_deny_or_question"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        text = tracker.latest_message.get("text") or ""
+        if is_yes_no(text) and len(text.split()) >= QUESTION_MIN_WORDS:
+            clarify(dispatcher, (await self.services()).content.library, tracker)
+        else:
+            dispatcher.utter_message(response="utter_deny")
         return []

@@ -111,7 +111,8 @@ def first_answer(
     if aspect not in (None, "who") and render.section_text(library, guide, aspect):
         return aspect_reply(library, guide, aspect, text)
     question, sentences = focus(text), passages.of_guide(guide)
-    found = passages.best(question, sentences, ignore=guide.title)
+    asks = passages.asks_something(question)
+    found = passages.best(question, sentences, ignore=guide.title) if asks else None
     if aspect == "who":
         in_who = passages.best(question, sentences, guide.title, within="who")
         if in_who and (found is None or found.evidence < WHO_FIRST * in_who.evidence):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.clarify import ActionClarify
+from actions.clarify import ActionClarify, ActionDenyOrQuestion
 from actions.guides import ActionAnswerAspect
 from actions.officer_handover import fallback_streak
 
@@ -89,3 +89,17 @@ def test_answers_a_form_took_are_not_counted_as_misunderstandings() -> None:
     assert fallback_streak(tracker) == 1
     tracker = Tracker("u", {}, {}, [*events, *misunderstood], False, None, {}, "action_listen")
     assert fallback_streak(tracker) == 2
+
+
+async def test_a_yes_no_question_read_as_a_no_is_asked_about_not_acknowledged() -> None:
+    ranking = [("deny", 0.7), ("proc_id_card", 0.2), ("affirm", 0.05)]
+    tracker = _tracker("bác 70 tuổi rồi có phải đổi không", ranking)
+    [message] = await _run(ActionDenyOrQuestion(), tracker)
+    assert message["response"] is None
+    assert [b["payload"] for b in message["buttons"]][0] == "/proc_id_card"
+
+
+async def test_a_plain_no_is_acknowledged() -> None:
+    for text in ("dạ không ạ", "không phải, tôi hỏi việc khác", "thôi không cần đâu cháu"):
+        [message] = await _run(ActionDenyOrQuestion(), _tracker(text, [("deny", 0.9)]))
+        assert message["response"] == "utter_deny", text

@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.dossiers.ingest import DossierApi
 from bot.storage import Database, dossier_records, outbox, reminder_records, users
-from tests.conftest import Service, button_titles, texts
+from tests.conftest import Service, button_titles, project_library, texts
 from tests.test_database_locked import hold, released
 from tests.test_scheduler import until
 
@@ -141,6 +141,15 @@ async def test_repeated_misses_lock_the_look_up(service: Service) -> None:
     replies = await look_up(service, "u-guesser", CODE, "5678")  # even the right digits now
     assert any("tạm khóa 1 giờ" in reply for reply in replies)
     assert not any("Nguyễn" in reply or "tiếp nhận" in reply for reply in replies)
+
+
+async def test_a_citizen_without_the_code_is_told_where_to_find_it(service: Service) -> None:
+    for text in ("hồ sơ của tôi đến đâu rồi", "tôi không nhớ mã"):
+        await service.say("u-no-code", text)
+    await service.settle()
+    last = texts(await service.messages("u-no-code"))[-1]
+    assert "giấy biên nhận" in last
+    assert project_library().locality.values["hotline"] in last
 
 
 async def test_crash_between_send_and_record_sends_nothing_twice(service: Service) -> None:

@@ -55,6 +55,25 @@ async def test_a_narrow_question_is_answered_by_its_sentence_not_the_summary(
     assert guide.summary not in first
 
 
+async def test_a_request_without_a_question_gets_the_guide_not_a_sentence(
+    service: Service,
+) -> None:
+    """ "làm giấy" matched "làm giấy cam đoan" of one document: the citizen got that line."""
+    guide = project_library().guide_for("proc_birth_registration")
+    assert guide is not None
+    await service.say("u-request", "cho hỏi làm giấy khai sinh")
+    await service.settle()
+    first = texts(await service.messages("u-request"))[0]
+    assert guide.summary in first
+
+
+def test_questions_and_requests_are_told_apart() -> None:
+    for asked in ("quên pass vneid giờ lm s ad", "giấy khai sinh bản sao hết bao nhiêu"):
+        assert passages.asks_something(asked), asked
+    for request in ("cho hỏi làm giấy khai sinh", "tôi muốn đăng ký kết hôn"):
+        assert not passages.asks_something(request), request
+
+
 def test_an_faq_asking_another_aspect_is_not_the_answer() -> None:
     guide = project_library().guide_for("proc_marriage_registration")
     assert guide is not None

@@ -110,6 +110,19 @@ class Match:
     evidence: float  # the rarity of the question's words it holds
 
 
+# A question asks what one sentence can answer: how much, how long, when, where, who,
+# which, whether, what to do in a case ("quên mật khẩu vneid thì lm s"). A request
+# without a question word ("cho hỏi làm giấy khai sinh") asks for the whole guide.
+_ASKS = re.compile(
+    r"\b(bao nhieu|bao lau|bao gio|khi nao|luc nao|o dau|cho nao|noi nao|ai|gi|j|nao|may"
+    r"|khong|ko|k|hong|chua|co phai|co can|co duoc|hay khong|sao|(lam|lm) s)\b"
+)
+
+
+def asks_something(question: str) -> bool:
+    return bool(_ASKS.search(folded(question)))
+
+
 def sentences(text: str) -> list[str]:
     parts = re.split(r"(?<=[.;!?])\s+|\n+", text)
     return [part.strip() for part in parts if part.strip()]
