@@ -4,6 +4,7 @@ its answer instead."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -14,7 +15,7 @@ from actions.guides import follow_up_answer
 from actions.out_of_scope import referral, say_out_of_scope
 from actions.replies import send
 from bot.content import Library
-from bot.nlu.aspects import is_yes_no
+from bot.nlu.aspects import folded, is_yes_no
 from bot.services import UsesServices
 
 # Below this, a candidate is noise rather than a meaning worth offering.
@@ -22,6 +23,13 @@ MIN_CANDIDATE_CONFIDENCE = 0.12
 MAX_CANDIDATES = 3
 # A yes/no question this long is a question, not a bare "không ạ" / "không phải đâu".
 QUESTION_MIN_WORDS = 5
+# A guess that would hurt when wrong is offered only when the message speaks of it: "ông bà
+# tôi 85 tuổi đi lại khó khăn" was offered death registration.
+OFFERED_ONLY_WHEN_SAID = {
+    "proc_death_registration": re.compile(
+        r"\b(mat|chet|qua doi|khai tu|tu tran|bao tu|tu tuat|mai tang|dam tang|ma chay)\b"
+    ),
+}
 NEVER_OFFERED = {"nlu_fallback", "out_of_scope", "affirm", "deny", "greet", "goodbye", "thank"}
 
 
@@ -36,7 +44,8 @@ def clarify(dispatcher: CollectingDispatcher, library: Library, tracker: Tracker
     if follow_up:  # "ai làm được?" right after a guide: that guide's answer
         send(dispatcher, follow_up)
         return
-    elsewhere = referral(library, tracker.latest_message.get("text") or "")
+    text = tracker.latest_message.get("text") or ""
+    elsewhere = referral(library, text)
     if elsewhere:  # "rút bhxh một lần": where that is asked
         say_out_of_scope(dispatcher, library, elsewhere)
         return
@@ -46,6 +55,7 @@ def clarify(dispatcher: CollectingDispatcher, library: Library, tracker: Tracker
         for intent in ranking
         if intent["name"] not in NEVER_OFFERED
         and intent.get("confidence", 0) >= MIN_CANDIDATE_CONFIDENCE
+        and _said(intent["name"], text)
         and (title := title_of(library, intent["name"]))
     ][:MAX_CANDIDATES]
     if candidates:
@@ -59,6 +69,11 @@ def clarify(dispatcher: CollectingDispatcher, library: Library, tracker: Tracker
             text=library.text("fallback"),
             buttons=[{"title": library.ui["guide_buttons"]["menu"], "payload": "/help"}],
         )
+
+
+def _said(intent: str, text: str) -> bool:
+    cue = OFFERED_ONLY_WHEN_SAID.get(intent)
+    return cue is None or bool(cue.search(folded(text)))
 
 
 class ActionClarify(UsesServices, Action):

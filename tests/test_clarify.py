@@ -103,3 +103,11 @@ async def test_a_plain_no_is_acknowledged() -> None:
     for text in ("dạ không ạ", "không phải, tôi hỏi việc khác", "thôi không cần đâu cháu"):
         [message] = await _run(ActionDenyOrQuestion(), _tracker(text, [("deny", 0.9)]))
         assert message["response"] == "utter_deny", text
+
+
+async def test_death_registration_is_offered_only_when_a_death_is_spoken_of() -> None:
+    ranking = [("nlu_fallback", 0.4), ("proc_death_registration", 0.3), ("give_feedback", 0.2)]
+    [message] = await _run(ActionClarify(), _tracker("ông bà tôi 85 tuổi đi lại khó khăn", ranking))
+    assert "/proc_death_registration" not in [b["payload"] for b in message["buttons"]]
+    [message] = await _run(ActionClarify(), _tracker("bà tôi mới mất thì làm gì", ranking))
+    assert "/proc_death_registration" in [b["payload"] for b in message["buttons"]]
