@@ -99,6 +99,18 @@ def test_the_procedures_own_name_does_not_pick_the_answer() -> None:
     assert yes_no.answer(question, guide.who, words, ignore=guide.title) is None
 
 
+def test_a_word_typed_with_other_diacritics_is_another_word() -> None:
+    """Folded, "dẫn" (bring the child) is "dân" (citizen): it picked "Công dân từ đủ 14
+    tuổi phải có thẻ căn cước" and answered "Cần."."""
+    words = project_library().ui["yes_no"]
+    body = "Công dân từ đủ 14 tuổi phải có thẻ căn cước; trẻ dưới 14 tuổi làm khi có yêu cầu."
+    question = "làm căn cước cho con nhỏ có cần dẫn nó theo không"
+    assert yes_no.answer(question, body, words, ignore="Thẻ căn cước") is None
+    # Typed without diacritics, a word still matches its accented form.
+    found = yes_no.answer("tre em co yeu cau lam duoc khong", body, words, ignore="Thẻ căn cước")
+    assert found is not None and found.sentence.startswith("trẻ dưới 14 tuổi")
+
+
 def test_a_sentence_that_says_neither_yes_nor_no_goes_first_without_a_word() -> None:
     words = project_library().ui["yes_no"]
     found = yes_no.answer(

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from bot.content.passages import sentences, topic_words
 from bot.nlu.aspects import folded
+from bot.nlu.text import fold
 
 # A negated verb, not any "không phải": "người ở không phải nơi thường trú phải đăng ký"
 # says yes.
@@ -55,12 +56,28 @@ def age_fits(question: str, sentence: str) -> bool:
     )
 
 
+def _accented_words(text: str) -> dict[str, set[str]]:
+    """The words typed with diacritics, by their folded form."""
+    found: dict[str, set[str]] = {}
+    for word in re.findall(r"\w+", text.lower()):
+        if fold(word) != word:
+            found.setdefault(fold(word), set()).add(word)
+    return found
+
+
+def _same_word(plain: str, typed: dict[str, set[str]], sentence: str) -> bool:
+    """A shared folded word is the same word unless the question typed it with other
+    diacritics: folded, "dẫn" (lead) is "dân" (citizen)."""
+    return plain not in typed or bool(typed[plain] & set(re.findall(r"\w+", sentence.lower())))
+
+
 def best_sentence(question: str, body: str, ignore: str = "") -> str | None:
     """The sentence of `body` sharing the most topic words with `question` (ties: first);
     words of `ignore` (the guide's title) do not count: "tạm vắng" is not "tạm trú"."""
     asked = topic_words(question) - topic_words(ignore)
+    typed = _accented_words(question)
     scored = [
-        (len(asked & topic_words(s)), -n, s)
+        (len({w for w in asked & topic_words(s) if _same_word(w, typed, s)}), -n, s)
         for n, s in enumerate(sentences(body))
         if age_fits(question, s)
     ]
