@@ -108,7 +108,8 @@ def main(argv: list[str] | None = None) -> int:
     forget_cmd.add_argument("user_id")
     forget_cmd.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     args = parser.parse_args(argv)
-    # The service logs JSON lines (CITIZENBOT_LOG_FORMAT=text for plain lines); the CLI, text.
+    # The service and the action server log JSON lines (CITIZENBOT_LOG_FORMAT=text for plain
+    # lines); the other commands, text.
     serving = args.command in ("run", "actions")
     json_lines = serving and os.environ.get("CITIZENBOT_LOG_FORMAT") != "text"
     logs.configure(json_lines=json_lines)
