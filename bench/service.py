@@ -1,6 +1,7 @@
 """What the benchmarks share: a Zalo sandbox standing in for the OA API, starting
 `citizenbot run` as its own process on a free loopback port, waiting until it answers
-/healthz (or saying why it died), and reading the process's CPU time and memory from /proc.
+/healthz (or saying why it died), and reading the CPU time and memory of the process and of
+the processes it started (the worker processes of CITIZENBOT_WORKERS > 1) from /proc.
 
 The service runs as `python -m bot.cli run` in the checkout given (by default this one):
 another checkout of the project, e.g. an older commit exported with `git archive`, can then
@@ -145,14 +146,53 @@ async def wait_healthy(
     return False
 
 
+def _stat_fields(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of the whole process (all its threads) so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    fields = _stat_fields(pid)
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def process_tree(pid: int) -> list[int]:
+    """`pid` and the processes it started, theirs too: the service with its worker processes."""
+    tree = [pid]
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:  # gone meanwhile
+        return tree
+    for task in tasks:
+        try:
+            children = (task / "children").read_text().split()
+        except OSError:
+            continue
+        for child in children:
+            tree.extend(process_tree(int(child)))
+    return tree
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time of `pid` and of every process it started, running or ended: each one's own
+    time, plus the time of its children that ended and were reaped (a worker restarted
+    mid-step still counts)."""
+    total = 0
+    for member in process_tree(pid):
+        try:
+            fields = _stat_fields(member)
+        except OSError:  # ended between the listing and now: its parent counts it once reaped
+            continue
+        total += sum(int(field) for field in fields[11:15])  # utime stime cutime cstime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def _status_mb(pid: int, field: str) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:  # ended meanwhile
+        return 0.0
+    for line in lines:
         if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return 0.0
@@ -163,22 +203,35 @@ def rss_mb(pid: int) -> float:
     return _status_mb(pid, "VmRSS")
 
 
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory now of `pid` and the processes it started, summed."""
+    return sum(rss_mb(member) for member in process_tree(pid))
+
+
 def peak_rss_mb(pid: int) -> float:
     """The highest resident memory since the process started (VmHWM)."""
     return _status_mb(pid, "VmHWM")
 
 
-class MemoryTrace:
-    """Resident memory of a set of processes (a system of several counts as their sum),
-    sampled while it runs."""
+def tree_peak_rss_mb(pid: int) -> float:
+    """Each running process's own peak (VmHWM), summed: an upper bound of the peak of the
+    whole, as the processes need not have peaked at the same moment."""
+    return sum(peak_rss_mb(member) for member in process_tree(pid))
 
-    def __init__(self, pids: list[int]) -> None:
+
+class MemoryTrace:
+    """Resident memory of a set of processes (a system of several counts as their sum), with
+    the processes they started when `children`, sampled while it runs."""
+
+    def __init__(self, pids: list[int], children: bool = False) -> None:
         self.pids = pids
+        self.children = children
         self.samples: list[tuple[float, float]] = []  # (time.time(), MB)
 
     async def sample(self, every: float = 0.5) -> None:
+        measure = tree_rss_mb if self.children else rss_mb
         while True:
-            self.samples.append((time.time(), sum(rss_mb(pid) for pid in self.pids)))
+            self.samples.append((time.time(), sum(measure(pid) for pid in self.pids)))
             await asyncio.sleep(every)
 
     def max_between(self, start: float, end: float) -> float:

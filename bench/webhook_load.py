@@ -9,8 +9,10 @@ diacritics. The steps follow each other without a pause, so a backlog carries ov
 
 Per step: acknowledgement latency, reply latency (event sent -> its first reply received by
 the sandbox), events answered per second, the backlog left at the end of the step, the
-service's CPU (% of one core) and memory. After the last step it waits until everything is
-answered, says how long that took, and checks that no event was lost or answered twice.
+service's CPU (% of one core) and memory: the web server's process with its worker processes
+(CITIZENBOT_WORKERS > 1), and in brackets the web server's process alone. After the last
+step it waits until everything is answered, says how long that took, and checks that no
+event was lost or answered twice.
 Prints one line per step, then a table for docs/benchmarks.md.
 
 With --against-stock-rasa the same steps then go to stock Rasa on the same model
@@ -50,11 +52,12 @@ from bench.service import (  # noqa: E402
     MemoryTrace,
     cpu_seconds,
     free_port,
-    peak_rss_mb,
-    rss_mb,
     sandbox_env,
     start_sandbox,
     start_service,
+    tree_cpu_seconds,
+    tree_peak_rss_mb,
+    tree_rss_mb,
 )
 from bot.sandbox.zalo_sandbox import ZaloSandbox  # noqa: E402
 from bot.settings import (  # noqa: E402
@@ -91,9 +94,11 @@ class Step(Window):
     backlog_before: int = 0  # events acknowledged and not yet finished, at the start...
     backlog: int = 0  # ...and at the end of the step
     service_queue: int | None = None  # events the service holds in memory at the end
-    service_cpu_percent: float = 0.0
+    service_cpu_percent: float = 0.0  # the web server's process and its worker processes
+    web_cpu_percent: float = 0.0  # the web server's process alone
     bench_cpu_percent: float = 0.0
-    rss_max_mb: float = 0.0
+    rss_max_mb: float = 0.0  # summed over the web server's and the worker processes
+    web_rss_max_mb: float = 0.0
     reply_ms: list[float] = field(default_factory=list)  # filled in after the drain
     messages: int = 0  # reply messages the sandbox received during the step, any event's
 
@@ -128,14 +133,15 @@ def signed_event(user_id: str, text: str) -> tuple[str, bytes, dict[str, str]]:
 
 
 class ServiceProbe:
-    """What the bench reads from the running service: /proc, its database (read-only) and
-    its queue depth over HTTP."""
+    """What the bench reads from the running service: /proc (the web server's process and
+    the worker processes it started), its database (read-only) and its queue depth over HTTP."""
 
     def __init__(self, pid: int, url: str, database: Path) -> None:
         self.pid = pid
         self.url = url
         self._database = database
-        self.memory = MemoryTrace([pid])
+        self.memory = MemoryTrace([pid], children=True)
+        self.web_memory = MemoryTrace([pid])
 
     def inbox_counts(self) -> dict[str, int]:
         """Events by inbox status: pending is acknowledged and not yet finished."""
@@ -196,7 +202,8 @@ async def run_step(
 ) -> None:
     """Send `step.rate` events a second for `step.seconds`, open-loop."""
     finished_before, step.backlog_before = probe.finished()
-    cpu_before, bench_cpu_before = cpu_seconds(probe.pid), time.process_time()
+    cpu_before, web_cpu_before = tree_cpu_seconds(probe.pid), cpu_seconds(probe.pid)
+    bench_cpu_before = time.process_time()
     step.started = time.time()
 
     async def send(user: int, text: str) -> None:
@@ -207,11 +214,13 @@ async def run_step(
     step.ended = time.time()
     finished_after, step.backlog = probe.finished()
     step.answered = finished_after - finished_before
-    step.service_cpu_percent = 100 * (cpu_seconds(probe.pid) - cpu_before) / step.duration
+    step.service_cpu_percent = 100 * (tree_cpu_seconds(probe.pid) - cpu_before) / step.duration
+    step.web_cpu_percent = 100 * (cpu_seconds(probe.pid) - web_cpu_before) / step.duration
     step.bench_cpu_percent = 100 * (time.process_time() - bench_cpu_before) / step.duration
     queued = (await probe.metrics(http)).get(QUEUED)
     step.service_queue = None if queued is None else int(queued)
     step.rss_max_mb = probe.memory.max_between(step.started, step.ended)
+    step.web_rss_max_mb = probe.web_memory.max_between(step.started, step.ended)
 
 
 async def warm_up(http: aiohttp.ClientSession, probe: ServiceProbe, user_prefix: str) -> None:
@@ -229,7 +238,7 @@ async def warm_up(http: aiohttp.ClientSession, probe: ServiceProbe, user_prefix:
 
 async def drain(probe: ServiceProbe, timeout: float, quiet: bool = False) -> tuple[float, float]:
     """Wait until every acknowledged event is finished; (seconds waited, service CPU %)."""
-    started, cpu_before = time.time(), cpu_seconds(probe.pid)
+    started, cpu_before = time.time(), tree_cpu_seconds(probe.pid)
     last_said = started
     while True:
         _, pending = probe.finished()
@@ -241,7 +250,7 @@ async def drain(probe: ServiceProbe, timeout: float, quiet: bool = False) -> tup
             last_said = now
         await asyncio.sleep(1.0)
     waited = time.time() - started
-    cpu = 100 * (cpu_seconds(probe.pid) - cpu_before) / waited if waited > 0.5 else 0.0
+    cpu = 100 * (tree_cpu_seconds(probe.pid) - cpu_before) / waited if waited > 0.5 else 0.0
     return waited, cpu
 
 
@@ -303,7 +312,7 @@ def reconcile(steps: list[Step], database: Path, sandbox: ZaloSandbox) -> dict[s
 
 
 def _count(value: float | None) -> str:
-    return "unknown (no /metrics)" if value is None else f"{value:,.0f}"
+    return "not in /metrics" if value is None else f"{value:,.0f}"
 
 
 def progress_line(index: int, count: int, step: Step) -> str:
@@ -313,8 +322,9 @@ def progress_line(index: int, count: int, step: Step) -> str:
         f"[{index}/{count}] {step.rate:g} events/s × {step.seconds:g} s, {step.users:,} users: "
         f"sent {step.sent_rate:.1f}/s{refused}; ack p50 {ms(percentile(step.ack_ms, 0.5))}, "
         f"p99 {ms(percentile(step.ack_ms, 0.99))}; answered {step.answered_rate:.1f}/s; "
-        f"backlog {step.backlog:,}{queue}; service CPU {step.service_cpu_percent:.0f}%, "
-        f"RSS {step.rss_max_mb:.0f} MB; bench CPU {step.bench_cpu_percent:.0f}%"
+        f"backlog {step.backlog:,}{queue}; service CPU {step.service_cpu_percent:.0f}% "
+        f"(web server {step.web_cpu_percent:.0f}%), RSS {step.rss_max_mb:.0f} MB "
+        f"(web server {step.web_rss_max_mb:.0f} MB); bench CPU {step.bench_cpu_percent:.0f}%"
     )
 
 
@@ -345,7 +355,8 @@ def markdown(steps: list[Step], summary: dict[str, Any], command: str) -> str:
         f"Command: `{command}`",
         "",
         "| offered (events/s) | sent (events/s) | ack p50 | ack p99 | answered (events/s) "
-        "| reply p50 | reply p95 | reply p99 | backlog at end | service CPU | service RSS (max) |",
+        "| reply p50 | reply p95 | reply p99 | backlog at end | service CPU (web server) "
+        "| service RSS, max (web server) |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for step in steps:
@@ -354,7 +365,8 @@ def markdown(steps: list[Step], summary: dict[str, Any], command: str) -> str:
             f"| {ms(percentile(step.ack_ms, 0.99))} | {step.answered_rate:.1f} "
             f"| {ms(percentile(step.reply_ms, 0.5))} | {ms(percentile(step.reply_ms, 0.95))} "
             f"| {ms(percentile(step.reply_ms, 0.99))} | {step.backlog:,} "
-            f"| {step.service_cpu_percent:.0f}% | {step.rss_max_mb:.0f} MB |"
+            f"| {step.service_cpu_percent:.0f}% ({step.web_cpu_percent:.0f}%) "
+            f"| {step.rss_max_mb:.0f} MB ({step.web_rss_max_mb:.0f} MB) |"
         )
     v = summary["verdicts"]
     if v["saturates_at"] is None:
@@ -389,9 +401,10 @@ def markdown(steps: list[Step], summary: dict[str, Any], command: str) -> str:
         f"not delivered {summary['undelivered']}; messages over the per-user limit "
         f"{_count(summary['rate_limited'])}, events left in the inbox by the queue bound "
         f"{_count(summary['deferred_to_inbox'])}.",
-        f"- Service memory: {summary['rss_at_rest_mb']:.0f} MB at rest after start, "
-        f"{summary['rss_at_end_mb']:.0f} MB at the end, peak {summary['rss_peak_mb']:.0f} MB "
-        f"(VmHWM, model load included); started in {summary['started_in_s']:.1f} s. Bench process "
+        f"- Service memory, worker processes included: {summary['rss_at_rest_mb']:.0f} MB at "
+        f"rest after start, {summary['rss_at_end_mb']:.0f} MB at the end, peak "
+        f"{summary['rss_peak_mb']:.0f} MB (VmHWM, model load included; with workers the sum of "
+        f"each process's peak); started in {summary['started_in_s']:.1f} s. Bench process "
         "CPU per step: " + ", ".join(f"{s.bench_cpu_percent:.0f}%" for s in steps) + ".",
     ]
     return "\n".join(lines)
@@ -418,10 +431,12 @@ async def bench_service(args: argparse.Namespace, rates: list[float]) -> tuple[l
         )
         started_in = time.monotonic() - starting
         probe = ServiceProbe(service.pid, url, database)
-        sampler = asyncio.create_task(probe.memory.sample())
+        samplers = [
+            asyncio.create_task(trace.sample()) for trace in (probe.memory, probe.web_memory)
+        ]
         try:
             await asyncio.sleep(1)
-            rss_at_rest = rss_mb(service.pid)
+            rss_at_rest = tree_rss_mb(service.pid)
             print(
                 f"service up (pid {service.pid}, {rss_at_rest:.0f} MB); "
                 f"{', '.join(f'{r:g}' for r in rates)} events/s, {args.seconds:g} s each",
@@ -438,9 +453,10 @@ async def bench_service(args: argparse.Namespace, rates: list[float]) -> tuple[l
                 await asyncio.sleep(0.5)  # the last replies' HTTP answers
                 final = await probe.metrics(http)
             outcome = reconcile(steps, database, sandbox)
-            rss_at_end, rss_peak = rss_mb(service.pid), peak_rss_mb(service.pid)
+            rss_at_end, rss_peak = tree_rss_mb(service.pid), tree_peak_rss_mb(service.pid)
         finally:
-            sampler.cancel()
+            for sampler in samplers:
+                sampler.cancel()
             service.terminate()
             await asyncio.wait_for(service.wait(), 60)
             await runner.cleanup()
@@ -578,7 +594,9 @@ def step_json(step: Step) -> dict[str, Any]:
         "service_queue_at_end": step.service_queue,
         "keeping_up": step.keeping_up,
         "service_cpu_percent": round(step.service_cpu_percent, 1),
+        "web_server_cpu_percent": round(step.web_cpu_percent, 1),
         "service_rss_max_mb": round(step.rss_max_mb, 1),
+        "web_server_rss_max_mb": round(step.web_rss_max_mb, 1),
         "bench_cpu_percent": round(step.bench_cpu_percent, 1),
     }
 

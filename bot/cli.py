@@ -23,6 +23,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--project", type=Path, default=Path("."), help="project root (config.yml)")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="start the service (sandbox when no Zalo credentials)")
+    actions_cmd = commands.add_parser(
+        "actions",
+        help="serve actions/ to a Rasa run separately (instead of `rasa run actions`): "
+        "one database connection and content load for all actions",
+    )
+    actions_cmd.add_argument("--host", default=None, help="default: CITIZENBOT_HOST")
+    actions_cmd.add_argument("--port", type=int, default=5055, help="default: 5055, as rasa_sdk")
     train = commands.add_parser("train", help="train the Rasa model into models/")
     train.add_argument("--if-changed", action="store_true", help="skip when data is unchanged")
     parse = commands.add_parser("parse", help="one message per stdin line → one JSON line each")
@@ -101,13 +108,17 @@ def main(argv: list[str] | None = None) -> int:
     forget_cmd.add_argument("user_id")
     forget_cmd.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     args = parser.parse_args(argv)
-    # The service logs JSON lines (CITIZENBOT_LOG_FORMAT=text for plain lines); the CLI, text.
-    json_lines = args.command == "run" and os.environ.get("CITIZENBOT_LOG_FORMAT") != "text"
+    # The service and the action server log JSON lines (CITIZENBOT_LOG_FORMAT=text for plain
+    # lines); the other commands, text.
+    serving = args.command in ("run", "actions")
+    json_lines = serving and os.environ.get("CITIZENBOT_LOG_FORMAT") != "text"
     logs.configure(json_lines=json_lines)
     try:
         settings = Settings.from_env()
         if args.command == "run":
             return run(settings)
+        if args.command == "actions":
+            return serve_actions(settings, args.host or settings.host, args.port)
         if args.command == "train":
             return train_model(args.project, settings.model_dir, args.if_changed)
         if args.command == "parse":
@@ -242,6 +253,28 @@ def run(settings: Settings) -> int:
     except SchedulerLocked as exc:
         print(f"citizenbot: cannot start: {exc}", file=sys.stderr)
         return 2
+    return 0
+
+
+def serve_actions(settings: Settings, host: str, port: int) -> int:
+    """Serve the actions/ package to a Rasa run separately, all actions sharing one set of
+    services; Rasa's endpoints.yml: `action_endpoint: {url: "http://HOST:PORT/webhook"}`.
+
+        citizenbot actions --port 5055
+    """
+    from aiohttp import web
+
+    from bot.brain.action_server import build_action_server
+    from bot.services import Services
+
+    async def make_app() -> web.Application:
+        services = await Services.for_action_server(settings)
+        app = build_action_server(services)
+        app.on_cleanup.append(lambda _: services.database.close())
+        return app
+
+    print(f"citizenbot: serving actions on http://{host}:{port}/webhook", flush=True)
+    web.run_app(make_app(), host=host, port=port, print=None)
     return 0
 
 

@@ -2,13 +2,15 @@
 
 `build_app` (bot/web/app.py) builds them and hands them to the worker, the scheduler, the
 dashboard, the dossiers and, through the executor that registers them
-(bot/brain/in_process_actions.py), to the actions. A separate action server (`rasa run actions`)
-registers the actions itself, without them: there each action opens the parts it needs from
-the environment's settings at its first call (`UsesServices.services`).
+(bot/brain/in_process_actions.py), to the actions. The project's separate action server
+(`citizenbot actions`, bot/brain/action_server.py) opens one set from the environment and
+hands it to all its actions. Plain `rasa run actions` registers the actions without them:
+there each action class opens its own set at its first call (`UsesServices.services`).
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from bot.content import LiveContent
@@ -17,6 +19,8 @@ from bot.settings import Settings
 from bot.storage import Database
 from bot.storage.secret import load_or_create
 from bot.zalo.sender import Sender
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -31,13 +35,18 @@ class Services:
     reminder_jobs: ReminderJobs | None = None
 
     @classmethod
-    async def from_environment(cls) -> Services:
-        """What a separate action server uses: the environment's settings, database open."""
-        settings = Settings.from_env()
+    async def for_action_server(cls, settings: Settings) -> Services:
+        """What a separate action server uses: the database opened, the content loaded; no
+        sender, no scheduler. Logged, since each set is a connection and a content load."""
         database = Database(settings.database_path, settings.database_busy_timeout_seconds)
         await database.open()
         content = LiveContent(settings.content_dir)
+        log.info("action services opened: database %s", settings.database_path)
         return cls(settings, database, load_or_create(settings.data_dir), content)
+
+    @classmethod
+    async def from_environment(cls) -> Services:
+        return await cls.for_action_server(Settings.from_env())
 
 
 class UsesServices:

@@ -30,6 +30,7 @@ from tests.external_zalo import (
     wait_until_everything_is_processed,
 )
 from tests.test_kill_mid_burst import SAYINGS, USERS, burst
+from tests.test_queue_bound import parse_metrics
 
 WORKERS = 2
 KILLED = 0  # the shard whose worker is killed
@@ -218,3 +219,51 @@ async def test_workers_stop_at_once_when_the_web_servers_process_is_killed(
     finally:
         service.kill()
     assert "the web server's process is gone" in service.log()
+
+
+async def test_metrics_show_each_shards_backlog_and_each_worker_from_the_web_servers_process(
+    model_dir: Path, tmp_path: Path
+) -> None:
+    """The queues are the workers': /metrics reads the backlog from the inbox by shard."""
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / current_model(model_dir).name).write_bytes(os.urandom(64 * 1024))
+    zalo = ExternalZalo()
+    await zalo.start()
+    env = {**zalo.env(), "CITIZENBOT_WORKERS": str(WORKERS), "CITIZENBOT_MODEL_DIR": str(models)}
+    service = ServiceProcess(free_port(), tmp_path / "var", env, tmp_path / "service.log")
+    names = (f"u-backlog-{n}" for n in itertools.count())
+    citizens = [next(u for u in names if shard_of(u, WORKERS) == s) for s in range(WORKERS)]
+    sent = {citizens[0]: 3, citizens[1]: 1}
+    try:
+        await service.start()
+        async with aiohttp.ClientSession() as http:
+            for user_id, count in sent.items():
+                for n in range(count):
+                    event = signed(zalo.text_event(user_id, f"/greet {n}"))
+                    assert await post_webhook(http, service.url, *event) == 200
+            for _ in range(600):  # each worker died at once (no usable model) and restarted
+                status, health = await _health(http, service.url)
+                if health["workers"]["restarts"] >= WORKERS:
+                    break
+                await asyncio.sleep(0.1)
+            async with http.get(f"{service.url}/metrics") as resp:
+                metrics = parse_metrics(await resp.text())
+        assert await service.terminate() == 0
+    finally:
+        service.kill()
+        await zalo.stop()
+    # The events wait in the inbox, each shard's own, while no worker can take them.
+    for shard, user_id in enumerate(citizens):
+        waiting = metrics[f'citizenbot_inbox_waiting_events{{shard="{shard}"}}']
+        claimed = metrics[f'citizenbot_inbox_claimed_events{{shard="{shard}"}}']
+        assert (waiting, claimed) == (sent[user_id], 0), shard
+        assert metrics[f'citizenbot_worker_ready{{worker="{shard}"}}'] == 0
+    assert metrics["citizenbot_inbox_pending_events"] == sum(sent.values())
+    restarts = [
+        metrics[f'citizenbot_worker_restarts_total{{worker="{s}"}}'] for s in range(WORKERS)
+    ]
+    assert sum(restarts) >= health["workers"]["restarts"] >= WORKERS
+    # The queue counters of the web server's process, which holds no queue, are left out.
+    assert "citizenbot_queued_events" not in metrics
+    assert "citizenbot_events_processed_total" not in metrics

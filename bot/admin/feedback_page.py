@@ -26,6 +26,12 @@ from bot.content.satisfaction_question import question
 from bot.storage import feedback_records
 
 MAX_ANSWER = 1800  # one Zalo message (2,000 characters) with the heading
+# How the dashboard words each refusal of feedback_records.move.
+REFUSALS = {
+    "no_ticket": "feedback.refusals.no_ticket",
+    "not_from_status": "feedback.refusals.not_from_status",
+    "empty_answer": "feedback.refusals.empty_answer",
+}
 
 
 def topic_label(library: Library, topic: str) -> str:
@@ -214,13 +220,23 @@ async def _move(request: web.Request, status: str, answer: str | None = None) ->
     )
 
 
+def _refusal(request: web.Request, refusal: feedback_records.FeedbackError) -> str:
+    """What the officer reads when the ticket refused the change, statuses by their labels."""
+    library = admin_of(request).library
+    values = {
+        name: label(library, "ticket_statuses", value) if name in ("current", "wanted") else value
+        for name, value in refusal.values.items()
+    }
+    return library.admin_text(REFUSALS[refusal.reason], **values)
+
+
 @requires(*FEEDBACK)
 async def take(request: web.Request) -> web.Response:
     ticket_id = int_param(request, "ticket_id")
     try:
         await _move(request, "in_progress")
     except feedback_records.FeedbackError as exc:
-        return await _ticket_page(request, ticket_id, str(exc))
+        return await _ticket_page(request, ticket_id, _refusal(request, exc))
     await admin_of(request).audit(request, "feedback_taken", feedback_records.number(ticket_id))
     see_other(f"/admin/feedback/{ticket_id}")
 
@@ -233,7 +249,7 @@ async def answer(request: web.Request) -> web.Response:
     try:
         ticket = await _move(request, "answered", text)
     except feedback_records.FeedbackError as exc:
-        return await _ticket_page(request, ticket_id, str(exc))
+        return await _ticket_page(request, ticket_id, _refusal(request, exc))
     number = feedback_records.number(ticket_id)
     reply = Reply(admin.library.text("feedback_answer").format(number=number, answer=text))
     delivery = await admin.push(ticket["user_id"], [reply], f"feedback:{ticket_id}:answer")
@@ -249,7 +265,7 @@ async def close(request: web.Request) -> web.Response:
     try:
         ticket = await _move(request, "closed")
     except feedback_records.FeedbackError as exc:
-        return await _ticket_page(request, ticket_id, str(exc))
+        return await _ticket_page(request, ticket_id, _refusal(request, exc))
     number = feedback_records.number(ticket_id)
     library = admin.library
     lead = library.text("feedback_closed").format(number=number)

@@ -4,16 +4,16 @@ As Rasa Pro 3.10's `actions_module` does: the Agent hands each custom action's c
 rasa_sdk's `ActionExecutor` in this process, without the loopback HTTP request and the JSON
 round trip of the whole tracker, and the results are checked against Rasa's schema by a
 validator built once instead of one that re-checks the schema itself on every call.
-Actions stay ordinary rasa_sdk actions, so `rasa run actions` serves them unchanged. Here
-the executor hands each action the service's parts (`use`, bot/services.py); no action
-reaches them through a global.
+Actions stay ordinary rasa_sdk actions, so an action server serves them unchanged
+(`citizenbot actions`, bot/brain/action_server.py, or `rasa run actions`). Here the executor
+hands each action the service's parts (`use`, bot/services.py); no action reaches them
+through a global.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-import logging
 from typing import Any
 
 from jsonschema import exceptions, validators
@@ -21,11 +21,9 @@ from rasa.core.actions.action import RemoteAction
 from rasa.shared.constants import DOCS_BASE_URL
 from rasa.utils.endpoints import ClientResponseError, EndpointConfig
 from rasa_sdk.executor import ActionExecutor
-from rasa_sdk.interfaces import ActionExecutionRejection, ActionNotFoundException
 
-from bot.services import Services, UsesServices
-
-log = logging.getLogger(__name__)
+from bot.brain.action_server import answer, hand_services
+from bot.services import Services
 
 
 class InProcessActions(EndpointConfig):
@@ -55,10 +53,7 @@ class InProcessActions(EndpointConfig):
 
     def use(self, services: Services) -> None:
         """Hand `services` to every registered action that uses them."""
-        for run in self._executor.actions.values():
-            action = getattr(run, "__self__", None)  # rasa_sdk registers each `action.run`
-            if isinstance(action, UsesServices):
-                action.use(services)
+        hand_services(self._executor, services)
 
     async def request(
         self,
@@ -68,22 +63,12 @@ class InProcessActions(EndpointConfig):
         compress: bool = False,
         **kwargs: Any,
     ) -> Any:
-        """What rasa_sdk's server would answer to POST /webhook with `json=` as its body."""
-        action_call = kwargs["json"]
-        try:
-            return await self._executor.run(action_call)
-        except ActionExecutionRejection as exc:
-            raise _error(400, exc.message, exc.action_name) from exc
-        except ActionNotFoundException as exc:
-            raise _error(404, exc.message, exc.action_name) from exc
-        except Exception as exc:
-            log.exception("the action %s failed", action_call.get("next_action"))
-            raise _error(500, str(exc), action_call.get("next_action")) from exc
-
-
-def _error(status: int, message: str, action_name: str | None) -> ClientResponseError:
-    body = json.dumps({"error": message, "action_name": action_name})
-    return ClientResponseError(status, message, body)
+        """What rasa_sdk's server would answer to POST /webhook with `json=` as its body;
+        a refusal or failure as the error Rasa's HTTP request would raise with it."""
+        status, body = await answer(self._executor, kwargs["json"])
+        if status != 200:
+            raise ClientResponseError(status, body["error"], json.dumps(body))
+        return body
 
 
 @functools.cache

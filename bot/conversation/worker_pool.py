@@ -78,6 +78,11 @@ class WorkerPool:
         except OSError:
             pass  # the worker just died: its successor reads the inbox when it starts
 
+    @property
+    def slots(self) -> tuple[WorkerSlot, ...]:
+        """Each worker's state, for /metrics (read, never changed, outside this class)."""
+        return tuple(self._slots)
+
     def health(self) -> dict[str, Any]:
         """For /healthz: how many workers run, and whether that is as it should be."""
         alive = sum(slot.alive for slot in self._slots)

@@ -56,8 +56,14 @@ ALLOWED_FROM = {
 
 
 class FeedbackError(ValueError):
-    """An officer asked for a change the ticket's state does not allow (the message is
-    shown to officers, so it is in Vietnamese)."""
+    """An officer asked for a change the ticket's state does not allow. `reason` says which
+    refusal it is and `values` its particulars: the dashboard words it for officers
+    (content/admin.yml, feedback.refusals); the message is for logs."""
+
+    def __init__(self, reason: str, message: str, **values: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.values = values
 
 
 def number(ticket_id: int) -> str:
@@ -93,7 +99,7 @@ def create(
     sla_days: int,
 ) -> NewTicket:
     if topic not in TOPICS:
-        raise FeedbackError(f"chủ đề phản ánh không hợp lệ: {topic!r}")
+        raise ValueError(f"unknown feedback topic {topic!r}")  # the form offers only TOPICS
     now = dt.datetime.now(dt.timezone.utc)
     due = add_working_days(now, sla_days)
     stamp = utc_now()
@@ -142,13 +148,16 @@ def move(
     """Take (in_progress), answer or close a ticket; raises FeedbackError when not allowed."""
     ticket = get(db, ticket_id)
     if ticket is None:
-        raise FeedbackError(f"không có phiếu {number(ticket_id)}")
+        raise FeedbackError("no_ticket", f"no ticket {number(ticket_id)}", number=number(ticket_id))
     if ticket["status"] not in ALLOWED_FROM.get(status, ()):
         raise FeedbackError(
-            f"phiếu đang ở trạng thái {ticket['status']}, không chuyển sang {status} được"
+            "not_from_status",
+            f"ticket {number(ticket_id)} is {ticket['status']}: it cannot become {status}",
+            current=ticket["status"],
+            wanted=status,
         )
     if status == "answered" and not (answer or "").strip():
-        raise FeedbackError("câu trả lời đang trống")
+        raise FeedbackError("empty_answer", "the answer is empty")
     stamp = utc_now()
     columns = {"status": status, "updated_at": stamp}
     if status == "answered":

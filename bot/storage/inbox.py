@@ -135,6 +135,19 @@ def count_pending(db: sqlite_utils.Database) -> int:
     return db.conn.execute("SELECT COUNT(*) FROM inbox WHERE status = 'pending'").fetchone()[0]
 
 
+def pending_by_shard(db: sqlite_utils.Database, shards: int) -> list[tuple[int, int]]:
+    """Per shard (worker process): its pending events (waiting for its worker to claim
+    them, claimed by it and not finished yet)."""
+    counts = [[0, 0] for _ in range(shards)]
+    for shard, claimed, count in db.conn.execute(
+        "SELECT citizenbot_shard(user_id, ?), claimed_by IS NOT NULL, COUNT(*) FROM inbox"
+        " WHERE status = 'pending' GROUP BY 1, 2",
+        (shards,),
+    ):
+        counts[shard][claimed] = count
+    return [(waiting, claimed) for waiting, claimed in counts]
+
+
 def status_of(db: sqlite_utils.Database, key: str) -> str | None:
     row = db.conn.execute("SELECT status FROM inbox WHERE key = ?", (key,)).fetchone()
     return row[0] if row else None

@@ -1,21 +1,29 @@
-"""GET /metrics: queue and rate-limit figures in Prometheus' text format, written by hand
-(a dozen lines do not need a client library)."""
+"""GET /metrics: queue, worker and rate-limit figures in Prometheus' text format, written by
+hand (a dozen lines do not need a client library).
+
+With worker processes (CITIZENBOT_WORKERS > 1) the queues are the workers', not this
+process's: the figures then come from what this process can see truly, the inbox table
+(each shard's events waiting for its worker and claimed by it) and the worker pool (each
+worker up, ready, restarted); the in-memory queue counters are left out rather than read 0.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from bot.conversation.user_queues import QueueStats
 from bot.settings import Settings
 from bot.storage import Database, inbox
 from bot.web.request_limits import AREAS, RequestLimits
 
 if TYPE_CHECKING:
     from bot.conversation.worker import ProcessingWorker
+    from bot.conversation.worker_pool import WorkerPool
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+Metric = Callable[..., None]
 
 
 class Metrics:
@@ -23,12 +31,14 @@ class Metrics:
         self,
         settings: Settings,
         database: Database,
-        worker: ProcessingWorker | None,  # None: each worker process has its own queue
+        worker: ProcessingWorker | None,  # None with worker processes, which hold the queues
         limits: RequestLimits,
+        workers: WorkerPool | None = None,
     ) -> None:
         self._settings = settings
         self._database = database
         self._worker = worker
+        self._workers = workers
         self._limits = limits
 
     def register(self, app: web.Application, path: str = "/metrics") -> None:
@@ -40,8 +50,6 @@ class Metrics:
         )
 
     async def render(self) -> str:
-        queues = self._worker.queues if self._worker is not None else None
-        stats = queues.stats if queues is not None else QueueStats()
         lines: list[str] = []
 
         def metric(name: str, kind: str, help_text: str, *samples: tuple[str, float]) -> None:
@@ -50,28 +58,51 @@ class Metrics:
             lines.extend(f"citizenbot_{name}{labels} {value:g}" for labels, value in samples)
 
         metric(
-            "queued_events",
-            "gauge",
-            "Events held in memory, queued or being processed (bounded by queue_bound).",
-            ("", queues.held if queues else 0),
-        )
-        metric(
             "queue_bound",
             "gauge",
-            "Most events held in memory (CITIZENBOT_MAX_QUEUED_EVENTS).",
+            "Most events held in memory (CITIZENBOT_MAX_QUEUED_EVENTS), by each worker.",
             ("", self._settings.max_queued_events),
-        )
-        metric(
-            "queue_overflowing",
-            "gauge",
-            "1 while events wait in the inbox because the queue was full.",
-            ("", int(bool(queues and queues.overflowing))),
         )
         metric(
             "inbox_pending_events",
             "gauge",
             "Events acknowledged and not processed yet, in memory or waiting in the inbox.",
             ("", await self._database.run(inbox.count_pending)),
+        )
+        if self._worker is not None:
+            self._queue(metric, self._worker)
+        if self._workers is not None:
+            await self._worker_processes(metric, self._workers)
+        metric(
+            "http_requests_refused_total",
+            "counter",
+            "Requests answered 429, by area and by the limit that was reached.",
+            *(
+                (
+                    f'{{area="{area}",limit="{reason}"}}',
+                    getattr(self._limits.areas[area], reason).refused,
+                )
+                for area in AREAS
+                for reason in ("requests", "auth_failures")
+            ),
+        )
+        return "\n".join(lines) + "\n"
+
+    def _queue(self, metric: Metric, worker: ProcessingWorker) -> None:
+        """The queue of this process's worker (CITIZENBOT_WORKERS=1)."""
+        queues = worker.queues
+        stats = queues.stats
+        metric(
+            "queued_events",
+            "gauge",
+            "Events held in memory, queued or being processed (bounded by queue_bound).",
+            ("", queues.held),
+        )
+        metric(
+            "queue_overflowing",
+            "gauge",
+            "1 while events wait in the inbox because the queue was full.",
+            ("", int(queues.overflowing)),
         )
         metric(
             "queue_bound_reached_total",
@@ -98,19 +129,40 @@ class Metrics:
             "messages_rate_limited_total",
             "counter",
             "Citizens' messages over CITIZENBOT_USER_MESSAGE_LIMIT: recorded, not answered.",
-            ("", self._worker.message_limit.refused if self._worker is not None else 0),
+            ("", worker.message_limit.refused),
+        )
+
+    async def _worker_processes(self, metric: Metric, workers: WorkerPool) -> None:
+        """Each shard's backlog from the inbox, each worker's state from the pool."""
+        slots = workers.slots
+        shards = await self._database.run(inbox.pending_by_shard, len(slots))
+        metric(
+            "inbox_waiting_events",
+            "gauge",
+            "Events acknowledged and not yet claimed by the worker of their shard.",
+            *((f'{{shard="{shard}"}}', waiting) for shard, (waiting, _) in enumerate(shards)),
         )
         metric(
-            "http_requests_refused_total",
-            "counter",
-            "Requests answered 429, by area and by the limit that was reached.",
-            *(
-                (
-                    f'{{area="{area}",limit="{reason}"}}',
-                    getattr(self._limits.areas[area], reason).refused,
-                )
-                for area in AREAS
-                for reason in ("requests", "auth_failures")
-            ),
+            "inbox_claimed_events",
+            "gauge",
+            "Events the worker of their shard has claimed and not finished: queued or in hand.",
+            *((f'{{shard="{shard}"}}', claimed) for shard, (_, claimed) in enumerate(shards)),
         )
-        return "\n".join(lines) + "\n"
+        metric(
+            "worker_up",
+            "gauge",
+            "1 while the worker process of the shard runs, 0 while it is being restarted.",
+            *((f'{{worker="{slot.index}"}}', int(slot.alive)) for slot in slots),
+        )
+        metric(
+            "worker_ready",
+            "gauge",
+            "1 once the running worker has loaded its model and handles events.",
+            *((f'{{worker="{slot.index}"}}', int(slot.alive and slot.ready)) for slot in slots),
+        )
+        metric(
+            "worker_restarts_total",
+            "counter",
+            "Times the worker process of the shard was started again after it ended.",
+            *((f'{{worker="{slot.index}"}}', slot.restarts) for slot in slots),
+        )

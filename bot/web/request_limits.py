@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from bot.admin.site import error_box, page
+from bot.admin.site import admin_of, error_box, page
 from bot.conversation.rate_limit import RateLimit, Verdict
 from bot.settings import Settings
 
@@ -130,12 +130,13 @@ class RequestLimits:
                 status=429,
                 headers=headers,
             )
-        what = (
-            "Địa chỉ này đã đăng nhập sai quá nhiều lần."
+        text = admin_of(request).library.admin_text
+        key = (
+            "limits.too_many_failed_logins"
             if reason == "auth_failures"
-            else "Địa chỉ này đã gửi quá nhiều yêu cầu."
+            else "limits.too_many_requests"
         )
-        body = error_box(f"{what} Xin thử lại sau {seconds} giây.")
-        response = page(request, "Tạm dừng", body, status=429)
+        body = error_box(text(key, seconds=seconds))
+        response = page(request, text("limits.title"), body, status=429)
         response.headers.update(headers)
         return response
