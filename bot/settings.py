@@ -131,6 +131,11 @@ class Settings:
         return self.data_dir / "tracker.db"
 
     @property
+    def tracker_database(self) -> Path | str:
+        """Rasa's tracker store: the PostgreSQL database when given, else its SQLite file."""
+        return self.database_url or self.tracker_path
+
+    @property
     def base_url(self) -> str:
         return f"http://{self.host}:{self.port}"
 

@@ -118,7 +118,7 @@ class Conversations:
             log.warning("user_withdraw without a user id: nothing could be deleted")
             return
         changed = await privacy.forget_user(
-            self._database, self._brain.tracker_path, event.user_id, f"zalo:{event.name}"
+            self._database, self._brain.tracker_database, event.user_id, f"zalo:{event.name}"
         )
         log.info(
             "data-deletion request (user_withdraw) honoured: %d rows deleted or anonymised",

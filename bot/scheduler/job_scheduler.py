@@ -20,7 +20,6 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, TypeVar
 
 from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
@@ -42,6 +41,7 @@ from bot.scheduler.scheduler_lock import SchedulerLock
 from bot.settings import Settings
 from bot.storage import Database, campaign_records
 from bot.storage import reminder_records as reminder_store
+from bot.storage.tracker_reader import TrackerDatabase
 from bot.zalo.sender import Sender
 
 log = logging.getLogger(__name__)
@@ -71,11 +71,12 @@ class Scheduler:
         database: Database,
         sender: Sender,
         content: LiveContent,
-        tracker_path: Path | None = None,  # Rasa's tracker store, purged with the messages
+        tracker_database: TrackerDatabase
+        | None = None,  # Rasa's tracker store, purged with the messages
         reminders_from_other_processes: bool = False,
     ) -> None:
         self.settings = settings
-        self.tracker_path = tracker_path
+        self.tracker_database = tracker_database
         # Worker processes save reminders without a scheduler: look for them as for edits.
         self.reminders_from_other_processes = reminders_from_other_processes
         self._database = database
@@ -323,7 +324,7 @@ class Scheduler:
     async def purge_message_logs(self) -> privacy.Purge:
         return await privacy.purge_message_logs(
             self._database,
-            self.tracker_path,
+            self.tracker_database,
             self.settings.message_retention_days,
             self.clock.now(),
         )
