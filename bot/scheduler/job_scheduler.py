@@ -76,8 +76,8 @@ class Scheduler:
         database: Database,
         sender: Sender,
         content: LiveContent,
-        tracker_database: TrackerDatabase
-        | None = None,  # Rasa's tracker store, purged with the messages
+        # Rasa's tracker store, purged with the messages.
+        tracker_database: TrackerDatabase | None = None,
         reminders_from_other_processes: bool = False,
     ) -> None:
         self.settings = settings
