@@ -38,6 +38,7 @@ class AtomicRedisLockStore(RedisLockStore):
             username=options.get("username"),
             password=options.get("password"),
             use_ssl=url.startswith("rediss://"),
+            key_prefix="citizenbot",  # keys citizenbot:lock:<sender>, beside the service's own
         )
 
     def issue_ticket(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME) -> int:
