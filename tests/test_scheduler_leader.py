@@ -13,15 +13,22 @@ from collections import Counter
 from pathlib import Path
 
 import aiohttp
+import psycopg2
 import pytest
 
 from bot.local_time import TIMEZONE
 from bot.scheduler.scheduler_lock import shared_leadership
 from bot.settings import Settings
-from bot.storage import Database, users
+from bot.storage import Database, reminder_records, users
 from tests.conftest import PROJECT, free_port
 from tests.external_zalo import ExternalZalo, ServiceProcess, rows
-from tests.test_scheduler import campaign_yaml, fresh_content, until, write_campaign
+from tests.test_scheduler import (
+    campaign_yaml,
+    fresh_content,
+    scheduler_of,
+    until,
+    write_campaign,
+)
 
 LOCK_SECONDS = 2.0
 # A process that leads and renews until it is killed.
@@ -71,6 +78,35 @@ async def test_a_killed_leader_is_replaced_within_the_lock_expiry(
         if leader.returncode is None:
             leader.kill()
         await leader.wait()
+
+
+async def test_jobs_live_in_postgresql_and_survive_a_restart(
+    start_service, postgres_url: str, tmp_path: Path
+) -> None:
+    content = fresh_content(tmp_path)
+    write_campaign(content, "weekly", campaign_yaml("weekly", "cron: {day_of_week: mon, hour: 9}"))
+    service = await start_service(content_dir=content, database_url=postgres_url)
+
+    async def leads() -> bool:
+        return scheduler_of(service).leading
+
+    await until(leads, timeout=30)  # the advisory lock is free: this process leads
+    at = dt.datetime.now(TIMEZONE).replace(microsecond=0) + dt.timedelta(days=3)
+    reminder_id = await service.database.run(
+        reminder_records.add, "u-pg-job", "personal", at.isoformat(), "đi nhận kết quả"
+    )
+    await scheduler_of(service).add_reminder_job(reminder_id, at)
+    with psycopg2.connect(postgres_url) as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT id FROM apscheduler_jobs ORDER BY id")
+        assert [job_id for (job_id,) in cursor] == [
+            "campaign:weekly",
+            "purge-message-logs",
+            f"reminder:{reminder_id}",
+        ]
+    await service.restart()
+    await until(leads, timeout=30)
+    job = scheduler_of(service)._aps.get_job(f"reminder:{reminder_id}")  # type: ignore[union-attr]
+    assert job is not None and job.next_run_time == at
 
 
 async def leading(http: aiohttp.ClientSession, service: ServiceProcess) -> bool:

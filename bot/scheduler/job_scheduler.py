@@ -127,6 +127,11 @@ class Scheduler:
 
     @property
     def leading(self) -> bool:
+        """This process runs the scheduler, its start done (jobs loaded, runs resumed)."""
+        return self._watch_task is not None
+
+    @property
+    def _jobs_running(self) -> bool:
         return self._aps is not None and self._aps.running
 
     # --- life cycle ---------------------------------------------------------------------
@@ -298,7 +303,7 @@ class Scheduler:
 
     def next_run(self, campaign_id: str) -> dt.datetime | None:
         """The campaign's next firing, as known where the scheduler runs (None elsewhere)."""
-        if not self.leading:
+        if not self._jobs_running:
             return None
         assert self._aps is not None
         job = self._aps.get_job(CAMPAIGN_JOB + campaign_id)
@@ -341,7 +346,7 @@ class Scheduler:
     async def add_reminder_job(self, reminder_id: int, at: dt.datetime) -> None:
         """A job for a reminder saved here; where another process leads, its poll of the
         saved reminders gives it one."""
-        if not self.leading:
+        if not self._jobs_running:
             return
         await self._blocking(
             self._add_job,
@@ -354,7 +359,7 @@ class Scheduler:
 
     async def remove_reminder_jobs(self, reminder_ids: list[int]) -> None:
         """Where another process leads, the job stays and finds its reminder cancelled."""
-        if not self.leading:
+        if not self._jobs_running:
             return
         await self._blocking(self._remove_jobs, [REMINDER_JOB + str(i) for i in reminder_ids])
 
