@@ -210,7 +210,9 @@ def run(settings: Settings) -> int:
             return build_app(settings, None)  # each worker process loads the model
         from bot.brain.agent import Brain  # Rasa and TensorFlow: only where events are handled
 
-        brain = await Brain.load(settings.model_dir, settings.tracker_path)
+        brain = await Brain.load(
+            settings.model_dir, settings.tracker_database, redis_url=settings.redis_url
+        )
         app = build_app(settings, brain)
         app.on_cleanup.append(lambda _: brain.close())
         return app
@@ -355,7 +357,7 @@ async def purge(settings: Settings, dry_run: bool) -> int:
     await database.open()
     try:
         result = await privacy.purge_message_logs(
-            database, settings.tracker_path, settings.message_retention_days, dry_run=dry_run
+            database, settings.tracker_database, settings.message_retention_days, dry_run=dry_run
         )
     finally:
         await database.close()
@@ -380,7 +382,7 @@ async def user_data(args: argparse.Namespace, settings: Settings) -> int:
     await database.open()
     try:
         if args.user_command == "export":
-            data = await privacy.export_user(database, settings.tracker_path, args.user_id)
+            data = await privacy.export_user(database, settings.tracker_database, args.user_id)
             text = json.dumps(data, ensure_ascii=False, indent=2)
             if args.to is None:
                 print(text)
@@ -392,7 +394,7 @@ async def user_data(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"citizenbot: {rows} rows about the user written to {args.to}")
             return 0
         found = await privacy.forget_user(
-            database, settings.tracker_path, args.user_id, "cli", dry_run=True
+            database, settings.tracker_database, args.user_id, "cli", dry_run=True
         )
         if not args.yes:
             stored = ", ".join(f"{table} {n}" for table, n in found.items() if n)
@@ -402,7 +404,9 @@ async def user_data(args: argparse.Namespace, settings: Settings) -> int:
             if answer.strip().lower() not in ("yes", "y"):
                 print("citizenbot: nothing changed")
                 return 1
-        changed = await privacy.forget_user(database, settings.tracker_path, args.user_id, "cli")
+        changed = await privacy.forget_user(
+            database, settings.tracker_database, args.user_id, "cli"
+        )
     except EOFError:
         print("\ncitizenbot: no answer; nothing changed (use --yes in scripts)", file=sys.stderr)
         return 1

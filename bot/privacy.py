@@ -13,11 +13,11 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, TypeVar
 
 from bot.local_time import TIMEZONE
 from bot.storage import Database, audit, personal_data, retention, tracker_reader
+from bot.storage.tracker_reader import TrackerDatabase
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -43,7 +43,7 @@ async def _blocking(fn: Callable[..., T], *args: Any) -> T:
 
 async def purge_message_logs(
     database: Database,
-    tracker_path: Path | None,
+    tracker_database: TrackerDatabase | None,
     retention_days: int,
     now: dt.datetime | None = None,
     dry_run: bool = False,
@@ -55,7 +55,7 @@ async def purge_message_logs(
     if dry_run:
         result.changed.update(await database.run(retention.count_messages, result.cutoff))
         result.changed[TRACKER] = await _blocking(
-            tracker_reader.prune, tracker_path, result.cutoff.timestamp(), True
+            tracker_reader.prune, tracker_database, result.cutoff.timestamp(), True
         )
         result.changed.update(await database.run(retention.purge_records, result.cutoff, True))
         return result
@@ -71,7 +71,7 @@ async def purge_message_logs(
         low = retention.start_of(since).timestamp() if since else 0.0
         counts = await _blocking(
             tracker_reader.intents_by_day,
-            tracker_path,
+            tracker_database,
             low,
             result.cutoff.timestamp(),
             retention.offset_seconds(),
@@ -80,7 +80,9 @@ async def purge_message_logs(
     # Only what has been counted: up to the mark, wherever a concurrent purge left it.
     counted = await database.run(retention.archived_before, retention.INTENTS)
     result.changed[TRACKER] = (
-        await _blocking(tracker_reader.prune, tracker_path, retention.start_of(counted).timestamp())
+        await _blocking(
+            tracker_reader.prune, tracker_database, retention.start_of(counted).timestamp()
+        )
         if counted
         else 0
     )
@@ -93,10 +95,12 @@ async def purge_message_logs(
     return result
 
 
-async def export_user(database: Database, tracker_path: Path | None, user_id: str) -> dict:
+async def export_user(
+    database: Database, tracker_database: TrackerDatabase | None, user_id: str
+) -> dict:
     """Everything stored about one Zalo user id, by table (JSON-ready)."""
     tables = await database.run(personal_data.export, user_id)
-    tables[TRACKER] = await _blocking(tracker_reader.events_of, tracker_path, user_id)
+    tables[TRACKER] = await _blocking(tracker_reader.events_of, tracker_database, user_id)
     return {
         "user_id": user_id,
         "exported_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -106,7 +110,7 @@ async def export_user(database: Database, tracker_path: Path | None, user_id: st
 
 async def forget_user(
     database: Database,
-    tracker_path: Path | None,
+    tracker_database: TrackerDatabase | None,
     user_id: str,
     requested_by: str,
     dry_run: bool = False,
@@ -115,11 +119,11 @@ async def forget_user(
     it in the audit log by counts only; table → rows (to be) changed. Idempotent."""
     if dry_run:
         changed = await database.run(personal_data.forget, user_id, True)
-        changed[TRACKER] = await _blocking(tracker_reader.count_sender, tracker_path, user_id)
+        changed[TRACKER] = await _blocking(tracker_reader.count_sender, tracker_database, user_id)
         return changed
     # The tracker store first: if it fails, the database (and the inbox record of a
     # `user_withdraw` event, marked failed) still shows the request, to be run again.
-    removed = await _blocking(tracker_reader.delete_sender, tracker_path, user_id)
+    removed = await _blocking(tracker_reader.delete_sender, tracker_database, user_id)
     changed = await database.run(personal_data.forget, user_id)
     changed[TRACKER] = removed
     summary = ", ".join(f"{table} {count}" for table, count in changed.items() if count)

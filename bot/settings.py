@@ -121,6 +121,9 @@ class Settings:
     # jobs; redis://… the cross-process locks, per-citizen ordering and shared rate limits.
     database_url: str = field(default="", repr=False)
     redis_url: str = field(default="", repr=False)
+    # With either engine, service processes share the scheduler: one leads, and when it dies
+    # another takes over within this many seconds (bot/scheduler/scheduler_lock.py).
+    scheduler_lock_seconds: float = 15.0
 
     @property
     def database_path(self) -> Path:
@@ -129,6 +132,11 @@ class Settings:
     @property
     def tracker_path(self) -> Path:
         return self.data_dir / "tracker.db"
+
+    @property
+    def tracker_database(self) -> Path | str:
+        """Rasa's tracker store: the PostgreSQL database when given, else its SQLite file."""
+        return self.database_url or self.tracker_path
 
     @property
     def base_url(self) -> str:
@@ -193,6 +201,9 @@ class Settings:
             ),
             "database_url": _url(env, "CITIZENBOT_DATABASE_URL", ("postgresql",)),
             "redis_url": _url(env, "CITIZENBOT_REDIS_URL", ("redis", "rediss")),
+            "scheduler_lock_seconds": _positive_float(
+                env, "CITIZENBOT_SCHEDULER_LOCK_SECONDS", cls.scheduler_lock_seconds
+            ),
         }
         if given:
             values.update(

@@ -8,6 +8,7 @@ import logging
 import pytest
 
 from bot.content import address
+from bot.conversation.rate_limit import SharedRateLimit
 from bot.storage import inbox
 from bot.web.app import WORKER
 from tests.conftest import Service, project_library, texts
@@ -84,3 +85,18 @@ async def test_after_the_window_the_citizen_is_answered_again(
     await service.settle()
     replies = texts(await service.messages("u-pause"))
     assert len(replies) == 8 and all(r.startswith("Chào anh/chị") for r in replies[5:])
+
+
+async def test_with_redis_a_citizens_messages_to_another_process_count_too(
+    start_service, redis_url: str
+) -> None:
+    service = await start_service(user_message_limit=(3, 60.0), redis_url=redis_url)
+    other_process = SharedRateLimit(3, 60.0, redis_url, "citizen-messages")
+    for _ in range(3):  # three answered by another service process
+        assert (await other_process.hit("u-everywhere")).allowed
+    await other_process.close()
+    await service.say("u-everywhere", "/greet")
+    await service.say("u-elsewhere", "/greet")
+    await service.settle()
+    assert texts(await service.messages("u-everywhere")) == [polite()]
+    assert texts(await service.messages("u-elsewhere"))[0].startswith("Xin chào")

@@ -8,7 +8,6 @@ import datetime as dt
 import json
 import logging
 import os
-import sqlite3
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -16,10 +15,11 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
+import sqlalchemy as sa
 
 from bot import privacy
 from bot.admin import report_figures
-from bot.brain.agent import sqlite_tracker_store
+from bot.brain.tracker_store import tracker_store
 from bot.dossiers.dossier_model import keyed_hash
 from bot.local_time import TIMEZONE
 from bot.scheduler.job_scheduler import PURGE_JOB
@@ -37,6 +37,7 @@ from bot.storage import (
     retention,
     users,
 )
+from bot.storage.tracker_reader import TrackerDatabase
 from bot.web.app import SCHEDULER, SERVICES
 from bot.zalo.events import parse_event
 from tests.conftest import PROJECT, Service, run_cli
@@ -60,29 +61,52 @@ async def database(tmp_path: Path) -> AsyncIterator[Database]:
     await opened.close()
 
 
-@pytest.fixture
-def tracker_path(tmp_path: Path) -> Path:
-    """Rasa's own tracker schema, in a file of this test's own."""
-    path = tmp_path / "tracker.db"
-    sqlite_tracker_store(path).engine.dispose()
-    return path
+@pytest.fixture(params=["sqlite", "postgresql"])
+def tracker_database(request: pytest.FixtureRequest, tmp_path: Path) -> TrackerDatabase:
+    """Rasa's own tracker schema, in a file of this test's own or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        tracker = tmp_path / "tracker.db"
+    else:
+        tracker = request.getfixturevalue("postgres_url")
+    tracker_store(tracker).engine.dispose()
+    return tracker
 
 
-def add_event(path: Path, sender: str, type_name: str, at: dt.datetime, intent: str = "") -> None:
+def tracker_engine(tracker: TrackerDatabase) -> sa.engine.Engine:
+    return sa.create_engine(tracker if isinstance(tracker, str) else f"sqlite:///{tracker}")
+
+
+def add_event(
+    tracker: TrackerDatabase, sender: str, type_name: str, at: dt.datetime, intent: str = ""
+) -> None:
     data = {"event": type_name, "timestamp": at.timestamp(), "text": f"tin của {sender}"}
-    with sqlite3.connect(path) as conn:
+    engine = tracker_engine(tracker)
+    with engine.begin() as conn:
         conn.execute(
-            "INSERT INTO events (sender_id, type_name, timestamp, intent_name, data)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (sender, type_name, at.timestamp(), intent or None, json.dumps(data)),
+            sa.text(
+                "INSERT INTO events (sender_id, type_name, timestamp, intent_name, data)"
+                " VALUES (:sender, :type_name, :at, :intent, :data)"
+            ),
+            {
+                "sender": sender,
+                "type_name": type_name,
+                "at": at.timestamp(),
+                "intent": intent or None,
+                "data": json.dumps(data),
+            },
         )
+    engine.dispose()
 
 
-def senders_events(path: Path, sender: str) -> list[tuple[str, float]]:
-    with sqlite3.connect(path) as conn:
-        return conn.execute(
-            "SELECT type_name, timestamp FROM events WHERE sender_id = ? ORDER BY id", (sender,)
-        ).fetchall()
+def senders_events(tracker: TrackerDatabase, sender: str) -> list[tuple[str, float]]:
+    engine = tracker_engine(tracker)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text("SELECT type_name, timestamp FROM events WHERE sender_id = :s ORDER BY id"),
+            {"s": sender},
+        ).all()
+    engine.dispose()
+    return [tuple(row) for row in rows]
 
 
 async def received(
@@ -133,7 +157,7 @@ async def table(database: Database, name: str) -> list[dict]:
     return await database.run(lambda db: list(db[name].rows))
 
 
-async def a_commune_history(database: Database, tracker_path: Path) -> None:
+async def a_commune_history(database: Database, tracker_database: TrackerDatabase) -> None:
     """Two citizens in July (past the retention period) and one of them again recently."""
     await received(database, "m1", "u-an", OLD)
     await received(database, "m2", "u-binh", OLD)
@@ -146,10 +170,10 @@ async def a_commune_history(database: Database, tracker_path: Path) -> None:
     await sent(database, "feedback:1:answer:0", "u-binh", OLD)
     await sent(database, "m4#0", "u-an", RECENT)
     for sender, when in (("u-an", OLD), ("u-binh", OLD), ("u-an", RECENT)):
-        add_event(tracker_path, sender, "session_started", when)
-        add_event(tracker_path, sender, "user", when, "proc_birth_registration")
-    add_event(tracker_path, "u-binh", "user", OLD, "nlu_fallback")
-    add_event(tracker_path, "u-binh", "user", OLD, "EXTERNAL_follow")
+        add_event(tracker_database, sender, "session_started", when)
+        add_event(tracker_database, sender, "user", when, "proc_birth_registration")
+    add_event(tracker_database, "u-binh", "user", OLD, "nlu_fallback")
+    add_event(tracker_database, "u-binh", "user", OLD, "EXTERNAL_follow")
     await database.run(ratings.record, "u-an", "very_satisfied", "guide:khai-sinh")
     await database.run(ratings.record, "u-binh", None, "service", "cán bộ nhiệt tình")
     await database.run(
@@ -173,15 +197,15 @@ def figures(report: report_figures.Report) -> tuple:
 
 
 async def test_purge_deletes_message_logs_past_the_retention_period_and_keeps_recent_ones(
-    database: Database, tracker_path: Path
+    database: Database, tracker_database: TrackerDatabase
 ) -> None:
-    await a_commune_history(database, tracker_path)
-    result = await privacy.purge_message_logs(database, tracker_path, 90, NOW)
+    await a_commune_history(database, tracker_database)
+    result = await privacy.purge_message_logs(database, tracker_database, 90, NOW)
     assert result.cutoff == dt.datetime(2026, 8, 25, tzinfo=TIMEZONE)
     assert [row["key"] for row in await table(database, "inbox")] == ["m4"]
     assert [row["idempotency_key"] for row in await table(database, "outbox")] == ["m4#0"]
-    assert senders_events(tracker_path, "u-binh") == []
-    assert [type_name for type_name, _ in senders_events(tracker_path, "u-an")] == [
+    assert senders_events(tracker_database, "u-binh") == []
+    assert [type_name for type_name, _ in senders_events(tracker_database, "u-an")] == [
         "session_started",
         "user",
     ]
@@ -190,27 +214,29 @@ async def test_purge_deletes_message_logs_past_the_retention_period_and_keeps_re
 
 
 async def test_purge_never_removes_pending_events_or_unsent_messages(
-    database: Database, tracker_path: Path
+    database: Database, tracker_database: TrackerDatabase
 ) -> None:
     await received(database, "waiting", "u-an", OLD, status="pending")
     await sent(database, "waiting#0", "u-an", OLD, status="pending")
-    await privacy.purge_message_logs(database, tracker_path, 90, NOW)
+    await privacy.purge_message_logs(database, tracker_database, 90, NOW)
     assert [row["key"] for row in await table(database, "inbox")] == ["waiting"]
     assert [row["idempotency_key"] for row in await table(database, "outbox")] == ["waiting#0"]
     assert await database.run(inbox.pending) != []
 
 
 async def test_reports_of_purged_months_are_unchanged(
-    database: Database, tracker_path: Path
+    database: Database, tracker_database: TrackerDatabase
 ) -> None:
-    await a_commune_history(database, tracker_path)
+    await a_commune_history(database, tracker_database)
     whole = (JULY[0], NOW.date())  # straddles the purge: u-an wrote on both sides
     before = [
-        await report_figures.build(database, tracker_path, *span, now=NOW) for span in (JULY, whole)
+        await report_figures.build(database, tracker_database, *span, now=NOW)
+        for span in (JULY, whole)
     ]
-    await privacy.purge_message_logs(database, tracker_path, 90, NOW)
+    await privacy.purge_message_logs(database, tracker_database, 90, NOW)
     after = [
-        await report_figures.build(database, tracker_path, *span, now=NOW) for span in (JULY, whole)
+        await report_figures.build(database, tracker_database, *span, now=NOW)
+        for span in (JULY, whole)
     ]
     assert [figures(report) for report in after] == [figures(report) for report in before]
     july = after[0]
@@ -221,30 +247,32 @@ async def test_reports_of_purged_months_are_unchanged(
     assert july.satisfaction_rate == 1.0 and july.feedback_received == 1
 
 
-async def test_purging_again_counts_nothing_twice(database: Database, tracker_path: Path) -> None:
-    await a_commune_history(database, tracker_path)
-    await privacy.purge_message_logs(database, tracker_path, 90, NOW)
-    once = figures(await report_figures.build(database, tracker_path, *JULY, now=NOW))
+async def test_purging_again_counts_nothing_twice(
+    database: Database, tracker_database: TrackerDatabase
+) -> None:
+    await a_commune_history(database, tracker_database)
+    await privacy.purge_message_logs(database, tracker_database, 90, NOW)
+    once = figures(await report_figures.build(database, tracker_database, *JULY, now=NOW))
     for later in (NOW, NOW + dt.timedelta(days=1)):
-        await privacy.purge_message_logs(database, tracker_path, 90, later)
-    assert figures(await report_figures.build(database, tracker_path, *JULY, now=NOW)) == once
+        await privacy.purge_message_logs(database, tracker_database, 90, later)
+    assert figures(await report_figures.build(database, tracker_database, *JULY, now=NOW)) == once
 
 
 async def test_dry_run_counts_what_would_go_and_changes_nothing(
-    database: Database, tracker_path: Path
+    database: Database, tracker_database: TrackerDatabase
 ) -> None:
-    await a_commune_history(database, tracker_path)
-    result = await privacy.purge_message_logs(database, tracker_path, 90, NOW, dry_run=True)
+    await a_commune_history(database, tracker_database)
+    result = await privacy.purge_message_logs(database, tracker_database, 90, NOW, dry_run=True)
     assert result.changed["inbox"] == 3 and result.changed["outbox"] == 5
     assert result.changed["tracker_events"] == 6
     assert result.changed["feedback_tickets"] == 1 and result.changed["ratings"] == 2
     assert len(await table(database, "inbox")) == 4
-    assert len(senders_events(tracker_path, "u-binh")) == 4
+    assert len(senders_events(tracker_database, "u-binh")) == 4
     assert await database.run(retention.archived_before, retention.MESSAGES) is None
 
 
 async def test_purge_keeps_records_officials_report_without_the_citizen(
-    database: Database, tracker_path: Path
+    database: Database, tracker_database: TrackerDatabase
 ) -> None:
     closed = await closed_ticket(database, "u-an", OLD)
     still_open = await database.run(
@@ -275,7 +303,7 @@ async def test_purge_keeps_records_officials_report_without_the_citizen(
     await database.run(
         lambda db: db.conn.execute("UPDATE reminders SET updated_at = ?", (stamp(OLD),))
     )
-    await privacy.purge_message_logs(database, tracker_path, 90, NOW)
+    await privacy.purge_message_logs(database, tracker_database, 90, NOW)
 
     ticket = await database.run(feedback_records.get, closed)
     assert (ticket["user_id"], ticket["description"], ticket["answer"]) == ("", "", None)
@@ -289,21 +317,21 @@ async def test_purge_keeps_records_officials_report_without_the_citizen(
 
 
 async def test_tracker_purge_never_cuts_an_open_conversation_session(
-    database: Database, tracker_path: Path
+    database: Database, tracker_database: TrackerDatabase
 ) -> None:
     # Came back yesterday: the old session goes, the new one stays.
-    add_event(tracker_path, "u-back", "session_started", OLD)
-    add_event(tracker_path, "u-back", "user", OLD, "greet")
-    add_event(tracker_path, "u-back", "session_started", NOW - dt.timedelta(days=1))
-    add_event(tracker_path, "u-back", "user", NOW - dt.timedelta(days=1), "greet")
+    add_event(tracker_database, "u-back", "session_started", OLD)
+    add_event(tracker_database, "u-back", "user", OLD, "greet")
+    add_event(tracker_database, "u-back", "session_started", NOW - dt.timedelta(days=1))
+    add_event(tracker_database, "u-back", "user", NOW - dt.timedelta(days=1), "greet")
     # One session, started long ago and never idle for a day: all of it stays.
-    add_event(tracker_path, "u-daily", "session_started", OLD)
-    add_event(tracker_path, "u-daily", "user", NOW - dt.timedelta(hours=2), "greet")
-    await privacy.purge_message_logs(database, tracker_path, 90, NOW)
-    assert [at for _, at in senders_events(tracker_path, "u-back")] == [
+    add_event(tracker_database, "u-daily", "session_started", OLD)
+    add_event(tracker_database, "u-daily", "user", NOW - dt.timedelta(hours=2), "greet")
+    await privacy.purge_message_logs(database, tracker_database, 90, NOW)
+    assert [at for _, at in senders_events(tracker_database, "u-back")] == [
         (NOW - dt.timedelta(days=1)).timestamp()
     ] * 2
-    assert len(senders_events(tracker_path, "u-daily")) == 2
+    assert len(senders_events(tracker_database, "u-daily")) == 2
 
 
 async def test_the_daily_purge_runs_at_3am_and_uses_the_retention_setting(
@@ -321,7 +349,7 @@ async def test_the_daily_purge_runs_at_3am_and_uses_the_retention_setting(
             return dt.datetime.now(TIMEZONE) + dt.timedelta(days=31)
 
     scheduler.clock = Later()
-    scheduler.tracker_path = tmp_path / "tracker.db"  # not the session's shared store
+    scheduler.tracker_database = tmp_path / "tracker.db"  # not the session's shared store
     await scheduler.purge_message_logs()
     assert await table(service.database, "inbox") == []
 
@@ -358,7 +386,7 @@ async def test_export_holds_everything_about_the_citizen_and_nothing_about_other
     service: Service,
 ) -> None:
     await two_citizens(service)
-    data = await privacy.export_user(service.database, service.brain.tracker_path, "u-dan")
+    data = await privacy.export_user(service.database, service.brain.tracker_database, "u-dan")
     tables = data["tables"]
     assert tables["feedback_tickets"][0]["description"] == "Đường vào xã ngập nước"
     said = [(row["payload"].get("message") or {}).get("text") for row in tables["inbox"]]
@@ -379,7 +407,7 @@ async def test_export_holds_everything_about_the_citizen_and_nothing_about_other
 
 async def test_forget_removes_the_citizen_everywhere_and_is_idempotent(service: Service) -> None:
     ticket_id = await two_citizens(service)
-    tracker = service.brain.tracker_path
+    tracker = service.brain.tracker_database
     changed = await privacy.forget_user(service.database, tracker, "u-dan", "cli")
     assert changed["inbox"] >= 4 and changed["tracker_events"] > 0
     assert changed["feedback_tickets"] == 1 and changed["ratings"] == 1
@@ -400,14 +428,14 @@ async def test_forget_removes_the_citizen_everywhere_and_is_idempotent(service: 
 
 
 async def test_forget_removes_the_pseudonym_kept_for_reports(
-    database: Database, tracker_path: Path
+    database: Database, tracker_database: TrackerDatabase
 ) -> None:
-    await a_commune_history(database, tracker_path)
-    await privacy.purge_message_logs(database, tracker_path, 90, NOW)
-    exported = await privacy.export_user(database, tracker_path, "u-binh")
+    await a_commune_history(database, tracker_database)
+    await privacy.purge_message_logs(database, tracker_database, 90, NOW)
+    exported = await privacy.export_user(database, tracker_database, "u-binh")
     assert exported["tables"]["report_daily_citizens"] == [{"day": "2026-07-26"}]
-    await privacy.forget_user(database, tracker_path, "u-binh", "cli")
-    report = await report_figures.build(database, tracker_path, *JULY, now=NOW)
+    await privacy.forget_user(database, tracker_database, "u-binh", "cli")
+    report = await report_figures.build(database, tracker_database, *JULY, now=NOW)
     assert report.citizens_guided == 1 and report.messages_in == 3  # counts stay anonymous
 
 
@@ -432,7 +460,7 @@ async def test_user_withdraw_event_forgets_the_citizen_without_a_reply(
         resp = await service.post_event(withdraw_event(service, "u-withdraw"))
         await service.settle()
     assert resp.status == 200
-    data = await privacy.export_user(service.database, service.brain.tracker_path, "u-withdraw")
+    data = await privacy.export_user(service.database, service.brain.tracker_database, "u-withdraw")
     assert all(rows == [] for rows in data["tables"].values())  # its own inbox record too
     assert len(await service.messages("u-withdraw")) == replies
     [entry] = await service.database.run(audit.recent, 10, privacy.FORGOTTEN)
@@ -482,7 +510,7 @@ async def test_databases_and_the_secret_key_are_readable_by_the_service_user_onl
     created += list(data_dir.glob("citizenbot.db-*"))  # SQLite's -wal and -shm
     for path in created:
         assert mode(path) == 0o600, path
-    assert mode(service.brain.tracker_path) == 0o600
+    assert mode(service.brain.tracker_database) == 0o600
 
 
 async def test_a_receipt_is_forgotten_with_the_citizen_who_received_it(service: Service) -> None:

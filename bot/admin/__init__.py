@@ -3,8 +3,6 @@ reports, content status, campaigns, dossiers, accounts and the audit log."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from aiohttp import web
 
 from bot.admin import (
@@ -21,6 +19,7 @@ from bot.admin import (
 from bot.admin.site import ADMIN, FEEDBACK, OFFICER, STYLESHEET, Admin, stylesheet
 from bot.content.watcher import ContentWatcher
 from bot.services import Services
+from bot.storage.tracker_reader import TrackerDatabase
 
 
 async def home(request: web.Request) -> web.Response:
@@ -33,7 +32,7 @@ def register(
     app: web.Application,
     services: Services,
     watcher: ContentWatcher,
-    tracker_path: Path | None,
+    tracker_database: TrackerDatabase | None,
 ) -> None:
     """Add the dashboard's routes under /admin (every page but sign-in and the stylesheet
     needs a session) and the security headers on its answers."""
@@ -44,7 +43,7 @@ def register(
         services.sender,
         services.content,
         watcher,
-        tracker_path,
+        tracker_database,
     )
     security_headers.register(app)
     app.router.add_get(STYLESHEET, stylesheet)

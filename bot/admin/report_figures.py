@@ -13,16 +13,15 @@ import asyncio
 import csv
 import datetime as dt
 import io
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import sqlite_utils
 
 from bot.local_time import TIMEZONE, local_date, local_range
-from bot.storage import Database, retention
+from bot.storage import Database, retention, tracker_reader
 from bot.storage.ratings import SATISFIED, SCORES
+from bot.storage.tracker_reader import TrackerDatabase
 
 FALLBACK_INTENT = "nlu_fallback"
 TOP_INTENTS = 10
@@ -103,7 +102,7 @@ def _local_day(stamp: str) -> dt.date:
 
 async def build(
     database: Database,
-    tracker_path: Path | None,
+    tracker: TrackerDatabase | None,
     start: dt.date,
     end: dt.date,
     now: dt.datetime | None = None,
@@ -114,9 +113,9 @@ async def build(
     now = now or dt.datetime.now(dt.timezone.utc)
     report = Report(start, end)
     kept = await database.run(_from_database, report, now)
-    if tracker_path is not None:
+    if tracker is not None:
         loop = asyncio.get_running_loop()
-        await loop.run_in_executor(None, _from_tracker, report, tracker_path, kept)
+        await loop.run_in_executor(None, _from_tracker, report, tracker, kept)
     return report
 
 
@@ -207,27 +206,14 @@ def _from_database(
     return kept
 
 
-def _from_tracker(report: Report, tracker_path: Path, kept: retention.Archive) -> None:
-    """Intents of citizens' messages from Rasa's tracker store, opened read-only; for
-    purged days, from the counts kept for them."""
+def _from_tracker(report: Report, tracker: TrackerDatabase, kept: retention.Archive) -> None:
+    """Intents of citizens' messages from Rasa's tracker store; for purged days, from the
+    counts kept for them."""
     counts = kept.intents()
     low, high = (moment.timestamp() for moment in day_bounds(report.start, report.end))
     if kept.intents_before is not None:
         low = max(low, retention.start_of(kept.intents_before).timestamp())
-    rows: list[tuple[str, int]] = []
-    if tracker_path.exists():
-        conn = sqlite3.connect(f"{tracker_path.resolve().as_uri()}?mode=ro", uri=True)
-        try:
-            rows = conn.execute(
-                "SELECT intent_name, COUNT(*) FROM events WHERE type_name = 'user'"
-                " AND timestamp >= ? AND timestamp < ? AND intent_name NOT LIKE 'EXTERNAL%'"
-                " GROUP BY intent_name",
-                (low, high),
-            ).fetchall()
-        except sqlite3.OperationalError:  # Rasa has not created its tables yet
-            rows = []
-        finally:
-            conn.close()
+    rows = tracker_reader.intent_counts(tracker, low, high).items()
     counts.update({intent or "?": count for intent, count in rows})
     report.user_turns = sum(counts.values())
     report.fallbacks = counts.get(FALLBACK_INTENT, 0)

@@ -44,7 +44,7 @@ def _range(request: web.Request) -> tuple[dt.date, dt.date]:
 
 async def _build(request: web.Request, start: dt.date, end: dt.date) -> report_figures.Report:
     admin = admin_of(request)
-    return await report_figures.build(admin.database, admin.tracker_path, start, end)
+    return await report_figures.build(admin.database, admin.tracker_database, start, end)
 
 
 def _cards(library: Library, report: report_figures.Report) -> Html:

@@ -7,7 +7,6 @@ import datetime as dt
 import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import NoReturn
 
 import sqlite_utils
@@ -20,6 +19,7 @@ from bot.content.watcher import ContentWatcher
 from bot.settings import Settings
 from bot.storage import Database, audit, dossier_records, handover_records
 from bot.storage.officer_accounts import Officer
+from bot.storage.tracker_reader import TrackerDatabase
 from bot.zalo import message_shapes
 from bot.zalo.sender import Sender
 
@@ -82,7 +82,7 @@ class Admin:
     sender: Sender
     content: LiveContent
     watcher: ContentWatcher
-    tracker_path: Path | None
+    tracker_database: TrackerDatabase | None
 
     @property
     def library(self) -> Library:

@@ -17,9 +17,11 @@ from rasa.core.agent import Agent
 from rasa.core.channels.channel import OutputChannel, UserMessage
 
 from bot.brain.in_process_actions import InProcessActions, check_action_results_with_one_validator
-from bot.brain.tracker_store import RecentTrackerStore, sqlite_tracker_store
+from bot.brain.lock_store import lock_store
+from bot.brain.tracker_store import RecentTrackerStore, tracker_store
 from bot.brain.training import ModelMissing, current_model
 from bot.services import Services
+from bot.storage.tracker_reader import TrackerDatabase
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +38,7 @@ class Brain:
         agent: Agent,
         model_path: Path,
         tracker_store: RecentTrackerStore | None = None,
-        tracker_path: Path | None = None,
+        tracker_database: TrackerDatabase | None = None,
     ) -> None:
         self.agent = agent
         # The actions Rasa runs in-process; None when loaded without them.
@@ -45,25 +47,34 @@ class Brain:
         )
         self.tracker_store = tracker_store
         self.model_path = model_path
-        self.tracker_path = tracker_path  # where conversations are stored (reports read it)
+        self.tracker_database = tracker_database  # where conversations are stored (reports read it)
 
     @classmethod
     async def load(
-        cls, model_dir: Path, tracker_path: Path | None = None, with_actions: bool = True
+        cls,
+        model_dir: Path,
+        tracker_database: TrackerDatabase | None = None,
+        with_actions: bool = True,
+        redis_url: str = "",
     ) -> Brain:
-        """Load the newest trained model; raises ModelMissing with advice when there is none."""
+        """Load the newest trained model; raises ModelMissing with advice when there is none.
+        Conversations are stored in `tracker_database` (SQLite file or PostgreSQL URL); with
+        `redis_url`, their turns take a Redis lock, so processes on several machines take turns."""
         model_path = current_model(model_dir)
         loop = asyncio.get_running_loop()
         actions = None
         if with_actions:
             check_action_results_with_one_validator()
             actions = await loop.run_in_executor(None, InProcessActions.from_package, "actions")
-        tracker_store = None
-        if tracker_path is not None:
-            tracker_store = await loop.run_in_executor(None, sqlite_tracker_store, tracker_path)
+        store = None
+        if tracker_database is not None:
+            store = await loop.run_in_executor(None, tracker_store, tracker_database)
+        locks = await loop.run_in_executor(None, lock_store, redis_url)
 
         def load_agent() -> Agent:
-            return Agent.load(model_path, tracker_store=tracker_store, action_endpoint=actions)
+            return Agent.load(
+                model_path, tracker_store=store, lock_store=locks, action_endpoint=actions
+            )
 
         try:
             agent = await loop.run_in_executor(None, load_agent)
@@ -77,7 +88,7 @@ class Brain:
         gc.collect()
         gc.freeze()
         log.info("model %s loaded", model_path.name)
-        return cls(agent, model_path, tracker_store, tracker_path)
+        return cls(agent, model_path, store, tracker_database)
 
     def use(self, services: Services) -> None:
         """Hand the service's parts to the actions (each app start hands its own)."""

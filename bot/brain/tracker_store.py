@@ -1,4 +1,5 @@
-"""Rasa's SQL tracker store on SQLite, loading a long conversation's recent turns only.
+"""Rasa's SQL tracker store (SQLite, or PostgreSQL when CITIZENBOT_DATABASE_URL is given),
+loading a long conversation's recent turns only.
 
 Rasa's SQLTrackerStore rebuilds a conversation from every event of its session on every
 message, and the rule policy then reads the whole history: a reply at turn 200 took 3.5×
@@ -21,8 +22,10 @@ import sqlalchemy
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import bindparam, text
+from sqlalchemy.pool import NullPool
 
 from bot.storage.database import create_private
+from bot.storage.tracker_reader import TrackerDatabase
 
 # Enough for the rule policy's rules and the fallback streak that hands over to an officer.
 KEEP_USER_TURNS = 10
@@ -35,6 +38,14 @@ _PAST_ONCE_ANSWERED = frozenset(
 # Events whose latest one is the state: a slot's value (a slot event's `action_name` column
 # holds the slot's name), the active form and whether it was interrupted.
 _LATEST_COUNTS = frozenset({"slot", "active_loop", "loop_interrupted"})
+
+# Finds a sender's session start and turns without reading the table's rows.
+_INDEX = (
+    "CREATE INDEX IF NOT EXISTS ix_events_sender_type"
+    " ON events (sender_id, type_name, timestamp, action_name)"
+)
+# PostgreSQL advisory lock held while one process creates the tables (any fixed number).
+_CREATE_LOCK = 0x7472_6B72
 
 # The events of a sender's latest session, as Rasa's SQLTrackerStore._event_query selects them.
 _SESSION = """
@@ -136,11 +147,33 @@ def sqlite_tracker_store(path: Path) -> RecentTrackerStore:
         sqlalchemy.event.listen(store.engine, "connect", tune)
         with store.engine.connect() as connection:
             connection.exec_driver_sql("PRAGMA journal_mode=WAL")
-            # Finds a sender's session start and turns without reading the table's rows.
-            connection.exec_driver_sql(
-                "CREATE INDEX IF NOT EXISTS ix_events_sender_type"
-                " ON events (sender_id, type_name, timestamp, action_name)"
-            )
+            connection.exec_driver_sql(_INDEX)
     finally:
         os.close(lock)  # releases it
     return store
+
+
+def postgres_tracker_store(url: str) -> RecentTrackerStore:
+    """The tracker store in the PostgreSQL database at `url` (the service's own), with the
+    index for recent turns. Processes on several machines start together: an advisory lock
+    lets one at a time create the tables."""
+    guard = sqlalchemy.create_engine(url, poolclass=NullPool)
+    try:
+        with guard.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _CREATE_LOCK})
+            try:
+                store = RecentTrackerStore(host=url)  # Rasa takes a whole URL as the host
+                with store.engine.begin() as creating:
+                    creating.exec_driver_sql(_INDEX)
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _CREATE_LOCK})
+    finally:
+        guard.dispose()
+    return store
+
+
+def tracker_store(database: TrackerDatabase) -> RecentTrackerStore:
+    """The tracker store on an SQLite file, or on PostgreSQL given its URL (blocking)."""
+    if isinstance(database, Path):
+        return sqlite_tracker_store(database)
+    return postgres_tracker_store(database)

@@ -11,7 +11,7 @@ from bot import privacy
 from bot.brain.agent import Brain
 from bot.content import LiveContent, address
 from bot.content.office_hours import OfficeHours
-from bot.conversation.rate_limit import RateLimit
+from bot.conversation.rate_limit import RateLimit, SharedRateLimit
 from bot.nlu.aspects import asked_aspect, is_yes_no
 from bot.nlu.forms_of_address import Address, forms_of_address
 from bot.nlu.question import questions
@@ -48,7 +48,7 @@ class Conversations:
         brain: Brain,
         content: LiveContent,
         handover_timeout: dt.timedelta,
-        message_limit: RateLimit | None = None,
+        message_limit: RateLimit | SharedRateLimit | None = None,
     ) -> None:
         self._database = database
         self._client = client
@@ -118,7 +118,7 @@ class Conversations:
             log.warning("user_withdraw without a user id: nothing could be deleted")
             return
         changed = await privacy.forget_user(
-            self._database, self._brain.tracker_path, event.user_id, f"zalo:{event.name}"
+            self._database, self._brain.tracker_database, event.user_id, f"zalo:{event.name}"
         )
         log.info(
             "data-deletion request (user_withdraw) honoured: %d rows deleted or anonymised",
@@ -190,7 +190,7 @@ class Conversations:
         """Too many messages in the window: recorded (inbox) but not understood; the first
         one over the limit gets a polite reply, the rest of the window gets nothing."""
         assert event.user_id is not None
-        verdict = self._message_limit.hit(event.user_id)
+        verdict = await self._message_limit.hit(event.user_id)
         if verdict.allowed:
             return False
         if verdict.first_refusal:

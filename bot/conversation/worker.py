@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from bot.brain.agent import Brain
 from bot.conversation.event_handler import Conversations
 from bot.conversation.processing_loop import ProcessingLoop
-from bot.conversation.rate_limit import RateLimit
+from bot.conversation.rate_limit import rate_limit
 from bot.conversation.user_queues import UserQueues
 from bot.services import Services
 from bot.storage import inbox
@@ -59,8 +59,12 @@ class ProcessingWorker:
         self._intake: asyncio.Task[None] | None = None
         self.queues: UserQueues | None = None
         self.conversations: Conversations | None = None  # what each event does
-        # Messages per citizen; read by the metrics, its clock replaced by tests.
-        self.message_limit = RateLimit(*services.settings.user_message_limit)
+        # Messages per citizen (in Redis, shared across machines, when given); read by the
+        # metrics, its clock replaced by tests.
+        settings = services.settings
+        self.message_limit = rate_limit(
+            settings.user_message_limit, settings.redis_url, "citizen-messages"
+        )
 
     async def start(self) -> None:
         """Resume events acknowledged before the last stop (the processing loop runs and the

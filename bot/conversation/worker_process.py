@@ -48,7 +48,9 @@ async def serve(shard: Shard, channel: int, grace_seconds: float) -> None:
     stop = asyncio.Event()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     settings = Settings.from_env()
-    brain = await Brain.load(settings.model_dir, settings.tracker_path)
+    brain = await Brain.load(
+        settings.model_dir, settings.tracker_database, redis_url=settings.redis_url
+    )
     database = Database(settings.database_path, settings.database_busy_timeout_seconds)
     await database.open()
     content = LiveContent(settings.content_dir)

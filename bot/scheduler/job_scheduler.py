@@ -1,9 +1,12 @@
-"""The service's scheduler: APScheduler on the main event loop, jobs in the service database.
+"""The service's scheduler: APScheduler on the main event loop, jobs in the service database
+(its SQLite file, or PostgreSQL with CITIZENBOT_DATABASE_URL).
 
 - Campaign schedules follow content/campaigns/*.yml (checked every few seconds, like the
   rest of content/); a broken file keeps its campaign's previous schedule.
 - Reminders and paused campaign runs are one-off jobs.
-- Only one scheduler may run per database (SchedulerLock).
+- Only one scheduler runs at a time (bot/scheduler/scheduler_lock.py): on SQLite alone a
+  second service is refused; with Redis or PostgreSQL every service process waits to lead,
+  and one takes over when the leader dies.
 
 Misfires: a firing missed while the service was down runs late if it is at most
 `campaign_misfire_grace_seconds` (6 h) late, else it is recorded as missed; several
@@ -20,7 +23,6 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, TypeVar
 
 from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
@@ -38,10 +40,11 @@ from bot.local_time import TIMEZONE
 from bot.scheduler import citizen_reminders, jobs
 from bot.scheduler.campaign_fanout import CampaignRunner
 from bot.scheduler.campaign_files import Campaign, campaign_files, load_all
-from bot.scheduler.scheduler_lock import SchedulerLock
+from bot.scheduler.scheduler_lock import SchedulerLock, shared_leadership
 from bot.settings import Settings
 from bot.storage import Database, campaign_records
 from bot.storage import reminder_records as reminder_store
+from bot.storage.tracker_reader import TrackerDatabase
 from bot.zalo.sender import Sender
 
 log = logging.getLogger(__name__)
@@ -62,6 +65,8 @@ class SchedulerStatus:
     campaigns: int = 0
     loaded_at: str = ""
     errors: list[str] = field(default_factory=list)
+    # Whether this process runs the scheduler (with a shared lock, one process of several).
+    leading: bool = False
 
 
 class Scheduler:
@@ -71,17 +76,23 @@ class Scheduler:
         database: Database,
         sender: Sender,
         content: LiveContent,
-        tracker_path: Path | None = None,  # Rasa's tracker store, purged with the messages
+        # Rasa's tracker store, purged with the messages.
+        tracker_database: TrackerDatabase | None = None,
         reminders_from_other_processes: bool = False,
     ) -> None:
         self.settings = settings
-        self.tracker_path = tracker_path
-        # Worker processes save reminders without a scheduler: look for them as for edits.
-        self.reminders_from_other_processes = reminders_from_other_processes
+        self.tracker_database = tracker_database
+        self._lock = SchedulerLock(settings.database_path)
+        self._leadership = shared_leadership(settings)  # None: SQLite alone, the file lock
+        self._leading: asyncio.Task[None] | None = None
+        # Worker processes, and other service processes when the lock is shared, save
+        # reminders without a scheduler: look for them as for edits.
+        self.reminders_from_other_processes = (
+            reminders_from_other_processes or self._leadership is not None
+        )
         self._database = database
         self._sender = sender
         self._content = content
-        self._lock = SchedulerLock(settings.database_path)
         self._key = jobs.key(settings.database_path)
         self._aps: AsyncIOScheduler | None = None
         self._watch_task: asyncio.Task[None] | None = None
@@ -90,41 +101,84 @@ class Scheduler:
         self._snapshot: dict[str, tuple[int, int]] = {}
         self.campaigns: dict[str, Campaign] = {}  # live (enabled) campaigns by id
         self.status = SchedulerStatus()
-        self.runner = CampaignRunner(
-            database,
-            sender.push,
-            sender.tag_members,
+        self._clock: Clock = SystemClock()
+        self.runner = self._campaign_runner()
+
+    def _campaign_runner(self) -> CampaignRunner:
+        return CampaignRunner(
+            self._database,
+            self._sender.push,
+            self._sender.tag_members,
             self._schedule_resume,
-            SystemClock(),
-            settings.campaign_rate,
-            settings.campaign_max_in_flight,
-            QuietHours.parse(settings.quiet_hours),
+            self._clock,
+            self.settings.campaign_rate,
+            self.settings.campaign_max_in_flight,
+            QuietHours.parse(self.settings.quiet_hours),
         )
 
     @property
     def clock(self) -> Clock:
-        return self.runner.clock
+        return self._clock
 
     @clock.setter
     def clock(self, clock: Clock) -> None:
         """Tests step time through their own clock; nothing then waits on the wall clock."""
-        self.runner.clock = clock
+        self._clock = self.runner.clock = clock
+
+    @property
+    def leading(self) -> bool:
+        """This process runs the scheduler, its start done (jobs loaded, runs resumed)."""
+        return self._watch_task is not None
+
+    @property
+    def _jobs_running(self) -> bool:
+        return self._aps is not None and self._aps.running
 
     # --- life cycle ---------------------------------------------------------------------
 
     def take_lock(self) -> None:
-        """The service's first start-up step: a second scheduler on this database fails
-        (SchedulerLocked, naming the holder) before anything else has started."""
-        self._lock.acquire()
+        """The service's first start-up step: on SQLite alone, a second scheduler on this
+        database fails (SchedulerLocked, naming the holder) before anything else has started.
+        A shared lock is waited for by `start` instead."""
+        if self._leadership is None:
+            self._lock.acquire()
 
     async def start(self) -> None:
-        """Load the jobs, apply the campaign files, resume runs a stop interrupted, then
-        watch the files (after `take_lock` and once the Sender is open)."""
+        """Lead the scheduler (after `take_lock` and once the Sender is open): at once on
+        SQLite alone; with a shared lock, in the background whenever this process is elected."""
+        if self._leadership is None:
+            await self._lead()
+        else:
+            self._leading = asyncio.create_task(self._lead_when_elected(), name="scheduler-lead")
+
+    async def _lead_when_elected(self) -> None:
+        """Wait for the lock, lead while it is renewed, step down when it is lost, and wait
+        again (the lock lost for a moment: another process may lead meanwhile)."""
+        assert self._leadership is not None
+        while True:
+            await self._leadership.acquire()
+            log.info("this process now leads the scheduler")
+            try:
+                await self._lead()
+            except Exception:
+                log.exception("the scheduler could not start here; another process may lead")
+                await self._leadership.release()
+                await asyncio.sleep(self.settings.scheduler_lock_seconds)
+                continue
+            await self._leadership.hold()
+            log.error("this process lost the scheduler's lock: its jobs stop here")
+            await self._stop_leading()
+
+    async def _lead(self) -> None:
+        """Load the jobs, apply the campaign files, resume runs a stop (or a dead leader)
+        interrupted, then watch the files."""
         try:
             self._aps = AsyncIOScheduler(
                 jobstores={
                     "default": SQLAlchemyJobStore(
-                        url=f"sqlite:///{self.settings.database_path}", tablename=JOBS_TABLE
+                        url=self.settings.database_url
+                        or f"sqlite:///{self.settings.database_path}",
+                        tablename=JOBS_TABLE,
                     )
                 },
                 executors={"default": jobs.JobsOfScheduler(self)},
@@ -143,21 +197,33 @@ class Scheduler:
             for run_id in await self.runner.recover():
                 self._spawn(self.runner.resume(run_id))
         except BaseException:
-            await self.stop()
+            await self._stop_leading()
             raise
         self._watch_task = asyncio.create_task(self._watch(), name="campaign-watcher")
 
     async def stop(self) -> None:
         """Stop sending (messages on their way finish), then the scheduler and the lock."""
+        if self._leading is not None:
+            self._leading.cancel()
+            await asyncio.gather(self._leading, return_exceptions=True)
+        await self._stop_leading()
+        if self._leadership is not None:
+            await self._leadership.release()
+        self._lock.release()
+
+    async def _stop_leading(self) -> None:
+        """Stop this process's jobs and sends; a fresh runner waits for the next lead."""
         if self._watch_task is not None:
             self._watch_task.cancel()
             await asyncio.gather(self._watch_task, return_exceptions=True)
+            self._watch_task = None
         await self.runner.stop()
         if self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
         if self._aps is not None and self._aps.running:
             self._aps.shutdown(wait=False)
-        self._lock.release()
+        self.runner = self._campaign_runner()
+        self.status = SchedulerStatus()
 
     # --- campaigns ----------------------------------------------------------------------
 
@@ -186,6 +252,7 @@ class Scheduler:
             campaigns=len(self.campaigns),
             loaded_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             errors=[str(error) for error in errors],
+            leading=True,
         )
 
     def _apply_schedules(self, live: dict[str, Campaign]) -> None:
@@ -235,6 +302,9 @@ class Scheduler:
         await self.runner.resume(run_id)
 
     def next_run(self, campaign_id: str) -> dt.datetime | None:
+        """The campaign's next firing, as known where the scheduler runs (None elsewhere)."""
+        if not self._jobs_running:
+            return None
         assert self._aps is not None
         job = self._aps.get_job(CAMPAIGN_JOB + campaign_id)
         return job.next_run_time if job else None
@@ -274,6 +344,10 @@ class Scheduler:
     # --- reminders ----------------------------------------------------------------------
 
     async def add_reminder_job(self, reminder_id: int, at: dt.datetime) -> None:
+        """A job for a reminder saved here; where another process leads, its poll of the
+        saved reminders gives it one."""
+        if not self._jobs_running:
+            return
         await self._blocking(
             self._add_job,
             jobs.fire_reminder,
@@ -284,6 +358,9 @@ class Scheduler:
         )
 
     async def remove_reminder_jobs(self, reminder_ids: list[int]) -> None:
+        """Where another process leads, the job stays and finds its reminder cancelled."""
+        if not self._jobs_running:
+            return
         await self._blocking(self._remove_jobs, [REMINDER_JOB + str(i) for i in reminder_ids])
 
     async def fire_reminder(self, reminder_id: int) -> str | None:
@@ -323,7 +400,7 @@ class Scheduler:
     async def purge_message_logs(self) -> privacy.Purge:
         return await privacy.purge_message_logs(
             self._database,
-            self.tracker_path,
+            self.tracker_database,
             self.settings.message_retention_days,
             self.clock.now(),
         )

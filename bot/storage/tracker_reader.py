@@ -1,6 +1,7 @@
-"""Rasa's tracker store (`var/tracker.db`): every conversation event, per sender.
+"""Rasa's tracker store: every conversation event, per sender, in the `events` table of
+`var/tracker.db` or, when CITIZENBOT_DATABASE_URL is given, of the PostgreSQL database.
 
-Rasa owns the file (bot/brain/agent.py writes it through SQLAlchemy). Here it is only read,
+Rasa owns the table (bot/brain/agent.py writes it through SQLAlchemy). Here it is only read,
 pruned after the retention period, and cleared for a citizen who asks to be forgotten,
 each call with its own short-lived connection (blocking: call it in a thread).
 """
@@ -14,6 +15,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlalchemy.pool import NullPool
+
+# Where the tracker store lives: Rasa's SQLite file, or a PostgreSQL database's URL.
+TrackerDatabase = Path | str
+
 # Rasa's intents the webhook triggers itself (follow, non-text): not citizens' words.
 EXTERNAL = "EXTERNAL%"
 # An event may go when it is older than the cutoff and either the sender's whole history
@@ -25,35 +33,53 @@ _PRUNABLE = """
         OR timestamp < (SELECT MAX(s.timestamp) FROM events s WHERE s.sender_id = events.sender_id
                         AND s.type_name = 'session_started'))
 """
+# A Unix time shifted by :offset seconds, as a date: the commune's local day.
+_LOCAL_DAY = {
+    "sqlite": "date(timestamp + :offset, 'unixepoch')",
+    "postgresql": "to_char(to_timestamp(timestamp + :offset) AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
+}
+
+
+def _engine(tracker: TrackerDatabase) -> sa.engine.Engine | None:
+    """An engine without a pool, or None when Rasa has not created the SQLite file yet."""
+    if isinstance(tracker, str):
+        return sa.create_engine(tracker, poolclass=NullPool)
+    if not tracker.exists():
+        return None
+    uri = f"{tracker.resolve().as_uri()}?mode=rw"
+    return sa.create_engine(
+        "sqlite://",
+        creator=lambda: sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False),
+        poolclass=NullPool,
+    )
 
 
 @contextmanager
-def _connect(path: Path | None, write: bool = False) -> Iterator[sqlite3.Connection | None]:
-    """A connection, or None when Rasa has not created the file or its table yet."""
-    if path is None or not path.exists():
+def _connect(tracker: TrackerDatabase | None) -> Iterator[Connection | None]:
+    """A connection in a transaction, or None when Rasa has not created its table yet."""
+    engine = None if tracker is None else _engine(tracker)
+    if engine is None:
         yield None
         return
-    uri = f"{path.resolve().as_uri()}?mode={'rw' if write else 'ro'}"
-    conn = sqlite3.connect(uri, uri=True, timeout=30, isolation_level=None)
     try:
-        table = conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events'"
-        ).fetchone()
-        yield conn if table else None
+        with engine.begin() as conn:
+            yield conn if sa.inspect(conn).has_table("events") else None
     finally:
-        conn.close()
+        engine.dispose()
 
 
-def events_of(path: Path | None, sender_id: str) -> list[dict[str, Any]]:
+def events_of(tracker: TrackerDatabase | None, sender_id: str) -> list[dict[str, Any]]:
     """A sender's events, oldest first, as Rasa stored them."""
-    with _connect(path) as conn:
+    with _connect(tracker) as conn:
         if conn is None:
             return []
         rows = conn.execute(
-            "SELECT type_name, timestamp, intent_name, action_name, data FROM events"
-            " WHERE sender_id = ? ORDER BY id",
-            (sender_id,),
-        ).fetchall()
+            sa.text(
+                "SELECT type_name, timestamp, intent_name, action_name, data FROM events"
+                " WHERE sender_id = :sender ORDER BY id"
+            ),
+            {"sender": sender_id},
+        ).all()
     keys = ("type_name", "timestamp", "intent_name", "action_name")
     return [
         {**dict(zip(keys, row[:4], strict=True)), "data": json.loads(row[4] or "null")}
@@ -61,54 +87,81 @@ def events_of(path: Path | None, sender_id: str) -> list[dict[str, Any]]:
     ]
 
 
-def count_sender(path: Path | None, sender_id: str) -> int:
-    with _connect(path) as conn:
+def count_sender(tracker: TrackerDatabase | None, sender_id: str) -> int:
+    with _connect(tracker) as conn:
         if conn is None:
             return 0
-        row = conn.execute("SELECT COUNT(*) FROM events WHERE sender_id = ?", (sender_id,))
-        return row.fetchone()[0]
+        sql = sa.text("SELECT COUNT(*) FROM events WHERE sender_id = :sender")
+        return conn.execute(sql, {"sender": sender_id}).scalar_one()
 
 
-def delete_sender(path: Path | None, sender_id: str) -> int:
+def delete_sender(tracker: TrackerDatabase | None, sender_id: str) -> int:
     """Remove every event of one sender; how many."""
-    with _connect(path, write=True) as conn:
+    with _connect(tracker) as conn:
         if conn is None:
             return 0
-        return conn.execute("DELETE FROM events WHERE sender_id = ?", (sender_id,)).rowcount
+        sql = sa.text("DELETE FROM events WHERE sender_id = :sender")
+        return conn.execute(sql, {"sender": sender_id}).rowcount
 
 
-def first_timestamp(path: Path | None) -> float | None:
-    with _connect(path) as conn:
+def first_timestamp(tracker: TrackerDatabase | None) -> float | None:
+    with _connect(tracker) as conn:
         if conn is None:
             return None
-        return conn.execute("SELECT MIN(timestamp) FROM events").fetchone()[0]
+        return conn.execute(sa.text("SELECT MIN(timestamp) FROM events")).scalar_one()
+
+
+def intent_counts(tracker: TrackerDatabase | None, since: float, before: float) -> dict[str, int]:
+    """Citizens' messages in [since, before) by intent (None: not understood), as the
+    reports count them."""
+    with _connect(tracker) as conn:
+        if conn is None:
+            return {}
+        rows = conn.execute(
+            sa.text(
+                "SELECT intent_name, COUNT(*) FROM events WHERE type_name = 'user'"
+                " AND timestamp >= :since AND timestamp < :before"
+                " AND intent_name NOT LIKE :external GROUP BY intent_name"
+            ),
+            {"since": since, "before": before, "external": EXTERNAL},
+        ).all()
+    return {intent: count for intent, count in rows}
 
 
 def intents_by_day(
-    path: Path | None, since: float, before: float, utc_offset_seconds: int
+    tracker: TrackerDatabase | None, since: float, before: float, utc_offset_seconds: int
 ) -> list[tuple[str, str, int]]:
     """(local date, intent, count) of citizens' messages in [since, before), counted as
     bot/admin/report_figures.py counts them: what reports keep of the events a purge removes. The
     commune's offset is fixed (+07:00, no daylight saving time)."""
-    with _connect(path) as conn:
+    with _connect(tracker) as conn:
         if conn is None:
             return []
+        day = _LOCAL_DAY[conn.dialect.name]
         rows = conn.execute(
-            "SELECT date(timestamp, 'unixepoch', ?), intent_name, COUNT(*) FROM events"
-            " WHERE type_name = 'user' AND timestamp >= ? AND timestamp < ?"
-            " AND intent_name NOT LIKE ? GROUP BY 1, 2",
-            (f"{utc_offset_seconds:+d} seconds", since, before, EXTERNAL),
-        ).fetchall()
+            sa.text(
+                f"SELECT {day}, intent_name, COUNT(*) FROM events"
+                " WHERE type_name = 'user' AND timestamp >= :since AND timestamp < :before"
+                " AND intent_name NOT LIKE :external GROUP BY 1, 2"
+            ),
+            {
+                "offset": utc_offset_seconds,
+                "since": since,
+                "before": before,
+                "external": EXTERNAL,
+            },
+        ).all()
     return [(day, intent, count) for day, intent, count in rows]
 
 
-def prune(path: Path | None, before: float, dry_run: bool = False) -> int:
+def prune(tracker: TrackerDatabase | None, before: float, dry_run: bool = False) -> int:
     """Remove events older than `before` (a Unix time), never those of a conversation
     session still open; how many (would be) removed."""
-    with _connect(path, write=not dry_run) as conn:
+    with _connect(tracker) as conn:
         if conn is None:
             return 0
         if dry_run:
-            sql = f"SELECT COUNT(*) FROM events WHERE {_PRUNABLE}"
-            return conn.execute(sql, {"before": before}).fetchone()[0]
-        return conn.execute(f"DELETE FROM events WHERE {_PRUNABLE}", {"before": before}).rowcount
+            sql = sa.text(f"SELECT COUNT(*) FROM events WHERE {_PRUNABLE}")
+            return conn.execute(sql, {"before": before}).scalar_one()
+        sql = sa.text(f"DELETE FROM events WHERE {_PRUNABLE}")
+        return conn.execute(sql, {"before": before}).rowcount

@@ -69,12 +69,17 @@ def build_app(settings: Settings, brain: Brain | None) -> web.Application:
     content = LiveContent(settings.content_dir)
     processing = ProcessingLoop()
     sender = Sender(settings, database, processing)
-    tracker_path = settings.tracker_path if brain is None else brain.tracker_path
+    tracker_database = settings.tracker_database if brain is None else brain.tracker_database
     model_name = current_model(settings.model_dir).name if brain is None else brain.model_path.name
     # With worker processes, reminders saved there get their jobs from this scheduler.
     in_workers = brain is None
     scheduler = Scheduler(
-        settings, database, sender, content, tracker_path, reminders_from_other_processes=in_workers
+        settings,
+        database,
+        sender,
+        content,
+        tracker_database,
+        reminders_from_other_processes=in_workers,
     )
     secret = load_or_create(settings.data_dir)
     services = Services(settings, database, secret, content, sender, scheduler)
@@ -106,7 +111,7 @@ def build_app(settings: Settings, brain: Brain | None) -> web.Application:
     webhook.register(app)
     app[WEBHOOK] = webhook
     app[SCHEDULER] = scheduler
-    admin.register(app, services, watcher, tracker_path)
+    admin.register(app, services, watcher, tracker_database)
     if settings.sandbox:
         sandbox = ZaloSandbox(
             settings.zalo_app_id,

@@ -6,19 +6,21 @@ updates a second), and failed authentications, a wrong bearer token or a wrong p
 (an answer 401), which are few for anyone but a guesser. Once the failures are used up,
 every request from that address is refused until the window has passed, the right token
 included, so guessing gains nothing by mixing in good requests.
+
+With CITIZENBOT_REDIS_URL the counts are shared by every service process behind the load
+balancer (bot/conversation/rate_limit.py).
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiohttp import web
 
 from bot.admin.site import admin_of, error_box, page
-from bot.conversation.rate_limit import RateLimit, Verdict
+from bot.conversation.rate_limit import RateLimit, SharedRateLimit, Verdict, rate_limit
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -54,31 +56,42 @@ def client_address(request: web.Request, trusted_proxies: frozenset[str]) -> str
 
 @dataclass
 class AreaLimits:
-    requests: RateLimit
-    auth_failures: RateLimit
+    requests: RateLimit | SharedRateLimit
+    auth_failures: RateLimit | SharedRateLimit
 
 
 class RequestLimits:
-    def __init__(self, settings: Settings, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, settings: Settings) -> None:
+        def limit(rate: tuple[int, float], name: str) -> RateLimit | SharedRateLimit:
+            return rate_limit(rate, settings.redis_url, name)
+
         self.areas = {
-            "api": AreaLimits(
-                RateLimit(*settings.api_request_limit, clock=clock),
-                RateLimit(*settings.auth_failure_limit, clock=clock),
-            ),
-            "admin": AreaLimits(
-                RateLimit(*settings.admin_request_limit, clock=clock),
-                RateLimit(*settings.auth_failure_limit, clock=clock),
-            ),
+            area: AreaLimits(
+                limit(requests, f"{area}-requests"),
+                limit(settings.auth_failure_limit, f"{area}-auth-failures"),
+            )
+            for area, requests in (
+                ("api", settings.api_request_limit),
+                ("admin", settings.admin_request_limit),
+            )
         }
         self._trusted = frozenset(settings.trusted_proxies)
 
     def set_clock(self, clock: Callable[[], float]) -> None:
-        """Tests move time forward without sleeping."""
+        """Tests move time forward without sleeping (in-memory limits)."""
         for limits in self.areas.values():
             limits.requests.clock = limits.auth_failures.clock = clock
 
     def register(self, app: web.Application) -> None:
         app.middlewares.append(self.middleware)
+        app.on_cleanup.append(lambda _app: self.close())
+
+    async def close(self) -> None:
+        """Close the connections of limits shared in Redis."""
+        for limits in self.areas.values():
+            for shared in (limits.requests, limits.auth_failures):
+                if isinstance(shared, SharedRateLimit):
+                    await shared.close()
 
     @web.middleware
     async def middleware(self, request: web.Request, handler: Callable) -> web.StreamResponse:
@@ -87,20 +100,20 @@ class RequestLimits:
             return await handler(request)
         limits = self.areas[area]
         client = client_address(request, self._trusted)
-        verdict = limits.auth_failures.check(client)
+        verdict = await limits.auth_failures.check(client)
         if not verdict.allowed:
             return self._refuse(request, area, client, verdict, "auth_failures")
-        verdict = limits.requests.hit(client)
+        verdict = await limits.requests.hit(client)
         if not verdict.allowed:
             return self._refuse(request, area, client, verdict, "requests")
         try:
             response = await handler(request)
         except web.HTTPException as exc:
             if exc.status == 401:
-                limits.auth_failures.charge(client)
+                await limits.auth_failures.charge(client)
             raise
         if response.status == 401:
-            limits.auth_failures.charge(client)
+            await limits.auth_failures.charge(client)
         return response
 
     def _refuse(
