@@ -34,7 +34,7 @@ class ActionClarify(UsesServices, Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        library = (await self.services()).content.library
+        library = (await self.services(tracker)).content.library
         follow_up = follow_up_answer(library, tracker)
         if follow_up:  # "ai làm được?" right after a guide: that guide's answer
             send(dispatcher, follow_up)
@@ -75,7 +75,7 @@ class ActionAffirmOrFollowUp(UsesServices, Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        follow_up = follow_up_answer((await self.services()).content.library, tracker)
+        follow_up = follow_up_answer((await self.services(tracker)).content.library, tracker)
         if follow_up:
             send(dispatcher, follow_up)
         else:

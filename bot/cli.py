@@ -72,6 +72,22 @@ def main(argv: list[str] | None = None) -> int:
     add_officer.add_argument(
         "--password-stdin", action="store_true", help="read the password from stdin (scripts)"
     )
+    commune_cmd = commands.add_parser("commune", help="communes served besides the default")
+    commune_sub = commune_cmd.add_subparsers(dest="commune_command", required=True)
+    add_commune = commune_sub.add_parser(
+        "add",
+        help="add a commune (served at /webhook/zalo/SLUG from its first event, no restart); "
+        "without --app-id it talks to the embedded sandbox",
+    )
+    add_commune.add_argument("slug", help="lower-case letters, digits and dashes: phuong-ba-dinh")
+    add_commune.add_argument("--app-id", default="", help="its Zalo app id")
+    add_commune.add_argument(
+        "--secrets-stdin",
+        action="store_true",
+        help="with --app-id: read the app secret, the OA secret key and the refresh token, "
+        "one a line, from stdin (never on the command line)",
+    )
+    commune_sub.add_parser("list", help="the communes added, and where their data lives")
     campaign_cmd = commands.add_parser("campaign", help="campaigns in content/campaigns/")
     campaign_sub = campaign_cmd.add_subparsers(dest="campaign_command", required=True)
     campaign_sub.add_parser("list", help="every campaign, its schedule and last run")
@@ -126,12 +142,52 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(officer_add(args, settings))
         if args.command == "campaign":
             return asyncio.run(campaign(args, settings))
+        if args.command == "commune":
+            return asyncio.run(commune(args, settings))
         if args.command == "content":
             return content_check(settings.content_dir, args.project / "domain.yml")
     except SettingsError as exc:
         print(f"citizenbot: configuration error: {exc}", file=sys.stderr)
         return 2
     return 1
+
+
+async def commune(args: argparse.Namespace, settings: Settings) -> int:
+    """`citizenbot commune add phuong-ba-dinh` (sandbox), or with its OA:
+    `printf '%s\\n' "$APP_SECRET" "$OA_SECRET_KEY" "$REFRESH_TOKEN" |
+    citizenbot commune add phuong-ba-dinh --app-id 1234 --secrets-stdin`."""
+    from bot.communes import commune_config
+    from bot.communes.commune_config import Commune, CommuneError
+    from bot.communes.commune_setup import add_commune
+
+    if args.commune_command == "list":
+        for slug in commune_config.added(settings):
+            where = commune_config.data_dir(settings, slug)
+            print(f"{slug}\t{where}\t{commune_config.content_dir(settings, slug)}")
+        return 0
+    try:
+        if args.app_id:
+            if not args.secrets_stdin:
+                raise CommuneError("an OA's secrets come from stdin: add --secrets-stdin")
+            secrets = [sys.stdin.readline().strip() for _ in range(3)]
+            if not all(secrets):
+                raise CommuneError("stdin must give the app secret, OA secret key, refresh token")
+            new = Commune(args.slug, False, args.app_id, *secrets)
+        else:
+            new = Commune.in_sandbox(args.slug)
+        written = await add_commune(settings, new)
+    except CommuneError as exc:
+        print(f"citizenbot: {exc}", file=sys.stderr)
+        return 1
+    for path in written:
+        print(f"citizenbot: wrote {path}")
+    print(
+        f"citizenbot: commune {args.slug} added; its webhook: "
+        f"{settings.base_url}/webhook/zalo/{args.slug} (served from its first event); "
+        f"fill in {commune_config.content_dir(settings, args.slug)}/locality.yml",
+        flush=True,
+    )
+    return 0
 
 
 async def officer_add(args: argparse.Namespace, settings: Settings) -> int:

@@ -110,16 +110,20 @@ async def forget_user(
     user_id: str,
     requested_by: str,
     dry_run: bool = False,
+    conversation: str | None = None,
 ) -> dict[str, int]:
     """Delete or anonymise everything about one Zalo user id in both databases, and record
-    it in the audit log by counts only; table → rows (to be) changed. Idempotent."""
+    it in the audit log by counts only; table → rows (to be) changed. Idempotent.
+    `conversation`: the citizen's sender id in the tracker store when it is not the user id
+    (a commune's, bot/communes/conversation_ids.py)."""
+    sender = conversation or user_id
     if dry_run:
         changed = await database.run(personal_data.forget, user_id, True)
-        changed[TRACKER] = await _blocking(tracker_reader.count_sender, tracker_path, user_id)
+        changed[TRACKER] = await _blocking(tracker_reader.count_sender, tracker_path, sender)
         return changed
     # The tracker store first: if it fails, the database (and the inbox record of a
     # `user_withdraw` event, marked failed) still shows the request, to be run again.
-    removed = await _blocking(tracker_reader.delete_sender, tracker_path, user_id)
+    removed = await _blocking(tracker_reader.delete_sender, tracker_path, sender)
     changed = await database.run(personal_data.forget, user_id)
     changed[TRACKER] = removed
     summary = ", ".join(f"{table} {count}" for table, count in changed.items() if count)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from jsonschema import exceptions, validators
@@ -53,12 +54,13 @@ class InProcessActions(EndpointConfig):
         executor.register_package(package)
         return cls(executor)
 
-    def use(self, services: Services) -> None:
-        """Hand `services` to every registered action that uses them."""
+    def use(self, services: Services, of_commune: Callable[[str], Services] | None = None) -> None:
+        """Hand `services` (and the other communes', bot/communes/) to every registered
+        action that uses them."""
         for run in self._executor.actions.values():
             action = getattr(run, "__self__", None)  # rasa_sdk registers each `action.run`
             if isinstance(action, UsesServices):
-                action.use(services)
+                action.use(services, of_commune)
 
     async def request(
         self,

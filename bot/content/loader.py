@@ -55,15 +55,20 @@ def read_yaml(path: Path) -> Any:
         raise ContentError(f"{path}:1", f"cannot be read ({exc})") from exc
 
 
-def load_library(content_dir: Path) -> Library:
-    """Load and validate everything; raises ContentError at the first broken file."""
-    locality_data = read_mapping(content_dir / "locality.yml")
-    _require_fields(content_dir / "locality.yml", locality_data, LOCALITY_REQUIRED)
+def load_library(content_dir: Path, overlay: Path | None = None) -> Library:
+    """Load and validate everything; raises ContentError at the first broken file.
+
+    `overlay`: a commune's own content (content/communes/<slug>/), read on top of the shared
+    one: its locality.yml, ui.yml and admin.yml when it has them, and its guides in place of
+    the shared guides of the same file name (or beside them)."""
+    locality_path = _layered(content_dir, overlay, "locality.yml")
+    locality_data = read_mapping(locality_path)
+    _require_fields(locality_path, locality_data, LOCALITY_REQUIRED)
     locality = Locality({k: str(v) for k, v in locality_data.items() if k != "__line__"})
-    ui = read_mapping(content_dir / "ui.yml")
+    ui = read_mapping(_layered(content_dir, overlay, "ui.yml"))
     guides: dict[str, Guide] = {}
     ids: dict[str, Path] = {}
-    for path in sorted((content_dir / "guides").glob("*.yml")):
+    for path in guide_files(content_dir, overlay):
         guide = read_guide(path, read_mapping(path), locality)
         if guide.id in ids:
             raise ContentError(f"{path}:1", f"id '{guide.id}' is already used by {ids[guide.id]}")
@@ -74,10 +79,26 @@ def load_library(content_dir: Path) -> Library:
             )
         ids[guide.id] = path
         guides[guide.intent] = guide
-    admin = strip_lines(read_mapping(content_dir / "admin.yml"))
-    if errors := admin_text_errors(content_dir / "admin.yml", admin):
+    admin_path = _layered(content_dir, overlay, "admin.yml")
+    admin = strip_lines(read_mapping(admin_path))
+    if errors := admin_text_errors(admin_path, admin):
         raise errors[0]
     return Library(guides=guides, locality=locality, ui=strip_lines(ui), admin=admin)
+
+
+def guide_files(content_dir: Path, overlay: Path | None = None) -> list[Path]:
+    """The guides to load, by file name: the overlay's in place of the shared ones."""
+    by_name = {path.name: path for path in (content_dir / "guides").glob("*.yml")}
+    if overlay is not None:
+        by_name.update({path.name: path for path in (overlay / "guides").glob("*.yml")})
+    return [by_name[name] for name in sorted(by_name)]
+
+
+def _layered(content_dir: Path, overlay: Path | None, name: str) -> Path:
+    """The overlay's file when it has one, else the shared one."""
+    if overlay is not None and (overlay / name).exists():
+        return overlay / name
+    return content_dir / name
 
 
 def read_guide(path: Path, data: dict[str, Any], locality: Locality) -> Guide:

@@ -1,0 +1,156 @@
+"""Many communes on one deployment: each its own webhook, OA, database and locality, one model."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import time
+from pathlib import Path
+
+from bot.communes.commune_config import Commune
+from bot.communes.commune_setup import add_commune
+from bot.sandbox.zalo_sandbox import ZaloSandbox
+from bot.settings import Settings
+from bot.web.app import COMMUNES
+from bot.zalo import signature
+from tests.conftest import PROJECT, Service, run_cli
+
+QUESTION = "địa chỉ và số điện thoại bộ phận một cửa ở đâu"
+
+
+def content_copy(tmp_path: Path) -> Path:
+    return Path(shutil.copytree(PROJECT / "content", tmp_path / "content"))
+
+
+def write_locality(content: Path, slug: str, hotline: str) -> None:
+    """The commune's locality.yml: the shared one with its own name and hotline."""
+    shared = (content / "locality.yml").read_text(encoding="utf-8")
+    lines = []
+    for line in shared.splitlines():
+        if line.startswith("hotline:"):
+            line = f'hotline: "{hotline}"'
+        elif line.startswith("name:"):
+            line = f'name: "Xã {slug}"'
+        lines.append(line)
+    folder = content / "communes" / slug
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "locality.yml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+async def post_to_commune(service: Service, slug: str, user_id: str, text: str) -> int:
+    """What Zalo does for the commune's OA: an event signed with its OA secret key."""
+    commune = Commune.in_sandbox(slug)
+    event = ZaloSandbox(commune.app_id, "", "", "", "").event(user_id, "user_send_text", text)
+    body = json.dumps(event, ensure_ascii=False).encode()
+    mac = signature.header_value(commune.app_id, body, event["timestamp"], commune.oa_secret_key)
+    headers = {signature.HEADER: mac, "Content-Type": "application/json"}
+    async with service.http.post(
+        f"{service.url}/webhook/zalo/{slug}", data=body, headers=headers
+    ) as resp:
+        return resp.status
+
+
+async def replies_in_commune(service: Service, slug: str, user_id: str) -> list[str]:
+    url = f"{service.url}/sandbox/communes/{slug}/messages"
+    async with service.http.get(url, params={"user_id": user_id}) as resp:
+        return [m["message"].get("text", "") for m in (await resp.json())["messages"]]
+
+
+async def wait_for_reply(service: Service, slug: str, user_id: str, seconds: float = 60) -> str:
+    deadline = time.monotonic() + seconds
+    while not (found := await replies_in_commune(service, slug, user_id)):
+        assert time.monotonic() < deadline, f"commune {slug} did not answer"
+        await asyncio.sleep(0.05)
+    return "\n".join(found)
+
+
+async def test_each_of_100_communes_answers_with_its_own_hotline(
+    start_service, tmp_path: Path
+) -> None:
+    content = content_copy(tmp_path)
+    data_dir = tmp_path / "var"
+    hotlines = {f"xa-{n:03d}": f"0209 555 {n:03d}" for n in range(100)}
+    for slug, hotline in hotlines.items():
+        write_locality(content, slug, hotline)
+        settings = Settings(data_dir=data_dir, content_dir=content)
+        await add_commune(settings, Commune.in_sandbox(slug))
+    service = await start_service(content_dir=content, data_dir=data_dir)
+    assert service.app is not None
+    assert service.app[COMMUNES].slugs == sorted(hotlines)
+    # The same Zalo user id in every commune: a hundred conversations, never mixed.
+    statuses = await asyncio.gather(
+        *(post_to_commune(service, slug, "citizen-1", QUESTION) for slug in hotlines)
+    )
+    assert set(statuses) == {200}
+    await service.app[COMMUNES].drain()
+    for slug, hotline in hotlines.items():
+        reply = await wait_for_reply(service, slug, "citizen-1")
+        assert hotline in reply, (slug, reply)
+        assert "0209 555" not in reply.replace(hotline, ""), (slug, reply)
+    # The default commune still answers at /webhook/zalo with its own locality.
+    await service.say("citizen-1", QUESTION)
+    await service.settle()
+    assert "0000 000 000" in "\n".join(m["text"] for m in await service.messages("citizen-1"))
+
+
+async def test_a_commune_added_while_running_is_served_without_a_restart(
+    start_service, tmp_path: Path
+) -> None:
+    content = content_copy(tmp_path)
+    service = await start_service(content_dir=content)
+    assert await post_to_commune(service, "phuong-moi", "u-1", QUESTION) == 404
+    env = {
+        "CITIZENBOT_DATA_DIR": str(service.settings.data_dir),
+        "CITIZENBOT_CONTENT_DIR": str(content),
+    }
+    out = await run_cli("commune", "add", "phuong-moi", env=env)
+    assert "/webhook/zalo/phuong-moi" in out
+    write_locality(content, "phuong-moi", "0209 777 001")
+    assert await post_to_commune(service, "phuong-moi", "u-1", QUESTION) == 200
+    assert "0209 777 001" in await wait_for_reply(service, "phuong-moi", "u-1")
+
+
+async def test_a_commune_webhook_refuses_an_event_signed_for_another_commune(
+    start_service, tmp_path: Path
+) -> None:
+    content = content_copy(tmp_path)
+    data_dir = tmp_path / "var"
+    settings = Settings(data_dir=data_dir, content_dir=content)
+    for slug in ("xa-a", "xa-b"):
+        write_locality(content, slug, f"0209 {slug}")
+        await add_commune(settings, Commune.in_sandbox(slug))
+    service = await start_service(content_dir=content, data_dir=data_dir)
+    commune_a = Commune.in_sandbox("xa-a")
+    event = ZaloSandbox(commune_a.app_id, "", "", "", "").event("u-1", "user_send_text", "chào")
+    body = json.dumps(event).encode()
+    mac = signature.header_value(
+        commune_a.app_id, body, event["timestamp"], commune_a.oa_secret_key
+    )
+    async with service.http.post(
+        f"{service.url}/webhook/zalo/xa-b", data=body, headers={signature.HEADER: mac}
+    ) as resp:
+        assert resp.status == 401
+
+
+async def test_a_communes_events_are_recorded_in_its_own_database(
+    start_service, tmp_path: Path
+) -> None:
+    content = content_copy(tmp_path)
+    data_dir = tmp_path / "var"
+    settings = Settings(data_dir=data_dir, content_dir=content)
+    write_locality(content, "xa-a", "0209 111")
+    await add_commune(settings, Commune.in_sandbox("xa-a"))
+    service = await start_service(content_dir=content, data_dir=data_dir)
+    assert await post_to_commune(service, "xa-a", "u-own", QUESTION) == 200
+    assert service.app is not None
+    await service.app[COMMUNES].drain()
+    commune = service.app[COMMUNES].get("xa-a")
+    assert commune is not None
+    count = "SELECT COUNT(*) FROM inbox WHERE user_id = 'u-own'"
+    assert await commune.services.database.run(lambda db: db.execute(count).fetchone()[0]) == 1
+    assert await service.database.run(lambda db: db.execute(count).fetchone()[0]) == 0
+
+
+async def test_a_commune_that_was_never_added_is_not_found(service: Service) -> None:
+    assert await post_to_commune(service, "xa-khong-co", "u-1", QUESTION) == 404
