@@ -66,9 +66,15 @@ def main(argv: list[str] | None = None) -> int:
         "--role",
         action="append",
         required=True,
-        help="admin, content_editor, dossier_operator or feedback_handler (repeatable)",
+        help="admin, content_editor, dossier_operator, feedback_handler or province (repeatable)",
     )
     add_officer.add_argument("--name", default="", help="the officer's full name")
+    add_officer.add_argument(
+        "--commune",
+        default="",
+        help="an officer of this commune only (signs in as COMMUNE/USERNAME); "
+        "without it, of the default commune (--role province: sees every commune)",
+    )
     add_officer.add_argument(
         "--password-stdin", action="store_true", help="read the password from stdin (scripts)"
     )
@@ -194,8 +200,20 @@ async def officer_add(args: argparse.Namespace, settings: Settings) -> int:
     """Create a dashboard account in the service's database (the service may be running)."""
     import getpass
 
+    from bot.communes import commune_config
     from bot.storage import Database, audit, officer_accounts
 
+    database_path = settings.database_path
+    if args.commune:
+        try:
+            commune = commune_config.load(settings, args.commune)
+        except commune_config.CommuneError as exc:
+            print(f"citizenbot: {exc}", file=sys.stderr)
+            return 1
+        if "province" in args.role:
+            print("citizenbot: the province role is for the default commune", file=sys.stderr)
+            return 1
+        database_path = commune_config.settings_for(settings, commune).database_path
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
@@ -211,7 +229,7 @@ async def officer_add(args: argparse.Namespace, settings: Settings) -> int:
     password_hash = await asyncio.get_running_loop().run_in_executor(
         None, officer_accounts.hash_password, password
     )
-    database = Database(settings.database_path)
+    database = Database(database_path)
     await database.open()
     try:
         await database.run(
@@ -223,8 +241,9 @@ async def officer_add(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     finally:
         await database.close()
+    signs_in_as = f"{args.commune}/{args.username}" if args.commune else args.username
     print(
-        f"citizenbot: officer {args.username} added ({', '.join(args.role)}); "
+        f"citizenbot: officer {signs_in_as} added ({', '.join(args.role)}); "
         f"sign in at {settings.base_url}/admin/",
         flush=True,
     )

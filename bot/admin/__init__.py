@@ -11,14 +11,17 @@ from bot.admin import (
     account_page,
     auth,
     campaign_page,
+    commune_scope,
     dossier_page,
     feedback_page,
     handover_page,
+    province_page,
     report_page,
     security_headers,
     status_page,
 )
 from bot.admin.site import ADMIN, FEEDBACK, OFFICER, STYLESHEET, Admin, stylesheet
+from bot.communes.registry import Communes
 from bot.content.watcher import ContentWatcher
 from bot.services import Services
 
@@ -34,9 +37,11 @@ def register(
     services: Services,
     watcher: ContentWatcher,
     tracker_path: Path | None,
+    communes: Communes | None = None,
 ) -> None:
     """Add the dashboard's routes under /admin (every page but sign-in and the stylesheet
-    needs a session) and the security headers on its answers."""
+    needs a session) and the security headers on its answers. With `communes`, their
+    officers use the same dashboard, each seeing only their own commune."""
     assert services.sender is not None, "the dashboard sends officers' answers"
     app[ADMIN] = Admin(
         services.settings,
@@ -46,6 +51,8 @@ def register(
         watcher,
         tracker_path,
     )
+    if communes is not None:
+        app[commune_scope.COMMUNES] = communes
     security_headers.register(app)
     app.router.add_get(STYLESHEET, stylesheet)
     app.router.add_get(auth.LOGIN_PATH, auth.login_page)
@@ -59,6 +66,7 @@ def register(
         dossier_page,
         campaign_page,
         account_page,
+        province_page,
     ):
         pages.extend(module.routes())
     for route in pages:

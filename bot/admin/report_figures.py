@@ -14,18 +14,36 @@ import csv
 import datetime as dt
 import io
 import sqlite3
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlite_utils
 
+from bot.communes.conversation_ids import conversation_id
 from bot.local_time import TIMEZONE, local_date, local_range
 from bot.storage import Database, retention
 from bot.storage.ratings import SATISFIED, SCORES
 
 FALLBACK_INTENT = "nlu_fallback"
 TOP_INTENTS = 10
+# The counts a province's report sums over its communes (`combined`).
+SUMMED = (
+    "citizens_guided",
+    "conversations",
+    "messages_in",
+    "messages_out",
+    "user_turns",
+    "fallbacks",
+    "comments",
+    "feedback_received",
+    "feedback_answered",
+    "feedback_overdue",
+    "notifications_delivered",
+    "campaign_messages_delivered",
+    "officer_messages_delivered",
+)
 
 
 @dataclass
@@ -107,8 +125,10 @@ async def build(
     start: dt.date,
     end: dt.date,
     now: dt.datetime | None = None,
+    commune: str = "",
 ) -> Report:
-    """Every figure for the days `start`..`end` (inclusive)."""
+    """Every figure for the days `start`..`end` (inclusive); `commune` (bot/communes/): whose
+    conversations in the tracker store, shared by the communes, are counted."""
     if end < start:
         raise ValueError("the report's end date is before its start date")
     now = now or dt.datetime.now(dt.timezone.utc)
@@ -116,7 +136,7 @@ async def build(
     kept = await database.run(_from_database, report, now)
     if tracker_path is not None:
         loop = asyncio.get_running_loop()
-        await loop.run_in_executor(None, _from_tracker, report, tracker_path, kept)
+        await loop.run_in_executor(None, _from_tracker, report, tracker_path, kept, commune)
     return report
 
 
@@ -207,9 +227,11 @@ def _from_database(
     return kept
 
 
-def _from_tracker(report: Report, tracker_path: Path, kept: retention.Archive) -> None:
-    """Intents of citizens' messages from Rasa's tracker store, opened read-only; for
-    purged days, from the counts kept for them."""
+def _from_tracker(
+    report: Report, tracker_path: Path, kept: retention.Archive, commune: str = ""
+) -> None:
+    """Intents of the commune's citizens' messages from Rasa's tracker store, opened
+    read-only; for purged days, from the counts kept for them."""
     counts = kept.intents()
     low, high = (moment.timestamp() for moment in day_bounds(report.start, report.end))
     if kept.intents_before is not None:
@@ -218,11 +240,16 @@ def _from_tracker(report: Report, tracker_path: Path, kept: retention.Archive) -
     if tracker_path.exists():
         conn = sqlite3.connect(f"{tracker_path.resolve().as_uri()}?mode=ro", uri=True)
         try:
+            # A commune's conversations are `<commune>:<user id>`; the default's bare ids.
+            if commune:
+                whose, pattern = "sender_id LIKE ?", conversation_id(commune, "%")
+            else:
+                whose, pattern = "sender_id NOT LIKE ?", conversation_id("%", "%")
             rows = conn.execute(
                 "SELECT intent_name, COUNT(*) FROM events WHERE type_name = 'user'"
                 " AND timestamp >= ? AND timestamp < ? AND intent_name NOT LIKE 'EXTERNAL%'"
-                " GROUP BY intent_name",
-                (low, high),
+                f" AND {whose} GROUP BY intent_name",
+                (low, high, pattern),
             ).fetchall()
         except sqlite3.OperationalError:  # Rasa has not created its tables yet
             rows = []
@@ -232,6 +259,31 @@ def _from_tracker(report: Report, tracker_path: Path, kept: retention.Archive) -
     report.user_turns = sum(counts.values())
     report.fallbacks = counts.get(FALLBACK_INTENT, 0)
     report.top_intents = counts.most_common(TOP_INTENTS)
+
+
+def combined(reports: list[Report], start: dt.date, end: dt.date) -> Report:
+    """The province's figures: the sum of its communes' (top intents: of their top ones)."""
+    total = Report(start, end)
+    days = {
+        start + dt.timedelta(days=n): Day(start + dt.timedelta(days=n))
+        for n in range((end - start).days + 1)
+    }
+    intents: Counter[str] = Counter()
+    ratings: Counter[str] = Counter()
+    for report in reports:
+        for name in SUMMED:
+            setattr(total, name, getattr(total, name) + getattr(report, name))
+        for day in report.days:
+            summed = days[day.day]
+            summed.citizens += day.citizens
+            summed.messages_in += day.messages_in
+            summed.messages_out += day.messages_out
+        intents.update(dict(report.top_intents))
+        ratings.update(report.ratings)
+    total.days = list(days.values())
+    total.top_intents = intents.most_common(TOP_INTENTS)
+    total.ratings = dict(ratings)
+    return total
 
 
 def daily_rows(report: Report, text: Callable[[str], str]) -> list[list[object]]:

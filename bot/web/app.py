@@ -114,7 +114,7 @@ def build_app(settings: Settings, brain: Brain | None) -> web.Application:
     webhook.register(app)
     app[WEBHOOK] = webhook
     app[SCHEDULER] = scheduler
-    admin.register(app, services, watcher, tracker_path)
+    admin.register(app, services, watcher, tracker_path, communes)
     if settings.sandbox:
         sandbox = ZaloSandbox(
             settings.zalo_app_id,

@@ -1,0 +1,183 @@
+"""A commune's officers see only their commune; a province officer sees every commune."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.communes.commune_config import Commune
+from bot.communes.commune_setup import add_commune
+from bot.dossiers.dossier_model import parse_update
+from bot.settings import Settings
+from bot.storage import dossier_records, feedback_records, officer_accounts
+from bot.storage.secret import load_or_create
+from bot.web.app import COMMUNES
+from tests.conftest import Service, run_cli
+from tests.dashboard import PASSWORD, OfficerClient
+from tests.test_communes import content_copy, write_locality
+
+TICKET_B = "Đèn đường trước nhà văn hoá thôn Bắc hỏng đã hai tuần."
+DOSSIER_B = "000.00.24.H26-251120-0777"
+APPLICANT_B = "Lê Thị Cúc"
+HASH = officer_accounts.hash_password(PASSWORD)
+
+
+async def _service_with_two_communes(start_service, tmp_path: Path) -> Service:
+    """Communes xa-a and xa-b; in xa-b a ticket and a dossier."""
+    content = content_copy(tmp_path)
+    data_dir = tmp_path / "var"
+    settings = Settings(data_dir=data_dir, content_dir=content)
+    for slug in ("xa-a", "xa-b"):
+        write_locality(content, slug, f"0209 {slug}")
+        await add_commune(settings, Commune.in_sandbox(slug))
+    service = await start_service(content_dir=content, data_dir=data_dir)
+    assert service.app is not None
+    commune_b = service.app[COMMUNES].get("xa-b")
+    assert commune_b is not None
+    database_b = commune_b.services.database
+    await database_b.run(feedback_records.create, "u-b", "other", TICKET_B, None, 5)
+    update = {
+        "procedure": "Đăng ký khai sinh",
+        "applicant_name": APPLICANT_B,
+        "phone": "0912345678",
+        "status": "received",
+        "occurred_at": "2026-11-20T08:00:00+07:00",
+    }
+    secret = load_or_create(commune_b.services.settings.data_dir)
+    await database_b.run(dossier_records.ingest, parse_update(DOSSIER_B, update, secret), "api")
+    return service
+
+
+async def _officer_of(service: Service, commune: str, username: str, *roles: str) -> None:
+    assert service.app is not None
+    opened = service.app[COMMUNES].get(commune)
+    database = opened.services.database if opened is not None else service.database
+    await database.run(officer_accounts.create, username, username.title(), HASH, list(roles))
+
+
+@pytest.fixture
+async def two_communes(start_service, tmp_path: Path) -> Service:
+    return await _service_with_two_communes(start_service, tmp_path)
+
+
+async def test_an_officer_of_one_commune_cannot_see_anothers_tickets_or_dossiers(
+    two_communes: Service,
+) -> None:
+    service = two_communes
+    await _officer_of(service, "xa-a", "hoa", "admin")
+    officer = OfficerClient(service)
+    try:
+        status, _ = await officer.login("xa-a/hoa")
+        assert status == 200
+        for path in ("/admin/feedback", "/admin/dossiers", "/admin/reports"):
+            status, page = await officer.get(f"{path}?commune=xa-b")
+            assert status == 403, path
+            assert TICKET_B not in page and DOSSIER_B not in page
+        for path in (
+            "/admin/feedback",
+            "/admin/feedback/1",
+            "/admin/dossiers",
+            "/admin/reports/export.csv",
+            "/admin/handovers",
+            "/admin/audit",
+        ):
+            status, page = await officer.get(path)
+            assert status in (200, 404), (path, status)
+            assert TICKET_B not in page and DOSSIER_B not in page and APPLICANT_B not in page
+        # Searching for commune B's dossier finds nothing (the page repeats only the query).
+        status, page = await officer.get(f"/admin/dossiers?q={DOSSIER_B}")
+        assert status == 200 and APPLICANT_B not in page and "Đăng ký khai sinh" not in page
+        assert (await officer.get("/admin/province"))[0] == 403
+    finally:
+        await officer.close()
+
+
+async def test_an_officer_of_a_commune_sees_its_own_tickets_and_dossiers(
+    two_communes: Service,
+) -> None:
+    service = two_communes
+    await _officer_of(service, "xa-b", "lan", "admin")
+    officer = OfficerClient(service)
+    try:
+        assert (await officer.login("xa-b/lan"))[0] == 200
+        assert TICKET_B in (await officer.get("/admin/feedback/1"))[1]
+        assert DOSSIER_B in (await officer.get("/admin/dossiers"))[1]
+    finally:
+        await officer.close()
+
+
+async def test_a_default_officer_without_the_province_role_cannot_see_a_commune(
+    two_communes: Service,
+) -> None:
+    service = two_communes
+    await _officer_of(service, "", "quantri", "admin")
+    officer = OfficerClient(service)
+    try:
+        assert (await officer.login("quantri"))[0] == 200
+        assert (await officer.get("/admin/feedback/1?commune=xa-b"))[0] == 403
+        assert (await officer.get("/admin/province"))[0] == 403
+    finally:
+        await officer.close()
+
+
+async def test_a_province_officer_sees_every_commune_and_the_province_report(
+    two_communes: Service,
+) -> None:
+    service = two_communes
+    await _officer_of(service, "", "tinh", "province", "feedback_handler")
+    officer = OfficerClient(service)
+    try:
+        assert (await officer.login("tinh"))[0] == 200
+        status, page = await officer.get("/admin/feedback/1?commune=xa-b")
+        assert status == 200 and TICKET_B in page
+        # The commune chosen holds for the next pages, until `?commune=` goes back.
+        assert TICKET_B in (await officer.get("/admin/feedback"))[1]
+        assert TICKET_B not in (await officer.get("/admin/feedback?commune="))[1]
+        status, page = await officer.get("/admin/province")
+        assert status == 200
+        assert "Xã xa-a" in page and "Xã xa-b" in page and "Toàn tỉnh" in page
+    finally:
+        await officer.close()
+
+
+async def test_the_province_report_sums_the_communes_figures(two_communes: Service) -> None:
+    from bot.admin import report_figures
+
+    service = two_communes
+    assert service.app is not None
+    day = report_figures.dt.date.today()
+    reports = []
+    for slug in ("xa-a", "xa-b"):
+        commune = service.app[COMMUNES].get(slug)
+        assert commune is not None
+        reports.append(await report_figures.build(commune.services.database, None, day, day))
+    total = report_figures.combined(reports, day, day)
+    assert total.feedback_received == 1 == sum(r.feedback_received for r in reports)
+
+
+async def test_an_officer_is_added_to_a_commune_by_the_cli(two_communes: Service) -> None:
+    service = two_communes
+    env = {
+        "CITIZENBOT_DATA_DIR": str(service.settings.data_dir),
+        "CITIZENBOT_CONTENT_DIR": str(service.settings.content_dir),
+    }
+    out = await run_cli(
+        "officer",
+        "add",
+        "mai",
+        "--commune",
+        "xa-b",
+        "--role",
+        "feedback_handler",
+        "--password-stdin",
+        env=env,
+        stdin=PASSWORD + "\n",
+    )
+    assert "xa-b/mai" in out
+    officer = OfficerClient(service)
+    try:
+        assert (await officer.login("xa-b/mai"))[0] == 200
+        assert TICKET_B in (await officer.get("/admin/feedback"))[1]
+    finally:
+        await officer.close()
