@@ -12,6 +12,7 @@ get the commune's parts (`services_of`).
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -152,11 +153,12 @@ class Communes:
         try:
             return await self.open(slug)
         except CommuneError as exc:
-            raise web.HTTPNotFound(text=str(exc)) from exc
+            raise web.HTTPNotFound(**_message(f"no commune {slug!r} on this service")) from exc
         except ContentError as exc:
             log.error("commune %s cannot be opened: %s", slug, exc)
             # Not acknowledged: Zalo retries once the content is fixed.
-            raise web.HTTPServiceUnavailable(text="the commune's content does not load") from exc
+            message = _message("the commune's content does not load; retry later")
+            raise web.HTTPServiceUnavailable(**message) from exc
 
     def _on_sandbox(self, name: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         """A handler that passes the request to the commune's OA on the sandbox."""
@@ -190,3 +192,8 @@ class Communes:
             await commune.services.database.close()
             if commune.sandbox is not None:
                 await commune.sandbox.close()
+
+
+def _message(text: str) -> dict[str, str]:
+    """An error answer's body, in the webhook's shape (bot/zalo/webhook.py)."""
+    return {"text": json.dumps({"message": text}), "content_type": "application/json"}
