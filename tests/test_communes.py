@@ -12,7 +12,8 @@ from bot.communes.commune_config import Commune
 from bot.communes.commune_setup import add_commune
 from bot.sandbox.zalo_sandbox import ZaloSandbox
 from bot.settings import Settings
-from bot.web.app import COMMUNES
+from bot.storage import dossier_records
+from bot.web.app import COMMUNES, SCHEDULER
 from bot.zalo import signature
 from tests.conftest import PROJECT, Service, run_cli
 
@@ -154,3 +155,53 @@ async def test_a_communes_events_are_recorded_in_its_own_database(
 
 async def test_a_commune_that_was_never_added_is_not_found(service: Service) -> None:
     assert await post_to_commune(service, "xa-khong-co", "u-1", QUESTION) == 404
+
+
+async def test_a_dossier_update_for_a_commune_lands_in_its_database_only(
+    start_service, tmp_path: Path
+) -> None:
+    content = content_copy(tmp_path)
+    data_dir = tmp_path / "var"
+    write_locality(content, "xa-a", "0209 111")
+    await add_commune(Settings(data_dir=data_dir, content_dir=content), Commune.in_sandbox("xa-a"))
+    service = await start_service(content_dir=content, data_dir=data_dir, api_token="tok-tinh")
+    code = "000.00.24.H26-251120-0099"
+    update = {
+        "procedure": "Đăng ký khai sinh",
+        "applicant_name": "Phạm Văn Dũng",
+        "phone": "0912345678",
+        "status": "received",
+        "occurred_at": "2026-11-20T08:00:00+07:00",
+    }
+    async with service.http.put(
+        f"{service.url}/api/communes/xa-a/dossiers/{code}",
+        json=update,
+        headers={"Authorization": "Bearer tok-tinh"},
+    ) as resp:
+        assert resp.status in (200, 201), await resp.text()
+    assert service.app is not None
+    commune = service.app[COMMUNES].get("xa-a")
+    assert commune is not None
+    assert await commune.services.database.run(dossier_records.get, code) is not None
+    assert await service.database.run(dossier_records.get, code) is None
+
+
+async def test_a_commune_runs_its_own_campaigns_only(start_service, tmp_path: Path) -> None:
+    content = content_copy(tmp_path)
+    data_dir = tmp_path / "var"
+    settings = Settings(data_dir=data_dir, content_dir=content)
+    for slug in ("xa-a", "xa-b"):
+        write_locality(content, slug, f"0209 {slug}")
+        await add_commune(settings, Commune.in_sandbox(slug))
+    shared = (content / "campaigns" / "vneid-muc-2.yml").read_text(encoding="utf-8")
+    own = shared.replace("id: vneid-muc-2", "id: xa-a-vneid").replace(
+        "enabled: false", "enabled: true"
+    )
+    (content / "communes" / "xa-a" / "campaigns").mkdir()
+    (content / "communes" / "xa-a" / "campaigns" / "vneid.yml").write_text(own, encoding="utf-8")
+    service = await start_service(content_dir=content, data_dir=data_dir)
+    assert service.app is not None
+    communes = service.app[COMMUNES]
+    assert set(communes.get("xa-a").scheduler.campaigns) == {"xa-a-vneid"}
+    assert communes.get("xa-b").scheduler.campaigns == {}
+    assert "xa-a-vneid" not in service.app[SCHEDULER].campaigns

@@ -12,6 +12,7 @@ get the commune's parts (`services_of`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -25,7 +26,9 @@ from bot.communes.commune_config import Commune, CommuneError
 from bot.content import ContentError, LiveContent
 from bot.content.watcher import ContentWatcher
 from bot.conversation.processing_loop import ProcessingLoop
+from bot.dossiers.dossier_service import Dossiers
 from bot.sandbox.zalo_sandbox import ZaloSandbox
+from bot.scheduler.job_scheduler import Scheduler
 from bot.services import Services
 from bot.settings import Settings
 from bot.storage import Database, token_records
@@ -41,6 +44,7 @@ if TYPE_CHECKING:  # Rasa and TensorFlow load only where events are handled (bot
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/webhook/zalo/{commune}"
 SANDBOX_PREFIX = "/sandbox/communes/{commune}"
+DOSSIER_API_PATH = "/api/communes/{commune}/dossiers/{code}"
 
 
 @dataclass
@@ -52,6 +56,8 @@ class OpenCommune:
     worker: ProcessingWorker
     webhook: ZaloWebhook
     watcher: ContentWatcher
+    scheduler: Scheduler  # its campaigns and its citizens' reminders
+    dossiers: Dossiers  # its dossier API and notifications
     sandbox: ZaloSandbox | None  # its OA on the embedded sandbox, when it has no credentials
 
 
@@ -68,6 +74,7 @@ class Communes:
         """The communes' webhooks, and their OAs on the embedded sandbox."""
         app.router.add_post(WEBHOOK_PATH, self._webhook)
         app.router.add_get(WEBHOOK_PATH, self._webhook_probe)
+        app.router.add_put(DOSSIER_API_PATH, self._dossier_update)
         for method, path, name in ZaloSandbox.ROUTES:
             app.router.add_route(method, f"{SANDBOX_PREFIX}{path}", self._on_sandbox(name))
 
@@ -110,39 +117,62 @@ class Communes:
             return opened
 
     async def _build(self, commune: Commune) -> OpenCommune:
+        """Open the commune's parts in order; when one fails, close those already open."""
         from bot.conversation.worker import ProcessingWorker
 
         settings = commune_config.settings_for(self._settings, commune)
         overlay = commune_config.content_dir(self._settings, commune.slug)
         content = LiveContent(self._settings.content_dir, overlay)
-        watcher = ContentWatcher(content, settings.content_reload_seconds)
-        await watcher.start()  # raises ContentError when its content does not load
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        database = Database(settings.database_path, settings.database_busy_timeout_seconds)
-        await database.open()
-        sandbox = None
-        if commune.sandbox:
-            # The embedded sandbox starts with fresh OAuth state: begin again from its seed.
-            await database.run(token_records.forget, TOKEN_NAME)
-            sandbox = ZaloSandbox(
-                commune.app_id,
-                commune.app_secret,
-                commune.oa_secret_key,
-                commune.refresh_token,
-                f"{self._settings.base_url}{WEBHOOK_PATH.format(commune=commune.slug)}",
+        async with contextlib.AsyncExitStack() as opened:
+            watcher = ContentWatcher(content, settings.content_reload_seconds)
+            await watcher.start()  # raises ContentError when its content does not load
+            opened.push_async_callback(watcher.stop)
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            database = Database(settings.database_path, settings.database_busy_timeout_seconds)
+            await database.open()
+            opened.push_async_callback(database.close)
+            sandbox = None
+            if commune.sandbox:
+                # The embedded sandbox starts with fresh OAuth state: begin from its seed.
+                await database.run(token_records.forget, TOKEN_NAME)
+                sandbox = ZaloSandbox(
+                    commune.app_id,
+                    commune.app_secret,
+                    commune.oa_secret_key,
+                    commune.refresh_token,
+                    f"{self._settings.base_url}{WEBHOOK_PATH.format(commune=commune.slug)}",
+                )
+                opened.push_async_callback(sandbox.close)
+            sender = Sender(settings, database, self._processing)
+            await sender.open()
+            opened.push_async_callback(sender.close)
+            # Rasa's tracker store is the default commune's: its scheduler purges it.
+            scheduler = Scheduler(settings, database, sender, content, tracker_path=None)
+            scheduler.take_lock()
+            opened.push_async_callback(scheduler.stop)
+            await scheduler.start()
+            secret = await asyncio.to_thread(load_or_create, settings.data_dir)
+            services = Services(
+                settings, database, secret, content, sender, scheduler, commune.slug
             )
-        sender = Sender(settings, database, self._processing)
-        await sender.open()
-        secret = await asyncio.to_thread(load_or_create, settings.data_dir)
-        services = Services(settings, database, secret, content, sender, None, commune.slug)
-        worker = ProcessingWorker(services, sender, self._processing, self._brain)
-        await worker.start()
-        webhook = ZaloWebhook(settings, database, worker.submit, secret)
-        return OpenCommune(services, sender, worker, webhook, watcher, sandbox)
+            worker = ProcessingWorker(services, sender, self._processing, self._brain)
+            await worker.start()
+            opened.push_async_callback(worker.stop, 0)
+            webhook = ZaloWebhook(settings, database, worker.submit, secret)
+            dossiers = Dossiers(services, self._processing)
+            await dossiers.start()
+            opened.pop_all()  # every part is open: closed at the service's stop
+        return OpenCommune(services, sender, worker, webhook, watcher, scheduler, dossiers, sandbox)
 
     async def _webhook(self, request: web.Request) -> web.StreamResponse:
         commune = await self._commune_of(request)
         return await commune.webhook.handle(request)
+
+    async def _dossier_update(self, request: web.Request) -> web.StreamResponse:
+        """The one-stop system's update of one of the commune's dossiers (the deployment's
+        API token: a province's one-stop system serves all its communes)."""
+        commune = await self._commune_of(request)
+        return await commune.dossiers.api.put(request)
 
     async def _webhook_probe(self, request: web.Request) -> web.StreamResponse:
         commune = await self._commune_of(request)
@@ -182,6 +212,9 @@ class Communes:
         opened = list(self._open.values())
         for commune in opened:
             commune.webhook.accepting = False
+        for commune in opened:
+            await commune.scheduler.stop()
+            await commune.dossiers.stop()
         await asyncio.gather(*(commune.worker.stop(grace_seconds) for commune in opened))
         for commune in opened:
             await commune.sender.close()

@@ -61,11 +61,11 @@ def load_library(content_dir: Path, overlay: Path | None = None) -> Library:
     `overlay`: a commune's own content (content/communes/<slug>/), read on top of the shared
     one: its locality.yml, ui.yml and admin.yml when it has them, and its guides in place of
     the shared guides of the same file name (or beside them)."""
-    locality_path = _layered(content_dir, overlay, "locality.yml")
+    locality_path = layered(content_dir, overlay, "locality.yml")
     locality_data = read_mapping(locality_path)
     _require_fields(locality_path, locality_data, LOCALITY_REQUIRED)
     locality = Locality({k: str(v) for k, v in locality_data.items() if k != "__line__"})
-    ui = read_mapping(_layered(content_dir, overlay, "ui.yml"))
+    ui = read_mapping(layered(content_dir, overlay, "ui.yml"))
     guides: dict[str, Guide] = {}
     ids: dict[str, Path] = {}
     for path in guide_files(content_dir, overlay):
@@ -79,7 +79,7 @@ def load_library(content_dir: Path, overlay: Path | None = None) -> Library:
             )
         ids[guide.id] = path
         guides[guide.intent] = guide
-    admin_path = _layered(content_dir, overlay, "admin.yml")
+    admin_path = layered(content_dir, overlay, "admin.yml")
     admin = strip_lines(read_mapping(admin_path))
     if errors := admin_text_errors(admin_path, admin):
         raise errors[0]
@@ -94,8 +94,8 @@ def guide_files(content_dir: Path, overlay: Path | None = None) -> list[Path]:
     return [by_name[name] for name in sorted(by_name)]
 
 
-def _layered(content_dir: Path, overlay: Path | None, name: str) -> Path:
-    """The overlay's file when it has one, else the shared one."""
+def layered(content_dir: Path, overlay: Path | None, name: str) -> Path:
+    """The overlay's file (a commune's) when it has one, else the shared one."""
     if overlay is not None and (overlay / name).exists():
         return overlay / name
     return content_dir / name
