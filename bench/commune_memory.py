@@ -132,8 +132,13 @@ async def run(communes: int, citizens: int) -> dict[str, object]:
                 "rss_after_mb": round(rss_mb(service.pid), 1),
                 "rss_peak_mb": round(peak_rss_mb(service.pid), 1),
             }
+        except Exception:
+            log = (data / "service.log").read_text(encoding="utf-8").splitlines()
+            print("\n".join(log[-30:]), file=sys.stderr)
+            raise
         finally:
-            service.terminate()
+            if service.returncode is None:
+                service.terminate()
             await asyncio.wait_for(service.wait(), 60)
     return figures
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from bot.communes.commune_config import Commune
 from bot.communes.commune_setup import add_commune
+from bot.content.checks import check_content
 from bot.sandbox.zalo_sandbox import ZaloSandbox
 from bot.settings import Settings
 from bot.storage import dossier_records
@@ -205,3 +206,36 @@ async def test_a_commune_runs_its_own_campaigns_only(start_service, tmp_path: Pa
     assert set(communes.get("xa-a").scheduler.campaigns) == {"xa-a-vneid"}
     assert communes.get("xa-b").scheduler.campaigns == {}
     assert "xa-a-vneid" not in service.app[SCHEDULER].campaigns
+
+
+def test_content_check_names_a_broken_commune_file(tmp_path: Path) -> None:
+    content = content_copy(tmp_path)
+    write_locality(content, "xa-a", "0209 111")
+    locality = content / "communes" / "xa-a" / "locality.yml"
+    locality.write_text(locality.read_text(encoding="utf-8").replace("hotline:", "# hotline:"))
+    problems = [str(p) for p in check_content(content, PROJECT / "domain.yml")]
+    assert [p for p in problems if p.startswith(f"{locality}:")] == [
+        f"{locality}:3: error: missing hotline"
+    ]
+
+
+async def test_an_edit_to_a_communes_locality_is_served_without_a_restart(
+    start_service, tmp_path: Path
+) -> None:
+    content = content_copy(tmp_path)
+    data_dir = tmp_path / "var"
+    write_locality(content, "xa-a", "0209 111 111")
+    await add_commune(Settings(data_dir=data_dir, content_dir=content), Commune.in_sandbox("xa-a"))
+    service = await start_service(
+        content_dir=content, data_dir=data_dir, content_reload_seconds=0.1
+    )
+    assert service.app is not None
+    watcher = service.app[COMMUNES].get("xa-a").watcher
+    write_locality(content, "xa-a", "0209 222 222")
+    for _ in range(200):
+        if watcher.status.loads == 2:
+            break
+        await asyncio.sleep(0.05)
+    assert await post_to_commune(service, "xa-a", "u-edit", QUESTION) == 200
+    reply = await wait_for_reply(service, "xa-a", "u-edit")
+    assert "0209 222 222" in reply and "0209 111 111" not in reply
