@@ -4,10 +4,10 @@ Each run starts `citizenbot run` (sandbox mode, CITIZENBOT_WORKERS=1: communes a
 the in-process model) on a fresh data folder and a copy of content/ in which `--communes N`
 communes were added (`citizenbot commune add`, each with its own locality.yml and hotline);
 N = 0 is today's single-commune setup. Once healthy it notes the resident memory, then has
-`--citizens` citizens, spread evenly over the communes (over the default commune when N = 0),
-ask for the one-stop desk's phone number through their commune's webhook, waits for every
-reply, checks that each names its own commune's hotline, and notes the memory again (now
-and at its peak, VmHWM).
+`--citizens` citizens (16 at a time), spread evenly over the communes (over the default
+commune when N = 0), ask for the one-stop desk's phone number through their commune's
+webhook, waits for every reply, checks that each names its own commune's hotline, and notes
+the memory again (now and at its peak, VmHWM).
 
     .venv/bin/python bench/commune_memory.py                      # 0 and 100 communes
     .venv/bin/python bench/commune_memory.py --communes 0 --communes 100 --citizens 1000
@@ -39,7 +39,7 @@ from bot.settings import (  # noqa: E402
 from bot.zalo import signature  # noqa: E402
 
 QUESTION = "địa chỉ và số điện thoại bộ phận một cửa ở đâu"
-IN_FLIGHT = 16  # questions sent at once
+IN_FLIGHT = 16  # citizens waiting for their reply at once
 DEFAULT = ""
 
 
@@ -95,7 +95,7 @@ async def reply_of(http: aiohttp.ClientSession, base: str, commune: str, user_id
             messages = (await resp.json())["messages"]
         if messages:
             return "\n".join(m["message"].get("text", "") for m in messages)
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(0.1)
     raise AssertionError(f"no reply to {user_id} of commune {commune or 'default'}")
 
 
@@ -107,7 +107,9 @@ async def run(communes: int, citizens: int) -> dict[str, object]:
             "CITIZENBOT_CONTENT_DIR": str(content),
             "CITIZENBOT_WORKERS": "1",
         }
+        starting = time.monotonic()
         service = await start_service(port, str(data), env, timeout=600)
+        start_seconds = time.monotonic() - starting
         base = f"http://127.0.0.1:{port}"
         try:
             at_rest = rss_mb(service.pid)
@@ -117,9 +119,10 @@ async def run(communes: int, citizens: int) -> dict[str, object]:
                 gate = asyncio.Semaphore(IN_FLIGHT)
 
                 async def one(commune: str, user_id: str) -> bool:
-                    async with gate:
+                    async with gate:  # a citizen at a time per slot: asks, reads the reply
                         await ask(http, base, commune, user_id)
-                    return hotline_of(commune) in await reply_of(http, base, commune, user_id)
+                        reply = await reply_of(http, base, commune, user_id)
+                    return hotline_of(commune) in reply
 
                 own = await asyncio.gather(*(one(c, u) for c, u in asked))
             took = time.monotonic() - started
@@ -127,6 +130,7 @@ async def run(communes: int, citizens: int) -> dict[str, object]:
                 "communes": communes,
                 "citizens": citizens,
                 "answered_with_own_hotline": sum(own),
+                "start_seconds": round(start_seconds, 1),
                 "seconds": round(took, 1),
                 "rss_at_rest_mb": round(at_rest, 1),
                 "rss_after_mb": round(rss_mb(service.pid), 1),

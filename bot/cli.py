@@ -382,18 +382,25 @@ async def parse_lines(model_dir: Path) -> int:
 def backup_databases(settings: Settings, destination: Path) -> int:
     import datetime as dt
 
+    from bot.communes import commune_config
     from bot.storage.backup import backup, expire
 
-    sources = (settings.database_path, settings.tracker_path)
-    for source in sources:
-        if source.exists():
-            print(f"citizenbot: {source} → {backup(source, destination)}", flush=True)
-        else:
-            print(f"citizenbot: {source} does not exist yet; nothing to back up", flush=True)
+    # Each commune's database into its own folder (their files share a name).
+    folders = {destination: (settings.database_path, settings.tracker_path)}
+    for slug in commune_config.added(settings):
+        commune = commune_config.load(settings, slug)
+        commune_database = commune_config.settings_for(settings, commune).database_path
+        folders[destination / "communes" / slug] = (commune_database,)
     keep = settings.message_retention_days
     now = dt.datetime.now(dt.timezone.utc)
-    for old in expire(destination, {source.stem for source in sources}, keep, now):
-        print(f"citizenbot: deleted {old} (older than the {keep}-day retention)", flush=True)
+    for folder, sources in folders.items():
+        for source in sources:
+            if source.exists():
+                print(f"citizenbot: {source} → {backup(source, folder)}", flush=True)
+            else:
+                print(f"citizenbot: {source} does not exist yet; nothing to back up", flush=True)
+        for old in expire(folder, {source.stem for source in sources}, keep, now):
+            print(f"citizenbot: deleted {old} (older than the {keep}-day retention)", flush=True)
     return 0
 
 

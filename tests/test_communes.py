@@ -239,3 +239,13 @@ async def test_an_edit_to_a_communes_locality_is_served_without_a_restart(
     assert await post_to_commune(service, "xa-a", "u-edit", QUESTION) == 200
     reply = await wait_for_reply(service, "xa-a", "u-edit")
     assert "0209 222 222" in reply and "0209 111 111" not in reply
+
+
+async def test_a_backup_copies_every_communes_database(tmp_path: Path) -> None:
+    content = content_copy(tmp_path)
+    data_dir = tmp_path / "var"
+    write_locality(content, "xa-a", "0209 111")
+    await add_commune(Settings(data_dir=data_dir, content_dir=content), Commune.in_sandbox("xa-a"))
+    env = {"CITIZENBOT_DATA_DIR": str(data_dir), "CITIZENBOT_CONTENT_DIR": str(content)}
+    await run_cli("backup", "--to", str(tmp_path / "backups"), env=env)
+    assert len(list((tmp_path / "backups" / "communes" / "xa-a").glob("citizenbot-*.db"))) == 1
