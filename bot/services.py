@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-
-from rasa_sdk import Tracker
+from typing import TYPE_CHECKING
 
 from bot.communes.conversation_ids import commune_of, conversation_id
 from bot.content import LiveContent
@@ -21,6 +20,9 @@ from bot.settings import Settings
 from bot.storage import Database
 from bot.storage.secret import load_or_create
 from bot.zalo.sender import Sender
+
+if TYPE_CHECKING:
+    from rasa_sdk import Tracker
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.admin.auth import SESSION_COOKIE
 from bot.communes.commune_config import Commune
 from bot.communes.commune_setup import add_commune
 from bot.dossiers.dossier_model import parse_update
@@ -179,5 +180,32 @@ async def test_an_officer_is_added_to_a_commune_by_the_cli(two_communes: Service
     try:
         assert (await officer.login("xa-b/mai"))[0] == 200
         assert TICKET_B in (await officer.get("/admin/feedback"))[1]
+    finally:
+        await officer.close()
+
+
+async def test_a_session_of_one_commune_does_not_open_another(two_communes: Service) -> None:
+    service = two_communes
+    await _officer_of(service, "xa-a", "hoa", "admin")
+    officer = OfficerClient(service)
+    try:
+        await officer.login("xa-a/hoa")
+        [cookie] = [c for c in officer.http.cookie_jar if c.key == SESSION_COOKIE]
+        commune, token = cookie.value.split("/", 1)
+        assert commune == "xa-a"
+        forged = {SESSION_COOKIE: f"xa-b/{token}"}
+        async with service.http.get(
+            f"{service.url}/admin/feedback", cookies=forged, allow_redirects=False
+        ) as resp:
+            assert resp.status == 303 and resp.headers["Location"].startswith("/admin/login")
+    finally:
+        await officer.close()
+
+
+async def test_an_unknown_commune_at_sign_in_is_a_wrong_name(two_communes: Service) -> None:
+    officer = OfficerClient(two_communes)
+    try:
+        status, page = await officer.login("xa-khong-co/hoa")
+        assert status == 401 and "Sai tên đăng nhập hoặc mật khẩu." in page
     finally:
         await officer.close()
