@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import functools
 import re
 import string
 from pathlib import Path
@@ -44,15 +46,25 @@ _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _map
 
 
 def read_yaml(path: Path) -> Any:
+    """The file's data (a copy: the caller may change it)."""
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)  # noqa: S506
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ContentError(f"{path}:1", f"cannot be read ({exc})") from exc
+    return copy.deepcopy(_parsed(path, text))
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed(path: Path, text: str) -> Any:
+    """Each version of a file is parsed once: communes load the same shared files on top of
+    their own (bot/communes/), and parsing is most of a load's time."""
+    try:
+        return yaml.load(text, Loader=_LineLoader)  # noqa: S506
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else 1
         problem = getattr(exc, "problem", exc)
         raise ContentError(f"{path}:{line}", f"not valid YAML ({problem})") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ContentError(f"{path}:1", f"cannot be read ({exc})") from exc
 
 
 def load_library(content_dir: Path, overlay: Path | None = None) -> Library:
