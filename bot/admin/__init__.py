@@ -11,7 +11,6 @@ from bot.admin import (
     account_page,
     auth,
     campaign_page,
-    commune_scope,
     dossier_page,
     feedback_page,
     handover_page,
@@ -21,7 +20,6 @@ from bot.admin import (
     status_page,
 )
 from bot.admin.site import ADMIN, FEEDBACK, OFFICER, STYLESHEET, Admin, stylesheet
-from bot.communes.registry import Communes
 from bot.content.watcher import ContentWatcher
 from bot.services import Services
 
@@ -37,11 +35,10 @@ def register(
     services: Services,
     watcher: ContentWatcher,
     tracker_path: Path | None,
-    communes: Communes | None = None,
 ) -> None:
     """Add the dashboard's routes under /admin (every page but sign-in and the stylesheet
-    needs a session) and the security headers on its answers. With `communes`, their
-    officers use the same dashboard, each seeing only their own commune."""
+    needs a session) and the security headers on its answers. Other communes' officers use
+    the same dashboard, each seeing only their own commune (bot/admin/commune_scope.py)."""
     assert services.sender is not None, "the dashboard sends officers' answers"
     app[ADMIN] = Admin(
         services.settings,
@@ -51,8 +48,6 @@ def register(
         watcher,
         tracker_path,
     )
-    if communes is not None:
-        app[commune_scope.COMMUNES] = communes
     security_headers.register(app)
     app.router.add_get(STYLESHEET, stylesheet)
     app.router.add_get(auth.LOGIN_PATH, auth.login_page)

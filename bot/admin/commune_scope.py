@@ -14,11 +14,10 @@ from aiohttp import web
 
 from bot.admin.site import ADMIN, PROVINCE, Admin
 from bot.communes.commune_config import CommuneError
-from bot.communes.registry import Communes
+from bot.communes.registry import COMMUNES
 from bot.content import ContentError
 from bot.storage.officer_accounts import Officer
 
-COMMUNES = web.AppKey("admin_communes", Communes)
 VIEW_COOKIE = "citizenbot_commune"
 QUERY = "commune"
 SEPARATOR = "/"  # in `<commune>/<username>` and in the session cookie; never in a username

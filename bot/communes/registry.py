@@ -62,6 +62,8 @@ class OpenCommune:
 
 
 class Communes:
+    """Every commune served besides the default, by slug."""
+
     def __init__(self, settings: Settings, processing: ProcessingLoop, brain: Brain) -> None:
         self._settings = settings
         self._processing = processing
@@ -225,6 +227,10 @@ class Communes:
             await commune.services.database.close()
             if commune.sandbox is not None:
                 await commune.sandbox.close()
+
+
+# Where the app keeps its registry (the webhooks' and the dashboard's).
+COMMUNES = web.AppKey("communes", Communes)
 
 
 def _message(text: str) -> dict[str, str]:

@@ -22,7 +22,7 @@ from aiohttp import web
 from bot import admin
 from bot.brain.training import current_model
 from bot.communes import commune_config
-from bot.communes.registry import Communes
+from bot.communes.registry import COMMUNES, Communes
 from bot.content import LiveContent
 from bot.content.watcher import ContentWatcher
 from bot.conversation.processing_loop import ProcessingLoop
@@ -62,7 +62,6 @@ STOP = web.AppKey("stop", Callable[[web.Application], Awaitable[None]])
 DOSSIERS = web.AppKey("dossiers", Dossiers)
 SCHEDULER = web.AppKey("scheduler", Scheduler)
 REQUEST_LIMITS = web.AppKey("request_limits", RequestLimits)
-COMMUNES = web.AppKey("communes", Communes)
 
 
 def build_app(settings: Settings, brain: Brain | None) -> web.Application:
@@ -114,7 +113,7 @@ def build_app(settings: Settings, brain: Brain | None) -> web.Application:
     webhook.register(app)
     app[WEBHOOK] = webhook
     app[SCHEDULER] = scheduler
-    admin.register(app, services, watcher, tracker_path, communes)
+    admin.register(app, services, watcher, tracker_path)
     if settings.sandbox:
         sandbox = ZaloSandbox(
             settings.zalo_app_id,
