@@ -8,7 +8,10 @@ import shutil
 import time
 from pathlib import Path
 
-from bot.communes.commune_config import Commune
+import pytest
+
+from bot.communes import commune_config
+from bot.communes.commune_config import Commune, CommuneError
 from bot.communes.commune_setup import add_commune
 from bot.content.checks import check_content
 from bot.sandbox.zalo_sandbox import ZaloSandbox
@@ -249,3 +252,9 @@ async def test_a_backup_copies_every_communes_database(tmp_path: Path) -> None:
     env = {"CITIZENBOT_DATA_DIR": str(data_dir), "CITIZENBOT_CONTENT_DIR": str(content)}
     await run_cli("backup", "--to", str(tmp_path / "backups"), env=env)
     assert len(list((tmp_path / "backups" / "communes" / "xa-a").glob("citizenbot-*.db"))) == 1
+
+
+@pytest.mark.parametrize("name", ["..", "../var", "%2e%2e", "Xa-A", "xa_a", "-xa", ""])
+def test_a_commune_name_that_is_not_a_slug_names_no_folder(tmp_path: Path, name: str) -> None:
+    with pytest.raises(CommuneError):
+        commune_config.load(Settings(data_dir=tmp_path), name)
