@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -11,12 +12,17 @@ from bot.communes.commune_config import Commune
 from bot.communes.commune_setup import add_commune
 from bot.dossiers.dossier_model import parse_update
 from bot.settings import Settings
-from bot.storage import dossier_records, feedback_records, officer_accounts
+from bot.storage import dossier_records, feedback_records, handover_records, officer_accounts
 from bot.storage.secret import load_or_create
 from bot.web.app import COMMUNES
 from tests.conftest import Service, run_cli
 from tests.dashboard import PASSWORD, OfficerClient
-from tests.test_communes import content_copy, write_locality
+from tests.test_communes import (
+    content_copy,
+    post_to_commune,
+    replies_in_commune,
+    write_locality,
+)
 
 TICKET_B = "Đèn đường trước nhà văn hoá thôn Bắc hỏng đã hai tuần."
 DOSSIER_B = "000.00.24.H26-251120-0777"
@@ -209,3 +215,30 @@ async def test_an_unknown_commune_at_sign_in_is_a_wrong_name(two_communes: Servi
         assert status == 401 and "Sai tên đăng nhập hoặc mật khẩu." in page
     finally:
         await officer.close()
+
+
+async def test_a_communes_officer_answers_its_citizen_through_its_own_oa(
+    two_communes: Service,
+) -> None:
+    service = two_communes
+    assert service.app is not None
+    commune_a = service.app[COMMUNES].get("xa-a")
+    assert commune_a is not None
+    assert await post_to_commune(service, "xa-a", "u-can-bo", "/request_human") == 200
+    await service.app[COMMUNES].drain()
+    now = dt.datetime.now(dt.timezone.utc)
+    queue = await commune_a.services.database.run(
+        handover_records.queue, now, dt.timedelta(hours=1)
+    )
+    [handover] = [row for row in queue if row["user_id"] == "u-can-bo"]
+    await _officer_of(service, "xa-a", "truc", "feedback_handler")
+    officer = OfficerClient(service)
+    try:
+        await officer.login("xa-a/truc")
+        await officer.get(f"/admin/handovers/{handover['id']}")
+        answer = "Chị mang CCCD tới xã A."
+        await officer.post(f"/admin/handovers/{handover['id']}/reply", {"text": answer})
+    finally:
+        await officer.close()
+    assert answer in await replies_in_commune(service, "xa-a", "u-can-bo")
+    assert await service.messages("u-can-bo") == []  # nothing through the default OA
