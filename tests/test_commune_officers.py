@@ -137,7 +137,7 @@ async def test_a_province_officer_sees_every_commune_and_the_province_report(
     try:
         assert (await officer.login("tinh"))[0] == 200
         status, page = await officer.get("/admin/feedback/1?commune=xa-b")
-        assert status == 200 and TICKET_B in page
+        assert status == 200 and TICKET_B in page and "· Xã xa-b</span>" in page
         # The commune chosen holds for the next pages, until `?commune=` goes back.
         assert TICKET_B in (await officer.get("/admin/feedback"))[1]
         assert TICKET_B not in (await officer.get("/admin/feedback?commune="))[1]

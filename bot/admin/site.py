@@ -197,7 +197,7 @@ def page(request: web.Request, title: str, body: Html, status: int = 200) -> web
             '<span class="who">{name} <form method="post" action="/admin/logout" class="inline">'
             '<input type="hidden" name="csrf" value="{csrf}">'
             '<button type="submit" class="secondary">{logout}</button></form></span></header>',
-            brand=text("site.brand"),
+            brand=_brand(request),
             logout=text("site.logout"),
             links=links,
             name=officer.display_name,
@@ -214,6 +214,16 @@ def page(request: web.Request, title: str, body: Html, status: int = 200) -> web
         body=body,
     )
     return web.Response(text=document, content_type="text/html", status=status)
+
+
+def _brand(request: web.Request) -> str:
+    """The dashboard's name; with several communes (bot/admin/commune_scope.py), followed by
+    the name of the commune whose data the page shows."""
+    admin = admin_of(request)
+    brand = admin.library.admin_text("site.brand")
+    if admin.commune or sees_province(request):
+        return f"{brand} · {admin.library.locality.values.get('name', admin.commune)}"
+    return brand
 
 
 def _count(number: int, meaning: str) -> Html:
