@@ -8,21 +8,13 @@ from pathlib import Path
 import pytest
 
 from bot.admin.auth import SESSION_COOKIE
-from bot.communes.commune_config import Commune
-from bot.communes.commune_setup import add_commune
 from bot.dossiers.dossier_model import parse_update
-from bot.settings import Settings
 from bot.storage import dossier_records, feedback_records, handover_records, officer_accounts
 from bot.storage.secret import load_or_create
 from bot.web.app import COMMUNES
 from tests.conftest import Service, run_cli
 from tests.dashboard import PASSWORD, OfficerClient
-from tests.test_communes import (
-    content_copy,
-    post_to_commune,
-    replies_in_commune,
-    write_locality,
-)
+from tests.test_communes import post_to_commune, replies_in_commune, with_communes
 
 TICKET_B = "Đèn đường trước nhà văn hoá thôn Bắc hỏng đã hai tuần."
 DOSSIER_B = "000.00.24.H26-251120-0777"
@@ -32,12 +24,7 @@ HASH = officer_accounts.hash_password(PASSWORD)
 
 async def _service_with_two_communes(start_service, tmp_path: Path) -> Service:
     """Communes xa-a and xa-b; in xa-b a ticket and a dossier."""
-    content = content_copy(tmp_path)
-    data_dir = tmp_path / "var"
-    settings = Settings(data_dir=data_dir, content_dir=content)
-    for slug in ("xa-a", "xa-b"):
-        write_locality(content, slug, f"0209 {slug}")
-        await add_commune(settings, Commune.in_sandbox(slug))
+    content, data_dir = await with_communes(tmp_path, {"xa-a": "0209 111", "xa-b": "0209 222"})
     service = await start_service(content_dir=content, data_dir=data_dir)
     assert service.app is not None
     commune_b = service.app[COMMUNES].get("xa-b")

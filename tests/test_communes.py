@@ -43,6 +43,17 @@ def write_locality(content: Path, slug: str, hotline: str) -> None:
     (folder / "locality.yml").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+async def with_communes(tmp_path: Path, hotlines: dict[str, str]) -> tuple[Path, Path]:
+    """A content copy and a data folder with these communes added, each with its hotline."""
+    content = content_copy(tmp_path)
+    data_dir = tmp_path / "var"
+    settings = Settings(data_dir=data_dir, content_dir=content)
+    for slug, hotline in hotlines.items():
+        write_locality(content, slug, hotline)
+        await add_commune(settings, Commune.in_sandbox(slug))
+    return content, data_dir
+
+
 async def post_to_commune(service: Service, slug: str, user_id: str, text: str) -> int:
     """What Zalo does for the commune's OA: an event signed with its OA secret key."""
     commune = Commune.in_sandbox(slug)
@@ -73,13 +84,8 @@ async def wait_for_reply(service: Service, slug: str, user_id: str, seconds: flo
 async def test_each_of_100_communes_answers_with_its_own_hotline(
     start_service, tmp_path: Path
 ) -> None:
-    content = content_copy(tmp_path)
-    data_dir = tmp_path / "var"
     hotlines = {f"xa-{n:03d}": f"0209 555 {n:03d}" for n in range(100)}
-    for slug, hotline in hotlines.items():
-        write_locality(content, slug, hotline)
-        settings = Settings(data_dir=data_dir, content_dir=content)
-        await add_commune(settings, Commune.in_sandbox(slug))
+    content, data_dir = await with_communes(tmp_path, hotlines)
     service = await start_service(content_dir=content, data_dir=data_dir)
     assert service.app is not None
     assert service.app[COMMUNES].slugs == sorted(hotlines)
@@ -119,12 +125,7 @@ async def test_a_commune_added_while_running_is_served_without_a_restart(
 async def test_a_commune_webhook_refuses_an_event_signed_for_another_commune(
     start_service, tmp_path: Path
 ) -> None:
-    content = content_copy(tmp_path)
-    data_dir = tmp_path / "var"
-    settings = Settings(data_dir=data_dir, content_dir=content)
-    for slug in ("xa-a", "xa-b"):
-        write_locality(content, slug, f"0209 {slug}")
-        await add_commune(settings, Commune.in_sandbox(slug))
+    content, data_dir = await with_communes(tmp_path, {"xa-a": "0209 111", "xa-b": "0209 222"})
     service = await start_service(content_dir=content, data_dir=data_dir)
     commune_a = Commune.in_sandbox("xa-a")
     event = ZaloSandbox(commune_a.app_id, "", "", "", "").event("u-1", "user_send_text", "chào")
@@ -141,11 +142,7 @@ async def test_a_commune_webhook_refuses_an_event_signed_for_another_commune(
 async def test_a_communes_events_are_recorded_in_its_own_database(
     start_service, tmp_path: Path
 ) -> None:
-    content = content_copy(tmp_path)
-    data_dir = tmp_path / "var"
-    settings = Settings(data_dir=data_dir, content_dir=content)
-    write_locality(content, "xa-a", "0209 111")
-    await add_commune(settings, Commune.in_sandbox("xa-a"))
+    content, data_dir = await with_communes(tmp_path, {"xa-a": "0209 111"})
     service = await start_service(content_dir=content, data_dir=data_dir)
     assert await post_to_commune(service, "xa-a", "u-own", QUESTION) == 200
     assert service.app is not None
@@ -164,10 +161,7 @@ async def test_a_commune_that_was_never_added_is_not_found(service: Service) -> 
 async def test_a_dossier_update_for_a_commune_lands_in_its_database_only(
     start_service, tmp_path: Path
 ) -> None:
-    content = content_copy(tmp_path)
-    data_dir = tmp_path / "var"
-    write_locality(content, "xa-a", "0209 111")
-    await add_commune(Settings(data_dir=data_dir, content_dir=content), Commune.in_sandbox("xa-a"))
+    content, data_dir = await with_communes(tmp_path, {"xa-a": "0209 111"})
     service = await start_service(content_dir=content, data_dir=data_dir, api_token="tok-tinh")
     code = "000.00.24.H26-251120-0099"
     update = {
@@ -191,12 +185,7 @@ async def test_a_dossier_update_for_a_commune_lands_in_its_database_only(
 
 
 async def test_a_commune_runs_its_own_campaigns_only(start_service, tmp_path: Path) -> None:
-    content = content_copy(tmp_path)
-    data_dir = tmp_path / "var"
-    settings = Settings(data_dir=data_dir, content_dir=content)
-    for slug in ("xa-a", "xa-b"):
-        write_locality(content, slug, f"0209 {slug}")
-        await add_commune(settings, Commune.in_sandbox(slug))
+    content, data_dir = await with_communes(tmp_path, {"xa-a": "0209 111", "xa-b": "0209 222"})
     shared = (content / "campaigns" / "vneid-muc-2.yml").read_text(encoding="utf-8")
     own = shared.replace("id: vneid-muc-2", "id: xa-a-vneid").replace(
         "enabled: false", "enabled: true"
@@ -225,10 +214,7 @@ def test_content_check_names_a_broken_commune_file(tmp_path: Path) -> None:
 async def test_an_edit_to_a_communes_locality_is_served_without_a_restart(
     start_service, tmp_path: Path
 ) -> None:
-    content = content_copy(tmp_path)
-    data_dir = tmp_path / "var"
-    write_locality(content, "xa-a", "0209 111 111")
-    await add_commune(Settings(data_dir=data_dir, content_dir=content), Commune.in_sandbox("xa-a"))
+    content, data_dir = await with_communes(tmp_path, {"xa-a": "0209 111 111"})
     service = await start_service(
         content_dir=content, data_dir=data_dir, content_reload_seconds=0.1
     )
@@ -245,10 +231,7 @@ async def test_an_edit_to_a_communes_locality_is_served_without_a_restart(
 
 
 async def test_a_backup_copies_every_communes_database(tmp_path: Path) -> None:
-    content = content_copy(tmp_path)
-    data_dir = tmp_path / "var"
-    write_locality(content, "xa-a", "0209 111")
-    await add_commune(Settings(data_dir=data_dir, content_dir=content), Commune.in_sandbox("xa-a"))
+    content, data_dir = await with_communes(tmp_path, {"xa-a": "0209 111"})
     env = {"CITIZENBOT_DATA_DIR": str(data_dir), "CITIZENBOT_CONTENT_DIR": str(content)}
     await run_cli("backup", "--to", str(tmp_path / "backups"), env=env)
     assert len(list((tmp_path / "backups" / "communes" / "xa-a").glob("citizenbot-*.db"))) == 1
