@@ -123,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     forget_cmd.add_argument("user_id")
     forget_cmd.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    for command in (export_cmd, forget_cmd):
+        command.add_argument("--commune", default="", help="a citizen of this commune's OA")
     args = parser.parse_args(argv)
     # The service logs JSON lines (CITIZENBOT_LOG_FORMAT=text for plain lines); the CLI, text.
     json_lines = args.command == "run" and os.environ.get("CITIZENBOT_LOG_FORMAT") != "text"
@@ -432,14 +434,28 @@ async def purge(settings: Settings, dry_run: bool) -> int:
 async def user_data(args: argparse.Namespace, settings: Settings) -> int:
     """`user export ID` / `user forget ID`: a citizen's request about their personal data."""
     from bot import privacy
+    from bot.communes import commune_config
+    from bot.communes.conversation_ids import conversation_id
     from bot.storage import Database
     from bot.storage.personal_data import ANONYMISED
 
-    database = Database(settings.database_path)
+    database_path = settings.database_path
+    if args.commune:
+        try:
+            commune = commune_config.load(settings, args.commune)
+        except commune_config.CommuneError as exc:
+            print(f"citizenbot: {exc}", file=sys.stderr)
+            return 1
+        database_path = commune_config.settings_for(settings, commune).database_path
+    # Rasa's tracker store is shared: a commune's conversations are prefixed.
+    conversation = conversation_id(args.commune, args.user_id)
+    database = Database(database_path)
     await database.open()
     try:
         if args.user_command == "export":
-            data = await privacy.export_user(database, settings.tracker_path, args.user_id)
+            data = await privacy.export_user(
+                database, settings.tracker_path, args.user_id, conversation
+            )
             text = json.dumps(data, ensure_ascii=False, indent=2)
             if args.to is None:
                 print(text)
@@ -451,7 +467,7 @@ async def user_data(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"citizenbot: {rows} rows about the user written to {args.to}")
             return 0
         found = await privacy.forget_user(
-            database, settings.tracker_path, args.user_id, "cli", dry_run=True
+            database, settings.tracker_path, args.user_id, "cli", True, conversation
         )
         if not args.yes:
             stored = ", ".join(f"{table} {n}" for table, n in found.items() if n)
@@ -461,7 +477,9 @@ async def user_data(args: argparse.Namespace, settings: Settings) -> int:
             if answer.strip().lower() not in ("yes", "y"):
                 print("citizenbot: nothing changed")
                 return 1
-        changed = await privacy.forget_user(database, settings.tracker_path, args.user_id, "cli")
+        changed = await privacy.forget_user(
+            database, settings.tracker_path, args.user_id, "cli", conversation=conversation
+        )
     except EOFError:
         print("\ncitizenbot: no answer; nothing changed (use --yes in scripts)", file=sys.stderr)
         return 1

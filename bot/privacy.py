@@ -93,10 +93,14 @@ async def purge_message_logs(
     return result
 
 
-async def export_user(database: Database, tracker_path: Path | None, user_id: str) -> dict:
-    """Everything stored about one Zalo user id, by table (JSON-ready)."""
+async def export_user(
+    database: Database, tracker_path: Path | None, user_id: str, conversation: str | None = None
+) -> dict:
+    """Everything stored about one Zalo user id, by table (JSON-ready); `conversation` as
+    for `forget_user`."""
     tables = await database.run(personal_data.export, user_id)
-    tables[TRACKER] = await _blocking(tracker_reader.events_of, tracker_path, user_id)
+    sender = conversation or user_id
+    tables[TRACKER] = await _blocking(tracker_reader.events_of, tracker_path, sender)
     return {
         "user_id": user_id,
         "exported_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),

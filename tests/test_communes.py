@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bot import privacy
 from bot.communes import commune_config
 from bot.communes.commune_config import Commune, CommuneError
 from bot.communes.commune_setup import add_commune
@@ -55,9 +56,15 @@ async def with_communes(tmp_path: Path, hotlines: dict[str, str]) -> tuple[Path,
 
 
 async def post_to_commune(service: Service, slug: str, user_id: str, text: str) -> int:
-    """What Zalo does for the commune's OA: an event signed with its OA secret key."""
+    """What Zalo does for the commune's OA when a citizen writes."""
     commune = Commune.in_sandbox(slug)
     event = ZaloSandbox(commune.app_id, "", "", "", "").event(user_id, "user_send_text", text)
+    return await post_event_to_commune(service, slug, event)
+
+
+async def post_event_to_commune(service: Service, slug: str, event: dict) -> int:
+    """The event, signed with the commune's OA secret key, to its webhook; the status."""
+    commune = Commune.in_sandbox(slug)
     body = json.dumps(event, ensure_ascii=False).encode()
     mac = signature.header_value(commune.app_id, body, event["timestamp"], commune.oa_secret_key)
     headers = {signature.HEADER: mac, "Content-Type": "application/json"}
@@ -241,3 +248,37 @@ async def test_a_backup_copies_every_communes_database(tmp_path: Path) -> None:
 def test_a_commune_name_that_is_not_a_slug_names_no_folder(tmp_path: Path, name: str) -> None:
     with pytest.raises(CommuneError):
         commune_config.load(Settings(data_dir=tmp_path), name)
+
+
+async def test_a_withdraw_to_a_commune_forgets_its_citizen_there_only(
+    start_service, tmp_path: Path
+) -> None:
+    content, data_dir = await with_communes(tmp_path, {"xa-a": "0209 111"})
+    service = await start_service(content_dir=content, data_dir=data_dir)
+    assert service.app is not None
+    communes = service.app[COMMUNES]
+    await service.say("u-rut", QUESTION)  # the same user id writes to the default commune
+    assert await post_to_commune(service, "xa-a", "u-rut", QUESTION) == 200
+    await service.settle()
+    await communes.drain()
+    database_a = communes.get("xa-a").services.database
+    tracker = service.brain.tracker_path
+
+    async def stored_in_a() -> dict:
+        exported = await privacy.export_user(database_a, tracker, "u-rut", "xa-a:u-rut")
+        return exported["tables"]
+
+    assert (await stored_in_a())[privacy.TRACKER] != []
+    withdraw = {
+        "event_name": "user_withdraw",
+        "app_id": Commune.in_sandbox("xa-a").app_id,
+        "sender": {"id": "u-rut"},
+        "recipient": {"id": "sandbox-oa"},
+        "user_id_by_app": "app-scoped-id",
+        "timestamp": str(int(time.time() * 1000)),
+    }
+    assert await post_event_to_commune(service, "xa-a", withdraw) == 200
+    await communes.drain()
+    assert all(rows == [] for rows in (await stored_in_a()).values())
+    in_default = await privacy.export_user(service.database, tracker, "u-rut")
+    assert in_default["tables"][privacy.TRACKER] != []
