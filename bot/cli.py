@@ -58,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         "import", help="import status updates from a CSV file (a report per row)"
     )
     import_cmd.add_argument("file", type=Path)
+    import_cmd.add_argument("--commune", default="", help="the dossiers of this commune")
     officer_cmd = commands.add_parser("officer", help="officers' dashboard accounts")
     add_officer = officer_cmd.add_subparsers(dest="officer_command", required=True).add_parser(
         "add", help="create an account (the first one: --role admin); asks for the password"
@@ -146,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "user":
             return asyncio.run(user_data(args, settings))
         if args.command == "dossier":
-            return dossier_import(args.file, settings)
+            return dossier_import(args.file, settings, args.commune)
         if args.command == "officer":
             return asyncio.run(officer_add(args, settings))
         if args.command == "campaign":
@@ -206,17 +207,14 @@ async def officer_add(args: argparse.Namespace, settings: Settings) -> int:
     from bot.communes import commune_config
     from bot.storage import Database, audit, officer_accounts
 
-    database_path = settings.database_path
-    if args.commune:
-        try:
-            commune = commune_config.load(settings, args.commune)
-        except commune_config.CommuneError as exc:
-            print(f"citizenbot: {exc}", file=sys.stderr)
-            return 1
-        if "province" in args.role:
-            print("citizenbot: the province role is for the default commune", file=sys.stderr)
-            return 1
-        database_path = commune_config.settings_for(settings, commune).database_path
+    if args.commune and "province" in args.role:
+        print("citizenbot: the province role is for the default commune", file=sys.stderr)
+        return 1
+    try:
+        database_path = commune_config.settings_of(settings, args.commune).database_path
+    except commune_config.CommuneError as exc:
+        print(f"citizenbot: {exc}", file=sys.stderr)
+        return 1
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
@@ -390,8 +388,7 @@ def backup_databases(settings: Settings, destination: Path) -> int:
     # Each commune's database into its own folder (their files share a name).
     folders = {destination: (settings.database_path, settings.tracker_path)}
     for slug in commune_config.added(settings):
-        commune = commune_config.load(settings, slug)
-        commune_database = commune_config.settings_for(settings, commune).database_path
+        commune_database = commune_config.settings_of(settings, slug).database_path
         folders[destination / "communes" / slug] = (commune_database,)
     keep = settings.message_retention_days
     now = dt.datetime.now(dt.timezone.utc)
@@ -439,14 +436,11 @@ async def user_data(args: argparse.Namespace, settings: Settings) -> int:
     from bot.storage import Database
     from bot.storage.personal_data import ANONYMISED
 
-    database_path = settings.database_path
-    if args.commune:
-        try:
-            commune = commune_config.load(settings, args.commune)
-        except commune_config.CommuneError as exc:
-            print(f"citizenbot: {exc}", file=sys.stderr)
-            return 1
-        database_path = commune_config.settings_for(settings, commune).database_path
+    try:
+        database_path = commune_config.settings_of(settings, args.commune).database_path
+    except commune_config.CommuneError as exc:
+        print(f"citizenbot: {exc}", file=sys.stderr)
+        return 1
     # Rasa's tracker store is shared: a commune's conversations are prefixed.
     conversation = conversation_id(args.commune, args.user_id)
     database = Database(database_path)
@@ -492,13 +486,19 @@ async def user_data(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def dossier_import(path: Path, settings: Settings) -> int:
+def dossier_import(path: Path, settings: Settings, commune: str = "") -> int:
+    from bot.communes import commune_config
     from bot.dossiers.ingest import import_csv
     from bot.storage.secret import load_or_create
 
     if not path.exists():
         print(f"citizenbot: {path} does not exist", file=sys.stderr)
         return 2
+    try:
+        settings = commune_config.settings_of(settings, commune)
+    except commune_config.CommuneError as exc:
+        print(f"citizenbot: {exc}", file=sys.stderr)
+        return 1
     results = import_csv(path, settings.database_path, load_or_create(settings.data_dir))
     rejected = [r for r in results if not r.accepted]
     for row in rejected:

@@ -17,7 +17,7 @@ from bot.communes.commune_setup import add_commune
 from bot.content.checks import check_content
 from bot.sandbox.zalo_sandbox import ZaloSandbox
 from bot.settings import Settings
-from bot.storage import dossier_records
+from bot.storage import Database, dossier_records
 from bot.web.app import COMMUNES, SCHEDULER
 from bot.zalo import signature
 from tests.conftest import PROJECT, Service, run_cli
@@ -282,3 +282,24 @@ async def test_a_withdraw_to_a_commune_forgets_its_citizen_there_only(
     assert all(rows == [] for rows in (await stored_in_a()).values())
     in_default = await privacy.export_user(service.database, tracker, "u-rut")
     assert in_default["tables"][privacy.TRACKER] != []
+
+
+async def test_a_dossier_csv_for_a_commune_is_imported_into_its_database(tmp_path: Path) -> None:
+    content, data_dir = await with_communes(tmp_path, {"xa-a": "0209 111"})
+    csv_file = tmp_path / "updates.csv"
+    csv_file.write_text(
+        "code,procedure,applicant_name,phone,id_number,status,occurred_at\n"
+        "000.00.24.H26-251101-0001,Đăng ký khai sinh,Trần Thị Bình,0987654321,,received,"
+        "2026-11-20T08:00:00+07:00\n",
+        encoding="utf-8",
+    )
+    env = {"CITIZENBOT_DATA_DIR": str(data_dir), "CITIZENBOT_CONTENT_DIR": str(content)}
+    out = await run_cli("dossier", "import", str(csv_file), "--commune", "xa-a", env=env)
+    assert "1 rows accepted" in out
+    database = Database(data_dir / "communes" / "xa-a" / "citizenbot.db")
+    await database.open()
+    try:
+        assert await database.run(dossier_records.get, "000.00.24.H26-251101-0001") is not None
+    finally:
+        await database.close()
+    assert not (data_dir / "citizenbot.db").exists()

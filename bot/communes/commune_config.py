@@ -130,3 +130,9 @@ def settings_for(settings: Settings, commune: Commune) -> Settings:
             zalo_api_base=Settings.zalo_api_base, zalo_oauth_base=Settings.zalo_oauth_base
         )
     return dataclasses.replace(settings, **values)
+
+
+def settings_of(settings: Settings, slug: str) -> Settings:
+    """The settings as commune `slug` sees them; "" the default commune's, as they are.
+    CommuneError when it was never added."""
+    return settings_for(settings, load(settings, slug)) if slug else settings
