@@ -106,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     report = campaign_sub.add_parser("report", help="delivery report of a campaign's runs")
     report.add_argument("id")
     report.add_argument("--run", type=int, help="only this run")
+    for command in campaign_sub.choices.values():
+        command.add_argument("--commune", default="", help="this commune's campaigns")
     backup_cmd = commands.add_parser(
         "backup", help="copy the databases (service and conversations) while the service runs"
     )
@@ -332,18 +334,25 @@ def run(settings: Settings) -> int:
 
 async def campaign(args: argparse.Namespace, settings: Settings) -> int:
     """`campaign list|preview|report`: read-only, safe while the service runs."""
+    from bot.communes import commune_config
     from bot.scheduler import campaign_overview
     from bot.storage import Database
 
+    try:
+        settings = commune_config.settings_of(settings, args.commune)
+    except commune_config.CommuneError as exc:
+        print(f"citizenbot: {exc}", file=sys.stderr)
+        return 1
+    overlay = commune_config.content_dir(settings, args.commune) if args.commune else None
     database = Database(settings.database_path)
     await database.open()
     try:
         if args.campaign_command == "list":
-            text, ok = await campaign_overview.campaign_list(settings, database)
+            text, ok = await campaign_overview.campaign_list(settings, database, overlay)
             print(text)
             return 0 if ok else 1
         if args.campaign_command == "preview":
-            print(await campaign_overview.campaign_preview(settings, database, args.id))
+            print(await campaign_overview.campaign_preview(settings, database, args.id, overlay))
         else:
             print(await campaign_overview.campaign_report(settings, database, args.id, args.run))
     except campaign_overview.UnknownCampaign as exc:

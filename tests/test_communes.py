@@ -191,7 +191,8 @@ async def test_a_dossier_update_for_a_commune_lands_in_its_database_only(
     assert await service.database.run(dossier_records.get, code) is None
 
 
-async def test_a_commune_runs_its_own_campaigns_only(start_service, tmp_path: Path) -> None:
+async def communes_with_a_campaign(tmp_path: Path) -> tuple[Path, Path]:
+    """Communes xa-a, with a campaign of its own (enabled), and xa-b, without."""
     content, data_dir = await with_communes(tmp_path, {"xa-a": "0209 111", "xa-b": "0209 222"})
     shared = (content / "campaigns" / "vneid-muc-2.yml").read_text(encoding="utf-8")
     own = shared.replace("id: vneid-muc-2", "id: xa-a-vneid").replace(
@@ -199,12 +200,25 @@ async def test_a_commune_runs_its_own_campaigns_only(start_service, tmp_path: Pa
     )
     (content / "communes" / "xa-a" / "campaigns").mkdir()
     (content / "communes" / "xa-a" / "campaigns" / "vneid.yml").write_text(own, encoding="utf-8")
+    return content, data_dir
+
+
+async def test_a_commune_runs_its_own_campaigns_only(start_service, tmp_path: Path) -> None:
+    content, data_dir = await communes_with_a_campaign(tmp_path)
     service = await start_service(content_dir=content, data_dir=data_dir)
     assert service.app is not None
     communes = service.app[COMMUNES]
     assert set(communes.get("xa-a").scheduler.campaigns) == {"xa-a-vneid"}
     assert communes.get("xa-b").scheduler.campaigns == {}
     assert "xa-a-vneid" not in service.app[SCHEDULER].campaigns
+
+
+async def test_campaign_list_of_a_commune_shows_its_campaigns(tmp_path: Path) -> None:
+    content, data_dir = await communes_with_a_campaign(tmp_path)
+    env = {"CITIZENBOT_DATA_DIR": str(data_dir), "CITIZENBOT_CONTENT_DIR": str(content)}
+    listed = await run_cli("campaign", "list", "--commune", "xa-a", env=env)
+    assert "xa-a-vneid" in listed and "vneid-muc-2" not in listed
+    assert "vneid-muc-2" in await run_cli("campaign", "list", env=env)
 
 
 def test_content_check_names_a_broken_commune_file(tmp_path: Path) -> None:
