@@ -182,6 +182,8 @@ class Communes:
 
     async def _commune_of(self, request: web.Request) -> OpenCommune:
         slug = request.match_info["commune"]
+        if not self.accepting:  # as the webhook answers while stopping: Zalo retries later
+            raise web.HTTPServiceUnavailable(**_message("shutting down; retry later"))
         try:
             return await self.open(slug)
         except CommuneError as exc:
