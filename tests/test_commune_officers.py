@@ -229,3 +229,18 @@ async def test_a_communes_officer_answers_its_citizen_through_its_own_oa(
         await officer.close()
     assert answer in await replies_in_commune(service, "xa-a", "u-can-bo")
     assert await service.messages("u-can-bo") == []  # nothing through the default OA
+
+
+async def test_a_communes_admin_cannot_make_a_province_officer(two_communes: Service) -> None:
+    service = two_communes
+    await _officer_of(service, "xa-a", "hoa", "admin")
+    officer = OfficerClient(service)
+    try:
+        await officer.login("xa-a/hoa")
+        status, page = await officer.get("/admin/officers")
+        assert status == 200 and 'value="province"' not in page
+        form = {"username": "gia", "password": PASSWORD, "roles": "province"}
+        status, page = await officer.post("/admin/officers", form)
+        assert status == 400 and "not a role in this commune: province" in page
+    finally:
+        await officer.close()
