@@ -317,3 +317,21 @@ async def test_a_dossier_csv_for_a_commune_is_imported_into_its_database(tmp_pat
     finally:
         await database.close()
     assert not (data_dir / "citizenbot.db").exists()
+
+
+async def test_healthz_names_a_commune_whose_content_edit_was_refused(
+    start_service, tmp_path: Path
+) -> None:
+    content, data_dir = await with_communes(tmp_path, {"xa-a": "0209 111", "xa-b": "0209 222"})
+    service = await start_service(
+        content_dir=content, data_dir=data_dir, content_reload_seconds=0.1
+    )
+    locality = content / "communes" / "xa-b" / "locality.yml"
+    locality.write_text(locality.read_text(encoding="utf-8") + "hotline: [broken\n")
+    for _ in range(200):
+        async with service.http.get(f"{service.url}/healthz") as resp:
+            health = await resp.json()
+        if health["communes"]["content_errors"]:
+            break
+        await asyncio.sleep(0.05)
+    assert health["communes"] == {"served": 2, "content_errors": ["xa-b"]}

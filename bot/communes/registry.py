@@ -205,6 +205,16 @@ class Communes:
 
         return handle
 
+    @property
+    def pending(self) -> int:
+        """Events acknowledged and not yet handled, every commune's."""
+        return sum(commune.worker.pending for commune in self._open.values())
+
+    def health(self) -> dict[str, object]:
+        """What /healthz says of the communes: how many, and whose content edit was refused."""
+        refused = [slug for slug, c in self._open.items() if c.watcher.status.last_error]
+        return {"served": len(self._open), "content_errors": sorted(refused)}
+
     async def drain(self) -> None:
         """Wait until every commune's acknowledged events are handled."""
         for commune in list(self._open.values()):

@@ -131,12 +131,15 @@ def build_app(settings: Settings, brain: Brain | None) -> web.Application:
             "status": "ok",
             "model": model_name,
             "sandbox": settings.sandbox,
-            "queued_events": worker.pending if worker is not None else 0,
+            "queued_events": (worker.pending if worker is not None else 0)
+            + (communes.pending if communes is not None else 0),
             "content": asdict(watcher.status),
             "campaigns": asdict(scheduler.status),
             # dossier notifications: "stuck" and "failed" above 0 need an officer's look
             "notifications": notifications,
         }
+        if communes is not None:
+            health["communes"] = communes.health()
         if workers is None:
             return web.json_response(health)
         # 503 while stopping or when a worker keeps dying at start
