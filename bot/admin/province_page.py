@@ -3,6 +3,8 @@ default commune with the `province` role (bot/admin/commune_scope.py)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from aiohttp import web
 
 from bot.admin import commune_scope, report_figures
@@ -12,8 +14,7 @@ from bot.admin.site import Admin, forbidden, home_of, page, sees_province
 from bot.local_time import local_date
 
 
-async def _report(admin: Admin, request: web.Request) -> report_figures.Report:
-    start, end = date_range(request)
+async def _report(admin: Admin, start: dt.date, end: dt.date) -> report_figures.Report:
     return await report_figures.build(
         admin.database, admin.tracker_path, start, end, commune=admin.commune
     )
@@ -28,7 +29,7 @@ async def province_page(request: web.Request) -> web.StreamResponse:
     for slug in commune_scope.communes_of(request):
         if (admin := await commune_scope.admin_for(request, slug)) is not None:
             communes.append(admin)
-    reports = [await _report(admin, request) for admin in communes]
+    reports = [await _report(admin, start, end) for admin in communes]
     total = report_figures.combined(reports, start, end)
     text = default.library.admin_text
     keys = [key for key, _ in total.summary()]
