@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from pathlib import Path
 
 import pytest
 
+from bot.admin import report_figures
 from bot.admin.auth import SESSION_COOKIE
 from bot.dossiers.dossier_model import parse_update
-from bot.storage import dossier_records, feedback_records, handover_records, officer_accounts
+from bot.storage import (
+    Database,
+    dossier_records,
+    feedback_records,
+    handover_records,
+    officer_accounts,
+)
 from bot.storage.secret import load_or_create
 from bot.web.app import COMMUNES
 from tests.conftest import Service, run_cli
@@ -136,11 +144,9 @@ async def test_a_province_officer_sees_every_commune_and_the_province_report(
 
 
 async def test_the_province_report_sums_the_communes_figures(two_communes: Service) -> None:
-    from bot.admin import report_figures
-
     service = two_communes
     assert service.app is not None
-    day = report_figures.dt.date.today()
+    day = dt.date.today()
     reports = []
     for slug in ("xa-a", "xa-b"):
         commune = service.app[COMMUNES].get(slug)
@@ -244,3 +250,38 @@ async def test_a_communes_admin_cannot_make_a_province_officer(two_communes: Ser
         assert status == 400 and "not a role in this commune: province" in page
     finally:
         await officer.close()
+
+
+async def test_a_report_counts_the_intents_of_its_own_communes_conversations(
+    tmp_path: Path,
+) -> None:
+    tracker = tmp_path / "tracker.db"
+    with sqlite3.connect(tracker) as conn:
+        conn.execute(
+            "CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id TEXT, type_name TEXT,"
+            " timestamp REAL, intent_name TEXT, action_name TEXT, data TEXT)"
+        )
+        now = dt.datetime.now(dt.timezone.utc)
+        conversations = {"u-1": "greet", "xa-a:u-1": "ask_office_info", "xa-ab:u-2": "goodbye"}
+        conversations["xa-a-b:u-3"] = "thank"
+        conn.executemany(
+            "INSERT INTO events (sender_id, type_name, timestamp, intent_name)"
+            " VALUES (?, 'user', ?, ?)",
+            [(sender, now.timestamp(), intent) for sender, intent in conversations.items()],
+        )
+    database = Database(tmp_path / "citizenbot.db")
+    await database.open()
+    try:
+        day = now.date()
+        found = {}
+        for commune in ("", "xa-a", "xa-ab", "xa-a-b"):
+            report = await report_figures.build(database, tracker, day, day, now, commune)
+            found[commune] = dict(report.top_intents)
+    finally:
+        await database.close()
+    assert found == {
+        "": {"greet": 1},
+        "xa-a": {"ask_office_info": 1},
+        "xa-ab": {"goodbye": 1},
+        "xa-a-b": {"thank": 1},
+    }

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from bot.communes.conversation_ids import conversation_id
+from bot.communes.conversation_ids import SEPARATOR, conversation_id
 from bot.local_time import TIMEZONE, local_date, local_range
 from bot.storage import Database, retention
 from bot.storage.ratings import SATISFIED, SCORES
@@ -240,16 +240,12 @@ def _from_tracker(
     if tracker_path.exists():
         conn = sqlite3.connect(f"{tracker_path.resolve().as_uri()}?mode=ro", uri=True)
         try:
-            # A commune's conversations are `<commune>:<user id>`; the default's bare ids.
-            if commune:
-                whose, pattern = "sender_id LIKE ?", conversation_id(commune, "%")
-            else:
-                whose, pattern = "sender_id NOT LIKE ?", conversation_id("%", "%")
+            whose, senders = _senders_of(commune)
             rows = conn.execute(
                 "SELECT intent_name, COUNT(*) FROM events WHERE type_name = 'user'"
                 " AND timestamp >= ? AND timestamp < ? AND intent_name NOT LIKE 'EXTERNAL%'"
                 f" AND {whose} GROUP BY intent_name",
-                (low, high, pattern),
+                (low, high, *senders),
             ).fetchall()
         except sqlite3.OperationalError:  # Rasa has not created its tables yet
             rows = []
@@ -284,6 +280,16 @@ def combined(reports: list[Report], start: dt.date, end: dt.date) -> Report:
     total.top_intents = intents.most_common(TOP_INTENTS)
     total.ratings = dict(ratings)
     return total
+
+
+def _senders_of(commune: str) -> tuple[str, tuple[str, ...]]:
+    """The condition on the tracker's sender ids, and its values: a commune's conversations
+    (`<commune>:<user id>`, a range the sender index serves) or the default commune's (ids
+    without a commune)."""
+    if not commune:
+        return "sender_id NOT LIKE ?", (conversation_id("%", "%"),)
+    first = conversation_id(commune, "")
+    return "sender_id >= ? AND sender_id < ?", (first, first[:-1] + chr(ord(SEPARATOR) + 1))
 
 
 def daily_rows(report: Report, text: Callable[[str], str]) -> list[list[object]]:
