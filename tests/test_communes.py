@@ -335,3 +335,13 @@ async def test_healthz_names_a_commune_whose_content_edit_was_refused(
             break
         await asyncio.sleep(0.05)
     assert health["communes"] == {"served": 2, "content_errors": ["xa-b"]}
+
+
+async def test_a_commune_without_its_own_locality_is_not_served(
+    start_service, tmp_path: Path
+) -> None:
+    content, data_dir = await with_communes(tmp_path, {"xa-a": "0209 111"})
+    (content / "communes" / "xa-a" / "locality.yml").unlink()
+    service = await start_service(content_dir=content, data_dir=data_dir)
+    # Not the shared locality's hotline in its answers: no answer, and Zalo retries later.
+    assert await post_to_commune(service, "xa-a", "u-1", QUESTION) == 503

@@ -73,7 +73,7 @@ def load_library(content_dir: Path, overlay: Path | None = None) -> Library:
     `overlay`: a commune's own content (content/communes/<slug>/), read on top of the shared
     one: its locality.yml, ui.yml and admin.yml when it has them, and its guides in place of
     the shared guides of the same file name (or beside them)."""
-    locality_path = layered(content_dir, overlay, "locality.yml")
+    locality_path = locality_file(content_dir, overlay)
     locality_data = read_mapping(locality_path)
     _require_fields(locality_path, locality_data, LOCALITY_REQUIRED)
     locality = Locality({k: str(v) for k, v in locality_data.items() if k != "__line__"})
@@ -104,6 +104,11 @@ def guide_files(content_dir: Path, overlay: Path | None = None) -> list[Path]:
     if overlay is not None:
         by_name.update({path.name: path for path in (overlay / "guides").glob("*.yml")})
     return [by_name[name] for name in sorted(by_name)]
+
+
+def locality_file(content_dir: Path, overlay: Path | None = None) -> Path:
+    """A commune's own locality.yml, never the shared one: its answers name its hotline."""
+    return (overlay or content_dir) / "locality.yml"
 
 
 def layered(content_dir: Path, overlay: Path | None, name: str) -> Path:

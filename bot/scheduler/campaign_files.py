@@ -21,7 +21,13 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.content.content_model import ContentError, Locality
-from bot.content.loader import layered, read_mapping, read_yaml, strip_lines
+from bot.content.loader import (
+    layered,
+    locality_file,
+    read_mapping,
+    read_yaml,
+    strip_lines,
+)
 from bot.local_time import TIMEZONE
 from bot.zalo import message_shapes
 from bot.zalo.push import Template
@@ -193,7 +199,7 @@ def campaigns_dir(content_dir: Path, overlay: Path | None = None) -> Path:
 
 def load_context(content_dir: Path, overlay: Path | None = None) -> tuple[Locality, dict[str, str]]:
     """The commune's data (for {locality.x} placeholders) and the topics citizens follow."""
-    locality_data = read_mapping(layered(content_dir, overlay, "locality.yml"))
+    locality_data = read_mapping(locality_file(content_dir, overlay))
     locality = Locality({k: str(v) for k, v in locality_data.items() if k != "__line__"})
     ui = strip_lines(read_mapping(layered(content_dir, overlay, "ui.yml")))
     return locality, {str(k): str(v) for k, v in (ui.get("topics") or {}).items()}

@@ -34,7 +34,7 @@ from bot import privacy
 from bot.clock import Clock, QuietHours, SystemClock, utc_iso
 from bot.content import LiveContent
 from bot.content.content_model import ContentError
-from bot.content.loader import layered
+from bot.content.loader import layered, locality_file
 from bot.local_time import TIMEZONE
 from bot.scheduler import citizen_reminders, jobs
 from bot.scheduler.campaign_fanout import CampaignRunner
@@ -266,7 +266,7 @@ class Scheduler:
     def _scan(self) -> dict[str, tuple[int, int]]:
         directory, overlay = self._content.directory, self._content.overlay
         paths = campaign_files(campaigns_dir(directory, overlay)) + [
-            layered(directory, overlay, "locality.yml"),
+            locality_file(directory, overlay),
             layered(directory, overlay, "ui.yml"),
         ]
         return {
