@@ -83,7 +83,7 @@ class ActionClarify(UsesServices, Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        clarify(dispatcher, (await self.services()).content.library, tracker)
+        clarify(dispatcher, (await self.services(tracker)).content.library, tracker)
         return []
 
 
@@ -97,7 +97,7 @@ class ActionAffirmOrFollowUp(UsesServices, Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        follow_up = follow_up_answer((await self.services()).content.library, tracker)
+        follow_up = follow_up_answer((await self.services(tracker)).content.library, tracker)
         if follow_up:
             send(dispatcher, follow_up)
         else:
@@ -118,7 +118,7 @@ class ActionDenyOrQuestion(UsesServices, Action):
     ) -> list[EventType]:
         text = tracker.latest_message.get("text") or ""
         if is_yes_no(text) and len(text.split()) >= QUESTION_MIN_WORDS:
-            clarify(dispatcher, (await self.services()).content.library, tracker)
+            clarify(dispatcher, (await self.services(tracker)).content.library, tracker)
         else:
             dispatcher.utter_message(response="utter_deny")
         return []

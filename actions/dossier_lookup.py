@@ -17,6 +17,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.communes.conversation_ids import citizen_of
 from bot.content import Library
 from bot.dossiers.dossier_model import CODE, normalise_code
 from bot.dossiers.status_wording import status_text
@@ -52,11 +53,11 @@ class ValidateDossierLookupForm(UsesServices, FormValidationAction):
     async def validate_dossier_code(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
     ) -> dict[str, Any]:
-        services = await self.services()
+        services = await self.services(tracker)
         found = CODE.search(str(value or ""))
         if found:
             code = normalise_code(found.group())
-            user = tracker.sender_id
+            user = citizen_of(tracker.sender_id)
             if await services.database.run(dossier_records.locked, code, user, _now()):
                 return {"dossier_code": code, "dossier_lookup": LOCKED, **DONE}
             # The phone shared through the OA's user-info form proves ownership when it matches.
@@ -76,9 +77,9 @@ class ValidateDossierLookupForm(UsesServices, FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
     ) -> dict[str, Any]:
         code = tracker.get_slot("dossier_code")
-        services = await self.services()
+        services = await self.services(tracker)
         library = services.content.library
-        user = tracker.sender_id
+        user = citizen_of(tracker.sender_id)
         typed = re.sub(r"\D", "", str(value or ""))
         if _is_outcome_word(value):
             outcome = await services.database.run(
@@ -104,7 +105,7 @@ class ActionAskDossierCode(UsesServices, Action):
         return "action_ask_dossier_code"
 
     async def run(self, dispatcher, tracker, domain) -> list[EventType]:  # type: ignore[override]
-        _say((await self.services()).content.library, dispatcher, "dossier_ask_code")
+        _say((await self.services(tracker)).content.library, dispatcher, "dossier_ask_code")
         return []
 
 
@@ -113,7 +114,7 @@ class ActionAskIdLastDigits(UsesServices, Action):
         return "action_ask_id_last_digits"
 
     async def run(self, dispatcher, tracker, domain) -> list[EventType]:  # type: ignore[override]
-        library = (await self.services()).content.library
+        library = (await self.services(tracker)).content.library
         _say(library, dispatcher, "dossier_ask_digits", code=tracker.get_slot("dossier_code") or "")
         return []
 
@@ -127,7 +128,7 @@ class ActionDossierStatus(UsesServices, Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        services = await self.services()
+        services = await self.services(tracker)
         library = services.content.library
         outcome = tracker.get_slot("dossier_lookup")
         code = tracker.get_slot("dossier_code")
@@ -137,7 +138,7 @@ class ActionDossierStatus(UsesServices, Action):
             return reset
         if outcome == STOPPED:
             _say(library, dispatcher, "dossier_stopped")
-        user = tracker.sender_id
+        user = citizen_of(tracker.sender_id)
         # The proof is the verification the form's check stored, never a slot's word.
         if outcome != VERIFIED or not await services.database.run(
             dossier_records.is_verified, code, user
@@ -172,11 +173,13 @@ class ActionSubscribeDossier(UsesServices, Action):
     ) -> list[EventType]:
         code = next(tracker.get_latest_entity_values("dossier_code"), None)
         code = normalise_code(code) if code else tracker.get_slot("dossier_code")
-        services = await self.services()
+        services = await self.services(tracker)
         if code and await services.database.run(
-            dossier_records.is_verified, code, tracker.sender_id
+            dossier_records.is_verified, code, citizen_of(tracker.sender_id)
         ):
-            await services.database.run(dossier_records.subscribe, code, tracker.sender_id)
+            await services.database.run(
+                dossier_records.subscribe, code, citizen_of(tracker.sender_id)
+            )
             _say(services.content.library, dispatcher, "dossier_subscribed", code=code)
             return [SlotSet("dossier_code", code)]
         return [SlotSet("dossier_code", code), FollowupAction(FORM)]

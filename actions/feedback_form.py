@@ -13,6 +13,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.communes.conversation_ids import citizen_of
 from bot.content import Library
 from bot.nlu.text import fold
 from bot.services import UsesServices
@@ -70,7 +71,7 @@ class ValidateFeedbackForm(UsesServices, FormValidationAction):
     async def validate_feedback_topic(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
     ) -> dict[str, Any]:
-        library = (await self.services()).content.library
+        library = (await self.services(tracker)).content.library
         if wants_to_cancel(library, str(value)):
             return self._cancel()
         return {"feedback_topic": topic_of(library, str(value))}
@@ -78,7 +79,7 @@ class ValidateFeedbackForm(UsesServices, FormValidationAction):
     async def validate_feedback_description(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
     ) -> dict[str, Any]:
-        library = (await self.services()).content.library
+        library = (await self.services(tracker)).content.library
         text = str(value).strip()
         if wants_to_cancel(library, text):
             return self._cancel()
@@ -100,7 +101,7 @@ class ActionAskFeedbackTopic(UsesServices, Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        library = (await self.services()).content.library
+        library = (await self.services(tracker)).content.library
         buttons = [
             {"title": title, "payload": title} for title in library.ui["feedback_topics"].values()
         ]
@@ -117,7 +118,7 @@ class ActionAskFeedbackDescription(UsesServices, Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        library = (await self.services()).content.library
+        library = (await self.services(tracker)).content.library
         dispatcher.utter_message(
             text=library.text("feedback_ask_description"), buttons=[cancel_button(library)]
         )
@@ -131,7 +132,7 @@ class ActionAskFeedbackPhoto(UsesServices, Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        library = (await self.services()).content.library
+        library = (await self.services(tracker)).content.library
         no_photo = library.ui["feedback_no_photo"]
         dispatcher.utter_message(
             text=library.text("feedback_ask_photo"),
@@ -149,7 +150,7 @@ class ActionSubmitFeedback(UsesServices, Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        services = await self.services()
+        services = await self.services(tracker)
         library = services.content.library
         reset: list[EventType] = [SlotSet(slot, None) for slot in SLOTS]
         topic = tracker.get_slot("feedback_topic")
@@ -159,7 +160,7 @@ class ActionSubmitFeedback(UsesServices, Action):
         photo = tracker.get_slot("feedback_photo")
         ticket = await services.database.run(
             feedback_records.create,
-            tracker.sender_id,
+            citizen_of(tracker.sender_id),
             topic,
             tracker.get_slot("feedback_description"),
             None if photo in (None, NO_PHOTO) else photo,

@@ -130,7 +130,7 @@ class ActionShowGuide(UsesServices, Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        library = (await self.services()).content.library
+        library = (await self.services(tracker)).content.library
         intent = tracker.get_intent_of_latest_message() or ""
         section = next(tracker.get_latest_entity_values("guide_section"), None)
         text = tracker.latest_message.get("text") or ""
@@ -163,7 +163,7 @@ class ActionAnswerAspect(UsesServices, Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        library = (await self.services()).content.library
+        library = (await self.services(tracker)).content.library
         section = FOLLOW_UPS.get(tracker.get_intent_of_latest_message() or "", "documents")
         guide = current_guide(library, tracker) or named_guide(library, tracker)
         if guide is not None:
@@ -208,7 +208,7 @@ class ActionNextStep(UsesServices, Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        return show_step((await self.services()).content.library, dispatcher, tracker, +1)
+        return show_step((await self.services(tracker)).content.library, dispatcher, tracker, +1)
 
 
 class ActionPreviousStep(UsesServices, Action):
@@ -218,4 +218,4 @@ class ActionPreviousStep(UsesServices, Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        return show_step((await self.services()).content.library, dispatcher, tracker, -1)
+        return show_step((await self.services(tracker)).content.library, dispatcher, tracker, -1)

@@ -20,7 +20,7 @@ class ActionNotAvailableYet(UsesServices, Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        library = (await self.services()).content.library
+        library = (await self.services(tracker)).content.library
         intent = tracker.get_intent_of_latest_message() or ""
         text = library.ui["not_available"].get(intent) or library.ui["contact_officer"]
         dispatcher.utter_message(text=library.locality.fill(text))

@@ -11,6 +11,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.communes.conversation_ids import citizen_of
 from bot.services import Services, UsesServices
 from bot.storage import handover_records
 
@@ -21,7 +22,7 @@ CLARIFY_ACTION = "action_clarify"
 async def hand_over(services: Services, tracker: Tracker, reason: str) -> None:
     await services.database.run(
         handover_records.request,
-        tracker.sender_id,
+        citizen_of(tracker.sender_id),
         reason,
         dt.datetime.now(dt.timezone.utc),
         dt.timedelta(minutes=services.settings.handover_timeout_minutes),
@@ -56,7 +57,7 @@ class ActionRequestHuman(UsesServices, Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        services = await self.services()
+        services = await self.services(tracker)
         await hand_over(services, tracker, "asked")
         dispatcher.utter_message(text=services.content.library.text("handover_started"))
         return []
@@ -71,7 +72,7 @@ class ActionHandOverAfterFallbacks(UsesServices, Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        services = await self.services()
+        services = await self.services(tracker)
         every = services.settings.handover_after_fallbacks
         streak = fallback_streak(tracker)
         if every <= 0 or streak == 0 or streak % every:

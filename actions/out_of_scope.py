@@ -30,7 +30,7 @@ class ActionOutOfScope(UsesServices, Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        library = (await self.services()).content.library
+        library = (await self.services(tracker)).content.library
         found = referral(library, tracker.latest_message.get("text") or "")
         say_out_of_scope(dispatcher, library, found or library.text("out_of_scope"))
         return []

@@ -15,6 +15,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.communes.conversation_ids import citizen_of
 from bot.content import Library
 from bot.local_time import TIMEZONE
 from bot.nlu.text import fold
@@ -144,7 +145,7 @@ class ActionSetReminder(UsesServices, Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        services = await self.services()
+        services = await self.services(tracker)
         library, settings = services.content.library, services.settings
         text = tracker.latest_message.get("text") or ""
         at = citizen_reminders.reminder_time(
@@ -156,7 +157,7 @@ class ActionSetReminder(UsesServices, Action):
         if kind == BIRTH_KIND or deadline_asked:
             return start_birth_form(text)
         if at is None and asks_for_list(text, library):
-            await show_reminders(services, dispatcher, tracker.sender_id)
+            await show_reminders(services, dispatcher, citizen_of(tracker.sender_id))
             return []
         return [
             SlotSet("reminder_at", at.isoformat() if at else None),
@@ -199,21 +200,23 @@ class ValidateReminderForm(UsesServices, FormValidationAction):
     ) -> dict[str, Any]:
         if tracker.get_slot("requested_slot") != "reminder_at":
             return {}
-        return answer(await self.services(), tracker, "reminder_at", "reminder_confirmed")
+        return answer(await self.services(tracker), tracker, "reminder_at", "reminder_confirmed")
 
     async def extract_reminder_confirmed(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> dict[str, Any]:
         if tracker.get_slot("requested_slot") != "reminder_confirmed":
             return {}
-        return answer(await self.services(), tracker, "reminder_at", "reminder_confirmed")
+        return answer(await self.services(tracker), tracker, "reminder_at", "reminder_confirmed")
 
     async def validate_reminder_at(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> dict[str, Any]:
         if value is None or dt.datetime.fromisoformat(value) > now():
             return {"reminder_at": value}
-        dispatcher.utter_message(text=wording((await self.services()).content.library, "past"))
+        dispatcher.utter_message(
+            text=wording((await self.services(tracker)).content.library, "past")
+        )
         return {"reminder_at": None}
 
     async def validate_reminder_confirmed(
@@ -260,7 +263,7 @@ class ActionAskReminderAt(UsesServices, Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        library = (await self.services()).content.library
+        library = (await self.services(tracker)).content.library
         dispatcher.utter_message(text=wording(library, "ask_time"))
         return []
 
@@ -274,7 +277,7 @@ class ActionAskReminderConfirmed(UsesServices, Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        services = await self.services()
+        services = await self.services(tracker)
         library = services.content.library
         at = dt.datetime.fromisoformat(tracker.get_slot("reminder_at"))
         when = citizen_reminders.when_words(at, library)
@@ -284,7 +287,7 @@ class ActionAskReminderConfirmed(UsesServices, Action):
             if subject
             else wording(library, "confirm", when=when)
         )
-        if await window_note_needed(services, tracker.sender_id, [at]):
+        if await window_note_needed(services, citizen_of(tracker.sender_id), [at]):
             text += "\n\n" + wording(library, "window_note")
         dispatcher.utter_message(text=text, buttons=yes_no(library))
         return []
@@ -297,7 +300,7 @@ class ActionSaveReminder(UsesServices, Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        services = await self.services()
+        services = await self.services(tracker)
         library = services.content.library
         at_text = tracker.get_slot("reminder_at")
         if tracker.get_slot("reminder_confirmed") is True and at_text:
@@ -306,7 +309,7 @@ class ActionSaveReminder(UsesServices, Action):
             await citizen_reminders.schedule(
                 services.database,
                 services.reminder_jobs,
-                tracker.sender_id,
+                citizen_of(tracker.sender_id),
                 "personal",
                 at,
                 subject,
@@ -337,7 +340,7 @@ class ActionOfferBirthDeadline(UsesServices, Action):
             return [SlotSet("birth_deadline_offered", True), *start_birth_form(text)]
         if tracker.get_slot("birth_deadline_offered"):
             return []
-        library = (await self.services()).content.library
+        library = (await self.services(tracker)).content.library
         button = {
             "title": wording(library, "birth_offer_button"),
             "payload": f'/set_reminder{{"reminder_kind": "{BIRTH_KIND}"}}',
@@ -376,7 +379,7 @@ class ValidateBirthDeadlineForm(UsesServices, FormValidationAction):
     ) -> dict[str, Any]:
         if tracker.get_slot("requested_slot") != "child_birth_date":
             return {}
-        services = await self.services()
+        services = await self.services(tracker)
         return answer(services, tracker, "child_birth_date", "birth_reminders_confirmed")
 
     async def extract_birth_reminders_confirmed(
@@ -384,7 +387,7 @@ class ValidateBirthDeadlineForm(UsesServices, FormValidationAction):
     ) -> dict[str, Any]:
         if tracker.get_slot("requested_slot") != "birth_reminders_confirmed":
             return {}
-        services = await self.services()
+        services = await self.services(tracker)
         return answer(services, tracker, "child_birth_date", "birth_reminders_confirmed")
 
     async def validate_child_birth_date(
@@ -392,7 +395,7 @@ class ValidateBirthDeadlineForm(UsesServices, FormValidationAction):
     ) -> dict[str, Any]:
         if value is None:
             return {"child_birth_date": None}
-        services = await self.services()
+        services = await self.services(tracker)
         born = dt.date.fromisoformat(value)
         if born > now().date():
             dispatcher.utter_message(text=wording(services.content.library, "birth_future"))
@@ -415,7 +418,7 @@ class ActionAskChildBirthDate(UsesServices, Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        library = (await self.services()).content.library
+        library = (await self.services(tracker)).content.library
         dispatcher.utter_message(text=wording(library, "birth_ask_date"))
         return []
 
@@ -427,7 +430,7 @@ class ActionAskBirthRemindersConfirmed(UsesServices, Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        services = await self.services()
+        services = await self.services(tracker)
         library = services.content.library
         born = dt.date.fromisoformat(tracker.get_slot("child_birth_date"))
         deadline, times = birth_reminder_times(services.settings, born)
@@ -438,7 +441,7 @@ class ActionAskBirthRemindersConfirmed(UsesServices, Action):
             deadline=citizen_reminders.day_words(deadline, library),
             times="; ".join(citizen_reminders.when_words(moment, library) for moment in times),
         )
-        if await window_note_needed(services, tracker.sender_id, times):
+        if await window_note_needed(services, citizen_of(tracker.sender_id), times):
             text += "\n\n" + wording(library, "window_note")
         dispatcher.utter_message(text=text, buttons=yes_no(library, "button_agree"))
         return []
@@ -451,7 +454,7 @@ class ActionSaveBirthReminders(UsesServices, Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        services = await self.services()
+        services = await self.services(tracker)
         library = services.content.library
         born_text = tracker.get_slot("child_birth_date")
         if not born_text:
@@ -474,7 +477,7 @@ class ActionSaveBirthReminders(UsesServices, Action):
                 await citizen_reminders.schedule(
                     services.database,
                     services.reminder_jobs,
-                    tracker.sender_id,
+                    citizen_of(tracker.sender_id),
                     BIRTH_KIND,
                     moment,
                     due_on=deadline,

@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.feedback_form import plain
 from actions.replies import send
+from bot.communes.conversation_ids import citizen_of
 from bot.content import Library
 from bot.content.satisfaction_question import question
 from bot.services import UsesServices
@@ -36,7 +37,7 @@ class ActionAskSatisfactionAfterGuide(UsesServices, Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        library = (await self.services()).content.library
+        library = (await self.services(tracker)).content.library
         guide = library.guide_by_id(tracker.get_slot("guide_id"))
         step = int(tracker.get_slot("guide_step") or 0)
         if guide is None or not guide.steps or step != len(guide.steps):
@@ -54,17 +55,19 @@ class ActionRecordRating(UsesServices, Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        services = await self.services()
+        services = await self.services(tracker)
         library, database = services.content.library, services.database
         score = score_of(library, tracker)
         if score is None:
             # Words about the service, not a score: keep them, then ask for a score.
             comment = tracker.latest_message.get("text") or ""
-            await database.run(ratings.record, tracker.sender_id, None, "service", comment)
+            await database.run(
+                ratings.record, citizen_of(tracker.sender_id), None, "service", comment
+            )
             send(dispatcher, [question(library, "service")])
             return []
         subject = next(tracker.get_latest_entity_values("rating_subject"), None) or "service"
-        await database.run(ratings.record, tracker.sender_id, score, str(subject))
+        await database.run(ratings.record, citizen_of(tracker.sender_id), score, str(subject))
         if score == "unsatisfied":
             dispatcher.utter_message(
                 text=library.text("satisfaction_sorry"),

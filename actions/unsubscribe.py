@@ -21,6 +21,7 @@ from actions.reminder_requests import (
     plain,
     show_reminders,
 )
+from bot.communes.conversation_ids import citizen_of
 from bot.content import Library
 from bot.nlu.dates import parse_datetimes
 from bot.scheduler import citizen_reminders
@@ -57,9 +58,9 @@ class ActionUnsubscribe(UsesServices, Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        services = await self.services()
+        services = await self.services(tracker)
         library = services.content.library
-        user_id = tracker.sender_id
+        user_id = citizen_of(tracker.sender_id)
         text = tracker.latest_message.get("text") or ""
         reminder_id = next(tracker.get_latest_entity_values("reminder_id"), None)
         code = next(tracker.get_latest_entity_values("dossier_code"), None)
@@ -143,17 +144,17 @@ class ActionSubscribeTopic(UsesServices, Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        services = await self.services()
+        services = await self.services(tracker)
         library, database = services.content.library, services.database
         topic = next(tracker.get_latest_entity_values("topic"), None)
         if topic is None:
-            await database.run(campaign_records.opt_in, tracker.sender_id)
+            await database.run(campaign_records.opt_in, citizen_of(tracker.sender_id))
             dispatcher.utter_message(text=said(library, "news_resumed"))
             return []
         title = library.ui.get("topics", {}).get(topic)
         if title is None:
             dispatcher.utter_message(text=library.text("fallback"))
             return []
-        await database.run(campaign_records.subscribe_topic, tracker.sender_id, topic)
+        await database.run(campaign_records.subscribe_topic, citizen_of(tracker.sender_id), topic)
         dispatcher.utter_message(text=said(library, "topic_subscribed", topic=title))
         return []

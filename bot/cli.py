@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import os
 import signal
@@ -64,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         "import", help="import status updates from a CSV file (a report per row)"
     )
     import_cmd.add_argument("file", type=Path)
+    import_cmd.add_argument("--commune", default="", help="the dossiers of this commune")
     officer_cmd = commands.add_parser("officer", help="officers' dashboard accounts")
     add_officer = officer_cmd.add_subparsers(dest="officer_command", required=True).add_parser(
         "add", help="create an account (the first one: --role admin); asks for the password"
@@ -73,12 +75,34 @@ def main(argv: list[str] | None = None) -> int:
         "--role",
         action="append",
         required=True,
-        help="admin, content_editor, dossier_operator or feedback_handler (repeatable)",
+        help="admin, content_editor, dossier_operator, feedback_handler or province (repeatable)",
     )
     add_officer.add_argument("--name", default="", help="the officer's full name")
     add_officer.add_argument(
+        "--commune",
+        default="",
+        help="an officer of this commune only (signs in as COMMUNE/USERNAME); "
+        "without it, of the default commune (--role province: sees every commune)",
+    )
+    add_officer.add_argument(
         "--password-stdin", action="store_true", help="read the password from stdin (scripts)"
     )
+    commune_cmd = commands.add_parser("commune", help="communes served besides the default")
+    commune_sub = commune_cmd.add_subparsers(dest="commune_command", required=True)
+    add_commune = commune_sub.add_parser(
+        "add",
+        help="add a commune (served at /webhook/zalo/SLUG from its first event, no restart); "
+        "without --app-id it talks to the embedded sandbox",
+    )
+    add_commune.add_argument("slug", help="lower-case letters, digits and dashes: phuong-ba-dinh")
+    add_commune.add_argument("--app-id", default="", help="its Zalo app id")
+    add_commune.add_argument(
+        "--secrets-stdin",
+        action="store_true",
+        help="with --app-id: read the app secret, the OA secret key and the refresh token, "
+        "one a line, from stdin (never on the command line)",
+    )
+    commune_sub.add_parser("list", help="the communes added, and where their data lives")
     campaign_cmd = commands.add_parser("campaign", help="campaigns in content/campaigns/")
     campaign_sub = campaign_cmd.add_subparsers(dest="campaign_command", required=True)
     campaign_sub.add_parser("list", help="every campaign, its schedule and last run")
@@ -89,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     report = campaign_sub.add_parser("report", help="delivery report of a campaign's runs")
     report.add_argument("id")
     report.add_argument("--run", type=int, help="only this run")
+    for command in campaign_sub.choices.values():
+        command.add_argument("--commune", default="", help="this commune's campaigns")
     backup_cmd = commands.add_parser(
         "backup", help="copy the databases (service and conversations) while the service runs"
     )
@@ -107,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     forget_cmd.add_argument("user_id")
     forget_cmd.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    for command in (export_cmd, forget_cmd):
+        command.add_argument("--commune", default="", help="a citizen of this commune's OA")
     args = parser.parse_args(argv)
     # The service and the action server log JSON lines (CITIZENBOT_LOG_FORMAT=text for plain
     # lines); the other commands, text.
@@ -132,11 +160,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "user":
             return asyncio.run(user_data(args, settings))
         if args.command == "dossier":
-            return dossier_import(args.file, settings)
+            return dossier_import(args.file, settings, args.commune)
         if args.command == "officer":
             return asyncio.run(officer_add(args, settings))
         if args.command == "campaign":
             return asyncio.run(campaign(args, settings))
+        if args.command == "commune":
+            return asyncio.run(commune(args, settings))
         if args.command == "content":
             return content_check(settings.content_dir, args.project / "domain.yml")
     except SettingsError as exc:
@@ -145,12 +175,59 @@ def main(argv: list[str] | None = None) -> int:
     return 1
 
 
+async def commune(args: argparse.Namespace, settings: Settings) -> int:
+    """`citizenbot commune add phuong-ba-dinh` (sandbox), or with its OA:
+    `printf '%s\\n' "$APP_SECRET" "$OA_SECRET_KEY" "$REFRESH_TOKEN" |
+    citizenbot commune add phuong-ba-dinh --app-id 1234 --secrets-stdin`."""
+    from bot.communes import commune_config
+    from bot.communes.commune_config import Commune, CommuneError
+    from bot.communes.commune_setup import add_commune
+
+    if args.commune_command == "list":
+        for slug in commune_config.added(settings):
+            where = commune_config.data_dir(settings, slug)
+            print(f"{slug}\t{where}\t{commune_config.content_dir(settings, slug)}")
+        return 0
+    try:
+        if args.app_id:
+            if not args.secrets_stdin:
+                raise CommuneError("an OA's secrets come from stdin: add --secrets-stdin")
+            secrets = [sys.stdin.readline().strip() for _ in range(3)]
+            if not all(secrets):
+                raise CommuneError("stdin must give the app secret, OA secret key, refresh token")
+            new = Commune(args.slug, False, args.app_id, *secrets)
+        else:
+            new = Commune.in_sandbox(args.slug)
+        written = await add_commune(settings, new)
+    except CommuneError as exc:
+        print(f"citizenbot: {exc}", file=sys.stderr)
+        return 1
+    for path in written:
+        print(f"citizenbot: wrote {path}")
+    print(
+        f"citizenbot: commune {args.slug} added; its webhook: "
+        f"{settings.base_url}/webhook/zalo/{args.slug} (served from its first event); "
+        f"fill in {commune_config.content_dir(settings, args.slug)}/locality.yml",
+        flush=True,
+    )
+    return 0
+
+
 async def officer_add(args: argparse.Namespace, settings: Settings) -> int:
     """Create a dashboard account in the service's database (the service may be running)."""
     import getpass
 
+    from bot.communes import commune_config
     from bot.storage import Database, audit, officer_accounts
 
+    if args.commune and "province" in args.role:
+        print("citizenbot: the province role is for the default commune", file=sys.stderr)
+        return 1
+    try:
+        database_path = commune_config.settings_of(settings, args.commune).database_path
+    except commune_config.CommuneError as exc:
+        print(f"citizenbot: {exc}", file=sys.stderr)
+        return 1
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
@@ -166,7 +243,7 @@ async def officer_add(args: argparse.Namespace, settings: Settings) -> int:
     password_hash = await asyncio.get_running_loop().run_in_executor(
         None, officer_accounts.hash_password, password
     )
-    database = Database(settings.database_path)
+    database = Database(database_path)
     await database.open()
     try:
         await database.run(
@@ -178,8 +255,9 @@ async def officer_add(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     finally:
         await database.close()
+    signs_in_as = f"{args.commune}/{args.username}" if args.commune else args.username
     print(
-        f"citizenbot: officer {args.username} added ({', '.join(args.role)}); "
+        f"citizenbot: officer {signs_in_as} added ({', '.join(args.role)}); "
         f"sign in at {settings.base_url}/admin/",
         flush=True,
     )
@@ -190,6 +268,7 @@ def run(settings: Settings) -> int:
     from aiohttp import web
 
     from bot.brain.training import ModelMissing
+    from bot.communes import commune_config
     from bot.content import ContentError
     from bot.content.loader import load_library
     from bot.scheduler.scheduler_lock import SchedulerLocked
@@ -204,6 +283,14 @@ def run(settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
+    if settings.workers > 1 and commune_config.added(settings):
+        # Worker processes serve the default commune only (bot/conversation/worker_pool.py).
+        print(
+            "citizenbot: communes are served by this process's model: "
+            f"CITIZENBOT_WORKERS={settings.workers} is not used",
+            flush=True,
+        )
+        settings = dataclasses.replace(settings, workers=1)
 
     async def make_app() -> web.Application:
         if settings.workers > 1:
@@ -282,18 +369,25 @@ def serve_actions(settings: Settings, host: str, port: int) -> int:
 
 async def campaign(args: argparse.Namespace, settings: Settings) -> int:
     """`campaign list|preview|report`: read-only, safe while the service runs."""
+    from bot.communes import commune_config
     from bot.scheduler import campaign_overview
     from bot.storage import Database
 
+    try:
+        settings = commune_config.settings_of(settings, args.commune)
+    except commune_config.CommuneError as exc:
+        print(f"citizenbot: {exc}", file=sys.stderr)
+        return 1
+    overlay = commune_config.content_dir(settings, args.commune) if args.commune else None
     database = Database(settings.database_path)
     await database.open()
     try:
         if args.campaign_command == "list":
-            text, ok = await campaign_overview.campaign_list(settings, database)
+            text, ok = await campaign_overview.campaign_list(settings, database, overlay)
             print(text)
             return 0 if ok else 1
         if args.campaign_command == "preview":
-            print(await campaign_overview.campaign_preview(settings, database, args.id))
+            print(await campaign_overview.campaign_preview(settings, database, args.id, overlay))
         else:
             print(await campaign_overview.campaign_report(settings, database, args.id, args.run))
     except campaign_overview.UnknownCampaign as exc:
@@ -332,18 +426,24 @@ async def parse_lines(model_dir: Path) -> int:
 def backup_databases(settings: Settings, destination: Path) -> int:
     import datetime as dt
 
+    from bot.communes import commune_config
     from bot.storage.backup import backup, expire
 
-    sources = (settings.database_path, settings.tracker_path)
-    for source in sources:
-        if source.exists():
-            print(f"citizenbot: {source} → {backup(source, destination)}", flush=True)
-        else:
-            print(f"citizenbot: {source} does not exist yet; nothing to back up", flush=True)
+    # Each commune's database into its own folder (their files share a name).
+    folders = {destination: (settings.database_path, settings.tracker_path)}
+    for slug in commune_config.added(settings):
+        commune_database = commune_config.settings_of(settings, slug).database_path
+        folders[destination / "communes" / slug] = (commune_database,)
     keep = settings.message_retention_days
     now = dt.datetime.now(dt.timezone.utc)
-    for old in expire(destination, {source.stem for source in sources}, keep, now):
-        print(f"citizenbot: deleted {old} (older than the {keep}-day retention)", flush=True)
+    for folder, sources in folders.items():
+        for source in sources:
+            if source.exists():
+                print(f"citizenbot: {source} → {backup(source, folder)}", flush=True)
+            else:
+                print(f"citizenbot: {source} does not exist yet; nothing to back up", flush=True)
+        for old in expire(folder, {source.stem for source in sources}, keep, now):
+            print(f"citizenbot: deleted {old} (older than the {keep}-day retention)", flush=True)
     return 0
 
 
@@ -375,14 +475,25 @@ async def purge(settings: Settings, dry_run: bool) -> int:
 async def user_data(args: argparse.Namespace, settings: Settings) -> int:
     """`user export ID` / `user forget ID`: a citizen's request about their personal data."""
     from bot import privacy
+    from bot.communes import commune_config
+    from bot.communes.conversation_ids import conversation_id
     from bot.storage import Database
     from bot.storage.personal_data import ANONYMISED
 
-    database = Database(settings.database_path)
+    try:
+        database_path = commune_config.settings_of(settings, args.commune).database_path
+    except commune_config.CommuneError as exc:
+        print(f"citizenbot: {exc}", file=sys.stderr)
+        return 1
+    # Rasa's tracker store is shared: a commune's conversations are prefixed.
+    conversation = conversation_id(args.commune, args.user_id)
+    database = Database(database_path)
     await database.open()
     try:
         if args.user_command == "export":
-            data = await privacy.export_user(database, settings.tracker_database, args.user_id)
+            data = await privacy.export_user(
+                database, settings.tracker_database, args.user_id, conversation
+            )
             text = json.dumps(data, ensure_ascii=False, indent=2)
             if args.to is None:
                 print(text)
@@ -394,7 +505,7 @@ async def user_data(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"citizenbot: {rows} rows about the user written to {args.to}")
             return 0
         found = await privacy.forget_user(
-            database, settings.tracker_database, args.user_id, "cli", dry_run=True
+            database, settings.tracker_database, args.user_id, "cli", True, conversation
         )
         if not args.yes:
             stored = ", ".join(f"{table} {n}" for table, n in found.items() if n)
@@ -405,7 +516,7 @@ async def user_data(args: argparse.Namespace, settings: Settings) -> int:
                 print("citizenbot: nothing changed")
                 return 1
         changed = await privacy.forget_user(
-            database, settings.tracker_database, args.user_id, "cli"
+            database, settings.tracker_database, args.user_id, "cli", conversation=conversation
         )
     except EOFError:
         print("\ncitizenbot: no answer; nothing changed (use --yes in scripts)", file=sys.stderr)
@@ -419,13 +530,19 @@ async def user_data(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def dossier_import(path: Path, settings: Settings) -> int:
+def dossier_import(path: Path, settings: Settings, commune: str = "") -> int:
+    from bot.communes import commune_config
     from bot.dossiers.ingest import import_csv
     from bot.storage.secret import load_or_create
 
     if not path.exists():
         print(f"citizenbot: {path} does not exist", file=sys.stderr)
         return 2
+    try:
+        settings = commune_config.settings_of(settings, commune)
+    except commune_config.CommuneError as exc:
+        print(f"citizenbot: {exc}", file=sys.stderr)
+        return 1
     results = import_csv(path, settings.database_path, load_or_create(settings.data_dir))
     rejected = [r for r in results if not r.accepted]
     for row in rejected:

@@ -96,11 +96,16 @@ async def purge_message_logs(
 
 
 async def export_user(
-    database: Database, tracker_database: TrackerDatabase | None, user_id: str
+    database: Database,
+    tracker_database: TrackerDatabase | None,
+    user_id: str,
+    conversation: str | None = None,
 ) -> dict:
-    """Everything stored about one Zalo user id, by table (JSON-ready)."""
+    """Everything stored about one Zalo user id, by table (JSON-ready); `conversation` as
+    for `forget_user`."""
     tables = await database.run(personal_data.export, user_id)
-    tables[TRACKER] = await _blocking(tracker_reader.events_of, tracker_database, user_id)
+    sender = conversation or user_id
+    tables[TRACKER] = await _blocking(tracker_reader.events_of, tracker_database, sender)
     return {
         "user_id": user_id,
         "exported_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -114,16 +119,20 @@ async def forget_user(
     user_id: str,
     requested_by: str,
     dry_run: bool = False,
+    conversation: str | None = None,
 ) -> dict[str, int]:
     """Delete or anonymise everything about one Zalo user id in both databases, and record
-    it in the audit log by counts only; table → rows (to be) changed. Idempotent."""
+    it in the audit log by counts only; table → rows (to be) changed. Idempotent.
+    `conversation`: the citizen's sender id in the tracker store when it is not the user id
+    (a commune's, bot/communes/conversation_ids.py)."""
+    sender = conversation or user_id
     if dry_run:
         changed = await database.run(personal_data.forget, user_id, True)
-        changed[TRACKER] = await _blocking(tracker_reader.count_sender, tracker_database, user_id)
+        changed[TRACKER] = await _blocking(tracker_reader.count_sender, tracker_database, sender)
         return changed
     # The tracker store first: if it fails, the database (and the inbox record of a
     # `user_withdraw` event, marked failed) still shows the request, to be run again.
-    removed = await _blocking(tracker_reader.delete_sender, tracker_database, user_id)
+    removed = await _blocking(tracker_reader.delete_sender, tracker_database, sender)
     changed = await database.run(personal_data.forget, user_id)
     changed[TRACKER] = removed
     summary = ", ".join(f"{table} {count}" for table, count in changed.items() if count)

@@ -11,8 +11,11 @@ there each action class opens its own set at its first call (`UsesServices.servi
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from bot.communes.conversation_ids import commune_of, conversation_id
 from bot.content import LiveContent
 from bot.scheduler.citizen_reminders import ReminderJobs
 from bot.settings import Settings
@@ -21,6 +24,8 @@ from bot.storage.secret import load_or_create
 from bot.zalo.sender import Sender
 
 log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from rasa_sdk import Tracker
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,11 @@ class Services:
     # scheduler gives a reminder saved there its job when it starts.
     sender: Sender | None = None
     reminder_jobs: ReminderJobs | None = None
+    commune: str = ""  # whose parts these are (bot/communes/); "" the default commune
+
+    def conversation_id(self, user_id: str) -> str:
+        """The citizen's conversation in Rasa's tracker store (shared by the communes)."""
+        return conversation_id(self.commune, user_id)
 
     @classmethod
     async def for_action_server(cls, settings: Settings) -> Services:
@@ -52,14 +62,22 @@ class Services:
 class UsesServices:
     """A rasa_sdk action that uses the service's parts: our executor hands them in with
     `use`; an action server that does not (plain `rasa run actions`) gets them from the
-    environment at the action's first call."""
+    environment at the action's first call. A conversation with another commune than the
+    default (bot/communes/conversation_ids.py) gets that commune's parts."""
 
     _services: Services | None = None
+    _of_commune: Callable[[str], Services] | None = None
 
-    def use(self, services: Services) -> None:
+    def use(self, services: Services, of_commune: Callable[[str], Services] | None = None) -> None:
         self._services = services
+        self._of_commune = of_commune
 
-    async def services(self) -> Services:
+    async def services(self, tracker: Tracker) -> Services:
+        commune = commune_of(tracker.sender_id)
+        if commune:
+            if self._of_commune is None:
+                raise LookupError(f"a conversation of commune {commune!r}, and no communes here")
+            return self._of_commune(commune)
         if self._services is None:
             self._services = await Services.from_environment()
         return self._services

@@ -57,8 +57,11 @@ async def brain(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> As
     await loaded.close()
 
 
-async def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 900) -> str:
-    """Run `citizenbot ARGS` as its own process without blocking the loop; its stdout."""
+async def run_cli(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 900, stdin: str = ""
+) -> str:
+    """Run `citizenbot ARGS` as its own process without blocking the loop (`stdin` given to
+    it); its stdout."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -66,10 +69,11 @@ async def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float 
         *args,
         cwd=PROJECT,
         env={**os.environ, "RASA_TELEMETRY_ENABLED": "false", **(env or {})},
+        stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    out, err = await asyncio.wait_for(process.communicate(), timeout)
+    out, err = await asyncio.wait_for(process.communicate(stdin.encode()), timeout)
     if process.returncode != 0:
         raise AssertionError(f"citizenbot {' '.join(args)} failed:\n{err.decode()[-3000:]}")
     return out.decode()

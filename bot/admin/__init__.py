@@ -12,6 +12,7 @@ from bot.admin import (
     dossier_page,
     feedback_page,
     handover_page,
+    province_page,
     report_page,
     security_headers,
     status_page,
@@ -35,7 +36,8 @@ def register(
     tracker_database: TrackerDatabase | None,
 ) -> None:
     """Add the dashboard's routes under /admin (every page but sign-in and the stylesheet
-    needs a session) and the security headers on its answers."""
+    needs a session) and the security headers on its answers. Other communes' officers use
+    the same dashboard, each seeing only their own commune (bot/admin/commune_scope.py)."""
     assert services.sender is not None, "the dashboard sends officers' answers"
     app[ADMIN] = Admin(
         services.settings,
@@ -58,6 +60,7 @@ def register(
         dossier_page,
         campaign_page,
         account_page,
+        province_page,
     ):
         pages.extend(module.routes())
     for route in pages:

@@ -7,7 +7,17 @@ from aiohttp import web
 from bot.admin.auth import hash_password
 from bot.admin.html import h, join, local_time, table
 from bot.admin.labels import label
-from bot.admin.site import ADMIN_ONLY, CSRF, admin_of, error_box, page, requires, see_other
+from bot.admin.site import (
+    ADMIN_ONLY,
+    CSRF,
+    PROVINCE,
+    Admin,
+    admin_of,
+    error_box,
+    page,
+    requires,
+    see_other,
+)
 from bot.storage import audit, officer_accounts
 
 
@@ -21,7 +31,7 @@ async def _accounts_page(request: web.Request, refusal: str = "") -> web.Respons
             role=role,
             label=label(admin.library, "roles", role),
         )
-        for role in officer_accounts.ROLES
+        for role in _roles_here(admin)
     )
     text = admin.library.admin_text
     body = h(
@@ -71,6 +81,14 @@ async def _accounts_page(request: web.Request, refusal: str = "") -> web.Respons
     return page(request, text("officers.title"), body, status=400 if refusal else 200)
 
 
+def _roles_here(admin: Admin) -> tuple[str, ...]:
+    """The roles an account of this commune may have: the province role counts only in the
+    default commune (bot/admin/commune_scope.py)."""
+    if admin.commune:
+        return tuple(role for role in officer_accounts.ROLES if role != PROVINCE)
+    return officer_accounts.ROLES
+
+
 @requires(*ADMIN_ONLY)
 async def accounts(request: web.Request) -> web.Response:
     return await _accounts_page(request)
@@ -83,6 +101,8 @@ async def add_account(request: web.Request) -> web.Response:
     password = str(form.get("password", ""))
     roles = [str(role) for role in form.getall("roles", [])]
     try:
+        if unknown := sorted(set(roles) - set(_roles_here(admin_of(request)))):
+            raise officer_accounts.OfficerError(f"not a role in this commune: {', '.join(unknown)}")
         officer_accounts.check_new(username, password, roles)
         password_hash = await hash_password(password)
         await admin_of(request).database.run(

@@ -16,8 +16,22 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from bot.admin import commune_scope
 from bot.admin.html import csrf_field, h
-from bot.admin.site import COUNTS, CSRF, OFFICER, Handler, admin_of, error_box, page
+from bot.admin.site import (
+    COUNTS,
+    CSRF,
+    HOME,
+    OFFICER,
+    VIEWED,
+    Handler,
+    admin_of,
+    error_box,
+    forbidden,
+    home_of,
+    page,
+    sees_province,
+)
 from bot.storage import audit, officer_accounts
 
 SESSION_COOKIE = "citizenbot_officer"
@@ -52,18 +66,28 @@ def _set_cookie(response: web.StreamResponse, request: web.Request, name: str, v
 
 
 def signed_in(handler: Handler) -> Handler:
-    """Every page but sign-in needs a live session; every POST its CSRF token."""
+    """Every page but sign-in needs a live session; every POST its CSRF token. The page is
+    built from the parts of the commune the officer may see (bot/admin/commune_scope.py)."""
 
     @functools.wraps(handler)
     async def guarded(request: web.Request) -> web.StreamResponse:
-        admin = admin_of(request)
-        token = request.cookies.get(SESSION_COOKIE, "")
-        found = await admin.database.run(officer_accounts.session, token) if token else None
-        if found is None:
+        commune, token = commune_scope.split(request.cookies.get(SESSION_COOKIE, ""))
+        home = await commune_scope.admin_for(request, commune)
+        found = None
+        if home is not None and token:
+            found = await home.database.run(officer_accounts.session, token)
+        if home is None or found is None:
             if request.method == "GET":
                 raise web.HTTPSeeOther(f"{LOGIN_PATH}?next={quote(request.path_qs)}")
-            raise web.HTTPForbidden(text=admin.library.admin_text("login.session_expired"))
+            raise web.HTTPForbidden(
+                text=admin_of(request).library.admin_text("login.session_expired")
+            )
         request[OFFICER], request[CSRF] = found
+        request[HOME] = home
+        shown = await commune_scope.viewed(request, request[OFFICER], home)
+        if shown is None:
+            return await forbidden(request)
+        request[VIEWED] = admin = shown
         request[COUNTS] = await admin.menu_counts(request[OFFICER])
         if request.method == "POST":
             form = await request.post()
@@ -72,7 +96,10 @@ def signed_in(handler: Handler) -> Handler:
                 text = admin.library.admin_text
                 body = error_box(text("login.csrf_rejected_reload"))
                 return page(request, text("login.csrf_rejected_title"), body, status=403)
-        return await handler(request)
+        response = await handler(request)
+        if sees_province(request):
+            commune_scope.remember_view(request, response)
+        return response
 
     return guarded
 
@@ -119,8 +146,16 @@ async def login(request: web.Request) -> web.Response:
     if not cookie or not hmac.compare_digest(str(form.get("csrf", "")), cookie):
         await admin.audit(request, "csrf_rejected", LOGIN_PATH)
         raise web.HTTPForbidden(text=admin.library.admin_text("login.csrf_rejected"))
-    username = str(form.get("username", "")).strip()
+    typed = str(form.get("username", "")).strip()
     password = str(form.get("password", ""))
+    # A commune's officer signs in as <commune>/<username>, against the commune's database;
+    # an unknown commune is a wrong name, told as a wrong password.
+    commune, username = commune_scope.split(typed)
+    home = await commune_scope.admin_for(request, commune)
+    if home is None:
+        commune, username = "", typed
+    else:
+        request[HOME] = request[VIEWED] = admin = home
     row = await admin.database.run(officer_accounts.credentials, username) if username else None
     now = dt.datetime.now(dt.timezone.utc)
     new_token = secrets.token_urlsafe(24)
@@ -148,7 +183,7 @@ async def login(request: web.Request) -> web.Response:
     )
     await _audit_as(request, row["username"], "login")
     response = web.HTTPSeeOther(_safe_next(str(form.get("next", ""))))
-    _set_cookie(response, request, SESSION_COOKIE, token)
+    _set_cookie(response, request, SESSION_COOKIE, commune_scope.session_cookie(commune, token))
     response.del_cookie(LOGIN_COOKIE, path="/admin")
     raise response
 
@@ -161,11 +196,10 @@ async def _audit_as(request: web.Request, username: str, action: str) -> None:
 
 
 async def logout(request: web.Request) -> web.Response:
-    admin = admin_of(request)
-    await admin.database.run(
-        officer_accounts.close_session, request.cookies.get(SESSION_COOKIE, "")
-    )
-    await admin.audit(request, "logout")
+    home = home_of(request)
+    _, token = commune_scope.split(request.cookies.get(SESSION_COOKIE, ""))
+    await home.database.run(officer_accounts.close_session, token)
+    await home.audit(request, "logout")
     response = web.HTTPSeeOther(LOGIN_PATH)
     response.del_cookie(SESSION_COOKIE, path="/admin")
     raise response

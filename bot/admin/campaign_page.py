@@ -65,7 +65,8 @@ def _outcome(library: Library, counts: dict[str, int]) -> str:
 @requires(*CONTENT)
 async def campaigns(request: web.Request) -> web.Response:
     admin = admin_of(request)
-    loaded, errors = await asyncio.to_thread(load_all, admin.settings.content_dir)
+    content = admin.content
+    loaded, errors = await asyncio.to_thread(load_all, content.directory, content.overlay)
     runs, outcomes = await admin.database.run(_runs)
     titles = {campaign.id: campaign.title for campaign in loaded.values()}
     text = admin.library.admin_text

@@ -13,11 +13,13 @@ import asyncio
 import csv
 import datetime as dt
 import io
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import sqlite_utils
 
+from bot.communes.conversation_ids import SEPARATOR, conversation_id
 from bot.local_time import TIMEZONE, local_date, local_range
 from bot.storage import Database, retention, tracker_reader
 from bot.storage.ratings import SATISFIED, SCORES
@@ -25,6 +27,22 @@ from bot.storage.tracker_reader import TrackerDatabase
 
 FALLBACK_INTENT = "nlu_fallback"
 TOP_INTENTS = 10
+# The counts a province's report sums over its communes (`combined`).
+SUMMED = (
+    "citizens_guided",
+    "conversations",
+    "messages_in",
+    "messages_out",
+    "user_turns",
+    "fallbacks",
+    "comments",
+    "feedback_received",
+    "feedback_answered",
+    "feedback_overdue",
+    "notifications_delivered",
+    "campaign_messages_delivered",
+    "officer_messages_delivered",
+)
 
 
 @dataclass
@@ -106,8 +124,10 @@ async def build(
     start: dt.date,
     end: dt.date,
     now: dt.datetime | None = None,
+    commune: str = "",
 ) -> Report:
-    """Every figure for the days `start`..`end` (inclusive)."""
+    """Every figure for the days `start`..`end` (inclusive); `commune` (bot/communes/): whose
+    conversations in the tracker store, shared by the communes, are counted."""
     if end < start:
         raise ValueError("the report's end date is before its start date")
     now = now or dt.datetime.now(dt.timezone.utc)
@@ -115,7 +135,7 @@ async def build(
     kept = await database.run(_from_database, report, now)
     if tracker is not None:
         loop = asyncio.get_running_loop()
-        await loop.run_in_executor(None, _from_tracker, report, tracker, kept)
+        await loop.run_in_executor(None, _from_tracker, report, tracker, kept, commune)
     return report
 
 
@@ -206,18 +226,54 @@ def _from_database(
     return kept
 
 
-def _from_tracker(report: Report, tracker: TrackerDatabase, kept: retention.Archive) -> None:
-    """Intents of citizens' messages from Rasa's tracker store; for purged days, from the
-    counts kept for them."""
+def _from_tracker(
+    report: Report, tracker: TrackerDatabase, kept: retention.Archive, commune: str = ""
+) -> None:
+    """Intents of the commune's citizens' messages from Rasa's tracker store; for purged
+    days, from the counts kept for them."""
     counts = kept.intents()
     low, high = (moment.timestamp() for moment in day_bounds(report.start, report.end))
     if kept.intents_before is not None:
         low = max(low, retention.start_of(kept.intents_before).timestamp())
-    rows = tracker_reader.intent_counts(tracker, low, high).items()
+    rows = tracker_reader.intent_counts(tracker, low, high, _senders_of(commune)).items()
     counts.update({intent or "?": count for intent, count in rows})
     report.user_turns = sum(counts.values())
     report.fallbacks = counts.get(FALLBACK_INTENT, 0)
     report.top_intents = counts.most_common(TOP_INTENTS)
+
+
+def combined(reports: list[Report], start: dt.date, end: dt.date) -> Report:
+    """The province's figures: the sum of its communes' (top intents: of their top ones)."""
+    total = Report(start, end)
+    days = {
+        start + dt.timedelta(days=n): Day(start + dt.timedelta(days=n))
+        for n in range((end - start).days + 1)
+    }
+    intents: Counter[str] = Counter()
+    ratings: Counter[str] = Counter()
+    for report in reports:
+        for name in SUMMED:
+            setattr(total, name, getattr(total, name) + getattr(report, name))
+        for day in report.days:
+            summed = days[day.day]
+            summed.citizens += day.citizens
+            summed.messages_in += day.messages_in
+            summed.messages_out += day.messages_out
+        intents.update(dict(report.top_intents))
+        ratings.update(report.ratings)
+    total.days = list(days.values())
+    total.top_intents = intents.most_common(TOP_INTENTS)
+    total.ratings = dict(ratings)
+    return total
+
+
+def _senders_of(commune: str) -> tracker_reader.Senders:
+    """A commune's conversations in the tracker store (`<commune>:<user id>`, a range the
+    sender index serves), or the default commune's (ids without a commune)."""
+    if not commune:
+        return tracker_reader.Senders(not_like=conversation_id("%", "%"))
+    first = conversation_id(commune, "")
+    return tracker_reader.Senders(low=first, high=first[:-1] + chr(ord(SEPARATOR) + 1))
 
 
 def daily_rows(report: Report, text: Callable[[str], str]) -> list[list[object]]:

@@ -31,7 +31,7 @@ def _date(raw: str, default: dt.date, text: Callable[..., str]) -> dt.date:
         raise web.HTTPBadRequest(text=text("reports.bad_date", raw=repr(raw))) from None
 
 
-def _range(request: web.Request) -> tuple[dt.date, dt.date]:
+def date_range(request: web.Request) -> tuple[dt.date, dt.date]:
     """?start=&end= (commune dates), by default the month so far."""
     text = admin_of(request).library.admin_text
     today = dt.datetime.now(TIMEZONE).date()
@@ -44,7 +44,9 @@ def _range(request: web.Request) -> tuple[dt.date, dt.date]:
 
 async def _build(request: web.Request, start: dt.date, end: dt.date) -> report_figures.Report:
     admin = admin_of(request)
-    return await report_figures.build(admin.database, admin.tracker_database, start, end)
+    return await report_figures.build(
+        admin.database, admin.tracker_database, start, end, commune=admin.commune
+    )
 
 
 def _cards(library: Library, report: report_figures.Report) -> Html:
@@ -102,7 +104,7 @@ def _charts(library: Library, report: report_figures.Report) -> Html:
 
 @requires(*ANYONE)
 async def report_page(request: web.Request) -> web.Response:
-    start, end = _range(request)
+    start, end = date_range(request)
     report = await _build(request, start, end)
     library = admin_of(request).library
     text = library.admin_text
@@ -155,7 +157,7 @@ def _download(data: bytes, content_type: str, filename: str) -> web.Response:
 
 @requires(*ANYONE)
 async def export_csv(request: web.Request) -> web.Response:
-    start, end = _range(request)
+    start, end = date_range(request)
     report = await _build(request, start, end)
     await admin_of(request).audit(request, "report_exported", local_range(start, end), "CSV")
     library = admin_of(request).library
@@ -167,7 +169,7 @@ async def export_csv(request: web.Request) -> web.Response:
 
 @requires(*ANYONE)
 async def export_xlsx(request: web.Request) -> web.Response:
-    start, end = _range(request)
+    start, end = date_range(request)
     report = await _build(request, start, end)
     library = admin_of(request).library
     data = await asyncio.get_running_loop().run_in_executor(

@@ -30,6 +30,8 @@ CONTENT = ("content_editor",)
 DOSSIERS = ("dossier_operator",)
 ANYONE = ("content_editor", "dossier_operator", "feedback_handler")
 ADMIN_ONLY: tuple[str, ...] = ()
+# Sees every commune of the deployment and the province's figures (bot/admin/commune_scope.py).
+PROVINCE = "province"
 
 NAV = (
     ("/admin/feedback", "site.menu.feedback", FEEDBACK),
@@ -40,6 +42,7 @@ NAV = (
     ("/admin/dossiers", "site.menu.dossiers", DOSSIERS),
     ("/admin/officers", "site.menu.officers", ADMIN_ONLY),
     ("/admin/audit", "site.menu.audit", ADMIN_ONLY),
+    ("/admin/province", "site.menu.province", (PROVINCE,)),
 )
 
 
@@ -70,6 +73,8 @@ MENU_COUNTS: dict[str, tuple[str, Callable[[sqlite_utils.Database, Settings], in
 OFFICER = "citizenbot.officer"
 CSRF = "citizenbot.csrf"
 COUNTS = "citizenbot.menu_counts"
+HOME = "citizenbot.home_commune"  # an Admin: where the officer's account and session live
+VIEWED = "citizenbot.viewed_commune"  # an Admin: the commune whose data the page shows
 STYLESHEET = "/admin/style.css"
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -83,6 +88,7 @@ class Admin:
     content: LiveContent
     watcher: ContentWatcher
     tracker_database: TrackerDatabase | None
+    commune: str = ""  # whose data this is (bot/communes/); "" the default commune
 
     @property
     def library(self) -> Library:
@@ -120,7 +126,14 @@ ADMIN = web.AppKey("admin", Admin)
 
 
 def admin_of(request: web.Request) -> Admin:
-    return request.config_dict[ADMIN]
+    """The parts of the commune the request is about (bot/admin/commune_scope.py): the
+    signed-in officer's own, or the one a province officer looks at; else the default's."""
+    return request.get(VIEWED) or request.config_dict[ADMIN]
+
+
+def home_of(request: web.Request) -> Admin:
+    """The parts of the commune where the signed-in officer's account lives."""
+    return request.get(HOME) or request.config_dict[ADMIN]
 
 
 def requires(*roles: str) -> Callable[[Handler], Handler]:
@@ -130,16 +143,33 @@ def requires(*roles: str) -> Callable[[Handler], Handler]:
         @functools.wraps(handler)
         async def checked(request: web.Request) -> web.StreamResponse:
             if not request[OFFICER].can(*roles):
-                admin = admin_of(request)
-                await admin.audit(request, "forbidden", request.path)
-                text = admin.library.admin_text
-                body = h('<p class="error">{text}</p>', text=text("site.forbidden"))
-                return page(request, text("site.forbidden_title"), body, status=403)
+                return await forbidden(request)
             return await handler(request)
 
         return checked
 
     return decorate
+
+
+def sees_province(request: web.Request) -> bool:
+    """The province role counts only for accounts of the default commune (the deployment's)."""
+    officer = request.get(OFFICER)
+    return officer is not None and home_of(request).commune == "" and PROVINCE in officer.roles
+
+
+def may_open(request: web.Request, href: str, roles: tuple[str, ...]) -> bool:
+    """Whether the signed-in officer may open a menu entry."""
+    if roles == (PROVINCE,):
+        return sees_province(request)
+    return request[OFFICER].can(*roles)
+
+
+async def forbidden(request: web.Request) -> web.Response:
+    """403, recorded in the audit log of the officer's own commune."""
+    await home_of(request).audit(request, "forbidden", request.path_qs)
+    text = admin_of(request).library.admin_text
+    body = h('<p class="error">{text}</p>', text=text("site.forbidden"))
+    return page(request, text("site.forbidden_title"), body, status=403)
 
 
 def page(request: web.Request, title: str, body: Html, status: int = 200) -> web.Response:
@@ -160,14 +190,14 @@ def page(request: web.Request, title: str, body: Html, status: int = 200) -> web
                 ),
             )
             for href, key, roles in NAV
-            if officer.can(*roles)
+            if may_open(request, href, roles)
         )
         header = h(
             '<header><span class="brand">{brand}</span>{links}'
             '<span class="who">{name} <form method="post" action="/admin/logout" class="inline">'
             '<input type="hidden" name="csrf" value="{csrf}">'
             '<button type="submit" class="secondary">{logout}</button></form></span></header>',
-            brand=text("site.brand"),
+            brand=_brand(request),
             logout=text("site.logout"),
             links=links,
             name=officer.display_name,
@@ -184,6 +214,16 @@ def page(request: web.Request, title: str, body: Html, status: int = 200) -> web
         body=body,
     )
     return web.Response(text=document, content_type="text/html", status=status)
+
+
+def _brand(request: web.Request) -> str:
+    """The dashboard's name; with several communes (bot/admin/commune_scope.py), followed by
+    the name of the commune whose data the page shows."""
+    admin = admin_of(request)
+    brand = admin.library.admin_text("site.brand")
+    if admin.commune or sees_province(request):
+        return f"{brand} · {admin.library.locality.values.get('name', admin.commune)}"
+    return brand
 
 
 def _count(number: int, meaning: str) -> Html:

@@ -13,6 +13,7 @@ as there too. Neither Rasa nor TensorFlow is imported: the server starts in a se
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -29,12 +30,17 @@ EXECUTOR = web.AppKey("executor", ActionExecutor)
 LARGEST_ACTION_CALL = 100 * 1024 * 1024
 
 
-def hand_services(executor: ActionExecutor, services: Services) -> None:
-    """Hand `services` to every action `executor` registered that uses them."""
+def hand_services(
+    executor: ActionExecutor,
+    services: Services,
+    of_commune: Callable[[str], Services] | None = None,
+) -> None:
+    """Hand `services` (and the other communes', bot/communes/) to every action `executor`
+    registered that uses them."""
     for run in executor.actions.values():
         action = getattr(run, "__self__", None)  # rasa_sdk registers each `action.run`
         if isinstance(action, UsesServices):
-            action.use(services)
+            action.use(services, of_commune)
 
 
 async def answer(executor: ActionExecutor, action_call: dict[str, Any]) -> tuple[int, Any]:

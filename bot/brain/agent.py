@@ -10,6 +10,7 @@ import asyncio
 import gc
 import logging
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -90,10 +91,11 @@ class Brain:
         log.info("model %s loaded", model_path.name)
         return cls(agent, model_path, store, tracker_database)
 
-    def use(self, services: Services) -> None:
-        """Hand the service's parts to the actions (each app start hands its own)."""
+    def use(self, services: Services, of_commune: Callable[[str], Services] | None = None) -> None:
+        """Hand the service's parts to the actions (each app start hands its own), and how
+        to reach another commune's (bot/communes/registry.py)."""
         if self.actions is not None:
-            self.actions.use(services)
+            self.actions.use(services, of_commune)
 
     async def handle(
         self, user_id: str, text: str, output: OutputChannel, metadata: dict[str, Any] | None = None

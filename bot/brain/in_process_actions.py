@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Callable
 from typing import Any
 
 from jsonschema import exceptions, validators
@@ -51,9 +52,10 @@ class InProcessActions(EndpointConfig):
         executor.register_package(package)
         return cls(executor)
 
-    def use(self, services: Services) -> None:
-        """Hand `services` to every registered action that uses them."""
-        hand_services(self._executor, services)
+    def use(self, services: Services, of_commune: Callable[[str], Services] | None = None) -> None:
+        """Hand `services` (and the other communes', bot/communes/) to every registered
+        action that uses them."""
+        hand_services(self._executor, services, of_commune)
 
     async def request(
         self,

@@ -23,6 +23,7 @@ from bot.content.content_model import ContentError, Guide, Library, Locality
 from bot.content.loader import (
     admin_text_errors,
     line_of_key,
+    load_library,
     read_guide,
     read_mapping,
     strip_lines,
@@ -182,7 +183,21 @@ def check_content(content_dir: Path, domain_path: Path) -> list[Problem]:
             problems.append(
                 Problem(f"{guide.source_file}:1", f"cannot be rendered ({exc!r}): fix ui.yml first")
             )
-    return problems + _campaigns(content_dir)
+    return problems + _campaigns(content_dir) + _communes(content_dir)
+
+
+def _communes(content_dir: Path) -> list[Problem]:
+    """Each commune's folder (content/communes/<slug>/, bot/communes/) loads on top of the
+    shared content, and so do its campaigns."""
+    problems = []
+    for overlay in sorted(path for path in (content_dir / "communes").glob("*") if path.is_dir()):
+        try:
+            load_library(content_dir, overlay)
+        except ContentError as exc:
+            problems.append(Problem(exc.where, exc.message))
+            continue
+        problems += _campaigns(content_dir, overlay)
+    return problems
 
 
 def _ui_texts(value: Any, key: str = "") -> Iterator[tuple[str, str]]:
@@ -235,11 +250,11 @@ def _unfillable(where: str, key: str, names: list[str], allowed: tuple[str, ...]
     return problems
 
 
-def _campaigns(content_dir: Path) -> list[Problem]:
+def _campaigns(content_dir: Path, overlay: Path | None = None) -> list[Problem]:
     """Every campaign loads, and its text and buttons have no placeholder left unfilled."""
     from bot.scheduler.campaign_files import load_all
 
-    loaded, errors = load_all(content_dir)
+    loaded, errors = load_all(content_dir, overlay)
     problems = [Problem(error.where, error.message) for error in errors]
     for path, campaign in loaded.items():
         buttons = campaign.message.get("attachment", {}).get("payload", {}).get("buttons", [])

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import functools
 import re
 import string
 from pathlib import Path
@@ -44,26 +46,41 @@ _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _map
 
 
 def read_yaml(path: Path) -> Any:
+    """The file's data (a copy: the caller may change it)."""
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)  # noqa: S506
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ContentError(f"{path}:1", f"cannot be read ({exc})") from exc
+    return copy.deepcopy(_parsed(path, text))
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed(path: Path, text: str) -> Any:
+    """Each version of a file is parsed once: communes load the same shared files on top of
+    their own (bot/communes/), and parsing is most of a load's time."""
+    try:
+        return yaml.load(text, Loader=_LineLoader)  # noqa: S506
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else 1
         problem = getattr(exc, "problem", exc)
         raise ContentError(f"{path}:{line}", f"not valid YAML ({problem})") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ContentError(f"{path}:1", f"cannot be read ({exc})") from exc
 
 
-def load_library(content_dir: Path) -> Library:
-    """Load and validate everything; raises ContentError at the first broken file."""
-    locality_data = read_mapping(content_dir / "locality.yml")
-    _require_fields(content_dir / "locality.yml", locality_data, LOCALITY_REQUIRED)
+def load_library(content_dir: Path, overlay: Path | None = None) -> Library:
+    """Load and validate everything; raises ContentError at the first broken file.
+
+    `overlay`: a commune's own content (content/communes/<slug>/), read on top of the shared
+    one: its locality.yml, ui.yml and admin.yml when it has them, and its guides in place of
+    the shared guides of the same file name (or beside them)."""
+    locality_path = locality_file(content_dir, overlay)
+    locality_data = read_mapping(locality_path)
+    _require_fields(locality_path, locality_data, LOCALITY_REQUIRED)
     locality = Locality({k: str(v) for k, v in locality_data.items() if k != "__line__"})
-    ui = read_mapping(content_dir / "ui.yml")
+    ui = read_mapping(layered(content_dir, overlay, "ui.yml"))
     guides: dict[str, Guide] = {}
     ids: dict[str, Path] = {}
-    for path in sorted((content_dir / "guides").glob("*.yml")):
+    for path in guide_files(content_dir, overlay):
         guide = read_guide(path, read_mapping(path), locality)
         if guide.id in ids:
             raise ContentError(f"{path}:1", f"id '{guide.id}' is already used by {ids[guide.id]}")
@@ -74,10 +91,31 @@ def load_library(content_dir: Path) -> Library:
             )
         ids[guide.id] = path
         guides[guide.intent] = guide
-    admin = strip_lines(read_mapping(content_dir / "admin.yml"))
-    if errors := admin_text_errors(content_dir / "admin.yml", admin):
+    admin_path = layered(content_dir, overlay, "admin.yml")
+    admin = strip_lines(read_mapping(admin_path))
+    if errors := admin_text_errors(admin_path, admin):
         raise errors[0]
     return Library(guides=guides, locality=locality, ui=strip_lines(ui), admin=admin)
+
+
+def guide_files(content_dir: Path, overlay: Path | None = None) -> list[Path]:
+    """The guides to load, by file name: the overlay's in place of the shared ones."""
+    by_name = {path.name: path for path in (content_dir / "guides").glob("*.yml")}
+    if overlay is not None:
+        by_name.update({path.name: path for path in (overlay / "guides").glob("*.yml")})
+    return [by_name[name] for name in sorted(by_name)]
+
+
+def locality_file(content_dir: Path, overlay: Path | None = None) -> Path:
+    """A commune's own locality.yml, never the shared one: its answers name its hotline."""
+    return (overlay or content_dir) / "locality.yml"
+
+
+def layered(content_dir: Path, overlay: Path | None, name: str) -> Path:
+    """The overlay's file (a commune's) when it has one, else the shared one."""
+    if overlay is not None and (overlay / name).exists():
+        return overlay / name
+    return content_dir / name
 
 
 def read_guide(path: Path, data: dict[str, Any], locality: Locality) -> Guide:

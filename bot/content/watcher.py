@@ -33,7 +33,6 @@ class ContentStatus:
 class ContentWatcher:
     def __init__(self, content: LiveContent, interval_seconds: float = 2.0) -> None:
         self._content = content
-        self._directory = content.directory
         self._interval = interval_seconds
         self._snapshot: dict[str, tuple[int, int]] = {}
         self._faqs_in_model = ""
@@ -90,7 +89,7 @@ class ContentWatcher:
     def _scan(self) -> dict[str, tuple[int, int]]:
         return {
             str(path): (path.stat().st_mtime_ns, path.stat().st_size)
-            for path in sorted(self._directory.rglob("*.yml"))
+            for path in self._content.files()
         }
 
 

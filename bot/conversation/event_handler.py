@@ -9,6 +9,7 @@ from typing import Any
 
 from bot import privacy
 from bot.brain.agent import Brain
+from bot.communes.conversation_ids import conversation_id
 from bot.content import LiveContent, address
 from bot.content.office_hours import OfficeHours
 from bot.conversation.rate_limit import RateLimit, SharedRateLimit
@@ -49,7 +50,9 @@ class Conversations:
         content: LiveContent,
         handover_timeout: dt.timedelta,
         message_limit: RateLimit | SharedRateLimit | None = None,
+        commune: str = "",  # whose OA the events came to (bot/communes/); "" the default
     ) -> None:
+        self._commune = commune
         self._database = database
         self._client = client
         self._brain = brain
@@ -118,7 +121,11 @@ class Conversations:
             log.warning("user_withdraw without a user id: nothing could be deleted")
             return
         changed = await privacy.forget_user(
-            self._database, self._brain.tracker_database, event.user_id, f"zalo:{event.name}"
+            self._database,
+            self._brain.tracker_database,
+            event.user_id,
+            f"zalo:{event.name}",
+            conversation=conversation_id(self._commune, event.user_id),
         )
         log.info(
             "data-deletion request (user_withdraw) honoured: %d rows deleted or anonymised",
@@ -150,7 +157,8 @@ class Conversations:
         message = event.payload.get("message")
         if isinstance(message, dict) and message.get("attachments"):
             metadata["attachments"] = message["attachments"]  # e.g. a photo for a feedback
-        await self._brain.handle(event.user_id, text, output, metadata=metadata)
+        conversation = conversation_id(self._commune, event.user_id)
+        await self._brain.handle(conversation, text, output, metadata=metadata)
         others = [] if text.startswith("/") else other_questions(text)
         if others:
             await output.send_text_with_buttons(

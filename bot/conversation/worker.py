@@ -87,6 +87,7 @@ class ProcessingWorker:
             self._services.content,
             dt.timedelta(minutes=settings.handover_timeout_minutes),
             self.message_limit,
+            self._services.commune,
         )
         self.queues = UserQueues(
             conversations.handle,

@@ -19,12 +19,12 @@ class Dossiers:
         self._services = services
         self._processing = processing
         self.dispatcher: NotificationDispatcher | None = None
+        self.api = DossierApi(
+            services.database, services.settings.api_token, services.secret, self.kick
+        )
 
     def register(self, app: web.Application) -> None:
-        services = self._services
-        DossierApi(
-            services.database, services.settings.api_token, services.secret, self.kick
-        ).register(app)
+        self.api.register(app)
 
     def kick(self) -> None:
         if self.dispatcher is not None:

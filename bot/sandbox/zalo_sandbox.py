@@ -68,21 +68,31 @@ class ZaloSandbox:
         self.state = SandboxState(refresh_tokens={seed_refresh_token})
         self._session: aiohttp.ClientSession | None = None
 
+    # (method, path under the prefix, the handler's name): everything the sandbox serves.
+    ROUTES = (
+        ("POST", "/oauth/v4/oa/access_token", "refresh_access_token"),
+        ("POST", "/openapi/v3.0/oa/message/cs", "send_consultation"),
+        ("POST", "/openapi/v3.0/oa/message/template", "send_template"),
+        ("GET", "/openapi/v3.0/oa/user/getlist", "list_users"),
+        ("GET", "/openapi/v2.0/oa/conversation", "conversation"),
+        ("GET", "/messages", "list_messages"),
+        ("POST", "/faults", "add_faults"),
+        ("POST", "/tokens/expire", "expire_access_tokens"),
+        ("POST", "/users/{user_id}", "set_user"),
+        ("POST", "/tags/{tag}", "set_tag"),
+        ("POST", "/chat/send", "chat_send"),
+        ("GET", "/", "chat_page"),
+        ("GET", "", "chat_page"),
+    )
+
     def register(self, app: web.Application, prefix: str = "/sandbox") -> None:
-        app.router.add_post(f"{prefix}/oauth/v4/oa/access_token", self.refresh_access_token)
-        app.router.add_post(f"{prefix}/openapi/v3.0/oa/message/cs", self.send_consultation)
-        app.router.add_post(f"{prefix}/openapi/v3.0/oa/message/template", self.send_template)
-        app.router.add_get(f"{prefix}/openapi/v3.0/oa/user/getlist", self.list_users)
-        app.router.add_get(f"{prefix}/openapi/v2.0/oa/conversation", self.conversation)
-        app.router.add_get(f"{prefix}/messages", self.list_messages)
-        app.router.add_post(f"{prefix}/faults", self.add_faults)
-        app.router.add_post(f"{prefix}/tokens/expire", self.expire_access_tokens)
-        app.router.add_post(f"{prefix}/users/{{user_id}}", self.set_user)
-        app.router.add_post(f"{prefix}/tags/{{tag}}", self.set_tag)
-        app.router.add_post(f"{prefix}/chat/send", self.chat_send)
-        app.router.add_get(f"{prefix}/", self.chat_page)
-        app.router.add_get(prefix, self.chat_page)
+        for method, path, name in self.ROUTES:
+            app.router.add_route(method, f"{prefix}{path}", getattr(self, name))
         app.on_cleanup.append(self._close)
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
 
     # --- the OA API -------------------------------------------------------------------
 
@@ -379,8 +389,7 @@ class ZaloSandbox:
         return None
 
     async def _close(self, app: web.Application) -> None:
-        if self._session is not None:
-            await self._session.close()
+        await self.close()
 
 
 def _error(code: int, message: str) -> web.Response:

@@ -21,7 +21,13 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.content.content_model import ContentError, Locality
-from bot.content.loader import read_mapping, read_yaml, strip_lines
+from bot.content.loader import (
+    layered,
+    locality_file,
+    read_mapping,
+    read_yaml,
+    strip_lines,
+)
 from bot.local_time import TIMEZONE
 from bot.zalo import message_shapes
 from bot.zalo.push import Template
@@ -161,13 +167,16 @@ def campaign_files(directory: Path) -> list[Path]:
     return sorted(directory.glob("*.yml")) if directory.is_dir() else []
 
 
-def load_all(content_dir: Path) -> tuple[dict[str, Campaign], list[ContentError]]:
-    """Every campaign file: the valid ones by file name, and the errors of the others."""
-    locality, topics = load_context(content_dir)
+def load_all(
+    content_dir: Path, overlay: Path | None = None
+) -> tuple[dict[str, Campaign], list[ContentError]]:
+    """Every campaign file: the valid ones by file name, and the errors of the others.
+    `overlay`: a commune's content (bot/content/loader.py), whose campaigns are its own."""
+    locality, topics = load_context(content_dir, overlay)
     loaded: dict[str, Campaign] = {}
     errors: list[ContentError] = []
     ids: dict[str, str] = {}
-    for path in campaign_files(content_dir / "campaigns"):
+    for path in campaign_files(campaigns_dir(content_dir, overlay)):
         try:
             campaign = load_campaign(path, locality, topics)
         except ContentError as exc:
@@ -183,11 +192,16 @@ def load_all(content_dir: Path) -> tuple[dict[str, Campaign], list[ContentError]
     return loaded, errors
 
 
-def load_context(content_dir: Path) -> tuple[Locality, dict[str, str]]:
+def campaigns_dir(content_dir: Path, overlay: Path | None = None) -> Path:
+    """A commune runs its own campaigns only: those of its folder."""
+    return (overlay or content_dir) / "campaigns"
+
+
+def load_context(content_dir: Path, overlay: Path | None = None) -> tuple[Locality, dict[str, str]]:
     """The commune's data (for {locality.x} placeholders) and the topics citizens follow."""
-    locality_data = read_mapping(content_dir / "locality.yml")
+    locality_data = read_mapping(locality_file(content_dir, overlay))
     locality = Locality({k: str(v) for k, v in locality_data.items() if k != "__line__"})
-    ui = strip_lines(read_mapping(content_dir / "ui.yml"))
+    ui = strip_lines(read_mapping(layered(content_dir, overlay, "ui.yml")))
     return locality, {str(k): str(v) for k, v in (ui.get("topics") or {}).items()}
 
 

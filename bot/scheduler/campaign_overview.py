@@ -6,11 +6,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter, defaultdict
+from pathlib import Path
 
 from bot.clock import QuietHours
 from bot.local_time import TIMEZONE
 from bot.scheduler.campaign_fanout import audience_preview
-from bot.scheduler.campaign_files import Campaign, load_all
+from bot.scheduler.campaign_files import Campaign, campaigns_dir, load_all
 from bot.settings import Settings
 from bot.storage import Database, campaign_records
 
@@ -21,8 +22,8 @@ class UnknownCampaign(LookupError):
     """No valid campaign file has this id."""
 
 
-def _find(settings: Settings, campaign_id: str) -> Campaign:
-    loaded, errors = load_all(settings.content_dir)
+def _find(settings: Settings, campaign_id: str, overlay: Path | None) -> Campaign:
+    loaded, errors = load_all(settings.content_dir, overlay)
     for campaign in loaded.values():
         if campaign.id == campaign_id:
             return campaign
@@ -35,10 +36,13 @@ def _local(moment: dt.datetime) -> str:
     return f"{moment.astimezone(TIMEZONE):%a %Y-%m-%d %H:%M}"
 
 
-async def campaign_list(settings: Settings, database: Database) -> tuple[str, bool]:
+async def campaign_list(
+    settings: Settings, database: Database, overlay: Path | None = None
+) -> tuple[str, bool]:
     """Every campaign with its schedule, next run and last run; broken files with their
-    file and line. The flag is False when a file is broken."""
-    loaded, errors = load_all(settings.content_dir)
+    file and line. The flag is False when a file is broken. `overlay`: a commune's content
+    folder (its own campaigns)."""
+    loaded, errors = load_all(settings.content_dir, overlay)
     now = dt.datetime.now(TIMEZONE)
     lines = []
     for campaign in sorted(loaded.values(), key=lambda c: c.id):
@@ -54,13 +58,16 @@ async def campaign_list(settings: Settings, database: Database) -> tuple[str, bo
             lines.append(f"  last run: #{last['id']} {last['status']} ({last['started_at']})")
         lines.extend(f"  warning: {warning}" for warning in campaign.warnings)
     lines.extend(f"ERROR {error}" for error in errors)
-    lines.append(f"{len(loaded)} campaigns, {len(errors)} broken files in {settings.content_dir}/")
+    folder = campaigns_dir(settings.content_dir, overlay)
+    lines.append(f"{len(loaded)} campaigns, {len(errors)} broken files in {folder}/")
     return "\n".join(lines), not errors
 
 
-async def campaign_preview(settings: Settings, database: Database, campaign_id: str) -> str:
+async def campaign_preview(
+    settings: Settings, database: Database, campaign_id: str, overlay: Path | None = None
+) -> str:
     """The message as citizens will see it, when it goes out, and to how many."""
-    campaign = _find(settings, campaign_id)
+    campaign = _find(settings, campaign_id, overlay)
     now = dt.datetime.now(TIMEZONE)
     quiet = QuietHours.parse(settings.quiet_hours)
     message = campaign.message

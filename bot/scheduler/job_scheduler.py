@@ -36,10 +36,11 @@ from bot import privacy
 from bot.clock import Clock, QuietHours, SystemClock, utc_iso
 from bot.content import LiveContent
 from bot.content.content_model import ContentError
+from bot.content.loader import layered, locality_file
 from bot.local_time import TIMEZONE
 from bot.scheduler import citizen_reminders, jobs
 from bot.scheduler.campaign_fanout import CampaignRunner
-from bot.scheduler.campaign_files import Campaign, campaign_files, load_all
+from bot.scheduler.campaign_files import Campaign, campaign_files, campaigns_dir, load_all
 from bot.scheduler.scheduler_lock import SchedulerLock, shared_leadership
 from bot.settings import Settings
 from bot.storage import Database, campaign_records
@@ -232,7 +233,10 @@ class Scheduler:
         disabled campaigns stop (with their unfinished runs); a broken file changes nothing."""
         loop = asyncio.get_running_loop()
         try:
-            loaded, errors = await loop.run_in_executor(None, load_all, self.settings.content_dir)
+            content = self._content  # a commune's: its own campaigns (campaign_files.py)
+            loaded, errors = await loop.run_in_executor(
+                None, load_all, content.directory, content.overlay
+            )
         except ContentError as exc:  # locality.yml or ui.yml is broken: keep everything
             errors, loaded = [exc], dict(self._by_file)
         for error in errors:
@@ -330,10 +334,10 @@ class Scheduler:
                     log.exception("could not look for reminders saved by the workers")
 
     def _scan(self) -> dict[str, tuple[int, int]]:
-        directory = self.settings.content_dir
-        paths = campaign_files(directory / "campaigns") + [
-            directory / "locality.yml",
-            directory / "ui.yml",
+        directory, overlay = self._content.directory, self._content.overlay
+        paths = campaign_files(campaigns_dir(directory, overlay)) + [
+            locality_file(directory, overlay),
+            layered(directory, overlay, "ui.yml"),
         ]
         return {
             str(path): (path.stat().st_mtime_ns, path.stat().st_size)

@@ -40,7 +40,8 @@ CREATE TABLE IF NOT EXISTS officer_sessions (
 );
 """
 
-ROLES = ("admin", "content_editor", "dossier_operator", "feedback_handler")
+# province: sees every commune of the deployment (bot/admin/commune_scope.py).
+ROLES = ("admin", "content_editor", "dossier_operator", "feedback_handler", "province")
 # scrypt cost: about 50 ms and 16 MB per hash on these machines.
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 

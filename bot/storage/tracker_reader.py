@@ -12,6 +12,7 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -111,9 +112,32 @@ def first_timestamp(tracker: TrackerDatabase | None) -> float | None:
         return conn.execute(sa.text("SELECT MIN(timestamp) FROM events")).scalar_one()
 
 
-def intent_counts(tracker: TrackerDatabase | None, since: float, before: float) -> dict[str, int]:
+@dataclass(frozen=True)
+class Senders:
+    """Whose conversations count: sender ids in [low, high), or those not LIKE `not_like`
+    (the communes of one deployment share the tracker store: bot/communes/)."""
+
+    low: str = ""
+    high: str = ""
+    not_like: str = ""
+
+    def condition(self) -> tuple[str, dict[str, str]]:
+        if self.not_like:
+            return " AND sender_id NOT LIKE :not_like", {"not_like": self.not_like}
+        if self.high:
+            return " AND sender_id >= :low AND sender_id < :high", {
+                "low": self.low,
+                "high": self.high,
+            }
+        return "", {}
+
+
+def intent_counts(
+    tracker: TrackerDatabase | None, since: float, before: float, senders: Senders = Senders()
+) -> dict[str, int]:
     """Citizens' messages in [since, before) by intent (None: not understood), as the
     reports count them."""
+    whose, values = senders.condition()
     with _connect(tracker) as conn:
         if conn is None:
             return {}
@@ -121,9 +145,9 @@ def intent_counts(tracker: TrackerDatabase | None, since: float, before: float) 
             sa.text(
                 "SELECT intent_name, COUNT(*) FROM events WHERE type_name = 'user'"
                 " AND timestamp >= :since AND timestamp < :before"
-                " AND intent_name NOT LIKE :external GROUP BY intent_name"
+                f" AND intent_name NOT LIKE :external{whose} GROUP BY intent_name"
             ),
-            {"since": since, "before": before, "external": EXTERNAL},
+            {"since": since, "before": before, "external": EXTERNAL, **values},
         ).all()
     return {intent: count for intent, count in rows}
 

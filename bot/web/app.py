@@ -21,6 +21,8 @@ from aiohttp import web
 
 from bot import admin
 from bot.brain.training import current_model
+from bot.communes import commune_config
+from bot.communes.registry import COMMUNES, Communes
 from bot.content import LiveContent
 from bot.content.watcher import ContentWatcher
 from bot.conversation.processing_loop import ProcessingLoop
@@ -87,6 +89,7 @@ def build_app(settings: Settings, brain: Brain | None) -> web.Application:
     app[PROCESSING] = processing
     worker: ProcessingWorker | None = None
     workers: WorkerPool | None = None
+    communes: Communes | None = None
     if brain is None:
         workers = WorkerPool(settings.workers, SHUTDOWN_GRACE_SECONDS)
         app[WORKERS] = workers
@@ -97,6 +100,10 @@ def build_app(settings: Settings, brain: Brain | None) -> web.Application:
         worker = ProcessingWorker(services, sender, processing, brain)
         app[WORKER] = worker
         submit = worker.submit
+        # Other communes on this deployment (bot/communes/): one Brain serves them all.
+        communes = Communes(settings, processing, brain)
+        communes.register(app)
+        app[COMMUNES] = communes
     # 429 beyond the per-address limits on /api/ and /admin (bot/web/request_limits.py).
     request_limits = RequestLimits(settings)
     request_limits.register(app)
@@ -129,12 +136,15 @@ def build_app(settings: Settings, brain: Brain | None) -> web.Application:
             "status": "ok",
             "model": model_name,
             "sandbox": settings.sandbox,
-            "queued_events": worker.pending if worker is not None else 0,
+            "queued_events": (worker.pending if worker is not None else 0)
+            + (communes.pending if communes is not None else 0),
             "content": asdict(watcher.status),
             "campaigns": asdict(scheduler.status),
             # dossier notifications: "stuck" and "failed" above 0 need an officer's look
             "notifications": notifications,
         }
+        if communes is not None:
+            health["communes"] = communes.health()
         if workers is None:
             return web.json_response(health)
         # 503 while stopping or when a worker keeps dying at start
@@ -156,8 +166,13 @@ def build_app(settings: Settings, brain: Brain | None) -> web.Application:
         scheduler.take_lock()  # one scheduler per database: fail before starting anything
         await watcher.start()
         await database.open()
-        if brain is not None:
-            brain.use(services)
+        if brain is not None and communes is not None:
+            brain.use(services, communes.services_of)
+        elif await asyncio.to_thread(commune_config.added, settings):
+            log.error(
+                "communes are served only with CITIZENBOT_WORKERS=1 for now: only the default"
+                " commune is served"
+            )
         if settings.sandbox:
             # The embedded sandbox starts with fresh OAuth state: begin again from its seed.
             await database.run(token_records.forget, TOKEN_NAME)
@@ -165,6 +180,8 @@ def build_app(settings: Settings, brain: Brain | None) -> web.Application:
         await sender.open()
         if worker is not None:
             await worker.start()
+        if communes is not None:
+            await communes.start()
         if workers is not None:
             await workers.start()
         await dossiers.start()
@@ -184,6 +201,8 @@ def build_app(settings: Settings, brain: Brain | None) -> web.Application:
             await dossiers.stop()
             if worker is not None:
                 await worker.stop(SHUTDOWN_GRACE_SECONDS)
+            if communes is not None:
+                await communes.stop(SHUTDOWN_GRACE_SECONDS)
             if workers is not None:
                 await workers.stop()
             await sender.close()
@@ -196,6 +215,8 @@ def build_app(settings: Settings, brain: Brain | None) -> web.Application:
     async def close(app: web.Application) -> None:
         await watcher.stop()
         await database.close()
+        if communes is not None:
+            await communes.close()
 
     app.on_startup.append(start)
     app.on_shutdown.append(stop_gracefully)

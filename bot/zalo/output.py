@@ -10,6 +10,7 @@ from typing import Any
 
 from rasa.core.channels.channel import OutputChannel
 
+from bot.communes.conversation_ids import citizen_of
 from bot.content import address
 from bot.nlu.forms_of_address import Address
 from bot.zalo import message_shapes
@@ -53,7 +54,10 @@ class ZaloOutputChannel(OutputChannel):
         await self._send(recipient_id, json_message)
 
     async def _send(self, recipient_id: str, message: dict[str, Any]) -> None:
+        """`recipient_id`: Rasa's sender id, the conversation's (a commune's is prefixed);
+        the commune's OA sends to the citizen's Zalo user id."""
         self._sent += 1
         key = f"{self._event_key}#{self._sent}"
         message = address.speak_all(message, self._form)
-        self.deliveries.append(await self._client.send_message(recipient_id, message, key))
+        user_id = citizen_of(recipient_id)
+        self.deliveries.append(await self._client.send_message(user_id, message, key))
