@@ -155,7 +155,7 @@ async def officer_add(args: argparse.Namespace, settings: Settings) -> int:
     password_hash = await asyncio.get_running_loop().run_in_executor(
         None, officer_accounts.hash_password, password
     )
-    database = Database(settings.database_path)
+    database = Database.from_settings(settings)
     await database.open()
     try:
         await database.run(
@@ -250,7 +250,7 @@ async def campaign(args: argparse.Namespace, settings: Settings) -> int:
     from bot.scheduler import campaign_overview
     from bot.storage import Database
 
-    database = Database(settings.database_path)
+    database = Database.from_settings(settings)
     await database.open()
     try:
         if args.campaign_command == "list":
@@ -300,6 +300,9 @@ def backup_databases(settings: Settings, destination: Path) -> int:
     from bot.storage.backup import backup, expire
 
     sources = (settings.database_path, settings.tracker_path)
+    if settings.database_url:
+        print("citizenbot: the service's tables are on PostgreSQL: back them up with pg_dump")
+        sources = (settings.tracker_path,)
     for source in sources:
         if source.exists():
             print(f"citizenbot: {source} → {backup(source, destination)}", flush=True)
@@ -318,7 +321,7 @@ async def purge(settings: Settings, dry_run: bool) -> int:
     from bot.local_time import TIMEZONE
     from bot.storage import Database, retention
 
-    database = Database(settings.database_path)
+    database = Database.from_settings(settings)
     await database.open()
     try:
         result = await privacy.purge_message_logs(
@@ -343,7 +346,7 @@ async def user_data(args: argparse.Namespace, settings: Settings) -> int:
     from bot.storage import Database
     from bot.storage.personal_data import ANONYMISED
 
-    database = Database(settings.database_path)
+    database = Database.from_settings(settings)
     await database.open()
     try:
         if args.user_command == "export":
@@ -389,7 +392,7 @@ def dossier_import(path: Path, settings: Settings) -> int:
     if not path.exists():
         print(f"citizenbot: {path} does not exist", file=sys.stderr)
         return 2
-    results = import_csv(path, settings.database_path, load_or_create(settings.data_dir))
+    results = import_csv(path, settings, load_or_create(settings.data_dir))
     rejected = [r for r in results if not r.accepted]
     for row in rejected:
         print(f"{path}:{row.line}: rejected {row.code or '(no code)'}: {row.reason}")

@@ -34,7 +34,7 @@ class Services:
     async def from_environment(cls) -> Services:
         """What a separate action server uses: the environment's settings, database open."""
         settings = Settings.from_env()
-        database = Database(settings.database_path, settings.database_busy_timeout_seconds)
+        database = Database.from_settings(settings)
         await database.open()
         content = LiveContent(settings.content_dir)
         return cls(settings, database, load_or_create(settings.data_dir), content)

@@ -11,7 +11,7 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -153,3 +153,27 @@ def redis_url(redis_server_url: str) -> str:
     """An empty keyspace per test."""
     redis.Redis.from_url(redis_server_url).flushdb()
     return redis_server_url
+
+
+# CITIZENBOT_TEST_DATABASE=postgresql runs the tests' service tables on PostgreSQL (a fresh
+# database where a test would use a fresh SQLite file); default sqlite.
+TEST_DATABASE = os.environ.get("CITIZENBOT_TEST_DATABASE", "sqlite")
+if TEST_DATABASE not in ("sqlite", "postgresql"):
+    raise ValueError(f"CITIZENBOT_TEST_DATABASE={TEST_DATABASE!r}: sqlite or postgresql")
+ON_POSTGRES = TEST_DATABASE == "postgresql"
+
+
+@pytest.fixture
+def database_url_for(request: pytest.FixtureRequest) -> Callable[[Path], str]:
+    """The `database_url` standing for a test's SQLite file: '' (the file itself), or on
+    PostgreSQL a fresh database per file, the same one each time the file is named."""
+    urls: dict[Path, str] = {}
+
+    def url_for(path: Path) -> str:
+        if not ON_POSTGRES:
+            return ""
+        if path not in urls:
+            urls[path] = fresh_database(request.getfixturevalue("postgres_server_url"))
+        return urls[path]
+
+    return url_for

@@ -403,4 +403,9 @@ async def test_a_signed_event_with_a_lone_surrogate_or_a_huge_timestamp_gets_400
         assert resp.status == 400
         assert (await resp.json())["message"]
     await service.settle()
-    assert await service.database.run(lambda db: db["inbox"].count) == 0
+    assert (
+        await service.database.run(
+            lambda db: db.conn.execute("SELECT COUNT(*) FROM inbox").fetchone()[0]
+        )
+        == 0
+    )

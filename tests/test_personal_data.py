@@ -35,6 +35,7 @@ from bot.storage import (
     ratings,
     reminder_records,
     retention,
+    sql,
     users,
 )
 from bot.web.app import SCHEDULER, SERVICES
@@ -53,8 +54,9 @@ def stamp(moment: dt.datetime) -> str:
 
 
 @pytest_asyncio.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    opened = Database(tmp_path / "citizenbot.db")
+async def database(tmp_path: Path, database_url_for) -> AsyncIterator[Database]:
+    path = tmp_path / "citizenbot.db"
+    opened = Database(path, url=database_url_for(path))
     await opened.open()
     yield opened
     await opened.close()
@@ -130,7 +132,7 @@ async def closed_ticket(database: Database, user_id: str, at: dt.datetime) -> in
 
 
 async def table(database: Database, name: str) -> list[dict]:
-    return await database.run(lambda db: list(db[name].rows))
+    return await database.run(lambda db: sql.rows(db, f"SELECT * FROM {name}"))
 
 
 async def a_commune_history(database: Database, tracker_path: Path) -> None:
@@ -372,7 +374,7 @@ async def test_export_holds_everything_about_the_citizen_and_nothing_about_other
     text = json.dumps(data, ensure_ascii=False)
     assert "u-khac" not in text and "khai sinh ở đâu" not in text
     tokens = await service.database.run(
-        lambda db: [r["refresh_token"] for r in db["oauth_tokens"].rows]
+        lambda db: [r["refresh_token"] for r in sql.rows(db, "SELECT * FROM oauth_tokens")]
     )
     assert tokens and all(token not in text for token in tokens)
 

@@ -18,11 +18,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import sqlite_utils
-
 from bot.local_time import TIMEZONE, local_date, local_range
 from bot.storage import Database, retention
 from bot.storage.ratings import SATISFIED, SCORES
+from bot.storage.sql import Store
 
 FALLBACK_INTENT = "nlu_fallback"
 TOP_INTENTS = 10
@@ -120,9 +119,7 @@ async def build(
     return report
 
 
-def _from_database(
-    db: sqlite_utils.Database, report: Report, now: dt.datetime
-) -> retention.Archive:
+def _from_database(db: Store, report: Report, now: dt.datetime) -> retention.Archive:
     low, high = (
         moment.isoformat(timespec="milliseconds") for moment in day_bounds(report.start, report.end)
     )

@@ -49,7 +49,7 @@ async def serve(shard: Shard, channel: int, grace_seconds: float) -> None:
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     settings = Settings.from_env()
     brain = await Brain.load(settings.model_dir, settings.tracker_path)
-    database = Database(settings.database_path, settings.database_busy_timeout_seconds)
+    database = Database.from_settings(settings)
     await database.open()
     content = LiveContent(settings.content_dir)
     watcher = ContentWatcher(content, settings.content_reload_seconds)

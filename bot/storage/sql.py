@@ -1,0 +1,52 @@
+"""What the storage modules need to run on either engine: rows by column name, a write
+transaction that one writer at a time gets, and which engine a database is."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import sqlite_utils
+
+from bot.storage.postgres_engine import PostgresDatabase
+
+_ALL_COLUMNS = re.compile(r"SELECT\s+\*|\w\.\*", re.I)
+
+# What every storage function receives: SQLite's file, or the PostgreSQL database.
+Store = sqlite_utils.Database | PostgresDatabase
+
+
+def is_postgres(db: Store) -> bool:
+    return isinstance(db, PostgresDatabase)
+
+
+def rows(db: Store, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[dict[str, Any]]:
+    """The rows of a query as dicts by column name (PostgreSQL's stand-in `rowid` left out,
+    as SQLite's `SELECT *` leaves its own out)."""
+    cursor = db.conn.execute(sql, params)
+    names = [column[0] for column in cursor.description]
+    found = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    if "rowid" in names and is_postgres(db) and _ALL_COLUMNS.search(sql):
+        for row in found:
+            del row["rowid"]
+    return found
+
+
+def one(db: Store, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> dict[str, Any] | None:
+    found = rows(db, sql, params)
+    return found[0] if found else None
+
+
+@contextmanager
+def write_transaction(db: Store) -> Iterator[None]:
+    """One transaction that holds the database's write lock from its start, as SQLite's
+    BEGIN IMMEDIATE does: on PostgreSQL a transaction-scoped advisory lock of the same reach.
+    (Claims of inbox events use row locks instead: see bot/storage/inbox.py.)"""
+    with db.conn:
+        if is_postgres(db):
+            db.conn.execute("SELECT pg_advisory_xact_lock(hashtext('citizenbot write'))")
+        else:
+            db.conn.execute("BEGIN IMMEDIATE")
+        yield
