@@ -100,6 +100,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     forget_cmd.add_argument("user_id")
     forget_cmd.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    migrate_cmd = commands.add_parser(
+        "migrate",
+        help="copy the service's SQLite tables into an empty PostgreSQL database",
+        description="Example: citizenbot migrate --to postgresql://citizenbot@db/commune"
+        " (stop the service first for a copy with nothing missing; then start it with"
+        " CITIZENBOT_DATABASE_URL set to the same URL).",
+    )
+    migrate_cmd.add_argument("--to", required=True, metavar="POSTGRESQL_URL")
+    migrate_cmd.add_argument("--schema", default=None, help="a PostgreSQL schema (search_path)")
     args = parser.parse_args(argv)
     # The service logs JSON lines (CITIZENBOT_LOG_FORMAT=text for plain lines); the CLI, text.
     json_lines = args.command == "run" and os.environ.get("CITIZENBOT_LOG_FORMAT") != "text"
@@ -126,6 +135,8 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(officer_add(args, settings))
         if args.command == "campaign":
             return asyncio.run(campaign(args, settings))
+        if args.command == "migrate":
+            return migrate(settings, args.to, args.schema)
         if args.command == "content":
             return content_check(settings.content_dir, args.project / "domain.yml")
     except SettingsError as exc:
@@ -382,6 +393,27 @@ async def user_data(args: argparse.Namespace, settings: Settings) -> int:
         how = "anonymised" if table in ANONYMISED else "deleted"
         print(f"  {table}: {count} {how}")
     print("citizenbot: done; the audit log records it without naming the user")
+    return 0
+
+
+def migrate(settings: Settings, url: str, schema: str | None) -> int:
+    """The data dir's SQLite tables into PostgreSQL (an empty database, or schema)."""
+    from bot.storage.postgres_migration import MigrationError, copy_to_postgres
+
+    if not url.startswith("postgresql://"):
+        print("citizenbot: --to must be a postgresql:// URL", file=sys.stderr)
+        return 2
+    try:
+        copied = copy_to_postgres(settings.database_path, url, schema)
+    except MigrationError as exc:
+        print(f"citizenbot: {exc}", file=sys.stderr)
+        return 1
+    for table, count in copied.items():
+        print(f"  {table}: {count} rows")
+    print(
+        f"citizenbot: {sum(copied.values())} rows copied from {settings.database_path};"
+        " start the service with CITIZENBOT_DATABASE_URL set to the new database"
+    )
     return 0
 
 

@@ -7,11 +7,15 @@ import shutil
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from bot.storage import inbox, sql
 from bot.storage.backup import backup, expire
 from tests.conftest import Service, run_cli
+from tests.engines import ON_POSTGRES
 
 
+@pytest.mark.skipif(ON_POSTGRES, reason="copies the SQLite file; PostgreSQL has pg_dump")
 async def test_backup_of_a_running_service_restores_to_the_same_state(
     service: Service, start_service
 ) -> None:

@@ -212,6 +212,7 @@ async def test_when_zalo_cannot_list_a_tag_the_run_uses_the_last_list_and_says_s
     assert "Zalo could not list it" in run["note"]
     assert await report(service, run["id"]) == {("sent", "consultation"): 2}  # the last list
     monkeypatch.setenv("CITIZENBOT_DATA_DIR", str(service.settings.data_dir))
+    monkeypatch.setenv("CITIZENBOT_DATABASE_URL", service.settings.database_url)
     monkeypatch.setenv("CITIZENBOT_CONTENT_DIR", str(content))
     loop = asyncio.get_running_loop()
     assert await loop.run_in_executor(None, main, ["campaign", "preview", "dvc"]) == 0
@@ -446,6 +447,7 @@ async def test_preview_list_and_report_show_what_officers_need(
     await service.database.run(older, "u-p3", 9)
     await run_campaign(service, FakeClock(next_local(9)))
     monkeypatch.setenv("CITIZENBOT_DATA_DIR", str(service.settings.data_dir))
+    monkeypatch.setenv("CITIZENBOT_DATABASE_URL", service.settings.database_url)
     monkeypatch.setenv("CITIZENBOT_CONTENT_DIR", str(content))
     loop = asyncio.get_running_loop()
     assert await loop.run_in_executor(None, main, ["campaign", "preview", "dvc"]) == 0

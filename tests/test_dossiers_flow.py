@@ -14,6 +14,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.dossiers.ingest import DossierApi
 from bot.storage import Database, dossier_records, outbox, reminder_records, sql, users
 from tests.conftest import Service, button_titles, texts
+from tests.engines import ON_POSTGRES
 from tests.test_database_locked import hold, released
 from tests.test_scheduler import until
 
@@ -200,6 +201,7 @@ async def test_a_different_shared_phone_still_asks_for_the_digits(service: Servi
     assert "4 số cuối" in texts(await service.messages("u-other-phone"))[-1]
 
 
+@pytest.mark.skipif(ON_POSTGRES, reason="SQLite's file lock")
 async def test_a_locked_database_answers_503_with_retry_after_and_the_retry_is_taken(
     start_service,
 ) -> None:

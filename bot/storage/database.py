@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -115,6 +116,10 @@ SCHEMAS: tuple[str, ...] = (
     reminder_records.SCHEMA,
     retention.SCHEMA,
 )
+
+
+# Every table of the service, in the order of SCHEMAS (what `citizenbot migrate` copies).
+TABLES: tuple[str, ...] = tuple(re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", "\n".join(SCHEMAS)))
 
 
 # SQLite errors that pass: another process's lock held past the busy timeout, a disk that
