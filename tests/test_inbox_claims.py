@@ -3,6 +3,7 @@ claims of a worker that died."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -83,3 +84,45 @@ def test_a_woken_worker_claims_only_what_no_worker_has_claimed(db: Store) -> Non
     assert [event["user"] for event in new] == [u for u in USERS[20:] if inbox.shard_of(u, 2) == 0]
     assert inbox.claim_new(db, 0, 2, "worker-0") == []
     assert inbox.claim(db, 0, 2, "worker-0") == held + new  # all it holds, oldest first
+
+
+# A worker process woken again and again: claims what no process holds, prints what it got.
+CLAIMER = """
+import json, sys, time
+from pathlib import Path
+from bot.storage import inbox
+from bot.storage.database import open_store
+db = open_store(Path(sys.argv[1]), sys.argv[2])
+got, idle = [], 0
+while idle < 40:
+    new = inbox.claim_new(db, 0, 1, sys.argv[3])
+    got += [event["key"] for event in new]
+    idle = 0 if new else idle + 1
+    time.sleep(0.005)
+print(json.dumps(got))
+"""
+
+
+def test_processes_claiming_at_once_get_each_event_exactly_once(
+    tmp_path: Path, database_url_for
+) -> None:
+    """On PostgreSQL each claim locks only its rows (FOR UPDATE SKIP LOCKED); on SQLite it
+    holds the write lock. Either way no event is claimed twice or left out."""
+    path = tmp_path / "citizenbot.db"
+    url = database_url_for(path)
+    db = open_store(path, url)
+    claimers = [
+        subprocess.Popen(
+            [sys.executable, "-c", CLAIMER, str(path), url, f"worker-{n}"],
+            cwd=PROJECT,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(3)
+    ]
+    keys = [f"e-{n}" for n in range(300)]
+    for n, key in enumerate(keys):
+        inbox.record(db, key, "user_send_text", f"u-{n % 7}", n, {"key": key})
+    claimed = [json.loads(claimer.communicate(timeout=120)[0]) for claimer in claimers]
+    assert sorted(key for got in claimed for key in got) == sorted(keys)
+    assert all(got == sorted(got, key=keys.index) for got in claimed)  # oldest first

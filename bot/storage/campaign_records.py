@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from bot.storage.sql import Store, one, rows
+from bot.storage.sql import Store, is_postgres, one, rows
 from bot.storage.timestamps import utc_now
 
 SCHEMA = """
@@ -343,11 +343,22 @@ def claim(db: Store, run_id: int, user_id: str) -> bool:
             )
             return False
         cursor = db.conn.execute(
-            "UPDATE campaign_deliveries SET status = 'sending', updated_at = ?"
-            " WHERE run_id = ? AND user_id = ? AND status = 'queued'",
-            (now, run_id, user_id),
+            _CLAIM_POSTGRES if is_postgres(db) else _CLAIM, (now, run_id, user_id)
         )
     return cursor.rowcount == 1
+
+
+# Only a queued recipient becomes `sending`: of two senders, one changes the row.
+_CLAIM = (
+    "UPDATE campaign_deliveries SET status = 'sending', updated_at = ?"
+    " WHERE run_id = ? AND user_id = ? AND status = 'queued'"
+)
+# PostgreSQL: a recipient another process is claiming this instant is skipped, not waited for.
+_CLAIM_POSTGRES = (
+    "UPDATE campaign_deliveries SET status = 'sending', updated_at = ? WHERE rowid ="
+    " (SELECT rowid FROM campaign_deliveries WHERE run_id = ? AND user_id = ?"
+    " AND status = 'queued' FOR UPDATE SKIP LOCKED)"
+)
 
 
 def settle(
