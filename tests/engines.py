@@ -49,9 +49,10 @@ def _wait(check, what: str, process: subprocess.Popen[bytes], log: Path) -> None
 
 
 @contextmanager
-def postgres_server(directory: Path) -> Iterator[str]:
+def postgres_server(directory: Path, durable: bool = False) -> Iterator[str]:
     """A PostgreSQL cluster in `directory`, trusting local connections; yields the URL of its
-    `postgres` database (user `citizenbot`). Durability is off: nothing here outlives a test."""
+    `postgres` database (user `citizenbot`). Durability is off unless `durable` (a benchmark
+    against SQLite's synchronous=FULL): nothing here outlives a test."""
     binaries = postgres_bin()
     if binaries is None:
         raise FileNotFoundError("PostgreSQL is not installed (apt-get install postgresql)")
@@ -68,7 +69,7 @@ def postgres_server(directory: Path) -> Iterator[str]:
         capture_output=True,
     )
     port = free_port()
-    settings = ["fsync=off", "synchronous_commit=off", "full_page_writes=off"]
+    settings = [] if durable else ["fsync=off", "synchronous_commit=off", "full_page_writes=off"]
     settings += ["listen_addresses=127.0.0.1", f"unix_socket_directories={directory}"]
     settings += ["max_connections=300"]
     command = [str(binaries / "postgres"), "-D", str(data), "-p", str(port)]

@@ -190,28 +190,28 @@ def open_postgres(url: str, schema: str | None = None) -> PostgresDatabase:
     return db
 
 
-def open_store(path: Path, url: str = "", schema: str | None = None) -> Store:
-    """What the storage functions take, opened synchronously (a CLI import, a test):
-    PostgreSQL when `url` is set, else the SQLite file `path`."""
+def open_store(
+    path: Path, url: str = "", schema: str | None = None, busy_timeout_seconds: float = 30.0
+) -> Store:
+    """What the storage functions take: PostgreSQL when `url` is set, else the SQLite file
+    `path`."""
     if url:
         return open_postgres(url, schema)
-    return sqlite_utils.Database(open_connection(path))
+    return sqlite_utils.Database(open_connection(path, busy_timeout_seconds))
 
 
 class Database:
     """The service's database; `await db.run(fn, ...)` calls `fn(store, ...)` on the
-    database's own thread, `store` a sqlite_utils.Database on SQLite, a PostgresDatabase on
-    PostgreSQL (`url`, and `schema` for its search_path)."""
+    database's own thread, `store` a sqlite_utils.Database on the SQLite file `path`, a
+    PostgresDatabase when `url` is set (`schema`: its search_path, e.g. a commune's own)."""
 
     def __init__(
         self,
-        path: Path | None = None,
+        path: Path,
         busy_timeout_seconds: float = 30.0,
         url: str = "",
         schema: str | None = None,
     ) -> None:
-        if not url and path is None:
-            raise ValueError("a Database needs an SQLite path or a PostgreSQL url")
         self.path = path
         self.url = url
         self.schema = schema
@@ -230,19 +230,11 @@ class Database:
             schema=schema,
         )
 
-    @property
-    def is_postgres(self) -> bool:
-        return bool(self.url)
-
     async def open(self) -> None:
         await asyncio.get_running_loop().run_in_executor(self._executor, self._connect)
 
     def _connect(self) -> None:
-        if self.url:
-            self._db = open_postgres(self.url, self.schema)
-        else:
-            assert self.path is not None
-            self._db = sqlite_utils.Database(open_connection(self.path, self.busy_timeout_seconds))
+        self._db = open_store(self.path, self.url, self.schema, self.busy_timeout_seconds)
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         if self._db is None:
