@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from bot.storage.sql import Store, is_postgres, one, rows
+from bot.storage.sql import Store, insert_returning_id, is_postgres, one, rows
 from bot.storage.timestamps import utc_now
 
 SCHEMA = """
@@ -180,9 +180,10 @@ def start_run(
                 (campaign_id, started_at, started_at, encoded, "the previous run had not finished"),
             )
             return None
-        cursor = db.conn.execute(
+        run_id = insert_returning_id(
+            db,
             "INSERT INTO campaign_runs (campaign_id, started_at, status, message, template)"
-            " VALUES (?, ?, 'running', ?, ?) RETURNING id",
+            " VALUES (?, ?, 'running', ?, ?)",
             (
                 campaign_id,
                 started_at,
@@ -190,7 +191,6 @@ def start_run(
                 json.dumps(template, ensure_ascii=False) if template else None,
             ),
         )
-        (run_id,) = cursor.fetchone()
         now = utc_now()
         if audience_kind == "users":
             db.conn.executemany(

@@ -16,7 +16,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
-from bot.storage.sql import Store, rows, write_transaction
+from bot.storage.sql import Store, insert_returning_id, rows, write_transaction
 from bot.storage.timestamps import utc_now
 
 
@@ -144,9 +144,10 @@ def ingest(db: Store, update: DossierUpdate, source: str) -> Ingested:
             "SELECT status_at FROM dossiers WHERE code = ?", (update.code,)
         ).fetchone()
         detail = json.dumps(update.detail, ensure_ascii=False)
-        cursor = conn.execute(
+        event_id = insert_returning_id(
+            db,
             "INSERT INTO dossier_events (code, update_key, status, detail, occurred_at,"
-            " received_at, source) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            " received_at, source) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
                 update.code,
                 update.update_key,
@@ -157,7 +158,6 @@ def ingest(db: Store, update: DossierUpdate, source: str) -> Ingested:
                 source,
             ),
         )
-        (event_id,) = cursor.fetchone()
         if current is None:
             conn.execute(
                 "INSERT INTO dossiers (code, procedure, applicant_masked, phone_hash, phone_last4,"

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.local_time import TIMEZONE
-from bot.storage.sql import Store, one, rows
+from bot.storage.sql import Store, insert_returning_id, one, rows
 from bot.storage.timestamps import utc_now
 
 SCHEMA = """
@@ -98,13 +98,13 @@ def create(
     due = add_working_days(now, sla_days)
     stamp = utc_now()
     with db.conn:
-        cursor = db.conn.execute(
+        ticket_id = insert_returning_id(
+            db,
             "INSERT INTO feedback_tickets (user_id, topic, description, photo_url, status,"
-            " created_at, due_at, updated_at) VALUES (?, ?, ?, ?, 'received', ?, ?, ?)"
-            " RETURNING id",
+            " created_at, due_at, updated_at) VALUES (?, ?, ?, ?, 'received', ?, ?, ?)",
             (user_id, topic, description, photo_url, stamp, _iso(due), stamp),
         )
-        (ticket_id,) = cursor.fetchone()
+        assert ticket_id is not None
         _history(db, ticket_id, stamp, "received", None, None)
     return NewTicket(ticket_id, number(ticket_id), due)
 

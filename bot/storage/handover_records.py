@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from bot.storage.sql import Store, one, rows
+from bot.storage.sql import Store, insert_returning_id, one, rows
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS handovers (
@@ -81,12 +81,12 @@ def request(
     existing = open_for(db, user_id, now, timeout)
     if existing is not None:
         return existing
-    cursor = db.conn.execute(
-        "INSERT INTO handovers (user_id, reason, status, requested_at) VALUES (?, ?, 'waiting', ?)"
-        " RETURNING id",
+    handover_id = insert_returning_id(
+        db,
+        "INSERT INTO handovers (user_id, reason, status, requested_at) VALUES (?, ?, 'waiting', ?)",
         (user_id, reason, _iso(now)),
     )
-    return get(db, cursor.fetchone()[0]) or {}
+    return get(db, handover_id or 0) or {}
 
 
 def officer_wrote(

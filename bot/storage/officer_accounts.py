@@ -14,7 +14,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from bot.storage.sql import Store, one, rows
+from bot.storage.sql import Store, insert_returning_id, one, rows
 from bot.storage.timestamps import utc_now
 
 SCHEMA = """
@@ -101,12 +101,13 @@ def create(
 ) -> Officer:
     if db.conn.execute("SELECT 1 FROM officers WHERE username = ?", (username,)).fetchone():
         raise OfficerError(f"an officer named {username!r} already exists")
-    cursor = db.conn.execute(
+    officer_id = insert_returning_id(
+        db,
         "INSERT INTO officers (username, display_name, password_hash, roles, created_at)"
-        " VALUES (?, ?, ?, ?, ?) RETURNING id",
+        " VALUES (?, ?, ?, ?, ?)",
         (username, display_name or username, password_hash, ",".join(roles), utc_now()),
     )
-    return Officer(cursor.fetchone()[0], username, display_name or username, frozenset(roles))
+    return Officer(officer_id or 0, username, display_name or username, frozenset(roles))
 
 
 def _officer(row: dict) -> Officer:

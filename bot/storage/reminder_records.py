@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.storage.sql import Store, one, rows
+from bot.storage.sql import Store, insert_returning_id, one, rows
 from bot.storage.timestamps import utc_now
 
 SCHEMA = """
@@ -39,14 +39,13 @@ def add(
 ) -> int | None:
     """A scheduled reminder's id; None when one with this dedupe key exists already."""
     now = utc_now()
-    cursor = db.conn.execute(
+    return insert_returning_id(
+        db,
         "INSERT INTO reminders (user_id, kind, subject, remind_at, due_on,"
         " dossier_code, status, dedupe_key, created_at, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, 'scheduled', ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
+        " VALUES (?, ?, ?, ?, ?, ?, 'scheduled', ?, ?, ?) ON CONFLICT DO NOTHING",
         (user_id, kind, subject, remind_at, due_on, dossier_code, dedupe_key, now, now),
     )
-    row = cursor.fetchone()
-    return row[0] if row else None
 
 
 def get(db: Store, reminder_id: int) -> dict[str, Any] | None:

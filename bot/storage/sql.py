@@ -39,6 +39,18 @@ def one(db: Store, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> dic
     return found[0] if found else None
 
 
+def insert_returning_id(
+    db: Store, sql: str, params: Sequence[Any] | dict[str, Any] = ()
+) -> int | None:
+    """Run one INSERT; the id of the row it made, None when it made none (ON CONFLICT DO
+    NOTHING). SQLite's lastrowid (a RETURNING clause costs it more), PostgreSQL's RETURNING."""
+    if is_postgres(db):
+        row = db.conn.execute(sql + " RETURNING id", params).fetchone()
+        return row[0] if row else None
+    cursor = db.conn.execute(sql, params)
+    return cursor.lastrowid if cursor.rowcount == 1 else None
+
+
 @contextmanager
 def write_transaction(db: Store) -> Iterator[None]:
     """One transaction that holds the database's write lock from its start, as SQLite's
