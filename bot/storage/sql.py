@@ -4,8 +4,7 @@ transaction that one writer at a time gets, and which engine a database is."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any
 
 import sqlite_utils
@@ -51,14 +50,26 @@ def insert_returning_id(
     return cursor.lastrowid if cursor.rowcount == 1 else None
 
 
-@contextmanager
-def write_transaction(db: Store) -> Iterator[None]:
+class write_transaction:  # lower case: read as `with write_transaction(db):`
     """One transaction that holds the database's write lock from its start, as SQLite's
     BEGIN IMMEDIATE does: on PostgreSQL a transaction-scoped advisory lock of the same reach.
-    (Claims of inbox events use row locks instead: see bot/storage/inbox.py.)"""
-    with db.conn:
-        if is_postgres(db):
-            db.conn.execute("SELECT pg_advisory_xact_lock(hashtext('citizenbot write'))")
-        else:
-            db.conn.execute("BEGIN IMMEDIATE")
-        yield
+    (Claims of inbox events use row locks instead: see bot/storage/inbox.py.) A class, not a
+    generator: it is on the path of every dossier update and costs a microsecond less."""
+
+    def __init__(self, db: Store) -> None:
+        self._conn = db.conn
+        self._begin = _LOCK_POSTGRES if is_postgres(db) else "BEGIN IMMEDIATE"
+
+    def __enter__(self) -> None:
+        self._conn.__enter__()
+        try:
+            self._conn.execute(self._begin)
+        except BaseException as error:
+            self._conn.__exit__(type(error), error, error.__traceback__)
+            raise
+
+    def __exit__(self, *exc: Any) -> None:
+        self._conn.__exit__(*exc)
+
+
+_LOCK_POSTGRES = "SELECT pg_advisory_xact_lock(hashtext('citizenbot write'))"
