@@ -145,11 +145,19 @@ class PostgresConnection:
         self.raw.__exit__(*exc)
 
 
+# A schema's name as search_path and CREATE SCHEMA take it unquoted (a commune's key).
+SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+
+
 class PostgresDatabase:
     """What the storage functions receive on PostgreSQL, as they receive a
     sqlite_utils.Database on SQLite: the connection is `.conn`."""
 
     def __init__(self, url: str, schema: str | None = None) -> None:
+        if schema is not None and not SCHEMA_NAME.fullmatch(schema):
+            raise ValueError(
+                f"a PostgreSQL schema name is lower-case letters, digits and _: {schema!r}"
+            )
         self.url = url
         self.schema = schema
         self.conn = PostgresConnection(url, schema)
@@ -157,7 +165,7 @@ class PostgresDatabase:
     def create_tables(self, schemas: Iterable[str]) -> None:
         """Every table in place: the schema (search_path) first, when one is named."""
         if self.schema:
-            self.conn.executescript(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
+            self.conn.executescript(f"CREATE SCHEMA IF NOT EXISTS {self.schema}")
         # One process at a time: CREATE … IF NOT EXISTS races with itself on PostgreSQL.
         with self.conn:
             self.conn.execute("SELECT pg_advisory_xact_lock(hashtext('citizenbot schema'))")

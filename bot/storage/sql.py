@@ -72,4 +72,5 @@ class write_transaction:  # lower case: read as `with write_transaction(db):`
         self._conn.__exit__(*exc)
 
 
-_LOCK_POSTGRES = "SELECT pg_advisory_xact_lock(hashtext('citizenbot write'))"
+# Per schema: communes in schemas of one database do not wait for each other's writes.
+_LOCK_POSTGRES = "SELECT pg_advisory_xact_lock(hashtext('citizenbot write:' || current_schema()))"
