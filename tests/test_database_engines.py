@@ -6,10 +6,11 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import psycopg2
 import pytest
 
 from bot.storage import Database, inbox, sql, users
-from bot.storage.database import open_postgres
+from bot.storage.database import is_temporary, open_postgres
 from bot.storage.postgres_engine import placeholders
 
 
@@ -61,3 +62,8 @@ def test_rows_by_name_are_the_same_on_both_engines(tmp_path: Path, postgres_url:
     assert [list(row) for row in on_postgres] == [list(row) for row in on_sqlite]  # no rowid
     assert [(row["user_id"], row["followed"]) for row in on_postgres] == [("u-an", 0)]
     assert [(row["user_id"], row["followed"]) for row in on_sqlite] == [("u-an", 0)]
+
+
+def test_an_unreachable_postgresql_is_a_temporary_error_and_a_constraint_is_not() -> None:
+    assert is_temporary(psycopg2.OperationalError("server closed the connection unexpectedly"))
+    assert not is_temporary(psycopg2.IntegrityError("duplicate key value"))
