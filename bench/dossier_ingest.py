@@ -45,8 +45,11 @@ def body(n: int, status: str, day: int) -> dict:
     }
 
 
-async def start(data_dir: str, port: int) -> asyncio.subprocess.Process:
-    return await start_service(port, data_dir, {"CITIZENBOT_API_TOKEN": TOKEN})
+async def start(
+    data_dir: str, port: int, extra_env: dict[str, str] | None = None, project: Path = PROJECT
+) -> asyncio.subprocess.Process:
+    env = {"CITIZENBOT_API_TOKEN": TOKEN, **(extra_env or {})}
+    return await start_service(port, data_dir, env, project=project)
 
 
 async def put_all(url: str, updates: list[tuple[str, dict]], concurrency: int) -> dict:

@@ -135,6 +135,15 @@ def main(argv: list[str] | None = None) -> int:
     forget_cmd.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     for command in (export_cmd, forget_cmd):
         command.add_argument("--commune", default="", help="a citizen of this commune's OA")
+    migrate_cmd = commands.add_parser(
+        "migrate",
+        help="copy the service's SQLite tables into an empty PostgreSQL database",
+        description="Example: citizenbot migrate --to postgresql://citizenbot@db/commune"
+        " (stop the service first for a copy with nothing missing; then start it with"
+        " CITIZENBOT_DATABASE_URL set to the same URL).",
+    )
+    migrate_cmd.add_argument("--to", required=True, metavar="POSTGRESQL_URL")
+    migrate_cmd.add_argument("--schema", default=None, help="a PostgreSQL schema (search_path)")
     args = parser.parse_args(argv)
     # The service and the action server log JSON lines (CITIZENBOT_LOG_FORMAT=text for plain
     # lines); the other commands, text.
@@ -167,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(campaign(args, settings))
         if args.command == "commune":
             return asyncio.run(commune(args, settings))
+        if args.command == "migrate":
+            return migrate(settings, args.to, args.schema)
         if args.command == "content":
             return content_check(settings.content_dir, args.project / "domain.yml")
     except SettingsError as exc:
@@ -224,7 +235,7 @@ async def officer_add(args: argparse.Namespace, settings: Settings) -> int:
         print("citizenbot: the province role is for the default commune", file=sys.stderr)
         return 1
     try:
-        database_path = commune_config.settings_of(settings, args.commune).database_path
+        officer_settings = commune_config.settings_of(settings, args.commune)
     except commune_config.CommuneError as exc:
         print(f"citizenbot: {exc}", file=sys.stderr)
         return 1
@@ -243,7 +254,7 @@ async def officer_add(args: argparse.Namespace, settings: Settings) -> int:
     password_hash = await asyncio.get_running_loop().run_in_executor(
         None, officer_accounts.hash_password, password
     )
-    database = Database(database_path)
+    database = Database.from_settings(officer_settings)
     await database.open()
     try:
         await database.run(
@@ -379,7 +390,7 @@ async def campaign(args: argparse.Namespace, settings: Settings) -> int:
         print(f"citizenbot: {exc}", file=sys.stderr)
         return 1
     overlay = commune_config.content_dir(settings, args.commune) if args.commune else None
-    database = Database(settings.database_path)
+    database = Database.from_settings(settings)
     await database.open()
     try:
         if args.campaign_command == "list":
@@ -429,6 +440,9 @@ def backup_databases(settings: Settings, destination: Path) -> int:
     from bot.communes import commune_config
     from bot.storage.backup import backup, expire
 
+    if settings.database_url:  # the tables and Rasa's conversations: docs/deploy.md
+        print("citizenbot: everything is on PostgreSQL: back it up with pg_dump", file=sys.stderr)
+        return 1
     # Each commune's database into its own folder (their files share a name).
     folders = {destination: (settings.database_path, settings.tracker_path)}
     for slug in commune_config.added(settings):
@@ -453,7 +467,7 @@ async def purge(settings: Settings, dry_run: bool) -> int:
     from bot.local_time import TIMEZONE
     from bot.storage import Database, retention
 
-    database = Database(settings.database_path)
+    database = Database.from_settings(settings)
     await database.open()
     try:
         result = await privacy.purge_message_logs(
@@ -481,13 +495,13 @@ async def user_data(args: argparse.Namespace, settings: Settings) -> int:
     from bot.storage.personal_data import ANONYMISED
 
     try:
-        database_path = commune_config.settings_of(settings, args.commune).database_path
+        commune_settings = commune_config.settings_of(settings, args.commune)
     except commune_config.CommuneError as exc:
         print(f"citizenbot: {exc}", file=sys.stderr)
         return 1
     # Rasa's tracker store is shared: a commune's conversations are prefixed.
     conversation = conversation_id(args.commune, args.user_id)
-    database = Database(database_path)
+    database = Database.from_settings(commune_settings)
     await database.open()
     try:
         if args.user_command == "export":
@@ -530,6 +544,27 @@ async def user_data(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def migrate(settings: Settings, url: str, schema: str | None) -> int:
+    """The data dir's SQLite tables into PostgreSQL (an empty database, or schema)."""
+    from bot.storage.postgres_migration import MigrationError, copy_to_postgres
+
+    if not url.startswith("postgresql://"):
+        print("citizenbot: --to must be a postgresql:// URL", file=sys.stderr)
+        return 2
+    try:
+        copied = copy_to_postgres(settings.database_path, url, schema)
+    except MigrationError as exc:
+        print(f"citizenbot: {exc}", file=sys.stderr)
+        return 1
+    for table, count in copied.items():
+        print(f"  {table}: {count} rows")
+    print(
+        f"citizenbot: {sum(copied.values())} rows copied from {settings.database_path};"
+        " start the service with CITIZENBOT_DATABASE_URL set to the new database"
+    )
+    return 0
+
+
 def dossier_import(path: Path, settings: Settings, commune: str = "") -> int:
     from bot.communes import commune_config
     from bot.dossiers.ingest import import_csv
@@ -543,7 +578,7 @@ def dossier_import(path: Path, settings: Settings, commune: str = "") -> int:
     except commune_config.CommuneError as exc:
         print(f"citizenbot: {exc}", file=sys.stderr)
         return 1
-    results = import_csv(path, settings.database_path, load_or_create(settings.data_dir))
+    results = import_csv(path, settings, load_or_create(settings.data_dir))
     rejected = [r for r in results if not r.accepted]
     for row in rejected:
         print(f"{path}:{row.line}: rejected {row.code or '(no code)'}: {row.reason}")

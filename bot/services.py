@@ -48,7 +48,7 @@ class Services:
     async def for_action_server(cls, settings: Settings) -> Services:
         """What a separate action server uses: the database opened, the content loaded; no
         sender, no scheduler. Logged, since each set is a connection and a content load."""
-        database = Database(settings.database_path, settings.database_busy_timeout_seconds)
+        database = Database.from_settings(settings)
         await database.open()
         content = LiveContent(settings.content_dir)
         log.info("action services opened: database %s", settings.database_path)

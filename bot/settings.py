@@ -120,6 +120,9 @@ class Settings:
     # postgresql://… holds the service's tables, Rasa's tracker store and the scheduler's
     # jobs; redis://… the cross-process locks, per-citizen ordering and shared rate limits.
     database_url: str = field(default="", repr=False)
+    # With database_url: the PostgreSQL schema of these tables (each commune its own,
+    # bot/communes/commune_config.py); None the database's default (public).
+    database_schema: str | None = None
     redis_url: str = field(default="", repr=False)
     # With either engine, service processes share the scheduler: one leads, and when it dies
     # another takes over within this many seconds (bot/scheduler/scheduler_lock.py).

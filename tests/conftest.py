@@ -201,9 +201,13 @@ class Service:
 
 
 @pytest_asyncio.fixture
-async def start_service(brain: Brain, tmp_path: Path) -> AsyncIterator:
-    """Start services with settings overrides (e.g. another content_dir); closed after the test."""
+async def start_service(
+    brain: Brain, tmp_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator:
+    """Start services with settings overrides (e.g. another content_dir); closed after the
+    test. With CITIZENBOT_TEST_DATABASE=postgresql their tables are on PostgreSQL."""
     started: list[Service] = []
+    url_for = request.getfixturevalue("database_url_for")
 
     async def start(**overrides: object) -> Service:
         settings = Settings.from_env(
@@ -214,6 +218,8 @@ async def start_service(brain: Brain, tmp_path: Path) -> AsyncIterator:
             zalo_timeout_seconds=1.0,
         )
         values = {**settings.__dict__, "zalo_backoff_seconds": 0.01, **overrides}
+        if not values["database_url"]:
+            values["database_url"] = url_for(Settings(**values).database_path)
         running = Service(Settings(**values), brain)
         await running.start()
         started.append(running)
@@ -240,6 +246,7 @@ def button_titles(message: dict) -> list[str]:
 
 # PostgreSQL and Redis for the scale-out tests, started when a test first asks for them.
 from tests.engines import (  # noqa: E402,F401
+    database_url_for,
     postgres_server_url,
     postgres_url,
     redis_server_url,

@@ -11,7 +11,7 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -49,9 +49,10 @@ def _wait(check, what: str, process: subprocess.Popen[bytes], log: Path) -> None
 
 
 @contextmanager
-def postgres_server(directory: Path) -> Iterator[str]:
+def postgres_server(directory: Path, durable: bool = False) -> Iterator[str]:
     """A PostgreSQL cluster in `directory`, trusting local connections; yields the URL of its
-    `postgres` database (user `citizenbot`). Durability is off: nothing here outlives a test."""
+    `postgres` database (user `citizenbot`). Durability is off unless `durable` (a benchmark
+    against SQLite's synchronous=FULL): nothing here outlives a test."""
     binaries = postgres_bin()
     if binaries is None:
         raise FileNotFoundError("PostgreSQL is not installed (apt-get install postgresql)")
@@ -68,7 +69,7 @@ def postgres_server(directory: Path) -> Iterator[str]:
         capture_output=True,
     )
     port = free_port()
-    settings = ["fsync=off", "synchronous_commit=off", "full_page_writes=off"]
+    settings = [] if durable else ["fsync=off", "synchronous_commit=off", "full_page_writes=off"]
     settings += ["listen_addresses=127.0.0.1", f"unix_socket_directories={directory}"]
     settings += ["max_connections=300"]
     command = [str(binaries / "postgres"), "-D", str(data), "-p", str(port)]
@@ -153,3 +154,27 @@ def redis_url(redis_server_url: str) -> str:
     """An empty keyspace per test."""
     redis.Redis.from_url(redis_server_url).flushdb()
     return redis_server_url
+
+
+# CITIZENBOT_TEST_DATABASE=postgresql runs the tests' service tables on PostgreSQL (a fresh
+# database where a test would use a fresh SQLite file); default sqlite.
+TEST_DATABASE = os.environ.get("CITIZENBOT_TEST_DATABASE", "sqlite")
+if TEST_DATABASE not in ("sqlite", "postgresql"):
+    raise ValueError(f"CITIZENBOT_TEST_DATABASE={TEST_DATABASE!r}: sqlite or postgresql")
+ON_POSTGRES = TEST_DATABASE == "postgresql"
+
+
+@pytest.fixture
+def database_url_for(request: pytest.FixtureRequest) -> Callable[[Path], str]:
+    """The `database_url` standing for a test's SQLite file: '' (the file itself), or on
+    PostgreSQL a fresh database per file, the same one each time the file is named."""
+    urls: dict[Path, str] = {}
+
+    def url_for(path: Path) -> str:
+        if not ON_POSTGRES:
+            return ""
+        if path not in urls:
+            urls[path] = fresh_database(request.getfixturevalue("postgres_server_url"))
+        return urls[path]
+
+    return url_for

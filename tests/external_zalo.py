@@ -8,6 +8,7 @@ the real OA API, and what "Zalo" received survives the service being killed or r
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import sqlite3
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import psycopg2
 from aiohttp import web
 
 from bot.sandbox.zalo_sandbox import ZaloSandbox
@@ -153,8 +155,13 @@ class ServiceProcess:
         return self._log_path.read_text(errors="replace")
 
 
-def rows(database: Path, query: str) -> list[tuple]:
-    """Read the service's database from outside (as an officer with sqlite3 would)."""
+def rows(database: Path | str, query: str) -> list[tuple]:
+    """Read the service's database from outside (as an officer with sqlite3 or psql would):
+    an SQLite file, or a PostgreSQL URL."""
+    if isinstance(database, str):
+        with contextlib.closing(psycopg2.connect(database)) as conn, conn.cursor() as cursor:
+            cursor.execute(query)
+            return cursor.fetchall()
     conn = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
     try:
         return conn.execute(query).fetchall()
@@ -163,7 +170,7 @@ def rows(database: Path, query: str) -> list[tuple]:
 
 
 async def wait_until_everything_is_processed(
-    database: Path, total: int, seconds: float = 60
+    database: Path | str, total: int, seconds: float = 60
 ) -> None:
     """Until `total` events are recorded in the inbox and none is pending."""
     deadline = time.monotonic() + seconds
@@ -178,7 +185,7 @@ async def wait_until_everything_is_processed(
 
 
 def assert_answered_exactly_once(
-    zalo: ExternalZalo, database: Path, events: list[dict[str, Any]], sayings: dict[str, str]
+    zalo: ExternalZalo, database: Path | str, events: list[dict[str, Any]], sayings: dict[str, str]
 ) -> None:
     """Every event in the inbox done and answered by one message, as Zalo counts them: none
     lost, none twice. `events` (plus one warm-up event per other inbox row) each say a key

@@ -284,6 +284,7 @@ async def test_report_reads_top_intents_and_fallback_rate_from_the_tracker_store
 
 async def test_officer_add_command_creates_the_first_account(service: Service) -> None:
     env = {**os.environ, "CITIZENBOT_DATA_DIR": str(service.settings.data_dir)}
+    env["CITIZENBOT_DATABASE_URL"] = service.settings.database_url
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",

@@ -7,11 +7,15 @@ import shutil
 import sqlite3
 from pathlib import Path
 
-from bot.storage import inbox
+import pytest
+
+from bot.storage import inbox, sql
 from bot.storage.backup import backup, expire
 from tests.conftest import Service, run_cli
+from tests.engines import ON_POSTGRES
 
 
+@pytest.mark.skipif(ON_POSTGRES, reason="copies the SQLite file; PostgreSQL has pg_dump")
 async def test_backup_of_a_running_service_restores_to_the_same_state(
     service: Service, start_service
 ) -> None:
@@ -29,9 +33,11 @@ async def test_backup_of_a_running_service_restores_to_the_same_state(
     restored_dir.mkdir()
     shutil.copy(copy, restored_dir / "citizenbot.db")
     restored = await start_service(data_dir=restored_dir)
-    events = await restored.database.run(lambda db: [row["user_id"] for row in db["inbox"].rows])
+    events = await restored.database.run(
+        lambda db: [row["user_id"] for row in sql.rows(db, "SELECT * FROM inbox")]
+    )
     assert "u-backup" in events
-    key = (await restored.database.run(lambda db: list(db["inbox"].rows)))[0]["key"]
+    key = (await restored.database.run(lambda db: sql.rows(db, "SELECT * FROM inbox")))[0]["key"]
     assert await restored.database.run(inbox.status_of, key) == "done"
 
 

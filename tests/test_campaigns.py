@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,7 +20,8 @@ from bot.scheduler import jobs
 from bot.scheduler.campaign_fanout import delivery_key
 from bot.scheduler.campaign_files import load_campaign, load_context
 from bot.storage import campaign_records, outbox, users
-from tests.conftest import Service, button_titles
+from bot.storage.database import open_store
+from tests.conftest import PROJECT, Service, button_titles
 from tests.test_reminders import turn
 from tests.test_scheduler import (
     FakeClock,
@@ -212,6 +216,7 @@ async def test_when_zalo_cannot_list_a_tag_the_run_uses_the_last_list_and_says_s
     assert "Zalo could not list it" in run["note"]
     assert await report(service, run["id"]) == {("sent", "consultation"): 2}  # the last list
     monkeypatch.setenv("CITIZENBOT_DATA_DIR", str(service.settings.data_dir))
+    monkeypatch.setenv("CITIZENBOT_DATABASE_URL", service.settings.database_url)
     monkeypatch.setenv("CITIZENBOT_CONTENT_DIR", str(content))
     loop = asyncio.get_running_loop()
     assert await loop.run_in_executor(None, main, ["campaign", "preview", "dvc"]) == 0
@@ -446,6 +451,7 @@ async def test_preview_list_and_report_show_what_officers_need(
     await service.database.run(older, "u-p3", 9)
     await run_campaign(service, FakeClock(next_local(9)))
     monkeypatch.setenv("CITIZENBOT_DATA_DIR", str(service.settings.data_dir))
+    monkeypatch.setenv("CITIZENBOT_DATABASE_URL", service.settings.database_url)
     monkeypatch.setenv("CITIZENBOT_CONTENT_DIR", str(content))
     loop = asyncio.get_running_loop()
     assert await loop.run_in_executor(None, main, ["campaign", "preview", "dvc"]) == 0
@@ -469,3 +475,38 @@ async def _until_done(service: Service, run_id: int) -> None:
         return await service.database.run(campaign_records.run_status, run_id) == "done"
 
     await until(done)
+
+
+# A sender in its own process: tries to claim every recipient of the run, prints its own.
+SENDER = """
+import json, sys
+from pathlib import Path
+from bot.storage import campaign_records
+from bot.storage.database import open_store
+db = open_store(Path(sys.argv[1]), sys.argv[2])
+recipients = json.loads(sys.argv[4])
+print(json.dumps([u for u in recipients if campaign_records.claim(db, int(sys.argv[3]), u)]))
+"""
+
+
+def test_senders_in_several_processes_claim_each_recipient_once(
+    tmp_path: Path, database_url_for
+) -> None:
+    path = tmp_path / "citizenbot.db"
+    url = database_url_for(path)
+    db = open_store(path, url)
+    recipients = [f"u-{n}" for n in range(200)]
+    run_id = campaign_records.start_run(
+        db, "dvc", "2026-11-20T02:00:00+00:00", {"text": "Tin"}, None, "users", recipients
+    )
+    senders = [
+        subprocess.Popen(
+            [sys.executable, "-c", SENDER, str(path), url, str(run_id), json.dumps(recipients)],
+            cwd=PROJECT,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    claimed = [json.loads(sender.communicate(timeout=120)[0]) for sender in senders]
+    assert sorted(user for mine in claimed for user in mine) == sorted(recipients)

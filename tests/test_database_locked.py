@@ -10,11 +10,17 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from bot.conversation.user_queues import UserQueues
 from bot.storage import inbox
 from bot.web.app import WORKER
 from bot.zalo.events import ZaloEvent, parse_event
 from tests.conftest import Service, texts
+from tests.engines import ON_POSTGRES
+
+# The SQLite file's write lock held by another process; PostgreSQL locks rows, not the file.
+sqlite_file_lock = pytest.mark.skipif(ON_POSTGRES, reason="SQLite's file lock")
 
 # Opens the database in another process, takes a lock and holds it, then lets go.
 LOCK_HOLDER = """
@@ -67,6 +73,7 @@ async def assert_each_answered_once(service: Service, events: list[dict]) -> Non
         assert len(await service.messages(user_id)) == asked
 
 
+@sqlite_file_lock
 async def test_a_long_reader_does_not_delay_webhooks(service: Service) -> None:
     reader = await hold(service.settings.database_path, "BEGIN", 3)
     events = [service.event(f"u-read-{n % 4}", text="/greet") for n in range(8)]
@@ -77,6 +84,7 @@ async def test_a_long_reader_does_not_delay_webhooks(service: Service) -> None:
     assert await released(reader)
 
 
+@sqlite_file_lock
 async def test_writes_wait_for_a_writer_holding_the_lock_and_nothing_is_lost(
     service: Service,
 ) -> None:
@@ -90,6 +98,7 @@ async def test_writes_wait_for_a_writer_holding_the_lock_and_nothing_is_lost(
     await assert_each_answered_once(service, events)
 
 
+@sqlite_file_lock
 async def test_a_lock_held_beyond_the_busy_timeout_gets_503_and_the_retry_is_answered(
     start_service,
 ) -> None:
@@ -105,6 +114,7 @@ async def test_a_lock_held_beyond_the_busy_timeout_gets_503_and_the_retry_is_ans
     await assert_each_answered_once(service, events)
 
 
+@sqlite_file_lock
 async def test_events_that_meet_a_lock_while_processed_are_answered_in_order_once_it_goes(
     start_service,
 ) -> None:

@@ -9,12 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
-import sqlite_utils
 
 from bot.dossiers.dossier_model import parse_update
 from bot.dossiers.poller import Batch, Poller
-from bot.storage import Database, dossier_records
-from bot.storage.database import open_connection
+from bot.storage import Database, dossier_records, sql
+from bot.storage.database import open_store
 from tests.conftest import PROJECT
 
 HEADER = (
@@ -23,12 +22,13 @@ HEADER = (
 )
 
 
-def run_import(tmp_path: Path, rows: str) -> subprocess.CompletedProcess:
+def run_import(tmp_path: Path, lines: str, database_url: str) -> subprocess.CompletedProcess:
     csv_file = tmp_path / "updates.csv"
-    csv_file.write_text(HEADER + rows, encoding="utf-8")
+    csv_file.write_text(HEADER + lines, encoding="utf-8")
     env = {
         **os.environ,
         "CITIZENBOT_DATA_DIR": str(tmp_path / "var"),
+        "CITIZENBOT_DATABASE_URL": database_url,
         "RASA_TELEMETRY_ENABLED": "false",
     }
     return subprocess.run(
@@ -41,7 +41,10 @@ def run_import(tmp_path: Path, rows: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_csv_import_reports_each_rejected_row_and_changes_nothing_for_it(tmp_path: Path) -> None:
+def test_csv_import_reports_each_rejected_row_and_changes_nothing_for_it(
+    tmp_path: Path, database_url_for
+) -> None:
+    database_url = database_url_for(tmp_path / "var" / "citizenbot.db")
     rows = (
         "000.00.24.H26-251101-0001,Đăng ký khai sinh,Trần Thị Bình,0987654321,,received,"
         "2026-11-20T08:00:00+07:00,,,,\n"
@@ -51,28 +54,32 @@ def test_csv_import_reports_each_rejected_row_and_changes_nothing_for_it(tmp_pat
         "H26.123-251103-0003,Đăng ký kết hôn,Võ Văn Em,0912345678,,result_ready,"
         "2026-11-22T10:00:00+07:00,,Bộ phận Một cửa,2026-11-25,\n"
     )
-    result = run_import(tmp_path, rows)
+    result = run_import(tmp_path, rows, database_url)
     assert result.returncode == 1  # some rows were rejected
     assert "updates.csv:3: rejected G22.39-251102-0002: detail.missing" in result.stdout
     assert "updates.csv:4: rejected HS-3: code" in result.stdout
     assert "2 rows accepted, 2 rejected" in result.stdout
-    db = sqlite_utils.Database(open_connection(tmp_path / "var" / "citizenbot.db"))
-    assert {row["code"] for row in db["dossiers"].rows} == {
+    db = open_store(tmp_path / "var" / "citizenbot.db", database_url)
+    dossiers = sql.rows(db, "SELECT * FROM dossiers")
+    assert {row["code"] for row in dossiers} == {
         "000.00.24.H26-251101-0001",
         "H26.123-251103-0003",
     }
-    assert "0987654321" not in str(list(db["dossiers"].rows))  # only hash and last 4 digits
+    assert "0987654321" not in str(dossiers)  # only hash and last 4 digits
 
 
-def test_importing_the_same_file_twice_changes_nothing_the_second_time(tmp_path: Path) -> None:
+def test_importing_the_same_file_twice_changes_nothing_the_second_time(
+    tmp_path: Path, database_url_for
+) -> None:
+    database_url = database_url_for(tmp_path / "var" / "citizenbot.db")
     row = (
         "000.00.24.H26-251101-0001,Đăng ký khai sinh,Trần Thị Bình,0987654321,,received,"
         "2026-11-20T08:00:00+07:00,,,,\n"
     )
-    assert run_import(tmp_path, row).returncode == 0
-    assert run_import(tmp_path, row).returncode == 0
-    db = sqlite_utils.Database(open_connection(tmp_path / "var" / "citizenbot.db"))
-    assert db["dossier_events"].count == 1
+    assert run_import(tmp_path, row, database_url).returncode == 0
+    assert run_import(tmp_path, row, database_url).returncode == 0
+    db = open_store(tmp_path / "var" / "citizenbot.db", database_url)
+    assert db.conn.execute("SELECT COUNT(*) FROM dossier_events").fetchone()[0] == 1
 
 
 class FakeProvincialSource:
@@ -91,7 +98,9 @@ class FakeProvincialSource:
         return Batch(updates, str(min(page + 1, len(self.pages))))
 
 
-async def test_poller_ingests_pages_and_resumes_from_its_cursor(tmp_path: Path) -> None:
+async def test_poller_ingests_pages_and_resumes_from_its_cursor(
+    tmp_path: Path, database_url_for
+) -> None:
     body = {
         "procedure": "Đăng ký khai sinh",
         "applicant_name": "Trần Thị Bình",
@@ -110,7 +119,7 @@ async def test_poller_ingests_pages_and_resumes_from_its_cursor(tmp_path: Path) 
             ],
         ]
     )
-    database = Database(tmp_path / "db.sqlite")
+    database = Database(tmp_path / "db.sqlite", url=database_url_for(tmp_path / "db.sqlite"))
     await database.open()
     first = await Poller(source, database, b"secret").poll_once()
     assert (first.accepted, len(first.rejected)) == (1, 1)

@@ -12,8 +12,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.dossiers.ingest import DossierApi
-from bot.storage import Database, dossier_records, outbox, reminder_records, users
+from bot.storage import Database, dossier_records, outbox, reminder_records, sql, users
 from tests.conftest import Service, button_titles, project_library, texts
+from tests.engines import ON_POSTGRES
 from tests.test_database_locked import hold, released
 from tests.test_scheduler import until
 
@@ -155,7 +156,7 @@ async def test_a_citizen_without_the_code_is_told_where_to_find_it(service: Serv
 async def test_crash_between_send_and_record_sends_nothing_twice(service: Service) -> None:
     await put(service, CODE, RECEIVED)
     await service.stop()
-    database = Database(service.settings.database_path)
+    database = Database.from_settings(service.settings)
     await database.open()
     for user in ("u-sent-before-crash", "u-still-pending"):
         await database.run(users.interacted, user)
@@ -195,7 +196,7 @@ async def test_a_phone_shared_through_the_oa_form_proves_the_owner(service: Serv
     replies = texts(await service.messages("u-shared"))
     assert replies[-1].startswith("Nguyễn V. A. – Hồ sơ")
     assert not any("4 số cuối" in reply for reply in replies)  # never asked for the digits
-    stored = await service.database.run(lambda db: list(db["user_shared_phones"].rows))
+    stored = await service.database.run(lambda db: sql.rows(db, "SELECT * FROM user_shared_phones"))
     assert "912345678" not in str(stored)  # only the keyed hash is kept
 
 
@@ -209,6 +210,7 @@ async def test_a_different_shared_phone_still_asks_for_the_digits(service: Servi
     assert "4 số cuối" in texts(await service.messages("u-other-phone"))[-1]
 
 
+@pytest.mark.skipif(ON_POSTGRES, reason="SQLite's file lock")
 async def test_a_locked_database_answers_503_with_retry_after_and_the_retry_is_taken(
     start_service,
 ) -> None:

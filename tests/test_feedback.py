@@ -143,7 +143,9 @@ async def test_an_open_ticket_past_its_due_date_is_highlighted_as_overdue(
     ticket = await file_ticket(service, "u-late", DESCRIPTION)
     past = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=1)).isoformat()
     await service.database.run(
-        lambda db: db["feedback_tickets"].update(ticket["id"], {"due_at": past})
+        lambda db: db.conn.execute(
+            "UPDATE feedback_tickets SET due_at = ? WHERE id = ?", (past, ticket["id"])
+        )
     )
     await add_officer(service, "late", "feedback_handler")
     officer = OfficerClient(service)

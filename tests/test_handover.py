@@ -7,7 +7,7 @@ import datetime as dt
 
 from bot.content.office_hours import OfficeHours
 from bot.local_time import TIMEZONE
-from bot.storage import handover_records
+from bot.storage import handover_records, sql
 from bot.web.app import WORKER
 from tests.conftest import Service, button_titles, texts
 from tests.dashboard import OfficerClient, add_officer
@@ -83,7 +83,7 @@ async def test_the_bot_answers_again_once_the_handover_timed_out(service: Servic
     await service.say("u-timeout", "/greet")
     await service.settle()
     assert "Xin chào" in texts(await service.messages("u-timeout"))[-1]
-    [row] = await service.database.run(lambda db: list(db["handovers"].rows))
+    [row] = await service.database.run(lambda db: sql.rows(db, "SELECT * FROM handovers"))
     assert row["status"] == "expired"
 
 

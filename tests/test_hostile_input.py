@@ -11,12 +11,13 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-import sqlite_utils
 
 from bot.content.content_model import ContentError
 from bot.scheduler import campaign_overview
 from bot.scheduler.campaign_files import load_campaign, load_context
 from bot.storage import dossier_records, feedback_records
+from bot.storage.database import TABLES
+from bot.storage.sql import Store, is_postgres
 from tests.conftest import PROJECT, Service
 from tests.dashboard import PASSWORD, OfficerClient, add_officer, file_ticket
 
@@ -58,21 +59,32 @@ async def service(start_service) -> Service:
     return await start_service(api_token=TOKEN)
 
 
-def _schema_and_rows(db: sqlite_utils.Database) -> dict[str, object]:
+def _schema_and_rows(db: Store) -> dict[str, object]:
     """Every table's definition and row count (audit entries and sessions aside: signing in
     and failing to are recorded on purpose)."""
-    tables = db.conn.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type IN ('table', 'index') ORDER BY name"
-    ).fetchall()
+    if is_postgres(db):
+        tables = db.conn.execute(
+            "SELECT table_name, column_name, data_type FROM information_schema.columns"
+            " WHERE table_schema = current_schema() ORDER BY 1, 2"
+        ).fetchall()
+        tables += db.conn.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()"
+            " ORDER BY 1"
+        ).fetchall()
+        integrity = "ok"  # PostgreSQL checks its pages itself; SQLite is asked below
+    else:
+        tables = db.conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type IN ('table', 'index') ORDER BY name"
+        ).fetchall()
+        (integrity,) = db.conn.execute("PRAGMA integrity_check").fetchone()
     counts = {
-        name: db[name].count
-        for name in db.table_names()
+        name: db.conn.execute(f"SELECT COUNT(*) FROM {name}").fetchone()[0]
+        for name in TABLES
         if name not in ("audit_log", "officer_sessions")
     }
     officers = db.conn.execute(
         "SELECT username, password_hash, roles FROM officers ORDER BY id"
     ).fetchall()
-    (integrity,) = db.conn.execute("PRAGMA integrity_check").fetchone()
     return {"tables": tables, "counts": counts, "officers": officers, "integrity": integrity}
 
 
@@ -403,4 +415,9 @@ async def test_a_signed_event_with_a_lone_surrogate_or_a_huge_timestamp_gets_400
         assert resp.status == 400
         assert (await resp.json())["message"]
     await service.settle()
-    assert await service.database.run(lambda db: db["inbox"].count) == 0
+    assert (
+        await service.database.run(
+            lambda db: db.conn.execute("SELECT COUNT(*) FROM inbox").fetchone()[0]
+        )
+        == 0
+    )

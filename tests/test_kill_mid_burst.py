@@ -42,14 +42,16 @@ def burst(zalo: ExternalZalo, prefix: str, seed: int) -> list[dict]:
 
 
 async def test_sigkill_mid_burst_answers_every_acknowledged_event_exactly_once(
-    model_dir: Path, tmp_path: Path
+    model_dir: Path, tmp_path: Path, database_url_for
 ) -> None:
     zalo = ExternalZalo()
     await zalo.start()
     port = free_port()
     zalo.sandbox.webhook_url = f"http://127.0.0.1:{port}/webhook/zalo"
-    service = ServiceProcess(port, tmp_path / "var", zalo.env(), tmp_path / "service.log")
-    database = tmp_path / "var" / "citizenbot.db"
+    path = tmp_path / "var" / "citizenbot.db"
+    database = database_url_for(path) or path  # PostgreSQL's URL, or the SQLite file
+    env = {**zalo.env(), "CITIZENBOT_DATABASE_URL": database_url_for(path)}
+    service = ServiceProcess(port, tmp_path / "var", env, tmp_path / "service.log")
     try:
         await service.start()
         async with aiohttp.ClientSession() as http:

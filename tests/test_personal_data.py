@@ -35,6 +35,7 @@ from bot.storage import (
     ratings,
     reminder_records,
     retention,
+    sql,
     users,
 )
 from bot.storage.tracker_reader import TrackerDatabase
@@ -54,8 +55,9 @@ def stamp(moment: dt.datetime) -> str:
 
 
 @pytest_asyncio.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    opened = Database(tmp_path / "citizenbot.db")
+async def database(tmp_path: Path, database_url_for) -> AsyncIterator[Database]:
+    path = tmp_path / "citizenbot.db"
+    opened = Database(path, url=database_url_for(path))
     await opened.open()
     yield opened
     await opened.close()
@@ -154,7 +156,7 @@ async def closed_ticket(database: Database, user_id: str, at: dt.datetime) -> in
 
 
 async def table(database: Database, name: str) -> list[dict]:
-    return await database.run(lambda db: list(db[name].rows))
+    return await database.run(lambda db: sql.rows(db, f"SELECT * FROM {name}"))
 
 
 async def a_commune_history(database: Database, tracker_database: TrackerDatabase) -> None:
@@ -400,7 +402,7 @@ async def test_export_holds_everything_about_the_citizen_and_nothing_about_other
     text = json.dumps(data, ensure_ascii=False)
     assert "u-khac" not in text and "khai sinh ở đâu" not in text
     tokens = await service.database.run(
-        lambda db: [r["refresh_token"] for r in db["oauth_tokens"].rows]
+        lambda db: [r["refresh_token"] for r in sql.rows(db, "SELECT * FROM oauth_tokens")]
     )
     assert tokens and all(token not in text for token in tokens)
 
@@ -526,7 +528,8 @@ async def test_a_receipt_is_forgotten_with_the_citizen_who_received_it(service: 
     await service.settle()
     key = parse_event(seen).key
     assert await service.database.run(inbox.status_of, key) == "done"
-    code, output = await cli(service.settings.data_dir, "user", "forget", "u-receipt", "--yes")
+    where = environment(service.settings.data_dir, service.settings.database_url)
+    code, output = await cli(where, "user", "forget", "u-receipt", "--yes")
     assert code == 0, output
     assert await service.database.run(inbox.status_of, key) is None
     assert await table(service.database, "inbox") == []
@@ -535,14 +538,20 @@ async def test_a_receipt_is_forgotten_with_the_citizen_who_received_it(service: 
 # --- the commands ------------------------------------------------------------------------
 
 
-async def cli(data_dir: Path, *args: str, answer: str = "") -> tuple[int, str]:
+def environment(data_dir: Path, database_url: str) -> dict[str, str]:
+    """Where the commands find the service's data: its folder, and its PostgreSQL database
+    when the tests run on PostgreSQL."""
+    return {"CITIZENBOT_DATA_DIR": str(data_dir), "CITIZENBOT_DATABASE_URL": database_url}
+
+
+async def cli(where: dict[str, str], *args: str, answer: str = "") -> tuple[int, str]:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot.cli",
         *args,
         cwd=PROJECT,
-        env={**os.environ, "CITIZENBOT_DATA_DIR": str(data_dir)},
+        env={**os.environ, **where},
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
@@ -556,10 +565,11 @@ async def test_purge_command_dry_run_shows_counts_and_changes_nothing(
 ) -> None:
     long_ago = dt.datetime.now(TIMEZONE) - dt.timedelta(days=200)
     await received(database, "old", "u-an", long_ago)
-    output = await run_cli("purge", "--dry-run", env={"CITIZENBOT_DATA_DIR": str(tmp_path)})
+    where = environment(tmp_path, database.url)
+    output = await run_cli("purge", "--dry-run", env=where)
     assert "inbox: 1 events deleted" in output and "dry run" in output
     assert len(await table(database, "inbox")) == 1
-    output = await run_cli("purge", env={"CITIZENBOT_DATA_DIR": str(tmp_path)})
+    output = await run_cli("purge", env=where)
     assert "inbox: 1 events deleted" in output
     assert await table(database, "inbox") == []
 
@@ -570,17 +580,18 @@ async def test_user_commands_export_then_forget_after_confirmation(
     await received(database, "hello", "u-an", RECENT)
     await received(database, "other", "u-binh", RECENT)
     target = tmp_path / "u-an.json"
-    code, output = await cli(tmp_path, "user", "export", "u-an", "--to", str(target))
+    where = environment(tmp_path, database.url)
+    code, output = await cli(where, "user", "export", "u-an", "--to", str(target))
     assert code == 0 and str(target) in output
     exported = json.loads(target.read_text(encoding="utf-8"))
     assert [row["key"] for row in exported["tables"]["inbox"]] == ["hello"]
     assert target.stat().st_mode & 0o077 == 0  # personal data: readable by its owner only
 
-    code, output = await cli(tmp_path, "user", "forget", "u-an", answer="no\n")
+    code, output = await cli(where, "user", "forget", "u-an", answer="no\n")
     assert code == 1 and "inbox 1" in output and "nothing changed" in output
     assert len(await table(database, "inbox")) == 2
-    code, output = await cli(tmp_path, "user", "forget", "u-an", answer="yes\n")
+    code, output = await cli(where, "user", "forget", "u-an", answer="yes\n")
     assert code == 0 and "inbox: 1 deleted" in output
     assert [row["key"] for row in await table(database, "inbox")] == ["other"]
-    code, output = await cli(tmp_path, "user", "forget", "u-an", "--yes")
+    code, output = await cli(where, "user", "forget", "u-an", "--yes")
     assert code == 0 and "inbox: 0 deleted" in output

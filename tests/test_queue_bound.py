@@ -142,7 +142,7 @@ async def test_more_events_left_at_a_stop_than_the_bound_resume_in_order(start_s
     service: Service = await start_service(max_queued_events=2)
     await service.stop()
     # The process died with seven acknowledged events of two citizens not processed.
-    database = Database(service.settings.database_path)
+    database = Database.from_settings(service.settings)
     await database.open()
     for text in SEQUENCE:
         for user in ("u-left-1", "u-left-2"):

@@ -220,7 +220,7 @@ async def test_a_reminder_due_while_the_service_was_down_fires_at_start(
     await service.database.run(_recent_user, "u-late")
     await service.stop()
     now = dt.datetime.now(TIMEZONE)
-    database = Database(service.settings.database_path)  # saved while the service was down
+    database = Database.from_settings(service.settings)  # saved while the service was down
     await database.open()
     late = await database.run(
         reminder_records.add, "u-late", "personal", (now - dt.timedelta(hours=1)).isoformat(), "họp"
@@ -242,7 +242,7 @@ async def test_a_reminder_a_worker_process_saved_gets_its_job_while_the_schedule
     scheduler_of(service).reminders_from_other_processes = True  # as with CITIZENBOT_WORKERS > 1
     await service.database.run(_recent_user, "u-from-a-worker")
     soon = (dt.datetime.now(TIMEZONE) + dt.timedelta(seconds=1)).isoformat()
-    worker = Database(service.settings.database_path)  # a worker's connection, no scheduler
+    worker = Database.from_settings(service.settings)  # a worker's connection, no scheduler
     await worker.open()
     saved = await worker.run(reminder_records.add, "u-from-a-worker", "personal", soon, "nộp hồ sơ")
     await worker.close()

@@ -10,20 +10,24 @@ import time
 from pathlib import Path
 
 import aiohttp
-import sqlite_utils
 
 from bot.settings import SANDBOX_APP_ID, SANDBOX_OA_SECRET_KEY
+from bot.storage import sql
+from bot.storage.database import open_store
 from bot.zalo import signature
 from tests.conftest import free_port, spawn_service, wait_until_healthy
 
 
-async def test_sigterm_finishes_every_acknowledged_event_before_exiting(tmp_path: Path) -> None:
+async def test_sigterm_finishes_every_acknowledged_event_before_exiting(
+    tmp_path: Path, database_url_for
+) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
         "PORT": str(port),
         "CITIZENBOT_DATA_DIR": str(tmp_path),
+        "CITIZENBOT_DATABASE_URL": database_url_for(tmp_path / "citizenbot.db"),
         "RASA_TELEMETRY_ENABLED": "false",
     }
     process = await spawn_service(env)
@@ -48,8 +52,8 @@ async def test_sigterm_finishes_every_acknowledged_event_before_exiting(tmp_path
                 acknowledged += resp.status == 200
     process.send_signal(signal.SIGTERM)
     assert await asyncio.wait_for(process.wait(), 60) == 0
-    db = sqlite_utils.Database(tmp_path / "citizenbot.db")
-    statuses = [row["status"] for row in db["inbox"].rows]
+    db = open_store(tmp_path / "citizenbot.db", env["CITIZENBOT_DATABASE_URL"])
+    statuses = [row["status"] for row in sql.rows(db, "SELECT * FROM inbox")]
     assert acknowledged == 30 and statuses == ["done"] * 30
-    sent = [row for row in db["outbox"].rows if row["status"] == "sent"]
+    sent = sql.rows(db, "SELECT * FROM outbox WHERE status = 'sent'")
     assert len({row["idempotency_key"].split("#")[0] for row in sent}) == 30

@@ -83,7 +83,7 @@ async def test_acknowledged_events_resume_after_a_restart(service: Service) -> N
     # The process died after recording the event and before processing it.
     from bot.storage import Database
 
-    database = Database(service.settings.database_path)
+    database = Database.from_settings(service.settings)
     await database.open()
     await database.run(
         inbox.record,
@@ -143,7 +143,9 @@ async def test_healthz_reports_the_loaded_model(service: Service) -> None:
 
 
 async def inbox_size(service: Service) -> int:
-    return await service.database.run(lambda db: db["inbox"].count)
+    return await service.database.run(
+        lambda db: db.conn.execute("SELECT COUNT(*) FROM inbox").fetchone()[0]
+    )
 
 
 async def test_the_consoles_unsigned_empty_probe_gets_200_and_nothing_is_recorded(

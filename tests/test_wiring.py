@@ -165,11 +165,12 @@ async def test_the_app_hands_its_services_to_every_action(service: Service, brai
 
 
 async def test_an_action_runs_under_rasa_sdks_own_executor_with_the_environments_services(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url_for
 ) -> None:
     """What `rasa run actions` does: rasa_sdk registers the actions itself, without our
     services; the action opens them from the environment's settings."""
     monkeypatch.setenv("CITIZENBOT_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("CITIZENBOT_DATABASE_URL", database_url_for(tmp_path / "citizenbot.db"))
     monkeypatch.setenv("CITIZENBOT_CONTENT_DIR", str(PROJECT / "content"))
     executor = ActionExecutor()
     executor.register_package("actions")
@@ -183,7 +184,9 @@ async def test_an_action_runs_under_rasa_sdks_own_executor_with_the_environments
     await opened.database.close()
     assert result is not None and "cán bộ" in result["responses"][0]["text"]
     assert opened.database.path == tmp_path / "citizenbot.db"
-    database = Database(tmp_path / "citizenbot.db")
+    database = Database(
+        tmp_path / "citizenbot.db", url=database_url_for(tmp_path / "citizenbot.db")
+    )
     await database.open()
     try:
         now = dt.datetime.now(dt.timezone.utc)

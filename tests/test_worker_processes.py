@@ -51,15 +51,17 @@ async def _answered(zalo: ExternalZalo, user_ids: list[str], seconds: float = 24
 
 
 async def test_sigkill_of_a_worker_mid_burst_answers_every_event_once_in_order(
-    model_dir: Path, tmp_path: Path
+    model_dir: Path, tmp_path: Path, database_url_for
 ) -> None:
     zalo = ExternalZalo()
     await zalo.start()
     port = free_port()
     zalo.sandbox.webhook_url = f"http://127.0.0.1:{port}/webhook/zalo"
+    path = tmp_path / "var" / "citizenbot.db"
+    database = database_url_for(path) or path  # PostgreSQL's URL, or the SQLite file
     env = {**zalo.env(), "CITIZENBOT_WORKERS": str(WORKERS)}
+    env["CITIZENBOT_DATABASE_URL"] = database_url_for(path)
     service = ServiceProcess(port, tmp_path / "var", env, tmp_path / "service.log")
-    database = tmp_path / "var" / "citizenbot.db"
     try:
         await service.start()
         async with aiohttp.ClientSession() as http:
@@ -141,7 +143,7 @@ async def test_sigkill_of_a_worker_mid_burst_answers_every_event_once_in_order(
 
 
 async def test_workers_that_keep_dying_are_restarted_and_fail_the_health_check(
-    model_dir: Path, tmp_path: Path
+    model_dir: Path, tmp_path: Path, database_url_for
 ) -> None:
     models = tmp_path / "models"
     models.mkdir()
@@ -149,7 +151,9 @@ async def test_workers_that_keep_dying_are_restarted_and_fail_the_health_check(
     zalo = ExternalZalo()
     await zalo.start()
     port = free_port()
+    path = tmp_path / "var" / "citizenbot.db"
     env = {**zalo.env(), "CITIZENBOT_WORKERS": str(WORKERS), "CITIZENBOT_MODEL_DIR": str(models)}
+    env["CITIZENBOT_DATABASE_URL"] = database_url_for(path)
     service = ServiceProcess(port, tmp_path / "var", env, tmp_path / "service.log")
     try:
         await service.start()  # the web server's process loads no model: 200 at first
@@ -170,7 +174,8 @@ async def test_workers_that_keep_dying_are_restarted_and_fail_the_health_check(
     finally:
         service.kill()
         await zalo.stop()
-    assert rows(tmp_path / "var" / "citizenbot.db", "SELECT status FROM inbox") == [("pending",)]
+    database = database_url_for(path) or path
+    assert rows(database, "SELECT status FROM inbox") == [("pending",)]
     log = service.log()
     for shard in range(WORKERS):
         assert f"worker {shard} cannot start: the model" in log

@@ -180,7 +180,7 @@ async def test_two_processes_refresh_the_single_use_token_one_at_a_time(service:
     await service.wait_for_messages("u-two-processes", 1)  # a token pair is stored
     rejected = (await service.database.run(token_records.load, TOKEN_NAME))["access_token"]
     # Two worker processes' tokens: each its own connection, session and in-process lock.
-    databases = [Database(service.settings.database_path) for _ in range(2)]
+    databases = [Database.from_settings(service.settings) for _ in range(2)]
     async with aiohttp.ClientSession() as session:
         for database in databases:
             await database.open()

@@ -7,7 +7,6 @@ import asyncio
 import datetime as dt
 from typing import Any
 
-import sqlite_utils
 from aiohttp import web
 
 from bot.admin.html import badge, h, join, table
@@ -16,13 +15,14 @@ from bot.admin.site import CONTENT, admin_of, error_box, page, requires
 from bot.content import Library
 from bot.local_time import TIMEZONE, local_time
 from bot.scheduler.campaign_files import Campaign, load_all
+from bot.storage.sql import Store, rows
 
 RUNS_SHOWN = 30
 
 
-def _runs(db: sqlite_utils.Database) -> tuple[list[dict[str, Any]], dict[int, dict[str, int]]]:
+def _runs(db: Store) -> tuple[list[dict[str, Any]], dict[int, dict[str, int]]]:
     """The latest runs, and for each the number of messages by delivery status."""
-    runs = list(db["campaign_runs"].rows_where(order_by="id DESC", limit=RUNS_SHOWN))
+    runs = rows(db, "SELECT * FROM campaign_runs ORDER BY id DESC LIMIT ?", (RUNS_SHOWN,))
     outcomes: dict[int, dict[str, int]] = {run["id"]: {} for run in runs}
     if runs:
         counted = db.conn.execute(

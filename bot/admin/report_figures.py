@@ -17,12 +17,11 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import sqlite_utils
-
 from bot.communes.conversation_ids import SEPARATOR, conversation_id
 from bot.local_time import TIMEZONE, local_date, local_range
 from bot.storage import Database, retention, tracker_reader
 from bot.storage.ratings import SATISFIED, SCORES
+from bot.storage.sql import Store
 from bot.storage.tracker_reader import TrackerDatabase
 
 FALLBACK_INTENT = "nlu_fallback"
@@ -139,9 +138,7 @@ async def build(
     return report
 
 
-def _from_database(
-    db: sqlite_utils.Database, report: Report, now: dt.datetime
-) -> retention.Archive:
+def _from_database(db: Store, report: Report, now: dt.datetime) -> retention.Archive:
     low, high = (
         moment.isoformat(timespec="milliseconds") for moment in day_bounds(report.start, report.end)
     )

@@ -9,7 +9,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import NoReturn
 
-import sqlite_utils
 from aiohttp import web
 
 from bot.admin.html import STYLE, Html, h, join
@@ -19,6 +18,7 @@ from bot.content.watcher import ContentWatcher
 from bot.settings import Settings
 from bot.storage import Database, audit, dossier_records, handover_records
 from bot.storage.officer_accounts import Officer
+from bot.storage.sql import Store
 from bot.storage.tracker_reader import TrackerDatabase
 from bot.zalo import message_shapes
 from bot.zalo.sender import Sender
@@ -48,22 +48,24 @@ NAV = (
 
 # What waits for an officer behind a menu entry, shown as a count beside it: the count's
 # explanation (a tooltip, by its key in content/admin.yml) and how it is counted.
-def _new_tickets(db: sqlite_utils.Database, settings: Settings) -> int:
-    return db["feedback_tickets"].count_where("status = 'received'")
+def _new_tickets(db: Store, settings: Settings) -> int:
+    return db.conn.execute(
+        "SELECT COUNT(*) FROM feedback_tickets WHERE status = 'received'"
+    ).fetchone()[0]
 
 
-def _citizens_waiting(db: sqlite_utils.Database, settings: Settings) -> int:
+def _citizens_waiting(db: Store, settings: Settings) -> int:
     timeout = dt.timedelta(minutes=settings.handover_timeout_minutes)
     handover_records.expire_stale(db, dt.datetime.now(dt.timezone.utc), timeout)
-    return db["handovers"].count_where("status = 'waiting'")
+    return db.conn.execute("SELECT COUNT(*) FROM handovers WHERE status = 'waiting'").fetchone()[0]
 
 
-def _notifications_in_trouble(db: sqlite_utils.Database, settings: Settings) -> int:
+def _notifications_in_trouble(db: Store, settings: Settings) -> int:
     counts = dossier_records.notification_counts(db)
     return counts["stuck"] + counts["failed"]
 
 
-MENU_COUNTS: dict[str, tuple[str, Callable[[sqlite_utils.Database, Settings], int]]] = {
+MENU_COUNTS: dict[str, tuple[str, Callable[[Store, Settings], int]]] = {
     "/admin/feedback": ("site.counts.feedback", _new_tickets),
     "/admin/handovers": ("site.counts.handovers", _citizens_waiting),
     "/admin/dossiers": ("site.counts.dossiers", _notifications_in_trouble),
@@ -106,7 +108,7 @@ class Admin:
         """The counts beside the menu entries this officer may open."""
         visible = [href for href, _, roles in NAV if href in MENU_COUNTS and officer.can(*roles)]
 
-        def count(db: sqlite_utils.Database) -> dict[str, int]:
+        def count(db: Store) -> dict[str, int]:
             return {href: MENU_COUNTS[href][1](db, self.settings) for href in visible}
 
         return await self.database.run(count)

@@ -108,6 +108,11 @@ def added(settings: Settings) -> list[str]:
     )
 
 
+def schema_of(slug: str) -> str:
+    """A commune's PostgreSQL schema: its slug, dashes as underscores."""
+    return "commune_" + slug.replace("-", "_")
+
+
 def settings_for(settings: Settings, commune: Commune) -> Settings:
     """The deployment's settings as the commune's parts see them: its own data folder (so its
     own database), its OA's credentials, and on the sandbox its own OA there."""
@@ -119,6 +124,8 @@ def settings_for(settings: Settings, commune: Commune) -> Settings:
         "zalo_oa_secret_key": commune.oa_secret_key,
         "zalo_refresh_token": commune.refresh_token,
     }
+    if settings.database_url:  # one database, a schema per commune
+        values["database_schema"] = schema_of(commune.slug)
     if commune.sandbox:
         sandbox_base = f"{settings.base_url}/sandbox/communes/{commune.slug}"
         values.update(

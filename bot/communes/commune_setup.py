@@ -20,11 +20,11 @@ async def add_commune(settings: Settings, commune: Commune) -> list[Path]:
     if commune.slug in commune_config.added(settings):
         raise CommuneError(f"commune {commune.slug!r} was already added")
     written = [commune_config.save(settings, commune)]
-    path = commune_config.settings_for(settings, commune).database_path
-    database = Database(path, settings.database_busy_timeout_seconds)
+    database = Database.from_settings(commune_config.settings_for(settings, commune))
     await database.open()  # creates every table
     await database.close()
-    written.append(database.path)
+    if not database.url:  # on PostgreSQL: its schema, nothing on disk
+        written.append(database.path)
     content = commune_config.content_dir(settings, commune.slug)
     locality = content / "locality.yml"
     if not locality.exists():

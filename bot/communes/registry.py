@@ -130,7 +130,7 @@ class Communes:
             await watcher.start()  # raises ContentError when its content does not load
             opened.push_async_callback(watcher.stop)
             settings.data_dir.mkdir(parents=True, exist_ok=True)
-            database = Database(settings.database_path, settings.database_busy_timeout_seconds)
+            database = Database.from_settings(settings)
             await database.open()
             opened.push_async_callback(database.close)
             sandbox = None

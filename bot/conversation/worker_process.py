@@ -51,7 +51,7 @@ async def serve(shard: Shard, channel: int, grace_seconds: float) -> None:
     brain = await Brain.load(
         settings.model_dir, settings.tracker_database, redis_url=settings.redis_url
     )
-    database = Database(settings.database_path, settings.database_busy_timeout_seconds)
+    database = Database.from_settings(settings)
     await database.open()
     content = LiveContent(settings.content_dir)
     watcher = ContentWatcher(content, settings.content_reload_seconds)

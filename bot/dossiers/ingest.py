@@ -7,7 +7,6 @@ import csv
 import hmac
 import json
 import logging
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +15,9 @@ from typing import Any
 from aiohttp import web
 
 from bot.dossiers.dossier_model import InvalidDossier, parse_update
+from bot.settings import Settings
 from bot.storage import Database, dossier_records
+from bot.storage.database import UNAVAILABLE
 
 log = logging.getLogger(__name__)
 # When the database cannot be written (locked past the busy timeout, a disk I/O error), the
@@ -57,7 +58,7 @@ class DossierApi:
             return web.json_response({"field": exc.field, "error": exc.message}, status=422)
         try:
             result = await self._database.run(dossier_records.ingest, update, "api")
-        except sqlite3.OperationalError as exc:  # locked past the busy timeout, disk I/O…
+        except UNAVAILABLE as exc:  # locked past the busy timeout, disk I/O…
             log.error("dossier API: update of %s not written (%s); answered 503", update.code, exc)
             return web.json_response(
                 {"error": "the update could not be written; send it again later"},
@@ -90,13 +91,11 @@ class RowResult:
 DETAIL_COLUMNS = ("missing", "pickup_place", "pickup_date", "reason")
 
 
-def import_csv(path: Path, database_path: Path, secret: bytes) -> list[RowResult]:
+def import_csv(path: Path, settings: Settings, secret: bytes) -> list[RowResult]:
     """Each row on its own: a rejected row changes nothing and says why."""
-    import sqlite_utils
+    from bot.storage.database import open_store
 
-    from bot.storage.database import open_connection
-
-    db = sqlite_utils.Database(open_connection(database_path))
+    db = open_store(settings.database_path, settings.database_url, settings.database_schema)
     results = []
     with path.open(newline="", encoding="utf-8-sig") as handle:
         for line, row in enumerate(csv.DictReader(handle), start=2):

@@ -11,11 +11,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import sqlite_utils
-
 from bot.clock import Clock, QuietHours, utc_iso
 from bot.scheduler.campaign_files import Campaign
 from bot.storage import Database, campaign_records
+from bot.storage.sql import Store
 from bot.zalo.access_token import RefreshTokenLost
 from bot.zalo.errors import ZaloApiError, ZaloUnavailable
 from bot.zalo.push import PushResult, Template, within_window
@@ -49,9 +48,7 @@ def skip_reason(
     return None
 
 
-def audience_preview(
-    db: sqlite_utils.Database, campaign: Campaign, now: dt.datetime
-) -> tuple[int, Counter[str]]:
+def audience_preview(db: Store, campaign: Campaign, now: dt.datetime) -> tuple[int, Counter[str]]:
     """The audience size now, and how many would be skipped by reason."""
     user_ids = campaign_records.audience(db, campaign.audience.kind, campaign.audience.value)
     skipped: Counter[str] = Counter()

@@ -1,4 +1,5 @@
-"""One SQLite database, reached through `Database.run` from a single worker thread."""
+"""The service's tables: one SQLite file, or PostgreSQL when CITIZENBOT_DATABASE_URL names
+one, reached through `Database.run` from a single worker thread."""
 
 from bot.storage.database import Database
 

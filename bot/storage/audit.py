@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import sqlite_utils
-
+from bot.storage.sql import Store, rows
 from bot.storage.timestamps import utc_now
 
 SCHEMA = """
@@ -21,7 +20,7 @@ CREATE INDEX IF NOT EXISTS audit_log_at ON audit_log(at);
 
 
 def record(
-    db: sqlite_utils.Database,
+    db: Store,
     officer: str,
     action: str,
     target: str = "",
@@ -34,6 +33,6 @@ def record(
     )
 
 
-def recent(db: sqlite_utils.Database, limit: int = 200, action: str = "") -> list[dict]:
-    where, args = ("action = ?", [action]) if action else (None, [])
-    return list(db["audit_log"].rows_where(where, args, order_by="id DESC", limit=limit))
+def recent(db: Store, limit: int = 200, action: str = "") -> list[dict]:
+    where, args = ("WHERE action = ?", [action]) if action else ("", [])
+    return rows(db, f"SELECT * FROM audit_log {where} ORDER BY id DESC LIMIT ?", [*args, limit])

@@ -11,8 +11,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import sqlite_utils
-
+from bot.storage.sql import Store, insert_returning_id, is_postgres, one, rows
 from bot.storage.timestamps import utc_now
 
 SCHEMA = """
@@ -84,51 +83,54 @@ AUDIENCE_QUERIES = {
 # --- citizens' choices -----------------------------------------------------------------
 
 
-def opt_out(db: sqlite_utils.Database, user_id: str) -> bool:
+def opt_out(db: Store, user_id: str) -> bool:
     """No more campaign messages for this user; False when they had opted out already."""
     cursor = db.conn.execute(
-        "INSERT OR IGNORE INTO campaign_optouts (user_id, opted_out_at) VALUES (?, ?)",
+        "INSERT INTO campaign_optouts (user_id, opted_out_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
         (user_id, utc_now()),
     )
     return cursor.rowcount == 1
 
 
-def opt_in(db: sqlite_utils.Database, user_id: str) -> None:
+def opt_in(db: Store, user_id: str) -> None:
     """The citizen asked for the OA's news again after an opt-out."""
     db.conn.execute("DELETE FROM campaign_optouts WHERE user_id = ?", (user_id,))
 
 
-def opted_out(db: sqlite_utils.Database, user_id: str) -> bool:
+def opted_out(db: Store, user_id: str) -> bool:
     row = db.conn.execute("SELECT 1 FROM campaign_optouts WHERE user_id = ?", (user_id,))
     return row.fetchone() is not None
 
 
-def subscribe_topic(db: sqlite_utils.Database, user_id: str, topic: str) -> None:
+def subscribe_topic(db: Store, user_id: str, topic: str) -> None:
     """The citizen asked for this topic's news: an explicit yes, so it lifts an opt-out."""
     with db.conn:
         db.conn.execute(
-            "INSERT OR IGNORE INTO topic_subscriptions (user_id, topic, subscribed_at)"
-            " VALUES (?, ?, ?)",
+            "INSERT INTO topic_subscriptions (user_id, topic, subscribed_at)"
+            " VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
             (user_id, topic, utc_now()),
         )
         opt_in(db, user_id)
 
 
-def record_tag_listing(db: sqlite_utils.Database, tag: str, user_ids: list[str]) -> None:
+def record_tag_listing(db: Store, tag: str, user_ids: list[str]) -> None:
     """Replace what is known of `tag` with a fresh listing from Zalo, in one transaction."""
     now = utc_now()
     with db.conn:
         db.conn.execute("DELETE FROM user_tags WHERE tag = ?", (tag,))
         db.conn.executemany(
-            "INSERT OR IGNORE INTO user_tags (user_id, tag, tagged_at) VALUES (?, ?, ?)",
+            "INSERT INTO user_tags (user_id, tag, tagged_at) VALUES (?, ?, ?)"
+            " ON CONFLICT DO NOTHING",
             ((user_id, tag, now) for user_id in user_ids),
         )
         db.conn.execute(
-            "INSERT OR REPLACE INTO tag_listings (tag, listed_at) VALUES (?, ?)", (tag, now)
+            "INSERT INTO tag_listings (tag, listed_at) VALUES (?, ?)"
+            " ON CONFLICT (tag) DO UPDATE SET listed_at = excluded.listed_at",
+            (tag, now),
         )
 
 
-def tag_listed_at(db: sqlite_utils.Database, tag: str) -> str | None:
+def tag_listed_at(db: Store, tag: str) -> str | None:
     """When `tag`'s members were last listed from Zalo (None: never)."""
     row = db.conn.execute("SELECT listed_at FROM tag_listings WHERE tag = ?", (tag,)).fetchone()
     return row[0] if row else None
@@ -137,7 +139,7 @@ def tag_listed_at(db: sqlite_utils.Database, tag: str) -> str | None:
 # --- audiences -------------------------------------------------------------------------
 
 
-def audience(db: sqlite_utils.Database, kind: str, value: Any) -> list[str]:
+def audience(db: Store, kind: str, value: Any) -> list[str]:
     """The user ids of an audience, in the order a run sends to them."""
     if kind == "users":
         return list(value)
@@ -145,9 +147,7 @@ def audience(db: sqlite_utils.Database, kind: str, value: Any) -> list[str]:
     return [user_id for (user_id,) in db.conn.execute(AUDIENCE_QUERIES[kind], args)]
 
 
-def recipient_states(
-    db: sqlite_utils.Database, user_ids: list[str]
-) -> Iterator[tuple[dict | None, bool]]:
+def recipient_states(db: Store, user_ids: list[str]) -> Iterator[tuple[dict | None, bool]]:
     """(users row or None, opted out) for each id: what the preview sorts into skip reasons."""
     for user_id in user_ids:
         user = db.conn.execute(
@@ -161,7 +161,7 @@ def recipient_states(
 
 
 def start_run(
-    db: sqlite_utils.Database,
+    db: Store,
     campaign_id: str,
     started_at: str,
     message: dict[str, Any],
@@ -180,7 +180,8 @@ def start_run(
                 (campaign_id, started_at, started_at, encoded, "the previous run had not finished"),
             )
             return None
-        cursor = db.conn.execute(
+        run_id = insert_returning_id(
+            db,
             "INSERT INTO campaign_runs (campaign_id, started_at, status, message, template)"
             " VALUES (?, ?, 'running', ?, ?)",
             (
@@ -190,25 +191,25 @@ def start_run(
                 json.dumps(template, ensure_ascii=False) if template else None,
             ),
         )
-        run_id = int(cursor.lastrowid)
         now = utc_now()
         if audience_kind == "users":
             db.conn.executemany(
-                "INSERT OR IGNORE INTO campaign_deliveries (run_id, user_id, status, updated_at)"
-                " VALUES (?, ?, 'queued', ?)",
+                "INSERT INTO campaign_deliveries (run_id, user_id, status, updated_at)"
+                " VALUES (?, ?, 'queued', ?) ON CONFLICT DO NOTHING",
                 ((run_id, user_id, now) for user_id in audience_value),
             )
         else:
             args = () if audience_kind == "all_followers" else (audience_value,)
             db.conn.execute(
-                "INSERT OR IGNORE INTO campaign_deliveries (run_id, user_id, status, updated_at)"
-                f" SELECT ?, user_id, 'queued', ? FROM ({AUDIENCE_QUERIES[audience_kind]})",
+                "INSERT INTO campaign_deliveries (run_id, user_id, status, updated_at)"
+                f" SELECT ?, user_id, 'queued', ? FROM ({AUDIENCE_QUERIES[audience_kind]})"
+                " AS audience WHERE true ON CONFLICT DO NOTHING",  # WHERE: SQLite's parser
                 (run_id, now, *args),
             )
     return run_id
 
 
-def record_missed(db: sqlite_utils.Database, campaign_id: str, scheduled_at: str) -> None:
+def record_missed(db: Store, campaign_id: str, scheduled_at: str) -> None:
     """A firing the service missed by more than the misfire grace time (it was down)."""
     db.conn.execute(
         "INSERT INTO campaign_runs (campaign_id, started_at, finished_at, status, message, note)"
@@ -217,7 +218,7 @@ def record_missed(db: sqlite_utils.Database, campaign_id: str, scheduled_at: str
     )
 
 
-def unfinished_run(db: sqlite_utils.Database, campaign_id: str) -> int | None:
+def unfinished_run(db: Store, campaign_id: str) -> int | None:
     row = db.conn.execute(
         "SELECT id FROM campaign_runs WHERE campaign_id = ? AND status IN (?, ?)",
         (campaign_id, *UNFINISHED),
@@ -225,43 +226,39 @@ def unfinished_run(db: sqlite_utils.Database, campaign_id: str) -> int | None:
     return row[0] if row else None
 
 
-def unfinished_campaigns(db: sqlite_utils.Database) -> set[str]:
+def unfinished_campaigns(db: Store) -> set[str]:
     rows = db.conn.execute(
         "SELECT DISTINCT campaign_id FROM campaign_runs WHERE status IN (?, ?)", UNFINISHED
     )
     return {campaign_id for (campaign_id,) in rows}
 
 
-def get_run(db: sqlite_utils.Database, run_id: int) -> dict[str, Any] | None:
-    rows = list(db["campaign_runs"].rows_where("id = ?", [run_id]))
-    if not rows:
+def get_run(db: Store, run_id: int) -> dict[str, Any] | None:
+    run = one(db, "SELECT * FROM campaign_runs WHERE id = ?", (run_id,))
+    if run is None:
         return None
-    run = rows[0]
     run["message"] = json.loads(run["message"])
     run["template"] = json.loads(run["template"]) if run["template"] else None
     return run
 
 
-def runs_with_status(db: sqlite_utils.Database, status: str) -> list[int]:
+def runs_with_status(db: Store, status: str) -> list[int]:
     rows = db.conn.execute("SELECT id FROM campaign_runs WHERE status = ? ORDER BY id", (status,))
     return [run_id for (run_id,) in rows]
 
 
-def runs_of(db: sqlite_utils.Database, campaign_id: str, limit: int = 10) -> list[dict[str, Any]]:
+def runs_of(db: Store, campaign_id: str, limit: int = 10) -> list[dict[str, Any]]:
     """The latest runs of a campaign, newest first, without their message."""
-    return list(
-        db["campaign_runs"].rows_where(
-            "campaign_id = ?",
-            [campaign_id],
-            order_by="id DESC",
-            limit=limit,
-            select="id, campaign_id, started_at, finished_at, status, resume_at, note",
-        )
+    return rows(
+        db,
+        "SELECT id, campaign_id, started_at, finished_at, status, resume_at, note"
+        " FROM campaign_runs WHERE campaign_id = ? ORDER BY id DESC LIMIT ?",
+        (campaign_id, limit),
     )
 
 
 def set_run_status(
-    db: sqlite_utils.Database,
+    db: Store,
     run_id: int,
     status: str,
     resume_at: str | None = None,
@@ -275,7 +272,7 @@ def set_run_status(
     )
 
 
-def cancel_runs(db: sqlite_utils.Database, campaign_id: str, note: str) -> int:
+def cancel_runs(db: Store, campaign_id: str, note: str) -> int:
     """Stop the unfinished runs of a campaign officers removed or disabled."""
     cursor = db.conn.execute(
         "UPDATE campaign_runs SET status = 'cancelled', finished_at = ?, note = ?"
@@ -285,7 +282,7 @@ def cancel_runs(db: sqlite_utils.Database, campaign_id: str, note: str) -> int:
     return cursor.rowcount
 
 
-def run_status(db: sqlite_utils.Database, run_id: int) -> str | None:
+def run_status(db: Store, run_id: int) -> str | None:
     row = db.conn.execute("SELECT status FROM campaign_runs WHERE id = ?", (run_id,)).fetchone()
     return row[0] if row else None
 
@@ -293,15 +290,16 @@ def run_status(db: sqlite_utils.Database, run_id: int) -> str | None:
 # --- deliveries ------------------------------------------------------------------------
 
 
-def reconcile_sending(db: sqlite_utils.Database, run_id: int, key_prefix: str) -> int:
+def reconcile_sending(db: Store, run_id: int, key_prefix: str) -> int:
     """After a crash, settle the recipients claimed but not settled from the outbox (keys
     `key_prefix + user_id`, a ZBS send adding ":zbs"): recorded as sent there → sent; begun
     and unanswered → `in_doubt`, never sent again (at most once); never begun, or refused
     by Zalo → queued again. Returns how many of the run's recipients are in doubt."""
     now = utc_now()
     outcome = (
-        "(SELECT CASE WHEN SUM(o.status = 'sent') > 0 THEN 'sent'"
-        " WHEN SUM(o.status = 'pending') > 0 THEN 'in_doubt' ELSE 'queued' END"
+        "(SELECT CASE WHEN COUNT(CASE WHEN o.status = 'sent' THEN 1 END) > 0 THEN 'sent'"
+        " WHEN COUNT(CASE WHEN o.status = 'pending' THEN 1 END) > 0 THEN 'in_doubt'"
+        " ELSE 'queued' END"
         " FROM outbox AS o WHERE o.idempotency_key IN"
         " (? || campaign_deliveries.user_id, ? || campaign_deliveries.user_id || ':zbs'))"
     )
@@ -323,7 +321,7 @@ def reconcile_sending(db: sqlite_utils.Database, run_id: int, key_prefix: str) -
     return row[0]
 
 
-def queued(db: sqlite_utils.Database, run_id: int, after_rowid: int, limit: int) -> list[tuple]:
+def queued(db: Store, run_id: int, after_rowid: int, limit: int) -> list[tuple]:
     """The next (rowid, user_id) still to send, in audience order."""
     return db.conn.execute(
         "SELECT rowid, user_id FROM campaign_deliveries WHERE run_id = ? AND status = 'queued'"
@@ -332,7 +330,7 @@ def queued(db: sqlite_utils.Database, run_id: int, after_rowid: int, limit: int)
     ).fetchall()
 
 
-def claim(db: sqlite_utils.Database, run_id: int, user_id: str) -> bool:
+def claim(db: Store, run_id: int, user_id: str) -> bool:
     """Take one recipient for sending, unless they opted out (recorded as skipped) or another
     sender took them. Checked at send time, so an opt-out mid-run is honoured."""
     now = utc_now()
@@ -345,15 +343,26 @@ def claim(db: sqlite_utils.Database, run_id: int, user_id: str) -> bool:
             )
             return False
         cursor = db.conn.execute(
-            "UPDATE campaign_deliveries SET status = 'sending', updated_at = ?"
-            " WHERE run_id = ? AND user_id = ? AND status = 'queued'",
-            (now, run_id, user_id),
+            _CLAIM_POSTGRES if is_postgres(db) else _CLAIM, (now, run_id, user_id)
         )
     return cursor.rowcount == 1
 
 
+# Only a queued recipient becomes `sending`: of two senders, one changes the row.
+_CLAIM = (
+    "UPDATE campaign_deliveries SET status = 'sending', updated_at = ?"
+    " WHERE run_id = ? AND user_id = ? AND status = 'queued'"
+)
+# PostgreSQL: a recipient another process is claiming this instant is skipped, not waited for.
+_CLAIM_POSTGRES = (
+    "UPDATE campaign_deliveries SET status = 'sending', updated_at = ? WHERE rowid ="
+    " (SELECT rowid FROM campaign_deliveries WHERE run_id = ? AND user_id = ?"
+    " AND status = 'queued' FOR UPDATE SKIP LOCKED)"
+)
+
+
 def settle(
-    db: sqlite_utils.Database,
+    db: Store,
     run_id: int,
     user_id: str,
     status: str,
@@ -368,7 +377,7 @@ def settle(
     )
 
 
-def delivery_counts(db: sqlite_utils.Database, run_id: int) -> list[tuple[str, str | None, int]]:
+def delivery_counts(db: Store, run_id: int) -> list[tuple[str, str | None, int]]:
     """(status, its reason, error code or channel, count) for a run's report."""
     rows = db.conn.execute(
         "SELECT status, COALESCE(reason, CAST(error_code AS TEXT), channel), COUNT(*)"

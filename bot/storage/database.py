@@ -1,7 +1,8 @@
-"""The service's SQLite database and its schema.
+"""The service's database and its schema: an SQLite file (the embedded default), or
+PostgreSQL when `CITIZENBOT_DATABASE_URL` names one (bot/storage/postgres_engine.py).
 
-sqlite3 calls block, so every call runs on one dedicated thread: the event loop never
-waits on the disk, and writes are serialised the way SQLite wants them.
+Both drivers block, so every call runs on one dedicated thread with its own connection: the
+event loop never waits on the disk, and writes are serialised the way SQLite wants them.
 """
 
 from __future__ import annotations
@@ -9,12 +10,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
+import psycopg2
 import sqlite_utils
 
 from bot.storage import (
@@ -29,8 +32,20 @@ from bot.storage import (
     reminder_records,
     retention,
 )
+from bot.storage.postgres_engine import PostgresDatabase
+from bot.storage.sql import Store
 
 T = TypeVar("T")
+
+
+class DatabaseSettings(Protocol):
+    """The settings a Database is opened from (bot/settings.py's Settings has them)."""
+
+    database_path: Path
+    database_busy_timeout_seconds: float
+    database_url: str
+    database_schema: str | None
+
 
 CORE_SCHEMA = """
 CREATE TABLE IF NOT EXISTS inbox (
@@ -104,6 +119,10 @@ SCHEMAS: tuple[str, ...] = (
 )
 
 
+# Every table of the service, in the order of SCHEMAS (what `citizenbot migrate` copies).
+TABLES: tuple[str, ...] = tuple(re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", "\n".join(SCHEMAS)))
+
+
 # SQLite errors that pass: another process's lock held past the busy timeout, a disk that
 # failed for a moment or filled up. Any other error (a constraint, a bug) would recur.
 TEMPORARY_ERRORS = (
@@ -112,6 +131,11 @@ TEMPORARY_ERRORS = (
     "disk i/o error",
     "database or disk is full",
 )
+
+
+# The storage could not answer now (a lock held too long, a full disk, the PostgreSQL
+# server unreachable): the webhook and the dossier API answer 503, the sender retries.
+UNAVAILABLE = (sqlite3.OperationalError, psycopg2.OperationalError)
 
 
 def is_temporary(error: BaseException) -> bool:
@@ -123,6 +147,10 @@ def is_temporary(error: BaseException) -> bool:
         seen.add(id(current))
         if isinstance(current, sqlite3.OperationalError):
             return any(message in str(current).lower() for message in TEMPORARY_ERRORS)
+        # PostgreSQL: the server unreachable or restarting, a deadlock, a serialization
+        # failure; a constraint or a syntax error (psycopg2's other errors) would recur.
+        if isinstance(current, psycopg2.OperationalError):
+            return True
         current = getattr(current, "orig", None) or current.__cause__ or current.__context__
     return False
 
@@ -154,20 +182,61 @@ def open_connection(path: Path, busy_timeout_seconds: float = 30.0) -> sqlite3.C
     return conn
 
 
-class Database:
-    """The service's SQLite file; `await db.run(fn, ...)` calls `fn(sqlite_utils_db, ...)`."""
+def open_postgres(url: str, schema: str | None = None) -> PostgresDatabase:
+    """A connection to the PostgreSQL database `url` (in `schema` when named, a commune's
+    own) with every table in place."""
+    db = PostgresDatabase(url, schema)
+    db.create_tables(SCHEMAS)
+    inbox.create_claim_index(db.conn)
+    return db
 
-    def __init__(self, path: Path, busy_timeout_seconds: float = 30.0) -> None:
+
+def open_store(
+    path: Path, url: str = "", schema: str | None = None, busy_timeout_seconds: float = 30.0
+) -> Store:
+    """What the storage functions take: PostgreSQL when `url` is set, else the SQLite file
+    `path`."""
+    if url:
+        return open_postgres(url, schema)
+    return sqlite_utils.Database(open_connection(path, busy_timeout_seconds))
+
+
+class Database:
+    """The service's database; `await db.run(fn, ...)` calls `fn(store, ...)` on the
+    database's own thread, `store` a sqlite_utils.Database on the SQLite file `path`, a
+    PostgresDatabase when `url` is set (`schema`: its search_path, e.g. a commune's own)."""
+
+    def __init__(
+        self,
+        path: Path,
+        busy_timeout_seconds: float = 30.0,
+        url: str = "",
+        schema: str | None = None,
+    ) -> None:
         self.path = path
+        self.url = url
+        self.schema = schema
         self.busy_timeout_seconds = busy_timeout_seconds
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
-        self._db: sqlite_utils.Database | None = None
+        name = "postgres" if url else "sqlite"
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+        self._db: Store | None = None
+
+    @classmethod
+    def from_settings(cls, settings: DatabaseSettings) -> Database:
+        """PostgreSQL when `settings.database_url` is set (in `database_schema`), else the
+        SQLite file in data_dir."""
+        return cls(
+            settings.database_path,
+            settings.database_busy_timeout_seconds,
+            url=settings.database_url,
+            schema=settings.database_schema,
+        )
 
     async def open(self) -> None:
         await asyncio.get_running_loop().run_in_executor(self._executor, self._connect)
 
     def _connect(self) -> None:
-        self._db = sqlite_utils.Database(open_connection(self.path, self.busy_timeout_seconds))
+        self._db = open_store(self.path, self.url, self.schema, self.busy_timeout_seconds)
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         if self._db is None:

@@ -16,8 +16,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
-import sqlite_utils
-
+from bot.storage.sql import Store, insert_returning_id, rows, write_transaction
 from bot.storage.timestamps import utc_now
 
 
@@ -132,11 +131,10 @@ class Ingested:
     notifications: int
 
 
-def ingest(db: sqlite_utils.Database, update: DossierUpdate, source: str) -> Ingested:
+def ingest(db: Store, update: DossierUpdate, source: str) -> Ingested:
     conn = db.conn
     now = utc_now()
-    with conn:  # one transaction: the change and the notifications it owes
-        conn.execute("BEGIN IMMEDIATE")
+    with write_transaction(db):  # one transaction: the change and the notifications it owes
         seen = conn.execute(
             "SELECT 1 FROM dossier_events WHERE update_key = ?", (update.update_key,)
         ).fetchone()
@@ -146,7 +144,8 @@ def ingest(db: sqlite_utils.Database, update: DossierUpdate, source: str) -> Ing
             "SELECT status_at FROM dossiers WHERE code = ?", (update.code,)
         ).fetchone()
         detail = json.dumps(update.detail, ensure_ascii=False)
-        cursor = conn.execute(
+        event_id = insert_returning_id(
+            db,
             "INSERT INTO dossier_events (code, update_key, status, detail, occurred_at,"
             " received_at, source) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
@@ -159,7 +158,6 @@ def ingest(db: sqlite_utils.Database, update: DossierUpdate, source: str) -> Ing
                 source,
             ),
         )
-        event_id = cursor.lastrowid
         if current is None:
             conn.execute(
                 "INSERT INTO dossiers (code, procedure, applicant_masked, phone_hash, phone_last4,"
@@ -217,7 +215,7 @@ def _later_or_same(new: str, current: str) -> bool:
     return dt.datetime.fromisoformat(new) >= dt.datetime.fromisoformat(current)
 
 
-def get(db: sqlite_utils.Database, code: str) -> dict[str, Any] | None:
+def get(db: Store, code: str) -> dict[str, Any] | None:
     row = db.conn.execute(
         "SELECT code, procedure, applicant_masked, status, detail, status_at FROM dossiers"
         " WHERE code = ?",
@@ -231,14 +229,14 @@ def get(db: sqlite_utils.Database, code: str) -> dict[str, Any] | None:
     return record
 
 
-def history(db: sqlite_utils.Database, code: str) -> list[dict[str, Any]]:
-    return list(db["dossier_events"].rows_where("code = ?", [code], order_by="occurred_at, id"))
+def history(db: Store, code: str) -> list[dict[str, Any]]:
+    return rows(db, "SELECT * FROM dossier_events WHERE code = ? ORDER BY occurred_at, id", (code,))
 
 
 # --- verifying the owner --------------------------------------------------------------
 
 
-def locked(db: sqlite_utils.Database, code: str, user_id: str, now: dt.datetime) -> bool:
+def locked(db: Store, code: str, user_id: str, now: dt.datetime) -> bool:
     row = db.conn.execute(
         "SELECT locked_until FROM dossier_verifications WHERE code = ? AND user_id = ?",
         (code, user_id),
@@ -247,7 +245,7 @@ def locked(db: sqlite_utils.Database, code: str, user_id: str, now: dt.datetime)
 
 
 def verify(
-    db: sqlite_utils.Database,
+    db: Store,
     code: str,
     user_id: str,
     last4: str | None,
@@ -276,9 +274,7 @@ def verify(
     return "verified"
 
 
-def record_wrong_answer(
-    db: sqlite_utils.Database, code: str, user_id: str, now: dt.datetime
-) -> str:
+def record_wrong_answer(db: Store, code: str, user_id: str, now: dt.datetime) -> str:
     """One more miss toward the lock; "wrong", or "locked" once the misses reach the limit."""
     if locked(db, code, user_id, now):
         return "locked"
@@ -292,7 +288,7 @@ def record_wrong_answer(
     return "locked" if locked(db, code, user_id, now) else "wrong"
 
 
-def _verification_row(db: sqlite_utils.Database, code: str, user_id: str) -> None:
+def _verification_row(db: Store, code: str, user_id: str) -> None:
     db.conn.execute(
         "INSERT INTO dossier_verifications (code, user_id) VALUES (?, ?)"
         " ON CONFLICT(code, user_id) DO NOTHING",
@@ -300,16 +296,17 @@ def _verification_row(db: sqlite_utils.Database, code: str, user_id: str) -> Non
     )
 
 
-def remember_shared_phone(db: sqlite_utils.Database, user_id: str, phone_hash: str) -> None:
+def remember_shared_phone(db: Store, user_id: str, phone_hash: str) -> None:
     """The phone a citizen shared through the OA's user-info form, as a keyed hash only."""
     db.conn.execute(
-        "INSERT OR REPLACE INTO user_shared_phones (user_id, phone_hash, shared_at)"
-        " VALUES (?, ?, ?)",
+        "INSERT INTO user_shared_phones (user_id, phone_hash, shared_at) VALUES (?, ?, ?)"
+        " ON CONFLICT (user_id) DO UPDATE SET phone_hash = excluded.phone_hash,"
+        " shared_at = excluded.shared_at",
         (user_id, phone_hash, utc_now()),
     )
 
 
-def shared_phone(db: sqlite_utils.Database, user_id: str) -> str | None:
+def shared_phone(db: Store, user_id: str) -> str | None:
     row = db.conn.execute(
         "SELECT phone_hash FROM user_shared_phones WHERE user_id = ?", (user_id,)
     ).fetchone()
@@ -317,7 +314,7 @@ def shared_phone(db: sqlite_utils.Database, user_id: str) -> str | None:
 
 
 def verify_shared_phone(
-    db: sqlite_utils.Database, code: str, user_id: str, phone_hash: str, now: dt.datetime
+    db: Store, code: str, user_id: str, phone_hash: str, now: dt.datetime
 ) -> bool:
     """True (and recorded) when the shared phone is the dossier's; a mismatch is no attempt."""
     row = db.conn.execute("SELECT phone_hash FROM dossiers WHERE code = ?", (code,)).fetchone()
@@ -326,7 +323,7 @@ def verify_shared_phone(
     return verify(db, code, user_id, None, phone_hash, now) == "verified"
 
 
-def is_verified(db: sqlite_utils.Database, code: str, user_id: str) -> bool:
+def is_verified(db: Store, code: str, user_id: str) -> bool:
     row = db.conn.execute(
         "SELECT verified_at FROM dossier_verifications WHERE code = ? AND user_id = ?",
         (code, user_id),
@@ -337,7 +334,7 @@ def is_verified(db: sqlite_utils.Database, code: str, user_id: str) -> bool:
 # --- following a dossier --------------------------------------------------------------
 
 
-def subscribe(db: sqlite_utils.Database, code: str, user_id: str) -> None:
+def subscribe(db: Store, code: str, user_id: str) -> None:
     db.conn.execute(
         "INSERT INTO dossier_subscriptions (code, user_id, created_at) VALUES (?, ?, ?)"
         " ON CONFLICT(code, user_id) DO NOTHING",
@@ -345,7 +342,7 @@ def subscribe(db: sqlite_utils.Database, code: str, user_id: str) -> None:
     )
 
 
-def unsubscribe(db: sqlite_utils.Database, user_id: str, code: str | None = None) -> int:
+def unsubscribe(db: Store, user_id: str, code: str | None = None) -> int:
     """Stop notifications of one dossier (or, with no code, of all); how many stopped."""
     if code is None:
         cursor = db.conn.execute("DELETE FROM dossier_subscriptions WHERE user_id = ?", (user_id,))
@@ -356,7 +353,7 @@ def unsubscribe(db: sqlite_utils.Database, user_id: str, code: str | None = None
     return cursor.rowcount
 
 
-def subscriptions(db: sqlite_utils.Database, user_id: str) -> list[str]:
+def subscriptions(db: Store, user_id: str) -> list[str]:
     rows = db.conn.execute(
         "SELECT code FROM dossier_subscriptions WHERE user_id = ? ORDER BY created_at", (user_id,)
     ).fetchall()
@@ -367,7 +364,7 @@ def subscriptions(db: sqlite_utils.Database, user_id: str) -> list[str]:
 
 
 def pending_notifications(
-    db: sqlite_utils.Database, limit: int = 200, now: str | None = None
+    db: Store, limit: int = 200, now: str | None = None
 ) -> list[dict[str, Any]]:
     """The pending notifications whose next attempt is due, soonest due first: one that
     keeps failing waits its back-off and holds no other back."""
@@ -383,7 +380,7 @@ def pending_notifications(
 
 
 def settle_notification(
-    db: sqlite_utils.Database,
+    db: Store,
     key: str,
     status: str,
     channel: str | None,
@@ -399,15 +396,13 @@ def settle_notification(
     )
 
 
-def notification_counts(
-    db: sqlite_utils.Database, now: dt.datetime | None = None
-) -> dict[str, int]:
+def notification_counts(db: Store, now: dt.datetime | None = None) -> dict[str, int]:
     """Pending, stuck (pending for more than STUCK_AFTER past their first due time) and
     failed (given up after the last attempt, or refused for good) notifications."""
     pending, stuck, failed = db.conn.execute(
-        "SELECT COALESCE(SUM(status = 'pending'), 0),"
-        " COALESCE(SUM(status = 'pending' AND created_at < ?), 0),"
-        " COALESCE(SUM(status = 'failed'), 0)"
+        "SELECT COUNT(CASE WHEN status = 'pending' THEN 1 END),"
+        " COUNT(CASE WHEN status = 'pending' AND created_at < ? THEN 1 END),"
+        " COUNT(CASE WHEN status = 'failed' THEN 1 END)"
         " FROM dossier_notifications WHERE status IN ('pending', 'failed')",
         (_stuck_before(now),),
     ).fetchone()
@@ -421,7 +416,7 @@ class NotificationHealth:
 
 
 def notification_health(
-    db: sqlite_utils.Database, now: dt.datetime | None = None, limit: int = 50
+    db: Store, now: dt.datetime | None = None, limit: int = 50
 ) -> NotificationHealth:
     """What the dashboard shows of the notifications outbox: counts and the problem rows."""
     rows = db.conn.execute(
@@ -446,14 +441,16 @@ def _stuck_before(now: dt.datetime | None) -> str:
     return (now - STUCK_AFTER).isoformat(timespec="milliseconds")
 
 
-def notifications(db: sqlite_utils.Database, code: str) -> list[dict[str, Any]]:
-    return list(db["dossier_notifications"].rows_where("code = ?", [code], order_by="created_at"))
+def notifications(db: Store, code: str) -> list[dict[str, Any]]:
+    return rows(
+        db, "SELECT * FROM dossier_notifications WHERE code = ? ORDER BY created_at", (code,)
+    )
 
 
 # --- what officers see -----------------------------------------------------------------
 
 
-def officer_list(db: sqlite_utils.Database, search: str = "", limit: int = 50) -> list[dict]:
+def officer_list(db: Store, search: str = "", limit: int = 50) -> list[dict]:
     """Dossiers for the dashboard, last changed first (or those whose code holds `search`):
     what they are, how many citizens follow them, and each notification of their last
     notified change. No user ids, hashes or keys."""
@@ -476,7 +473,7 @@ def officer_list(db: sqlite_utils.Database, search: str = "", limit: int = 50) -
     return dossiers
 
 
-def officer_history(db: sqlite_utils.Database, code: str) -> list[dict]:
+def officer_history(db: Store, code: str) -> list[dict]:
     """A dossier's status changes, oldest first, each with the notifications it owed."""
     rows = db.conn.execute(
         "SELECT id, status, occurred_at, received_at FROM dossier_events WHERE code = ?"
@@ -494,7 +491,7 @@ def officer_history(db: sqlite_utils.Database, code: str) -> list[dict]:
     ]
 
 
-def _notifications_of(db: sqlite_utils.Database, where: str, value: Any) -> list[dict]:
+def _notifications_of(db: Store, where: str, value: Any) -> list[dict]:
     rows = db.conn.execute(
         "SELECT n.status, n.channel, n.attempts, n.error_code, n.created_at, n.updated_at,"
         f" n.next_attempt_at FROM dossier_notifications n WHERE {where} ORDER BY n.rowid",
@@ -515,15 +512,17 @@ def is_stuck(notification: dict[str, Any], now: dt.datetime | None = None) -> bo
 # --- pollers of provincial systems ----------------------------------------------------
 
 
-def poll_cursor(db: sqlite_utils.Database, source: str) -> str | None:
+def poll_cursor(db: Store, source: str) -> str | None:
     row = db.conn.execute(
         "SELECT cursor FROM dossier_poll_cursors WHERE source = ?", (source,)
     ).fetchone()
     return row[0] if row else None
 
 
-def save_poll_cursor(db: sqlite_utils.Database, source: str, cursor: str) -> None:
+def save_poll_cursor(db: Store, source: str, cursor: str) -> None:
     db.conn.execute(
-        "INSERT OR REPLACE INTO dossier_poll_cursors (source, cursor, updated_at) VALUES (?, ?, ?)",
+        "INSERT INTO dossier_poll_cursors (source, cursor, updated_at) VALUES (?, ?, ?)"
+        " ON CONFLICT (source) DO UPDATE SET cursor = excluded.cursor,"
+        " updated_at = excluded.updated_at",
         (source, cursor, utc_now()),
     )

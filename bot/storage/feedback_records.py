@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-
-import sqlite_utils
+from typing import Any
 
 from bot.local_time import TIMEZONE
+from bot.storage.sql import Store, insert_returning_id, one, rows
 from bot.storage.timestamps import utc_now
 
 SCHEMA = """
@@ -91,7 +91,7 @@ class NewTicket:
 
 
 def create(
-    db: sqlite_utils.Database,
+    db: Store,
     user_id: str,
     topic: str,
     description: str,
@@ -104,32 +104,34 @@ def create(
     due = add_working_days(now, sla_days)
     stamp = utc_now()
     with db.conn:
-        cursor = db.conn.execute(
+        ticket_id = insert_returning_id(
+            db,
             "INSERT INTO feedback_tickets (user_id, topic, description, photo_url, status,"
             " created_at, due_at, updated_at) VALUES (?, ?, ?, ?, 'received', ?, ?, ?)",
             (user_id, topic, description, photo_url, stamp, _iso(due), stamp),
         )
-        ticket_id = cursor.lastrowid or 0
+        assert ticket_id is not None
         _history(db, ticket_id, stamp, "received", None, None)
     return NewTicket(ticket_id, number(ticket_id), due)
 
 
-def get(db: sqlite_utils.Database, ticket_id: int) -> dict | None:
-    rows = list(db["feedback_tickets"].rows_where("id = ?", [ticket_id]))
-    return rows[0] if rows else None
+def get(db: Store, ticket_id: int) -> dict | None:
+    return one(db, "SELECT * FROM feedback_tickets WHERE id = ?", (ticket_id,))
 
 
-def history(db: sqlite_utils.Database, ticket_id: int) -> list[dict]:
-    return list(
-        db["feedback_history"].rows_where("ticket_id = ?", [ticket_id], order_by="at, rowid")
+def history(db: Store, ticket_id: int) -> list[dict]:
+    return rows(
+        db, "SELECT * FROM feedback_history WHERE ticket_id = ? ORDER BY at, rowid", (ticket_id,)
     )
 
 
-def queue(db: sqlite_utils.Database, status: str = "", limit: int = 200) -> list[dict]:
+def queue(db: Store, status: str = "", limit: int = 200) -> list[dict]:
     """Tickets, open ones first and oldest due first; `status` narrows to one status."""
-    where, args = ("status = ?", [status]) if status else (None, [])
+    where, args = ("WHERE status = ?", [status]) if status else ("", [])
     order = "status IN ('answered', 'closed'), due_at, id"
-    return list(db["feedback_tickets"].rows_where(where, args, order_by=order, limit=limit))
+    return rows(
+        db, f"SELECT * FROM feedback_tickets {where} ORDER BY {order} LIMIT ?", [*args, limit]
+    )
 
 
 def is_overdue(ticket: dict, now: dt.datetime) -> bool:
@@ -138,7 +140,7 @@ def is_overdue(ticket: dict, now: dt.datetime) -> bool:
 
 
 def move(
-    db: sqlite_utils.Database,
+    db: Store,
     ticket_id: int,
     status: str,
     officer: str,
@@ -165,17 +167,24 @@ def move(
     elif status == "closed":
         columns.update(closed_at=stamp, closed_by=officer)
     with db.conn:
-        db["feedback_tickets"].update(ticket_id, columns)
+        _update(db, ticket_id, columns)
         _history(db, ticket_id, stamp, status, officer, note)
     return get(db, ticket_id) or ticket
 
 
-def answer_delivered(db: sqlite_utils.Database, ticket_id: int, delivery: str) -> None:
-    db["feedback_tickets"].update(ticket_id, {"answer_delivery": delivery})
+def answer_delivered(db: Store, ticket_id: int, delivery: str) -> None:
+    _update(db, ticket_id, {"answer_delivery": delivery})
+
+
+def _update(db: Store, ticket_id: int, columns: dict[str, Any]) -> None:
+    assignments = ", ".join(f"{name} = ?" for name in columns)
+    db.conn.execute(
+        f"UPDATE feedback_tickets SET {assignments} WHERE id = ?", [*columns.values(), ticket_id]
+    )
 
 
 def _history(
-    db: sqlite_utils.Database,
+    db: Store,
     ticket_id: int,
     at: str,
     status: str,

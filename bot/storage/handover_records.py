@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-import sqlite_utils
+from bot.storage.sql import Store, insert_returning_id, one, rows
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS handovers (
@@ -44,9 +44,12 @@ def _expired(row: dict, now: dt.datetime, timeout: dt.timedelta) -> bool:
     return now - since >= timeout
 
 
-def expire_stale(db: sqlite_utils.Database, now: dt.datetime, timeout: dt.timedelta) -> None:
+_OPEN = "status IN ('waiting', 'active')"
+
+
+def expire_stale(db: Store, now: dt.datetime, timeout: dt.timedelta) -> None:
     """End the open handovers no officer has written in for `timeout`."""
-    for row in db["handovers"].rows_where("status IN ('waiting', 'active')"):
+    for row in rows(db, f"SELECT * FROM handovers WHERE {_OPEN}"):
         if _expired(row, now, timeout):
             db.conn.execute(
                 "UPDATE handovers SET status = 'expired', ended_at = ? WHERE id = ?",
@@ -54,25 +57,21 @@ def expire_stale(db: sqlite_utils.Database, now: dt.datetime, timeout: dt.timede
             )
 
 
-def open_for(
-    db: sqlite_utils.Database, user_id: str, now: dt.datetime, timeout: dt.timedelta
-) -> dict | None:
+def open_for(db: Store, user_id: str, now: dt.datetime, timeout: dt.timedelta) -> dict | None:
     """The user's open handover (ending it first if it timed out), or None."""
-    rows = list(
-        db["handovers"].rows_where(
-            "user_id = ? AND status IN ('waiting', 'active')", [user_id], order_by="id DESC"
-        )
+    found = rows(
+        db, f"SELECT * FROM handovers WHERE user_id = ? AND {_OPEN} ORDER BY id DESC", (user_id,)
     )
-    if not rows:
+    if not found:
         return None
-    if _expired(rows[0], now, timeout):
+    if _expired(found[0], now, timeout):
         expire_stale(db, now, timeout)
         return None
-    return rows[0]
+    return found[0]
 
 
 def request(
-    db: sqlite_utils.Database,
+    db: Store,
     user_id: str,
     reason: str,
     now: dt.datetime,
@@ -82,15 +81,16 @@ def request(
     existing = open_for(db, user_id, now, timeout)
     if existing is not None:
         return existing
-    cursor = db.conn.execute(
+    handover_id = insert_returning_id(
+        db,
         "INSERT INTO handovers (user_id, reason, status, requested_at) VALUES (?, ?, 'waiting', ?)",
         (user_id, reason, _iso(now)),
     )
-    return get(db, cursor.lastrowid or 0) or {}
+    return get(db, handover_id or 0) or {}
 
 
 def officer_wrote(
-    db: sqlite_utils.Database,
+    db: Store,
     user_id: str,
     officer: str,
     now: dt.datetime,
@@ -105,7 +105,7 @@ def officer_wrote(
     return get(db, row["id"]) or row
 
 
-def release(db: sqlite_utils.Database, handover_id: int, officer: str, now: dt.datetime) -> dict:
+def release(db: Store, handover_id: int, officer: str, now: dt.datetime) -> dict:
     row = get(db, handover_id)
     if row is None or row["status"] not in OPEN:
         raise HandoverError(f"handover {handover_id} is not open")
@@ -116,26 +116,19 @@ def release(db: sqlite_utils.Database, handover_id: int, officer: str, now: dt.d
     return get(db, handover_id) or row
 
 
-def get(db: sqlite_utils.Database, handover_id: int) -> dict | None:
-    rows = list(db["handovers"].rows_where("id = ?", [handover_id]))
-    return rows[0] if rows else None
+def get(db: Store, handover_id: int) -> dict | None:
+    return one(db, "SELECT * FROM handovers WHERE id = ?", (handover_id,))
 
 
-def queue(db: sqlite_utils.Database, now: dt.datetime, timeout: dt.timedelta) -> list[dict]:
+def queue(db: Store, now: dt.datetime, timeout: dt.timedelta) -> list[dict]:
     """Open handovers, longest waiting first, then the 20 that ended last."""
     expire_stale(db, now, timeout)
-    open_rows = list(
-        db["handovers"].rows_where("status IN ('waiting', 'active')", order_by="requested_at")
-    )
-    ended = list(
-        db["handovers"].rows_where(
-            "status NOT IN ('waiting', 'active')", order_by="ended_at DESC", limit=20
-        )
-    )
+    open_rows = rows(db, f"SELECT * FROM handovers WHERE {_OPEN} ORDER BY requested_at")
+    ended = rows(db, f"SELECT * FROM handovers WHERE NOT {_OPEN} ORDER BY ended_at DESC LIMIT 20")
     return open_rows + ended
 
 
-def conversation(db: sqlite_utils.Database, user_id: str, limit: int = 60) -> list[dict]:
+def conversation(db: Store, user_id: str, limit: int = 60) -> list[dict]:
     """The last messages between the citizen and the OA, oldest first.
 
     Each is {"at", "from": "citizen" | "oa", "text"}: what the citizen sent comes from the

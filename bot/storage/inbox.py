@@ -2,6 +2,9 @@
 
 With worker processes (CITIZENBOT_WORKERS > 1) each event belongs to one shard, by a stable
 hash of its user id, and the worker process of that shard claims it here before handling it.
+On SQLite a claim holds the database's write lock; on PostgreSQL it locks only the rows it
+claims (FOR UPDATE SKIP LOCKED), so processes on other machines claim at the same time and
+each event still goes to one of them.
 """
 
 from __future__ import annotations
@@ -11,13 +14,12 @@ import json
 import sqlite3
 from typing import Any
 
-import sqlite_utils
-
+from bot.storage.sql import Store, is_postgres, write_transaction
 from bot.storage.timestamps import utc_now
 
 
 def record(
-    db: sqlite_utils.Database,
+    db: Store,
     key: str,
     event_name: str,
     user_id: str | None,
@@ -26,15 +28,12 @@ def record(
     status: str = "pending",
 ) -> bool:
     """Insert the event; False when this key was already recorded (a re-delivery)."""
-    try:
-        db.conn.execute(
-            "INSERT INTO inbox (key, event_name, user_id, timestamp_ms, received_at, payload,"
-            " status) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (key, event_name, user_id, timestamp_ms, utc_now(), json.dumps(payload), status),
-        )
-    except sqlite3.IntegrityError:
-        return False
-    return True
+    cursor = db.conn.execute(
+        "INSERT INTO inbox (key, event_name, user_id, timestamp_ms, received_at, payload,"
+        " status) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
+        (key, event_name, user_id, timestamp_ms, utc_now(), json.dumps(payload), status),
+    )
+    return cursor.rowcount == 1
 
 
 def shard_of(user_id: str | None, shards: int) -> int:
@@ -50,11 +49,17 @@ def register_shard_function(conn: sqlite3.Connection) -> None:
 
 
 def upgrade(conn: sqlite3.Connection) -> None:
-    """After the schema, on a database made before worker processes: add the claim column.
-    The events no worker has claimed yet are found without reading a backlog's claimed ones."""
+    """After the schema, on an SQLite database made before worker processes: add the claim
+    column."""
     columns = {row[1] for row in conn.execute("PRAGMA table_info(inbox)")}
     if "claimed_by" not in columns:
         conn.execute("ALTER TABLE inbox ADD COLUMN claimed_by TEXT")
+    create_claim_index(conn)
+
+
+def create_claim_index(conn: Any) -> None:
+    """The events no worker has claimed yet, found without reading a backlog's claimed ones
+    (both engines)."""
     conn.execute(
         "CREATE INDEX IF NOT EXISTS inbox_unclaimed ON inbox(received_at)"
         " WHERE status = 'pending' AND claimed_by IS NULL"
@@ -64,43 +69,64 @@ def upgrade(conn: sqlite3.Connection) -> None:
 _OF_SHARD = "status = 'pending' AND citizenbot_shard(user_id, ?) = ?"
 
 
-def take_over(db: sqlite_utils.Database, shard: int, shards: int, claimant: str) -> int:
+def take_over(db: Store, shard: int, shards: int, claimant: str) -> int:
     """A worker process starting: the shard's pending events become its own, those its dead
     predecessor had claimed too (one process serves a shard at a time). How many it took."""
     cursor = db.conn.execute(
-        f"UPDATE inbox SET claimed_by = ? WHERE {_OF_SHARD} AND claimed_by IS NOT ?",
+        f"UPDATE inbox SET claimed_by = ? WHERE {_OF_SHARD}"
+        " AND (claimed_by IS NULL OR claimed_by <> ?)",
         (claimant, shards, shard, claimant),
     )
     return cursor.rowcount
 
 
 def claim(
-    db: sqlite_utils.Database, shard: int, shards: int, claimant: str, limit: int = -1
+    db: Store, shard: int, shards: int, claimant: str, limit: int = -1
 ) -> list[dict[str, Any]]:
     """The shard's pending events, oldest first, at most `limit` (-1: all), claimed by
     `claimant` in one transaction (those it already holds included: it reads them again
     after an overload); an event another live process claimed is left to it."""
-    with db.conn:
-        db.conn.execute("BEGIN IMMEDIATE")
-        db.conn.execute(
-            f"UPDATE inbox SET claimed_by = ? WHERE {_OF_SHARD} AND claimed_by IS NULL",
-            (claimant, shards, shard),
-        )
+    with _claiming(db):
+        db.conn.execute(_mark_unclaimed(db), (claimant, shards, shard))
         rows = db.conn.execute(
             "SELECT payload FROM inbox WHERE status = 'pending' AND claimed_by = ?"
-            " ORDER BY received_at, rowid LIMIT ?",
-            (claimant, limit),
+            " ORDER BY received_at, rowid" + _limit(limit),
+            (claimant,),
         ).fetchall()
     return [json.loads(payload) for (payload,) in rows]
 
 
-def claim_new(
-    db: sqlite_utils.Database, shard: int, shards: int, claimant: str
-) -> list[dict[str, Any]]:
+def _claiming(db: Store) -> Any:
+    """SQLite: the write lock for the claim. PostgreSQL: a plain transaction; the claim
+    locks only its rows, skipping those another process's claim holds this instant."""
+    return db.conn if is_postgres(db) else write_transaction(db)
+
+
+def _mark_unclaimed(db: Store) -> str:
+    """The shard's unclaimed pending events become the claimant's (parameters: claimant,
+    shards, shard)."""
+    if is_postgres(db):
+        return (
+            "UPDATE inbox SET claimed_by = ? WHERE key IN (SELECT key FROM inbox"
+            f" WHERE {_OF_SHARD} AND claimed_by IS NULL FOR UPDATE SKIP LOCKED)"
+        )
+    return f"UPDATE inbox SET claimed_by = ? WHERE {_OF_SHARD} AND claimed_by IS NULL"
+
+
+def _limit(limit: int) -> str:
+    return f" LIMIT {int(limit)}" if limit >= 0 else ""
+
+
+def claim_new(db: Store, shard: int, shards: int, claimant: str) -> list[dict[str, Any]]:
     """The shard's events no process has claimed yet, oldest first, claimed by `claimant` in
     one transaction: what a worker process woken by the web server's process takes."""
-    with db.conn:
-        db.conn.execute("BEGIN IMMEDIATE")
+    if is_postgres(db):
+        rows = db.conn.execute(
+            _mark_unclaimed(db) + " RETURNING received_at, rowid, payload",
+            (claimant, shards, shard),
+        ).fetchall()
+        return [json.loads(payload) for _, _, payload in sorted(rows)]
+    with write_transaction(db):
         rows = db.conn.execute(
             "SELECT rowid, payload FROM inbox INDEXED BY inbox_unclaimed"
             f" WHERE {_OF_SHARD} AND claimed_by IS NULL"
@@ -114,28 +140,28 @@ def claim_new(
     return [json.loads(payload) for _, payload in rows]
 
 
-def finish(db: sqlite_utils.Database, key: str, error: str | None = None) -> None:
+def finish(db: Store, key: str, error: str | None = None) -> None:
     db.conn.execute(
         "UPDATE inbox SET status = ?, processed_at = ?, error = ? WHERE key = ?",
         ("failed" if error else "done", utc_now(), error, key),
     )
 
 
-def pending(db: sqlite_utils.Database, limit: int = -1) -> list[dict[str, Any]]:
+def pending(db: Store, limit: int = -1) -> list[dict[str, Any]]:
     """Events acknowledged but not yet processed, oldest first, at most `limit` (-1: all);
     used after a restart and when the event queue drains after an overload."""
     rows = db.conn.execute(
-        "SELECT payload FROM inbox WHERE status = 'pending' ORDER BY received_at, rowid LIMIT ?",
-        (limit,),
+        "SELECT payload FROM inbox WHERE status = 'pending' ORDER BY received_at, rowid"
+        + _limit(limit)
     ).fetchall()
     return [json.loads(payload) for (payload,) in rows]
 
 
-def count_pending(db: sqlite_utils.Database) -> int:
+def count_pending(db: Store) -> int:
     return db.conn.execute("SELECT COUNT(*) FROM inbox WHERE status = 'pending'").fetchone()[0]
 
 
-def pending_by_shard(db: sqlite_utils.Database, shards: int) -> list[tuple[int, int]]:
+def pending_by_shard(db: Store, shards: int) -> list[tuple[int, int]]:
     """Per shard (worker process): its pending events (waiting for its worker to claim
     them, claimed by it and not finished yet)."""
     counts = [[0, 0] for _ in range(shards)]
@@ -148,6 +174,6 @@ def pending_by_shard(db: sqlite_utils.Database, shards: int) -> list[tuple[int, 
     return [(waiting, claimed) for waiting, claimed in counts]
 
 
-def status_of(db: sqlite_utils.Database, key: str) -> str | None:
+def status_of(db: Store, key: str) -> str | None:
     row = db.conn.execute("SELECT status FROM inbox WHERE key = ?", (key,)).fetchone()
     return row[0] if row else None

@@ -14,8 +14,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-import sqlite_utils
-
+from bot.storage.sql import Store, insert_returning_id, one, rows
 from bot.storage.timestamps import utc_now
 
 SCHEMA = """
@@ -95,7 +94,7 @@ def check_new(username: str, password: str, roles: list[str]) -> None:
 
 
 def create(
-    db: sqlite_utils.Database,
+    db: Store,
     username: str,
     display_name: str,
     password_hash: str,
@@ -103,12 +102,13 @@ def create(
 ) -> Officer:
     if db.conn.execute("SELECT 1 FROM officers WHERE username = ?", (username,)).fetchone():
         raise OfficerError(f"an officer named {username!r} already exists")
-    cursor = db.conn.execute(
+    officer_id = insert_returning_id(
+        db,
         "INSERT INTO officers (username, display_name, password_hash, roles, created_at)"
         " VALUES (?, ?, ?, ?, ?)",
         (username, display_name or username, password_hash, ",".join(roles), utc_now()),
     )
-    return Officer(cursor.lastrowid or 0, username, display_name or username, frozenset(roles))
+    return Officer(officer_id or 0, username, display_name or username, frozenset(roles))
 
 
 def _officer(row: dict) -> Officer:
@@ -116,23 +116,20 @@ def _officer(row: dict) -> Officer:
     return Officer(row["id"], row["username"], row["display_name"], roles)
 
 
-def credentials(db: sqlite_utils.Database, username: str) -> dict | None:
+def credentials(db: Store, username: str) -> dict | None:
     """The account row with its password hash and lockout state, for a login."""
-    rows = list(db["officers"].rows_where("username = ?", [username]))
-    return rows[0] if rows else None
+    return one(db, "SELECT * FROM officers WHERE username = ?", (username,))
 
 
-def every(db: sqlite_utils.Database) -> list[dict]:
+def every(db: Store) -> list[dict]:
     """Every account without its password hash, for the accounts page."""
     return [
         {key: value for key, value in row.items() if key != "password_hash"}
-        for row in db["officers"].rows_where(order_by="username")
+        for row in rows(db, "SELECT * FROM officers ORDER BY username")
     ]
 
 
-def login_failed(
-    db: sqlite_utils.Database, officer_id: int, max_failed: int, lockout: dt.timedelta
-) -> bool:
+def login_failed(db: Store, officer_id: int, max_failed: int, lockout: dt.timedelta) -> bool:
     """Count a wrong password; True when this one locks the account."""
     db.conn.execute(
         "UPDATE officers SET failed_logins = failed_logins + 1 WHERE id = ?", (officer_id,)
@@ -155,7 +152,7 @@ def is_locked(row: dict, now: dt.datetime) -> bool:
     return bool(until) and dt.datetime.fromisoformat(until) > now
 
 
-def open_session(db: sqlite_utils.Database, officer_id: int, lifetime: dt.timedelta) -> str:
+def open_session(db: Store, officer_id: int, lifetime: dt.timedelta) -> str:
     """A successful login: reset the failure count and return a new session's cookie value."""
     token = secrets.token_urlsafe(32)
     now = dt.datetime.now(dt.timezone.utc)
@@ -179,7 +176,7 @@ def open_session(db: sqlite_utils.Database, officer_id: int, lifetime: dt.timede
     return token
 
 
-def session(db: sqlite_utils.Database, token: str) -> tuple[Officer, str] | None:
+def session(db: Store, token: str) -> tuple[Officer, str] | None:
     """The officer and CSRF token of a live session, or None."""
     row = db.conn.execute(
         "SELECT o.id, o.username, o.display_name, o.roles, s.csrf_token, s.expires_at"
@@ -196,7 +193,7 @@ def session(db: sqlite_utils.Database, token: str) -> tuple[Officer, str] | None
     return officer, row[4]
 
 
-def close_session(db: sqlite_utils.Database, token: str) -> None:
+def close_session(db: Store, token: str) -> None:
     db.conn.execute("DELETE FROM officer_sessions WHERE token_hash = ?", (_digest(token),))
 
 

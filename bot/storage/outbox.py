@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import sqlite_utils
-
+from bot.storage.sql import Store, rows
 from bot.storage.timestamps import utc_now
 
 
-def state(db: sqlite_utils.Database, idempotency_key: str) -> tuple[str, str] | None:
+def state(db: Store, idempotency_key: str) -> tuple[str, str] | None:
     """(status, created_at) of the message under this key, None when it was never begun."""
     row = db.conn.execute(
         "SELECT status, created_at FROM outbox WHERE idempotency_key = ?", (idempotency_key,)
@@ -18,7 +17,7 @@ def state(db: sqlite_utils.Database, idempotency_key: str) -> tuple[str, str] | 
     return (row[0], row[1]) if row else None
 
 
-def message_ids_of(db: sqlite_utils.Database, user_id: str) -> set[str]:
+def message_ids_of(db: Store, user_id: str) -> set[str]:
     """The ids Zalo gave to the messages recorded as sent to this user."""
     rows = db.conn.execute(
         "SELECT zalo_message_id FROM outbox WHERE user_id = ? AND zalo_message_id IS NOT NULL",
@@ -28,7 +27,7 @@ def message_ids_of(db: sqlite_utils.Database, user_id: str) -> set[str]:
 
 
 def begin(
-    db: sqlite_utils.Database,
+    db: Store,
     idempotency_key: str,
     user_id: str,
     endpoint: str,
@@ -44,7 +43,7 @@ def begin(
 
 
 def settle(
-    db: sqlite_utils.Database,
+    db: Store,
     idempotency_key: str,
     status: str,
     attempts: int,
@@ -59,5 +58,5 @@ def settle(
     )
 
 
-def for_user(db: sqlite_utils.Database, user_id: str) -> list[dict[str, Any]]:
-    return list(db["outbox"].rows_where("user_id = ?", [user_id], order_by="created_at, rowid"))
+def for_user(db: Store, user_id: str) -> list[dict[str, Any]]:
+    return rows(db, "SELECT * FROM outbox WHERE user_id = ? ORDER BY created_at, rowid", (user_id,))

@@ -13,9 +13,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import sqlite_utils
-
 from bot.storage import retention
+from bot.storage.sql import Store, write_transaction
 from bot.storage.timestamps import utc_now
 
 # Tables whose rows of the citizen are deleted outright (table, column holding the user id).
@@ -39,7 +38,7 @@ ANONYMISED = ("feedback_tickets", "ratings", "campaign_deliveries")
 CLOSED_BY = "data-deletion request"
 
 
-def _rows(db: sqlite_utils.Database, sql: str, args: tuple = ()) -> list[dict[str, Any]]:
+def _rows(db: Store, sql: str, args: tuple = ()) -> list[dict[str, Any]]:
     cursor = db.conn.execute(sql, args)
     names = [column[0] for column in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor]
@@ -52,7 +51,7 @@ def _json(value: str | None) -> Any:
         return value
 
 
-def export(db: sqlite_utils.Database, user_id: str) -> dict[str, Any]:
+def export(db: Store, user_id: str) -> dict[str, Any]:
     """Every row about `user_id`, by table. Officers' names, other citizens' data, tokens
     and keys are left out; a phone is only what is stored of it (a keyed hash)."""
     one = (user_id,)
@@ -171,13 +170,12 @@ def export(db: sqlite_utils.Database, user_id: str) -> dict[str, Any]:
     }
 
 
-def forget(db: sqlite_utils.Database, user_id: str, dry_run: bool = False) -> dict[str, int]:
+def forget(db: Store, user_id: str, dry_run: bool = False) -> dict[str, int]:
     """Delete or anonymise every row about `user_id` in one transaction; how many rows of
     each table (would) change. Running it again changes nothing."""
     one = (user_id,)
     changed: dict[str, int] = {}
-    with db.conn:
-        db.conn.execute("BEGIN IMMEDIATE")
+    with write_transaction(db):
         tickets = db.conn.execute("SELECT id FROM feedback_tickets WHERE user_id = ?", one)
         ticket_ids = [ticket_id for (ticket_id,) in tickets]
         changed["feedback_tickets"] = len(ticket_ids)
@@ -210,12 +208,12 @@ def forget(db: sqlite_utils.Database, user_id: str, dry_run: bool = False) -> di
     return changed
 
 
-def _count(db: sqlite_utils.Database, table: str, column: str, value: str) -> int:
+def _count(db: Store, table: str, column: str, value: str) -> int:
     row = db.conn.execute(f"SELECT COUNT(*) FROM {table} WHERE {column} = ?", (value,))
     return row.fetchone()[0]
 
 
-def _anonymise_tickets(db: sqlite_utils.Database, ticket_ids: list[int]) -> None:
+def _anonymise_tickets(db: Store, ticket_ids: list[int]) -> None:
     """Keep the tickets for the counts, without the citizen; an open one is closed (nobody
     could be answered any more)."""
     now = utc_now()

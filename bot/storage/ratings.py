@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import sqlite_utils
-
+from bot.storage.sql import Store, rows
 from bot.storage.timestamps import utc_now
 
 SCHEMA = """
@@ -23,7 +22,7 @@ SATISFIED = ("very_satisfied", "satisfied")
 
 
 def record(
-    db: sqlite_utils.Database,
+    db: Store,
     user_id: str,
     score: str | None,
     subject: str = "",
@@ -37,5 +36,5 @@ def record(
     )
 
 
-def for_user(db: sqlite_utils.Database, user_id: str) -> list[dict]:
-    return list(db["ratings"].rows_where("user_id = ?", [user_id], order_by="id"))
+def for_user(db: Store, user_id: str) -> list[dict]:
+    return rows(db, "SELECT * FROM ratings WHERE user_id = ? ORDER BY id", (user_id,))

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlite_utils
-
+from bot.storage.sql import Store, insert_returning_id, one, rows
 from bot.storage.timestamps import utc_now
 
 SCHEMA = """
@@ -29,7 +28,7 @@ CREATE INDEX IF NOT EXISTS reminders_user ON reminders(user_id, status, remind_a
 
 
 def add(
-    db: sqlite_utils.Database,
+    db: Store,
     user_id: str,
     kind: str,
     remind_at: str,
@@ -40,38 +39,35 @@ def add(
 ) -> int | None:
     """A scheduled reminder's id; None when one with this dedupe key exists already."""
     now = utc_now()
-    cursor = db.conn.execute(
-        "INSERT OR IGNORE INTO reminders (user_id, kind, subject, remind_at, due_on,"
+    return insert_returning_id(
+        db,
+        "INSERT INTO reminders (user_id, kind, subject, remind_at, due_on,"
         " dossier_code, status, dedupe_key, created_at, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, 'scheduled', ?, ?, ?)",
+        " VALUES (?, ?, ?, ?, ?, ?, 'scheduled', ?, ?, ?) ON CONFLICT DO NOTHING",
         (user_id, kind, subject, remind_at, due_on, dossier_code, dedupe_key, now, now),
     )
-    return int(cursor.lastrowid) if cursor.rowcount == 1 else None
 
 
-def get(db: sqlite_utils.Database, reminder_id: int) -> dict[str, Any] | None:
-    rows = list(db["reminders"].rows_where("id = ?", [reminder_id]))
-    return rows[0] if rows else None
+def get(db: Store, reminder_id: int) -> dict[str, Any] | None:
+    return one(db, "SELECT * FROM reminders WHERE id = ?", (reminder_id,))
 
 
-def scheduled_for_user(db: sqlite_utils.Database, user_id: str) -> list[dict[str, Any]]:
+def scheduled_for_user(db: Store, user_id: str) -> list[dict[str, Any]]:
     """The user's reminders still to come, soonest first."""
-    return list(
-        db["reminders"].rows_where(
-            "user_id = ? AND status = 'scheduled'", [user_id], order_by="remind_at, id"
-        )
+    return rows(
+        db,
+        "SELECT * FROM reminders WHERE user_id = ? AND status = 'scheduled' ORDER BY remind_at, id",
+        (user_id,),
     )
 
 
-def scheduled(db: sqlite_utils.Database) -> list[tuple[int, str]]:
+def scheduled(db: Store) -> list[tuple[int, str]]:
     """(id, remind_at) of every reminder still to fire: the scheduler's jobs follow these."""
     rows = db.conn.execute("SELECT id, remind_at FROM reminders WHERE status = 'scheduled'")
     return [(reminder_id, remind_at) for reminder_id, remind_at in rows]
 
 
-def settle(
-    db: sqlite_utils.Database, reminder_id: int, status: str, error_code: int | None = None
-) -> bool:
+def settle(db: Store, reminder_id: int, status: str, error_code: int | None = None) -> bool:
     """Move a scheduled reminder to its outcome; False if it was no longer scheduled."""
     cursor = db.conn.execute(
         "UPDATE reminders SET status = ?, error_code = ?, updated_at = ?"
@@ -82,7 +78,7 @@ def settle(
 
 
 def cancel(
-    db: sqlite_utils.Database,
+    db: Store,
     user_id: str,
     reminder_ids: list[int] | None = None,
     dossier_code: str | None = None,
@@ -113,6 +109,6 @@ def cancel(
     return ids
 
 
-def has_key(db: sqlite_utils.Database, dedupe_key: str) -> bool:
+def has_key(db: Store, dedupe_key: str) -> bool:
     row = db.conn.execute("SELECT 1 FROM reminders WHERE dedupe_key = ?", (dedupe_key,))
     return row.fetchone() is not None

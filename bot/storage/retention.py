@@ -25,9 +25,8 @@ import secrets
 from collections import Counter
 from dataclasses import dataclass, field
 
-import sqlite_utils
-
 from bot.local_time import TIMEZONE
+from bot.storage.sql import Store, write_transaction
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS report_daily_figures (
@@ -71,9 +70,11 @@ def offset_seconds() -> int:
     return int(offset.total_seconds()) if offset else 0
 
 
-def local_offset() -> str:
-    """The commune's UTC offset as an SQLite date modifier."""
-    return f"{offset_seconds():+d} seconds"
+def local_day(stamp: str) -> str:
+    """The commune's day (YYYY-MM-DD) of a stored UTC timestamp, computed here rather than
+    in SQL (SQLite's date() and PostgreSQL's differ)."""
+    moment = dt.datetime.fromisoformat(stamp) + dt.timedelta(seconds=offset_seconds())
+    return moment.date().isoformat()
 
 
 def start_of(day: dt.date) -> dt.datetime:
@@ -100,12 +101,12 @@ def sent_kind(idempotency_key: str) -> str | None:
 # --- state ------------------------------------------------------------------------------
 
 
-def _state(db: sqlite_utils.Database, name: str) -> str | None:
+def _state(db: Store, name: str) -> str | None:
     row = db.conn.execute("SELECT value FROM retention_state WHERE name = ?", (name,)).fetchone()
     return row[0] if row else None
 
 
-def _set_state(db: sqlite_utils.Database, name: str, value: str) -> None:
+def _set_state(db: Store, name: str, value: str) -> None:
     db.conn.execute(
         "INSERT INTO retention_state (name, value) VALUES (?, ?)"
         " ON CONFLICT(name) DO UPDATE SET value = excluded.value",
@@ -113,16 +114,16 @@ def _set_state(db: sqlite_utils.Database, name: str, value: str) -> None:
     )
 
 
-def archived_before(db: sqlite_utils.Database, name: str) -> dt.date | None:
+def archived_before(db: Store, name: str) -> dt.date | None:
     """The first commune day whose figures are still counted from the raw rows."""
     value = _state(db, name)
     return dt.date.fromisoformat(value) if value else None
 
 
-def pseudonym_key(db: sqlite_utils.Database, create: bool = False) -> bytes | None:
+def pseudonym_key(db: Store, create: bool = False) -> bytes | None:
     if _state(db, KEY) is None and create:
         db.conn.execute(
-            "INSERT OR IGNORE INTO retention_state (name, value) VALUES (?, ?)",
+            "INSERT INTO retention_state (name, value) VALUES (?, ?) ON CONFLICT DO NOTHING",
             (KEY, secrets.token_hex(32)),
         )
     value = _state(db, KEY)
@@ -136,13 +137,11 @@ def pseudonym(key: bytes, user_id: str) -> str:
 # --- keeping the figures ------------------------------------------------------------------
 
 
-def archive_messages(db: sqlite_utils.Database, before: dt.date) -> int:
+def archive_messages(db: Store, before: dt.date) -> int:
     """Count the inbox and outbox rows of the days not archived yet before `before` into
     the daily figures, and move the mark; how many days. One transaction: a figure is
     counted once even if the purge stops halfway."""
-    offset = local_offset()
-    with db.conn:
-        db.conn.execute("BEGIN IMMEDIATE")
+    with write_transaction(db):
         since = archived_before(db, MESSAGES)
         if since is not None and since >= before:
             return 0
@@ -153,41 +152,43 @@ def archive_messages(db: sqlite_utils.Database, before: dt.date) -> int:
         figures: Counter[tuple[str, str]] = Counter()
         citizens: set[tuple[str, str]] = set()
         incoming = db.conn.execute(
-            "SELECT date(received_at, ?), user_id FROM inbox WHERE event_name LIKE 'user_send_%'"
+            "SELECT received_at, user_id FROM inbox WHERE event_name LIKE 'user_send_%'"
             " AND received_at >= ? AND received_at < ?",
-            (offset, low, high),
+            (low, high),
         )
-        for day, user_id in incoming:
+        for received_at, user_id in incoming:
+            day = local_day(received_at)
             figures[(day, "messages_in")] += 1
             if user_id:
                 citizens.add((day, pseudonym(key, user_id)))
         sent = db.conn.execute(
-            "SELECT date(created_at, ?), idempotency_key FROM outbox WHERE status = 'sent'"
+            "SELECT created_at, idempotency_key FROM outbox WHERE status = 'sent'"
             " AND created_at >= ? AND created_at < ?",
-            (offset, low, high),
+            (low, high),
         )
-        for day, idempotency_key in sent:
+        for created_at, idempotency_key in sent:
+            day = local_day(created_at)
             figures[(day, "messages_out")] += 1
             if kind := sent_kind(idempotency_key):
                 figures[(day, kind)] += 1
         _add_figures(db, figures)
         db.conn.executemany(
-            "INSERT OR IGNORE INTO report_daily_citizens (day, citizen) VALUES (?, ?)", citizens
+            "INSERT INTO report_daily_citizens (day, citizen) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            citizens,
         )
         _set_state(db, MESSAGES, before.isoformat())
     return len({day for day, _ in figures})
 
 
 def archive_intents(
-    db: sqlite_utils.Database,
+    db: Store,
     since: dt.date | None,
     before: dt.date,
     counts: list[tuple[str, str, int]],
 ) -> bool:
     """Keep the intent counts read from the tracker store for [since, before) and move the
     mark; False (nothing kept) when another purge moved it meanwhile."""
-    with db.conn:
-        db.conn.execute("BEGIN IMMEDIATE")
+    with write_transaction(db):
         if archived_before(db, INTENTS) != since:
             return False
         _add_figures(db, Counter({(day, INTENT + intent): n for day, intent, n in counts}))
@@ -195,10 +196,11 @@ def archive_intents(
     return True
 
 
-def _add_figures(db: sqlite_utils.Database, figures: Counter[tuple[str, str]]) -> None:
+def _add_figures(db: Store, figures: Counter[tuple[str, str]]) -> None:
     db.conn.executemany(
         "INSERT INTO report_daily_figures (day, figure, count) VALUES (?, ?, ?)"
-        " ON CONFLICT(day, figure) DO UPDATE SET count = count + excluded.count",
+        " ON CONFLICT(day, figure) DO UPDATE"
+        " SET count = report_daily_figures.count + excluded.count",
         [(day, figure, count) for (day, figure), count in figures.items()],
     )
 
@@ -221,7 +223,7 @@ _INBOX = "FROM inbox WHERE received_at < ? AND status != 'pending'"
 _OUTBOX = f"FROM outbox WHERE created_at < ? AND status != 'pending' AND NOT {UNFINISHED_RUN}"
 
 
-def delete_archived_messages(db: sqlite_utils.Database, table: str, limit: int = 2000) -> int:
+def delete_archived_messages(db: Store, table: str, limit: int = 2000) -> int:
     """Delete up to `limit` settled rows of `inbox` or `outbox` from before the archived
     days (a batch: the service's other writes run between batches)."""
     since = archived_before(db, MESSAGES)
@@ -235,7 +237,7 @@ def delete_archived_messages(db: sqlite_utils.Database, table: str, limit: int =
     return cursor.rowcount
 
 
-def count_messages(db: sqlite_utils.Database, before: dt.datetime) -> dict[str, int]:
+def count_messages(db: Store, before: dt.datetime) -> dict[str, int]:
     """How many inbox and outbox rows a purge up to `before` would delete."""
     return {
         table: db.conn.execute(f"SELECT COUNT(*) {where}", (iso(before),)).fetchone()[0]
@@ -265,15 +267,12 @@ _RECORDS = {
 }
 
 
-def purge_records(
-    db: sqlite_utils.Database, before: dt.datetime, dry_run: bool = False
-) -> dict[str, int]:
+def purge_records(db: Store, before: dt.datetime, dry_run: bool = False) -> dict[str, int]:
     """Anonymise or delete the per-citizen records older than `before` (see the module's
     docstring); how many rows of each table (would) change."""
     args = {"before": iso(before)}
     changed: dict[str, int] = {}
-    with db.conn:
-        db.conn.execute("BEGIN IMMEDIATE")
+    with write_transaction(db):
         for table, where in _RECORDS.items():
             rowids = [row[0] for row in db.conn.execute(f"SELECT rowid {where}", args)]
             changed[table] = len(rowids)
@@ -330,7 +329,7 @@ class Archive:
         return counts
 
 
-def archive(db: sqlite_utils.Database, start: dt.date, end: dt.date) -> Archive:
+def archive(db: Store, start: dt.date, end: dt.date) -> Archive:
     kept = Archive(archived_before(db, MESSAGES), archived_before(db, INTENTS))
     kept.key = pseudonym_key(db)
     span = (start.isoformat(), end.isoformat())

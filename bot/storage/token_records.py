@@ -3,18 +3,16 @@ written here before anything uses it."""
 
 from __future__ import annotations
 
-import sqlite_utils
-
+from bot.storage.sql import Store, one
 from bot.storage.timestamps import utc_now
 
 
-def load(db: sqlite_utils.Database, name: str) -> dict | None:
-    rows = list(db["oauth_tokens"].rows_where("name = ?", [name]))
-    return rows[0] if rows else None
+def load(db: Store, name: str) -> dict | None:
+    return one(db, "SELECT * FROM oauth_tokens WHERE name = ?", (name,))
 
 
 def save(
-    db: sqlite_utils.Database,
+    db: Store,
     name: str,
     access_token: str | None,
     refresh_token: str,
@@ -22,12 +20,15 @@ def save(
     seed_fingerprint: str,
 ) -> None:
     db.conn.execute(
-        "INSERT OR REPLACE INTO oauth_tokens"
+        "INSERT INTO oauth_tokens"
         " (name, access_token, refresh_token, expires_at, seed_fingerprint, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET"
+        " access_token = excluded.access_token, refresh_token = excluded.refresh_token,"
+        " expires_at = excluded.expires_at, seed_fingerprint = excluded.seed_fingerprint,"
+        " updated_at = excluded.updated_at",
         (name, access_token, refresh_token, expires_at, seed_fingerprint, utc_now()),
     )
 
 
-def forget(db: sqlite_utils.Database, name: str) -> None:
+def forget(db: Store, name: str) -> None:
     db.conn.execute("DELETE FROM oauth_tokens WHERE name = ?", (name,))

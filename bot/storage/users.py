@@ -3,12 +3,11 @@ and how they want to be addressed."""
 
 from __future__ import annotations
 
-import sqlite_utils
-
+from bot.storage.sql import Store, one
 from bot.storage.timestamps import utc_now
 
 
-def interacted(db: sqlite_utils.Database, user_id: str) -> None:
+def interacted(db: Store, user_id: str) -> None:
     now = utc_now()
     db.conn.execute(
         "INSERT INTO users (user_id, first_seen_at, last_interaction_at, followed)"
@@ -18,14 +17,14 @@ def interacted(db: sqlite_utils.Database, user_id: str) -> None:
     )
 
 
-def followed(db: sqlite_utils.Database, user_id: str) -> None:
+def followed(db: Store, user_id: str) -> None:
     interacted(db, user_id)
     db.conn.execute(
         "UPDATE users SET followed = 1, unfollowed_at = NULL WHERE user_id = ?", (user_id,)
     )
 
 
-def unfollowed(db: sqlite_utils.Database, user_id: str) -> None:
+def unfollowed(db: Store, user_id: str) -> None:
     now = utc_now()
     db.conn.execute(
         "INSERT INTO users (user_id, first_seen_at, followed, unfollowed_at) VALUES (?, ?, 0, ?)"
@@ -34,14 +33,11 @@ def unfollowed(db: sqlite_utils.Database, user_id: str) -> None:
     )
 
 
-def get(db: sqlite_utils.Database, user_id: str) -> dict | None:
-    rows = list(db["users"].rows_where("user_id = ?", [user_id]))
-    return rows[0] if rows else None
+def get(db: Store, user_id: str) -> dict | None:
+    return one(db, "SELECT * FROM users WHERE user_id = ?", (user_id,))
 
 
-def remember_form_of_address(
-    db: sqlite_utils.Database, user_id: str, citizen: str, assistant: str
-) -> None:
+def remember_form_of_address(db: Store, user_id: str, citizen: str, assistant: str) -> None:
     db.conn.execute(
         "INSERT INTO forms_of_address (user_id, citizen, assistant, said_at) VALUES (?, ?, ?, ?)"
         " ON CONFLICT(user_id) DO UPDATE SET citizen = excluded.citizen,"
@@ -50,7 +46,7 @@ def remember_form_of_address(
     )
 
 
-def form_of_address(db: sqlite_utils.Database, user_id: str) -> tuple[str, str] | None:
+def form_of_address(db: Store, user_id: str) -> tuple[str, str] | None:
     """(how to call the citizen, how the assistant calls itself), if the citizen said it."""
     row = db.conn.execute(
         "SELECT citizen, assistant FROM forms_of_address WHERE user_id = ?", (user_id,)

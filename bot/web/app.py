@@ -67,7 +67,7 @@ REQUEST_LIMITS = web.AppKey("request_limits", RequestLimits)
 def build_app(settings: Settings, brain: Brain | None) -> web.Application:
     """The service; `brain` None: events go to `settings.workers` worker processes."""
     app = web.Application(client_max_size=settings.max_body_bytes)
-    database = Database(settings.database_path, settings.database_busy_timeout_seconds)
+    database = Database.from_settings(settings)
     content = LiveContent(settings.content_dir)
     processing = ProcessingLoop()
     sender = Sender(settings, database, processing)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 import time
 from collections.abc import Callable
 
@@ -18,6 +17,7 @@ from aiohttp import web
 from bot.logs import REQUEST_ID
 from bot.settings import Settings
 from bot.storage import Database, inbox
+from bot.storage.database import UNAVAILABLE
 from bot.zalo import signature
 from bot.zalo.events import (
     MalformedEvent,
@@ -100,7 +100,7 @@ class ZaloWebhook:
                 event.timestamp_ms,
                 event.payload,
             )
-        except sqlite3.OperationalError as exc:  # locked past the busy timeout, disk full…
+        except UNAVAILABLE as exc:  # locked past the busy timeout, disk full…
             # Not on disk, so not acknowledged: Zalo retries the same event later.
             log.error("webhook: could not record the event (%s); answered 503", exc)
             return _answer(503, "the event could not be recorded; retry later")
