@@ -119,7 +119,7 @@ async def test_a_campaign_goes_on_after_its_leader_is_killed_and_nobody_gets_it_
 ) -> None:
     recipients = [f"u-leader-{n}" for n in range(30)]
     data_dir = tmp_path / "var"
-    database = Database(data_dir / "citizenbot.db")  # both services' (one machine)
+    database = Database(data_dir / "citizenbot.db", url=postgres_url)  # both services' tables
     await database.open()
     for user_id in recipients:
         await database.run(users.interacted, user_id)
@@ -161,9 +161,7 @@ async def test_a_campaign_goes_on_after_its_leader_is_killed_and_nobody_gets_it_
             await until(lambda: leading(http, second), timeout=3 * LOCK_SECONDS)
 
             async def run_done() -> bool:
-                return rows(data_dir / "citizenbot.db", "SELECT status FROM campaign_runs") == [
-                    ("done",)
-                ]
+                return rows(postgres_url, "SELECT status FROM campaign_runs") == [("done",)]
 
             await until(run_done, timeout=60)
             assert time.monotonic() - killed_at < 60
@@ -174,10 +172,7 @@ async def test_a_campaign_goes_on_after_its_leader_is_killed_and_nobody_gets_it_
     got = Counter({user_id: len(zalo.messages(user_id)) for user_id in recipients})
     assert max(got.values()) == 1  # nobody twice
     deliveries = dict(
-        rows(
-            data_dir / "citizenbot.db",
-            "SELECT status, count(*) FROM campaign_deliveries GROUP BY 1",
-        )
+        rows(postgres_url, "SELECT status, count(*) FROM campaign_deliveries GROUP BY 1")
     )
     # Those whose request was on the wire at the kill are left in doubt, never sent again
     # (Zalo may or may not have received it).
