@@ -11,9 +11,12 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 run: model
 	$(CITIZENBOT) run
 
+# The whole suite twice: on the embedded SQLite files, then with the service's tables, Rasa's
+# tracker store and the scheduler's jobs on PostgreSQL (tests/engines.py starts it).
 test: model chromium engines
 	$(PY) -m ruff check bot actions tests bench
 	$(PY) -m pytest -q -rs
+	CITIZENBOT_TEST_DATABASE=postgresql $(PY) -m pytest -q -rs
 
 install: $(VENV)/.installed
 
