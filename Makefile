@@ -11,8 +11,8 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 run: model
 	$(CITIZENBOT) run
 
-# The whole suite twice: on the embedded SQLite files, then with the service's tables, Rasa's
-# tracker store and the scheduler's jobs on PostgreSQL (tests/engines.py starts it).
+# The whole suite twice: on the embedded SQLite files, then with the service's tables on
+# PostgreSQL (a throwaway server tests/engines.py starts).
 test: model chromium engines
 	$(PY) -m ruff check bot actions tests bench
 	$(PY) -m pytest -q -rs
