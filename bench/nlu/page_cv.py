@@ -15,6 +15,8 @@ would give.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import logging
 import os
 import sys
@@ -78,20 +80,9 @@ def training_messages() -> tuple[list[Message], list[Message]]:
 def real_pages() -> dict[str, dict]:
     """Training-side real question text (as written in nlu/) → its pool entry."""
     domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
-    with _quiet():
+    with contextlib.redirect_stderr(io.StringIO()):  # the split script reports skipped ones
         pool = load_pool(set(domain["intents"]))
     return {_one_line(q["text"]): q for q in pool if not held_out(q["source"])}
-
-
-class _quiet:
-    """load_pool reports skipped entries on stderr; the split script already says so."""
-
-    def __enter__(self) -> None:
-        self._stderr, sys.stderr = sys.stderr, open(os.devnull, "w")  # noqa: SIM115
-
-    def __exit__(self, *exc: object) -> None:
-        sys.stderr.close()
-        sys.stderr = self._stderr
 
 
 def fallback_intent(ranking: list[tuple[str, float]], fallback: dict) -> str:
@@ -122,10 +113,6 @@ def threshold_sweep(
     return "\n".join(lines)
 
 
-def _value(text: str) -> object:
-    return yaml.safe_load(text)
-
-
 def main() -> int:
     logging.disable(logging.WARNING)
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -139,7 +126,7 @@ def main() -> int:
     tokenizer_config, classifier_config, fallback = pipeline_settings(args.config)
     for item in args.set:
         key, value = item.split("=", 1)
-        classifier_config[key] = _value(value)
+        classifier_config[key] = yaml.safe_load(value)
     if args.threshold is not None:
         fallback["threshold"] = args.threshold
     tokenizer = VietnameseTokenizer(tokenizer_config)
