@@ -10,7 +10,7 @@ from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.linear_classifier import LinearIntentClassifier
+from bot.nlu.linear_classifier import LinearIntentClassifier, _Bags
 from bot.nlu.tokenizer import VietnameseTokenizer
 
 EXAMPLES = {
@@ -55,3 +55,15 @@ def test_without_intent_examples_it_leaves_messages_alone(tmp_path: Path) -> Non
     loaded = LinearIntentClassifier.load({}, storage, resource, context)
     [message] = loaded.process(_tokenized([Message(data={"text": "xin chào"})]))
     assert message.get("intent") is None
+
+
+def test_question_words_bag_reads_a_long_messages_question_and_not_its_greeting() -> None:
+    message = "Chào cháu, bác 72 tuổi, thẻ căn cước làm năm 2016 có phải đổi không"
+    bags = _Bags(question_words=True)
+    bags.fit(_tokenized([Message(data={"text": "căn cước"}), Message(data={"text": message})]))
+    question_bag = bags.vectorizers[3]
+    [row] = bags.transform(_tokenized([Message(data={"text": message})])).toarray()
+    row = row[-len(question_bag.vocabulary_) :]
+    read = {word for word, column in question_bag.vocabulary_.items() if row[column]}
+    assert {"can cuoc", "doi"} <= read
+    assert not {"chao", "chau", "tuoi"} & read

@@ -28,6 +28,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from bot.nlu.question import focus_spans
+
 log = logging.getLogger(__name__)
 MODEL_FILE = "linear_classifier.pkl"
 
@@ -40,6 +42,14 @@ def _folded(message: Message) -> list[str]:
     return [token.lemma for token in message.get(TEXT_TOKENS) or []]
 
 
+def _question_folded(message: Message) -> list[str]:
+    tokens = message.get(TEXT_TOKENS) or []
+    spans = focus_spans(message.get(TEXT) or "")
+    if spans is None:
+        return [token.lemma for token in tokens]
+    return [token.lemma for token in tokens if any(s <= token.start < e for s, e in spans)]
+
+
 def _words_and_pairs(folded: list[str]) -> list[str]:
     return folded + [f"{a} {b}" for a, b in zip(folded, folded[1:], strict=False)]
 
@@ -49,20 +59,25 @@ def _as_is(tokens: list[str]) -> list[str]:
 
 
 class _Bags:
-    """The three bags of a message: accented words; folded words and pairs ("lam giay" ==
-    "làm giấy"); character n-grams of folded words (typos, run-together words)."""
+    """The bags of a message: accented words; folded words and pairs ("lam giay" ==
+    "làm giấy"); character n-grams of folded words (typos, run-together words); and, when
+    `question_words` is on, the folded words and pairs of a long message's questions again
+    (bot.nlu.question), so the asking clause weighs more than the story without losing it."""
 
-    def __init__(self) -> None:
+    def __init__(self, question_words: bool = False) -> None:
+        self.question_words = question_words
         self.vectorizers = (
             CountVectorizer(analyzer=_as_is),
             CountVectorizer(analyzer=_words_and_pairs),
             CountVectorizer(analyzer="char_wb", ngram_range=(2, 5)),
-        )
+        ) + ((CountVectorizer(analyzer=_words_and_pairs),) if question_words else ())
 
-    @staticmethod
-    def _views(messages: list[Message]) -> tuple[list, list, list]:
+    def _views(self, messages: list[Message]) -> tuple[list, ...]:
         folded = [_folded(m) for m in messages]
-        return [_words(m) for m in messages], folded, [" ".join(f) for f in folded]
+        views = [_words(m) for m in messages], folded, [" ".join(f) for f in folded]
+        if self.question_words:
+            views += ([_question_folded(m) for m in messages],)
+        return views
 
     def fit(self, messages: list[Message]) -> csr_matrix:
         views = self._views(messages)
@@ -71,6 +86,23 @@ class _Bags:
     def transform(self, messages: list[Message]) -> csr_matrix:
         views = self._views(messages)
         return hstack([v.transform(d) for v, d in zip(self.vectorizers, views, strict=True)])
+
+
+def fit_model(examples: list[Message], config: dict[str, Any]) -> tuple[_Bags, LogisticRegression]:
+    """The bags and the classifier fitted on tokenized examples (also used by bench/nlu's
+    cross-validation, so it measures exactly what Rasa trains)."""
+    bags = _Bags(config["question_words"])
+    classifier = LogisticRegression(
+        C=config["C"],
+        max_iter=config["max_iter"],
+        class_weight=config["class_weight"],
+        random_state=config["random_state"],
+    )
+    with warnings.catch_warnings():
+        # lbfgs may stop a little short of its tolerance; the predictions do not change.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        classifier.fit(bags.fit(examples), [e.get(INTENT) for e in examples])
+    return bags, classifier
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -83,7 +115,14 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
     def get_default_config() -> dict[str, Any]:
         # C: less regularisation than sklearn's default fits the many rare words of real
         # questions better (docs/nlu-experiments.md).
-        return {"C": 10.0, "max_iter": 300, "ranking_length": 10, "random_state": 42}
+        return {
+            "C": 10.0,
+            "max_iter": 300,
+            "ranking_length": 10,
+            "random_state": 42,
+            "class_weight": "balanced",
+            "question_words": False,
+        }
 
     def __init__(
         self,
@@ -112,18 +151,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         if not examples:
             log.debug("no intent examples: the linear intent classifier is not trained")
             return self._resource
-        bags = _Bags()
-        classifier = LogisticRegression(
-            C=self._config["C"],
-            max_iter=self._config["max_iter"],
-            class_weight="balanced",
-            random_state=self._config["random_state"],
-        )
-        with warnings.catch_warnings():
-            # lbfgs may stop a little short of its tolerance; the predictions do not change.
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            classifier.fit(bags.fit(examples), [e.get(INTENT) for e in examples])
-        self._model = (bags, classifier)
+        self._model = fit_model(examples, self._config)
         with self._model_storage.write_to(self._resource) as directory:
             (directory / MODEL_FILE).write_bytes(pickle.dumps(self._model))
         return self._resource
