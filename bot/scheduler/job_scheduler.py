@@ -146,26 +146,37 @@ class Scheduler:
 
     async def start(self) -> None:
         """Lead the scheduler (after `take_lock` and once the Sender is open): at once on
-        SQLite alone; with a shared lock, in the background whenever this process is elected."""
+        SQLite alone, and with a shared lock nobody holds; else in the background whenever
+        this process is elected."""
         if self._leadership is None:
             await self._lead()
-        else:
-            self._leading = asyncio.create_task(self._lead_when_elected(), name="scheduler-lead")
+            return
+        leads = await self._leadership.try_acquire()
+        if leads:
+            log.info("this process leads the scheduler")
+            try:
+                await self._lead()
+            except BaseException:
+                await self._leadership.release()
+                raise
+        self._leading = asyncio.create_task(self._lead_when_elected(leads), name="scheduler-lead")
 
-    async def _lead_when_elected(self) -> None:
+    async def _lead_when_elected(self, leads: bool) -> None:
         """Wait for the lock, lead while it is renewed, step down when it is lost, and wait
         again (the lock lost for a moment: another process may lead meanwhile)."""
         assert self._leadership is not None
         while True:
-            await self._leadership.acquire()
-            log.info("this process now leads the scheduler")
-            try:
-                await self._lead()
-            except Exception:
-                log.exception("the scheduler could not start here; another process may lead")
-                await self._leadership.release()
-                await asyncio.sleep(self.settings.scheduler_lock_seconds)
-                continue
+            if not leads:
+                await self._leadership.acquire()
+                log.info("this process now leads the scheduler")
+                try:
+                    await self._lead()
+                except Exception:
+                    log.exception("the scheduler could not start here; another process may lead")
+                    await self._leadership.release()
+                    await asyncio.sleep(self.settings.scheduler_lock_seconds)
+                    continue
+            leads = False
             await self._leadership.hold()
             log.error("this process lost the scheduler's lock: its jobs stop here")
             await self._stop_leading()

@@ -83,6 +83,9 @@ class SchedulerLock:
 class SchedulerLeadership(Protocol):
     """The scheduler's lock shared by every service process of the deployment."""
 
+    async def try_acquire(self) -> bool:
+        """Lead now if nobody does; False at once otherwise."""
+
     async def acquire(self) -> None:
         """Return once this process leads (waits while another does)."""
 
@@ -101,13 +104,17 @@ class RedisLeadership:
         self._expiry = expiry_seconds
         self._lock = self._redis.lock(LEADER_KEY, timeout=expiry_seconds)
 
+    async def try_acquire(self) -> bool:
+        try:
+            return bool(await self._lock.acquire(blocking=False, token=holder()))
+        except RedisError as exc:
+            log.warning("the scheduler lock could not be asked for (%s); trying again", exc)
+            return False
+
     async def acquire(self) -> None:
-        while True:
-            try:
-                if await self._lock.acquire(blocking=False, token=holder()):
-                    return
-            except RedisError as exc:
-                log.warning("the scheduler lock could not be asked for (%s); trying again", exc)
+        while True:  # polled: another process's lock is not an event here
+            if await self.try_acquire():
+                return
             await asyncio.sleep(self._expiry / 3)
 
     async def hold(self) -> None:
@@ -136,9 +143,12 @@ class PostgresLeadership:
         self._expiry = expiry_seconds
         self._connection: psycopg2.extensions.connection | None = None
 
+    async def try_acquire(self) -> bool:
+        return await asyncio.to_thread(self._try)
+
     async def acquire(self) -> None:
-        while True:
-            if await asyncio.to_thread(self._try):
+        while True:  # polled: another process's lock is not an event here
+            if await self.try_acquire():
                 return
             await asyncio.sleep(self._expiry / 3)
 
