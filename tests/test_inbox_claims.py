@@ -3,6 +3,7 @@ claims of a worker that died."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -14,6 +15,7 @@ import pytest
 
 from bot.storage import inbox
 from bot.storage.database import open_store
+from bot.storage.inbox_wakeups import InboxWakeups
 from bot.storage.sql import Store
 from tests.conftest import PROJECT
 
@@ -183,3 +185,17 @@ def test_the_restarted_worker_takes_over_only_its_own_instances_claims(
     _record(db, *USERS[4:8])
     inbox.claim(db, 0, 1, "b:2/worker-0/1:20")
     assert inbox.take_over(db, 0, 1, "a:1/worker-0/1:11") == 4
+
+
+async def test_an_event_recorded_by_one_instance_wakes_the_others_at_once(
+    postgres_url: str,
+) -> None:
+    db = open_store(Path("unused.db"), postgres_url)
+    woken = asyncio.Event()
+    wakeups = InboxWakeups(postgres_url, woken.set)
+    await wakeups.start()
+    try:
+        _record(db, "u-1")
+        await asyncio.wait_for(woken.wait(), 5)  # not the second of the next look
+    finally:
+        wakeups.stop()

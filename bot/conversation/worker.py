@@ -8,8 +8,9 @@ claiming their events from the inbox when the web server's process wakes it.
 
 On PostgreSQL, where several instances may share the inbox, every worker claims before it
 handles (one shard of one when CITIZENBOT_WORKERS=1): the webhook's hand-over becomes a
-wake-up of the claim, the claims are renewed while the worker lives, and a claim round runs
-every second for events another instance received, or left behind when it died.
+wake-up of the claim, as does another instance's notice (bot/storage/inbox_wakeups.py); the
+claims are renewed while the worker lives, and a claim round runs every second all the same,
+for notices lost and for what a dead instance left behind.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from bot.conversation.rate_limit import rate_limit
 from bot.conversation.user_queues import UserQueues
 from bot.services import Services
 from bot.storage import inbox
+from bot.storage.inbox_wakeups import InboxWakeups
 from bot.zalo.events import ZaloEvent, parse_event
 from bot.zalo.sender import Sender
 
@@ -73,6 +75,7 @@ class ProcessingWorker:
         self._shard = Shard(0, 1) if shard is None and self._leased else shard
         self._lease_seconds = services.settings.claim_lease_seconds
         self._polling: asyncio.Task[None] | None = None
+        self._wakeups = InboxWakeups(services.database.url, self._woken) if self._leased else None
         self._wake_pending = False  # woken while claiming: claim once more
         self._intake: asyncio.Task[None] | None = None
         self.queues: UserQueues | None = None
@@ -126,7 +129,8 @@ class ProcessingWorker:
             )
         recovered = await self.queues.resume_pending()
         self.queues.start()
-        if self._leased:
+        if self._wakeups is not None:
+            await self._wakeups.start()
             self._polling = asyncio.create_task(self._poll(), name="claim-poll")
         return recovered
 
@@ -224,6 +228,8 @@ class ProcessingWorker:
             return
         if self._polling is not None:
             self._processing.call_soon(self._polling.cancel)
+        if self._wakeups is not None:
+            self._processing.call_soon(self._wakeups.stop)
         try:
             await asyncio.wait_for(self.drain(), grace_seconds)
         except asyncio.TimeoutError:

@@ -25,6 +25,7 @@ import json
 import sqlite3
 from typing import Any
 
+from bot.storage import inbox_wakeups
 from bot.storage.sql import Store, is_postgres, write_transaction
 from bot.storage.timestamps import utc_now
 
@@ -44,6 +45,8 @@ def record(
         " status) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
         (key, event_name, user_id, timestamp_ms, utc_now(), json.dumps(payload), status),
     )
+    if cursor.rowcount == 1 and is_postgres(db):
+        inbox_wakeups.notify(db.conn)  # other instances may be the ones to claim it
     return cursor.rowcount == 1
 
 
