@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import shutil
 import statistics
 import sys
 import tempfile
@@ -160,8 +161,11 @@ async def main() -> int:
     args = parser.parse_args()
     results: list[dict] = []
     with contextlib.ExitStack() as stack:
+        # The cluster's own folder (handed to the postgres user), as tests/engines.py does.
+        cluster = Path(tempfile.mkdtemp(prefix="citizenbot-bench-pg-"))
+        stack.callback(shutil.rmtree, cluster, ignore_errors=True)
+        server = stack.enter_context(postgres_server(cluster, durable=True))
         engines = Path(stack.enter_context(tempfile.TemporaryDirectory()))
-        server = stack.enter_context(postgres_server(engines / "pg", durable=True))
         redis_url = stack.enter_context(redis_server(engines / "redis"))
         for count in [count for _ in range(args.runs) for count in (1, 2)]:
             results.append(await one_run(args, server, redis_url, count, False))

@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -199,3 +200,10 @@ async def test_an_event_recorded_by_one_instance_wakes_the_others_at_once(
         await asyncio.wait_for(woken.wait(), 5)  # not the second of the next look
     finally:
         wakeups.stop()
+
+
+def test_instances_starting_at_once_all_open_the_database(postgres_url: str) -> None:
+    """Each creates the claims' indexes if missing: one at a time, or one of them fails."""
+    with ThreadPoolExecutor(6) as pool:
+        stores = list(pool.map(lambda _: open_store(Path("unused.db"), postgres_url), range(6)))
+    assert len(stores) == 6

@@ -74,17 +74,18 @@ def upgrade(conn: sqlite3.Connection) -> None:
 
 
 def upgrade_postgres(conn: Any) -> None:
-    """After the schema, on a PostgreSQL database made before leases: add `claimed_at`
-    (one process at a time, as the schema)."""
+    """After the schema, on PostgreSQL: `claimed_at` on a database made before leases, and
+    the claims' indexes; one process at a time, as the schema (CREATE … IF NOT EXISTS races
+    with itself: two instances starting at once)."""
     with conn:
         conn.execute("SELECT pg_advisory_xact_lock(hashtext('citizenbot schema'))")
         conn.execute("ALTER TABLE inbox ADD COLUMN IF NOT EXISTS claimed_at TEXT")
-    create_claim_index(conn)
-    # A citizen's earlier pending events, looked up for each event claimed.
-    conn.execute(
-        "CREATE INDEX IF NOT EXISTS inbox_pending_by_user ON inbox(user_id, received_at)"
-        " WHERE status = 'pending'"
-    )
+        create_claim_index(conn)
+        # A citizen's earlier pending events, looked up for each event claimed.
+        conn.execute(
+            "CREATE INDEX IF NOT EXISTS inbox_pending_by_user ON inbox(user_id, received_at)"
+            " WHERE status = 'pending'"
+        )
 
 
 def create_claim_index(conn: Any) -> None:
