@@ -92,6 +92,7 @@ async def one_run(
                     assert await post(http, url, body, headers) == 200
                 await until_done(database, count)
                 acknowledged = 0
+                held_at_kill = 0  # claimed by the killed instance, unfinished: taken over
                 alive = list(urls)
                 slots = asyncio.Semaphore(args.concurrency)
 
@@ -117,6 +118,13 @@ async def one_run(
                         await asyncio.sleep(0.2)
                     processes[0].kill()
                     alive.remove(urls[0])
+                    await processes[0].wait()
+                    nonlocal held_at_kill
+                    [(held_at_kill,)] = query(
+                        database,
+                        "SELECT count(*) FROM inbox WHERE status = 'pending' AND claimed_by"
+                        f" LIKE '%:{processes[0].pid}/%'",
+                    )
 
                 started = time.monotonic()
                 tasks = [citizen(n) for n in range(args.citizens)]
@@ -142,6 +150,7 @@ async def one_run(
     return {
         "instances": count,
         "killed": kill,
+        "taken_over": held_at_kill,
         "events": acknowledged,
         "seconds": round(elapsed, 1),
         "answered_per_s": round(acknowledged / elapsed, 2),
