@@ -163,7 +163,7 @@ async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--citizens", type=int, default=60)
     parser.add_argument("--messages", type=int, default=3, help="per citizen")
-    parser.add_argument("--runs", type=int, default=3, help="of each configuration")
+    parser.add_argument("--runs", type=int, default=3, help="of each configuration (0: none)")
     parser.add_argument("--concurrency", type=int, default=20, help="requests at a time")
     parser.add_argument("--lease", type=float, default=10, help="CITIZENBOT_CLAIM_LEASE_SECONDS")
     parser.add_argument("--kill", action="store_true", help="one more run with a kill -9")
@@ -182,11 +182,12 @@ async def main() -> int:
         if args.kill:
             results.append(await one_run(args, server, redis_url, 2, True))
             print(results[-1], flush=True)
-    one = statistics.median(r["answered_per_s"] for r in results if r["instances"] == 1)
-    two = statistics.median(
-        r["answered_per_s"] for r in results if r["instances"] == 2 and not r["killed"]
-    )
-    print(f"median answered events/s: one instance {one}, two {two}, ratio {two / one:.2f}")
+    if args.runs:
+        one = statistics.median(r["answered_per_s"] for r in results if r["instances"] == 1)
+        two = statistics.median(
+            r["answered_per_s"] for r in results if r["instances"] == 2 and not r["killed"]
+        )
+        print(f"median answered events/s: one instance {one}, two {two}, ratio {two / one:.2f}")
     print(f"lost {sum(r['lost'] for r in results)}, doubled {sum(r['doubled'] for r in results)}")
     return 0
 
