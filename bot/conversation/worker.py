@@ -220,7 +220,15 @@ class ProcessingWorker:
     async def drain(self) -> None:
         """Wait until every submitted event has been handled."""
         if self.queues is not None:
-            await self._processing.call(self.queues.drain())
+            await self._processing.call(self._drain())
+
+    async def _drain(self) -> None:
+        """A claim under way first (on PostgreSQL a submitted event is claimed before it is
+        queued), then the queues."""
+        assert self.queues is not None
+        while self._intake is not None:
+            await asyncio.wait({self._intake})
+        await self.queues.drain()
 
     async def stop(self, grace_seconds: float) -> None:
         """Finish in-flight work, up to the grace period (the rest resumes at the next start)."""
