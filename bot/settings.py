@@ -102,6 +102,9 @@ class Settings:
     # Events held in memory (queued or being processed); beyond it they wait in the inbox
     # (on disk, already acknowledged) and are queued again as the queue drains.
     max_queued_events: int = 5000
+    # On PostgreSQL, several instances claim inbox events: a claim not renewed for this long
+    # (its instance died) is taken over by another instance.
+    claim_lease_seconds: float = 30.0
     # Rate limits as (count, seconds); a count of 0 switches one off. Messages per citizen
     # (the rest are recorded, not understood, and answered once per window with a polite
     # reply); requests per client address to the dossier API and to the dashboard; failed
@@ -183,6 +186,9 @@ class Settings:
             "reminder_template_id": env.get("CITIZENBOT_REMINDER_TEMPLATE_ID", ""),
             "max_queued_events": _positive_int(
                 env, "CITIZENBOT_MAX_QUEUED_EVENTS", cls.max_queued_events
+            ),
+            "claim_lease_seconds": _positive_float(
+                env, "CITIZENBOT_CLAIM_LEASE_SECONDS", cls.claim_lease_seconds
             ),
             "user_message_limit": _rate(
                 env, "CITIZENBOT_USER_MESSAGE_LIMIT", cls.user_message_limit

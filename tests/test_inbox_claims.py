@@ -3,16 +3,20 @@ claims of a worker that died."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
 import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from bot.storage import inbox
 from bot.storage.database import open_store
+from bot.storage.inbox_wakeups import InboxWakeups
 from bot.storage.sql import Store
 from tests.conftest import PROJECT
 
@@ -126,3 +130,80 @@ def test_processes_claiming_at_once_get_each_event_exactly_once(
     claimed = [json.loads(claimer.communicate(timeout=120)[0]) for claimer in claimers]
     assert sorted(key for got in claimed for key in got) == sorted(keys)
     assert all(got == sorted(got, key=keys.index) for got in claimed)  # oldest first
+
+
+# Several instances on one PostgreSQL database: claims are leases, a citizen's events in order.
+
+
+def test_a_claim_not_renewed_for_the_lease_is_taken_over_by_another_instance(
+    postgres_url: str,
+) -> None:
+    db = open_store(Path("unused.db"), postgres_url)
+    _record(db, *USERS[:5])
+    held = inbox.claim(db, 0, 1, "a:1/worker-0/1:1", lease_seconds=30)
+    assert inbox.claim(db, 0, 1, "b:2/worker-0/1:2", lease_seconds=30) == []
+    # Instance a died 30 s ago (b's lease reckoning moves past a's claims).
+    db.conn.execute("UPDATE inbox SET claimed_at = '2000-01-01T00:00:00.000+00:00'")
+    assert inbox.claim(db, 0, 1, "b:2/worker-0/1:2", lease_seconds=30) == held
+
+
+def test_a_renewed_claim_stays_with_its_instance(postgres_url: str) -> None:
+    db = open_store(Path("unused.db"), postgres_url)
+    _record(db, *USERS[:5])
+    held = inbox.claim(db, 0, 1, "a:1/worker-0/1:1", lease_seconds=0.2)
+    time.sleep(0.3)
+    assert inbox.renew(db, "a:1/worker-0/1:1") == len(held)
+    assert inbox.claim_new(db, 0, 1, "b:2/worker-0/1:2", lease_seconds=0.2) == []
+
+
+def test_a_citizens_later_event_waits_while_another_instance_holds_their_earlier_one(
+    postgres_url: str,
+) -> None:
+    db = open_store(Path("unused.db"), postgres_url)
+    _record(db, "u-1")
+    first = inbox.claim_new(db, 0, 1, "a:1/worker-0/1:1")
+    inbox.record(db, "u-1-second", "user_send_text", "u-1", 9, {"key": "u-1-second"})
+    _record(db, "u-2")
+    # b may take u-2's event, never u-1's second while a holds u-1's first.
+    assert [e["key"] for e in inbox.claim_new(db, 0, 1, "b:2/worker-0/1:2")] == ["u-2-0"]
+    assert [e["key"] for e in inbox.claim_new(db, 0, 1, "a:1/worker-0/1:1")] == ["u-1-second"]
+    assert [e["key"] for e in first] == ["u-1-0"]
+
+
+def test_one_claim_takes_a_citizens_whole_backlog_in_order(postgres_url: str) -> None:
+    db = open_store(Path("unused.db"), postgres_url)
+    _record(db, "u-1", "u-1", "u-2", "u-1")
+    claimed = inbox.claim_new(db, 0, 1, "a:1/worker-0/1:1")
+    assert [e["key"] for e in claimed] == ["u-1-0", "u-1-1", "u-2-2", "u-1-3"]
+
+
+def test_the_restarted_worker_takes_over_only_its_own_instances_claims(
+    postgres_url: str,
+) -> None:
+    db = open_store(Path("unused.db"), postgres_url)
+    _record(db, *USERS[:4])
+    inbox.claim(db, 0, 1, "a:1/worker-0/1:10")
+    _record(db, *USERS[4:8])
+    inbox.claim(db, 0, 1, "b:2/worker-0/1:20")
+    assert inbox.take_over(db, 0, 1, "a:1/worker-0/1:11") == 4
+
+
+async def test_an_event_recorded_by_one_instance_wakes_the_others_at_once(
+    postgres_url: str,
+) -> None:
+    db = open_store(Path("unused.db"), postgres_url)
+    woken = asyncio.Event()
+    wakeups = InboxWakeups(postgres_url, woken.set)
+    await wakeups.start()
+    try:
+        _record(db, "u-1")
+        await asyncio.wait_for(woken.wait(), 5)  # not the second of the next look
+    finally:
+        wakeups.stop()
+
+
+def test_instances_starting_at_once_all_open_the_database(postgres_url: str) -> None:
+    """Each creates the claims' indexes if missing: one at a time, or one of them fails."""
+    with ThreadPoolExecutor(6) as pool:
+        stores = list(pool.map(lambda _: open_store(Path("unused.db"), postgres_url), range(6)))
+    assert len(stores) == 6

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 
 import aiohttp
@@ -195,4 +196,36 @@ async def test_two_processes_refresh_the_single_use_token_one_at_a_time(service:
     assert refreshed[0] == refreshed[1] != rejected
     stored = await service.database.run(token_records.load, TOKEN_NAME)
     assert stored["access_token"] == refreshed[0]
+    assert stored["refresh_token"] in service.sandbox.state.refresh_tokens
+
+
+async def test_instances_on_two_machines_refresh_the_single_use_token_one_at_a_time(
+    start_service, postgres_url: str, redis_url: str, tmp_path
+) -> None:
+    """Each machine its own token-lock file: only the Redis lock keeps them apart."""
+    service = await start_service(database_url=postgres_url, redis_url=redis_url)
+    await service.say("u-two-machines", "/greet")
+    await service.wait_for_messages("u-two-machines", 1)  # a token pair is stored
+    rejected = (await service.database.run(token_records.load, TOKEN_NAME))["access_token"]
+    machines = [
+        dataclasses.replace(service.settings, data_dir=tmp_path / f"machine-{n}") for n in range(2)
+    ]
+    databases = [Database.from_settings(settings) for settings in machines]
+    for settings in machines:
+        settings.data_dir.mkdir()
+    async with aiohttp.ClientSession() as session:
+        for database in databases:
+            await database.open()
+        try:
+            refreshed = await asyncio.gather(
+                *(
+                    AccessTokens(settings, database, session).refresh(rejected)
+                    for settings, database in zip(machines, databases, strict=True)
+                )
+            )
+        finally:
+            for database in databases:
+                await database.close()
+    assert refreshed[0] == refreshed[1] != rejected
+    stored = await service.database.run(token_records.load, TOKEN_NAME)
     assert stored["refresh_token"] in service.sandbox.state.refresh_tokens

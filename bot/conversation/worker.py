@@ -5,6 +5,12 @@ Events acknowledged by the webhook are handed over here and handled off the webh
 so Rasa's long synchronous stretches never delay an acknowledgement. In a worker process
 (bot/conversation/worker_process.py) the same worker handles one shard of the citizens,
 claiming their events from the inbox when the web server's process wakes it.
+
+On PostgreSQL, where several instances may share the inbox, every worker claims before it
+handles (one shard of one when CITIZENBOT_WORKERS=1): the webhook's hand-over becomes a
+wake-up of the claim, as does another instance's notice (bot/storage/inbox_wakeups.py); the
+claims are renewed while the worker lives, and a claim round runs every second all the same,
+for notices lost and for what a dead instance left behind.
 """
 
 from __future__ import annotations
@@ -13,7 +19,8 @@ import asyncio
 import datetime as dt
 import logging
 import os
-from dataclasses import dataclass
+import socket
+from dataclasses import dataclass, field
 
 from bot.brain.agent import Brain
 from bot.conversation.event_handler import Conversations
@@ -22,10 +29,18 @@ from bot.conversation.rate_limit import rate_limit
 from bot.conversation.user_queues import UserQueues
 from bot.services import Services
 from bot.storage import inbox
+from bot.storage.inbox_wakeups import InboxWakeups
 from bot.zalo.events import ZaloEvent, parse_event
 from bot.zalo.sender import Sender
 
 log = logging.getLogger(__name__)
+# On PostgreSQL: a claim round this often, for events other instances received.
+POLL_SECONDS = 1.0
+
+
+def this_instance() -> str:
+    """This `citizenbot run` among the instances sharing a database: machine and process."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 @dataclass(frozen=True)
@@ -34,11 +49,12 @@ class Shard:
 
     index: int
     count: int
+    instance: str = field(default_factory=this_instance)  # the web server's process's
 
     @property
     def claimant(self) -> str:
-        """Who holds the shard's claims in the inbox: this process."""
-        return f"worker-{self.index}/{self.count}:{os.getpid()}"
+        """Who holds the shard's claims in the inbox: this process (bot/storage/inbox.py)."""
+        return f"{self.instance}/worker-{self.index}/{self.count}:{os.getpid()}"
 
 
 class ProcessingWorker:
@@ -54,7 +70,12 @@ class ProcessingWorker:
         self._sender = sender
         self._processing = processing
         self._brain = brain
-        self._shard = shard
+        # PostgreSQL: other instances may share the inbox, so even one worker claims.
+        self._leased = bool(services.database.url)
+        self._shard = Shard(0, 1) if shard is None and self._leased else shard
+        self._lease_seconds = services.settings.claim_lease_seconds
+        self._polling: asyncio.Task[None] | None = None
+        self._wakeups = InboxWakeups(services.database.url, self._woken) if self._leased else None
         self._wake_pending = False  # woken while claiming: claim once more
         self._intake: asyncio.Task[None] | None = None
         self.queues: UserQueues | None = None
@@ -108,7 +129,27 @@ class ProcessingWorker:
             )
         recovered = await self.queues.resume_pending()
         self.queues.start()
+        if self._wakeups is not None:
+            await self._wakeups.start()
+            self._polling = asyncio.create_task(self._poll(), name="claim-poll")
         return recovered
+
+    async def _poll(self) -> None:
+        """PostgreSQL: renew this worker's claims now and then, and claim every second what
+        other instances received (or left behind when they died)."""
+        assert self._shard is not None
+        claimant = self._shard.claimant
+        renewed_at = asyncio.get_running_loop().time()
+        while True:
+            await asyncio.sleep(POLL_SECONDS)
+            now = asyncio.get_running_loop().time()
+            if now - renewed_at >= self._lease_seconds / 3:
+                try:
+                    await self._services.database.run(inbox.renew, claimant)
+                    renewed_at = now
+                except Exception:
+                    log.exception("could not renew this worker's claims; trying again")
+            self._woken()
 
     async def _waiting_events(self, limit: int) -> list[ZaloEvent]:
         """Events acknowledged and still pending in the inbox, oldest first (in a worker
@@ -119,7 +160,12 @@ class ProcessingWorker:
         else:
             shard = self._shard
             payloads = await database.run(
-                inbox.claim, shard.index, shard.count, shard.claimant, limit
+                inbox.claim,
+                shard.index,
+                shard.count,
+                shard.claimant,
+                limit,
+                self._lease_seconds,
             )
         return [parse_event(payload) for payload in payloads]
 
@@ -143,7 +189,11 @@ class ProcessingWorker:
                 self._wake_pending = False
                 try:
                     payloads = await self._services.database.run(
-                        inbox.claim_new, shard.index, shard.count, shard.claimant
+                        inbox.claim_new,
+                        shard.index,
+                        shard.count,
+                        shard.claimant,
+                        self._lease_seconds,
                     )
                 except Exception:
                     log.exception("could not claim new events; trying again in a second")
@@ -158,6 +208,9 @@ class ProcessingWorker:
     def submit(self, event: ZaloEvent) -> None:
         """Called from the webhook's loop: hand the event over, thread-safely."""
         assert self.queues is not None, "ProcessingWorker.start() was not awaited"
+        if self._leased:
+            self.wake()  # claimed first: another instance may hold the citizen's claims
+            return
         self._processing.call_soon(self.queues.submit, event)
 
     @property
@@ -167,12 +220,24 @@ class ProcessingWorker:
     async def drain(self) -> None:
         """Wait until every submitted event has been handled."""
         if self.queues is not None:
-            await self._processing.call(self.queues.drain())
+            await self._processing.call(self._drain())
+
+    async def _drain(self) -> None:
+        """A claim under way first (on PostgreSQL a submitted event is claimed before it is
+        queued), then the queues."""
+        assert self.queues is not None
+        while self._intake is not None:
+            await asyncio.wait({self._intake})
+        await self.queues.drain()
 
     async def stop(self, grace_seconds: float) -> None:
         """Finish in-flight work, up to the grace period (the rest resumes at the next start)."""
         if not self._processing.running:
             return
+        if self._polling is not None:
+            self._processing.call_soon(self._polling.cancel)
+        if self._wakeups is not None:
+            self._processing.call_soon(self._wakeups.stop)
         try:
             await asyncio.wait_for(self.drain(), grace_seconds)
         except asyncio.TimeoutError:

@@ -19,6 +19,7 @@ import asyncio
 import logging
 import os
 import signal
+import socket
 import sys
 
 # Citizens' data stays here: no telemetry or crash reports to Rasa's servers.
@@ -106,7 +107,12 @@ def main(argv: list[str]) -> int:
     os.nice(WORKER_NICENESS)
     logs.configure(json_lines=os.environ.get("CITIZENBOT_LOG_FORMAT") != "text")
     try:
-        asyncio.run(serve(Shard(int(shard), int(count)), int(channel), float(grace_seconds)))
+        # Its claims are named after the web server's process: a restarted worker takes over
+        # its predecessor's at once (bot/storage/inbox.py).
+        instance = f"{socket.gethostname()}:{os.getppid()}"
+        asyncio.run(
+            serve(Shard(int(shard), int(count), instance), int(channel), float(grace_seconds))
+        )
     except ModelMissing as exc:
         log.error("worker %s cannot start: %s", shard, exc)
         return 2

@@ -58,7 +58,8 @@ CREATE TABLE IF NOT EXISTS inbox (
     status TEXT NOT NULL,          -- pending | done | failed | ignored
     processed_at TEXT,
     error TEXT,
-    claimed_by TEXT                -- the worker process handling it (CITIZENBOT_WORKERS > 1)
+    claimed_by TEXT,               -- the worker process handling it (CITIZENBOT_WORKERS > 1)
+    claimed_at TEXT                -- PostgreSQL: when its claim was taken or last renewed
 );
 CREATE INDEX IF NOT EXISTS inbox_pending ON inbox(status, received_at);
 
@@ -187,7 +188,7 @@ def open_postgres(url: str, schema: str | None = None) -> PostgresDatabase:
     own) with every table in place."""
     db = PostgresDatabase(url, schema)
     db.create_tables(SCHEMAS)
-    inbox.create_claim_index(db.conn)
+    inbox.upgrade_postgres(db.conn)
     return db
 
 

@@ -5,15 +5,27 @@ hash of its user id, and the worker process of that shard claims it here before 
 On SQLite a claim holds the database's write lock; on PostgreSQL it locks only the rows it
 claims (FOR UPDATE SKIP LOCKED), so processes on other machines claim at the same time and
 each event still goes to one of them.
+
+Several instances (`citizenbot run` on one or more machines) share a PostgreSQL database:
+there every worker, CITIZENBOT_WORKERS=1 included, claims before handling. A claim is a
+lease (`claimed_at`, renewed by its holder): one not renewed for the lease (its instance
+died) is taken by whoever claims next. A citizen's event is claimed only once every earlier
+pending event of theirs is the claimant's, so their messages are answered in order whichever
+instance received them. On SQLite (one machine) the claims keep no lease.
+
+A claimant is named `{instance}/worker-{shard}/{shards}:{pid}`: the worker restarted by its
+instance takes over at once what its predecessor (same name up to the pid) held.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import sqlite3
 from typing import Any
 
+from bot.storage import inbox_wakeups
 from bot.storage.sql import Store, is_postgres, write_transaction
 from bot.storage.timestamps import utc_now
 
@@ -33,6 +45,8 @@ def record(
         " status) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
         (key, event_name, user_id, timestamp_ms, utc_now(), json.dumps(payload), status),
     )
+    if cursor.rowcount == 1 and is_postgres(db):
+        inbox_wakeups.notify(db.conn)  # other instances may be the ones to claim it
     return cursor.rowcount == 1
 
 
@@ -54,7 +68,24 @@ def upgrade(conn: sqlite3.Connection) -> None:
     columns = {row[1] for row in conn.execute("PRAGMA table_info(inbox)")}
     if "claimed_by" not in columns:
         conn.execute("ALTER TABLE inbox ADD COLUMN claimed_by TEXT")
+    if "claimed_at" not in columns:
+        conn.execute("ALTER TABLE inbox ADD COLUMN claimed_at TEXT")
     create_claim_index(conn)
+
+
+def upgrade_postgres(conn: Any) -> None:
+    """After the schema, on PostgreSQL: `claimed_at` on a database made before leases, and
+    the claims' indexes; one process at a time, as the schema (CREATE … IF NOT EXISTS races
+    with itself: two instances starting at once)."""
+    with conn:
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext('citizenbot schema'))")
+        conn.execute("ALTER TABLE inbox ADD COLUMN IF NOT EXISTS claimed_at TEXT")
+        create_claim_index(conn)
+        # A citizen's earlier pending events, looked up for each event claimed.
+        conn.execute(
+            "CREATE INDEX IF NOT EXISTS inbox_pending_by_user ON inbox(user_id, received_at)"
+            " WHERE status = 'pending'"
+        )
 
 
 def create_claim_index(conn: Any) -> None:
@@ -71,7 +102,17 @@ _OF_SHARD = "status = 'pending' AND citizenbot_shard(user_id, ?) = ?"
 
 def take_over(db: Store, shard: int, shards: int, claimant: str) -> int:
     """A worker process starting: the shard's pending events become its own, those its dead
-    predecessor had claimed too (one process serves a shard at a time). How many it took."""
+    predecessor had claimed too (one process serves a shard at a time). How many it took.
+    On PostgreSQL only its own predecessor's (other instances' workers serve the shard too);
+    the shard's unclaimed ones and expired claims follow with its claims."""
+    if is_postgres(db):
+        predecessor = claimant.rsplit(":", 1)[0] + ":"
+        cursor = db.conn.execute(
+            "UPDATE inbox SET claimed_by = ?, claimed_at = ? WHERE status = 'pending'"
+            " AND substr(claimed_by, 1, ?) = ? AND claimed_by <> ?",
+            (claimant, utc_now(), len(predecessor), predecessor, claimant),
+        )
+        return cursor.rowcount
     cursor = db.conn.execute(
         f"UPDATE inbox SET claimed_by = ? WHERE {_OF_SHARD}"
         " AND (claimed_by IS NULL OR claimed_by <> ?)",
@@ -81,13 +122,26 @@ def take_over(db: Store, shard: int, shards: int, claimant: str) -> int:
 
 
 def claim(
-    db: Store, shard: int, shards: int, claimant: str, limit: int = -1
+    db: Store,
+    shard: int,
+    shards: int,
+    claimant: str,
+    limit: int = -1,
+    lease_seconds: float = 30.0,
 ) -> list[dict[str, Any]]:
     """The shard's pending events, oldest first, at most `limit` (-1: all), claimed by
     `claimant` in one transaction (those it already holds included: it reads them again
     after an overload); an event another live process claimed is left to it."""
-    with _claiming(db):
-        db.conn.execute(_mark_unclaimed(db), (claimant, shards, shard))
+    if is_postgres(db):
+        _claim_in_order(db, shard, shards, claimant, lease_seconds)
+        rows = db.conn.execute(
+            "SELECT payload FROM inbox WHERE status = 'pending' AND claimed_by = ?"
+            " ORDER BY received_at, rowid" + _limit(limit),
+            (claimant,),
+        ).fetchall()
+        return [json.loads(payload) for (payload,) in rows]
+    with write_transaction(db):
+        db.conn.execute(_MARK_UNCLAIMED, (claimant, shards, shard))
         rows = db.conn.execute(
             "SELECT payload FROM inbox WHERE status = 'pending' AND claimed_by = ?"
             " ORDER BY received_at, rowid" + _limit(limit),
@@ -96,36 +150,79 @@ def claim(
     return [json.loads(payload) for (payload,) in rows]
 
 
-def _claiming(db: Store) -> Any:
-    """SQLite: the write lock for the claim. PostgreSQL: a plain transaction; the claim
-    locks only its rows, skipping those another process's claim holds this instant."""
-    return db.conn if is_postgres(db) else write_transaction(db)
+# SQLite: the shard's unclaimed pending events become the claimant's (parameters: claimant,
+# shards, shard).
+_MARK_UNCLAIMED = f"UPDATE inbox SET claimed_by = ? WHERE {_OF_SHARD} AND claimed_by IS NULL"
 
 
-def _mark_unclaimed(db: Store) -> str:
-    """The shard's unclaimed pending events become the claimant's (parameters: claimant,
-    shards, shard)."""
-    if is_postgres(db):
-        return (
-            "UPDATE inbox SET claimed_by = ? WHERE key IN (SELECT key FROM inbox"
-            f" WHERE {_OF_SHARD} AND claimed_by IS NULL FOR UPDATE SKIP LOCKED)"
+# PostgreSQL: the shard's events unclaimed or whose claim expired, each only when every
+# earlier pending event of its citizen is the claimant's (so a citizen's second message is
+# claimed in the round after their first: a claim runs rounds until nothing more comes). The rows
+# are locked as they are claimed: another instance's claim skips them, and, seeing them
+# unclaimed until this one commits, leaves their citizen's later events alone too.
+_CLAIM_IN_ORDER = """
+UPDATE inbox SET claimed_by = %(claimant)s, claimed_at = %(now)s WHERE key IN (
+    SELECT e.key FROM inbox e
+    WHERE e.status = 'pending' AND citizenbot_shard(e.user_id, %(shards)s) = %(shard)s
+      AND (e.claimed_by IS NULL OR e.claimed_at IS NULL OR e.claimed_at < %(expired)s)
+      AND NOT EXISTS (
+          SELECT 1 FROM inbox p
+          WHERE p.user_id = e.user_id AND p.status = 'pending'
+            AND (p.received_at, p.rowid) < (e.received_at, e.rowid)
+            AND (p.claimed_by IS DISTINCT FROM %(claimant)s OR p.claimed_at < %(expired)s))
+    ORDER BY e.received_at, e.rowid
+    FOR UPDATE SKIP LOCKED)
+RETURNING received_at, rowid, payload
+"""
+
+
+def _claim_in_order(
+    db: Store, shard: int, shards: int, claimant: str, lease_seconds: float
+) -> list[dict[str, Any]]:
+    """Claims on PostgreSQL (see _CLAIM_IN_ORDER), round after round until one claims
+    nothing; what they claimed, oldest first."""
+    claimed: list[tuple[Any, ...]] = []
+    while True:
+        now = dt.datetime.now(dt.timezone.utc)
+        expired = now - dt.timedelta(seconds=lease_seconds)
+        cursor = db.conn.cursor()
+        cursor.execute(
+            _CLAIM_IN_ORDER,
+            {
+                "claimant": claimant,
+                "now": now.isoformat(timespec="milliseconds"),
+                "expired": expired.isoformat(timespec="milliseconds"),
+                "shards": shards,
+                "shard": shard,
+            },
         )
-    return f"UPDATE inbox SET claimed_by = ? WHERE {_OF_SHARD} AND claimed_by IS NULL"
+        round_claimed = cursor.fetchall()
+        if not round_claimed:
+            return [json.loads(payload) for _, _, payload in sorted(claimed)]
+        claimed += round_claimed
+
+
+def renew(db: Store, claimant: str) -> int:
+    """PostgreSQL: the claimant is alive; its claims last one more lease. How many."""
+    cursor = db.conn.execute(
+        "UPDATE inbox SET claimed_at = ? WHERE status = 'pending' AND claimed_by = ?",
+        (utc_now(), claimant),
+    )
+    return cursor.rowcount
 
 
 def _limit(limit: int) -> str:
     return f" LIMIT {int(limit)}" if limit >= 0 else ""
 
 
-def claim_new(db: Store, shard: int, shards: int, claimant: str) -> list[dict[str, Any]]:
+def claim_new(
+    db: Store, shard: int, shards: int, claimant: str, lease_seconds: float = 30.0
+) -> list[dict[str, Any]]:
     """The shard's events no process has claimed yet, oldest first, claimed by `claimant` in
-    one transaction: what a worker process woken by the web server's process takes."""
+    one transaction: what a worker process woken by the web server's process takes (on
+    PostgreSQL: one round, those whose claim expired included)."""
     if is_postgres(db):
-        rows = db.conn.execute(
-            _mark_unclaimed(db) + " RETURNING received_at, rowid, payload",
-            (claimant, shards, shard),
-        ).fetchall()
-        return [json.loads(payload) for _, _, payload in sorted(rows)]
+        return _claim_in_order(db, shard, shards, claimant, lease_seconds)
     with write_transaction(db):
         rows = db.conn.execute(
             "SELECT rowid, payload FROM inbox INDEXED BY inbox_unclaimed"

@@ -2,7 +2,8 @@
 
 Zalo's refresh tokens are single-use: the new pair is persisted before it is used, and a
 lock makes sure only one refresh runs at a time, in this process and across the worker
-processes (a file lock beside the database).
+processes: a file lock beside the database on one machine, a Redis lock (CITIZENBOT_REDIS_URL)
+across the instances on several machines.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import time
 from collections.abc import AsyncIterator
 
 import aiohttp
+import redis.asyncio
 
 from bot.settings import Settings
 from bot.storage import Database, token_records
@@ -24,6 +26,9 @@ from bot.zalo.errors import RATE_LIMITED, ZaloUnavailable
 
 log = logging.getLogger(__name__)
 TOKEN_NAME = "zalo_oa"
+# The Redis lock expires after this, should its holder die mid-refresh (a refresh takes
+# seconds: zalo_timeout_seconds bounds it).
+REFRESH_LOCK_SECONDS = 120
 
 
 class RefreshTokenLost(Exception):
@@ -67,8 +72,29 @@ class AccessTokens:
             stored and stored["access_token"] and stored["expires_at"] - margin > time.time()
         )
 
+    def _one_process_at_a_time(self) -> contextlib.AbstractAsyncContextManager[None]:
+        if self._settings.redis_url:
+            return self._one_instance_at_a_time()
+        return self._one_process_on_this_machine_at_a_time()
+
     @contextlib.asynccontextmanager
-    async def _one_process_at_a_time(self) -> AsyncIterator[None]:
+    async def _one_instance_at_a_time(self) -> AsyncIterator[None]:
+        """A Redis lock named after the OA's refresh-token chain, shared by every instance.
+        A new client each time: refreshes come once a day."""
+        client = redis.asyncio.Redis.from_url(self._settings.redis_url)
+        try:
+            lock = client.lock(
+                f"citizenbot:zalo-token-refresh:{self._seed}",
+                timeout=REFRESH_LOCK_SECONDS,
+                blocking_timeout=REFRESH_LOCK_SECONDS,
+            )
+            async with lock:
+                yield
+        finally:
+            await client.close()
+
+    @contextlib.asynccontextmanager
+    async def _one_process_on_this_machine_at_a_time(self) -> AsyncIterator[None]:
         """An exclusive lock on a file beside the database, waited for on a thread."""
         path = self._settings.database_path
         fd = os.open(path.with_name(path.name + ".token-lock"), os.O_RDWR | os.O_CREAT, 0o600)
