@@ -11,12 +11,11 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 run: model
 	$(CITIZENBOT) run
 
-# The whole suite twice: on the embedded SQLite files, then with the service's tables on
-# PostgreSQL (a throwaway server tests/engines.py starts).
+# The whole suite on the embedded SQLite files; the tests of the scale-out engines start
+# throwaway PostgreSQL and Redis servers (tests/engines.py).
 test: model chromium engines
 	$(PY) -m ruff check bot actions tests bench
 	$(PY) -m pytest -q -rs
-	CITIZENBOT_TEST_DATABASE=postgresql $(PY) -m pytest -q -rs
 
 install: $(VENV)/.installed
 
