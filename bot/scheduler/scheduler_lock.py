@@ -96,7 +96,22 @@ class SchedulerLeadership(Protocol):
         """Let another process lead (at once, not after the expiry)."""
 
 
-class RedisLeadership:
+class _Polled:
+    """`acquire` as a poll of `try_acquire`: another process's lock is not an event here."""
+
+    _expiry: float
+
+    async def try_acquire(self) -> bool:
+        raise NotImplementedError
+
+    async def acquire(self) -> None:
+        while True:
+            if await self.try_acquire():
+                return
+            await asyncio.sleep(self._expiry / 3)
+
+
+class RedisLeadership(_Polled):
     """Redis's lock with an expiry, renewed a few times per expiry while this process leads."""
 
     def __init__(self, url: str, expiry_seconds: float) -> None:
@@ -110,12 +125,6 @@ class RedisLeadership:
         except RedisError as exc:
             log.warning("the scheduler lock could not be asked for (%s); trying again", exc)
             return False
-
-    async def acquire(self) -> None:
-        while True:  # polled: another process's lock is not an event here
-            if await self.try_acquire():
-                return
-            await asyncio.sleep(self._expiry / 3)
 
     async def hold(self) -> None:
         while True:
@@ -133,7 +142,7 @@ class RedisLeadership:
         await self._redis.connection_pool.disconnect()  # reconnects if this process leads again
 
 
-class PostgresLeadership:
+class PostgresLeadership(_Polled):
     """A PostgreSQL advisory lock, held by a session of its own. The server frees it when that
     session ends: at once when the process dies, and within about the expiry when its machine
     vanishes (the session's TCP keepalives)."""
@@ -145,12 +154,6 @@ class PostgresLeadership:
 
     async def try_acquire(self) -> bool:
         return await asyncio.to_thread(self._try)
-
-    async def acquire(self) -> None:
-        while True:  # polled: another process's lock is not an event here
-            if await self.try_acquire():
-                return
-            await asyncio.sleep(self._expiry / 3)
 
     async def hold(self) -> None:
         while True:
