@@ -56,19 +56,27 @@ def age_fits(question: str, sentence: str) -> bool:
     )
 
 
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"\w+", text.lower()))
+
+
 def _accented_words(text: str) -> dict[str, set[str]]:
     """The words typed with diacritics, by their folded form."""
     found: dict[str, set[str]] = {}
-    for word in re.findall(r"\w+", text.lower()):
-        if fold(word) != word:
-            found.setdefault(fold(word), set()).add(word)
+    for word in _words(text):
+        plain = fold(word)
+        if plain != word:
+            found.setdefault(plain, set()).add(word)
     return found
 
 
-def _same_word(plain: str, typed: dict[str, set[str]], sentence: str) -> bool:
-    """A shared folded word is the same word unless the question typed it with other
-    diacritics: folded, "dẫn" (lead) is "dân" (citizen)."""
-    return plain not in typed or bool(typed[plain] & set(re.findall(r"\w+", sentence.lower())))
+def _shared(asked: set[str], typed: dict[str, set[str]], sentence: str) -> int:
+    """The topic words `sentence` shares with the question; one the question typed with
+    other diacritics is another word: folded, "dẫn" (lead) is "dân" (citizen)."""
+    written = _words(sentence)
+    return sum(
+        1 for word in asked & topic_words(sentence) if word not in typed or typed[word] & written
+    )
 
 
 def best_sentence(question: str, body: str, ignore: str = "") -> str | None:
@@ -77,7 +85,7 @@ def best_sentence(question: str, body: str, ignore: str = "") -> str | None:
     asked = topic_words(question) - topic_words(ignore)
     typed = _accented_words(question)
     scored = [
-        (len({w for w in asked & topic_words(s) if _same_word(w, typed, s)}), -n, s)
+        (_shared(asked, typed, s), -n, s)
         for n, s in enumerate(sentences(body))
         if age_fits(question, s)
     ]
