@@ -45,6 +45,11 @@ async def test_a_yes_no_question_about_a_young_child_gets_the_childrens_rule(
     assert not first_line.startswith(("Cần.", "Phải."))
 
 
+async def test_an_age_below_the_legal_minimum_gets_no_first(service: Service) -> None:
+    replies = await _reply_texts(service, "u-19", "nam 19 tuổi có đăng ký kết hôn được không")
+    assert replies[0].startswith("Không được. Nam từ đủ 20 tuổi")
+
+
 async def test_follow_ups_after_a_guide_ask_about_that_guide(service: Service) -> None:
     user = "u-follow-ups"
     guide = _guide("proc_birth_registration")

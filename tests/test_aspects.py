@@ -182,3 +182,48 @@ def test_a_clause_asking_a_fee_says_more_than_a_yes_no_one() -> None:
         "người già như bác có được miễn không cháu?"
     )
     assert asked_aspect(message) == "fees"
+
+
+@pytest.mark.parametrize(
+    ("question", "word"),
+    [
+        ("nam 19 tuổi có đăng ký kết hôn được không", "Không được."),
+        ("Con gái 17 tuổi đã đăng ký kết hôn được chưa?", "Không được."),
+        ("con tôi 17 tuổi đủ tuổi kết hôn chưa", "Chưa đủ tuổi."),
+    ],
+)
+def test_an_age_below_the_minimum_is_answered_no(question: str, word: str) -> None:
+    words = project_library().ui["yes_no"]
+    body = "Hai người muốn kết hôn, cả hai tự nguyện. Nam từ đủ 20 tuổi, nữ từ đủ 18 tuổi."
+    assert yes_no.too_young(question, body, words) == yes_no.YesNo(
+        word, "Nam từ đủ 20 tuổi, nữ từ đủ 18 tuổi."
+    )
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "con gái tôi 19 tuổi đăng ký kết hôn được không",  # women from 18
+        "con tôi 19 tuổi kết hôn được không",  # a man or a woman?
+        "tôi sinh năm 2001, nam 24 tuổi, kết hôn được không",  # "năm" is a year
+    ],
+)
+def test_an_age_a_rule_may_admit_is_not_answered_no(question: str) -> None:
+    words = project_library().ui["yes_no"]
+    body = "Hai người muốn kết hôn, cả hai tự nguyện. Nam từ đủ 20 tuổi, nữ từ đủ 18 tuổi."
+    assert yes_no.too_young(question, body, words) is None
+
+
+def test_an_age_range_is_read_and_cận_nghèo_is_not_cần() -> None:
+    """ "hộ cận nghèo" folds to "ho can ngheo": it answered "Được." to a 72-year-old whose
+    right depends on being poor, and to a 60-year-old, whom the range leaves out."""
+    words = project_library().ui["yes_no"]
+    body = (
+        "Người từ đủ 75 tuổi trở lên không có lương hưu; người từ đủ 70 đến dưới 75 tuổi "
+        "thuộc hộ nghèo, hộ cận nghèo."
+    )
+    sentence = "người từ đủ 70 đến dưới 75 tuổi thuộc hộ nghèo, hộ cận nghèo."
+    assert yes_no.polarity("bà 72 tuổi có được không", sentence, words).word == ""
+    assert not yes_no.age_fits("ông 60 tuổi có được hưởng không", sentence)
+    found = yes_no.too_young("ông 60 tuổi có được hưởng không", body, words)
+    assert found is not None and found.word == "Không được."

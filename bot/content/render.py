@@ -114,10 +114,11 @@ def aspect_answer(library: Library, guide: Guide, aspect: str, question: str) ->
             if passage.section != "who" or yes_no.age_fits(question, passage.text)
         ]
         match = passages.best(question, told, guide.title, within="who")
-        found = (
-            yes_no.polarity(question, match.passage.text, library.ui["yes_no"])
+        words = library.ui["yes_no"]
+        found = yes_no.too_young(question, guide.who, words) or (
+            yes_no.polarity(question, match.passage.text, words)
             if match is not None
-            else yes_no.answer(question, guide.who, library.ui["yes_no"], ignore=guide.title)
+            else yes_no.answer(question, guide.who, words, ignore=guide.title)
         )
         if found is not None:
             opening = f"{found.word} {found.sentence}".strip()

@@ -153,6 +153,8 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "dieu kien",
             "co duoc",
             "duoc khong",
+            "duoc chua",
+            "du tuoi",
             "co the",
             "thay (duoc|cho)",
             "uy quyen",
@@ -167,7 +169,7 @@ _COMPILED = tuple(
 _YES_NO = re.compile(
     r"\b(co|phai|can|duoc|bat buoc|nen)\b.*\b(khong|chua|hong|hem)\b"
     r"|\b(khong|chua|hong) (a|ad|admin|vay|nhi|nha|ha|ta|chau|em|con|anh|chi)?\s*$"
-    r"|\b(phai|duoc|dung) khong\b|\bco phai\b"
+    r"|\b(phai|duoc|dung) khong\b|\bco phai\b|\bdu tuoi\b.*\b(chua|khong)\b"
 )
 
 
