@@ -41,7 +41,9 @@ _AT_LEAST = re.compile(r"\b(?:(nam|nu) )?(?:tu du|tu|du|tren) (\d{1,3}) (?:tuoi|
 _BELOW = re.compile(r"\b(?:(nam|nu) )?(?:duoi|chua du) (\d{1,3}) tuoi\b")
 # Whom a question is about. Folded, "năm" (year) is "nam": "năm 2019", "5 năm", "năm nay"
 # are years, not men.
-_MAN = re.compile(r"\b(?<!\d )(nam|con trai|chong|chu re|ban trai)\b(?! ?(\d{4}|nay|ngoai|sau|truoc|roi))")
+_MAN = re.compile(
+    r"\b(?<!\d )(nam|con trai|chong|chu re|ban trai)\b(?! ?(\d{4}|nay|ngoai|sau|truoc|roi))"
+)
 _WOMAN = re.compile(r"\b(nu|con gai|vo|co dau|ban gai)\b")
 # "trẻ dưới 14 tuổi làm thế nào" names an age group, not the child's age.
 _GROUP = re.compile(r"\b(?:tu du|tu|tren|duoi|chua du) \d{1,3} tuoi\b")
@@ -97,7 +99,7 @@ def age_fits(question: str, sentence: str) -> bool:
 
 
 def too_young(question: str, body: str, words: dict[str, dict[str, str]]) -> YesNo | None:
-    """"No", when the question gives an age below every minimum of a sentence of `body` that
+    """ "No", when the question gives an age below every minimum of a sentence of `body` that
     says what one may (or must) do, and no age rule of `body` admits it: "nam 19 tuổi đăng
     ký kết hôn được không" → "Không được. Nam từ đủ 20 tuổi, nữ từ đủ 18 tuổi."."""
     age = _asked_age(question)

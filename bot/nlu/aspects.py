@@ -73,6 +73,8 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "de lau",
             "lam muon",
             "lam tre",
+            "con (kip|duoc) (khong|hong|ko|k|nua|chua)",  # "giờ đăng ký còn được không"
+            "con (lam|dang ky|dang ki|khai)( \\w+)? (duoc|kip)",
         ),
     ),
     (
