@@ -20,6 +20,8 @@ from tests.conftest import project_library
         ("trong vòng bao nhiêu ngày phải đi khai tử", "deadline"),
         ("ông mất năm 2019 chưa khai tử, giờ đăng kí còn được không", "deadline"),
         ("con sinh 3 tháng rồi giờ còn khai sinh được không", "deadline"),
+        ("giấy độc thân xin từ tháng 3 giờ còn xài dc ko", "deadline"),
+        ("giấy xác nhận có giá trị bao lâu", "deadline"),
         ("con gái 17 tuổi đăng ký kết hôn được chưa", "who"),
         ("mất bao lâu", "time"),
         ("bao giờ thì có kết quả ạ", "time"),

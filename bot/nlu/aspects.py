@@ -75,6 +75,8 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "lam tre",
             "con (kip|duoc) (khong|hong|ko|k|nua|chua)",  # "giờ đăng ký còn được không"
             "con (lam|dang ky|dang ki|khai)( \\w+)? (duoc|kip)",
+            "con (xai|dung|su dung|gia tri|hieu luc)",  # how long a paper stays valid
+            "(gia tri|hieu luc|dung duoc|xai duoc) (bao lau|may thang|may nam)",
         ),
     ),
     (
