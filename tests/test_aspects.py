@@ -232,3 +232,13 @@ def test_an_age_range_is_read_and_cận_nghèo_is_not_cần() -> None:
     assert not yes_no.age_fits("ông 60 tuổi có được hưởng không", sentence)
     found = yes_no.too_young("ông 60 tuổi có được hưởng không", body, words)
     assert found is not None and found.word == "Không được."
+
+
+def test_one_common_shared_word_does_not_pick_the_answer() -> None:
+    """ "mã số riêng" shares only "số" with "một số nhóm … không phải đăng ký": it opened
+    with "Không phải." to a question that sentence does not answer."""
+    library = project_library()
+    guide = library.guide_for("proc_business_registration")
+    assert guide is not None
+    question = "Có giấy chứng nhận hộ kinh doanh rồi có phải đi đăng ký mã số riêng nữa không?"
+    assert yes_no.answer(question, guide.who, library.ui["yes_no"], ignore=guide.title) is None

@@ -49,6 +49,11 @@ _WOMAN = re.compile(r"\b(nu|con gai|vo|co dau|ban gai)\b")
 _GROUP = re.compile(r"\b(?:tu du|tu|tren|duoi|chua du) \d{1,3} tuoi\b")
 
 
+# A sentence answers a yes/no question when it shares this many of its topic words: one
+# alone is often a common one ("số" of "một số nhóm" for "mã số riêng").
+MIN_SHARED = 2
+
+
 @dataclass(frozen=True)
 class YesNo:
     word: str  # the answer word, from content/ui.yml's yes_no texts
@@ -142,16 +147,18 @@ def _shared(asked: set[str], typed: dict[str, set[str]], sentence: str) -> int:
 
 def best_sentence(question: str, body: str, ignore: str = "") -> str | None:
     """The sentence of `body` sharing the most topic words with `question` (ties: first);
-    words of `ignore` (the guide's title) do not count: "tạm vắng" is not "tạm trú"."""
+    words of `ignore` (the guide's title) do not count: "tạm vắng" is not "tạm trú". An age
+    the sentence's age group holds counts as one more shared word."""
     asked = topic_words(question) - topic_words(ignore)
     typed = _accented_words(question)
+    aged = _asked_age(question) is not None
     scored = [
-        (_shared(asked, typed, s), -n, s)
+        (_shared(asked, typed, s) + (aged and bool(_limits(question, s))), -n, s)
         for n, s in enumerate(sentences(body))
         if age_fits(question, s)
     ]
     best = max(scored, default=(0, 0, ""))
-    return best[2] if best[0] > 0 else None
+    return best[2] if best[0] >= MIN_SHARED else None
 
 
 def answer(
