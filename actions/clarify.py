@@ -35,7 +35,7 @@ NEVER_OFFERED = {"nlu_fallback", "out_of_scope", "affirm", "deny", "greet", "goo
 
 def title_of(library: Library, intent: str) -> str | None:
     guide = library.guide_for(intent)
-    return guide.title if guide else library.ui.get("intent_titles", {}).get(intent)
+    return guide.button_title if guide else library.ui.get("intent_titles", {}).get(intent)
 
 
 def clarify(dispatcher: CollectingDispatcher, library: Library, tracker: Tracker) -> None:

@@ -39,6 +39,13 @@ NAMED_PROCEDURE_RANKS = 3
 COMMON_TITLE_PAIR = 3  # "đăng ký" is in many titles: it names none of them
 
 
+# "mất cả cccd với bằng lái": the model answers the ID card and ranks the driving licence
+# next. A procedure ranked second with at least this confidence, whose guide holds a word
+# pair of the question that the answered guide lacks, is offered as a button.
+ALSO_NAMED_CONFIDENCE = 0.02
+# Pairs across these name nothing: "sinh và", "cccd với".
+JOINING_WORDS = frozenset({"va", "voi", "cho", "thi", "la", "cua", "de", "ma", "hay", "hoac", "o"})
+
 # A "who" question is answered from the guide's `who` text unless another sentence holds
 # this many times more of its words ("sinh năm 2001 có phải đổi căn cước" → the renewal list).
 WHO_FIRST = 1.5
@@ -78,6 +85,31 @@ def named_guide(library: Library, tracker: Tracker) -> Guide | None:
         if {pair for pair in pairs if shared[pair] < COMMON_TITLE_PAIR} & asked:
             return library.guide_for(ranked["name"])
     return None
+
+
+def _naming_terms(guide: Guide) -> set[str]:
+    """The word pairs a guide is asked by: its title, summary and FAQ questions (its other
+    sections name other procedures' papers: "thẻ căn cước" among a licence's documents)."""
+    written = [guide.title, guide.summary]
+    written += [example for faq in guide.faqs for example in (faq.question, *faq.examples)]
+    return passages.terms(" ".join(written))
+
+
+def also_named(library: Library, tracker: Tracker, answered: Guide) -> Guide | None:
+    """A second procedure the question names beside the one answered, if any."""
+    ranking = tracker.latest_message.get("intent_ranking") or []
+    if len(ranking) < 2 or ranking[1]["confidence"] < ALSO_NAMED_CONFIDENCE:
+        return None
+    other = library.guide_for(ranking[1]["name"])
+    if other is None or other.kind != "procedure" or other.id == answered.id:
+        return None
+    asked = passages.terms(tracker.latest_message.get("text") or "")
+    named = {
+        term
+        for term in asked & _naming_terms(other)
+        if " " in term and not set(term.split()) & JOINING_WORDS
+    }
+    return other if named - _naming_terms(answered) else None
 
 
 def follow_up_answer(
@@ -151,6 +183,12 @@ class ActionShowGuide(UsesServices, Action):
             send(dispatcher, render.section(library, guide, section))
         else:
             send(dispatcher, first_answer(library, guide, text))
+            other = also_named(library, tracker, guide)
+            if other is not None:
+                dispatcher.utter_message(
+                    text=library.text("also_named"),
+                    buttons=[{"title": other.button_title, "payload": f"/{other.intent}"}],
+                )
         return [SlotSet("guide_id", guide.id), SlotSet("guide_step", 0.0)]
 
 
@@ -176,7 +214,7 @@ class ActionAnswerAspect(UsesServices, Action):
             )
             return [SlotSet("guide_id", guide.id)]
         choices = [
-            {"title": g.title, "payload": render.section_payload(g, section)}
+            {"title": g.button_title, "payload": render.section_payload(g, section)}
             for intent in library.ui["popular_procedures"]
             if (g := library.guide_for(intent)) is not None
         ]

@@ -73,3 +73,22 @@ async def test_an_answer_offers_the_other_sections_as_buttons(service: Service) 
     titles = button_titles(first)
     labels = project_library().ui["guide_buttons"]
     assert labels["documents"] in titles and labels["fees"] not in titles
+
+
+async def test_a_second_procedure_in_the_same_question_is_offered_as_a_button(
+    service: Service,
+) -> None:
+    user = "u-two-procedures"
+    await service.say(user, "mất cả cccd với bằng lái thì làm sao")
+    await service.settle()
+    messages = await service.messages(user)
+    library = project_library()
+    licence = _guide("proc_driver_license")
+    assert _guide("proc_id_card").summary in messages[0]["text"]
+    offer = next(m for m in messages if m.get("text") == address.speak(library.text("also_named")))
+    buttons = offer["attachment"]["payload"]["buttons"]
+    assert [b["title"] for b in buttons] == [licence.button_title]
+    seen = len(messages)
+    await service.say(user, buttons[0]["payload"])
+    await service.settle()
+    assert licence.summary in texts(await service.messages(user))[seen]

@@ -306,3 +306,13 @@ def test_a_procedure_guide_without_an_aspect_is_warned_about(content_copy: Path)
     path.write_text(text)
     warnings = [str(p) for p in check_content(content_copy, DOMAIN)]
     assert not any("/khai-sinh.yml" in w and "no 'result'" in w for w in warnings)
+
+
+def test_a_guide_named_on_buttons_has_a_short_button_name(content_copy: Path) -> None:
+    """Zalo cuts button titles past 20 characters: "Đổi, cấp lại giấy p…"."""
+    library = load_library(PROJECT / "content")
+    assert all(len(g.button_title) <= MAX_BUTTON_TITLE for g in library.guides.values())
+    path = content_copy / "guides" / "giay-phep-lai-xe.yml"
+    path.write_text(path.read_text().replace('button: "Bằng lái xe"\n', "", 1))
+    warnings = [str(p) for p in check_content(content_copy, DOMAIN)]
+    assert any("/giay-phep-lai-xe.yml" in w and "add 'button:" in w for w in warnings)

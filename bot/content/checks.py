@@ -177,6 +177,7 @@ def check_content(content_dir: Path, domain_path: Path) -> list[Problem]:
     from_ui = {left for _, text in _ui_texts(library.ui) for left in LEFT_OVER.findall(text)}
     for guide in guides:
         problems += _links(guide) + _writing(guide) + _aspects(library, guide)
+        problems += _button_name(guide)
         try:
             problems += _rendered(library, guide, from_ui)
         except (KeyError, ValueError, IndexError) as exc:  # a ui.yml text it uses is broken
@@ -376,6 +377,20 @@ def _rendered(library: Library, guide: Guide, from_ui: set[str]) -> list[Problem
             if len(b["title"]) > MAX_BUTTON_TITLE
         ]
     return problems
+
+
+def _button_name(guide: Guide) -> list[Problem]:
+    """A guide offered on a button (the assistant asking "which one?") needs a short name."""
+    if len(guide.button_title) <= MAX_BUTTON_TITLE:
+        return []
+    return [
+        Problem(
+            f"{guide.source_file}:1",
+            f"'{guide.button_title}' is cut to {MAX_BUTTON_TITLE} characters on a button: "
+            f"add 'button: \"…\"' (at most {MAX_BUTTON_TITLE} characters) under its title",
+            "warning",
+        )
+    ]
 
 
 def _aspects(library: Library, guide: Guide) -> list[Problem]:

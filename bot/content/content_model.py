@@ -58,6 +58,11 @@ class Guide:
     last_reviewed: dt.date
     sources: tuple[str, ...]
     source_file: str = ""
+    button: str = ""  # the guide's name on a button (Zalo cuts titles past 20 characters)
+
+    @property
+    def button_title(self) -> str:
+        return self.button or self.title
 
 
 @dataclass(frozen=True)

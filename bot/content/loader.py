@@ -188,6 +188,7 @@ def read_guide(path: Path, data: dict[str, Any], locality: Locality) -> Guide:
         last_reviewed=reviewed,
         sources=texts("sources"),
         source_file=str(path),
+        button=text("button") if "button" in data else "",
     )
 
 
