@@ -87,7 +87,7 @@ def named_guide(library: Library, tracker: Tracker) -> Guide | None:
     return None
 
 
-def _naming_terms(guide: Guide) -> set[str]:
+def _naming_terms(guide: Guide) -> frozenset[str]:
     """The word pairs a guide is asked by: its title, summary and FAQ questions (its other
     sections name other procedures' papers: "thẻ căn cước" among a licence's documents)."""
     written = [guide.title, guide.summary]

@@ -9,6 +9,7 @@ name) says nothing about which sentence answers, a word in one sentence says muc
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -89,6 +90,8 @@ QUESTION_WORDS = frozenset(
         "v",
     ]
 )
+# Texts whose terms are kept: every guide sentence (about 1,500) and recent questions.
+TERMS_CACHED = 8192
 # Share of the question's words (weighted by rarity) a sentence must hold.
 MIN_COVERAGE = 0.5
 # What a question's word no sentence of the guide has weighs.
@@ -132,16 +135,17 @@ def topic_words(text: str) -> set[str]:
     return {word for word in folded(text).split() if word not in QUESTION_WORDS}
 
 
-def terms(text: str) -> set[str]:
+@functools.lru_cache(maxsize=TERMS_CACHED)
+def terms(text: str) -> frozenset[str]:
     """Topic words and pairs of neighbouring words: most Vietnamese words are two syllables,
-    and "quá hạn" is not "quá dài"."""
+    and "quá hạn" is not "quá dài". Cached: a guide's sentences are read at every question."""
     plain = folded(text).split()
     pairs = {
         f"{a} {b}"
         for a, b in zip(plain, plain[1:], strict=False)
         if a not in QUESTION_WORDS or b not in QUESTION_WORDS
     }
-    return pairs | {word for word in plain if word not in QUESTION_WORDS}
+    return frozenset(pairs | {word for word in plain if word not in QUESTION_WORDS})
 
 
 def of_guide(guide: Guide) -> list[Passage]:
