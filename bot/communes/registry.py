@@ -148,8 +148,11 @@ class Communes:
             sender = Sender(settings, database, self._processing)
             await sender.open()
             opened.push_async_callback(sender.close)
-            # Rasa's tracker store is the default commune's: its scheduler purges it.
-            scheduler = Scheduler(settings, database, sender, content, tracker_database=None)
+            # Its conversations are in the tracker store the communes share: it purges them
+            # (and its lock on PostgreSQL or Redis is its own: bot/scheduler/scheduler_lock.py).
+            scheduler = Scheduler(
+                settings, database, sender, content, self._brain.tracker_database, commune.slug
+            )
             scheduler.take_lock()
             opened.push_async_callback(scheduler.stop)
             await scheduler.start()
