@@ -464,27 +464,38 @@ def backup_databases(settings: Settings, destination: Path) -> int:
 
 
 async def purge(settings: Settings, dry_run: bool) -> int:
-    """Purge message logs past the retention period (safe while the service runs)."""
+    """Purge message logs past the retention period, the default commune's and then each
+    added commune's (safe while the service runs)."""
+    import datetime as dt
+
     from bot import privacy
-    from bot.local_time import TIMEZONE
+    from bot.communes import commune_config
     from bot.storage import Database, retention
 
-    database = Database.from_settings(settings)
-    await database.open()
-    try:
-        result = await privacy.purge_message_logs(
-            database, settings.tracker_database, settings.message_retention_days, dry_run=dry_run
-        )
-    finally:
-        await database.close()
-    kept_from = result.cutoff.astimezone(TIMEZONE).date()
+    now = dt.datetime.now(dt.timezone.utc)  # one cutoff for every commune
+    kept_from = privacy.cutoff_day(now, settings.message_retention_days)
     print(
         f"citizenbot: message logs are kept {settings.message_retention_days} days, "
         f"from {kept_from.isoformat()}; "
         + ("older ones would go (dry run, nothing changed):" if dry_run else "older ones:")
     )
-    for table, count in result.changed.items():
-        print(f"  {table}: {count} {retention.EFFECTS.get(table, 'rows')}")
+    for commune in ["", *commune_config.added(settings)]:
+        database = Database.from_settings(commune_config.settings_of(settings, commune))
+        await database.open()
+        try:
+            result = await privacy.purge_message_logs(
+                database,
+                settings.tracker_database,  # shared: the commune's conversations only
+                settings.message_retention_days,
+                now,
+                dry_run,
+                commune,
+            )
+        finally:
+            await database.close()
+        print(f"commune {commune}:" if commune else "default commune:")
+        for table, count in result.changed.items():
+            print(f"  {table}: {count} {retention.EFFECTS.get(table, 'rows')}")
     return 0
 
 

@@ -430,6 +430,7 @@ class Scheduler:
             self.tracker_database,
             self.settings.message_retention_days,
             self.clock.now(),
+            commune=self.commune,
         )
 
     # --- plumbing -----------------------------------------------------------------------
