@@ -91,9 +91,9 @@ class Communes:
         if slugs:
             log.info("%d communes served besides the default", len(self._open))
 
-    def services_of(self, slug: str) -> Services:
-        """The parts of an open commune (its conversation's actions run after its event)."""
-        return self._open[slug].services
+    async def services_of(self, slug: str) -> Services:
+        """The parts of a commune (its conversation's actions run after its event: it is open)."""
+        return (await self.open(slug)).services
 
     def get(self, slug: str) -> OpenCommune | None:
         return self._open.get(slug)
