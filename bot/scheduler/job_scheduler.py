@@ -32,6 +32,7 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
+from sqlalchemy.pool import NullPool
 
 from bot import privacy
 from bot.clock import Clock, QuietHours, SystemClock, utc_iso
@@ -62,9 +63,14 @@ PURGE_AT = dt.time(3, 0)  # local time: the quietest hour
 
 def job_store(database_path: Path, url: str = "", schema: str | None = None) -> SQLAlchemyJobStore:
     """APScheduler's store of the jobs: a table of the service's database, in the commune's
-    own schema on PostgreSQL (each commune's scheduler loads its own jobs only)."""
+    own schema on PostgreSQL (each commune's scheduler loads its own jobs only). It is read
+    when a job is added or due: no connection is kept open between (a hundred communes'
+    schedulers would hold a hundred)."""
     return SQLAlchemyJobStore(
-        url=url or f"sqlite:///{database_path}", tablename=JOBS_TABLE, tableschema=schema
+        url=url or f"sqlite:///{database_path}",
+        tablename=JOBS_TABLE,
+        tableschema=schema,
+        engine_options={"poolclass": NullPool},
     )
 
 
