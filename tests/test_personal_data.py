@@ -46,6 +46,7 @@ from bot.web.app import SCHEDULER, SERVICES
 from bot.zalo.events import parse_event
 from tests.conftest import PROJECT, Service, run_cli
 from tests.dashboard import file_ticket
+from tests.test_communes import content_copy
 
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=TIMEZONE)  # the purge's clock
 OLD = NOW - dt.timedelta(days=120)  # 2026-07-26: past the 90 days
@@ -616,7 +617,8 @@ async def test_purge_command_dry_run_shows_counts_and_changes_nothing(
 async def test_purge_command_purges_every_communes_database(
     database: Database, tmp_path: Path
 ) -> None:
-    settings = Settings(data_dir=tmp_path, database_url=database.url)
+    content = content_copy(tmp_path)
+    settings = Settings(data_dir=tmp_path, content_dir=content, database_url=database.url)
     await add_commune(settings, Commune.in_sandbox("xa-a"))
     commune = Database.from_settings(commune_config.settings_of(settings, "xa-a"))
     await commune.open()

@@ -39,7 +39,12 @@ from bot.storage import (
 from bot.storage.database import TABLES, open_postgres, open_store
 from bot.web.app import SCHEDULER
 from tests.conftest import Service, free_port, run_cli
-from tests.test_communes import post_to_commune, replies_in_commune, with_communes
+from tests.test_communes import (
+    content_copy,
+    post_to_commune,
+    replies_in_commune,
+    with_communes,
+)
 
 
 def _fill(data_dir: Path) -> None:
@@ -111,7 +116,8 @@ async def test_migrate_refuses_a_database_that_already_holds_data(
 
 
 async def test_migrate_puts_a_commune_in_its_own_schema(tmp_path: Path, postgres_url: str) -> None:
-    await add_commune(Settings(data_dir=tmp_path), Commune.in_sandbox("xa-an-khanh"))
+    settings = Settings(data_dir=tmp_path, content_dir=content_copy(tmp_path))
+    await add_commune(settings, Commune.in_sandbox("xa-an-khanh"))
     _fill(tmp_path / "communes" / "xa-an-khanh")
     env = {"CITIZENBOT_DATA_DIR": str(tmp_path)}
     await run_cli("migrate", "--to", postgres_url, "--commune", "xa-an-khanh", env=env)
