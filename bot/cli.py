@@ -137,13 +137,15 @@ def main(argv: list[str] | None = None) -> int:
         command.add_argument("--commune", default="", help="a citizen of this commune's OA")
     migrate_cmd = commands.add_parser(
         "migrate",
-        help="copy the service's SQLite tables into an empty PostgreSQL database",
-        description="Example: citizenbot migrate --to postgresql://citizenbot@db/commune"
-        " (stop the service first for a copy with nothing missing; then start it with"
-        " CITIZENBOT_DATABASE_URL set to the same URL).",
+        help="copy a commune's SQLite data (tables, conversations, scheduled jobs) into PostgreSQL",
+        description="Example: citizenbot migrate --to postgresql://citizenbot@db/citizenbot"
+        " [--commune phuong-ba-dinh], once per commune (stop the service first for a copy with"
+        " nothing missing; then start it with CITIZENBOT_DATABASE_URL set to the same URL).",
     )
     migrate_cmd.add_argument("--to", required=True, metavar="POSTGRESQL_URL")
-    migrate_cmd.add_argument("--schema", default=None, help="a PostgreSQL schema (search_path)")
+    migrate_cmd.add_argument(
+        "--commune", default="", help="an added commune (default: the default commune)"
+    )
     args = parser.parse_args(argv)
     # The service and the action server log JSON lines (CITIZENBOT_LOG_FORMAT=text for plain
     # lines); the other commands, text.
@@ -177,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "commune":
             return asyncio.run(commune(args, settings))
         if args.command == "migrate":
-            return migrate(settings, args.to, args.schema)
+            return migrate(settings, args.to, args.commune)
         if args.command == "content":
             return content_check(settings.content_dir, args.project / "domain.yml")
     except SettingsError as exc:
@@ -462,27 +464,38 @@ def backup_databases(settings: Settings, destination: Path) -> int:
 
 
 async def purge(settings: Settings, dry_run: bool) -> int:
-    """Purge message logs past the retention period (safe while the service runs)."""
+    """Purge message logs past the retention period, the default commune's and then each
+    added commune's (safe while the service runs)."""
+    import datetime as dt
+
     from bot import privacy
-    from bot.local_time import TIMEZONE
+    from bot.communes import commune_config
     from bot.storage import Database, retention
 
-    database = Database.from_settings(settings)
-    await database.open()
-    try:
-        result = await privacy.purge_message_logs(
-            database, settings.tracker_database, settings.message_retention_days, dry_run=dry_run
-        )
-    finally:
-        await database.close()
-    kept_from = result.cutoff.astimezone(TIMEZONE).date()
+    now = dt.datetime.now(dt.timezone.utc)  # one cutoff for every commune
+    kept_from = privacy.cutoff_day(now, settings.message_retention_days)
     print(
         f"citizenbot: message logs are kept {settings.message_retention_days} days, "
         f"from {kept_from.isoformat()}; "
         + ("older ones would go (dry run, nothing changed):" if dry_run else "older ones:")
     )
-    for table, count in result.changed.items():
-        print(f"  {table}: {count} {retention.EFFECTS.get(table, 'rows')}")
+    for commune in ["", *commune_config.added(settings)]:
+        database = Database.from_settings(commune_config.settings_of(settings, commune))
+        await database.open()
+        try:
+            result = await privacy.purge_message_logs(
+                database,
+                settings.tracker_database,  # shared: the commune's conversations only
+                settings.message_retention_days,
+                now,
+                dry_run,
+                commune,
+            )
+        finally:
+            await database.close()
+        print(f"commune {commune}:" if commune else "default commune:")
+        for table, count in result.changed.items():
+            print(f"  {table}: {count} {retention.EFFECTS.get(table, 'rows')}")
     return 0
 
 
@@ -544,22 +557,31 @@ async def user_data(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def migrate(settings: Settings, url: str, schema: str | None) -> int:
-    """The data dir's SQLite tables into PostgreSQL (an empty database, or schema)."""
-    from bot.storage.postgres_migration import MigrationError, copy_to_postgres
+def migrate(settings: Settings, url: str, commune: str) -> int:
+    """A commune's SQLite data into PostgreSQL: its tables into its schema (the database's
+    own for the default commune), its conversations and scheduled jobs with them."""
+    from bot.communes import commune_config
+    from bot.communes.conversation_ids import senders_of
+    from bot.postgres_migration import MigrationError, copy_to_postgres
 
     if not url.startswith("postgresql://"):
         print("citizenbot: --to must be a postgresql:// URL", file=sys.stderr)
         return 2
     try:
-        copied = copy_to_postgres(settings.database_path, url, schema)
-    except MigrationError as exc:
+        commune_settings = commune_config.settings_of(settings, commune)
+        copied = copy_to_postgres(
+            commune_settings.database_path,
+            settings.tracker_path,  # the deployment's: the communes share it
+            url,
+            commune_config.schema_of(commune) if commune else None,
+            senders_of(commune),
+            lambda table, rows: print(f"  {table}: {rows} rows", flush=True),
+        )
+    except (commune_config.CommuneError, MigrationError) as exc:
         print(f"citizenbot: {exc}", file=sys.stderr)
         return 1
-    for table, count in copied.items():
-        print(f"  {table}: {count} rows")
     print(
-        f"citizenbot: {sum(copied.values())} rows copied from {settings.database_path};"
+        f"citizenbot: {sum(copied.values())} rows copied from {commune_settings.data_dir};"
         " start the service with CITIZENBOT_DATABASE_URL set to the new database"
     )
     return 0

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from bot.communes.conversation_ids import senders_of
 from bot.local_time import TIMEZONE
 from bot.storage import Database, audit, personal_data, retention, tracker_reader
 from bot.storage.tracker_reader import TrackerDatabase
@@ -47,15 +48,19 @@ async def purge_message_logs(
     retention_days: int,
     now: dt.datetime | None = None,
     dry_run: bool = False,
+    commune: str = "",
 ) -> Purge:
     """Purge what is older than the retention period, keeping the reports' daily figures
-    first. Safe to run again at any time, and while the service runs."""
+    first. Safe to run again at any time, and while the service runs. `database` is the
+    commune's; of the tracker store the communes share, its conversations only (their intents
+    kept in its database: its report, and the province's, count them after the purge)."""
+    senders = senders_of(commune)
     keep_from = cutoff_day(now or dt.datetime.now(dt.timezone.utc), retention_days)
     result = Purge(retention.start_of(keep_from), dry_run)
     if dry_run:
         result.changed.update(await database.run(retention.count_messages, result.cutoff))
         result.changed[TRACKER] = await _blocking(
-            tracker_reader.prune, tracker_database, result.cutoff.timestamp(), True
+            tracker_reader.prune, tracker_database, result.cutoff.timestamp(), True, senders
         )
         result.changed.update(await database.run(retention.purge_records, result.cutoff, True))
         return result
@@ -75,20 +80,26 @@ async def purge_message_logs(
             low,
             result.cutoff.timestamp(),
             retention.offset_seconds(),
+            senders,
         )
         await database.run(retention.archive_intents, since, keep_from, counts)
     # Only what has been counted: up to the mark, wherever a concurrent purge left it.
     counted = await database.run(retention.archived_before, retention.INTENTS)
     result.changed[TRACKER] = (
         await _blocking(
-            tracker_reader.prune, tracker_database, retention.start_of(counted).timestamp()
+            tracker_reader.prune,
+            tracker_database,
+            retention.start_of(counted).timestamp(),
+            False,
+            senders,
         )
         if counted
         else 0
     )
     result.changed.update(await database.run(retention.purge_records, result.cutoff))
     log.info(
-        "message logs older than %s purged: %s",
+        "message logs of %s older than %s purged: %s",
+        f"commune {commune}" if commune else "the default commune",
         keep_from.isoformat(),
         ", ".join(f"{table} {count}" for table, count in result.changed.items()),
     )

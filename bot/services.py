@@ -11,8 +11,9 @@ there each action class opens its own set at its first call (`UsesServices.servi
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.communes.conversation_ids import commune_of, conversation_id
@@ -45,18 +46,26 @@ class Services:
         return conversation_id(self.commune, user_id)
 
     @classmethod
-    async def for_action_server(cls, settings: Settings) -> Services:
-        """What a separate action server uses: the database opened, the content loaded; no
-        sender, no scheduler. Logged, since each set is a connection and a content load."""
+    async def for_action_server(
+        cls, settings: Settings, commune: str = "", overlay: Path | None = None
+    ) -> Services:
+        """What a separate action server uses (a commune's: its settings, its content
+        `overlay`): the database opened, the content loaded; no sender, no scheduler. Logged,
+        since each set is a connection and a content load."""
         database = Database.from_settings(settings)
         await database.open()
-        content = LiveContent(settings.content_dir)
+        content = LiveContent(settings.content_dir, overlay)
         log.info("action services opened: database %s", settings.database_path)
-        return cls(settings, database, load_or_create(settings.data_dir), content)
+        secret = load_or_create(settings.data_dir)
+        return cls(settings, database, secret, content, commune=commune)
 
     @classmethod
     async def from_environment(cls) -> Services:
         return await cls.for_action_server(Settings.from_env())
+
+
+# How actions reach another commune's parts than the default's, by its slug.
+CommuneServices = Callable[[str], Awaitable[Services]]
 
 
 class UsesServices:
@@ -66,9 +75,9 @@ class UsesServices:
     default (bot/communes/conversation_ids.py) gets that commune's parts."""
 
     _services: Services | None = None
-    _of_commune: Callable[[str], Services] | None = None
+    _of_commune: CommuneServices | None = None
 
-    def use(self, services: Services, of_commune: Callable[[str], Services] | None = None) -> None:
+    def use(self, services: Services, of_commune: CommuneServices | None = None) -> None:
         self._services = services
         self._of_commune = of_commune
 
@@ -77,7 +86,7 @@ class UsesServices:
         if commune:
             if self._of_commune is None:
                 raise LookupError(f"a conversation of commune {commune!r}, and no communes here")
-            return self._of_commune(commune)
+            return await self._of_commune(commune)
         if self._services is None:
             self._services = await Services.from_environment()
         return self._services

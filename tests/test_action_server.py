@@ -20,16 +20,23 @@ from rasa.shared.core.events import BotUttered, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
+from bot.communes.commune_config import Commune
+from bot.communes.commune_setup import add_commune
+from bot.settings import Settings
 from tests.conftest import PROJECT, free_port, project_library
 from tests.external_zalo import rows
+from tests.test_communes import content_copy, write_locality
 
 OPENED = "action services opened"  # logged by Services.for_action_server
 
 
 class ActionServerProcess:
-    def __init__(self, data_dir: Path, log_path: Path) -> None:
+    def __init__(
+        self, data_dir: Path, log_path: Path, content_dir: Path = PROJECT / "content"
+    ) -> None:
         self.url = f"http://127.0.0.1:{free_port()}"
         self.data_dir = data_dir
+        self.content_dir = content_dir
         self.log_path = log_path
         self.process: asyncio.subprocess.Process | None = None
 
@@ -37,7 +44,7 @@ class ActionServerProcess:
         env = {
             **os.environ,
             "CITIZENBOT_DATA_DIR": str(self.data_dir),
-            "CITIZENBOT_CONTENT_DIR": str(PROJECT / "content"),
+            "CITIZENBOT_CONTENT_DIR": str(self.content_dir),
         }
         with self.log_path.open("a") as log:
             self.process = await asyncio.create_subprocess_exec(
@@ -83,9 +90,13 @@ async def action_server(tmp_path: Path) -> AsyncIterator[ActionServerProcess]:
 
 
 def citizen_said(
-    intent: str, text: str, slots: dict[str, str], domain: Domain
+    intent: str,
+    text: str,
+    slots: dict[str, str],
+    domain: Domain,
+    conversation: str = "u-actions",
 ) -> DialogueStateTracker:
-    tracker = DialogueStateTracker("u-actions", domain.slots)
+    tracker = DialogueStateTracker(conversation, domain.slots)
     parse = {
         "text": text,
         "intent": {"name": intent, "confidence": 0.98},
@@ -133,3 +144,35 @@ async def test_every_action_of_the_action_server_shares_one_set_of_services(
     # One set of services for the two action classes (`rasa run actions` opens one each).
     assert action_server.log().count(OPENED) == 1
     assert "Traceback" not in action_server.log()
+
+
+async def test_a_communes_conversation_gets_that_communes_services(tmp_path: Path) -> None:
+    content = content_copy(tmp_path)
+    server = ActionServerProcess(tmp_path / "var", tmp_path / "actions.log", content)
+    await server.start()
+    try:
+        # Added while the action server runs: served from its first call, no restart.
+        settings = Settings(data_dir=server.data_dir, content_dir=content)
+        await add_commune(settings, Commune.in_sandbox("xa-a"))
+        write_locality(content, "xa-a", "0209 111 222")
+        domain = Domain.load(PROJECT / "domain.yml")
+        filled = citizen_said(
+            "give_feedback",
+            "không",
+            {"feedback_topic": "procedure", "feedback_description": "Chờ lâu quá"},
+            domain,
+            conversation="xa-a:u-1",
+        )
+        filed = await run_over_http(server, "action_submit_feedback", filled, domain)
+        asked = citizen_said("request_human", "cho gặp cán bộ", {}, domain, "xa-a:u-1")
+        contacts = await run_over_http(server, "action_not_available_yet", asked, domain)
+    finally:
+        assert await server.stop() == 0
+    assert any(isinstance(e, BotUttered) and "PA-00001" in e.text for e in filed)
+    commune_db = server.data_dir / "communes" / "xa-a" / "citizenbot.db"
+    assert rows(commune_db, "SELECT user_id, description FROM feedback_tickets") == [
+        ("u-1", "Chờ lâu quá")
+    ]
+    assert rows(server.data_dir / "citizenbot.db", "SELECT id FROM feedback_tickets") == []
+    assert "0209 111 222" in "\n".join(e.text for e in contacts if isinstance(e, BotUttered))
+    assert "Traceback" not in server.log()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import shutil
 import time
@@ -15,12 +16,14 @@ from bot.communes import commune_config
 from bot.communes.commune_config import Commune, CommuneError
 from bot.communes.commune_setup import add_commune
 from bot.content.checks import check_content
+from bot.local_time import TIMEZONE
 from bot.sandbox.zalo_sandbox import ZaloSandbox
 from bot.settings import Settings
-from bot.storage import Database, dossier_records
+from bot.storage import Database, dossier_records, retention, tracker_reader
 from bot.web.app import COMMUNES, SCHEDULER
 from bot.zalo import signature
 from tests.conftest import PROJECT, Service, run_cli
+from tests.test_queue_bound import parse_metrics
 
 QUESTION = "địa chỉ và số điện thoại bộ phận một cửa ở đâu"
 
@@ -159,6 +162,51 @@ async def test_a_communes_events_are_recorded_in_its_own_database(
     count = "SELECT COUNT(*) FROM inbox WHERE user_id = 'u-own'"
     assert await commune.services.database.run(lambda db: db.execute(count).fetchone()[0]) == 1
     assert await service.database.run(lambda db: db.execute(count).fetchone()[0]) == 0
+
+
+async def test_metrics_give_each_communes_figures_beside_the_default_communes(
+    start_service, tmp_path: Path
+) -> None:
+    content, data_dir = await with_communes(tmp_path, {"xa-a": "0209 111", "xa-b": "0209 222"})
+    service = await start_service(content_dir=content, data_dir=data_dir)
+    for user_id in ("u-1", "u-2"):
+        assert await post_to_commune(service, "xa-a", user_id, QUESTION) == 200
+    await service.say("u-3", QUESTION)
+    await service.settle()
+    await service.app[COMMUNES].drain()
+    async with service.http.get(f"{service.url}/metrics") as resp:
+        metrics = parse_metrics(await resp.text())
+    processed = "citizenbot_events_processed_total"
+    assert metrics[processed] == 1  # the default commune's series, unlabelled as before
+    assert metrics[processed + '{commune="xa-a"}'] == 2
+    assert metrics[processed + '{commune="xa-b"}'] == 0
+    assert metrics['citizenbot_inbox_pending_events{commune="xa-a"}'] == 0
+    assert metrics['citizenbot_queued_events{commune="xa-b"}'] == 0
+
+
+async def test_a_communes_daily_purge_takes_its_conversations_and_keeps_their_intents(
+    start_service, tmp_path: Path
+) -> None:
+    content, data_dir = await with_communes(tmp_path, {"xa-purge": "0209 333"})
+    service = await start_service(content_dir=content, data_dir=data_dir, message_retention_days=30)
+    assert await post_to_commune(service, "xa-purge", "u-1", QUESTION) == 200
+    await service.app[COMMUNES].drain()
+    commune = service.app[COMMUNES].get("xa-purge")
+    assert commune is not None
+    tracker = service.brain.tracker_database
+    assert tracker_reader.count_sender(tracker, "xa-purge:u-1") > 0
+
+    class Later:
+        def now(self) -> dt.datetime:
+            return dt.datetime.now(TIMEZONE) + dt.timedelta(days=31)
+
+    commune.scheduler.clock = Later()
+    result = await commune.scheduler.purge_message_logs()
+    assert result.changed["inbox"] == 1 and result.changed["tracker_events"] > 0
+    assert tracker_reader.count_sender(tracker, "xa-purge:u-1") == 0
+    today = dt.datetime.now(TIMEZONE).date()
+    kept = await commune.services.database.run(retention.archive, today, today)
+    assert sum(kept.intents().values()) == 1  # its citizen's one message, counted for its report
 
 
 async def test_a_commune_that_was_never_added_is_not_found(service: Service) -> None:

@@ -20,6 +20,9 @@ import sqlalchemy as sa
 from bot import privacy
 from bot.admin import report_figures
 from bot.brain.tracker_store import tracker_store
+from bot.communes import commune_config
+from bot.communes.commune_config import Commune
+from bot.communes.commune_setup import add_commune
 from bot.dossiers.dossier_model import keyed_hash
 from bot.local_time import TIMEZONE
 from bot.scheduler.job_scheduler import PURGE_JOB
@@ -43,6 +46,7 @@ from bot.web.app import SCHEDULER, SERVICES
 from bot.zalo.events import parse_event
 from tests.conftest import PROJECT, Service, run_cli
 from tests.dashboard import file_ticket
+from tests.test_communes import content_copy
 
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=TIMEZONE)  # the purge's clock
 OLD = NOW - dt.timedelta(days=120)  # 2026-07-26: past the 90 days
@@ -336,6 +340,42 @@ async def test_tracker_purge_never_cuts_an_open_conversation_session(
     assert len(senders_events(tracker_database, "u-daily")) == 2
 
 
+async def test_each_communes_purge_keeps_its_own_intents_for_its_report(
+    database: Database, tracker_database: TrackerDatabase, tmp_path: Path, database_url_for
+) -> None:
+    path = tmp_path / "xa-a" / "citizenbot.db"
+    commune = Database(path, url=database_url_for(path))
+    await commune.open()
+    try:
+        await a_commune_history(database, tracker_database)
+        add_event(tracker_database, "xa-a:u-an", "session_started", OLD)
+        for intent in ("proc_household_registration", "proc_household_registration", "greet"):
+            add_event(tracker_database, "xa-a:u-an", "user", OLD, intent)
+        reports = [(database, ""), (commune, "xa-a")]
+
+        async def figures_of_both() -> list[tuple]:
+            return [
+                figures(await report_figures.build(db, tracker_database, *JULY, NOW, slug))
+                for db, slug in reports
+            ]
+
+        before = await figures_of_both()
+        result = await privacy.purge_message_logs(
+            commune, tracker_database, 90, NOW, commune="xa-a"
+        )
+        assert result.changed["tracker_events"] == 4
+        assert senders_events(tracker_database, "xa-a:u-an") == []
+        assert len(senders_events(tracker_database, "u-binh")) == 4  # the default's: not yet
+        await privacy.purge_message_logs(database, tracker_database, 90, NOW)
+        assert senders_events(tracker_database, "u-binh") == []
+        after = await figures_of_both()
+        assert after == before
+        commune_report = await report_figures.build(commune, tracker_database, *JULY, NOW, "xa-a")
+        assert commune_report.top_intents == [("proc_household_registration", 2), ("greet", 1)]
+    finally:
+        await commune.close()
+
+
 async def test_the_daily_purge_runs_at_3am_and_uses_the_retention_setting(
     start_service, tmp_path: Path
 ) -> None:
@@ -572,6 +612,27 @@ async def test_purge_command_dry_run_shows_counts_and_changes_nothing(
     output = await run_cli("purge", env=where)
     assert "inbox: 1 events deleted" in output
     assert await table(database, "inbox") == []
+
+
+async def test_purge_command_purges_every_communes_database(
+    database: Database, tmp_path: Path
+) -> None:
+    content = content_copy(tmp_path)
+    settings = Settings(data_dir=tmp_path, content_dir=content, database_url=database.url)
+    await add_commune(settings, Commune.in_sandbox("xa-a"))
+    commune = Database.from_settings(commune_config.settings_of(settings, "xa-a"))
+    await commune.open()
+    try:
+        long_ago = dt.datetime.now(TIMEZONE) - dt.timedelta(days=200)
+        await received(database, "old", "u-an", long_ago)
+        await received(commune, "old-a", "u-an", long_ago)
+        await received(commune, "new-a", "u-an", dt.datetime.now(TIMEZONE))
+        output = await run_cli("purge", env=environment(tmp_path, database.url))
+        assert "commune xa-a:\n  inbox: 1 events deleted" in output
+        assert await table(database, "inbox") == []
+        assert [row["key"] for row in await table(commune, "inbox")] == ["new-a"]
+    finally:
+        await commune.close()
 
 
 async def test_user_commands_export_then_forget_after_confirmation(

@@ -54,6 +54,22 @@ def engine_env(request: pytest.FixtureRequest, engine: str) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("engine", ["redis", "postgres"])
+async def test_each_commune_has_its_own_scheduler_lock(
+    request: pytest.FixtureRequest, engine: str
+) -> None:
+    settings = Settings.from_env(engine_env(request, engine))
+    held = [shared_leadership(settings, commune) for commune in ("", "xa-a", "xa-b")]
+    again = shared_leadership(settings, "xa-a")
+    assert again is not None and all(held)
+    try:
+        assert [await leadership.try_acquire() for leadership in held] == [True] * 3  # type: ignore[union-attr]
+        assert await again.try_acquire() is False  # the same commune's: one leads
+    finally:
+        for leadership in (*held, again):
+            await leadership.release()  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("engine", ["redis", "postgres"])
 async def test_a_killed_leader_is_replaced_within_the_lock_expiry(
     request: pytest.FixtureRequest, engine: str
 ) -> None:

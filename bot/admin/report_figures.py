@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from bot.communes.conversation_ids import SEPARATOR, conversation_id
+from bot.communes.conversation_ids import senders_of
 from bot.local_time import TIMEZONE, local_date, local_range
 from bot.storage import Database, retention, tracker_reader
 from bot.storage.ratings import SATISFIED, SCORES
@@ -232,7 +232,7 @@ def _from_tracker(
     low, high = (moment.timestamp() for moment in day_bounds(report.start, report.end))
     if kept.intents_before is not None:
         low = max(low, retention.start_of(kept.intents_before).timestamp())
-    rows = tracker_reader.intent_counts(tracker, low, high, _senders_of(commune)).items()
+    rows = tracker_reader.intent_counts(tracker, low, high, senders_of(commune)).items()
     counts.update({intent or "?": count for intent, count in rows})
     report.user_turns = sum(counts.values())
     report.fallbacks = counts.get(FALLBACK_INTENT, 0)
@@ -262,15 +262,6 @@ def combined(reports: list[Report], start: dt.date, end: dt.date) -> Report:
     total.top_intents = intents.most_common(TOP_INTENTS)
     total.ratings = dict(ratings)
     return total
-
-
-def _senders_of(commune: str) -> tracker_reader.Senders:
-    """A commune's conversations in the tracker store (`<commune>:<user id>`, a range the
-    sender index serves), or the default commune's (ids without a commune)."""
-    if not commune:
-        return tracker_reader.Senders(not_like=conversation_id("%", "%"))
-    first = conversation_id(commune, "")
-    return tracker_reader.Senders(low=first, high=first[:-1] + chr(ord(SEPARATOR) + 1))
 
 
 def daily_rows(report: Report, text: Callable[[str], str]) -> list[list[object]]:

@@ -8,12 +8,16 @@ package as there, the process's one `Services` is handed to every action that us
 and POST /webhook answers as rasa_sdk's server does (`answer`, which the service's
 in-process endpoint shares: bot/brain/in_process_actions.py). GET /health and GET /actions
 as there too. Neither Rasa nor TensorFlow is imported: the server starts in a second.
+
+A conversation with a commune added to the deployment (`<commune>:<user id>`,
+bot/communes/conversation_ids.py) gets that commune's services, opened at its first action
+call: a commune added while the server runs is served without a restart.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -21,7 +25,9 @@ from rasa_sdk.executor import ActionExecutor
 from rasa_sdk.interfaces import ActionExecutionRejection, ActionNotFoundException
 from rasa_sdk.utils import check_version_compatibility
 
-from bot.services import Services, UsesServices
+from bot.communes import commune_config
+from bot.services import CommuneServices, Services, UsesServices
+from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +39,7 @@ LARGEST_ACTION_CALL = 100 * 1024 * 1024
 def hand_services(
     executor: ActionExecutor,
     services: Services,
-    of_commune: Callable[[str], Services] | None = None,
+    of_commune: CommuneServices | None = None,
 ) -> None:
     """Hand `services` (and the other communes', bot/communes/) to every action `executor`
     registered that uses them."""
@@ -59,12 +65,41 @@ async def answer(executor: ActionExecutor, action_call: dict[str, Any]) -> tuple
         return 500, {"error": str(exc), "action_name": name}
 
 
+class CommunesServices:
+    """Each added commune's services, opened at its conversations' first action call and
+    kept open for the server's life."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._open: dict[str, Services] = {}
+        self._opening = asyncio.Lock()
+
+    async def of(self, slug: str) -> Services:
+        """The commune's services; CommuneError when it was never added."""
+        async with self._opening:
+            if slug not in self._open:
+                commune = await asyncio.to_thread(commune_config.load, self._settings, slug)
+                self._open[slug] = await Services.for_action_server(
+                    commune_config.settings_for(self._settings, commune),
+                    slug,
+                    commune_config.content_dir(self._settings, slug),
+                )
+            return self._open[slug]
+
+    async def close(self) -> None:
+        for services in self._open.values():
+            await services.database.close()
+
+
 def build_action_server(services: Services, package: str = "actions") -> web.Application:
-    """The action server's app; `services` stay open for its life (the caller closes them)."""
+    """The action server's app; `services` (the default commune's) stay open for its life
+    (the caller closes them), the other communes' are opened as their conversations call."""
     executor = ActionExecutor()
     executor.register_package(package)
-    hand_services(executor, services)
+    communes = CommunesServices(services.settings)
+    hand_services(executor, services, communes.of)
     app = web.Application(client_max_size=LARGEST_ACTION_CALL)
+    app.on_cleanup.append(lambda _: communes.close())
     app[EXECUTOR] = executor
     app.router.add_post("/webhook", webhook)
     app.router.add_get("/health", health)

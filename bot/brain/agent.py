@@ -10,7 +10,6 @@ import asyncio
 import gc
 import logging
 import unicodedata
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ from bot.brain.in_process_actions import InProcessActions, check_action_results_
 from bot.brain.lock_store import lock_store
 from bot.brain.tracker_store import RecentTrackerStore, tracker_store
 from bot.brain.training import ModelMissing, current_model
-from bot.services import Services
+from bot.services import CommuneServices, Services
 from bot.storage.tracker_reader import TrackerDatabase
 
 log = logging.getLogger(__name__)
@@ -91,7 +90,7 @@ class Brain:
         log.info("model %s loaded", model_path.name)
         return cls(agent, model_path, store, tracker_database)
 
-    def use(self, services: Services, of_commune: Callable[[str], Services] | None = None) -> None:
+    def use(self, services: Services, of_commune: CommuneServices | None = None) -> None:
         """Hand the service's parts to the actions (each app start hands its own), and how
         to reach another commune's (bot/communes/registry.py)."""
         if self.actions is not None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable
 from typing import Any
 
 from jsonschema import exceptions, validators
@@ -24,7 +23,7 @@ from rasa.utils.endpoints import ClientResponseError, EndpointConfig
 from rasa_sdk.executor import ActionExecutor
 
 from bot.brain.action_server import answer, hand_services
-from bot.services import Services
+from bot.services import CommuneServices, Services
 
 
 class InProcessActions(EndpointConfig):
@@ -52,7 +51,7 @@ class InProcessActions(EndpointConfig):
         executor.register_package(package)
         return cls(executor)
 
-    def use(self, services: Services, of_commune: Callable[[str], Services] | None = None) -> None:
+    def use(self, services: Services, of_commune: CommuneServices | None = None) -> None:
         """Hand `services` (and the other communes', bot/communes/) to every registered
         action that uses them."""
         hand_services(self._executor, services, of_commune)

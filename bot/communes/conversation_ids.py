@@ -7,6 +7,8 @@ single-commune setup) keeps the bare user id, as before communes existed.
 
 from __future__ import annotations
 
+from bot.storage.tracker_reader import Senders
+
 SEPARATOR = ":"  # Zalo user ids are digits; a commune's slug never holds one (slugs.py)
 
 
@@ -25,3 +27,12 @@ def citizen_of(conversation: str) -> str:
     """The Zalo user id a conversation is with, the one the commune's OA sends to."""
     _, separator, user_id = conversation.partition(SEPARATOR)
     return user_id if separator else conversation
+
+
+def senders_of(commune: str) -> Senders:
+    """A commune's conversations in the tracker store (`<commune>:<user id>`, a range the
+    sender index serves), or the default commune's (ids without a commune)."""
+    if not commune:
+        return Senders(not_like=conversation_id("%", "%"))
+    first = conversation_id(commune, "")
+    return Senders(low=first, high=first[:-1] + chr(ord(SEPARATOR) + 1))

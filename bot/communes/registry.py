@@ -91,9 +91,9 @@ class Communes:
         if slugs:
             log.info("%d communes served besides the default", len(self._open))
 
-    def services_of(self, slug: str) -> Services:
-        """The parts of an open commune (its conversation's actions run after its event)."""
-        return self._open[slug].services
+    async def services_of(self, slug: str) -> Services:
+        """The parts of a commune (its conversation's actions run after its event: it is open)."""
+        return (await self.open(slug)).services
 
     def get(self, slug: str) -> OpenCommune | None:
         return self._open.get(slug)
@@ -148,8 +148,11 @@ class Communes:
             sender = Sender(settings, database, self._processing)
             await sender.open()
             opened.push_async_callback(sender.close)
-            # Rasa's tracker store is the default commune's: its scheduler purges it.
-            scheduler = Scheduler(settings, database, sender, content, tracker_database=None)
+            # Its conversations are in the tracker store the communes share: it purges them
+            # (and its lock on PostgreSQL or Redis is its own: bot/scheduler/scheduler_lock.py).
+            scheduler = Scheduler(
+                settings, database, sender, content, self._brain.tracker_database, commune.slug
+            )
             scheduler.take_lock()
             opened.push_async_callback(scheduler.stop)
             await scheduler.start()

@@ -23,6 +23,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
@@ -31,6 +32,7 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
+from sqlalchemy.pool import NullPool
 
 from bot import privacy
 from bot.clock import Clock, QuietHours, SystemClock, utc_iso
@@ -59,6 +61,19 @@ PURGE_JOB = "purge-message-logs"
 PURGE_AT = dt.time(3, 0)  # local time: the quietest hour
 
 
+def job_store(database_path: Path, url: str = "", schema: str | None = None) -> SQLAlchemyJobStore:
+    """APScheduler's store of the jobs: a table of the service's database, in the commune's
+    own schema on PostgreSQL (each commune's scheduler loads its own jobs only). It is read
+    when a job is added or due: no connection is kept open between (a hundred communes'
+    schedulers would hold a hundred)."""
+    return SQLAlchemyJobStore(
+        url=url or f"sqlite:///{database_path}",
+        tablename=JOBS_TABLE,
+        tableschema=schema,
+        engine_options={"poolclass": NullPool},
+    )
+
+
 @dataclass
 class SchedulerStatus:
     """What officers (and /healthz) see about campaigns."""
@@ -79,12 +94,15 @@ class Scheduler:
         content: LiveContent,
         # Rasa's tracker store, purged with the messages.
         tracker_database: TrackerDatabase | None = None,
+        commune: str = "",  # whose scheduler ("" the default commune's): its conversations
         reminders_from_other_processes: bool = False,
     ) -> None:
         self.settings = settings
         self.tracker_database = tracker_database
+        self.commune = commune
         self._lock = SchedulerLock(settings.database_path)
-        self._leadership = shared_leadership(settings)  # None: SQLite alone, the file lock
+        # None: SQLite alone, the file lock.
+        self._leadership = shared_leadership(settings, commune)
         self._leading: asyncio.Task[None] | None = None
         # Worker processes, and other service processes when the lock is shared, save
         # reminders without a scheduler: look for them as for edits.
@@ -187,10 +205,10 @@ class Scheduler:
         try:
             self._aps = AsyncIOScheduler(
                 jobstores={
-                    "default": SQLAlchemyJobStore(
-                        url=self.settings.database_url
-                        or f"sqlite:///{self.settings.database_path}",
-                        tablename=JOBS_TABLE,
+                    "default": job_store(
+                        self.settings.database_path,
+                        self.settings.database_url,
+                        self.settings.database_schema,
                     )
                 },
                 executors={"default": jobs.JobsOfScheduler(self)},
@@ -418,6 +436,7 @@ class Scheduler:
             self.tracker_database,
             self.settings.message_retention_days,
             self.clock.now(),
+            commune=self.commune,
         )
 
     # --- plumbing -----------------------------------------------------------------------

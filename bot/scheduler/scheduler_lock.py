@@ -114,10 +114,11 @@ class _Polled:
 class RedisLeadership(_Polled):
     """Redis's lock with an expiry, renewed a few times per expiry while this process leads."""
 
-    def __init__(self, url: str, expiry_seconds: float) -> None:
+    def __init__(self, url: str, expiry_seconds: float, commune: str = "") -> None:
         self._redis = redis.asyncio.Redis.from_url(url, socket_timeout=expiry_seconds / 3)
         self._expiry = expiry_seconds
-        self._lock = self._redis.lock(LEADER_KEY, timeout=expiry_seconds)
+        key = f"{LEADER_KEY}:{commune}" if commune else LEADER_KEY
+        self._lock = self._redis.lock(key, timeout=expiry_seconds)
 
     async def try_acquire(self) -> bool:
         try:
@@ -147,10 +148,13 @@ class PostgresLeadership(_Polled):
     session ends: at once when the process dies, and within about the expiry when its machine
     vanishes (the session's TCP keepalives)."""
 
-    def __init__(self, url: str, expiry_seconds: float) -> None:
+    def __init__(self, url: str, expiry_seconds: float, commune: str = "") -> None:
         self._url = url
         self._expiry = expiry_seconds
         self._connection: psycopg2.extensions.connection | None = None
+        # A commune's lock: the same number with its slug's hash (a slug needs no quoting).
+        key = f"{LEADER_ADVISORY_KEY}, hashtext('{commune}')" if commune else LEADER_ADVISORY_KEY
+        self._try_lock = f"SELECT pg_try_advisory_lock({key})"
 
     async def try_acquire(self) -> bool:
         return await asyncio.to_thread(self._try)
@@ -179,7 +183,7 @@ class PostgresLeadership(_Polled):
                     f"SET tcp_keepalives_idle = {seconds}; SET tcp_keepalives_interval = "
                     f"{seconds}; SET tcp_keepalives_count = 2"
                 )
-            return bool(self._query(f"SELECT pg_try_advisory_lock({LEADER_ADVISORY_KEY})"))
+            return bool(self._query(self._try_lock))
         except psycopg2.Error as exc:
             log.warning("the scheduler lock could not be asked for (%s); trying again", exc)
             self._close()
@@ -197,10 +201,11 @@ class PostgresLeadership(_Polled):
             self._connection = None
 
 
-def shared_leadership(settings: Settings) -> SchedulerLeadership | None:
-    """The lock several processes share, on Redis or else PostgreSQL; None on SQLite alone."""
+def shared_leadership(settings: Settings, commune: str = "") -> SchedulerLeadership | None:
+    """The lock several processes share, on Redis or else PostgreSQL; None on SQLite alone.
+    Each commune's scheduler has its own lock (`commune`, "" the default commune's)."""
     if settings.redis_url:
-        return RedisLeadership(settings.redis_url, settings.scheduler_lock_seconds)
+        return RedisLeadership(settings.redis_url, settings.scheduler_lock_seconds, commune)
     if settings.database_url:
-        return PostgresLeadership(settings.database_url, settings.scheduler_lock_seconds)
+        return PostgresLeadership(settings.database_url, settings.scheduler_lock_seconds, commune)
     return None

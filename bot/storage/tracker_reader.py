@@ -132,8 +132,12 @@ class Senders:
         return "", {}
 
 
+# Every conversation, whichever commune's.
+EVERY_SENDER = Senders()
+
+
 def intent_counts(
-    tracker: TrackerDatabase | None, since: float, before: float, senders: Senders = Senders()
+    tracker: TrackerDatabase | None, since: float, before: float, senders: Senders = EVERY_SENDER
 ) -> dict[str, int]:
     """Citizens' messages in [since, before) by intent (None: not understood), as the
     reports count them."""
@@ -153,11 +157,16 @@ def intent_counts(
 
 
 def intents_by_day(
-    tracker: TrackerDatabase | None, since: float, before: float, utc_offset_seconds: int
+    tracker: TrackerDatabase | None,
+    since: float,
+    before: float,
+    utc_offset_seconds: int,
+    senders: Senders = EVERY_SENDER,
 ) -> list[tuple[str, str, int]]:
     """(local date, intent, count) of citizens' messages in [since, before), counted as
     bot/admin/report_figures.py counts them: what reports keep of the events a purge removes. The
     commune's offset is fixed (+07:00, no daylight saving time)."""
+    whose, values = senders.condition()
     with _connect(tracker) as conn:
         if conn is None:
             return []
@@ -166,26 +175,33 @@ def intents_by_day(
             sa.text(
                 f"SELECT {day}, intent_name, COUNT(*) FROM events"
                 " WHERE type_name = 'user' AND timestamp >= :since AND timestamp < :before"
-                " AND intent_name NOT LIKE :external GROUP BY 1, 2"
+                f" AND intent_name NOT LIKE :external{whose} GROUP BY 1, 2"
             ),
             {
                 "offset": utc_offset_seconds,
                 "since": since,
                 "before": before,
                 "external": EXTERNAL,
+                **values,
             },
         ).all()
     return [(day, intent, count) for day, intent, count in rows]
 
 
-def prune(tracker: TrackerDatabase | None, before: float, dry_run: bool = False) -> int:
-    """Remove events older than `before` (a Unix time), never those of a conversation
-    session still open; how many (would be) removed."""
+def prune(
+    tracker: TrackerDatabase | None,
+    before: float,
+    dry_run: bool = False,
+    senders: Senders = EVERY_SENDER,
+) -> int:
+    """Remove the `senders`' events older than `before` (a Unix time), never those of a
+    conversation session still open; how many (would be) removed."""
+    whose, values = senders.condition()
     with _connect(tracker) as conn:
         if conn is None:
             return 0
         if dry_run:
-            sql = sa.text(f"SELECT COUNT(*) FROM events WHERE {_PRUNABLE}")
-            return conn.execute(sql, {"before": before}).scalar_one()
-        sql = sa.text(f"DELETE FROM events WHERE {_PRUNABLE}")
-        return conn.execute(sql, {"before": before}).rowcount
+            sql = sa.text(f"SELECT COUNT(*) FROM events WHERE {_PRUNABLE}{whose}")
+            return conn.execute(sql, {"before": before, **values}).scalar_one()
+        sql = sa.text(f"DELETE FROM events WHERE {_PRUNABLE}{whose}")
+        return conn.execute(sql, {"before": before, **values}).rowcount

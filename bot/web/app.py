@@ -153,7 +153,7 @@ def build_app(settings: Settings, brain: Brain | None) -> web.Application:
         return web.json_response(health, status=200 if workers.healthy else 503)
 
     app.router.add_get("/healthz", healthz)
-    Metrics(settings, database, worker, request_limits, workers).register(app)
+    Metrics(settings, database, worker, request_limits, workers, communes).register(app)
 
     async def openapi(request: web.Request) -> web.Response:
         return web.Response(

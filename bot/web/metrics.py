@@ -5,6 +5,10 @@ With worker processes (CITIZENBOT_WORKERS > 1) the queues are the workers', not 
 process's: the figures then come from what this process can see truly, the inbox table
 (each shard's events waiting for its worker and claimed by it) and the worker pool (each
 worker up, ready, restarted); the in-memory queue counters are left out rather than read 0.
+
+Communes added to the deployment (bot/communes/) have their own inbox and worker: their
+figures are the same series labelled `commune="<slug>"`, beside the default commune's
+unlabelled ones.
 """
 
 from __future__ import annotations
@@ -19,8 +23,10 @@ from bot.storage import Database, inbox
 from bot.web.request_limits import AREAS, RequestLimits
 
 if TYPE_CHECKING:
+    from bot.communes.registry import Communes
     from bot.conversation.worker import ProcessingWorker
     from bot.conversation.worker_pool import WorkerPool
+    from bot.services import Services
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 Metric = Callable[..., None]
@@ -34,12 +40,14 @@ class Metrics:
         worker: ProcessingWorker | None,  # None with worker processes, which hold the queues
         limits: RequestLimits,
         workers: WorkerPool | None = None,
+        communes: Communes | None = None,
     ) -> None:
         self._settings = settings
         self._database = database
         self._worker = worker
         self._workers = workers
         self._limits = limits
+        self._communes = communes
 
     def register(self, app: web.Application, path: str = "/metrics") -> None:
         app.router.add_get(path, self.handle)
@@ -63,14 +71,20 @@ class Metrics:
             "Most events held in memory (CITIZENBOT_MAX_QUEUED_EVENTS), by each worker.",
             ("", self._settings.max_queued_events),
         )
+        communes = self._open_communes()
         metric(
             "inbox_pending_events",
             "gauge",
             "Events acknowledged and not processed yet, in memory or waiting in the inbox.",
             ("", await self._database.run(inbox.count_pending)),
+            *[
+                (labels, await services.database.run(inbox.count_pending))
+                for labels, services, _ in communes
+            ],
         )
         if self._worker is not None:
-            self._queue(metric, self._worker)
+            workers = [("", self._worker), *((labels, worker) for labels, _, worker in communes)]
+            self._queue(metric, workers)
         if self._workers is not None:
             await self._worker_processes(metric, self._workers)
         metric(
@@ -88,48 +102,60 @@ class Metrics:
         )
         return "\n".join(lines) + "\n"
 
-    def _queue(self, metric: Metric, worker: ProcessingWorker) -> None:
-        """The queue of this process's worker (CITIZENBOT_WORKERS=1)."""
-        queues = worker.queues
-        stats = queues.stats
+    def _open_communes(self) -> list[tuple[str, Services, ProcessingWorker]]:
+        """Each commune served besides the default: its labels, its parts and its worker."""
+        if self._communes is None:
+            return []
+        found = []
+        for slug in self._communes.slugs:
+            if (commune := self._communes.get(slug)) is not None:
+                found.append((f'{{commune="{slug}"}}', commune.services, commune.worker))
+        return found
+
+    def _queue(self, metric: Metric, workers: list[tuple[str, ProcessingWorker]]) -> None:
+        """The queues of this process's workers (CITIZENBOT_WORKERS=1), each with its labels."""
+        queues = [(labels, worker, worker.queues) for labels, worker in workers]
         metric(
             "queued_events",
             "gauge",
             "Events held in memory, queued or being processed (bounded by queue_bound).",
-            ("", queues.held),
+            *((labels, queue.held) for labels, _, queue in queues),
         )
         metric(
             "queue_overflowing",
             "gauge",
             "1 while events wait in the inbox because the queue was full.",
-            ("", int(queues.overflowing)),
+            *((labels, int(queue.overflowing)) for labels, _, queue in queues),
         )
         metric(
             "queue_bound_reached_total",
             "counter",
             "Times the queue filled up (once per overload).",
-            ("", stats.bound_reached),
+            *((labels, queue.stats.bound_reached) for labels, _, queue in queues),
         )
         metric(
             "events_deferred_total",
             "counter",
             "Events left waiting in the inbox because the queue was full.",
-            ("", stats.deferred),
+            *((labels, queue.stats.deferred) for labels, _, queue in queues),
         )
         metric(
             "events_processed_total",
             "counter",
             "Events handled since the start, failed ones included.",
-            ("", stats.processed),
+            *((labels, queue.stats.processed) for labels, _, queue in queues),
         )
         metric(
-            "events_failed_total", "counter", "Events whose handling failed.", ("", stats.failed)
+            "events_failed_total",
+            "counter",
+            "Events whose handling failed.",
+            *((labels, queue.stats.failed) for labels, _, queue in queues),
         )
         metric(
             "messages_rate_limited_total",
             "counter",
             "Citizens' messages over CITIZENBOT_USER_MESSAGE_LIMIT: recorded, not answered.",
-            ("", worker.message_limit.refused),
+            *((labels, worker.message_limit.refused) for labels, worker, _ in queues),
         )
 
     async def _worker_processes(self, metric: Metric, workers: WorkerPool) -> None:
