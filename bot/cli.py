@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import json
 import os
 import signal
@@ -281,7 +280,6 @@ def run(settings: Settings) -> int:
     from aiohttp import web
 
     from bot.brain.training import ModelMissing
-    from bot.communes import commune_config
     from bot.content import ContentError
     from bot.content.loader import load_library
     from bot.scheduler.scheduler_lock import SchedulerLocked
@@ -296,14 +294,6 @@ def run(settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
-    if settings.workers > 1 and commune_config.added(settings):
-        # Worker processes serve the default commune only (bot/conversation/worker_pool.py).
-        print(
-            "citizenbot: communes are served by this process's model: "
-            f"CITIZENBOT_WORKERS={settings.workers} is not used",
-            flush=True,
-        )
-        settings = dataclasses.replace(settings, workers=1)
 
     async def make_app() -> web.Application:
         if settings.workers > 1:

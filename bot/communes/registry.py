@@ -1,18 +1,23 @@
 """The communes served besides the default one: each opened with its own parts, all sharing
-the process, the processing loop and the one Brain.
+the process, the processing loop and the one model: this process's Brain, or with worker
+processes (CITIZENBOT_WORKERS > 1) theirs.
 
 A commune is opened at start when it was added (`citizenbot commune add`), or at its first
 webhook event when it was added since: no restart. Its parts are those of the default commune,
 built from its own settings (bot/communes/commune_config.py): its database, its content (the
 shared content under its own), its Zalo client and tokens, its webhook and its worker, whose
 conversations carry the commune in their id (bot/communes/conversation_ids.py), so the actions
-get the commune's parts (`services_of`).
+get the commune's parts (`services_of`). With worker processes the commune has no worker
+here: its webhook wakes the worker of the citizen's shard for the commune's inbox
+(bot/conversation/worker_pool.py), and each worker process opens the commune's parts that
+handle events (bot/conversation/worker_communes.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -26,6 +31,7 @@ from bot.communes.commune_config import Commune, CommuneError
 from bot.content import ContentError, LiveContent
 from bot.content.watcher import ContentWatcher
 from bot.conversation.processing_loop import ProcessingLoop
+from bot.conversation.worker_pool import WorkerPool
 from bot.dossiers.dossier_service import Dossiers
 from bot.sandbox.zalo_sandbox import ZaloSandbox
 from bot.scheduler.job_scheduler import Scheduler
@@ -33,6 +39,7 @@ from bot.services import Services
 from bot.settings import Settings
 from bot.storage import Database, token_records
 from bot.storage.secret import load_or_create
+from bot.storage.tracker_reader import TrackerDatabase
 from bot.zalo.access_token import TOKEN_NAME
 from bot.zalo.sender import Sender
 from bot.zalo.webhook import ZaloWebhook
@@ -53,7 +60,7 @@ class OpenCommune:
 
     services: Services
     sender: Sender
-    worker: ProcessingWorker
+    worker: ProcessingWorker | None  # None with worker processes: they handle its events
     webhook: ZaloWebhook
     watcher: ContentWatcher
     scheduler: Scheduler  # its campaigns and its citizens' reminders
@@ -64,10 +71,17 @@ class OpenCommune:
 class Communes:
     """Every commune served besides the default, by slug."""
 
-    def __init__(self, settings: Settings, processing: ProcessingLoop, brain: Brain) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        processing: ProcessingLoop,
+        tracker_database: TrackerDatabase,  # the conversations the schedulers purge
+        handled_by: Brain | WorkerPool,  # this process's model, or the worker processes
+    ) -> None:
         self._settings = settings
         self._processing = processing
-        self._brain = brain
+        self._tracker_database = tracker_database
+        self._handled_by = handled_by
         self._open: dict[str, OpenCommune] = {}
         self._opening = asyncio.Lock()
         self.accepting = True  # False while shutting down: no commune is opened any more
@@ -120,8 +134,6 @@ class Communes:
 
     async def _build(self, commune: Commune) -> OpenCommune:
         """Open the commune's parts in order; when one fails, close those already open."""
-        from bot.conversation.worker import ProcessingWorker
-
         settings = commune_config.settings_for(self._settings, commune)
         overlay = commune_config.content_dir(self._settings, commune.slug)
         content = LiveContent(self._settings.content_dir, overlay)
@@ -150,8 +162,15 @@ class Communes:
             opened.push_async_callback(sender.close)
             # Its conversations are in the tracker store the communes share: it purges them
             # (and its lock on PostgreSQL or Redis is its own: bot/scheduler/scheduler_lock.py).
+            workers = self._handled_by if isinstance(self._handled_by, WorkerPool) else None
             scheduler = Scheduler(
-                settings, database, sender, content, self._brain.tracker_database, commune.slug
+                settings,
+                database,
+                sender,
+                content,
+                self._tracker_database,
+                commune.slug,
+                reminders_from_other_processes=workers is not None,
             )
             scheduler.take_lock()
             opened.push_async_callback(scheduler.stop)
@@ -160,10 +179,17 @@ class Communes:
             services = Services(
                 settings, database, secret, content, sender, scheduler, commune.slug
             )
-            worker = ProcessingWorker(services, sender, self._processing, self._brain)
-            await worker.start()
-            opened.push_async_callback(worker.stop, 0)
-            webhook = ZaloWebhook(settings, database, worker.submit, secret)
+            worker: ProcessingWorker | None = None
+            if workers is not None:
+                submit = functools.partial(workers.submit, commune=commune.slug)
+            else:
+                from bot.conversation.worker import ProcessingWorker  # Rasa: only here
+
+                worker = ProcessingWorker(services, sender, self._processing, self._handled_by)
+                await worker.start()
+                opened.push_async_callback(worker.stop, 0)
+                submit = worker.submit
+            webhook = ZaloWebhook(settings, database, submit, secret)
             dossiers = Dossiers(services, self._processing)
             await dossiers.start()
             opened.pop_all()  # every part is open: closed at the service's stop
@@ -211,7 +237,7 @@ class Communes:
     @property
     def pending(self) -> int:
         """Events acknowledged and not yet handled, every commune's."""
-        return sum(commune.worker.pending for commune in self._open.values())
+        return sum(c.worker.pending for c in self._open.values() if c.worker is not None)
 
     def health(self) -> dict[str, object]:
         """What /healthz says of the communes: how many, and whose content edit was refused."""
@@ -221,7 +247,8 @@ class Communes:
     async def drain(self) -> None:
         """Wait until every commune's acknowledged events are handled."""
         for commune in list(self._open.values()):
-            await commune.worker.drain()
+            if commune.worker is not None:
+                await commune.worker.drain()
 
     async def stop(self, grace_seconds: float) -> None:
         """Refuse new events, finish those acknowledged, close the Zalo clients."""
@@ -232,13 +259,17 @@ class Communes:
         for commune in opened:
             await commune.scheduler.stop()
             await commune.dossiers.stop()
-        await asyncio.gather(*(commune.worker.stop(grace_seconds) for commune in opened))
+        await asyncio.gather(
+            *(c.worker.stop(grace_seconds) for c in opened if c.worker is not None)
+        )
         for commune in opened:
             await commune.sender.close()
+            # Its watcher too: aiohttp's clean-up waits (60 s) for a task a request started,
+            # as a commune opened at its first event does.
+            await commune.watcher.stop()
 
     async def close(self) -> None:
         for commune in self._open.values():
-            await commune.watcher.stop()
             await commune.services.database.close()
             if commune.sandbox is not None:
                 await commune.sandbox.close()

@@ -1,8 +1,11 @@
 """The worker processes of `citizenbot run` when CITIZENBOT_WORKERS > 1, seen from the web
 server's process, which stays light: it records each event in the inbox, acknowledges it,
 and wakes the worker whose shard the citizen falls in (bot/conversation/worker_process.py).
-Each worker has a socket pair with this process: a byte this way is a wake-up, a byte back says the
-worker has loaded its model and handles events; its end closing means this process is gone.
+Each worker has a socket pair with this process: a message this way is a wake-up naming the
+commune whose inbox holds the event (`@` and its slug, `@` alone the default commune: a worker
+serves its shard of every commune's citizens), a byte back says the worker has loaded its model
+and handles events; its end closing means this process is gone. The pair keeps each message
+whole (SOCK_SEQPACKET); a wake-up that finds it full is sent as soon as it has room again.
 
 A worker that dies is started again (logged); the new one takes over its shard's pending
 events, so what the dead one left unfinished is handled once: a reply it may have sent
@@ -19,7 +22,7 @@ import signal
 import socket
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot.storage.inbox import shard_of
@@ -34,6 +37,8 @@ LONGEST_RESTART_WAIT = 30.0
 FAILING_AFTER_QUICK_DEATHS = 3
 # Beyond the workers' own grace period, how long a worker may take to exit before a kill.
 EXIT_MARGIN_SECONDS = 10.0
+# A wake-up message begins with it (never empty: an empty read is the pair's end).
+WAKE_UP = b"@"
 
 
 @dataclass
@@ -41,6 +46,8 @@ class WorkerSlot:
     index: int
     process: asyncio.subprocess.Process | None = None
     channel: socket.socket | None = None  # this process's end of the worker's socket pair
+    # Communes whose wake-up found the pair full: sent once it has room (each once).
+    owed: set[str] = field(default_factory=set)
     ready: bool = False  # its model loaded, handling events
     started_at: float = 0.0
     restarts: int = 0
@@ -66,17 +73,37 @@ class WorkerPool:
                 asyncio.create_task(self._supervise(slot), name=f"worker-{slot.index}")
             )
 
-    def submit(self, event: ZaloEvent) -> None:
-        """The webhook recorded `event`: wake the worker of its citizen's shard."""
+    def submit(self, event: ZaloEvent, commune: str = "") -> None:
+        """The webhook of `commune` ("" the default) recorded `event`: wake the worker of its
+        citizen's shard to read that commune's inbox."""
         slot = self._slots[shard_of(event.user_id, len(self._slots))]
         if slot.channel is None:
-            return  # being restarted: the new worker reads the inbox when it starts
+            return  # being restarted: the new worker reads every inbox when it starts
+        if slot.owed:  # wake-ups already wait for room: this one after them
+            slot.owed.add(commune)
+            return
         try:
-            slot.channel.send(b"\x01")
-        except BlockingIOError:
-            pass  # full of wake-ups the worker has not read yet: it will read the inbox
+            slot.channel.send(wake_up(commune))
+        except BlockingIOError:  # full of wake-ups the worker has not read yet
+            slot.owed.add(commune)
+            asyncio.get_running_loop().add_writer(slot.channel.fileno(), self._send_owed, slot)
         except OSError:
-            pass  # the worker just died: its successor reads the inbox when it starts
+            pass  # the worker just died: its successor reads every inbox when it starts
+
+    def _send_owed(self, slot: WorkerSlot) -> None:
+        """The pair has room again: the wake-ups that found it full."""
+        assert slot.channel is not None
+        while slot.owed:
+            commune = next(iter(slot.owed))
+            try:
+                slot.channel.send(wake_up(commune))
+            except BlockingIOError:
+                return  # called again when there is room
+            except OSError:
+                slot.owed.clear()  # the worker died: its successor reads every inbox
+                break
+            slot.owed.discard(commune)
+        asyncio.get_running_loop().remove_writer(slot.channel.fileno())
 
     @property
     def slots(self) -> tuple[WorkerSlot, ...]:
@@ -126,7 +153,7 @@ class WorkerPool:
             await supervisors
 
     async def _spawn(self, slot: WorkerSlot) -> None:
-        channel, workers_end = socket.socketpair()
+        channel, workers_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             slot.process = await asyncio.create_subprocess_exec(
                 sys.executable,
@@ -146,6 +173,7 @@ class WorkerPool:
             workers_end.close()  # the worker holds it now: the pair closes when either ends
         channel.setblocking(False)
         slot.channel = channel
+        slot.owed.clear()  # the new worker reads every commune's inbox when it starts
         slot.ready = False
         slot.started_at = time.monotonic()
         asyncio.get_running_loop().add_reader(channel.fileno(), self._heard_from, slot)
@@ -173,6 +201,7 @@ class WorkerPool:
             code = await slot.process.wait()
             if slot.channel is not None:
                 asyncio.get_running_loop().remove_reader(slot.channel.fileno())
+                asyncio.get_running_loop().remove_writer(slot.channel.fileno())
                 slot.channel.close()
                 slot.channel = None
             if self._stopping.is_set():
@@ -205,6 +234,16 @@ class WorkerPool:
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), seconds)
         return self._stopping.is_set()
+
+
+def wake_up(commune: str) -> bytes:
+    """The message that wakes a worker for `commune`'s inbox ("" the default commune's)."""
+    return WAKE_UP + commune.encode()
+
+
+def commune_woken(message: bytes) -> str:
+    """The commune a wake-up message names ("" the default commune)."""
+    return message.removeprefix(WAKE_UP).decode()
 
 
 def _restart_wait(slot: WorkerSlot) -> float:

@@ -2,10 +2,11 @@
 (bot/conversation/worker_pool.py).
 
 It loads its own model and handles the citizens of one shard (bot/storage/inbox.py,
-`shard_of`): it claims their events from the inbox when the web server's process sends a
-byte on their socket pair (CHANNEL_FD), and replies through its own Zalo client and the
-outbox, as the in-process design does; it sends a byte back once it is ready. Campaigns,
-reminders and dossier notifications stay in the web server's process. SIGTERM: finish what
+`shard_of`), in every commune (bot/conversation/worker_communes.py): it claims their events
+from a commune's inbox when the web server's process names the commune on their socket pair
+(CHANNEL_FD), and replies through the commune's Zalo client and outbox, as the in-process
+design does; it sends a byte back once it is ready. Campaigns, reminders and dossier
+notifications stay in the web server's process. SIGTERM: finish what
 was claimed (up to the grace period) and exit 0. The socket pair closing means the web
 server's process is gone: exit at once, as a kill would, so that the next server's workers
 alone hold the shard's claims.
@@ -29,15 +30,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from bot import logs  # noqa: E402
 from bot.brain.agent import Brain  # noqa: E402
 from bot.brain.training import ModelMissing  # noqa: E402
-from bot.content import LiveContent  # noqa: E402
-from bot.content.watcher import ContentWatcher  # noqa: E402
 from bot.conversation.processing_loop import ProcessingLoop  # noqa: E402
-from bot.conversation.worker import ProcessingWorker, Shard  # noqa: E402
-from bot.services import Services  # noqa: E402
+from bot.conversation.worker import Shard  # noqa: E402
+from bot.conversation.worker_communes import WorkerCommunes  # noqa: E402
+from bot.conversation.worker_pool import commune_woken  # noqa: E402
 from bot.settings import Settings  # noqa: E402
-from bot.storage import Database  # noqa: E402
-from bot.storage.secret import load_or_create  # noqa: E402
-from bot.zalo.sender import Sender  # noqa: E402
 
 log = logging.getLogger("bot.conversation.worker_process")  # not "__main__"
 PARENT_GONE_EXIT = 3
@@ -52,46 +49,36 @@ async def serve(shard: Shard, channel: int, grace_seconds: float) -> None:
     brain = await Brain.load(
         settings.model_dir, settings.tracker_database, redis_url=settings.redis_url
     )
-    database = Database.from_settings(settings)
-    await database.open()
-    content = LiveContent(settings.content_dir)
-    watcher = ContentWatcher(content, settings.content_reload_seconds)
-    await watcher.start()
     processing = ProcessingLoop()
     processing.start()
-    sender = Sender(settings, database, processing)
-    await sender.open()
-    # No scheduler here: the web server's process gives a reminder saved here its job.
-    services = Services(settings, database, load_or_create(settings.data_dir), content, sender)
-    brain.use(services)
-    worker = ProcessingWorker(services, sender, processing, brain, shard)
+    communes = WorkerCommunes(settings, processing, brain, shard)
 
     def woken() -> None:
-        """Wake-ups, read to the end: the end of the pair means the web server is gone."""
+        """Wake-ups, each naming a commune, read to the end: the end of the pair means the
+        web server is gone."""
+        named: set[str] = set()
         try:
-            while os.read(channel, 65536):
-                pass
+            while message := os.read(channel, 256):
+                named.add(commune_woken(message))
         except BlockingIOError:  # all read: the web server is there
-            if worker.queues is not None:  # before the start, its full read follows
-                worker.wake()
+            if communes.started:  # before the start, its full read of every inbox follows
+                for slug in named:
+                    communes.wake(slug)
             return
         log.error("worker %d: the web server's process is gone; stopping", shard.index)
         os._exit(PARENT_GONE_EXIT)
 
     os.set_blocking(channel, False)
     woken()  # a web server gone while the model loaded: exit before taking over any claim
-    await worker.start()
+    await communes.start()
     loop.add_reader(channel, woken)
     os.write(channel, b"R")
     log.info("worker %d of %d ready (pid %d)", shard.index, shard.count, os.getpid())
     await stop.wait()
     loop.remove_reader(channel)
-    await worker.stop(grace_seconds)
-    await sender.close()
+    await communes.stop(grace_seconds)
     await processing.stop()
-    await watcher.stop()
     await brain.close()
-    await database.close()
     log.info("worker %d stopped", shard.index)
 
 

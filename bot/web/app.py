@@ -5,7 +5,7 @@ handed to what uses them (bot/services.py).
 With a Brain, events are handled in this process (CITIZENBOT_WORKERS=1, and the tests);
 without one, by worker processes that each load their own (bot/conversation/worker_pool.py), and
 this process keeps the webhook, the dashboard, the APIs, campaigns, reminders and dossier
-notifications.
+notifications: the default commune's and every added commune's (bot/communes/).
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from aiohttp import web
 
 from bot import admin
 from bot.brain.training import current_model
-from bot.communes import commune_config
 from bot.communes.registry import COMMUNES, Communes
 from bot.content import LiveContent
 from bot.content.watcher import ContentWatcher
@@ -89,9 +88,9 @@ def build_app(settings: Settings, brain: Brain | None) -> web.Application:
     app[PROCESSING] = processing
     worker: ProcessingWorker | None = None
     workers: WorkerPool | None = None
-    communes: Communes | None = None
+    handled_by: Brain | WorkerPool  # the events: the worker processes, or this process
     if brain is None:
-        workers = WorkerPool(settings.workers, SHUTDOWN_GRACE_SECONDS)
+        workers = handled_by = WorkerPool(settings.workers, SHUTDOWN_GRACE_SECONDS)
         app[WORKERS] = workers
         submit = workers.submit
     else:
@@ -100,10 +99,11 @@ def build_app(settings: Settings, brain: Brain | None) -> web.Application:
         worker = ProcessingWorker(services, sender, processing, brain)
         app[WORKER] = worker
         submit = worker.submit
-        # Other communes on this deployment (bot/communes/): one Brain serves them all.
-        communes = Communes(settings, processing, brain)
-        communes.register(app)
-        app[COMMUNES] = communes
+        handled_by = brain
+    # Other communes on this deployment (bot/communes/): one model serves them all.
+    communes = Communes(settings, processing, tracker_database, handled_by)
+    communes.register(app)
+    app[COMMUNES] = communes
     # 429 beyond the per-address limits on /api/ and /admin (bot/web/request_limits.py).
     request_limits = RequestLimits(settings)
     request_limits.register(app)
@@ -136,15 +136,13 @@ def build_app(settings: Settings, brain: Brain | None) -> web.Application:
             "status": "ok",
             "model": model_name,
             "sandbox": settings.sandbox,
-            "queued_events": (worker.pending if worker is not None else 0)
-            + (communes.pending if communes is not None else 0),
+            "queued_events": (worker.pending if worker is not None else 0) + communes.pending,
             "content": asdict(watcher.status),
             "campaigns": asdict(scheduler.status),
             # dossier notifications: "stuck" and "failed" above 0 need an officer's look
             "notifications": notifications,
         }
-        if communes is not None:
-            health["communes"] = communes.health()
+        health["communes"] = communes.health()
         if workers is None:
             return web.json_response(health)
         # 503 while stopping or when a worker keeps dying at start
@@ -166,13 +164,8 @@ def build_app(settings: Settings, brain: Brain | None) -> web.Application:
         scheduler.take_lock()  # one scheduler per database: fail before starting anything
         await watcher.start()
         await database.open()
-        if brain is not None and communes is not None:
+        if brain is not None:
             brain.use(services, communes.services_of)
-        elif await asyncio.to_thread(commune_config.added, settings):
-            log.error(
-                "communes are served only with CITIZENBOT_WORKERS=1 for now: only the default"
-                " commune is served"
-            )
         if settings.sandbox:
             # The embedded sandbox starts with fresh OAuth state: begin again from its seed.
             await database.run(token_records.forget, TOKEN_NAME)
@@ -180,8 +173,8 @@ def build_app(settings: Settings, brain: Brain | None) -> web.Application:
         await sender.open()
         if worker is not None:
             await worker.start()
-        if communes is not None:
-            await communes.start()
+        # Before the workers: a commune on the sandbox forgets its old tokens as it opens.
+        await communes.start()
         if workers is not None:
             await workers.start()
         await dossiers.start()
@@ -201,8 +194,7 @@ def build_app(settings: Settings, brain: Brain | None) -> web.Application:
             await dossiers.stop()
             if worker is not None:
                 await worker.stop(SHUTDOWN_GRACE_SECONDS)
-            if communes is not None:
-                await communes.stop(SHUTDOWN_GRACE_SECONDS)
+            await communes.stop(SHUTDOWN_GRACE_SECONDS)
             if workers is not None:
                 await workers.stop()
             await sender.close()
@@ -215,8 +207,7 @@ def build_app(settings: Settings, brain: Brain | None) -> web.Application:
     async def close(app: web.Application) -> None:
         await watcher.stop()
         await database.close()
-        if communes is not None:
-            await communes.close()
+        await communes.close()
 
     app.on_startup.append(start)
     app.on_shutdown.append(stop_gracefully)

@@ -83,7 +83,10 @@ class Metrics:
             ],
         )
         if self._worker is not None:
-            workers = [("", self._worker), *((labels, worker) for labels, _, worker in communes)]
+            workers = [
+                ("", self._worker),
+                *((labels, worker) for labels, _, worker in communes if worker is not None),
+            ]
             self._queue(metric, workers)
         if self._workers is not None:
             await self._worker_processes(metric, self._workers)
@@ -102,8 +105,9 @@ class Metrics:
         )
         return "\n".join(lines) + "\n"
 
-    def _open_communes(self) -> list[tuple[str, Services, ProcessingWorker]]:
-        """Each commune served besides the default: its labels, its parts and its worker."""
+    def _open_communes(self) -> list[tuple[str, Services, ProcessingWorker | None]]:
+        """Each commune served besides the default: its labels, its parts and its worker (None
+        with worker processes)."""
         if self._communes is None:
             return []
         found = []

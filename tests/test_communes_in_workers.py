@@ -1,0 +1,147 @@
+"""Communes with worker processes (CITIZENBOT_WORKERS=2): `citizenbot run` as its own process,
+the default commune's OA on a Zalo sandbox outside the service, each added commune's on the
+service's embedded sandbox; each commune's citizens answered by the worker of their shard
+with the commune's own locality, a commune added while the service runs included."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+import pytest_asyncio
+
+from bot.storage.inbox import shard_of
+from tests.conftest import free_port, run_cli
+from tests.external_zalo import ExternalZalo, ServiceProcess, post_webhook, signed
+from tests.test_communes import (
+    QUESTION,
+    content_copy,
+    post_to_commune,
+    wait_for_reply,
+    with_communes,
+    write_locality,
+)
+
+WORKERS = 2
+DEFAULT_HOTLINE = "0000 000 000"  # content/locality.yml's
+
+
+@dataclass
+class RunningService:
+    """What the commune tests' helpers reach a service by (tests/test_communes.py)."""
+
+    http: aiohttp.ClientSession
+    url: str
+
+
+@dataclass
+class ServiceWithWorkers:
+    process: ServiceProcess
+    service: RunningService
+    zalo: ExternalZalo  # the default commune's OA
+
+
+StartWithWorkers = Callable[[Path, Path], Awaitable[ServiceWithWorkers]]
+
+
+@pytest_asyncio.fixture
+async def start_with_workers(model_dir: Path, tmp_path: Path) -> AsyncIterator[StartWithWorkers]:
+    """Start `citizenbot run` with two worker processes on a content folder and a data
+    folder; stopped (SIGTERM, exit 0) after the test."""
+    started: list[ServiceWithWorkers] = []
+    zalo = ExternalZalo()
+    await zalo.start()
+
+    async def start(content: Path, data_dir: Path) -> ServiceWithWorkers:
+        env = {
+            **zalo.env(),
+            "CITIZENBOT_WORKERS": str(WORKERS),
+            "CITIZENBOT_CONTENT_DIR": str(content),
+        }
+        process = ServiceProcess(free_port(), data_dir, env, tmp_path / "service.log")
+        zalo.sandbox.webhook_url = f"{process.url}/webhook/zalo"
+        await process.start()
+        http = aiohttp.ClientSession()
+        started.append(ServiceWithWorkers(process, RunningService(http, process.url), zalo))
+        await _workers_ready(http, process.url)
+        return started[-1]
+
+    try:
+        yield start
+        for running in started:
+            assert await running.process.terminate() == 0
+            log = running.process.log()
+            assert "Traceback" not in log, log[-3000:]
+    finally:
+        for running in started:
+            running.process.kill()
+            await running.service.http.close()
+        await zalo.stop()
+
+
+async def _workers_ready(http: aiohttp.ClientSession, url: str, seconds: float = 300) -> None:
+    """Until both worker processes have loaded their model."""
+    for _ in range(int(seconds * 10)):
+        async with http.get(f"{url}/healthz") as resp:
+            health = await resp.json()
+        if health["workers"]["ready"] == WORKERS:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"the workers did not get ready: {health}")
+
+
+def citizens_of_each_shard(prefix: str) -> list[str]:
+    """One user id in each worker's shard: every worker process answers."""
+    names = (f"{prefix}-{n}" for n in itertools.count())
+    return [next(u for u in names if shard_of(u, WORKERS) == s) for s in range(WORKERS)]
+
+
+async def test_with_worker_processes_each_commune_answers_with_its_own_hotline(
+    start_with_workers: StartWithWorkers, tmp_path: Path
+) -> None:
+    hotlines = {"xa-dong": "0209 555 001", "xa-tay": "0209 555 002"}
+    content, data_dir = await with_communes(tmp_path, hotlines)
+    running = await start_with_workers(content, data_dir)
+    service, zalo = running.service, running.zalo
+    citizens = citizens_of_each_shard("citizen")
+    for slug in hotlines:
+        for user_id in citizens:
+            assert await post_to_commune(service, slug, user_id, QUESTION) == 200
+    for user_id in citizens:
+        event = signed(zalo.text_event(user_id, QUESTION))
+        assert await post_webhook(service.http, service.url, *event) == 200
+    for slug, hotline in hotlines.items():
+        for user_id in citizens:
+            reply = await wait_for_reply(service, slug, user_id, seconds=180)
+            assert hotline in reply, (slug, user_id, reply)
+            assert "0209 555" not in reply.replace(hotline, ""), (slug, reply)
+            assert DEFAULT_HOTLINE not in reply, (slug, reply)
+    for user_id in citizens:
+        for _ in range(1800):
+            if zalo.messages(user_id):
+                break
+            await asyncio.sleep(0.1)
+        reply = "\n".join(m["message"].get("text", "") for m in zalo.messages(user_id))
+        assert DEFAULT_HOTLINE in reply and "0209 555" not in reply, (user_id, reply)
+
+
+async def test_with_worker_processes_a_commune_added_while_running_is_served(
+    start_with_workers: StartWithWorkers, tmp_path: Path
+) -> None:
+    content = content_copy(tmp_path)
+    data_dir = tmp_path / "var"
+    running = await start_with_workers(content, data_dir)
+    service = running.service
+    assert await post_to_commune(service, "phuong-moi", "u-1", QUESTION) == 404
+    env = {"CITIZENBOT_DATA_DIR": str(data_dir), "CITIZENBOT_CONTENT_DIR": str(content)}
+    out = await run_cli("commune", "add", "phuong-moi", env=env)
+    assert "/webhook/zalo/phuong-moi" in out
+    write_locality(content, "phuong-moi", "0209 777 001")
+    for user_id in citizens_of_each_shard("u"):
+        assert await post_to_commune(service, "phuong-moi", user_id, QUESTION) == 200
+        reply = await wait_for_reply(service, "phuong-moi", user_id, seconds=180)
+        assert "0209 777 001" in reply, (user_id, reply)
