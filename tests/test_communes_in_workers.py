@@ -49,9 +49,12 @@ StartWithWorkers = Callable[[Path, Path], Awaitable[ServiceWithWorkers]]
 
 
 @pytest_asyncio.fixture
-async def start_with_workers(model_dir: Path, tmp_path: Path) -> AsyncIterator[StartWithWorkers]:
+async def start_with_workers(
+    model_dir: Path, tmp_path: Path, database_url_for
+) -> AsyncIterator[StartWithWorkers]:
     """Start `citizenbot run` with two worker processes on a content folder and a data
-    folder; stopped (SIGTERM, exit 0) after the test."""
+    folder (on PostgreSQL when the tests run there: a schema per commune); stopped (SIGTERM,
+    exit 0) after the test."""
     started: list[ServiceWithWorkers] = []
     zalo = ExternalZalo()
     await zalo.start()
@@ -61,6 +64,7 @@ async def start_with_workers(model_dir: Path, tmp_path: Path) -> AsyncIterator[S
             **zalo.env(),
             "CITIZENBOT_WORKERS": str(WORKERS),
             "CITIZENBOT_CONTENT_DIR": str(content),
+            "CITIZENBOT_DATABASE_URL": database_url_for(data_dir / "citizenbot.db"),
         }
         process = ServiceProcess(free_port(), data_dir, env, tmp_path / "service.log")
         zalo.sandbox.webhook_url = f"{process.url}/webhook/zalo"
@@ -130,14 +134,18 @@ async def test_with_worker_processes_each_commune_answers_with_its_own_hotline(
 
 
 async def test_with_worker_processes_a_commune_added_while_running_is_served(
-    start_with_workers: StartWithWorkers, tmp_path: Path
+    start_with_workers: StartWithWorkers, tmp_path: Path, database_url_for
 ) -> None:
     content = content_copy(tmp_path)
     data_dir = tmp_path / "var"
     running = await start_with_workers(content, data_dir)
     service = running.service
     assert await post_to_commune(service, "phuong-moi", "u-1", QUESTION) == 404
-    env = {"CITIZENBOT_DATA_DIR": str(data_dir), "CITIZENBOT_CONTENT_DIR": str(content)}
+    env = {
+        "CITIZENBOT_DATA_DIR": str(data_dir),
+        "CITIZENBOT_CONTENT_DIR": str(content),
+        "CITIZENBOT_DATABASE_URL": database_url_for(data_dir / "citizenbot.db"),
+    }
     out = await run_cli("commune", "add", "phuong-moi", env=env)
     assert "/webhook/zalo/phuong-moi" in out
     write_locality(content, "phuong-moi", "0209 777 001")
