@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +15,9 @@ from pathlib import Path
 import aiohttp
 import pytest_asyncio
 
+from bot.conversation.worker_pool import WorkerPool, commune_woken
 from bot.storage.inbox import shard_of
+from bot.zalo.events import ZaloEvent
 from tests.conftest import free_port, run_cli
 from tests.external_zalo import ExternalZalo, ServiceProcess, post_webhook, signed
 from tests.test_communes import (
@@ -153,3 +156,35 @@ async def test_with_worker_processes_a_commune_added_while_running_is_served(
         assert await post_to_commune(service, "phuong-moi", user_id, QUESTION) == 200
         reply = await wait_for_reply(service, "phuong-moi", user_id, seconds=180)
         assert "0209 777 001" in reply, (user_id, reply)
+
+
+async def test_a_communes_wake_up_that_finds_the_workers_pair_full_reaches_it_later() -> None:
+    """Else its event would wait in the commune's inbox until the commune's next event."""
+    pool = WorkerPool(1, grace_seconds=1)
+    slot = pool.slots[0]
+    slot.channel, workers_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    slot.channel.setblocking(False)
+    workers_end.setblocking(False)
+    event = ZaloEvent("user_send_text", "k", "citizen", 0, {})
+    try:
+        for _ in range(100_000):  # the worker is busy: its unread wake-ups fill the pair
+            pool.submit(event, "xa-dong")
+            if slot.owed:
+                break
+        pool.submit(event, "xa-tay")
+        woken: set[str] = set()
+        for _ in range(100):
+            try:
+                while True:  # the worker reads its wake-ups; room again on the pair
+                    woken.add(commune_woken(workers_end.recv(256)))
+            except BlockingIOError:
+                pass
+            if "xa-tay" in woken and not slot.owed:
+                break
+            await asyncio.sleep(0.01)
+        assert woken == {"xa-dong", "xa-tay"}
+        assert not slot.owed
+    finally:
+        asyncio.get_running_loop().remove_writer(slot.channel.fileno())
+        slot.channel.close()
+        workers_end.close()
