@@ -6,10 +6,10 @@ It loads its own model and handles the citizens of one shard (bot/storage/inbox.
 from a commune's inbox when the web server's process names the commune on their socket pair
 (CHANNEL_FD), and replies through the commune's Zalo client and outbox, as the in-process
 design does; it sends a byte back once it is ready. Campaigns, reminders and dossier
-notifications stay in the web server's process. SIGTERM: finish what
-was claimed (up to the grace period) and exit 0. The socket pair closing means the web
-server's process is gone: exit at once, as a kill would, so that the next server's workers
-alone hold the shard's claims.
+notifications stay in the web server's process. SIGTERM: finish what was claimed (up to the
+grace period) and exit 0. The socket pair closing means the web server's process is gone:
+exit at once, as a kill would, so that the next server's workers alone hold the shard's
+claims.
 
     python -m bot.conversation.worker_process SHARD COUNT CHANNEL_FD GRACE_SECONDS
 """
