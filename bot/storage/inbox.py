@@ -40,14 +40,21 @@ def record(
     status: str = "pending",
 ) -> bool:
     """Insert the event; False when this key was already recorded (a re-delivery)."""
-    cursor = db.conn.execute(
-        "INSERT INTO inbox (key, event_name, user_id, timestamp_ms, received_at, payload,"
-        " status) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
-        (key, event_name, user_id, timestamp_ms, utc_now(), json.dumps(payload), status),
-    )
-    if cursor.rowcount == 1 and is_postgres(db):
-        inbox_wakeups.notify(db.conn)  # other instances may be the ones to claim it
-    return cursor.rowcount == 1
+    row = (key, event_name, user_id, timestamp_ms, utc_now(), json.dumps(payload), status)
+    if is_postgres(db):  # and tell the instances listening: another may be the one to claim it
+        return db.conn.execute(_RECORD_AND_NOTIFY, row).rowcount == 1
+    return db.conn.execute(_RECORD, row).rowcount == 1
+
+
+_RECORD = (
+    "INSERT INTO inbox (key, event_name, user_id, timestamp_ms, received_at, payload,"
+    " status) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING"
+)
+# One round trip and one commit: the notice goes only when the row was new.
+_RECORD_AND_NOTIFY = (
+    f"WITH recorded AS ({_RECORD} RETURNING 1)"
+    f" SELECT pg_notify('{inbox_wakeups.CHANNEL}', '') FROM recorded"
+)
 
 
 def shard_of(user_id: str | None, shards: int) -> int:
