@@ -10,7 +10,13 @@ run; the medians and their ratio are printed. With --kill, a last two-instance r
 instance (SIGKILL) once a third of the backlog is answered; events it refused go to the
 other, as Zalo's retries through a balancer would.
 
-    .venv/bin/python bench/instances_load.py --citizens 60 --messages 3 --runs 3 --kill
+Each run's line also says where the CPU went per answered event (the instances, PostgreSQL,
+Redis, this process, the whole machine: /proc and Redis's INFO), the round trips per event
+(PostgreSQL transactions and rows written, Redis commands) and how many events each
+instance answered; --statements logs every SQL statement and prints each kind per event.
+
+    .venv/bin/python bench/instances_load.py --citizens 150 --messages 4 --runs 3 --kill --lease 5
+    .venv/bin/python bench/instances_load.py --citizens 150 --messages 4 --runs 1 --statements
 """
 
 from __future__ import annotations
