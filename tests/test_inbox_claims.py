@@ -207,3 +207,26 @@ def test_instances_starting_at_once_all_open_the_database(postgres_url: str) -> 
     with ThreadPoolExecutor(6) as pool:
         stores = list(pool.map(lambda _: open_store(Path("unused.db"), postgres_url), range(6)))
     assert len(stores) == 6
+
+
+def test_a_claim_takes_no_more_than_its_limit_and_leaves_the_rest_to_other_instances(
+    postgres_url: str,
+) -> None:
+    """A backlog is shared by how fast each instance answers, not held by the first to look."""
+    db = open_store(Path("unused.db"), postgres_url)
+    _record(db, *USERS[:10])
+    first = inbox.claim(db, 0, 1, "a:1/worker-0/1:1", limit=4)
+    assert [e["key"] for e in first] == [f"{u}-{n}" for n, u in enumerate(USERS[:4])]
+    assert len(inbox.claim(db, 0, 1, "b:2/worker-0/1:2", limit=4)) == 4
+    inbox.finish(db, first[0]["key"])
+    again = inbox.claim(db, 0, 1, "a:1/worker-0/1:1", limit=4)  # what it holds, topped up
+    assert [e["key"] for e in again] == [e["key"] for e in first[1:]] + ["u-8-8"]
+
+
+def test_a_limited_claim_still_takes_a_citizens_events_in_order(postgres_url: str) -> None:
+    db = open_store(Path("unused.db"), postgres_url)
+    _record(db, "u-1", "u-1", "u-2", "u-1")
+    claimed = inbox.claim(db, 0, 1, "a:1/worker-0/1:1", limit=3)
+    assert [e["key"] for e in claimed] == ["u-1-0", "u-1-1", "u-2-2"]
+    # u-1's last waits for a: b may not answer it before a has answered u-1's earlier ones.
+    assert inbox.claim(db, 0, 1, "b:2/worker-0/1:2", limit=3) == []

@@ -12,6 +12,7 @@ from bot.storage import Database, inbox
 from bot.web.app import PROCESSING, WORKER
 from bot.zalo.events import ZaloEvent
 from tests.conftest import Service, texts
+from tests.engines import ON_POSTGRES
 from tests.test_webhook import REPLY_STARTS, SEQUENCE
 
 
@@ -131,6 +132,8 @@ async def test_a_burst_beyond_the_queue_bound_is_answered_once_in_order(
         for reply, start in zip(replies, REPLY_STARTS, strict=True):
             assert reply.startswith(start), (user, reply, start)
     assert await service.database.run(inbox.count_pending) == 0
+    if ON_POSTGRES:
+        return  # there events beyond the claims held always wait in the inbox: no overload
     queues = service.app[WORKER].queues
     assert queues.stats.bound_reached >= 1 and queues.stats.deferred >= 1
     full = [r for r in caplog.records if "event queue full" in r.getMessage()]
@@ -139,7 +142,9 @@ async def test_a_burst_beyond_the_queue_bound_is_answered_once_in_order(
 
 
 async def test_more_events_left_at_a_stop_than_the_bound_resume_in_order(start_service) -> None:
-    service: Service = await start_service(max_queued_events=2)
+    # The events resume while the service starts, before it listens: the embedded sandbox's
+    # token endpoint answers a moment later, within the client's retries at this backoff.
+    service: Service = await start_service(max_queued_events=2, zalo_backoff_seconds=0.3)
     await service.stop()
     # The process died with seven acknowledged events of two citizens not processed.
     database = Database.from_settings(service.settings)
@@ -189,8 +194,9 @@ async def test_metrics_report_the_queue_in_prometheus_text_format(start_service)
     assert during["citizenbot_queue_bound"] == 2
     assert during["citizenbot_queued_events"] <= 2
     assert during["citizenbot_inbox_pending_events"] >= 3  # the ones waiting included
-    assert during["citizenbot_queue_bound_reached_total"] == 1
-    assert during["citizenbot_events_deferred_total"] >= 1
+    if not ON_POSTGRES:  # there events beyond the claims held wait in the inbox: no overload
+        assert during["citizenbot_queue_bound_reached_total"] == 1
+        assert during["citizenbot_events_deferred_total"] >= 1
     await service.settle()
     async with service.http.get(f"{service.url}/metrics") as resp:
         after = parse_metrics(await resp.text())

@@ -133,6 +133,15 @@ class UserQueues:
             # An event was left in the inbox while we read it: read again so it queues
             # in its turn, behind the ones just queued.
 
+    def read_inbox(self) -> None:
+        """Events another process recorded wait in the inbox (several instances on
+        PostgreSQL): read them in as after an overload, up to the bound now and the rest as
+        the queue drains."""
+        self.overflowing = True
+        self._arrived_while_reading = True  # a read under way reads once more
+        if self._resuming is None:
+            self._resuming = asyncio.create_task(self._resume(), name="resume-from-inbox")
+
     async def drain(self) -> None:
         """Wait until every submitted event has been handled, those left waiting in the
         inbox by an overload included (graceful shutdown, tests)."""

@@ -10,7 +10,10 @@ On PostgreSQL, where several instances may share the inbox, every worker claims 
 handles (one shard of one when CITIZENBOT_WORKERS=1): the webhook's hand-over becomes a
 wake-up of the claim, as does another instance's notice (bot/storage/inbox_wakeups.py); the
 claims are renewed while the worker lives, and a claim round runs every second all the same,
-for notices lost and for what a dead instance left behind.
+for notices lost and for what a dead instance left behind. A worker there holds at most
+CLAIMS_PER_SLOT events per concurrent slot and claims more as it answers: a backlog stays in
+the inbox for whichever instance has room, not with the one that woke first (which left the
+other idle), and renewing claims touches a few rows, not the backlog.
 """
 
 from __future__ import annotations
@@ -36,6 +39,9 @@ from bot.zalo.sender import Sender
 log = logging.getLogger(__name__)
 # On PostgreSQL: a claim round this often, for events other instances received.
 POLL_SECONDS = 1.0
+# On PostgreSQL: claimed events held per concurrent slot (CITIZENBOT_MAX_CONCURRENT_EVENTS);
+# more are claimed once half have been answered, so the slots never wait for a claim.
+CLAIMS_PER_SLOT = 3
 
 
 def this_instance() -> str:
@@ -113,7 +119,12 @@ class ProcessingWorker:
         self.queues = UserQueues(
             conversations.handle,
             settings.max_concurrent_events,
-            settings.max_queued_events,
+            # Leased: the claims held, the rest in the inbox for any instance (see above).
+            min(
+                max(1, CLAIMS_PER_SLOT * settings.max_concurrent_events), settings.max_queued_events
+            )
+            if self._leased
+            else settings.max_queued_events,
             self._waiting_events,
         )
         if self._shard is not None:
@@ -174,14 +185,18 @@ class ProcessingWorker:
         self._processing.call_soon(self._woken)
 
     def _woken(self) -> None:
+        if self._leased:
+            assert self.queues is not None
+            self.queues.read_inbox()  # claims what it has room for (`_waiting_events`)
+            return
         self._wake_pending = True
         if self._intake is None:
             self._intake = asyncio.create_task(self._take_new_events(), name="claim-new")
 
     async def _take_new_events(self) -> None:
-        """Claim the shard's new events and queue them, as the webhook's hand-over does in
-        one process (a full queue leaves them in the inbox, read back in order as it drains);
-        wake-ups meanwhile are answered by one more claim."""
+        """SQLite's worker processes: claim the shard's new events and queue them, as the
+        webhook's hand-over does in one process (a full queue leaves them in the inbox, read
+        back in order as it drains); wake-ups meanwhile are answered by one more claim."""
         assert self._shard is not None and self.queues is not None
         shard = self._shard
         try:

@@ -40,14 +40,21 @@ def record(
     status: str = "pending",
 ) -> bool:
     """Insert the event; False when this key was already recorded (a re-delivery)."""
-    cursor = db.conn.execute(
-        "INSERT INTO inbox (key, event_name, user_id, timestamp_ms, received_at, payload,"
-        " status) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
-        (key, event_name, user_id, timestamp_ms, utc_now(), json.dumps(payload), status),
-    )
-    if cursor.rowcount == 1 and is_postgres(db):
-        inbox_wakeups.notify(db.conn)  # other instances may be the ones to claim it
-    return cursor.rowcount == 1
+    row = (key, event_name, user_id, timestamp_ms, utc_now(), json.dumps(payload), status)
+    if is_postgres(db):  # and tell the instances listening: another may be the one to claim it
+        return db.conn.execute(_RECORD_AND_NOTIFY, row).rowcount == 1
+    return db.conn.execute(_RECORD, row).rowcount == 1
+
+
+_RECORD = (
+    "INSERT INTO inbox (key, event_name, user_id, timestamp_ms, received_at, payload,"
+    " status) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING"
+)
+# One round trip and one commit: the notice goes only when the row was new.
+_RECORD_AND_NOTIFY = (
+    f"WITH recorded AS ({_RECORD} RETURNING 1)"
+    f" SELECT pg_notify('{inbox_wakeups.CHANNEL}', '') FROM recorded"
+)
 
 
 def shard_of(user_id: str | None, shards: int) -> int:
@@ -131,15 +138,20 @@ def claim(
 ) -> list[dict[str, Any]]:
     """The shard's pending events, oldest first, at most `limit` (-1: all), claimed by
     `claimant` in one transaction (those it already holds included: it reads them again
-    after an overload); an event another live process claimed is left to it."""
+    after an overload); an event another live process claimed is left to it.
+    On PostgreSQL it claims only enough to hold `limit`: the rest stays for whichever
+    instance has room first, so instances share a backlog by how fast they answer."""
     if is_postgres(db):
-        _claim_in_order(db, shard, shards, claimant, lease_seconds)
-        rows = db.conn.execute(
-            "SELECT payload FROM inbox WHERE status = 'pending' AND claimed_by = ?"
+        held = db.conn.execute(
+            "SELECT received_at, rowid, payload FROM inbox"
+            " WHERE status = 'pending' AND claimed_by = ?"
             " ORDER BY received_at, rowid" + _limit(limit),
             (claimant,),
         ).fetchall()
-        return [json.loads(payload) for (payload,) in rows]
+        room = None if limit < 0 else limit - len(held)
+        if room != 0:
+            held += _claim_rows(db, shard, shards, claimant, lease_seconds, room)
+        return [json.loads(payload) for _, _, payload in sorted(held)]
     with write_transaction(db):
         db.conn.execute(_MARK_UNCLAIMED, (claimant, shards, shard))
         rows = db.conn.execute(
@@ -155,15 +167,17 @@ def claim(
 _MARK_UNCLAIMED = f"UPDATE inbox SET claimed_by = ? WHERE {_OF_SHARD} AND claimed_by IS NULL"
 
 
-# PostgreSQL: the shard's events unclaimed or whose claim expired, each only when every
-# earlier pending event of its citizen is the claimant's (so a citizen's second message is
-# claimed in the round after their first: a claim runs rounds until nothing more comes). The rows
-# are locked as they are claimed: another instance's claim skips them, and, seeing them
-# unclaimed until this one commits, leaves their citizen's later events alone too.
+# PostgreSQL: the shard's events unclaimed or whose claim expired, oldest first, at most
+# %(room)s (NULL: all), each only when every earlier pending event of its citizen is the
+# claimant's (so a citizen's second message is claimed in the round after their first: a
+# claim runs rounds until nothing more comes or the room is full). The rows are locked as
+# they are claimed: another instance's claim skips them, and, seeing them unclaimed until
+# this one commits, leaves their citizen's later events alone too. {of_shard}: the shard's
+# condition, left out when there is one shard (sha256 of every pending row's user id).
 _CLAIM_IN_ORDER = """
 UPDATE inbox SET claimed_by = %(claimant)s, claimed_at = %(now)s WHERE key IN (
     SELECT e.key FROM inbox e
-    WHERE e.status = 'pending' AND citizenbot_shard(e.user_id, %(shards)s) = %(shard)s
+    WHERE e.status = 'pending' {of_shard}
       AND (e.claimed_by IS NULL OR e.claimed_at IS NULL OR e.claimed_at < %(expired)s)
       AND NOT EXISTS (
           SELECT 1 FROM inbox p
@@ -171,35 +185,47 @@ UPDATE inbox SET claimed_by = %(claimant)s, claimed_at = %(now)s WHERE key IN (
             AND (p.received_at, p.rowid) < (e.received_at, e.rowid)
             AND (p.claimed_by IS DISTINCT FROM %(claimant)s OR p.claimed_at < %(expired)s))
     ORDER BY e.received_at, e.rowid
+    LIMIT %(room)s
     FOR UPDATE SKIP LOCKED)
 RETURNING received_at, rowid, payload
 """
+_CLAIM_ONE_SHARD = _CLAIM_IN_ORDER.format(of_shard="")
+_CLAIM_SHARD = _CLAIM_IN_ORDER.format(
+    of_shard="AND citizenbot_shard(e.user_id, %(shards)s) = %(shard)s"
+)
 
 
-def _claim_in_order(
-    db: Store, shard: int, shards: int, claimant: str, lease_seconds: float
-) -> list[dict[str, Any]]:
+def _claim_rows(
+    db: Store,
+    shard: int,
+    shards: int,
+    claimant: str,
+    lease_seconds: float,
+    room: int | None = None,
+) -> list[tuple[Any, ...]]:
     """Claims on PostgreSQL (see _CLAIM_IN_ORDER), round after round until one claims
-    nothing; what they claimed, oldest first."""
+    nothing or `room` (None: no end) are claimed; their (received_at, rowid, payload)."""
     claimed: list[tuple[Any, ...]] = []
-    while True:
+    while room is None or len(claimed) < room:
         now = dt.datetime.now(dt.timezone.utc)
         expired = now - dt.timedelta(seconds=lease_seconds)
         cursor = db.conn.cursor()
         cursor.execute(
-            _CLAIM_IN_ORDER,
+            _CLAIM_ONE_SHARD if shards == 1 else _CLAIM_SHARD,
             {
                 "claimant": claimant,
                 "now": now.isoformat(timespec="milliseconds"),
                 "expired": expired.isoformat(timespec="milliseconds"),
                 "shards": shards,
                 "shard": shard,
+                "room": None if room is None else room - len(claimed),
             },
         )
         round_claimed = cursor.fetchall()
         if not round_claimed:
-            return [json.loads(payload) for _, _, payload in sorted(claimed)]
+            break
         claimed += round_claimed
+    return claimed
 
 
 def renew(db: Store, claimant: str) -> int:
@@ -222,7 +248,8 @@ def claim_new(
     one transaction: what a worker process woken by the web server's process takes (on
     PostgreSQL: one round, those whose claim expired included)."""
     if is_postgres(db):
-        return _claim_in_order(db, shard, shards, claimant, lease_seconds)
+        claimed = _claim_rows(db, shard, shards, claimant, lease_seconds)
+        return [json.loads(payload) for _, _, payload in sorted(claimed)]
     with write_transaction(db):
         rows = db.conn.execute(
             "SELECT rowid, payload FROM inbox INDEXED BY inbox_unclaimed"

@@ -13,12 +13,7 @@ from typing import Any
 import psycopg2
 
 log = logging.getLogger(__name__)
-CHANNEL = "citizenbot_inbox"
-
-
-def notify(conn: Any) -> None:
-    """Tell the listening instances that the inbox holds a new event."""
-    conn.execute(f"NOTIFY {CHANNEL}")
+CHANNEL = "citizenbot_inbox"  # bot/storage/inbox.py's `record` notifies it
 
 
 class InboxWakeups:
