@@ -155,6 +155,16 @@ class Service:
         assert self.app is not None
         return self.app[DATABASE]
 
+    def environment(self) -> dict[str, str]:
+        """Where a `citizenbot` command finds this service's data: its folders, and its
+        engines when the tests run on PostgreSQL and Redis."""
+        return {
+            "CITIZENBOT_DATA_DIR": str(self.settings.data_dir),
+            "CITIZENBOT_CONTENT_DIR": str(self.settings.content_dir),
+            "CITIZENBOT_DATABASE_URL": self.settings.database_url,
+            "CITIZENBOT_REDIS_URL": self.settings.redis_url,
+        }
+
     @property
     def content_status(self):
         assert self.app is not None

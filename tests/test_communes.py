@@ -118,11 +118,7 @@ async def test_a_commune_added_while_running_is_served_without_a_restart(
     content = content_copy(tmp_path)
     service = await start_service(content_dir=content)
     assert await post_to_commune(service, "phuong-moi", "u-1", QUESTION) == 404
-    env = {
-        "CITIZENBOT_DATA_DIR": str(service.settings.data_dir),
-        "CITIZENBOT_CONTENT_DIR": str(content),
-    }
-    out = await run_cli("commune", "add", "phuong-moi", env=env)
+    out = await run_cli("commune", "add", "phuong-moi", env=service.environment())
     assert "/webhook/zalo/phuong-moi" in out
     write_locality(content, "phuong-moi", "0209 777 001")
     assert await post_to_commune(service, "phuong-moi", "u-1", QUESTION) == 200
