@@ -153,8 +153,8 @@ async def test_a_communes_events_are_recorded_in_its_own_database(
     commune = service.app[COMMUNES].get("xa-a")
     assert commune is not None
     count = "SELECT COUNT(*) FROM inbox WHERE user_id = 'u-own'"
-    assert await commune.services.database.run(lambda db: db.execute(count).fetchone()[0]) == 1
-    assert await service.database.run(lambda db: db.execute(count).fetchone()[0]) == 0
+    assert await commune.services.database.run(lambda db: db.conn.execute(count).fetchone()[0]) == 1
+    assert await service.database.run(lambda db: db.conn.execute(count).fetchone()[0]) == 0
 
 
 async def test_a_commune_that_was_never_added_is_not_found(service: Service) -> None:
