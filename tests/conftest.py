@@ -277,6 +277,7 @@ def button_titles(message: dict) -> list[str]:
 # PostgreSQL and Redis for the scale-out tests, started when a test first asks for them.
 from tests.engines import (  # noqa: E402,F401
     database_url_for,
+    drop_test_databases,
     postgres_server_url,
     postgres_url,
     redis_server_url,

@@ -173,12 +173,33 @@ def postgres_server_url() -> Iterator[str]:
         shutil.rmtree(directory, ignore_errors=True)
 
 
+# The databases made for the running test, dropped once its services are closed.
+_TEST_DATABASES: list[tuple[str, str]] = []
+
+
+def database_for_test(server_url: str) -> str:
+    """A fresh database for the running test only."""
+    url = fresh_database(server_url)
+    _TEST_DATABASES.append((server_url, url))
+    return url
+
+
+@pytest.fixture(autouse=True)
+def drop_test_databases(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Autouse, so set up before the test's other fixtures and torn down after them: its
+    services are closed by then (a database dropped under a running service would hang its
+    shutdown)."""
+    yield
+    if _TEST_DATABASES:
+        made = list(_TEST_DATABASES)
+        _TEST_DATABASES.clear()
+        drop_databases(made[0][0], [url for _, url in made], request.node.nodeid)
+
+
 @pytest.fixture
-def postgres_url(postgres_server_url: str, request: pytest.FixtureRequest) -> Iterator[str]:
-    """A fresh database per test, dropped after it."""
-    url = fresh_database(postgres_server_url)
-    yield url
-    drop_databases(postgres_server_url, [url], request.node.nodeid)
+def postgres_url(postgres_server_url: str) -> str:
+    """A fresh database per test."""
+    return database_for_test(postgres_server_url)
 
 
 @pytest.fixture(scope="session")
@@ -208,23 +229,19 @@ ON_POSTGRES = TEST_DATABASE == "postgresql"
 
 
 @pytest.fixture
-def database_url_for(request: pytest.FixtureRequest) -> Iterator[Callable[[Path], str]]:
+def database_url_for(request: pytest.FixtureRequest) -> Callable[[Path], str]:
     """The `database_url` standing for a test's SQLite file: '' (the file itself), or on
-    PostgreSQL a fresh database per file, the same one each time the file is named (dropped
-    after the test)."""
+    PostgreSQL a fresh database per file, the same one each time the file is named."""
     urls: dict[Path, str] = {}
 
     def url_for(path: Path) -> str:
         if not ON_POSTGRES:
             return ""
         if path not in urls:
-            urls[path] = fresh_database(request.getfixturevalue("postgres_server_url"))
+            urls[path] = database_for_test(request.getfixturevalue("postgres_server_url"))
         return urls[path]
 
-    yield url_for
-    if urls:
-        server = request.getfixturevalue("postgres_server_url")
-        drop_databases(server, list(urls.values()), request.node.nodeid)
+    return url_for
 
 
 _next_redis_database = itertools.count()
@@ -253,3 +270,12 @@ def redis_url_for(request: pytest.FixtureRequest) -> Callable[[str], str]:
 def redis_database(server_url: str, number: int) -> str:
     """The URL of the server's keyspace `number`."""
     return server_url.rsplit("/", 1)[0] + f"/{number}"
+
+
+# Tests that move the in-process rate limits' clock: with Redis the limits keep the server's
+# time instead (their refill is tested on Redis in tests/test_rate_limit.py).
+moves_the_limits_clock = pytest.mark.skipif(
+    ON_POSTGRES,
+    reason="moves the in-process limits' clock; Redis's limits keep the server's time "
+    "(their refill: tests/test_rate_limit.py)",
+)

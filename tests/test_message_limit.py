@@ -12,7 +12,7 @@ from bot.conversation.rate_limit import SharedRateLimit
 from bot.storage import inbox
 from bot.web.app import WORKER
 from tests.conftest import Service, project_library, texts
-from tests.engines import ON_POSTGRES
+from tests.engines import moves_the_limits_clock
 from tests.test_queue_bound import parse_metrics
 
 
@@ -66,11 +66,7 @@ async def test_another_citizen_is_answered_during_a_burst(limited: tuple[Service
     assert reply.startswith("Dạ không có gì")
 
 
-@pytest.mark.skipif(
-    ON_POSTGRES,
-    reason="moves the in-process limit's clock; Redis's limit keeps the server's time (its "
-    "refill: tests/test_rate_limit.py)",
-)
+@moves_the_limits_clock
 async def test_after_the_window_the_citizen_is_answered_again(
     limited: tuple[Service, Clock],
 ) -> None:
