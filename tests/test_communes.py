@@ -209,6 +209,38 @@ async def test_a_commune_runs_its_own_campaigns_only(start_service, tmp_path: Pa
     assert "xa-a-vneid" not in service.app[SCHEDULER].campaigns
 
 
+async def test_every_commune_leads_its_own_scheduler(start_service, tmp_path: Path) -> None:
+    """On PostgreSQL and Redis too: the scheduler's lock is one per commune, not one per
+    deployment (else one commune's campaigns and reminders would run and the others' wait)."""
+    content, data_dir = await communes_with_a_campaign(tmp_path)
+    service = await start_service(content_dir=content, data_dir=data_dir)
+    assert service.app is not None
+    communes = service.app[COMMUNES]
+    schedulers = {"": service.app[SCHEDULER]}
+    schedulers |= {slug: communes.get(slug).scheduler for slug in ("xa-a", "xa-b")}
+    assert {slug: scheduler.leading for slug, scheduler in schedulers.items()} == {
+        "": True,
+        "xa-a": True,
+        "xa-b": True,
+    }
+
+
+async def test_every_commune_keeps_its_own_scheduled_jobs(start_service, tmp_path: Path) -> None:
+    """On PostgreSQL too (one database, a schema per commune): APScheduler's jobs of one
+    commune are not another's to run."""
+    content, data_dir = await communes_with_a_campaign(tmp_path)
+    service = await start_service(content_dir=content, data_dir=data_dir)
+    assert service.app is not None
+    communes = service.app[COMMUNES]
+
+    def job_ids(scheduler) -> set[str]:
+        return {job.id for job in scheduler._aps.get_jobs()}
+
+    assert "campaign:xa-a-vneid" in job_ids(communes.get("xa-a").scheduler)
+    assert "campaign:xa-a-vneid" not in job_ids(communes.get("xa-b").scheduler)
+    assert "campaign:xa-a-vneid" not in job_ids(service.app[SCHEDULER])
+
+
 async def test_campaign_list_of_a_commune_shows_its_campaigns(tmp_path: Path) -> None:
     content, data_dir = await communes_with_a_campaign(tmp_path)
     env = {"CITIZENBOT_DATA_DIR": str(data_dir), "CITIZENBOT_CONTENT_DIR": str(content)}

@@ -191,6 +191,10 @@ class Scheduler:
                         url=self.settings.database_url
                         or f"sqlite:///{self.settings.database_path}",
                         tablename=JOBS_TABLE,
+                        # A commune's jobs in its own schema, beside its tables.
+                        tableschema=self.settings.database_schema
+                        if self.settings.database_url
+                        else None,
                     )
                 },
                 executors={"default": jobs.JobsOfScheduler(self)},

@@ -112,12 +112,14 @@ class _Polled:
 
 
 class RedisLeadership(_Polled):
-    """Redis's lock with an expiry, renewed a few times per expiry while this process leads."""
+    """Redis's lock with an expiry, renewed a few times per expiry while this process leads;
+    `commune` a commune's schema (its own scheduler), "" the default commune's."""
 
-    def __init__(self, url: str, expiry_seconds: float) -> None:
+    def __init__(self, url: str, expiry_seconds: float, commune: str = "") -> None:
         self._redis = redis.asyncio.Redis.from_url(url, socket_timeout=expiry_seconds / 3)
         self._expiry = expiry_seconds
-        self._lock = self._redis.lock(LEADER_KEY, timeout=expiry_seconds)
+        key = f"{LEADER_KEY}:{commune}" if commune else LEADER_KEY
+        self._lock = self._redis.lock(key, timeout=expiry_seconds)
 
     async def try_acquire(self) -> bool:
         try:
@@ -145,12 +147,19 @@ class RedisLeadership(_Polled):
 class PostgresLeadership(_Polled):
     """A PostgreSQL advisory lock, held by a session of its own. The server frees it when that
     session ends: at once when the process dies, and within about the expiry when its machine
-    vanishes (the session's TCP keepalives)."""
+    vanishes (the session's TCP keepalives). A commune's scheduler (`commune` its schema)
+    takes the two-number lock (LEADER_ADVISORY_KEY, hash of the schema): its own."""
 
-    def __init__(self, url: str, expiry_seconds: float) -> None:
+    def __init__(self, url: str, expiry_seconds: float, commune: str = "") -> None:
         self._url = url
         self._expiry = expiry_seconds
         self._connection: psycopg2.extensions.connection | None = None
+        self._lock_call = (
+            f"pg_try_advisory_lock({LEADER_ADVISORY_KEY}, hashtext(%s))"
+            if commune
+            else f"pg_try_advisory_lock({LEADER_ADVISORY_KEY})"
+        )
+        self._commune = commune
 
     async def try_acquire(self) -> bool:
         return await asyncio.to_thread(self._try)
@@ -179,16 +188,16 @@ class PostgresLeadership(_Polled):
                     f"SET tcp_keepalives_idle = {seconds}; SET tcp_keepalives_interval = "
                     f"{seconds}; SET tcp_keepalives_count = 2"
                 )
-            return bool(self._query(f"SELECT pg_try_advisory_lock({LEADER_ADVISORY_KEY})"))
+            return bool(self._query(f"SELECT {self._lock_call}", self._commune or None))
         except psycopg2.Error as exc:
             log.warning("the scheduler lock could not be asked for (%s); trying again", exc)
             self._close()
             return False
 
-    def _query(self, sql: str) -> object:
+    def _query(self, sql: str, value: str | None = None) -> object:
         assert self._connection is not None
         with self._connection.cursor() as cursor:
-            cursor.execute(sql)
+            cursor.execute(sql, None if value is None else (value,))
             return cursor.fetchone()[0] if cursor.description else None
 
     def _close(self) -> None:
@@ -198,9 +207,11 @@ class PostgresLeadership(_Polled):
 
 
 def shared_leadership(settings: Settings) -> SchedulerLeadership | None:
-    """The lock several processes share, on Redis or else PostgreSQL; None on SQLite alone."""
+    """The lock several processes share, on Redis or else PostgreSQL; None on SQLite alone.
+    Each commune (its own schema) has its own scheduler, so its own lock."""
+    commune = settings.database_schema or ""
     if settings.redis_url:
-        return RedisLeadership(settings.redis_url, settings.scheduler_lock_seconds)
+        return RedisLeadership(settings.redis_url, settings.scheduler_lock_seconds, commune)
     if settings.database_url:
-        return PostgresLeadership(settings.database_url, settings.scheduler_lock_seconds)
+        return PostgresLeadership(settings.database_url, settings.scheduler_lock_seconds, commune)
     return None
