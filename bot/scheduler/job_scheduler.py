@@ -31,6 +31,7 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
+from sqlalchemy.pool import NullPool
 
 from bot import privacy
 from bot.clock import Clock, QuietHours, SystemClock, utc_iso
@@ -195,6 +196,9 @@ class Scheduler:
                         tableschema=self.settings.database_schema
                         if self.settings.database_url
                         else None,
+                        # No idle session held between the jobs' few reads and writes: each
+                        # commune has a scheduler, and PostgreSQL's connections are counted.
+                        engine_options={"poolclass": NullPool},
                     )
                 },
                 executors={"default": jobs.JobsOfScheduler(self)},
