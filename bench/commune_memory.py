@@ -1,8 +1,9 @@
 """Memory of one deployment serving many communes against one serving a single commune.
 
-Each run starts `citizenbot run` (sandbox mode, CITIZENBOT_WORKERS=1: one process, whose model
-serves every commune; the RSS of worker processes is not measured here) on a fresh data folder and a copy of content/ in which `--communes N`
-communes were added (`citizenbot commune add`, each with its own locality.yml and hotline);
+Each run starts `citizenbot run` (sandbox mode, CITIZENBOT_WORKERS=1: one process, whose
+model serves every commune; worker processes' memory is not measured here) on a fresh data
+folder and a copy of content/ in which `--communes N` communes were added (`citizenbot
+commune add`, each with its own locality.yml and hotline);
 N = 0 is today's single-commune setup. Once healthy it notes the resident memory, then has
 `--citizens` citizens (16 at a time), spread evenly over the communes (over the default
 commune when N = 0), ask for the one-stop desk's phone number through their commune's

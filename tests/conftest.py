@@ -30,6 +30,13 @@ from bot.content import Library, LiveContent  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.web.app import CONTENT, DATABASE, SANDBOX, WORKER, build_app  # noqa: E402
 from bot.zalo import signature  # noqa: E402
+from tests.engines import (  # noqa: E402
+    BRAIN_REDIS_DATABASE,
+    LEFT_OPEN,
+    ON_POSTGRES,
+    fresh_database,
+    redis_database,
+)
 from tests.ports import free_port  # noqa: E402
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -51,8 +58,17 @@ def model_dir() -> Path:
 
 
 @pytest_asyncio.fixture(scope="session")
-async def brain(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Brain]:
-    loaded = await Brain.load(model_dir, tmp_path_factory.mktemp("tracker") / "tracker.db")
+async def brain(
+    model_dir: Path, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> AsyncIterator[Brain]:
+    """The model, loaded once. With CITIZENBOT_TEST_DATABASE=postgresql its conversations are
+    on PostgreSQL (Rasa's SQLTrackerStore) and its turns take Redis locks (RedisLockStore)."""
+    if ON_POSTGRES:
+        server = request.getfixturevalue("postgres_server_url")
+        locks = redis_database(request.getfixturevalue("redis_server_url"), BRAIN_REDIS_DATABASE)
+        loaded = await Brain.load(model_dir, fresh_database(server), redis_url=locks)
+    else:
+        loaded = await Brain.load(model_dir, tmp_path_factory.mktemp("tracker") / "tracker.db")
     yield loaded
     await loaded.close()
 
@@ -139,6 +155,16 @@ class Service:
         assert self.app is not None
         return self.app[DATABASE]
 
+    def environment(self) -> dict[str, str]:
+        """Where a `citizenbot` command finds this service's data: its folders, and its
+        engines when the tests run on PostgreSQL and Redis."""
+        return {
+            "CITIZENBOT_DATA_DIR": str(self.settings.data_dir),
+            "CITIZENBOT_CONTENT_DIR": str(self.settings.content_dir),
+            "CITIZENBOT_DATABASE_URL": self.settings.database_url,
+            "CITIZENBOT_REDIS_URL": self.settings.redis_url,
+        }
+
     @property
     def content_status(self):
         assert self.app is not None
@@ -205,9 +231,11 @@ async def start_service(
     brain: Brain, tmp_path: Path, request: pytest.FixtureRequest
 ) -> AsyncIterator:
     """Start services with settings overrides (e.g. another content_dir); closed after the
-    test. With CITIZENBOT_TEST_DATABASE=postgresql their tables are on PostgreSQL."""
+    test. With CITIZENBOT_TEST_DATABASE=postgresql their tables and jobs are on PostgreSQL
+    and their locks and rate limits on Redis, as a scaled-out deployment's."""
     started: list[Service] = []
     url_for = request.getfixturevalue("database_url_for")
+    redis_for = request.getfixturevalue("redis_url_for")
 
     async def start(**overrides: object) -> Service:
         settings = Settings.from_env(
@@ -220,6 +248,8 @@ async def start_service(
         values = {**settings.__dict__, "zalo_backoff_seconds": 0.01, **overrides}
         if not values["database_url"]:
             values["database_url"] = url_for(Settings(**values).database_path)
+        if not values["redis_url"] and values["database_url"]:
+            values["redis_url"] = redis_for(values["database_url"])
         running = Service(Settings(**values), brain)
         await running.start()
         started.append(running)
@@ -247,8 +277,18 @@ def button_titles(message: dict) -> list[str]:
 # PostgreSQL and Redis for the scale-out tests, started when a test first asks for them.
 from tests.engines import (  # noqa: E402,F401
     database_url_for,
+    drop_test_databases,
     postgres_server_url,
     postgres_url,
     redis_server_url,
     redis_url,
+    redis_url_for,
 )
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """PostgreSQL sessions a test's closed services left open (tests/engines.py)."""
+    if LEFT_OPEN:
+        terminalreporter.section("PostgreSQL sessions left open")
+        for line in LEFT_OPEN:
+            terminalreporter.write_line(line)

@@ -158,10 +158,6 @@ async def test_the_province_report_sums_the_communes_figures(two_communes: Servi
 
 async def test_an_officer_is_added_to_a_commune_by_the_cli(two_communes: Service) -> None:
     service = two_communes
-    env = {
-        "CITIZENBOT_DATA_DIR": str(service.settings.data_dir),
-        "CITIZENBOT_CONTENT_DIR": str(service.settings.content_dir),
-    }
     out = await run_cli(
         "officer",
         "add",
@@ -171,7 +167,7 @@ async def test_an_officer_is_added_to_a_commune_by_the_cli(two_communes: Service
         "--role",
         "feedback_handler",
         "--password-stdin",
-        env=env,
+        env=service.environment(),
         stdin=PASSWORD + "\n",
     )
     assert "xa-b/mai" in out

@@ -121,11 +121,7 @@ async def test_a_commune_added_while_running_is_served_without_a_restart(
     content = content_copy(tmp_path)
     service = await start_service(content_dir=content)
     assert await post_to_commune(service, "phuong-moi", "u-1", QUESTION) == 404
-    env = {
-        "CITIZENBOT_DATA_DIR": str(service.settings.data_dir),
-        "CITIZENBOT_CONTENT_DIR": str(content),
-    }
-    out = await run_cli("commune", "add", "phuong-moi", env=env)
+    out = await run_cli("commune", "add", "phuong-moi", env=service.environment())
     assert "/webhook/zalo/phuong-moi" in out
     write_locality(content, "phuong-moi", "0209 777 001")
     assert await post_to_commune(service, "phuong-moi", "u-1", QUESTION) == 200
@@ -160,8 +156,8 @@ async def test_a_communes_events_are_recorded_in_its_own_database(
     commune = service.app[COMMUNES].get("xa-a")
     assert commune is not None
     count = "SELECT COUNT(*) FROM inbox WHERE user_id = 'u-own'"
-    assert await commune.services.database.run(lambda db: db.execute(count).fetchone()[0]) == 1
-    assert await service.database.run(lambda db: db.execute(count).fetchone()[0]) == 0
+    assert await commune.services.database.run(lambda db: db.conn.execute(count).fetchone()[0]) == 1
+    assert await service.database.run(lambda db: db.conn.execute(count).fetchone()[0]) == 0
 
 
 async def test_metrics_give_each_communes_figures_beside_the_default_communes(
@@ -259,6 +255,38 @@ async def test_a_commune_runs_its_own_campaigns_only(start_service, tmp_path: Pa
     assert set(communes.get("xa-a").scheduler.campaigns) == {"xa-a-vneid"}
     assert communes.get("xa-b").scheduler.campaigns == {}
     assert "xa-a-vneid" not in service.app[SCHEDULER].campaigns
+
+
+async def test_every_commune_leads_its_own_scheduler(start_service, tmp_path: Path) -> None:
+    """On PostgreSQL and Redis too: the scheduler's lock is one per commune, not one per
+    deployment (else one commune's campaigns and reminders would run and the others' wait)."""
+    content, data_dir = await communes_with_a_campaign(tmp_path)
+    service = await start_service(content_dir=content, data_dir=data_dir)
+    assert service.app is not None
+    communes = service.app[COMMUNES]
+    schedulers = {"": service.app[SCHEDULER]}
+    schedulers |= {slug: communes.get(slug).scheduler for slug in ("xa-a", "xa-b")}
+    assert {slug: scheduler.leading for slug, scheduler in schedulers.items()} == {
+        "": True,
+        "xa-a": True,
+        "xa-b": True,
+    }
+
+
+async def test_every_commune_keeps_its_own_scheduled_jobs(start_service, tmp_path: Path) -> None:
+    """On PostgreSQL too (one database, a schema per commune): APScheduler's jobs of one
+    commune are not another's to run."""
+    content, data_dir = await communes_with_a_campaign(tmp_path)
+    service = await start_service(content_dir=content, data_dir=data_dir)
+    assert service.app is not None
+    communes = service.app[COMMUNES]
+
+    def job_ids(scheduler) -> set[str]:
+        return {job.id for job in scheduler._aps.get_jobs()}
+
+    assert "campaign:xa-a-vneid" in job_ids(communes.get("xa-a").scheduler)
+    assert "campaign:xa-a-vneid" not in job_ids(communes.get("xa-b").scheduler)
+    assert "campaign:xa-a-vneid" not in job_ids(service.app[SCHEDULER])
 
 
 async def test_campaign_list_of_a_commune_shows_its_campaigns(tmp_path: Path) -> None:

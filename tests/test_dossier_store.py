@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -33,9 +34,11 @@ def body(**changes) -> dict:
 
 
 @pytest.fixture
-def db(tmp_path: Path, database_url_for) -> Store:
+def db(tmp_path: Path, database_url_for) -> Iterator[Store]:
     path = tmp_path / "db.sqlite"
-    return open_store(path, database_url_for(path))
+    store = open_store(path, database_url_for(path))
+    yield store
+    store.conn.close()  # PostgreSQL's session ends with the test
 
 
 def test_the_python_code_pattern_is_the_one_the_nlu_uses() -> None:

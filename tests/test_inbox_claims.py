@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -24,9 +25,11 @@ USERS = [f"u-{n}" for n in range(40)]
 
 
 @pytest.fixture
-def db(tmp_path: Path, database_url_for) -> Store:
+def db(tmp_path: Path, database_url_for) -> Iterator[Store]:
     path = tmp_path / "citizenbot.db"
-    return open_store(path, database_url_for(path))
+    store = open_store(path, database_url_for(path))
+    yield store
+    store.conn.close()  # PostgreSQL's session ends with the test
 
 
 def _record(db: Store, *users: str) -> None:

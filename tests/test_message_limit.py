@@ -12,6 +12,7 @@ from bot.conversation.rate_limit import SharedRateLimit
 from bot.storage import inbox
 from bot.web.app import WORKER
 from tests.conftest import Service, project_library, texts
+from tests.engines import moves_the_limits_clock
 from tests.test_queue_bound import parse_metrics
 
 
@@ -65,6 +66,7 @@ async def test_another_citizen_is_answered_during_a_burst(limited: tuple[Service
     assert reply.startswith("Dạ không có gì")
 
 
+@moves_the_limits_clock
 async def test_after_the_window_the_citizen_is_answered_again(
     limited: tuple[Service, Clock],
 ) -> None:

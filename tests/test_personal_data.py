@@ -46,6 +46,7 @@ from bot.web.app import SCHEDULER, SERVICES
 from bot.zalo.events import parse_event
 from tests.conftest import PROJECT, Service, run_cli
 from tests.dashboard import file_ticket
+from tests.engines import ON_POSTGRES
 from tests.test_communes import content_copy
 
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=TIMEZONE)  # the purge's clock
@@ -541,15 +542,23 @@ def mode(path: Path) -> int:
     return path.stat().st_mode & 0o777
 
 
-async def test_databases_and_the_secret_key_are_readable_by_the_service_user_only(
+async def test_the_data_folder_and_the_secret_key_are_readable_by_the_service_user_only(
     service: Service,
 ) -> None:
     await service.say("u-modes", "/greet")
     await service.settle()
-    data_dir = service.settings.data_dir
-    assert mode(data_dir) == 0o700
-    created = [service.settings.database_path, data_dir / "secret.key"]
-    created += list(data_dir.glob("citizenbot.db-*"))  # SQLite's -wal and -shm
+    assert mode(service.settings.data_dir) == 0o700
+    assert mode(service.settings.data_dir / "secret.key") == 0o600
+
+
+@pytest.mark.skipif(ON_POSTGRES, reason="SQLite's database files; PostgreSQL keeps its own")
+async def test_the_sqlite_databases_are_readable_by_the_service_user_only(
+    service: Service,
+) -> None:
+    await service.say("u-modes", "/greet")
+    await service.settle()
+    created = [service.settings.database_path]
+    created += list(service.settings.data_dir.glob("citizenbot.db-*"))  # SQLite's -wal and -shm
     for path in created:
         assert mode(path) == 0o600, path
     assert mode(service.brain.tracker_database) == 0o600

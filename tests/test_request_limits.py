@@ -6,6 +6,7 @@ from __future__ import annotations
 from bot.web.app import REQUEST_LIMITS
 from tests.conftest import Service
 from tests.dashboard import OfficerClient, add_officer
+from tests.engines import moves_the_limits_clock
 from tests.test_dossiers_flow import RECEIVED, TOKEN
 
 CODE = "000.00.24.H26-251120-0077"
@@ -48,6 +49,7 @@ async def test_wrong_bearer_tokens_lock_the_address_out_even_for_the_right_one(
     assert "wrong bearer token" in body["error"]
 
 
+@moves_the_limits_clock
 async def test_the_right_token_works_again_after_the_window(start_service) -> None:
     service, clock = await start(start_service, auth_failure_limit=(3, 600.0))
     for _ in range(4):
@@ -56,6 +58,7 @@ async def test_the_right_token_works_again_after_the_window(start_service) -> No
     assert (await put(service))[0] == 201
 
 
+@moves_the_limits_clock
 async def test_dossier_api_requests_beyond_the_cap_get_429_with_retry_after(
     start_service,
 ) -> None:
@@ -83,6 +86,7 @@ async def test_dashboard_requests_beyond_the_cap_get_a_429_page(start_service) -
         assert resp.status == 200  # other paths are not limited
 
 
+@moves_the_limits_clock
 async def test_failed_sign_ins_from_one_address_are_limited_across_accounts(
     start_service,
 ) -> None:

@@ -23,6 +23,7 @@ from bot.settings import Settings, SettingsError
 from bot.storage import Database, campaign_records, reminder_records, users
 from bot.web.app import SCHEDULER
 from tests.conftest import PROJECT, Service, free_port
+from tests.engines import ON_POSTGRES
 
 MONDAY = dt.datetime(2026, 11, 23, 10, 0, tzinfo=TIMEZONE)  # a Monday, 10:00 local
 
@@ -201,6 +202,11 @@ async def test_jobs_survive_a_restart(start_service, content: Path) -> None:
     assert job is not None and job.next_run_time == at
 
 
+@pytest.mark.skipif(
+    ON_POSTGRES,
+    reason="SQLite's file lock; on PostgreSQL and Redis a second scheduler waits to take over "
+    "(tests/test_scheduler_leader.py)",
+)
 async def test_a_second_scheduler_on_the_same_database_is_refused_clearly(
     start_service, brain
 ) -> None:

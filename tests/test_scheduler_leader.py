@@ -125,6 +125,27 @@ async def test_jobs_live_in_postgresql_and_survive_a_restart(
     assert job is not None and job.next_run_time == at
 
 
+async def test_a_leading_scheduler_keeps_no_idle_session_for_its_jobs(
+    start_service, postgres_url: str, redis_url: str, tmp_path: Path
+) -> None:
+    """Every commune of a deployment has a scheduler: an idle session each for its jobs would
+    hold a hundred of PostgreSQL's connections for a hundred communes."""
+    service = await start_service(
+        content_dir=fresh_content(tmp_path), database_url=postgres_url, redis_url=redis_url
+    )
+
+    async def leads() -> bool:
+        return scheduler_of(service).leading
+
+    await until(leads, timeout=30)
+    sessions = rows(
+        postgres_url,
+        "SELECT left(query, 30) FROM pg_stat_activity WHERE datname = current_database()"
+        " AND pid <> pg_backend_pid() ORDER BY 1",
+    )
+    assert len(sessions) == 2, sessions  # the tables' connection and the inbox's LISTEN
+
+
 async def leading(http: aiohttp.ClientSession, service: ServiceProcess) -> bool:
     async with http.get(f"{service.url}/healthz") as resp:
         return (await resp.json())["campaigns"]["leading"]

@@ -208,7 +208,7 @@ class Scheduler:
                     "default": job_store(
                         self.settings.database_path,
                         self.settings.database_url,
-                        self.settings.database_schema,
+                        self.settings.database_schema if self.settings.database_url else None,
                     )
                 },
                 executors={"default": jobs.JobsOfScheduler(self)},

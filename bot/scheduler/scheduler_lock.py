@@ -112,7 +112,8 @@ class _Polled:
 
 
 class RedisLeadership(_Polled):
-    """Redis's lock with an expiry, renewed a few times per expiry while this process leads."""
+    """Redis's lock with an expiry, renewed a few times per expiry while this process leads;
+    `commune` a commune's schema (its own scheduler), "" the default commune's."""
 
     def __init__(self, url: str, expiry_seconds: float, commune: str = "") -> None:
         self._redis = redis.asyncio.Redis.from_url(url, socket_timeout=expiry_seconds / 3)
@@ -146,15 +147,19 @@ class RedisLeadership(_Polled):
 class PostgresLeadership(_Polled):
     """A PostgreSQL advisory lock, held by a session of its own. The server frees it when that
     session ends: at once when the process dies, and within about the expiry when its machine
-    vanishes (the session's TCP keepalives)."""
+    vanishes (the session's TCP keepalives). A commune's scheduler (`commune` its slug)
+    takes the two-number lock (LEADER_ADVISORY_KEY, hash of the slug): its own."""
 
     def __init__(self, url: str, expiry_seconds: float, commune: str = "") -> None:
         self._url = url
         self._expiry = expiry_seconds
         self._connection: psycopg2.extensions.connection | None = None
-        # A commune's lock: the same number with its slug's hash (a slug needs no quoting).
-        key = f"{LEADER_ADVISORY_KEY}, hashtext('{commune}')" if commune else LEADER_ADVISORY_KEY
-        self._try_lock = f"SELECT pg_try_advisory_lock({key})"
+        self._lock_call = (
+            f"pg_try_advisory_lock({LEADER_ADVISORY_KEY}, hashtext(%s))"
+            if commune
+            else f"pg_try_advisory_lock({LEADER_ADVISORY_KEY})"
+        )
+        self._commune = commune
 
     async def try_acquire(self) -> bool:
         return await asyncio.to_thread(self._try)
@@ -183,16 +188,16 @@ class PostgresLeadership(_Polled):
                     f"SET tcp_keepalives_idle = {seconds}; SET tcp_keepalives_interval = "
                     f"{seconds}; SET tcp_keepalives_count = 2"
                 )
-            return bool(self._query(self._try_lock))
+            return bool(self._query(f"SELECT {self._lock_call}", self._commune or None))
         except psycopg2.Error as exc:
             log.warning("the scheduler lock could not be asked for (%s); trying again", exc)
             self._close()
             return False
 
-    def _query(self, sql: str) -> object:
+    def _query(self, sql: str, value: str | None = None) -> object:
         assert self._connection is not None
         with self._connection.cursor() as cursor:
-            cursor.execute(sql)
+            cursor.execute(sql, None if value is None else (value,))
             return cursor.fetchone()[0] if cursor.description else None
 
     def _close(self) -> None:
