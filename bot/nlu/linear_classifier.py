@@ -14,7 +14,6 @@ import pickle
 import warnings
 from typing import Any
 
-import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -55,25 +54,8 @@ def _words_and_pairs(folded: list[str]) -> list[str]:
     return folded + [f"{a} {b}" for a, b in zip(folded, folded[1:], strict=False)]
 
 
-def _words_pairs_and_skips(folded: list[str]) -> list[str]:
-    """Words, pairs, and pairs over one word counted as pairs: "đổi thẻ căn cước" also gives
-    "doi can", so it shares a feature with "đổi căn cước"."""
-    skips = [f"{a} {c}" for a, c in zip(folded, folded[2:], strict=False)]
-    return _words_and_pairs(folded) + skips
-
-
 def _as_is(tokens: list[str]) -> list[str]:
     return tokens
-
-
-def _weighted(counts: csr_matrix, term_frequency: str, weight: float) -> csr_matrix:
-    """A bag's counts as the classifier reads them: as counted, 1 + log(count), or present."""
-    counts = counts.astype(np.float64)
-    if term_frequency == "sublinear":
-        counts.data = 1 + np.log(counts.data)
-    elif term_frequency == "binary":
-        counts.data[:] = 1
-    return counts * weight if weight != 1 else counts
 
 
 class _Bags:
@@ -83,22 +65,14 @@ class _Bags:
     (bot.nlu.question), so the asking clause weighs more than the story without losing it
     (`question_weight` scales that bag)."""
 
-    def __init__(
-        self,
-        question_words: bool = False,
-        question_weight: float = 1.0,
-        term_frequency: str = "count",
-        skip_pairs: bool = False,
-    ) -> None:
+    def __init__(self, question_words: bool = False, question_weight: float = 1.0) -> None:
         self.question_words = question_words
         self.question_weight = question_weight
-        self.term_frequency = term_frequency
-        pairs = _words_pairs_and_skips if skip_pairs else _words_and_pairs
         self.vectorizers = (
             CountVectorizer(analyzer=_as_is),
-            CountVectorizer(analyzer=pairs),
+            CountVectorizer(analyzer=_words_and_pairs),
             CountVectorizer(analyzer="char_wb", ngram_range=(2, 5)),
-        ) + ((CountVectorizer(analyzer=pairs),) if question_words else ())
+        ) + ((CountVectorizer(analyzer=_words_and_pairs),) if question_words else ())
 
     def _views(self, messages: list[Message]) -> tuple[list, ...]:
         folded = [_folded(m) for m in messages]
@@ -106,9 +80,6 @@ class _Bags:
         if self.question_words:
             views += ([_question_folded(m) for m in messages],)
         return views
-
-    def _weights(self) -> list[float]:
-        return [1.0, 1.0, 1.0, self.question_weight][: len(self.vectorizers)]
 
     def fit(self, messages: list[Message]) -> csr_matrix:
         views = self._views(messages)
@@ -120,21 +91,15 @@ class _Bags:
         return self._stack([v.transform(d) for v, d in zip(self.vectorizers, views, strict=True)])
 
     def _stack(self, bags: list[csr_matrix]) -> csr_matrix:
-        weights = self._weights()
-        return hstack(
-            [_weighted(b, self.term_frequency, w) for b, w in zip(bags, weights, strict=True)]
-        ).tocsr()
+        if self.question_words and self.question_weight != 1:
+            bags[3] = bags[3] * self.question_weight
+        return hstack(bags).tocsr()
 
 
 def fit_model(examples: list[Message], config: dict[str, Any]) -> tuple[_Bags, LogisticRegression]:
     """The bags and the classifier fitted on tokenized examples (also used by bench/nlu's
     cross-validation, so it measures exactly what Rasa trains)."""
-    bags = _Bags(
-        config["question_words"],
-        config["question_weight"],
-        config["term_frequency"],
-        config["skip_pairs"],
-    )
+    bags = _Bags(config["question_words"], config["question_weight"])
     classifier = LogisticRegression(
         C=config["C"],
         max_iter=config["max_iter"],
@@ -166,9 +131,6 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             "class_weight": "balanced",
             "question_words": False,
             "question_weight": 1.0,
-            # "count", "sublinear" (1 + log count) or "binary"
-            "term_frequency": "count",
-            "skip_pairs": False,
         }
 
     def __init__(
