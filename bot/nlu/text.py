@@ -12,7 +12,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from bot.nlu import dialect, keyboard_residue, misspellings, syllables
+from bot.nlu import keyboard_residue, misspellings, syllables
 
 # One token → its usual meaning, accented. Only unambiguous abbreviations: "bn" (bạn /
 # bao nhiêu) or "v" (vậy / và) are left for the model to learn from context.
@@ -118,9 +118,8 @@ def spell(word: str) -> str:
 def spelled_words(text: str) -> list[tuple[str, int, int]]:
     """(word, start, end) normalised and spelled as meant, with offsets into `text`.
 
-    "d9a8ng ky1 thu7o7ng2 tru1" → đăng ký thường trú; "khai xinh" → khai sinh; "ở mô" → ở đâu.
+    "d9a8ng ky1 thu7o7ng2 tru1" → đăng ký thường trú; "khai xinh" → khai sinh.
     """
     found = words(text)
     spelled = misspellings.correct([spell(normalise(word)) for word, _, _ in found])
-    spelled = dialect.standardise(spelled)
     return [(word, start, end) for word, (_, start, end) in zip(spelled, found, strict=True)]
