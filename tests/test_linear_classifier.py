@@ -67,3 +67,14 @@ def test_question_words_bag_reads_a_long_messages_question_and_not_its_greeting(
     read = {word for word, column in question_bag.vocabulary_.items() if row[column]}
     assert {"can cuoc", "doi"} <= read
     assert not {"chao", "chau", "tuoi"} & read
+
+
+def test_question_weight_scales_the_question_bag_only() -> None:
+    message = "Chào cháu, bác 72 tuổi, thẻ căn cước làm năm 2016 có phải đổi không"
+    tokenized = _tokenized([Message(data={"text": message})])
+    plain, weighted = _Bags(question_words=True), _Bags(question_words=True, question_weight=2)
+    plain_row = plain.fit(tokenized).toarray()
+    weighted_row = weighted.fit(tokenized).toarray()
+    question_columns = len(plain.vectorizers[3].vocabulary_)
+    assert (weighted_row[:, -question_columns:] == 2 * plain_row[:, -question_columns:]).all()
+    assert (weighted_row[:, :-question_columns] == plain_row[:, :-question_columns]).all()

@@ -9,7 +9,7 @@ FallbackClassifier's rule is replayed with config.yml's threshold, so the figure
 would give.
 
     .venv/bin/python bench/nlu/page_cv.py [--folds 5] [--errors var/page_cv_errors.tsv]
-        [--set C=3] [--threshold 0.5]
+        [--set C=3] [--threshold 0.5] [--jobs 2]
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 
 import numpy as np  # noqa: E402
 import yaml  # noqa: E402
+from joblib import Parallel, delayed  # noqa: E402
 from rasa.shared.nlu.training_data.loading import load_data  # noqa: E402
 from rasa.shared.nlu.training_data.message import Message  # noqa: E402
 from sklearn.model_selection import GroupKFold  # noqa: E402
@@ -96,21 +97,32 @@ def fallback_intent(ranking: list[tuple[str, float]], fallback: dict) -> str:
 def threshold_sweep(
     predictions: list[Prediction], rankings: list[list[tuple[str, float]]], fallback: dict
 ) -> str:
-    """The same folds' rankings replayed at other fallback thresholds."""
-    lines = ["| threshold | right / asked back / wrong | OOS recall | in-domain → fallback |"]
-    for threshold in (0.3, 0.4, 0.5, 0.6, 0.7):
-        settings = {**fallback, "threshold": threshold}
-        replayed = [
-            Prediction(p.example, fallback_intent(r, settings), p.confidence, [], 0.0)
-            for p, r in zip(predictions, rankings, strict=True)
-        ]
-        m = score(str(threshold), replayed)
-        lines.append(
-            f"| {threshold} | {100 * m.answered_right:.1f} / {100 * m.asked_back:.1f} / "
-            f"{100 * m.answered_wrong:.1f}% | {100 * m.out_of_scope_recall:.1f}% | "
-            f"{100 * m.in_domain_fallback_rate:.1f}% |"
-        )
+    """The same folds' rankings replayed at other fallback and ambiguity thresholds."""
+    lines = [
+        "| threshold | ambiguity | right / asked back / wrong | OOS recall | in-domain → fallback |"
+    ]
+    for threshold in (0.3, 0.4, 0.5, 0.55, 0.6, 0.65, 0.7):
+        for ambiguity in (0.05, 0.1, 0.15, 0.2, 0.3):
+            settings = {"threshold": threshold, "ambiguity_threshold": ambiguity}
+            replayed = [
+                Prediction(p.example, fallback_intent(r, settings), p.confidence, [], 0.0)
+                for p, r in zip(predictions, rankings, strict=True)
+            ]
+            m = score(str(threshold), replayed)
+            lines.append(
+                f"| {threshold} | {ambiguity} | {100 * m.answered_right:.1f} / "
+                f"{100 * m.asked_back:.1f} / {100 * m.answered_wrong:.1f}% | "
+                f"{100 * m.out_of_scope_recall:.1f}% | {100 * m.in_domain_fallback_rate:.1f}% |"
+            )
     return "\n".join(lines)
+
+
+def fold_probabilities(
+    training: list[Message], held: list[Message], config: dict
+) -> tuple[np.ndarray, list[str]]:
+    """One fold: a model trained on `training`, its probabilities for `held`."""
+    bags, classifier = fit_model(training, config)
+    return classifier.predict_proba(bags.transform(held)), [str(c) for c in classifier.classes_]
 
 
 def main() -> int:
@@ -120,6 +132,7 @@ def main() -> int:
     parser.add_argument("--config", type=Path, default=ROOT / "config.yml")
     parser.add_argument("--set", action="append", default=[], help="classifier KEY=VALUE")
     parser.add_argument("--threshold", type=float, help="replaces the fallback threshold")
+    parser.add_argument("--jobs", type=int, default=1, help="folds fitted at once")
     parser.add_argument("--errors", type=Path, help="write the wrong predictions (TSV) here")
     args = parser.parse_args()
 
@@ -138,15 +151,21 @@ def main() -> int:
         raise SystemExit(f"{len(missing)} real training questions not found in the pool")
     pages = [page_of(entries[m.get("text")]["source"]) for m in real]
 
+    # Folds are independent: with --jobs 2 two are fitted at once, the figures unchanged.
+    splits = list(GroupKFold(n_splits=args.folds).split(real, groups=pages))
+    fitted = Parallel(n_jobs=args.jobs)(
+        delayed(fold_probabilities)(
+            others + [real[i] for i in train], [real[i] for i in test], classifier_config
+        )
+        for train, test in splits
+    )
     predictions: list[Prediction] = []
     rankings: list[list[tuple[str, float]]] = []
-    for train, test in GroupKFold(n_splits=args.folds).split(real, groups=pages):
-        bags, classifier = fit_model(others + [real[i] for i in train], classifier_config)
+    for (_, test), (probabilities, classes) in zip(splits, fitted, strict=True):
         held = [real[i] for i in test]
-        probabilities = classifier.predict_proba(bags.transform(held))
         for message, row in zip(held, probabilities, strict=True):
             order = np.argsort(-row)
-            ranking = [(str(classifier.classes_[j]), float(row[j])) for j in order[:2]]
+            ranking = [(classes[j], float(row[j])) for j in order[:2]]
             rankings.append(ranking)
             entry = entries[message.get("text")]
             example = Example(message.get("text"), entry["intent"], entry["style"])

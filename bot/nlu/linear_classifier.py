@@ -62,10 +62,12 @@ class _Bags:
     """The bags of a message: accented words; folded words and pairs ("lam giay" ==
     "làm giấy"); character n-grams of folded words (typos, run-together words); and, when
     `question_words` is on, the folded words and pairs of a long message's questions again
-    (bot.nlu.question), so the asking clause weighs more than the story without losing it."""
+    (bot.nlu.question), so the asking clause weighs more than the story without losing it
+    (`question_weight` scales that bag)."""
 
-    def __init__(self, question_words: bool = False) -> None:
+    def __init__(self, question_words: bool = False, question_weight: float = 1.0) -> None:
         self.question_words = question_words
+        self.question_weight = question_weight
         self.vectorizers = (
             CountVectorizer(analyzer=_as_is),
             CountVectorizer(analyzer=_words_and_pairs),
@@ -81,17 +83,23 @@ class _Bags:
 
     def fit(self, messages: list[Message]) -> csr_matrix:
         views = self._views(messages)
-        return hstack([v.fit_transform(d) for v, d in zip(self.vectorizers, views, strict=True)])
+        bags = [v.fit_transform(d) for v, d in zip(self.vectorizers, views, strict=True)]
+        return self._stack(bags)
 
     def transform(self, messages: list[Message]) -> csr_matrix:
         views = self._views(messages)
-        return hstack([v.transform(d) for v, d in zip(self.vectorizers, views, strict=True)])
+        return self._stack([v.transform(d) for v, d in zip(self.vectorizers, views, strict=True)])
+
+    def _stack(self, bags: list[csr_matrix]) -> csr_matrix:
+        if self.question_words and self.question_weight != 1:
+            bags[3] = bags[3] * self.question_weight
+        return hstack(bags).tocsr()
 
 
 def fit_model(examples: list[Message], config: dict[str, Any]) -> tuple[_Bags, LogisticRegression]:
     """The bags and the classifier fitted on tokenized examples (also used by bench/nlu's
     cross-validation, so it measures exactly what Rasa trains)."""
-    bags = _Bags(config["question_words"])
+    bags = _Bags(config["question_words"], config["question_weight"])
     classifier = LogisticRegression(
         C=config["C"],
         max_iter=config["max_iter"],
@@ -122,6 +130,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             "random_state": 42,
             "class_weight": "balanced",
             "question_words": False,
+            "question_weight": 1.0,
         }
 
     def __init__(
