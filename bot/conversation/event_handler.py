@@ -198,7 +198,9 @@ class Conversations:
         """Too many messages in the window: recorded (inbox) but not understood; the first
         one over the limit gets a polite reply, the rest of the window gets nothing."""
         assert event.user_id is not None
-        verdict = await self._message_limit.hit(event.user_id)
+        # Keyed by the conversation: a limit shared in Redis counts each commune's citizen
+        # apart (a Zalo user id is the OA's, and two communes' ids may coincide).
+        verdict = await self._message_limit.hit(conversation_id(self._commune, event.user_id))
         if verdict.allowed:
             return False
         if verdict.first_refusal:
