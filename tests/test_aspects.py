@@ -87,10 +87,10 @@ def test_the_sentence_for_the_age_asked_answers_it() -> None:
     found = yes_no.answer("làm căn cước cho bé 5 tuổi được không", body, words)
     # Not "Cần." from "căn cước", nor the sentence of the 14-year-olds.
     assert found == yes_no.YesNo("", "trẻ dưới 14 tuổi làm khi có yêu cầu.")
-    assert yes_no.age_fits("con 14t có phải làm không", "Công dân từ đủ 14 tuổi phải có thẻ")
-    assert not yes_no.age_fits("con 14t có phải làm không", "trẻ dưới 14 tuổi làm khi có yêu cầu")
-    assert yes_no.age_fits("có phải làm không", "trẻ dưới 14 tuổi làm khi có yêu cầu")
-    assert yes_no.age_fits("trẻ dưới 14 tuổi làm thế nào", "trẻ dưới 14 tuổi làm khi có yêu cầu")
+    assert yes_no.fits("con 14t có phải làm không", "Công dân từ đủ 14 tuổi phải có thẻ")
+    assert not yes_no.fits("con 14t có phải làm không", "trẻ dưới 14 tuổi làm khi có yêu cầu")
+    assert yes_no.fits("có phải làm không", "trẻ dưới 14 tuổi làm khi có yêu cầu")
+    assert yes_no.fits("trẻ dưới 14 tuổi làm thế nào", "trẻ dưới 14 tuổi làm khi có yêu cầu")
 
 
 def test_the_procedures_own_name_does_not_pick_the_answer() -> None:
@@ -200,7 +200,7 @@ def test_a_clause_asking_a_fee_says_more_than_a_yes_no_one() -> None:
 def test_an_age_below_the_minimum_is_answered_no(question: str, word: str) -> None:
     words = project_library().ui["yes_no"]
     body = "Hai người muốn kết hôn, cả hai tự nguyện. Nam từ đủ 20 tuổi, nữ từ đủ 18 tuổi."
-    assert yes_no.too_young(question, body, words) == yes_no.YesNo(
+    assert yes_no.below_minimum(question, body, words) == yes_no.YesNo(
         word, "Nam từ đủ 20 tuổi, nữ từ đủ 18 tuổi."
     )
 
@@ -216,7 +216,7 @@ def test_an_age_below_the_minimum_is_answered_no(question: str, word: str) -> No
 def test_an_age_a_rule_may_admit_is_not_answered_no(question: str) -> None:
     words = project_library().ui["yes_no"]
     body = "Hai người muốn kết hôn, cả hai tự nguyện. Nam từ đủ 20 tuổi, nữ từ đủ 18 tuổi."
-    assert yes_no.too_young(question, body, words) is None
+    assert yes_no.below_minimum(question, body, words) is None
 
 
 def test_an_age_range_is_read_and_cận_nghèo_is_not_cần() -> None:
@@ -229,8 +229,8 @@ def test_an_age_range_is_read_and_cận_nghèo_is_not_cần() -> None:
     )
     sentence = "người từ đủ 70 đến dưới 75 tuổi thuộc hộ nghèo, hộ cận nghèo."
     assert yes_no.polarity("bà 72 tuổi có được không", sentence, words).word == ""
-    assert not yes_no.age_fits("ông 60 tuổi có được hưởng không", sentence)
-    found = yes_no.too_young("ông 60 tuổi có được hưởng không", body, words)
+    assert not yes_no.fits("ông 60 tuổi có được hưởng không", sentence)
+    found = yes_no.below_minimum("ông 60 tuổi có được hưởng không", body, words)
     assert found is not None and found.word == "Không được."
 
 
@@ -242,3 +242,31 @@ def test_one_common_shared_word_does_not_pick_the_answer() -> None:
     assert guide is not None
     question = "Có giấy chứng nhận hộ kinh doanh rồi có phải đi đăng ký mã số riêng nữa không?"
     assert yes_no.answer(question, guide.who, library.ui["yes_no"], ignore=guide.title) is None
+
+
+@pytest.mark.parametrize(
+    ("question", "word"),
+    [
+        ("ở nhờ nhà bà con chừng 2 tuần thôi có cần khai tạm trú hông", "Không cần."),
+        ("con về quê ăn tết 10 ngày có phải khai báo tạm trú không", "Không phải."),
+        ("thue tro 3 thang co phai dang ky tam tru khong", "Phải."),
+        ("ở nhờ nhà người quen có cần đk tạm trú ko", ""),  # how long? the rule, no word
+    ],
+)
+def test_a_stay_is_compared_with_the_30_days_of_the_rule(question: str, word: str) -> None:
+    library = project_library()
+    guide = library.guide_for("proc_temporary_residence")
+    assert guide is not None
+    replies = render.aspect_answer(library, guide, "who", question)
+    opening = replies[0].text.split("\n")[0]
+    assert "30 ngày" in opening
+    assert opening.startswith(f"{word} ") if word else not opening.startswith(("Không", "Phải"))
+
+
+def test_a_stay_below_every_minimum_is_answered_no() -> None:
+    words = project_library().ui["yes_no"]
+    body = "Người đến ở từ 30 ngày trở lên phải đăng ký tạm trú. Lệ phí 15.000 đồng."
+    assert yes_no.below_minimum("ở 2 tuần có cần đăng ký không", body, words) == yes_no.YesNo(
+        "Không cần.", "Người đến ở từ 30 ngày trở lên phải đăng ký tạm trú."
+    )
+    assert yes_no.below_minimum("ở 2 tháng có cần đăng ký không", body, words) is None

@@ -111,11 +111,11 @@ def aspect_answer(library: Library, guide: Guide, aspect: str, question: str) ->
         told = [
             passage
             for passage in passages.of_guide(guide)
-            if passage.section != "who" or yes_no.age_fits(question, passage.text)
+            if passage.section != "who" or yes_no.fits(question, passage.text)
         ]
         match = passages.best(question, told, guide.title, within="who")
         words = library.ui["yes_no"]
-        found = yes_no.too_young(question, guide.who, words) or (
+        found = yes_no.below_minimum(question, guide.who, words) or (
             yes_no.polarity(question, match.passage.text, words)
             if match is not None
             else yes_no.answer(question, guide.who, words, ignore=guide.title)

@@ -33,20 +33,62 @@ _VERBS = (
 )
 # "căn cước", "căn cứ", "căn hộ", "cận nghèo" fold to "can …", which is not the verb "cần".
 _NOT_NEED = re.compile(r"\bcan (cuoc|cu|ho|nha|phong|ngheo)\b")
-# The age a question gives ("bé 5 tuổi", "con 14t"), and the age conditions of a sentence.
-_AGE = re.compile(r"\b(\d{1,3}) ?(tuoi|t)\b")
-# A condition may name whom it is for: "Nam từ đủ 20 tuổi, nữ từ đủ 18 tuổi"; a range's
-# lower end is a minimum: "từ đủ 70 đến dưới 75 tuổi".
-_AT_LEAST = re.compile(r"\b(?:(nam|nu) )?(?:tu du|tu|du|tren) (\d{1,3}) (?:tuoi|den)\b")
-_BELOW = re.compile(r"\b(?:(nam|nu) )?(?:duoi|chua du) (\d{1,3}) tuoi\b")
+
+
+@dataclass(frozen=True)
+class _Measure:
+    """A quantity a question may give and a guide's rules bound: an age, a stay."""
+
+    given: re.Pattern[str]  # groups: n, unit
+    group: re.Pattern[str]
+    at_least: re.Pattern[str]  # groups: whom (men or women, optional), n, unit (optional)
+    below: re.Pattern[str]
+    units: dict[str, int]  # a unit word's worth in the measure's base unit; absent = 1
+
+    def value(self, match: re.Match[str]) -> int:
+        return int(match["n"]) * self.units.get(match.groupdict().get("unit") or "", 1)
+
+
+# "bé 5 tuổi", "con 14t"; a condition may name whom it is for ("Nam từ đủ 20 tuổi, nữ từ
+# đủ 18 tuổi"); a range's lower end is a minimum ("từ đủ 70 đến dưới 75 tuổi").
+AGE = _Measure(
+    given=re.compile(r"\b(?P<n>\d{1,3}) ?(?:tuoi|t)\b"),
+    group=re.compile(r"\b(?:tu du|tu|tren|duoi|chua du) \d{1,3} tuoi\b"),
+    at_least=re.compile(
+        r"\b(?:(?P<whom>nam|nu) )?(?:tu du|tu|du|tren) (?P<n>\d{1,3}) (?:tuoi|den)\b"
+    ),
+    below=re.compile(r"\b(?:(?P<whom>nam|nu) )?(?:duoi|chua du) (?P<n>\d{1,3}) tuoi\b"),
+    units={},
+)
+# "ở nhờ 2 tuần" against "ở từ 30 ngày trở lên": a stay, in days. Only a bound that says
+# "trở lên" or "dưới" is a rule; "trong 60 ngày" is a deadline.
+STAY = _Measure(
+    given=re.compile(r"\b(?P<n>\d{1,3}) (?P<unit>ngay|tuan|thang)\b"),
+    group=re.compile(r"\b(?:tu|tren|duoi|it hon) \d{1,3} (?:ngay|tuan|thang)\b"),
+    at_least=re.compile(r"\b(?:tu|tren) (?P<n>\d{1,3}) (?P<unit>ngay|tuan|thang) tro len\b"),
+    below=re.compile(r"\b(?:duoi|it hon) (?P<n>\d{1,3}) (?P<unit>ngay|tuan|thang)\b"),
+    units={"ngay": 1, "tuan": 7, "thang": 30},
+)
+MEASURES = (AGE, STAY)
 # Whom a question is about. Folded, "năm" (year) is "nam": "năm 2019", "5 năm", "năm nay"
 # are years, not men.
 _MAN = re.compile(
     r"\b(?<!\d )(nam|con trai|chong|chu re|ban trai)\b(?! ?(\d{4}|nay|ngoai|sau|truoc|roi))"
 )
 _WOMAN = re.compile(r"\b(nu|con gai|vo|co dau|ban gai)\b")
-# "trẻ dưới 14 tuổi làm thế nào" names an age group, not the child's age.
-_GROUP = re.compile(r"\b(?:tu du|tu|tren|duoi|chua du) \d{1,3} tuoi\b")
+# Verbs that ask the same: "có cần khai không" is answered by "phải đăng ký".
+_SAME_ASK = {"must": "need", "need": "must"}
+
+
+@dataclass(frozen=True)
+class _Limit:
+    measure: _Measure
+    whom: str  # "nam", "nu" or "" for everyone
+    minimum: bool  # else a maximum, exclusive
+    bound: int
+
+    def holds(self, value: int) -> bool:
+        return value >= self.bound if self.minimum else value < self.bound
 
 
 # A sentence answers a yes/no question when it shares this many of its topic words: one
@@ -70,55 +112,73 @@ def _gender(question: str) -> str | None:
     return None if bool(man) == bool(woman) else ("nam" if man else "nu")
 
 
-def _asked_age(question: str) -> int | None:
-    given = _AGE.search(_GROUP.sub("", folded(question)))
-    return None if given is None else int(given[1])
+def _given(question: str, measure: _Measure) -> int | None:
+    found = measure.given.search(measure.group.sub("", folded(question)))
+    return None if found is None else measure.value(found)
 
 
-def _limits(question: str, sentence: str) -> list[tuple[str, bool, int]]:
-    """The age limits of `sentence` that apply to whom the question asks about: (whom, is a
-    minimum, years)."""
+def _limits(question: str, sentence: str) -> list[_Limit]:
+    """The limits of `sentence` that apply to whom the question asks about."""
     plain, gender = folded(sentence), _gender(question)
     return [
-        (whom, minimum, int(years))
-        for minimum, pattern in ((True, _AT_LEAST), (False, _BELOW))
-        for whom, years in pattern.findall(plain)
-        if not whom or gender in (None, whom)
+        _Limit(measure, whom, minimum, measure.value(found))
+        for measure in MEASURES
+        for minimum, pattern in ((True, measure.at_least), (False, measure.below))
+        for found in pattern.finditer(plain)
+        if not (whom := found.groupdict().get("whom") or "") or gender in (None, whom)
     ]
 
 
-def age_fits(question: str, sentence: str) -> bool:
-    """False when `sentence` speaks of an age group the question's age is not in: "bé 5
-    tuổi" is answered by "trẻ dưới 14 tuổi…", not by "công dân từ đủ 14 tuổi…". Limits that
-    differ for men and women fit when the question does not say which."""
-    age = _asked_age(question)
-    if age is None:
-        return True
-    fits = [
-        (whom, age >= years if minimum else age < years)
-        for whom, minimum, years in _limits(question, sentence)
-    ]
+def _measure_fits(value: int, limits: list[_Limit]) -> bool:
+    """Limits that differ for men and women fit when the question does not say which."""
+    fits = [(limit.whom, limit.holds(value)) for limit in limits]
     if len({fit for whom, fit in fits if whom}) > 1:
         return True
     return all(fit for _, fit in fits)
 
 
-def too_young(question: str, body: str, words: dict[str, dict[str, str]]) -> YesNo | None:
-    """ "No", when the question gives an age below every minimum of a sentence of `body` that
-    says what one may (or must) do, and no age rule of `body` admits it: "nam 19 tuổi đăng
-    ký kết hôn được không" → "Không được. Nam từ đủ 20 tuổi, nữ từ đủ 18 tuổi."."""
-    age = _asked_age(question)
-    ruled = [(s, _limits(question, s)) for s in sentences(body)]
-    ruled = [(s, limits) for s, limits in ruled if limits]
-    if age is None or any(age_fits(question, s) for s, _ in ruled):
-        return None
+def fits(question: str, sentence: str) -> bool:
+    """False when `sentence` speaks of a group the question's age or stay is not in: "bé 5
+    tuổi" is answered by "trẻ dưới 14 tuổi…", not by "công dân từ đủ 14 tuổi…"."""
+    limits = _limits(question, sentence)
+    return all(
+        _measure_fits(value, [limit for limit in limits if limit.measure is measure])
+        for measure in MEASURES
+        if (value := _given(question, measure)) is not None
+    )
+
+
+def _holds_given(question: str, sentence: str) -> bool:
+    """The sentence bounds a quantity the question gives, and holds it."""
+    limits = _limits(question, sentence)
+    return any(_given(question, limit.measure) is not None for limit in limits) and fits(
+        question, sentence
+    )
+
+
+def below_minimum(question: str, body: str, words: dict[str, dict[str, str]]) -> YesNo | None:
+    """ "No", when the question gives an age or a stay below every minimum of a sentence of
+    `body` that says what one may (or must) do, and no rule of `body` admits it: "nam 19
+    tuổi đăng ký kết hôn được không" → "Không được. Nam từ đủ 20 tuổi, nữ từ đủ 18 tuổi."."""
     asked = _verb(_plain(question))
-    for sentence, limits in ruled:
-        told = _verb(_plain(sentence))
-        if all(minimum and age < years for _, minimum, years in limits) and (
-            told == asked or (asked in ("may", "age") and told == "plain")
-        ):
-            return YesNo(words["negative"][asked], sentence)
+    for measure in MEASURES:
+        value = _given(question, measure)
+        if value is None:
+            continue
+        ruled = [
+            (s, [lim for lim in _limits(question, s) if lim.measure is measure])
+            for s in sentences(body)
+        ]
+        ruled = [(s, limits) for s, limits in ruled if limits]
+        if any(_measure_fits(value, limits) for _, limits in ruled):
+            continue
+        for sentence, limits in ruled:
+            told = _verb(_plain(sentence))
+            if all(limit.minimum and value < limit.bound for limit in limits) and (
+                told in (asked, _SAME_ASK.get(asked))
+                or (asked in ("may", "age") and told == "plain")
+            ):
+                return YesNo(words["negative"][asked], sentence)
     return None
 
 
@@ -148,14 +208,13 @@ def _shared(asked: set[str], typed: dict[str, set[str]], sentence: str) -> int:
 def best_sentence(question: str, body: str, ignore: str = "") -> str | None:
     """The sentence of `body` sharing the most topic words with `question` (ties: first);
     words of `ignore` (the guide's title) do not count: "tạm vắng" is not "tạm trú". An age
-    the sentence's age group holds counts as one more shared word."""
+    or a stay the sentence's group holds counts as one more shared word."""
     asked = topic_words(question) - topic_words(ignore)
     typed = _accented_words(question)
-    aged = _asked_age(question) is not None
     scored = [
-        (_shared(asked, typed, s) + (aged and bool(_limits(question, s))), -n, s)
+        (_shared(asked, typed, s) + _holds_given(question, s), -n, s)
         for n, s in enumerate(sentences(body))
-        if age_fits(question, s)
+        if fits(question, s)
     ]
     best = max(scored, default=(0, 0, ""))
     return best[2] if best[0] >= MIN_SHARED else None
@@ -170,7 +229,11 @@ def answer(
 
 
 def polarity(question: str, sentence: str, words: dict[str, dict[str, str]]) -> YesNo:
-    """The answer word `sentence` gives to the yes/no `question`, if it says yes or no plainly."""
+    """The answer word `sentence` gives to the yes/no `question`, if it says yes or no plainly
+    for the asker: a rule bounding an age or a stay the question does not give is read out
+    with no word ("ở nhờ có cần khai không" is not "Không cần." from "dưới 30 ngày…")."""
+    if any(_given(question, limit.measure) is None for limit in _limits(question, sentence)):
+        return YesNo("", sentence)
     plain = _plain(sentence)
     verb = _verb(_plain(question))
     if _NEGATIVE.search(plain):
