@@ -23,6 +23,13 @@ def test_teencode_expands_to_accented_words() -> None:
     assert expand("khai") == ["khai"]
 
 
+def test_procedure_abbreviations_citizens_type_are_expanded() -> None:
+    """ "đổi blx online dc ko" fell back; "mức chuẩn trợ giúp xh" was read as a call for help."""
+    assert expand("blx") == ["bằng", "lái", "xe"]
+    assert expand("xh") == ["xã", "hội"]
+    assert expand("gks") == ["giấy", "khai", "sinh"]
+
+
 def test_words_keep_offsets_into_the_original_text() -> None:
     text = "hồ sơ G22.39-250715-0001 xong chưa"
     for word, start, end in words(text):
