@@ -176,6 +176,25 @@ async def test_template_endpoints_invalid_token_minus_124_refreshes_and_retries(
     assert (record["status"], record["attempts"]) == ("sent", 1)
 
 
+async def test_a_refresh_zalo_made_but_answered_slowly_is_waited_for(service: Service) -> None:
+    """Given up on after a send's timeout, its answer (the next single-use refresh token) was
+    lost and the OA had to be re-authorised."""
+    await service.say("u-slow-refresh", "/greet")
+    await service.wait_for_messages("u-slow-refresh", 1)  # a token pair is stored
+    before = await service.database.run(token_records.load, TOKEN_NAME)
+    slow = service.settings.zalo_timeout_seconds + 1
+    await service.faults(
+        {"times": 1, "delay_seconds": slow, "after_accept": True, "endpoint": "oauth"}
+    )
+    async with service.http.post(f"{service.url}/sandbox/tokens/expire") as resp:
+        assert resp.status == 200
+    await service.say("u-slow-refresh", "/thank")
+    assert len(await service.wait_for_messages("u-slow-refresh", 2)) == 2
+    after = await service.database.run(token_records.load, TOKEN_NAME)
+    assert after["refresh_token"] != before["refresh_token"]
+    assert after["refresh_token"] in service.sandbox.state.refresh_tokens
+
+
 async def test_two_processes_refresh_the_single_use_token_one_at_a_time(service: Service) -> None:
     await service.say("u-two-processes", "/greet")
     await service.wait_for_messages("u-two-processes", 1)  # a token pair is stored

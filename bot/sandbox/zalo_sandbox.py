@@ -116,6 +116,7 @@ class ZaloSandbox:
         access = "at-" + secrets.token_hex(8)
         self.state.refresh_tokens.add(new_refresh)
         self.state.access_tokens[access] = time.time() + ACCESS_TOKEN_SECONDS
+        await asyncio.sleep(request.get(LATE_ANSWER, 0.0))  # made, but answered late
         return web.json_response(
             {
                 "access_token": access,

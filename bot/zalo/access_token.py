@@ -26,8 +26,11 @@ from bot.zalo.errors import RATE_LIMITED, ZaloUnavailable
 
 log = logging.getLogger(__name__)
 TOKEN_NAME = "zalo_oa"
-# The Redis lock expires after this, should its holder die mid-refresh (a refresh takes
-# seconds: zalo_timeout_seconds bounds it).
+# A refresh's answer holds the only copy of the next single-use refresh token: given up on,
+# a refresh Zalo did make leaves the OA to be re-authorised. So it is waited for longer than
+# a send (zalo_timeout_seconds, when that is longer still).
+REFRESH_TIMEOUT_SECONDS = 60.0
+# The Redis lock expires after this, should its holder die mid-refresh.
 REFRESH_LOCK_SECONDS = 120
 
 
@@ -122,7 +125,8 @@ class AccessTokens:
             "grant_type": "refresh_token",
         }
         headers = {"secret_key": self._settings.zalo_app_secret}
-        timeout = aiohttp.ClientTimeout(total=self._settings.zalo_timeout_seconds)
+        waited = max(REFRESH_TIMEOUT_SECONDS, self._settings.zalo_timeout_seconds)
+        timeout = aiohttp.ClientTimeout(total=waited)
         try:
             async with self._session.post(url, data=form, headers=headers, timeout=timeout) as resp:
                 if resp.status >= 500:
