@@ -36,12 +36,24 @@ def wants_to_cancel(library: Library, text: str) -> bool:
 
 
 def topic_of(library: Library, text: str) -> str | None:
-    """The topic a button title, its number (1–4) or a typed title names."""
+    """The topic a button title, its number (1–4), a typed title or its key names."""
     typed = plain(text)
     for number, (topic, title) in enumerate(library.ui["feedback_topics"].items(), 1):
-        if typed in (str(number), plain(title)):
+        if typed in (str(number), plain(title), topic):
             return topic
     return None
+
+
+def named_topic(library: Library, text: str) -> str | None:
+    """The one topic the words of an opening message name ("góp ý về thái độ cán bộ"), so it
+    is not asked again; None when none or several do."""
+    typed = f" {plain(text)} "
+    named = {
+        topic
+        for topic, words in library.ui.get("feedback_topic_words", {}).items()
+        if any(f" {plain(word)} " in typed for word in words)
+    }
+    return named.pop() if len(named) == 1 else None
 
 
 def photo_url(tracker: Tracker) -> str | None:
@@ -67,6 +79,16 @@ class ValidateFeedbackForm(UsesServices, FormValidationAction):
     def _cancel() -> dict[str, Any]:
         # Filling every slot ends the form; the submit action sees the mark and files nothing.
         return dict.fromkeys(SLOTS, CANCELLED)
+
+    async def extract_feedback_topic(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> dict[str, Any]:
+        """At the form's start, the topic its opening message already names."""
+        if tracker.get_slot("requested_slot") is not None or tracker.get_slot("feedback_topic"):
+            return {}
+        library = (await self.services(tracker)).content.library
+        topic = named_topic(library, tracker.latest_message.get("text") or "")
+        return {} if topic is None else {"feedback_topic": topic}
 
     async def validate_feedback_topic(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict

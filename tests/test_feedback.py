@@ -35,6 +35,28 @@ async def test_feedback_form_asks_topic_description_photo_and_gives_a_ticket_num
     assert ticket["photo_url"] is None
 
 
+async def test_a_topic_named_in_the_opening_message_is_not_asked_again(service: Service) -> None:
+    user = "u-fb-named"
+    await service.say(user, "tôi muốn góp ý về thái độ cán bộ ở bộ phận một cửa")
+    await service.settle()
+    [asked] = await service.messages(user)
+    assert "kể rõ sự việc" in asked["text"]
+    for text in (DESCRIPTION, "Không có ảnh"):
+        await service.say(user, text)
+        await service.settle()
+    [ticket] = await service.database.run(feedback_records.queue)
+    assert (ticket["topic"], ticket["description"]) == ("attitude", DESCRIPTION)
+
+
+async def test_an_opening_message_naming_two_topics_gets_the_topic_question(
+    service: Service,
+) -> None:
+    await service.say("u-fb-two", "phan anh thai do can bo va he thong bi loi")
+    await service.settle()
+    [asked] = await service.messages("u-fb-two")
+    assert "Thái độ cán bộ" in button_titles(asked)
+
+
 async def test_a_description_that_sounds_like_a_question_is_kept_as_the_description(
     service: Service,
 ) -> None:
