@@ -89,6 +89,7 @@ def sections(guide: Guide) -> list[tuple[str, str]]:
         ("fees", guide.fees),
         ("processing_time", guide.processing_time),
         ("deadlines", guide.deadlines),
+        ("result", guide.result),
         ("legal_basis", " ".join(guide.legal_basis)),
     ]
     parts += [(f"step {n}", text) for n, text in enumerate(guide.steps, 1)]
