@@ -92,3 +92,11 @@ async def test_a_second_procedure_in_the_same_question_is_offered_as_a_button(
     await service.say(user, buttons[0]["payload"])
     await service.settle()
     assert licence.summary in texts(await service.messages(user))[seen]
+
+
+async def test_a_result_question_gets_the_guides_result_section(service: Service) -> None:
+    replies = await _reply_texts(
+        service, "u-result", "đăng ký vneid mức 2 xong thì nhận kết quả qua đâu"
+    )
+    result = _guide("proc_vneid").result
+    assert result and address.speak(result)[:60] in replies[0]
