@@ -12,10 +12,18 @@ import re
 from bot.nlu.question import Kind, clauses
 from bot.nlu.text import expand, fold, spelled_words
 
-# Checked in this order: the first that matches is the aspect asked. Where first ("đến đâu
-# đóng tiền" asks where), money before time ("mất bao nhiêu tiền" is a fee), deadlines
-# before durations, "who" (the generic yes/no question) last.
+# Checked in this order: the first that matches is the aspect asked. Where to receive the
+# result first ("nhận kết quả ở đâu" is not where to file), then where ("đến đâu đóng
+# tiền" asks where), money before time ("mất bao nhiêu tiền" is a fee), deadlines before
+# durations, "who" (the generic yes/no question) last.
 _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "result",
+        (
+            "(nhan|lay) (ket qua|giay|the|so|ban|bang|phieu)\\b[^,.?]{0,30}"
+            "\\b(o dau|qua dau|cho nao|noi nao|tai dau|bang (gi|cach nao)|the nao|ra sao)",
+        ),
+    ),
     (
         "where",
         (
