@@ -14,6 +14,7 @@ import pickle
 import warnings
 from typing import Any
 
+import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -58,16 +59,35 @@ def _as_is(tokens: list[str]) -> list[str]:
     return tokens
 
 
+def _term_frequencies(counts: csr_matrix, term_frequency: str) -> csr_matrix:
+    """A bag's counts as the classifier reads them: as counted, 1 + log(count) so a word
+    repeated in a long story does not outweigh the question, or only whether it is there."""
+    if term_frequency == "count":
+        return counts
+    read = counts.astype(np.float64)
+    read.data = 1 + np.log(read.data) if term_frequency == "sublinear" else np.ones_like(read.data)
+    return read
+
+
 class _Bags:
     """The bags of a message: accented words; folded words and pairs ("lam giay" ==
     "làm giấy"); character n-grams of folded words (typos, run-together words); and, when
     `question_words` is on, the folded words and pairs of a long message's questions again
     (bot.nlu.question), so the asking clause weighs more than the story without losing it
-    (`question_weight` scales that bag)."""
+    (`question_weight` scales that bag). `term_frequency` says how every bag reads its
+    counts (`_term_frequencies`)."""
 
-    def __init__(self, question_words: bool = False, question_weight: float = 1.0) -> None:
+    def __init__(
+        self,
+        question_words: bool = False,
+        question_weight: float = 1.0,
+        term_frequency: str = "count",
+    ) -> None:
+        if term_frequency not in ("count", "sublinear", "binary"):
+            raise ValueError(f"term_frequency {term_frequency!r}: count, sublinear or binary")
         self.question_words = question_words
         self.question_weight = question_weight
+        self.term_frequency = term_frequency
         self.vectorizers = (
             CountVectorizer(analyzer=_as_is),
             CountVectorizer(analyzer=_words_and_pairs),
@@ -91,6 +111,7 @@ class _Bags:
         return self._stack([v.transform(d) for v, d in zip(self.vectorizers, views, strict=True)])
 
     def _stack(self, bags: list[csr_matrix]) -> csr_matrix:
+        bags = [_term_frequencies(bag, self.term_frequency) for bag in bags]
         if self.question_words and self.question_weight != 1:
             bags[3] = bags[3] * self.question_weight
         return hstack(bags).tocsr()
@@ -99,7 +120,7 @@ class _Bags:
 def fit_model(examples: list[Message], config: dict[str, Any]) -> tuple[_Bags, LogisticRegression]:
     """The bags and the classifier fitted on tokenized examples (also used by bench/nlu's
     cross-validation, so it measures exactly what Rasa trains)."""
-    bags = _Bags(config["question_words"], config["question_weight"])
+    bags = _Bags(config["question_words"], config["question_weight"], config["term_frequency"])
     classifier = LogisticRegression(
         C=config["C"],
         max_iter=config["max_iter"],
@@ -131,6 +152,8 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             "class_weight": "balanced",
             "question_words": False,
             "question_weight": 1.0,
+            # how each bag reads its counts: "count", "sublinear" (1 + log) or "binary"
+            "term_frequency": "count",
         }
 
     def __init__(
