@@ -12,7 +12,7 @@ from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.linear_classifier import LinearIntentClassifier, _Bags
+from bot.nlu.linear_classifier import LinearIntentClassifier, _Bags, fit_model
 from bot.nlu.tokenizer import VietnameseTokenizer
 
 EXAMPLES = {
@@ -95,3 +95,20 @@ def test_term_frequency_reads_a_repeated_word_as_counted_logged_or_present() -> 
 def test_an_unknown_term_frequency_is_refused() -> None:
     with pytest.raises(ValueError, match="term_frequency"):
         _Bags(term_frequency="tfidf")
+
+
+def test_the_svm_ensemble_ranks_by_the_mean_of_both_models_probabilities() -> None:
+    examples = _tokenized(
+        [
+            Message(data={"text": text, "intent": intent})
+            for intent, texts in EXAMPLES.items()
+            for text in texts
+        ]
+    )
+    config = {**LinearIntentClassifier.get_default_config(), "ensemble": "linear_svm"}
+    bags, classifier = fit_model(examples, config)
+    features = bags.transform(_tokenized([Message(data={"text": "lam giay khai sinh"})]))
+    logistic, svm = classifier.estimators_
+    mean = (logistic.predict_proba(features) + svm.predict_proba(features)) / 2
+    assert classifier.predict_proba(features) == pytest.approx(mean)
+    assert classifier.classes_[mean.argmax()] == "proc_birth_registration"
