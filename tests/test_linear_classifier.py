@@ -112,11 +112,3 @@ def test_the_svm_ensemble_ranks_by_the_mean_of_both_models_probabilities() -> No
     mean = (logistic.predict_proba(features) + svm.predict_proba(features)) / 2
     assert classifier.predict_proba(features) == pytest.approx(mean)
     assert classifier.classes_[mean.argmax()] == "proc_birth_registration"
-
-
-def test_char_ngram_range_sets_the_lengths_of_the_character_ngrams() -> None:
-    tokenized = _tokenized([Message(data={"text": "khai sinh"})])
-    bags = _Bags(char_ngram_range=(3, 6))
-    bags.fit(tokenized)
-    lengths = {len(gram) for gram in bags.vectorizers[2].vocabulary_}
-    assert lengths == {3, 4, 5, 6}

@@ -85,7 +85,6 @@ class _Bags:
         question_words: bool = False,
         question_weight: float = 1.0,
         term_frequency: str = "count",
-        char_ngram_range: tuple[int, int] = (2, 5),
     ) -> None:
         if term_frequency not in ("count", "sublinear", "binary"):
             raise ValueError(f"term_frequency {term_frequency!r}: count, sublinear or binary")
@@ -95,7 +94,7 @@ class _Bags:
         self.vectorizers = (
             CountVectorizer(analyzer=_as_is),
             CountVectorizer(analyzer=_words_and_pairs),
-            CountVectorizer(analyzer="char_wb", ngram_range=tuple(char_ngram_range)),
+            CountVectorizer(analyzer="char_wb", ngram_range=(2, 5)),
         ) + ((CountVectorizer(analyzer=_words_and_pairs),) if question_words else ())
 
     def _views(self, messages: list[Message]) -> tuple[list, ...]:
@@ -146,12 +145,7 @@ def fit_model(
 ) -> tuple[_Bags, LogisticRegression | VotingClassifier]:
     """The bags and the classifier fitted on tokenized examples (also used by bench/nlu's
     cross-validation, so it measures exactly what Rasa trains)."""
-    bags = _Bags(
-        config["question_words"],
-        config["question_weight"],
-        config["term_frequency"],
-        config["char_ngram_range"],
-    )
+    bags = _Bags(config["question_words"], config["question_weight"], config["term_frequency"])
     classifier = _classifier(config)
     with warnings.catch_warnings():
         # lbfgs may stop a little short of its tolerance; the predictions do not change.
@@ -182,8 +176,6 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             "term_frequency": "count",
             # "none", or "linear_svm": its calibrated probabilities averaged with the LR's
             "ensemble": "none",
-            # lengths of the folded words' character n-grams
-            "char_ngram_range": [2, 5],
         }
 
     def __init__(
