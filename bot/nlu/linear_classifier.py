@@ -63,13 +63,13 @@ def _as_is(tokens: list[str]) -> list[str]:
 
 
 def _term_frequencies(counts: csr_matrix, term_frequency: str) -> csr_matrix:
-    """A bag's counts as the classifier reads them: as counted, 1 + log(count) so a word
-    repeated in a long story does not outweigh the question, or only whether it is there."""
+    """A bag's counts as the classifier reads them: as counted, or only whether a feature is
+    there, so a word repeated in a long story does not outweigh the question."""
     if term_frequency == "count":
         return counts
-    read = counts.astype(np.float64)
-    read.data = 1 + np.log(read.data) if term_frequency == "sublinear" else np.ones_like(read.data)
-    return read
+    present = counts.astype(np.float64)
+    present.data = np.ones_like(present.data)
+    return present
 
 
 class _Bags:
@@ -86,8 +86,8 @@ class _Bags:
         question_weight: float = 1.0,
         term_frequency: str = "count",
     ) -> None:
-        if term_frequency not in ("count", "sublinear", "binary"):
-            raise ValueError(f"term_frequency {term_frequency!r}: count, sublinear or binary")
+        if term_frequency not in ("count", "binary"):
+            raise ValueError(f"term_frequency {term_frequency!r}: count or binary")
         self.question_words = question_words
         self.question_weight = question_weight
         self.term_frequency = term_frequency
@@ -172,7 +172,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             "class_weight": "balanced",
             "question_words": False,
             "question_weight": 1.0,
-            # how each bag reads its counts: "count", "sublinear" (1 + log) or "binary"
+            # how each bag reads its counts: "count", or "binary" (present or not)
             "term_frequency": "count",
             # "none", or "linear_svm": its calibrated probabilities averaged with the LR's
             "ensemble": "none",
