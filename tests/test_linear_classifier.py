@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.linear_classifier import LinearIntentClassifier, _Bags
+from bot.nlu.linear_classifier import LinearIntentClassifier, _Bags, fit_model
 from bot.nlu.tokenizer import VietnameseTokenizer
 
 EXAMPLES = {
@@ -78,3 +79,35 @@ def test_question_weight_scales_the_question_bag_only() -> None:
     question_columns = len(plain.vectorizers[3].vocabulary_)
     assert (weighted_row[:, -question_columns:] == 2 * plain_row[:, -question_columns:]).all()
     assert (weighted_row[:, :-question_columns] == plain_row[:, :-question_columns]).all()
+
+
+def test_term_frequency_reads_a_repeated_word_as_counted_or_present() -> None:
+    tokenized = _tokenized([Message(data={"text": "khai sinh khai sinh khai sinh"})])
+    read = {}
+    for term_frequency in ("count", "binary"):
+        bags = _Bags(term_frequency=term_frequency)
+        row = bags.fit(tokenized).toarray()[0]
+        read[term_frequency] = row[bags.vectorizers[0].vocabulary_["khai"]]
+    assert read == {"count": 3, "binary": 1}
+
+
+def test_an_unknown_term_frequency_is_refused() -> None:
+    with pytest.raises(ValueError, match="term_frequency"):
+        _Bags(term_frequency="tfidf")
+
+
+def test_the_svm_ensemble_ranks_by_the_mean_of_both_models_probabilities() -> None:
+    examples = _tokenized(
+        [
+            Message(data={"text": text, "intent": intent})
+            for intent, texts in EXAMPLES.items()
+            for text in texts
+        ]
+    )
+    config = {**LinearIntentClassifier.get_default_config(), "ensemble": "linear_svm"}
+    bags, classifier = fit_model(examples, config)
+    features = bags.transform(_tokenized([Message(data={"text": "lam giay khai sinh"})]))
+    logistic, svm = classifier.estimators_
+    mean = (logistic.predict_proba(features) + svm.predict_proba(features)) / 2
+    assert classifier.predict_proba(features) == pytest.approx(mean)
+    assert classifier.classes_[mean.argmax()] == "proc_birth_registration"
