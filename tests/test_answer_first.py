@@ -79,19 +79,22 @@ async def test_a_second_procedure_in_the_same_question_is_offered_as_a_button(
     service: Service,
 ) -> None:
     user = "u-two-procedures"
-    await service.say(user, "mất cả cccd với bằng lái thì làm sao")
+    await service.say(user, "e bị mất ví, mất cả cccd với bằng lái, giờ làm lại thế nào ạ")
     await service.settle()
     messages = await service.messages(user)
     library = project_library()
-    licence = _guide("proc_driver_license")
-    assert _guide("proc_id_card").summary in messages[0]["text"]
+    # Either is answered first (the model weighs the two about equally); the other is offered.
+    first, second = (_guide("proc_id_card"), _guide("proc_driver_license"))
+    if first.summary not in messages[0]["text"]:
+        first, second = second, first
+    assert first.summary in messages[0]["text"]
     offer = next(m for m in messages if m.get("text") == address.speak(library.text("also_named")))
     buttons = offer["attachment"]["payload"]["buttons"]
-    assert [b["title"] for b in buttons] == [licence.button_title]
+    assert [b["title"] for b in buttons] == [second.button_title]
     seen = len(messages)
     await service.say(user, buttons[0]["payload"])
     await service.settle()
-    assert licence.summary in texts(await service.messages(user))[seen]
+    assert second.summary in texts(await service.messages(user))[seen]
 
 
 async def test_a_result_question_gets_the_guides_result_section(service: Service) -> None:

@@ -254,6 +254,7 @@ def test_one_common_shared_word_does_not_pick_the_answer() -> None:
         ("con về quê ăn tết 10 ngày có phải khai báo tạm trú không", "Không phải."),
         ("thue tro 3 thang co phai dang ky tam tru khong", "Phải."),
         ("ở nhờ nhà người quen có cần đk tạm trú ko", ""),  # how long? the rule, no word
+        ("Sinh viên thuê trọ đi học có phải đăng ký tạm trú không?", "Phải."),  # the usual case
     ],
 )
 def test_a_stay_is_compared_with_the_30_days_of_the_rule(question: str, word: str) -> None:

@@ -230,9 +230,11 @@ def answer(
 
 def polarity(question: str, sentence: str, words: dict[str, dict[str, str]]) -> YesNo:
     """The answer word `sentence` gives to the yes/no `question`, if it says yes or no plainly
-    for the asker: a rule bounding an age or a stay the question does not give is read out
-    with no word ("ở nhờ có cần khai không" is not "Không cần." from "dưới 30 ngày…")."""
-    if any(_given(question, limit.measure) is None for limit in _limits(question, sentence)):
+    for the asker: an exception below an age or a stay the question does not give is read out
+    with no word ("ở nhờ có cần khai không" is not "Không cần." from "dưới 30 ngày…"); the
+    usual case from an age or stay up is answered ("thuê trọ đi học" → "Phải.")."""
+    limits = _limits(question, sentence)
+    if any(not limit.minimum and _given(question, limit.measure) is None for limit in limits):
         return YesNo("", sentence)
     plain = _plain(sentence)
     verb = _verb(_plain(question))
