@@ -35,6 +35,8 @@ ADDRESSED = {
     "dạ cháu chào bác, cháu cần làm giấy xác nhận cư trú": ("bạn", "mình"),
 }
 NOT_ADDRESSED = [
+    "o nho nha ba con chung 2 tuan thoi co can khai tam tru hong",  # "thôi có", not "ơi cô"
+    "ở nhờ nhà bà con chừng 2 tuần thôi có cần khai tạm trú hông",  # relatives, not "bà"
     "làm căn cước ở đâu",
     "lam can cuoc o dau",
     "xin chào",

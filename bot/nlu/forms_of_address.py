@@ -26,7 +26,7 @@ FOLDED_KIN = {fold(word): word for word in KIN}
 K = r"(bac|ong|ba|co|chu|di|cau|anh|chi|em|con|chau|minh)"
 NOT_CHILD = r"(bac|ong|ba|co|chu|di|cau|anh|chi|em|chau|minh)"  # "con" here is "my child"
 VERBS = r"(muon|can|la|o|da|dang|moi|bi|khong|chua|di|lam|nop|xin|nho|vua|van|cung|dinh|co|có)"
-START = r"(^|\| |oi )"  # a clause's first word, or the first after "cháu ơi"
+START = r"(^|\| |\boi )"  # a clause's first word, or the first after "cháu ơi" (not "thôi")
 # The self-name, most telling frames first; group "self" is the citizen's word for themselves.
 SELF = [
     re.compile(p)
@@ -49,6 +49,8 @@ ADDRESSEE = [
     )
 ]
 SPEAKS_AS_TOI = re.compile(r"\btôi\b")
+# "bà con" is kin in general (relatives, folks), not a self-name: "ở nhờ nhà bà con".
+FOLKS = re.compile(r"\bba con\b")
 CLAUSE_BREAK = re.compile(r"[?!;:\n…]|[.,]\s")
 
 
@@ -89,7 +91,7 @@ def _view(text: str) -> str:
         kept = folded in FOLDED_KIN and word not in KIN and not word.isascii()
         parts.append(word if kept else folded)
         previous_end = end
-    return " ".join(parts)
+    return FOLKS.sub("ba_con", " ".join(parts))
 
 
 def _first(patterns: list[re.Pattern[str]], view: str, group: str) -> str | None:
