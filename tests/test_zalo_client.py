@@ -18,12 +18,21 @@ async def _outbox(service: Service, user_id: str) -> list[dict]:
     return await service.database.run(outbox.for_user, user_id)
 
 
-async def test_expired_token_is_refreshed_and_the_message_still_delivered(service: Service) -> None:
-    await service.say("u-token", "/greet")
-    await service.wait_for_messages("u-token", 1)
-    before = await service.database.run(token_records.load, TOKEN_NAME)
+async def _stored_token_pair(service: Service, user: str) -> dict:
+    """The pair stored once `user` was answered (the service's first refresh)."""
+    await service.say(user, "/greet")
+    await service.wait_for_messages(user, 1)
+    return await service.database.run(token_records.load, TOKEN_NAME)
+
+
+async def _expire_access_tokens(service: Service) -> None:
     async with service.http.post(f"{service.url}/sandbox/tokens/expire") as resp:
         assert resp.status == 200
+
+
+async def test_expired_token_is_refreshed_and_the_message_still_delivered(service: Service) -> None:
+    before = await _stored_token_pair(service, "u-token")
+    await _expire_access_tokens(service)
     await service.say("u-token", "/thank")
     assert len(await service.wait_for_messages("u-token", 2)) == 2
     after = await service.database.run(token_records.load, TOKEN_NAME)
@@ -179,15 +188,12 @@ async def test_template_endpoints_invalid_token_minus_124_refreshes_and_retries(
 async def test_a_refresh_zalo_made_but_answered_slowly_is_waited_for(service: Service) -> None:
     """Given up on after a send's timeout, its answer (the next single-use refresh token) was
     lost and the OA had to be re-authorised."""
-    await service.say("u-slow-refresh", "/greet")
-    await service.wait_for_messages("u-slow-refresh", 1)  # a token pair is stored
-    before = await service.database.run(token_records.load, TOKEN_NAME)
+    before = await _stored_token_pair(service, "u-slow-refresh")
     slow = service.settings.zalo_timeout_seconds + 1
     await service.faults(
         {"times": 1, "delay_seconds": slow, "after_accept": True, "endpoint": "oauth"}
     )
-    async with service.http.post(f"{service.url}/sandbox/tokens/expire") as resp:
-        assert resp.status == 200
+    await _expire_access_tokens(service)
     await service.say("u-slow-refresh", "/thank")
     assert len(await service.wait_for_messages("u-slow-refresh", 2)) == 2
     after = await service.database.run(token_records.load, TOKEN_NAME)

@@ -148,12 +148,9 @@ def fits(question: str, sentence: str) -> bool:
     )
 
 
-def _holds_given(question: str, sentence: str) -> bool:
-    """The sentence bounds a quantity the question gives, and holds it."""
-    limits = _limits(question, sentence)
-    return any(_given(question, limit.measure) is not None for limit in limits) and fits(
-        question, sentence
-    )
+def _bounds_given(question: str, sentence: str) -> bool:
+    """The sentence bounds a quantity the question gives (whether it holds it: `fits`)."""
+    return any(_given(question, limit.measure) is not None for limit in _limits(question, sentence))
 
 
 def below_minimum(question: str, body: str, words: dict[str, dict[str, str]]) -> YesNo | None:
@@ -212,7 +209,7 @@ def best_sentence(question: str, body: str, ignore: str = "") -> str | None:
     asked = topic_words(question) - topic_words(ignore)
     typed = _accented_words(question)
     scored = [
-        (_shared(asked, typed, s) + _holds_given(question, s), -n, s)
+        (_shared(asked, typed, s) + _bounds_given(question, s), -n, s)
         for n, s in enumerate(sentences(body))
         if fits(question, s)
     ]
