@@ -11,7 +11,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.guides import follow_up_answer
+from actions.guides import follow_up_answer, told_follow_up
 from actions.out_of_scope import referral, say_out_of_scope
 from actions.replies import send
 from bot.content import Library
@@ -117,8 +117,11 @@ class ActionDenyOrQuestion(UsesServices, Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         text = tracker.latest_message.get("text") or ""
+        library = (await self.services(tracker)).content.library
         if is_yes_no(text) and len(text.split()) >= QUESTION_MIN_WORDS:
-            clarify(dispatcher, (await self.services(tracker)).content.library, tracker)
+            clarify(dispatcher, library, tracker)
+        elif told := told_follow_up(library, tracker):  # "cháu nó 14 tuổi rồi" read as a no
+            send(dispatcher, told)
         else:
             dispatcher.utter_message(response="utter_deny")
         return []

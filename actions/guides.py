@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import card_renewal
 from actions.replies import send
-from bot.content import Guide, Library, passages, render
+from bot.content import Guide, Library, passages, render, yes_no
 from bot.content.faq import best_faq
 from bot.local_time import TIMEZONE
 from bot.nlu.aspects import asked_aspect
@@ -121,7 +121,18 @@ def follow_up_answer(
     if guide is None or len(text.split()) > FOLLOW_UP_MAX_WORDS:
         return []
     aspect = asked_aspect(text) or default_aspect
+    if aspect is None and yes_no.speaks_to(text, guide.who or ""):
+        aspect = "who"  # a story's age or stay, told without a question, that `who` bounds
     return aspect_reply(library, guide, aspect, text) if aspect else []
+
+
+def told_follow_up(library: Library, tracker: Tracker) -> list[render.Reply]:
+    """The current guide's `who` answer to an age or a stay told without a question ("con
+    trai tôi mới 19 tuổi" after marriage), which the model may read as a "no" or as out of
+    scope; [] for anything else."""
+    if asked_aspect(tracker.latest_message.get("text") or ""):
+        return []
+    return follow_up_answer(library, tracker)
 
 
 def first_answer(

@@ -9,6 +9,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.guides import told_follow_up
+from actions.replies import send
 from bot.content import Library
 from bot.nlu.aspects import folded
 from bot.services import UsesServices
@@ -32,7 +34,11 @@ class ActionOutOfScope(UsesServices, Action):
     ) -> list[EventType]:
         library = (await self.services(tracker)).content.library
         found = referral(library, tracker.latest_message.get("text") or "")
-        say_out_of_scope(dispatcher, library, found or library.text("out_of_scope"))
+        told = [] if found else told_follow_up(library, tracker)
+        if told:
+            send(dispatcher, told)
+        else:
+            say_out_of_scope(dispatcher, library, found or library.text("out_of_scope"))
         return []
 
 

@@ -66,6 +66,19 @@ async def test_follow_ups_after_a_guide_ask_about_that_guide(service: Service) -
         assert address.speak(expected)[:60] in replies[0], (question, replies)
 
 
+async def test_an_age_told_after_a_guide_gets_whom_the_guide_is_for(service: Service) -> None:
+    # Read by the model as a "no" and as out of scope: "Dạ vâng ạ" and "chưa hướng dẫn được".
+    told = {
+        ("làm căn cước cho con", "cháu nó 14 tuổi rồi"): "proc_id_card",
+        ("đăng ký kết hôn", "con trai tôi mới 19 tuổi"): "proc_marriage_registration",
+    }
+    for n, ((opening, story), intent) in enumerate(told.items()):
+        user = f"u-told-{n}"
+        seen = len(await _reply_texts(service, user, opening))
+        replies = await _reply_texts(service, user, story, before=seen)
+        assert _guide(intent).who.split(". ")[0] in replies[0], story
+
+
 async def test_an_answer_offers_the_other_sections_as_buttons(service: Service) -> None:
     await service.say("u-buttons", "xin cho biết lệ phí cấp lại thẻ căn cước")
     await service.settle()

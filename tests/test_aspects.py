@@ -22,6 +22,8 @@ from tests.conftest import project_library
         ("con sinh 3 tháng rồi giờ còn khai sinh được không", "deadline"),
         ("giấy độc thân xin từ tháng 3 giờ còn xài dc ko", "deadline"),
         ("giấy xác nhận có giá trị bao lâu", "deadline"),
+        ("han dong bhyt ho gia dinh la khi nao", "deadline"),
+        ("nhaf tôi 5 người, đóng bhyt hộ gia đình thì người thứ 5 bao nhiêu", "fees"),
         ("con gái 17 tuổi đăng ký kết hôn được chưa", "who"),
         ("mất bao lâu", "time"),
         ("bao giờ thì có kết quả ạ", "time"),

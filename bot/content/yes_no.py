@@ -153,6 +153,12 @@ def _bounds_given(question: str, sentence: str) -> bool:
     return any(_given(question, limit.measure) is not None for limit in _limits(question, sentence))
 
 
+def speaks_to(statement: str, body: str) -> bool:
+    """A rule of `body` bounds the age or stay `statement` gives: "cháu nó 14 tuổi rồi"
+    after the ID card's guide is told who must have a card."""
+    return any(_bounds_given(statement, sentence) for sentence in sentences(body))
+
+
 def below_minimum(question: str, body: str, words: dict[str, dict[str, str]]) -> YesNo | None:
     """ "No", when the question gives an age or a stay below every minimum of a sentence of
     `body` that says what one may (or must) do, and no rule of `body` admits it: "nam 19

@@ -57,7 +57,7 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "(bn|bnhieu) tien",
             "mat bao nhieu(?! (ngay|lau|thoi|hom|tuan|thang|buoi))",
             "(het|ton) \\w+ tien",  # "hết răng tiền" (Central), "tốn nhiêu tiền"
-            "(dong|nop) [^,.?]{0,40}\\bbao nhieu\\b(?! (ngay|lau|thoi|hom|tuan|thang|buoi|nam))",
+            "(dong|nop) [^,.?]{0,60}\\bbao nhieu\\b(?! (ngay|lau|thoi|hom|tuan|thang|buoi|nam))",
             "may tram",
             "bao nhieu tram",
         ),
@@ -76,6 +76,7 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "trong vong bao",
             "sau bao lau (thi )?phai",
             "han (la|den|toi) (ngay |khi )?(nao|bao gio)",
+            "han (dong|nop|gia han)",  # "hạn đóng bhyt hộ gia đình là khi nào"
             "phai (lam|dang ky|khai) (truoc|trong)",
             "bi phat",
             "de lau",
