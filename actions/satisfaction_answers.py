@@ -17,15 +17,33 @@ from bot.content.satisfaction_question import question
 from bot.services import UsesServices
 from bot.storage import ratings
 
+# "không nhiệt tình", "chưa hài lòng", "chẳng tốt": a word of praise after these is a complaint.
+NEGATIONS = ("khong", "chua", "chang", "ko", "k", "hong")
+
 
 def score_of(library: Library, tracker: Tracker) -> str | None:
-    """The score a button carried, or one of the choices typed out in full."""
+    """The score a button carried, one of the choices typed out in full, or the verdict the
+    citizen's own words give ("nhân viên một cửa thái độ rất tệ" is unsatisfied)."""
     entity = next(tracker.get_latest_entity_values("rating"), None)
     if entity in ratings.SCORES:
         return entity
     typed = plain(tracker.latest_message.get("text") or "")
     choices = library.ui["satisfaction_choices"]
-    return next((score for score, title in choices.items() if plain(title) == typed), None)
+    chosen = next((score for score, title in choices.items() if plain(title) == typed), None)
+    return chosen or verdict_of(library, typed)
+
+
+def verdict_of(library: Library, typed: str) -> str | None:
+    """The first score (in ui.yml's order) one of whose phrases the folded words hold."""
+    padded = f" {typed} "
+    for score, phrases in library.ui.get("satisfaction_words", {}).items():
+        for phrase in phrases:
+            at = padded.find(f" {plain(phrase)} ")
+            if at < 0:
+                continue
+            negated = padded[:at].split()[-1:] in ([word] for word in NEGATIONS)
+            return "unsatisfied" if negated else score
+    return None
 
 
 class ActionAskSatisfactionAfterGuide(UsesServices, Action):
@@ -58,16 +76,19 @@ class ActionRecordRating(UsesServices, Action):
         services = await self.services(tracker)
         library, database = services.content.library, services.database
         score = score_of(library, tracker)
+        text = tracker.latest_message.get("text") or ""
+        comment = None if text.startswith("/") else text  # a button's payload says nothing
         if score is None:
             # Words about the service, not a score: keep them, then ask for a score.
-            comment = tracker.latest_message.get("text") or ""
             await database.run(
-                ratings.record, citizen_of(tracker.sender_id), None, "service", comment
+                ratings.record, citizen_of(tracker.sender_id), None, "service", text
             )
             send(dispatcher, [question(library, "service")])
             return []
         subject = next(tracker.get_latest_entity_values("rating_subject"), None) or "service"
-        await database.run(ratings.record, citizen_of(tracker.sender_id), score, str(subject))
+        await database.run(
+            ratings.record, citizen_of(tracker.sender_id), score, str(subject), comment
+        )
         if score == "unsatisfied":
             dispatcher.utter_message(
                 text=library.text("satisfaction_sorry"),

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
+from actions.feedback_form import plain
+from actions.satisfaction_answers import verdict_of
 from bot.storage import ratings
 from tests.conftest import Service, button_titles, project_library, texts
 
@@ -50,3 +54,29 @@ async def test_a_typed_choice_counts_as_a_score(service: Service) -> None:
     [rating] = await service.database.run(ratings.for_user, "u-typed")
     assert rating["score"] == "very_satisfied"
     assert "Cảm ơn" in texts(await service.messages("u-typed"))[-1]
+
+
+async def test_a_typed_verdict_is_scored_and_a_complaint_offered(service: Service) -> None:
+    # It was kept as a comment and answered "có hài lòng với sự hỗ trợ vừa rồi không?".
+    await service.say("u-verdict", "nhân viên một cửa thái độ rất tệ")
+    await service.settle()
+    [rating] = await service.database.run(ratings.for_user, "u-verdict")
+    assert (rating["score"], rating["comment"]) == (
+        "unsatisfied",
+        "nhân viên một cửa thái độ rất tệ",
+    )
+    assert button_titles((await service.messages("u-verdict"))[-1]) == ["Gửi phản ánh"]
+
+
+@pytest.mark.parametrize(
+    ("words", "score"),
+    [
+        ("can bo rat nhiet tinh", "very_satisfied"),
+        ("làm nhanh, cán bộ vui vẻ", "satisfied"),
+        ("cán bộ không nhiệt tình", "unsatisfied"),
+        ("chờ lâu quá, bực mình", "unsatisfied"),
+        ("hôm qua tôi lên xã", None),
+    ],
+)
+def test_the_words_of_a_verdict_give_its_score(words: str, score: str | None) -> None:
+    assert verdict_of(project_library(), plain(words)) == score
