@@ -50,17 +50,30 @@ JOINING_WORDS = frozenset({"va", "voi", "cho", "thi", "la", "cua", "de", "ma", "
 # this many times more of its words ("sinh năm 2001 có phải đổi căn cước" → the renewal list).
 WHO_FIRST = 1.5
 
-# A guide that does not say how its result is received: the general guide on results does.
-GENERAL_RESULT_GUIDE = "ask_result_delivery"
+# A guide that does not say how its result is received, where to go or how to file online
+# (a topic such as the commune's classes): the general guide on that does.
+GENERAL_GUIDES = {
+    "result": "ask_result_delivery",
+    "where": "ask_office_info",
+    "online": "how_to_apply_online",
+}
 
 
-def aspect_reply(library: Library, guide: Guide, aspect: str, text: str) -> list[render.Reply]:
-    """The guide's answer to the aspect asked, or [] when it has none."""
+def aspect_reply(
+    library: Library,
+    guide: Guide,
+    aspect: str,
+    text: str,
+    general_for: tuple[str, ...] = ("result",),
+) -> list[render.Reply]:
+    """The guide's answer to the aspect asked, else (for the aspects `general_for` names) the
+    general guide's on it, else []. A first question about a topic the guide does not place
+    keeps the guide's own summary; a follow-up "ở đâu vậy" after it gets the office's."""
     replies = render.aspect_answer(library, guide, aspect, text)
-    if replies or aspect != "result":
+    if replies or aspect not in general_for:
         return replies
-    general = library.guide_for(GENERAL_RESULT_GUIDE)
-    return render.summary(library, general) if general is not None else []
+    general = library.guide_for(GENERAL_GUIDES[aspect])
+    return render.summary(library, general) if general not in (None, guide) else []
 
 
 def current_guide(library: Library, tracker: Tracker) -> Guide | None:
@@ -115,15 +128,16 @@ def also_named(library: Library, tracker: Tracker, answered: Guide) -> Guide | N
 def follow_up_answer(
     library: Library, tracker: Tracker, default_aspect: str | None = None
 ) -> list[render.Reply]:
-    """The current guide's answer to a short follow-up question, or [] when there is none."""
+    """The answer of the guide just read (a procedure's, or a topic's such as the commune's
+    classes) to a short follow-up question, or [] when there is none."""
     text = tracker.latest_message.get("text") or ""
-    guide = current_guide(library, tracker)
+    guide = library.guide_by_id(tracker.get_slot("guide_id"))
     if guide is None or len(text.split()) > FOLLOW_UP_MAX_WORDS:
         return []
     aspect = asked_aspect(text) or default_aspect
     if aspect is None and yes_no.speaks_to(text, guide.who or ""):
         aspect = "who"  # a story's age or stay, told without a question, that `who` bounds
-    return aspect_reply(library, guide, aspect, text) if aspect else []
+    return aspect_reply(library, guide, aspect, text, tuple(GENERAL_GUIDES)) if aspect else []
 
 
 def told_follow_up(library: Library, tracker: Tracker) -> list[render.Reply]:

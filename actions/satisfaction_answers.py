@@ -80,9 +80,7 @@ class ActionRecordRating(UsesServices, Action):
         comment = None if text.startswith("/") else text  # a button's payload says nothing
         if score is None:
             # Words about the service, not a score: keep them, then ask for a score.
-            await database.run(
-                ratings.record, citizen_of(tracker.sender_id), None, "service", text
-            )
+            await database.run(ratings.record, citizen_of(tracker.sender_id), None, "service", text)
             send(dispatcher, [question(library, "service")])
             return []
         subject = next(tracker.get_latest_entity_values("rating_subject"), None) or "service"

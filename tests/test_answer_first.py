@@ -79,6 +79,17 @@ async def test_an_age_told_after_a_guide_gets_whom_the_guide_is_for(service: Ser
         assert _guide(intent).who.split(". ")[0] in replies[0], story
 
 
+async def test_where_after_a_topic_guide_gets_the_offices_address(service: Service) -> None:
+    # The classes' guide names no place: "ở đâu vậy" was answered "Dạ vâng".
+    user = "u-where-class"
+    seen = len(
+        await _reply_texts(service, user, "có lớp hướng dẫn cài vneid cho người già không ad")
+    )
+    replies = await _reply_texts(service, user, "ở đâu vậy", before=seen)
+    office = _guide("ask_office_info")
+    assert replies[0].startswith(office.title.upper())
+
+
 async def test_an_answer_offers_the_other_sections_as_buttons(service: Service) -> None:
     await service.say("u-buttons", "xin cho biết lệ phí cấp lại thẻ căn cước")
     await service.settle()
