@@ -122,8 +122,13 @@ _ASKS = re.compile(
 )
 
 
+# "làm sao để được nhận trợ cấp" asks how to go about the whole procedure (its guide), not
+# one sentence's case ("quên mật khẩu thì làm sao").
+_HOW_TO = re.compile(r"\b(lam sao|lam the nao|bang cach nao|cach nao|phai lam gi|lam gi) de\b")
+
+
 def asks_something(question: str) -> bool:
-    return bool(_ASKS.search(folded(question)))
+    return bool(_ASKS.search(_HOW_TO.sub(" ", folded(question))))
 
 
 def sentences(text: str) -> list[str]:
