@@ -30,6 +30,8 @@ OFFERED_ONLY_WHEN_SAID = {
         r"\b(mat|chet|qua doi|khai tu|tu tran|bao tu|tu tuat|mai tang|dam tang|ma chay)\b"
     ),
 }
+# "vẫn không được", "vẫn chưa vào được": what was shown did not help; not a plain "no".
+STILL_FAILING = re.compile(r"\bvan (khong|chua|ko|k|hong|chang)\b")
 NEVER_OFFERED = {"nlu_fallback", "out_of_scope", "affirm", "deny", "greet", "goodbye", "thank"}
 
 
@@ -122,6 +124,16 @@ class ActionDenyOrQuestion(UsesServices, Action):
             clarify(dispatcher, library, tracker)
         elif told := told_follow_up(library, tracker):  # "cháu nó 14 tuổi rồi" read as a no
             send(dispatcher, told)
+        elif STILL_FAILING.search(folded(text)):
+            dispatcher.utter_message(
+                text=library.text("still_failing"),
+                buttons=[
+                    {
+                        "title": library.ui["intent_titles"]["request_human"],
+                        "payload": "/request_human",
+                    }
+                ],
+            )
         else:
             dispatcher.utter_message(response="utter_deny")
         return []

@@ -105,6 +105,15 @@ async def test_a_plain_no_is_acknowledged() -> None:
         assert message["response"] == "utter_deny", text
 
 
+async def test_still_failing_after_a_guide_is_offered_an_officer() -> None:
+    # "vẫn không được" after the online-filing guide was answered "Dạ vâng ạ".
+    slots = {"guide_id": "nop-ho-so-truc-tuyen"}
+    for text in ("vẫn không được", "van chua vao dc ad"):
+        tracker = _tracker(text, [("deny", 0.8)], slots)
+        [message] = await _run(ActionDenyOrQuestion(), tracker)
+        assert [b["payload"] for b in message["buttons"]] == ["/request_human"], text
+
+
 async def test_death_registration_is_offered_only_when_a_death_is_spoken_of() -> None:
     ranking = [("nlu_fallback", 0.4), ("proc_death_registration", 0.3), ("give_feedback", 0.2)]
     [message] = await _run(ActionClarify(), _tracker("ông bà tôi 85 tuổi đi lại khó khăn", ranking))
