@@ -28,6 +28,7 @@ from aiohttp import web
 
 from bot.communes import commune_config
 from bot.communes.commune_config import Commune, CommuneError
+from bot.communes.opened_once import OpenedOnce
 from bot.content import ContentError, LiveContent
 from bot.content.watcher import ContentWatcher
 from bot.conversation.processing_loop import ProcessingLoop
@@ -82,9 +83,7 @@ class Communes:
         self._processing = processing
         self._tracker_database = tracker_database
         self._handled_by = handled_by
-        self._open: dict[str, OpenCommune] = {}
-        self._opening = asyncio.Lock()
-        self.accepting = True  # False while shutting down: no commune is opened any more
+        self._open: OpenedOnce[OpenCommune] = OpenedOnce(self._load_and_build)
 
     def register(self, app: web.Application) -> None:
         """The communes' webhooks, and their OAs on the embedded sandbox."""
@@ -103,34 +102,33 @@ class Communes:
             except (CommuneError, ContentError) as exc:
                 log.error("commune %s is not served: %s", slug, exc)
         if slugs:
-            log.info("%d communes served besides the default", len(self._open))
+            log.info("%d communes served besides the default", len(self._open.by_slug))
 
     async def services_of(self, slug: str) -> Services:
         """The parts of a commune (its conversation's actions run after its event: it is open)."""
         return (await self.open(slug)).services
 
     def get(self, slug: str) -> OpenCommune | None:
-        return self._open.get(slug)
+        return self._open.by_slug.get(slug)
 
     @property
     def slugs(self) -> list[str]:
-        return sorted(self._open)
+        return sorted(self._open.by_slug)
+
+    @property
+    def accepting(self) -> bool:
+        return self._open.accepting
 
     async def open(self, slug: str) -> OpenCommune:
         """The commune's parts, opened now if it was not yet; CommuneError when it was never
-        added, ContentError when its content is broken."""
-        if (found := self._open.get(slug)) is not None:
-            return found
-        async with self._opening:
-            if (found := self._open.get(slug)) is not None:
-                return found
-            if not self.accepting:
-                raise CommuneError("shutting down")
-            commune = await asyncio.to_thread(commune_config.load, self._settings, slug)
-            opened = await self._build(commune)
-            self._open[slug] = opened
-            log.info("commune %s opened", slug)
-            return opened
+        added (or while shutting down), ContentError when its content is broken."""
+        return await self._open.get(slug)
+
+    async def _load_and_build(self, slug: str) -> OpenCommune:
+        commune = await asyncio.to_thread(commune_config.load, self._settings, slug)
+        opened = await self._build(commune)
+        log.info("commune %s opened", slug)
+        return opened
 
     async def _build(self, commune: Commune) -> OpenCommune:
         """Open the commune's parts in order; when one fails, close those already open."""
@@ -227,7 +225,7 @@ class Communes:
         """A handler that passes the request to the commune's OA on the sandbox."""
 
         async def handle(request: web.Request) -> web.StreamResponse:
-            commune = self._open.get(request.match_info["commune"])
+            commune = self.get(request.match_info["commune"])
             if commune is None or commune.sandbox is None:
                 raise web.HTTPNotFound(text="no commune on the sandbox by that name")
             return await getattr(commune.sandbox, name)(request)
@@ -237,23 +235,24 @@ class Communes:
     @property
     def pending(self) -> int:
         """Events acknowledged and not yet handled, every commune's."""
-        return sum(c.worker.pending for c in self._open.values() if c.worker is not None)
+        return sum(c.worker.pending for c in self._open.by_slug.values() if c.worker is not None)
 
     def health(self) -> dict[str, object]:
         """What /healthz says of the communes: how many, and whose content edit was refused."""
-        refused = [slug for slug, c in self._open.items() if c.watcher.status.last_error]
-        return {"served": len(self._open), "content_errors": sorted(refused)}
+        opened = self._open.by_slug
+        refused = [slug for slug, c in opened.items() if c.watcher.status.last_error]
+        return {"served": len(opened), "content_errors": sorted(refused)}
 
     async def drain(self) -> None:
         """Wait until every commune's acknowledged events are handled."""
-        for commune in list(self._open.values()):
+        for commune in list(self._open.by_slug.values()):
             if commune.worker is not None:
                 await commune.worker.drain()
 
     async def stop(self, grace_seconds: float) -> None:
         """Refuse new events, finish those acknowledged, close the Zalo clients."""
-        self.accepting = False
-        opened = list(self._open.values())
+        self._open.accepting = False
+        opened = list(self._open.by_slug.values())
         for commune in opened:
             commune.webhook.accepting = False
         for commune in opened:
@@ -269,7 +268,7 @@ class Communes:
             await commune.watcher.stop()
 
     async def close(self) -> None:
-        for commune in self._open.values():
+        for commune in self._open.by_slug.values():
             await commune.services.database.close()
             if commune.sandbox is not None:
                 await commune.sandbox.close()

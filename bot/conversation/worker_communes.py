@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from bot.brain.agent import Brain
 from bot.communes import commune_config
 from bot.communes.commune_config import CommuneError
+from bot.communes.opened_once import OpenedOnce
 from bot.content import ContentError, LiveContent
 from bot.content.watcher import ContentWatcher
 from bot.conversation.processing_loop import ProcessingLoop
@@ -53,11 +54,9 @@ class WorkerCommunes:
         self._processing = processing
         self._brain = brain
         self._shard = shard
-        self._open: dict[str, CommuneInWorker] = {}
-        self._opening = asyncio.Lock()
+        self._open: OpenedOnce[CommuneInWorker] = OpenedOnce(self._build_and_start)
         self._wakings: set[asyncio.Task[None]] = set()
         self.started = False
-        self._accepting = True  # False while stopping: no commune is opened any more
 
     async def start(self) -> None:
         """Open the default commune (its failure is the worker's), then every added one;
@@ -65,7 +64,7 @@ class WorkerCommunes:
         default = await self._build("")
         self._brain.use(default.services, self.services_of)
         await default.worker.start()
-        self._open[""] = default
+        self._open.by_slug[""] = default
         for slug in await asyncio.to_thread(commune_config.added, self._settings):
             try:
                 await self.open(slug)
@@ -80,7 +79,7 @@ class WorkerCommunes:
     def wake(self, slug: str) -> None:
         """The web server's process recorded an event of `slug` in this worker's shard: claim
         it (opening the commune first when it was added since the start)."""
-        if (found := self._open.get(slug)) is not None:
+        if (found := self._open.by_slug.get(slug)) is not None:
             found.worker.wake()
             return
         waking = asyncio.create_task(self._open_and_wake(slug), name=f"open-{slug}")
@@ -98,22 +97,17 @@ class WorkerCommunes:
     async def open(self, slug: str) -> CommuneInWorker:
         """The commune's parts, opened now if they were not yet; CommuneError when it was
         never added (or while stopping), ContentError when its content is broken."""
-        if (found := self._open.get(slug)) is not None:
-            return found
-        async with self._opening:
-            if (found := self._open.get(slug)) is not None:
-                return found
-            if not self._accepting:
-                raise CommuneError("stopping")
-            opened = await self._build(slug)
-            try:
-                await opened.worker.start()
-            except BaseException:
-                await _close(opened)
-                raise
-            self._open[slug] = opened
-            log.info("worker %d: commune %s opened", self._shard.index, slug)
-            return opened
+        return await self._open.get(slug)
+
+    async def _build_and_start(self, slug: str) -> CommuneInWorker:
+        opened = await self._build(slug)
+        try:
+            await opened.worker.start()
+        except BaseException:
+            await _close(opened)
+            raise
+        log.info("worker %d: commune %s opened", self._shard.index, slug)
+        return opened
 
     async def _build(self, slug: str) -> CommuneInWorker:
         """Open the commune's parts in order, its worker not started yet; when one fails,
@@ -141,9 +135,9 @@ class WorkerCommunes:
     async def stop(self, grace_seconds: float) -> None:
         """Open no more communes; every commune's worker finishes what it claimed (up to the
         grace period), then its parts close."""
-        self._accepting = False
+        self._open.accepting = False
         await asyncio.gather(*self._wakings, return_exceptions=True)
-        opened = list(self._open.values())
+        opened = list(self._open.by_slug.values())
         await asyncio.gather(*(commune.worker.stop(grace_seconds) for commune in opened))
         for commune in opened:
             await _close(commune)
