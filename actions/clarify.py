@@ -29,6 +29,10 @@ OFFERED_ONLY_WHEN_SAID = {
     "proc_death_registration": re.compile(
         r"\b(mat|chet|qua doi|khai tu|tu tran|bao tu|tu tuat|mai tang|dam tang|ma chay)\b"
     ),
+    # "làm sao mở lại" (a locked VNeID account) was offered "Đánh giá".
+    "rate_service": re.compile(
+        r"\b(hai long|danh gia|tot|te|kem|nhiet tinh|tan tinh|cham|thai do|phuc vu)\b"
+    ),
 }
 # "vẫn không được", "vẫn chưa vào được": what was shown did not help; not a plain "no".
 STILL_FAILING = re.compile(r"\bvan (khong|chua|ko|k|hong|chang)\b")

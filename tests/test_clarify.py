@@ -120,3 +120,11 @@ async def test_death_registration_is_offered_only_when_a_death_is_spoken_of() ->
     assert "/proc_death_registration" not in [b["payload"] for b in message["buttons"]]
     [message] = await _run(ActionClarify(), _tracker("bà tôi mới mất thì làm gì", ranking))
     assert "/proc_death_registration" in [b["payload"] for b in message["buttons"]]
+
+
+async def test_rating_is_offered_only_when_the_service_is_judged() -> None:
+    ranking = [("nlu_fallback", 0.4), ("rate_service", 0.3), ("proc_vneid", 0.2)]
+    [message] = await _run(ActionClarify(), _tracker("làm sao mở lại", ranking))
+    assert "/rate_service" not in [b["payload"] for b in message["buttons"]]
+    [message] = await _run(ActionClarify(), _tracker("cán bộ phục vụ chậm", ranking))
+    assert "/rate_service" in [b["payload"] for b in message["buttons"]]
