@@ -37,6 +37,7 @@ from tests.conftest import project_library
         ("lý lịch tư pháp nhận kết quả ở đâu", "result"),
         ("đổi bằng lái online thì nhận bằng qua đâu", "result"),
         ("lay giay khai sinh o dau vay", "result"),
+        ("e nộp hồ sơ chứng thực online rồi thì lấy kết quả sao ạ", "result"),
         ("ở đâu", "where"),
         ("lam giay khai sinh cho con o dau", "where"),
         ("nộp ở xã hay huyện", "where"),
@@ -152,6 +153,7 @@ def test_an_aspect_the_guide_lacks_gives_no_answer() -> None:
     [
         ("cho hỏi quyết toán thuế TNCN ở đâu", "cơ quan thuế"),
         ("tra cuu phat nguoi xe may", "Cảnh sát giao thông"),
+        ("ad ơi cho e hỏi nộp phạt giao thông online ở đâu", "Cảnh sát giao thông"),
         ("rút bhxh một lần làm sao", "Bảo hiểm xã hội"),
         ("xsmb hom nay", "không có tin này"),
     ],

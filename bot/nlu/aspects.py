@@ -21,7 +21,7 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "result",
         (
             "(nhan|lay) (ket qua|giay|the|so|ban|bang|phieu)\\b[^,.?]{0,30}"
-            "\\b(o dau|qua dau|cho nao|noi nao|tai dau|bang (gi|cach nao)|the nao|ra sao)",
+            "\\b(o dau|qua dau|cho nao|noi nao|tai dau|bang (gi|cach nao)|the nao|ra sao|sao)",
         ),
     ),
     (
