@@ -3,7 +3,9 @@ training data (nlu/real_questions.yml) and the real-question test set (tests/nlu
 
 A page's questions all go to one side, so the test set never shares a page (and its way of
 putting things) with the training data. The side is a hash of the page address: adding
-questions never moves an existing page to the other side.
+questions never moves an existing page to the other side. A file marked `training_only:
+true` goes to training whole: its messages were written from articles on a topic, not from a
+reader's own question, so they do not test how people really write.
 
     .venv/bin/python scripts/split_real_questions.py
 """
@@ -40,7 +42,9 @@ def held_out(url: str) -> bool:
 def load_pool(intents: set[str]) -> list[dict]:
     questions, problems, seen = [], [], set()
     for path in sorted(POOL.glob("*.yml")):
-        for n, item in enumerate(yaml.safe_load(path.read_text(encoding="utf-8"))["questions"]):
+        batch = yaml.safe_load(path.read_text(encoding="utf-8"))
+        training_only = bool(batch.get("training_only"))
+        for n, item in enumerate(batch["questions"]):
             missing = [key for key in REQUIRED if not item.get(key)]
             if missing or item["intent"] not in intents:
                 problems.append(f"{path.name} #{n + 1}: missing {missing} or unknown intent")
@@ -49,7 +53,9 @@ def load_pool(intents: set[str]) -> list[dict]:
             if text.lower() in seen:
                 continue
             seen.add(text.lower())
-            questions.append({**item, "text": text, "batch": path.stem})
+            questions.append(
+                {**item, "text": text, "batch": path.stem, "training_only": training_only}
+            )
     for problem in problems:
         print(f"skipped {problem}", file=sys.stderr)
     return questions
@@ -94,11 +100,15 @@ def test_yaml(questions: list[dict]) -> str:
     )
 
 
+def _tested(question: dict) -> bool:
+    return held_out(question["source"]) and not question["training_only"]
+
+
 def main() -> int:
     domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
     questions = load_pool(set(domain["intents"]))
-    test = [q for q in questions if held_out(q["source"])]
-    train = [q for q in questions if not held_out(q["source"])]
+    test = [q for q in questions if _tested(q)]
+    train = [q for q in questions if not _tested(q)]
     TRAINING.write_text(training_yaml(train), encoding="utf-8")
     TEST_SET.write_text(test_yaml(test), encoding="utf-8")
     pages = {page_of(q["source"]) for q in questions}
