@@ -28,6 +28,9 @@ NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=TIMEZONE)  # Monday 23/11/2026, 10
         ("tối mai 7 giờ", "2026-11-24T19:00:00+07:00"),
         ("lúc 14:30", "2026-11-23T14:30:00+07:00"),
         ("8h", "2026-11-24T08:00:00+07:00"),  # 8:00 has passed today: tomorrow
+        ("ngay 25 thang nay", "2026-11-25T00:00:00+07:00"),
+        ("ngày 3", "2026-12-03T00:00:00+07:00"),  # the 3rd has passed: next month's
+        ("ngày 15 tháng sau lúc 9h", "2026-12-15T09:00:00+07:00"),
     ],
 )
 def test_expression_becomes_an_iso_datetime_in_vietnam_time(text: str, expected: str) -> None:
@@ -92,3 +95,7 @@ def test_words_that_fold_to_mai_are_not_tomorrow(text: str) -> None:
 def test_the_day_after_tomorrow_and_clock_times_still_count(text: str, expected: str) -> None:
     [found] = parse_datetimes(text, NOW)
     assert found.text_value == expected
+
+
+def test_a_day_the_month_lacks_is_no_date() -> None:
+    assert parse_datetimes("ngày 31 tháng này", NOW) == []  # November has 30 days

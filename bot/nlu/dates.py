@@ -1,6 +1,6 @@
 """Dates and times as Vietnamese citizens write them, to ISO datetimes in Asia/Ho_Chi_Minh.
 
-"ngày 5/12", "20/01/2026", "thứ 6 tuần sau", "mai 8h sáng", "chiều nay 3 giờ", typed with
+"ngày 5/12", "20/01/2026", "ngày 15 tháng này", "thứ 6 tuần sau", "mai 8h sáng", "chiều nay 3 giờ", typed with
 or without diacritics. Matching runs on the folded text, which has the same length as
 the NFC text, so offsets point into what the citizen wrote.
 """
@@ -35,6 +35,8 @@ _DATE = (
     r"(?:ngay\s+)?(?P<day>\d{1,2})\s*(?:/|-|\.|\s+thang\s+)\s*(?P<month>\d{1,2})"
     r"(?:\s*(?:/|-|\.|\s+nam\s+)\s*(?P<year>\d{4}|\d{2}))?"
 )
+# "ngày 15", "ngày 15 tháng này / tháng sau": a day of this month (or the next).
+_DAY_OF_MONTH = r"ngay\s+(?P<dom>\d{1,2})(?:\s+thang\s+(?P<which_month>nay|sau|toi))?"
 _WEEKDAY = (
     r"(?:thu\s+(?P<weekday>2|3|4|5|6|7|hai|ba|tu|nam|sau|bay)|(?P<sunday>chu nhat|cn))"
     r"(?:\s+(?P<week>tuan\s+(?:sau|toi)|tuan\s+nay))?"
@@ -43,7 +45,7 @@ _RELATIVE = r"(?P<relative>hom nay|ngay mai|ngay kia|mai|mot)(?![\w])"
 _TIME = r"(?P<hour>\d{1,2})\s*(?:h|g|gio|:)\s*(?P<minute>\d{2})?(?:\s*(?:phut|p))?(?![\w\d])"
 _PERIOD = r"(?P<period>sang|trua|chieu|toi|dem)(?:\s+(?P<period_day>nay|mai))?"
 
-PATTERN = re.compile(rf"(?<![\w/])(?:{_DATE}|{_WEEKDAY}|{_RELATIVE}|{_TIME}|{_PERIOD})(?![\w/])")
+PATTERN = re.compile(rf"(?<![\w/])(?:{_DATE}|{_DAY_OF_MONTH}|{_WEEKDAY}|{_RELATIVE}|{_TIME}|{_PERIOD})(?![\w/])")
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,10 @@ def _part(match: re.Match[str], now: dt.datetime) -> _Part | None:
                     part.day = part.day.replace(year=today.year + 1)
         except ValueError:
             return None
+    elif groups["dom"]:
+        part.day = _day_of_month(int(groups["dom"]), groups["which_month"], today)
+        if part.day is None:
+            return None
     elif groups["weekday"] or groups["sunday"]:
         weekday = 6 if groups["sunday"] else WEEKDAYS[groups["weekday"]]
         week = groups["week"] or ""
@@ -151,6 +157,21 @@ def _part(match: re.Match[str], now: dt.datetime) -> _Part | None:
         if groups["period_day"]:
             part.day = today + dt.timedelta(days=RELATIVE_DAYS[groups["period_day"]])
     return part
+
+
+def _day_of_month(day: int, which_month: str | None, today: dt.date) -> dt.date | None:
+    """This month's `day`; next month's when said ("tháng sau") or when this month's is past."""
+    month_start = today.replace(day=1)
+    next_month = (month_start + dt.timedelta(days=32)).replace(day=1)
+    try:
+        if which_month in ("sau", "toi"):
+            return next_month.replace(day=day)
+        found = month_start.replace(day=day)
+        if found < today and which_month is None:
+            return next_month.replace(day=day)
+        return found
+    except ValueError:  # "ngày 31" of a 30-day month
+        return None
 
 
 def _merge(parts: list[_Part], now: dt.datetime) -> list[Found]:
