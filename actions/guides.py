@@ -109,12 +109,13 @@ def _naming_terms(guide: Guide) -> frozenset[str]:
 
 
 def also_named(library: Library, tracker: Tracker, answered: Guide) -> Guide | None:
-    """A second procedure the question names beside the one answered, if any."""
+    """A second procedure or topic the question names beside the one answered, if any
+    ("…thẻ căn cước bị mất thì có cách nào cán bộ đến nhà làm cho ông không?")."""
     ranking = tracker.latest_message.get("intent_ranking") or []
     if len(ranking) < 2 or ranking[1]["confidence"] < ALSO_NAMED_CONFIDENCE:
         return None
     other = library.guide_for(ranking[1]["name"])
-    if other is None or other.kind != "procedure" or other.id == answered.id:
+    if other is None or other.id == answered.id:
         return None
     asked = passages.terms(tracker.latest_message.get("text") or "")
     named = {

@@ -121,6 +121,20 @@ async def test_a_second_procedure_in_the_same_question_is_offered_as_a_button(
     assert second.summary in texts(await service.messages(user))[seen]
 
 
+async def test_a_topic_asked_beside_a_procedure_is_offered_as_a_button(service: Service) -> None:
+    # Only procedures were offered: the home visit he asked for was dropped.
+    user = "u-card-at-home"
+    await service.say(
+        user,
+        "Chào cháu, ông 80 tuổi rồi, mắt kém, không biết dùng điện thoại. Ông muốn làm lại cái"
+        " thẻ căn cước bị mất thì có cách nào cán bộ đến nhà làm cho ông không?",
+    )
+    await service.settle()
+    messages = await service.messages(user)
+    assert _guide("proc_id_card").title.upper() in messages[0]["text"]
+    assert [_guide("request_home_support").button_title] in [button_titles(m) for m in messages]
+
+
 async def test_a_result_question_gets_the_guides_result_section(service: Service) -> None:
     replies = await _reply_texts(
         service, "u-result", "đăng ký vneid mức 2 xong thì nhận kết quả qua đâu"
