@@ -41,6 +41,8 @@ from tests.conftest import project_library
         ("ở đâu", "where"),
         ("lam giay khai sinh cho con o dau", "where"),
         ("nộp ở xã hay huyện", "where"),
+        ("chứng thực giấy tờ ở xã mất bao nhiêu tiền một trang dzậy", "fees"),
+        ("làm giấy khai sinh ở xã mất bao lâu", "time"),
         ("ai làm được", "who"),
         ("con 14 tuổi có phải làm căn cước không", "who"),
         ("ông bà đi khai sinh thay cho cháu được không", "who"),

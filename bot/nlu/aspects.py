@@ -39,9 +39,7 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "dia chi",
             "phong nao",
             "bo phan nao",
-            "o (xa|huyen|tinh|phuong)",
             "(o|cho|nop) mo",  # Central: "ở mô" = "ở đâu"
-            "(ra|len|den|toi|ve) (xa|phuong|huyen|tinh|ubnd|uy ban)\\b.* hay ",  # "ra xã hay…"
         ),
     ),
     (
@@ -123,6 +121,15 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "to khai",
             "mau don",
             "nop nhung gi",
+        ),
+    ),
+    (
+        # A place named in passing ("chứng thực ở xã mất bao nhiêu tiền") asks where only
+        # when no fee, time or papers are asked.
+        "where",
+        (
+            "o (xa|huyen|tinh|phuong)",
+            "(ra|len|den|toi|ve) (xa|phuong|huyen|tinh|ubnd|uy ban)\\b.* hay ",  # "ra xã hay…"
         ),
     ),
     (
