@@ -243,6 +243,14 @@ def test_an_age_range_is_read_and_cận_nghèo_is_not_cần() -> None:
     assert found is not None and found.word == "Không được."
 
 
+def test_a_sentence_cut_at_a_semicolon_opens_the_answer_in_capitals() -> None:
+    library = project_library()
+    guide = library.guide_for("proc_social_welfare")
+    question = "tôi năm nay 70 tuổi, nhà thuộc hộ cận nghèo, có được hưởng trợ cấp gì không ạ"
+    [first, *_] = render.aspect_answer(library, guide, "who", question)
+    assert first.text.startswith("Người từ đủ 70 đến dưới 75 tuổi")
+
+
 def test_one_common_shared_word_does_not_pick_the_answer() -> None:
     """ "mã số riêng" shares only "số" with "một số nhóm … không phải đăng ký": it opened
     with "Không phải." to a question that sentence does not answer."""

@@ -121,7 +121,9 @@ def aspect_answer(library: Library, guide: Guide, aspect: str, question: str) ->
             else yes_no.answer(question, guide.who, words, ignore=guide.title)
         )
         if found is not None:
-            opening = f"{found.word} {found.sentence}".strip()
+            # A sentence cut at ";" ("…; người từ đủ 70 đến dưới 75 tuổi…") opens in capitals.
+            sentence = found.sentence[:1].upper() + found.sentence[1:]
+            opening = f"{found.word} {sentence}".strip()
             replies[0] = Reply(f"{opening}\n\n{replies[0].text}", replies[0].buttons)
     return replies
 
