@@ -131,7 +131,11 @@ def test_the_nearest_example_voter_favours_the_intent_of_the_closest_example() -
     assert probabilities[1] > 0.99 and sum(probabilities) == pytest.approx(1)
 
 
-def test_the_nearest_example_partner_joins_the_average() -> None:
+@pytest.mark.parametrize(
+    "partners",
+    [["linear_svm", "nearest_example"], ["linear_svm", "nearest_example", "complement_nb"]],
+)
+def test_every_ensemble_partner_joins_the_average(partners: list[str]) -> None:
     examples = _tokenized(
         [
             Message(data={"text": text, "intent": intent})
@@ -139,16 +143,16 @@ def test_the_nearest_example_partner_joins_the_average() -> None:
             for text in texts
         ]
     )
-    config = {
-        **LinearIntentClassifier.get_default_config(),
-        "ensemble": ["linear_svm", "nearest_example"],
-    }
+    config = {**LinearIntentClassifier.get_default_config(), "ensemble": partners}
     bags, classifier = fit_model(examples, config)
     features = bags.transform(_tokenized([Message(data={"text": "lam giay khai sinh"})]))
-    logistic, svm, nearest = classifier.estimators_
-    assert isinstance(nearest, NearestExampleVoter)
-    mean = sum(member.predict_proba(features) for member in (logistic, svm, nearest)) / 3
+    assert [name for name, _ in classifier.estimators][1:] == [
+        {"linear_svm": "svm"}.get(name, name) for name in partners
+    ]
+    members = classifier.estimators_
+    mean = sum(member.predict_proba(features) for member in members) / len(members)
     assert classifier.predict_proba(features) == pytest.approx(mean)
+    assert classifier.classes_[mean.argmax()] == "proc_birth_registration"
 
 
 def test_an_unknown_ensemble_partner_is_refused() -> None:

@@ -31,6 +31,7 @@ from sklearn.ensemble import VotingClassifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 from sklearn.linear_model import LogisticRegression
+from sklearn.naive_bayes import ComplementNB
 from sklearn.svm import LinearSVC
 
 from bot.nlu.question import focus_spans
@@ -152,16 +153,18 @@ def _partners(ensemble: str | list[str]) -> list[str]:
     """The models averaged with the logistic regression: "none", one name, or a list."""
     names = [ensemble] if isinstance(ensemble, str) else list(ensemble)
     names = [name for name in names if name != "none"]
-    unknown = set(names) - {"linear_svm", "nearest_example"}
+    unknown = set(names) - {"linear_svm", "nearest_example", "complement_nb"}
     if unknown:
-        raise ValueError(f"ensemble {sorted(unknown)!r}: none, linear_svm or nearest_example")
+        raise ValueError(
+            f"ensemble {sorted(unknown)!r}: none, linear_svm, nearest_example or complement_nb"
+        )
     return names
 
 
 def _classifier(config: dict[str, Any]) -> LogisticRegression | VotingClassifier:
     """The logistic regression, or its probabilities averaged with those of the `ensemble`
-    partners over the same bags: a linear SVM (sigmoid-calibrated) and the nearest-example
-    voter, models that err on different questions."""
+    partners over the same bags: a linear SVM (sigmoid-calibrated), the nearest-example voter,
+    complement naive Bayes; models that err on different questions."""
     logistic = LogisticRegression(
         C=config["C"],
         max_iter=config["max_iter"],
@@ -180,6 +183,10 @@ def _classifier(config: dict[str, Any]) -> LogisticRegression | VotingClassifier
     if "nearest_example" in partners:
         voter = NearestExampleVoter(config["nearest_example_temperature"])
         members.append(("nearest_example", voter))
+    if "complement_nb" in partners:
+        # naive Bayes weighs every word by how it splits the intents, not by a fitted margin;
+        # alpha 0.3 was set once, not tuned
+        members.append(("complement_nb", ComplementNB(alpha=0.3)))
     return VotingClassifier(members, voting="soft")
 
 
@@ -218,7 +225,8 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             # how each bag reads its counts: "count", or "binary" (present or not)
             "term_frequency": "count",
             # the models whose probabilities are averaged with the LR's: "none", or one or a
-            # list of "linear_svm" (calibrated), "nearest_example" (NearestExampleVoter)
+            # list of "linear_svm" (calibrated), "nearest_example" (NearestExampleVoter),
+            # "complement_nb"
             "ensemble": "none",
             # the voter's softmax temperature over cosine similarities (0–1)
             "nearest_example_temperature": 0.01,
