@@ -11,7 +11,12 @@ from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.linear_classifier import LinearIntentClassifier, _Bags, fit_model
+from bot.nlu.linear_classifier import (
+    LinearIntentClassifier,
+    NearestExampleVoter,
+    _Bags,
+    fit_model,
+)
 from bot.nlu.tokenizer import VietnameseTokenizer
 
 EXAMPLES = {
@@ -111,3 +116,46 @@ def test_the_svm_ensemble_ranks_by_the_mean_of_both_models_probabilities() -> No
     mean = (logistic.predict_proba(features) + svm.predict_proba(features)) / 2
     assert classifier.predict_proba(features) == pytest.approx(mean)
     assert classifier.classes_[mean.argmax()] == "proc_birth_registration"
+
+
+def test_the_nearest_example_voter_favours_the_intent_of_the_closest_example() -> None:
+    # the closest example of each intent counts, however many far ones it has
+    texts = {"thuê trọ khai tạm trú ở đâu": "proc_temporary_residence", "khai sinh": "births"}
+    texts |= {f"khai sinh cho con thứ {n}": "births" for n in range(5)}
+    bags = _Bags()
+    features = bags.fit(_tokenized([Message(data={"text": text}) for text in texts]))
+    voter = NearestExampleVoter(temperature=0.05).fit(features, list(texts.values()))
+    message = bags.transform(_tokenized([Message(data={"text": "thue tro khai tam tru o dau"})]))
+    [probabilities] = voter.predict_proba(message)
+    assert list(voter.classes_) == ["births", "proc_temporary_residence"]
+    assert probabilities[1] > 0.99 and sum(probabilities) == pytest.approx(1)
+
+
+@pytest.mark.parametrize(
+    "partners",
+    [["linear_svm", "nearest_example"], ["linear_svm", "nearest_example", "complement_nb"]],
+)
+def test_every_ensemble_partner_joins_the_average(partners: list[str]) -> None:
+    examples = _tokenized(
+        [
+            Message(data={"text": text, "intent": intent})
+            for intent, texts in EXAMPLES.items()
+            for text in texts
+        ]
+    )
+    config = {**LinearIntentClassifier.get_default_config(), "ensemble": partners}
+    bags, classifier = fit_model(examples, config)
+    features = bags.transform(_tokenized([Message(data={"text": "lam giay khai sinh"})]))
+    assert [name for name, _ in classifier.estimators][1:] == [
+        {"linear_svm": "svm"}.get(name, name) for name in partners
+    ]
+    members = classifier.estimators_
+    mean = sum(member.predict_proba(features) for member in members) / len(members)
+    assert classifier.predict_proba(features) == pytest.approx(mean)
+    assert classifier.classes_[mean.argmax()] == "proc_birth_registration"
+
+
+def test_an_unknown_ensemble_partner_is_refused() -> None:
+    config = {**LinearIntentClassifier.get_default_config(), "ensemble": ["knn"]}
+    with pytest.raises(ValueError, match="ensemble"):
+        fit_model(_tokenized([Message(data={"text": "khai sinh", "intent": "births"})]), config)
