@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
@@ -159,3 +160,25 @@ def test_an_unknown_ensemble_partner_is_refused() -> None:
     config = {**LinearIntentClassifier.get_default_config(), "ensemble": ["knn"]}
     with pytest.raises(ValueError, match="ensemble"):
         fit_model(_tokenized([Message(data={"text": "khai sinh", "intent": "births"})]), config)
+
+
+def test_fitted_weights_are_kept_for_parsing_without_a_copy_and_answer_the_same() -> None:
+    examples = _tokenized(
+        [
+            Message(data={"text": text, "intent": intent})
+            for intent, texts in EXAMPLES.items()
+            for text in texts
+        ]
+    )
+    partners = ["linear_svm", "nearest_example", "complement_nb"]
+    config = {**LinearIntentClassifier.get_default_config(), "ensemble": partners}
+    bags, classifier = fit_model(examples, config)
+    logistic, calibrated, _, naive_bayes = classifier.estimators_
+    svm = calibrated.calibrated_classifiers_[0].base_estimator
+    for weights in (logistic.coef_, svm.coef_, naive_bayes.feature_log_prob_):
+        assert weights.T.flags.c_contiguous
+    features = bags.transform(_tokenized([Message(data={"text": "lam giay khai sinh"})]))
+    before = classifier.predict_proba(features)
+    for model, name in ((logistic, "coef_"), (naive_bayes, "feature_log_prob_")):
+        setattr(model, name, np.ascontiguousarray(getattr(model, name)))
+    assert classifier.predict_proba(features) == pytest.approx(before)

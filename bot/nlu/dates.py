@@ -1,8 +1,8 @@
 """Dates and times as Vietnamese citizens write them, to ISO datetimes in Asia/Ho_Chi_Minh.
 
-"ngày 5/12", "20/01/2026", "ngày 15 tháng này", "thứ 6 tuần sau", "mai 8h sáng", "chiều nay 3 giờ", typed with
-or without diacritics. Matching runs on the folded text, which has the same length as
-the NFC text, so offsets point into what the citizen wrote.
+"ngày 5/12", "20/01/2026", "ngày 15 tháng này", "thứ 6 tuần sau", "mai 8h sáng", "chiều nay
+3 giờ", typed with or without diacritics. Matching runs on the folded text, which has the
+same length as the NFC text, so offsets point into what the citizen wrote.
 """
 
 from __future__ import annotations
@@ -45,7 +45,8 @@ _RELATIVE = r"(?P<relative>hom nay|ngay mai|ngay kia|mai|mot)(?![\w])"
 _TIME = r"(?P<hour>\d{1,2})\s*(?:h|g|gio|:)\s*(?P<minute>\d{2})?(?:\s*(?:phut|p))?(?![\w\d])"
 _PERIOD = r"(?P<period>sang|trua|chieu|toi|dem)(?:\s+(?P<period_day>nay|mai))?"
 
-PATTERN = re.compile(rf"(?<![\w/])(?:{_DATE}|{_DAY_OF_MONTH}|{_WEEKDAY}|{_RELATIVE}|{_TIME}|{_PERIOD})(?![\w/])")
+_ANY = rf"{_DATE}|{_DAY_OF_MONTH}|{_WEEKDAY}|{_RELATIVE}|{_TIME}|{_PERIOD}"
+PATTERN = re.compile(rf"(?<![\w/])(?:{_ANY})(?![\w/])")
 
 
 @dataclass(frozen=True)
