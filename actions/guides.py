@@ -15,7 +15,7 @@ from actions.replies import send
 from bot.content import Guide, Library, passages, render, yes_no
 from bot.content.faq import best_faq
 from bot.local_time import TIMEZONE
-from bot.nlu.aspects import asked_aspect
+from bot.nlu.aspects import asked_aspect, folded
 from bot.nlu.question import focus
 from bot.services import UsesServices
 
@@ -117,13 +117,33 @@ def also_named(library: Library, tracker: Tracker, answered: Guide) -> Guide | N
     other = library.guide_for(ranking[1]["name"])
     if other is None or other.id == answered.id:
         return None
-    asked = passages.terms(tracker.latest_message.get("text") or "")
-    named = {
+    text = tracker.latest_message.get("text") or ""
+    return other if _distinct_pairs(text, other, answered) else None
+
+
+def _distinct_pairs(text: str, guide: Guide, other: Guide) -> set[str]:
+    """The word pairs of `text` that name `guide` and not `other`."""
+    asked = passages.terms(text)
+    return {
         term
-        for term in asked & _naming_terms(other)
+        for term in asked & (_naming_terms(guide) - _naming_terms(other))
         if " " in term and not set(term.split()) & JOINING_WORDS
     }
-    return other if named - _naming_terms(answered) else None
+
+
+def named_first(text: str, guide: Guide, other: Guide) -> bool:
+    """Whether the message names `guide` before `other`: "thẻ căn cước … có phải đổi không,
+    có ai đến nhà giúp không" asks about the card first, whichever the model ranks first."""
+    plain = f" {folded(text)} "
+
+    def first_at(pairs: set[str]) -> int:
+        found = [plain.find(f" {pair} ") for pair in pairs]
+        return min((at for at in found if at >= 0), default=len(plain))
+
+    # by its title's words only ("thẻ căn cước"): "lệ phí đăng ký tạm trú" names no other
+    # procedure before the one it asks, though "lệ phí đăng ký" is in the next one's FAQs
+    title_named = _distinct_pairs(text, guide, other) & _title_pairs(guide)
+    return first_at(title_named) < first_at(_distinct_pairs(text, other, guide))
 
 
 def follow_up_answer(
@@ -150,6 +170,12 @@ def told_follow_up(library: Library, tracker: Tracker) -> list[render.Reply]:
     return follow_up_answer(library, tracker)
 
 
+def _tells_an_age_or_stay(guide: Guide, text: str) -> bool:
+    """A short message asking nothing that gives an age or a stay the guide's `who` bounds."""
+    short = len(text.split()) <= FOLLOW_UP_MAX_WORDS
+    return short and not passages.asks_something(text) and yes_no.speaks_to(text, guide.who or "")
+
+
 def first_answer(
     library: Library, guide: Guide, text: str, default_aspect: str | None = None
 ) -> list[render.Reply]:
@@ -166,6 +192,8 @@ def first_answer(
     if faq is not None:
         return render.faq_answer(library, guide, faq)
     aspect = asked_aspect(text) or default_aspect
+    if aspect is None and _tells_an_age_or_stay(guide, text):
+        aspect = "who"  # "cháu nó 14 tuổi rồi": whom the guide is for, at that age
     if aspect not in (None, "who") and render.section_text(library, guide, aspect):
         return aspect_reply(library, guide, aspect, text)
     question, sentences = focus(text), passages.of_guide(guide)
@@ -208,8 +236,10 @@ class ActionShowGuide(UsesServices, Action):
         if section in render.SECTIONS:
             send(dispatcher, render.section(library, guide, section))
         else:
-            send(dispatcher, first_answer(library, guide, text))
             other = also_named(library, tracker, guide)
+            if other is not None and named_first(text, other, guide):
+                guide, other = other, guide  # the first question asked is answered first
+            send(dispatcher, first_answer(library, guide, text))
             if other is not None:
                 dispatcher.utter_message(
                     text=library.text("also_named"),

@@ -18,6 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.communes.conversation_ids import citizen_of
 from bot.content import Library
 from bot.local_time import TIMEZONE
+from bot.nlu.aspects import folded
 from bot.nlu.text import fold
 from bot.scheduler import citizen_reminders
 from bot.scheduler.citizen_reminders import wording
@@ -135,6 +136,10 @@ def listing(library: Library, rows: list[dict[str, Any]]) -> tuple[str, list[dic
     return "\n".join(lines), buttons
 
 
+# Every way of asking for a reminder names it: "nhắc", "hẹn", "nhớ giùm", "báo", "lịch".
+ASKS_A_REMINDER = re.compile(r"\b(nhac|hen|nho|bao|dat lich|lich)\b")
+
+
 class ActionSetReminder(UsesServices, Action):
     """ "nhắc tôi …": starts the reminder form (or the birth-deadline one); "xem lời nhắc"
     lists the reminders instead."""
@@ -151,6 +156,10 @@ class ActionSetReminder(UsesServices, Action):
         at = citizen_reminders.reminder_time(
             text, now(), dt.time.fromisoformat(settings.reminder_time)
         )
+        if not ASKS_A_REMINDER.search(folded(text)) and not text.startswith("/"):
+            # a bare "10/12 lúc 14h" (e.g. to a form just stopped) says no reminder is wanted
+            dispatcher.utter_message(text=wording(library, "how_to_ask"))
+            return []
         kind = next(tracker.get_latest_entity_values("reminder_kind"), None)
         # "nhắc tôi hạn khai sinh" (but not "nhắc tôi thứ 6 đi lấy giấy khai sinh")
         deadline_asked = at is None and re.search(r"\bhan\b.*\bkhai sinh\b", plain(text))
