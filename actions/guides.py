@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter
 from typing import Any
 
@@ -15,7 +16,7 @@ from actions.replies import send
 from bot.content import Guide, Library, passages, render, yes_no
 from bot.content.faq import best_faq
 from bot.local_time import TIMEZONE
-from bot.nlu.aspects import asked_aspect, folded
+from bot.nlu.aspects import asked_aspect, folded, is_yes_no
 from bot.nlu.question import focus
 from bot.services import UsesServices
 
@@ -156,9 +157,25 @@ def follow_up_answer(
     if guide is None or len(text.split()) > FOLLOW_UP_MAX_WORDS:
         return []
     aspect = asked_aspect(text) or default_aspect
-    if aspect is None and yes_no.speaks_to(text, guide.who or ""):
-        aspect = "who"  # a story's age or stay, told without a question, that `who` bounds
+    if aspect is None and (yes_no.speaks_to(text, guide.who or "") or _tells_whom(guide, text)):
+        aspect = "who"  # a story's age, stay or plight, told without a question, that `who` names
     return aspect_reply(library, guide, aspect, text, tuple(GENERAL_GUIDES)) if aspect else []
+
+
+_HAS_NONE = re.compile(r"\b(khong|chua|ko|k) (co|huong|duoc huong)\b(?!\s*$)")
+
+
+def _tells_whom(guide: Guide, text: str) -> bool:
+    """A plight `who` names, told without a question: "bà ở một mình, không có lương hưu"
+    after social allowances is whom the allowance is for, not a question about pensions."""
+    said_none = _HAS_NONE.sub(" ", folded(text))  # "không có" here says, it does not ask
+    if "?" in text or is_yes_no(text) or passages.asks_something(said_none):
+        return False
+    shared = passages.terms(text) & passages.terms(guide.who or "")
+    return any(
+        " " in term and not set(term.split()) & passages.QUESTION_WORDS
+        for term in shared - passages.terms(guide.title)
+    )
 
 
 def told_follow_up(library: Library, tracker: Tracker) -> list[render.Reply]:

@@ -15,13 +15,19 @@ from bot.content import Library
 from bot.nlu.aspects import folded
 from bot.services import UsesServices
 
+# "bà không có lương hưu" tells why she asks for social allowance; it asks nothing of BHXH.
+_NEGATED = re.compile(r"\b(khong|chua|ko|k|hong|chang)( (co|duoc|huong|nhan|lanh))? $")
+
 
 def referral(library: Library, text: str) -> str | None:
-    """The answer of the first off-topic topic (content/ui.yml) the text names, if any."""
+    """The answer of the first off-topic topic (content/ui.yml) the text names, if any;
+    a topic named only to say one has none of it ("không có lương hưu") is not asked."""
     plain = f" {folded(text)} "
     for topic in library.ui.get("out_of_scope_topics") or []:
-        if any(re.search(rf"\b{re.escape(folded(word))}\b", plain) for word in topic["words"]):
-            return library.locality.fill(topic["answer"])
+        for word in topic["words"]:
+            for found in re.finditer(rf"\b{re.escape(folded(word))}\b", plain):
+                if not _NEGATED.search(plain[: found.start()]):
+                    return library.locality.fill(topic["answer"])
     return None
 
 

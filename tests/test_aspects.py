@@ -169,6 +169,14 @@ def test_other_off_topic_questions_get_no_referral() -> None:
     assert referral(project_library(), "hôm nay ăn gì") is None
 
 
+def test_a_topic_one_says_one_has_none_of_is_not_referred() -> None:
+    library = project_library()
+    assert referral(library, "bà ở một mình, không có lương hưu") is None
+    assert referral(library, "mẹ tôi chưa hưởng lương hưu ngày nào") is None
+    found = referral(library, "tôi không rút bhxh một lần được thì hỏi ai")
+    assert found is not None and "Bảo hiểm xã hội" in found
+
+
 def test_a_negation_that_is_not_of_the_verb_does_not_make_a_no() -> None:
     words = project_library().ui["yes_no"]
     body = "Người đến ở từ 30 ngày tại nơi không phải nơi thường trú phải đăng ký tạm trú."

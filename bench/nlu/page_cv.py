@@ -43,7 +43,7 @@ from bot.nlu.tokenizer import VietnameseTokenizer  # noqa: E402
 from scripts.split_real_questions import (  # noqa: E402
     TRAINING,
     _one_line,
-    held_out,
+    _tested,
     load_pool,
     page_of,
 )
@@ -83,7 +83,7 @@ def real_pages() -> dict[str, dict]:
     domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
     with contextlib.redirect_stderr(io.StringIO()):  # the split script reports skipped ones
         pool = load_pool(set(domain["intents"]))
-    return {_one_line(q["text"]): q for q in pool if not held_out(q["source"])}
+    return {_one_line(q["text"]): q for q in pool if not _tested(q)}
 
 
 def fallback_intent(ranking: list[tuple[str, float]], fallback: dict) -> str:
@@ -134,6 +134,9 @@ def main() -> int:
     parser.add_argument("--threshold", type=float, help="replaces the fallback threshold")
     parser.add_argument("--jobs", type=int, default=1, help="folds fitted at once")
     parser.add_argument("--errors", type=Path, help="write the wrong predictions (TSV) here")
+    parser.add_argument(
+        "--rankings", type=Path, help="write every question's top three intents (TSV) here"
+    )
     args = parser.parse_args()
 
     tokenizer_config, classifier_config, fallback = pipeline_settings(args.config)
@@ -165,7 +168,7 @@ def main() -> int:
         held = [real[i] for i in test]
         for message, row in zip(held, probabilities, strict=True):
             order = np.argsort(-row)
-            ranking = [(classes[j], float(row[j])) for j in order[:2]]
+            ranking = [(classes[j], float(row[j])) for j in order[:3]]
             rankings.append(ranking)
             entry = entries[message.get("text")]
             example = Example(message.get("text"), entry["intent"], entry["style"])
@@ -205,6 +208,14 @@ def main() -> int:
             if p.example.intent != p.intent
         ]
         args.errors.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    if args.rankings:
+        args.rankings.parent.mkdir(parents=True, exist_ok=True)
+        rows = [
+            "\t".join([p.example.intent, p.example.style, p.example.text])
+            + "".join(f"\t{name}\t{value:.4f}" for name, value in r)
+            for p, r in zip(predictions, rankings, strict=True)
+        ]
+        args.rankings.write_text("\n".join(rows) + "\n", encoding="utf-8")
     return 0
 
 
