@@ -198,6 +198,23 @@ def test_the_asking_clause_names_the_aspect_not_the_story() -> None:
     assert asked_aspect(message) == "documents"
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "mức chuẩn trợ giúp xh năm nay bn ạ",
+        "trợ cấp hằng tháng được bao nhiêu",
+        "tiền trợ cấp là bao nhiêu",
+    ],
+)
+def test_an_allowances_amount_is_asked_as_its_fees(question: str) -> None:
+    assert asked_aspect(question) == "fees"
+
+
+def test_how_many_days_or_years_is_not_an_amount() -> None:
+    assert asked_aspect("được bao nhiêu ngày thì phải đổi") == "time"
+    assert asked_aspect("con được bao nhiêu tuổi thì làm căn cước") != "fees"
+
+
 def test_a_clause_asking_a_fee_says_more_than_a_yes_no_one() -> None:
     message = (
         "Chào cháu, bác năm nay tròn 60 tuổi. Bác muốn hỏi đổi thẻ thì lệ phí thế nào, "

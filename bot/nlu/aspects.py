@@ -58,6 +58,11 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "(dong|nop) [^,.?]{0,60}\\bbao nhieu\\b(?! (ngay|lau|thoi|hom|tuan|thang|buoi|nam))",
             "may tram",
             "bao nhieu tram",
+            # an allowance's amount: "mức chuẩn trợ giúp xh bn", "mỗi tháng được bao nhiêu"
+            "muc (chuan|huong|tro cap|tro giup)[^,.?]{0,40}\\b(bao nhieu|bn|bnhieu)",
+            "(duoc|nhan|huong|lanh) (bao nhieu|bn)"
+            "(?! (ngay|lau|thoi|hom|tuan|thang|buoi|nam|tuoi))",
+            "tien [^,.?]{0,30}\\b(la )?(bao nhieu|bn)(?! (ngay|lau|thoi|hom|tuan|thang|buoi|nam))",
         ),
     ),
     (
