@@ -9,6 +9,7 @@ import json
 import logging
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -34,6 +35,7 @@ CLOCK_SKEW_MS = 60_000  # Zalo's clock against ours, when matching a message to 
 USER_LIST = "/v3.0/oa/user/getlist"
 USER_LIST_PAGE = 50  # the most Zalo returns per call
 USER_LIST_OFFSET_CAP = 10_000  # Zalo stops paging near here: segment big audiences by tag
+SANDBOX_WAIT_SECONDS = 30.0  # the longest a first call waits for the embedded sandbox
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,27 @@ class ZaloClient:
         self._database = database
         self._session = session
         self.tokens = AccessTokens(settings, database, session)
+        self._sandbox_listening = not settings.sandbox  # a real OA API is always up
+
+    async def _until_sandbox_listens(self) -> None:
+        """The embedded sandbox is served on this service's own port, which listens only once
+        startup is over; a restart's resumed replies and notifications were sent before it,
+        their retries spent on "connection refused" and the messages given up. The first
+        call waits for the port (at most SANDBOX_WAIT_SECONDS), then tries as usual."""
+        if self._sandbox_listening:
+            return
+        api = urlsplit(self._settings.zalo_api_base)
+        deadline = asyncio.get_running_loop().time() + SANDBOX_WAIT_SECONDS
+        while asyncio.get_running_loop().time() < deadline:
+            try:
+                _, writer = await asyncio.open_connection(api.hostname, api.port)
+            except OSError:
+                await asyncio.sleep(0.05)
+                continue
+            writer.close()
+            await writer.wait_closed()
+            break
+        self._sandbox_listening = True
 
     async def send_message(
         self, user_id: str, message: dict[str, Any], idempotency_key: str
@@ -191,6 +214,7 @@ class ZaloClient:
     ) -> dict[str, Any]:
         """One OA API call (POST `body`, or GET with `params`); on a token error refresh once
         and try again."""
+        await self._until_sandbox_listens()
         token = await self.tokens.current()
         try:
             return await self._request(path, body, params, token)
