@@ -39,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 from bot.brain.nlu_evaluation import Example, Prediction, score  # noqa: E402
 from bot.brain.training import faq_training_text  # noqa: E402
 from bot.nlu.linear_classifier import LinearIntentClassifier, fit_model  # noqa: E402
+from bot.nlu.scope_fallback import clearly_out_of_scope  # noqa: E402
 from bot.nlu.tokenizer import VietnameseTokenizer  # noqa: E402
 from scripts.split_real_questions import (  # noqa: E402
     TRAINING,
@@ -62,7 +63,12 @@ def pipeline_settings(config_path: Path) -> tuple[dict, dict, dict]:
         **LinearIntentClassifier.get_default_config(),
         **options("LinearIntentClassifier"),
     }
-    fallback = {"threshold": 0.3, "ambiguity_threshold": 0.1, **options("FallbackClassifier")}
+    fallback = {
+        "threshold": 0.3,
+        "ambiguity_threshold": 0.1,
+        **options("FallbackClassifier"),
+        **options("ScopeAwareFallbackClassifier"),
+    }
     return tokenizer, classifier, fallback
 
 
@@ -87,11 +93,14 @@ def real_pages() -> dict[str, dict]:
 
 
 def fallback_intent(ranking: list[tuple[str, float]], fallback: dict) -> str:
-    """FallbackClassifier's rule: too unsure, or the top two too close."""
+    """FallbackClassifier's rule: too unsure, or the top two too close; and
+    ScopeAwareFallbackClassifier's exception when its settings are in config.yml."""
     (best, top), (_, second) = ranking[0], ranking[1]
-    if top < fallback["threshold"] or top - second < fallback["ambiguity_threshold"]:
-        return "nlu_fallback"
-    return best
+    unsure = top < fallback["threshold"] or top - second < fallback["ambiguity_threshold"]
+    if unsure and "out_of_scope_threshold" in fallback:
+        ranked = [{"name": name, "confidence": value} for name, value in ranking]
+        unsure = not clearly_out_of_scope(ranked, fallback)
+    return "nlu_fallback" if unsure else best
 
 
 def threshold_sweep(
