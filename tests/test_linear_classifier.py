@@ -11,11 +11,14 @@ from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+from scipy.sparse import random as sparse_random
+from sklearn.linear_model import LogisticRegression
 
 from bot.nlu.linear_classifier import (
     LinearIntentClassifier,
     NearestExampleVoter,
     _Bags,
+    _large_arrays_on_the_heap,
     fit_model,
 )
 from bot.nlu.tokenizer import VietnameseTokenizer
@@ -182,3 +185,14 @@ def test_fitted_weights_are_kept_for_parsing_without_a_copy_and_answer_the_same(
     for model, name in ((logistic, "coef_"), (naive_bayes, "feature_log_prob_")):
         setattr(model, name, np.ascontiguousarray(getattr(model, name)))
     assert classifier.predict_proba(features) == pytest.approx(before)
+
+
+def test_a_fit_with_large_arrays_on_the_heap_computes_the_same_model() -> None:
+    rng = np.random.default_rng(0)
+    # 45 intents × 100k features: each lbfgs array above glibc's 32 MB mmap ceiling
+    features = sparse_random(300, 100_000, density=0.0005, format="csr", random_state=1)
+    intents = rng.integers(0, 45, 300)
+    plain = LogisticRegression(max_iter=5).fit(features, intents)
+    with _large_arrays_on_the_heap():
+        kept = LogisticRegression(max_iter=5).fit(features, intents)
+    assert np.array_equal(plain.coef_, kept.coef_)

@@ -9,9 +9,13 @@ questions only), so it needs no featurizer before it.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import ctypes.util
 import logging
 import pickle
 import warnings
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -197,12 +201,41 @@ def fit_model(
     cross-validation, so it measures exactly what Rasa trains)."""
     bags = _Bags(config["question_words"], config["question_weight"], config["term_frequency"])
     classifier = _classifier(config)
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _large_arrays_on_the_heap():
         # lbfgs may stop a little short of its tolerance; the predictions do not change.
         warnings.simplefilter("ignore", ConvergenceWarning)
         classifier.fit(bags.fit(examples), [e.get(INTENT) for e in examples])
     _store_for_parsing(classifier)
     return bags, classifier
+
+
+# glibc's mallopt parameters (malloc.h)
+_M_TRIM_THRESHOLD, _M_MMAP_MAX = -1, -4
+_GLIBC_MMAP_MAX, _GLIBC_TRIM_THRESHOLD = 65536, 128 * 1024  # glibc's defaults
+_KEPT_FREE = 1 << 30  # bytes of freed heap kept for the next iteration's arrays
+
+
+@contextlib.contextmanager
+def _large_arrays_on_the_heap() -> Iterator[None]:
+    """Every lbfgs iteration allocates and frees arrays of intents × features floats (34 MB
+    with 94k features): above glibc's 32 MB mmap ceiling, each one was a fresh mmap whose
+    pages fault in one by one (6.6 M faults, 155 s of system time in a 5 min training).
+    From the heap, kept between iterations, they are reused. glibc only; elsewhere nothing
+    changes. The numbers computed are the same."""
+    name = ctypes.util.find_library("c")
+    libc = ctypes.CDLL(name) if name and "libc.so" in name else None
+    if libc is None or not hasattr(libc, "mallopt"):
+        yield
+        return
+    libc.mallopt(_M_MMAP_MAX, 0)
+    libc.mallopt(_M_TRIM_THRESHOLD, _KEPT_FREE)
+    try:
+        yield
+    finally:
+        libc.mallopt(_M_MMAP_MAX, _GLIBC_MMAP_MAX)
+        libc.mallopt(_M_TRIM_THRESHOLD, _GLIBC_TRIM_THRESHOLD)
+        with contextlib.suppress(AttributeError):
+            libc.malloc_trim(0)  # give the kept memory back
 
 
 # The fitted weight matrices (intents × features) sklearn multiplies transposed at every parse.
