@@ -44,8 +44,10 @@ COMMON_TITLE_PAIR = 3  # "đăng ký" is in many titles: it names none of them
 # next. A procedure ranked second with at least this confidence, whose guide holds a word
 # pair of the question that the answered guide lacks, is offered as a button.
 ALSO_NAMED_CONFIDENCE = 0.02
-# Pairs across these name nothing: "sinh và", "cccd với".
-JOINING_WORDS = frozenset({"va", "voi", "cho", "thi", "la", "cua", "de", "ma", "hay", "hoac", "o"})
+# Pairs across these name nothing: "sinh và", "cccd với"; nor do "năm nay", "hôm nay".
+JOINING_WORDS = frozenset(
+    {"va", "voi", "cho", "thi", "la", "cua", "de", "ma", "hay", "hoac", "o", "nay"}
+)
 
 # A "who" question is answered from the guide's `who` text unless another sentence holds
 # this many times more of its words ("sinh năm 2001 có phải đổi căn cước" → the renewal list).

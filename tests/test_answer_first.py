@@ -125,6 +125,21 @@ async def test_a_second_procedure_in_the_same_question_is_offered_as_a_button(
     assert second.summary in texts(await service.messages(user))[seen]
 
 
+async def test_a_time_word_names_no_second_procedure(service: Service) -> None:
+    # "năm nay" is in the health-insurance FAQs: she was offered "Bảo hiểm y tế" as well.
+    user = "u-this-year"
+    await service.say(
+        user,
+        "Chào cháu, bác năm nay 76 tuổi, ở một mình, không có lương hưu. Bác nghe nói người già"
+        " được nhà nước trợ cấp, vậy bác phải làm giấy tờ gì hả cháu?",
+    )
+    await service.settle()
+    messages = await service.messages(user)
+    assert _guide("proc_social_welfare").title in messages[0]["text"]
+    offered = [title for m in messages for title in button_titles(m)]
+    assert _guide("proc_health_insurance").button_title not in offered
+
+
 async def test_a_topic_asked_beside_a_procedure_is_offered_as_a_button(service: Service) -> None:
     # Only procedures were offered: the home visit he asked for was dropped.
     user = "u-card-at-home"
