@@ -121,8 +121,10 @@ def aspect_answer(library: Library, guide: Guide, aspect: str, question: str) ->
             else yes_no.answer(question, guide.who, words, ignore=guide.title)
         )
         if found is not None:
-            # A sentence cut at ";" ("…; người từ đủ 70 đến dưới 75 tuổi…") opens in capitals.
-            sentence = found.sentence[:1].upper() + found.sentence[1:]
+            # A sentence cut at ";" ("…; người từ đủ 70 đến dưới 75 tuổi…") opens in capitals
+            # and ends with a full stop ("…phải có thẻ căn cước;" read as unfinished).
+            sentence = found.sentence[:1].upper() + found.sentence[1:].rstrip(" ;,:")
+            sentence += "" if sentence.endswith((".", "!", "?", ")")) else "."
             opening = f"{found.word} {sentence}".strip()
             replies[0] = Reply(f"{opening}\n\n{replies[0].text}", replies[0].buttons)
     return replies
