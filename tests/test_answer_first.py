@@ -12,10 +12,14 @@ def _guide(intent: str):
     return guide
 
 
-async def _reply_texts(service: Service, user: str, text: str, before: int = 0) -> list[str]:
+async def _replies(service: Service, user: str, text: str) -> list[dict]:
     await service.say(user, text)
     await service.settle()
-    return texts(await service.messages(user))[before:]
+    return await service.messages(user)
+
+
+async def _reply_texts(service: Service, user: str, text: str, before: int = 0) -> list[str]:
+    return texts(await _replies(service, user, text))[before:]
 
 
 async def test_a_fee_question_is_answered_with_the_fee_first(service: Service) -> None:
@@ -129,14 +133,12 @@ async def test_a_second_procedure_in_the_same_question_is_offered_as_a_button(
 
 async def test_a_time_word_names_no_second_procedure(service: Service) -> None:
     # "năm nay" is in the health-insurance FAQs: she was offered "Bảo hiểm y tế" as well.
-    user = "u-this-year"
-    await service.say(
-        user,
+    messages = await _replies(
+        service,
+        "u-this-year",
         "Chào cháu, bác năm nay 76 tuổi, ở một mình, không có lương hưu. Bác nghe nói người già"
         " được nhà nước trợ cấp, vậy bác phải làm giấy tờ gì hả cháu?",
     )
-    await service.settle()
-    messages = await service.messages(user)
     assert _guide("proc_social_welfare").title in messages[0]["text"]
     offered = [title for m in messages for title in button_titles(m)]
     assert _guide("proc_health_insurance").button_title not in offered
@@ -144,14 +146,12 @@ async def test_a_time_word_names_no_second_procedure(service: Service) -> None:
 
 async def test_a_topic_asked_beside_a_procedure_is_offered_as_a_button(service: Service) -> None:
     # Only procedures were offered: the home visit he asked for was dropped.
-    user = "u-card-at-home"
-    await service.say(
-        user,
+    messages = await _replies(
+        service,
+        "u-card-at-home",
         "Chào cháu, ông 80 tuổi rồi, mắt kém, không biết dùng điện thoại. Ông muốn làm lại cái"
         " thẻ căn cước bị mất thì có cách nào cán bộ đến nhà làm cho ông không?",
     )
-    await service.settle()
-    messages = await service.messages(user)
     assert _guide("proc_id_card").title.upper() in messages[0]["text"]
     assert [_guide("request_home_support").button_title] in [button_titles(m) for m in messages]
 
