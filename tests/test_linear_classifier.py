@@ -187,6 +187,7 @@ def test_fitted_weights_are_kept_for_parsing_without_a_copy_and_answer_the_same(
     assert classifier.predict_proba(features) == pytest.approx(before)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # 5 iterations
 def test_a_fit_with_large_arrays_on_the_heap_computes_the_same_model() -> None:
     rng = np.random.default_rng(0)
     # 45 intents × 100k features: each lbfgs array above glibc's 32 MB mmap ceiling
