@@ -530,10 +530,12 @@ async def test_a_shared_info_form_is_stored_without_the_citizens_details(
     [(payload,)] = await service.database.run(
         lambda db: db.conn.execute("SELECT payload FROM inbox WHERE user_id = 'u-form'").fetchall()
     )
-    for value in ("Nguyễn Văn Bình", "Số 7", "thôn Đông", "Phường Mẫu", "Huyện", "Tỉnh", "912"):
-        assert value not in payload
     secret = service.app[SERVICES].secret
     phone_hash = keyed_hash("0912345678", secret)
+    # The hash's hex digits may hold "912" by chance (a clean-clone run failed on that).
+    readable = payload.replace(phone_hash, "")
+    for value in ("Nguyễn Văn Bình", "Số 7", "thôn Đông", "Phường Mẫu", "Huyện", "Tỉnh", "912"):
+        assert value not in readable
     assert json.loads(payload)["info"] == {"phone_hash": phone_hash}
     assert await service.database.run(dossier_records.shared_phone, "u-form") == phone_hash
 
