@@ -252,10 +252,11 @@ class ActionShowGuide(UsesServices, Action):
         if guide is None:
             dispatcher.utter_message(text=library.text("no_guide"))
             return []
-        told = told_follow_up(library, tracker) if guide.id == tracker.get_slot("guide_id") else []
         if section in render.SECTIONS:
             send(dispatcher, render.section(library, guide, section))
-        elif told:  # "nhà bác thuộc hộ nghèo" right after this guide: whom it is for
+        elif guide.id == tracker.get_slot("guide_id") and (
+            told := told_follow_up(library, tracker)
+        ):  # "nhà bác thuộc hộ nghèo" right after this guide: whom it is for
             send(dispatcher, told)
         else:
             other = also_named(library, tracker, guide)

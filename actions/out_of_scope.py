@@ -12,11 +12,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.guides import told_follow_up
 from actions.replies import send
 from bot.content import Library
-from bot.nlu.aspects import folded
+from bot.nlu.aspects import NEGATIONS, folded
 from bot.services import UsesServices
 
 # "bà không có lương hưu" tells why she asks for social allowance; it asks nothing of BHXH.
-_NEGATED = re.compile(r"\b(khong|chua|ko|k|hong|chang)( (co|duoc|huong|nhan|lanh))? $")
+_NEGATED = re.compile(rf"\b({'|'.join(NEGATIONS)})( (co|duoc|huong|nhan|lanh))? $")
 
 
 def referral(library: Library, text: str) -> str | None:

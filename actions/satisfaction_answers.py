@@ -14,11 +14,9 @@ from actions.replies import send
 from bot.communes.conversation_ids import citizen_of
 from bot.content import Library
 from bot.content.satisfaction_question import question
+from bot.nlu.aspects import NEGATIONS
 from bot.services import UsesServices
 from bot.storage import ratings
-
-# "không nhiệt tình", "chưa hài lòng", "chẳng tốt": a word of praise after these is a complaint.
-NEGATIONS = ("khong", "chua", "chang", "ko", "k", "hong")
 
 
 def score_of(library: Library, tracker: Tracker) -> str | None:

@@ -198,6 +198,11 @@ _YES_NO = re.compile(
 )
 
 
+# "không nhiệt tình", "chưa hài lòng", "không có lương hưu": the folded words that negate
+# the next one.
+NEGATIONS = ("khong", "chua", "chang", "ko", "k", "hong")
+
+
 def folded(text: str) -> str:
     """The text as the patterns read it: lower case, spelled as meant (Telex/VNI residue,
     misspellings), teencode expanded, no diacritics."""
