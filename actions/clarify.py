@@ -8,10 +8,10 @@ import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.guides import first_answer, follow_up_answer, hesitation_settled, told_follow_up
+from actions.guides import follow_up_answer, told_follow_up
 from actions.out_of_scope import referral, say_out_of_scope
 from actions.replies import send
 from bot.content import Library
@@ -44,25 +44,17 @@ def title_of(library: Library, intent: str) -> str | None:
     return guide.button_title if guide else library.ui.get("intent_titles", {}).get(intent)
 
 
-def clarify(
-    dispatcher: CollectingDispatcher, library: Library, tracker: Tracker
-) -> list[EventType]:
-    """The follow-up's answer, the referral elsewhere, the named procedure's answer when the
-    model only hesitated between it and its aspects, or the best guesses as buttons."""
+def clarify(dispatcher: CollectingDispatcher, library: Library, tracker: Tracker) -> None:
+    """The follow-up's answer, the referral elsewhere, or the best guesses as buttons."""
     follow_up = follow_up_answer(library, tracker)
     if follow_up:  # "ai làm được?" right after a guide: that guide's answer
         send(dispatcher, follow_up)
-        return []
+        return
     text = tracker.latest_message.get("text") or ""
     elsewhere = referral(library, text)
     if elsewhere:  # "rút bhxh một lần": where that is asked
         say_out_of_scope(dispatcher, library, elsewhere)
-        return []
-    settled = hesitation_settled(library, tracker, MIN_CANDIDATE_CONFIDENCE)
-    if settled is not None:
-        guide, aspect = settled
-        send(dispatcher, first_answer(library, guide, text, aspect))
-        return [SlotSet("guide_id", guide.id), SlotSet("guide_step", 0.0)]
+        return
     ranking = tracker.latest_message.get("intent_ranking") or []
     candidates = [
         (intent["name"], title)
@@ -83,7 +75,6 @@ def clarify(
             text=library.text("fallback"),
             buttons=[{"title": library.ui["guide_buttons"]["menu"], "payload": "/help"}],
         )
-    return []
 
 
 def _said(intent: str, text: str) -> bool:
@@ -98,7 +89,8 @@ class ActionClarify(UsesServices, Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        return clarify(dispatcher, (await self.services(tracker)).content.library, tracker)
+        clarify(dispatcher, (await self.services(tracker)).content.library, tracker)
+        return []
 
 
 class ActionAffirmOrFollowUp(UsesServices, Action):
@@ -133,8 +125,8 @@ class ActionDenyOrQuestion(UsesServices, Action):
         text = tracker.latest_message.get("text") or ""
         library = (await self.services(tracker)).content.library
         if is_yes_no(text) and len(text.split()) >= QUESTION_MIN_WORDS:
-            return clarify(dispatcher, library, tracker)
-        if told := told_follow_up(library, tracker):  # "cháu nó 14 tuổi rồi" read as a no
+            clarify(dispatcher, library, tracker)
+        elif told := told_follow_up(library, tracker):  # "cháu nó 14 tuổi rồi" read as a no
             send(dispatcher, told)
         elif STILL_FAILING.search(folded(text)):
             dispatcher.utter_message(

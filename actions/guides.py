@@ -89,61 +89,18 @@ def _title_pairs(guide: Guide) -> set[str]:
     return {term for term in passages.terms(guide.title) if " " in term}
 
 
-def _titles_named(library: Library, text: str) -> set[str]:
-    """The procedures whose title the message names by a word pair few titles share."""
-    asked = passages.terms(text)
-    titles = {g.intent: _title_pairs(g) for g in library.guides.values() if g.kind == "procedure"}
-    shared = Counter(pair for pairs in titles.values() for pair in pairs)
-    return {
-        intent
-        for intent, pairs in titles.items()
-        if {pair for pair in pairs if shared[pair] < COMMON_TITLE_PAIR} & asked
-    }
-
-
 def named_guide(library: Library, tracker: Tracker) -> Guide | None:
     """The procedure guide the model ranks next to a no-procedure intent, if the question
     names it."""
     ranking = tracker.latest_message.get("intent_ranking") or []
-    named = _titles_named(library, tracker.latest_message.get("text") or "")
+    asked = passages.terms(tracker.latest_message.get("text") or "")
+    titles = {g.intent: _title_pairs(g) for g in library.guides.values() if g.kind == "procedure"}
+    shared = Counter(pair for pairs in titles.values() for pair in pairs)
     for ranked in ranking[1 : NAMED_PROCEDURE_RANKS + 1]:
-        if ranked["name"] in named:
+        pairs = titles.get(ranked["name"], set())
+        if {pair for pair in pairs if shared[pair] < COMMON_TITLE_PAIR} & asked:
             return library.guide_for(ranked["name"])
     return None
-
-
-def hesitation_settled(
-    library: Library, tracker: Tracker, min_confidence: float
-) -> tuple[Guide, str | None] | None:
-    """When the model is unsure only between a procedure the message names by its title and
-    aspects of it ("Làm căn cước xong có gửi thẻ về nhà qua bưu điện được không?": the ID card
-    or receiving results) or procedures it does not name, that procedure and the aspect the
-    hesitation points at; None when a guess is really open (another topic named, feedback,
-    out of scope)."""
-    ranking = [
-        ranked
-        for ranked in tracker.latest_message.get("intent_ranking") or []
-        if ranked["name"] != "nlu_fallback" and ranked.get("confidence", 0) >= min_confidence
-    ][:NAMED_PROCEDURE_RANKS]
-    if not ranking:
-        return None
-    text = tracker.latest_message.get("text") or ""
-    top, others = ranking[0]["name"], [ranked["name"] for ranked in ranking[1:]]
-    guide = library.guide_for(top)
-    if guide is None or guide.kind != "procedure" or top not in _titles_named(library, text):
-        return None
-    aspect = None
-    for other in others:
-        other_guide = library.guide_for(other)
-        if other in FOLLOW_UPS:
-            aspect = aspect or FOLLOW_UPS[other]
-        elif (
-            other_guide is None
-            or other_guide.kind != "procedure"
-            or _distinct_pairs(text, other_guide, guide)  # "… căn cước và bằng lái"
-        ):
-            return None
-    return guide, aspect
 
 
 def _naming_terms(guide: Guide) -> frozenset[str]:

@@ -52,51 +52,6 @@ async def test_an_unsure_off_topic_question_is_told_where_it_is_asked() -> None:
     assert "Bảo hiểm xã hội" in message["text"]
 
 
-async def test_a_hesitation_between_a_named_procedure_and_its_aspect_is_answered() -> None:
-    ranking = [
-        ("nlu_fallback", 0.5),
-        ("proc_id_card", 0.43),
-        ("ask_result_delivery", 0.34),
-        ("proc_judicial_record", 0.12),
-    ]
-    text = "Làm căn cước xong có gửi thẻ về nhà qua bưu điện được không?"
-    dispatcher = CollectingDispatcher()
-    events = await ActionClarify().run(dispatcher, _tracker(text, ranking), {})
-    [message] = dispatcher.messages
-    assert message["text"].startswith("Nhận kết quả – Thẻ căn cước")
-    assert "bưu điện" in message["text"]
-    assert {"event": "slot", "name": "guide_id", "value": "can-cuoc"} in [
-        {key: event.get(key) for key in ("event", "name", "value")} for event in events
-    ]
-
-
-async def test_a_hesitation_that_is_really_open_still_asks() -> None:
-    open_guesses = {
-        # a complaint about the procedure, or the procedure?
-        "làm căn cước mà cán bộ hẹn mãi không trả thẻ": [
-            ("nlu_fallback", 0.5),
-            ("proc_id_card", 0.4),
-            ("give_feedback", 0.3),
-        ],
-        # two procedures named
-        "mất cả căn cước và bằng lái thì làm lại ở đâu": [
-            ("nlu_fallback", 0.5),
-            ("proc_id_card", 0.4),
-            ("proc_driver_license", 0.35),
-        ],
-        # the guess on top is not named
-        "lệ phí trước bạ nhà đất có được giảm không": [
-            ("nlu_fallback", 0.5),
-            ("proc_land", 0.39),
-            ("pay_fees_online", 0.32),
-        ],
-    }
-    for text, ranking in open_guesses.items():
-        [message] = await _run(ActionClarify(), _tracker(text, ranking))
-        assert message["buttons"][-1]["payload"] == "/help", text
-        assert len(message["buttons"]) >= 3, text
-
-
 async def test_a_no_procedure_question_that_names_one_is_answered_for_it() -> None:
     ranking = [("ask_documents", 0.55), ("proc_id_card", 0.35), ("greet", 0.1)]
     tracker = _tracker("đổi thẻ căn cước cần mang giấy tờ gì", ranking)
