@@ -11,6 +11,7 @@ import pytest
 from bot.admin import report_figures
 from bot.admin.auth import SESSION_COOKIE
 from bot.dossiers.dossier_model import parse_update
+from bot.local_time import TIMEZONE
 from bot.storage import (
     Database,
     dossier_records,
@@ -146,7 +147,7 @@ async def test_a_province_officer_sees_every_commune_and_the_province_report(
 async def test_the_province_report_sums_the_communes_figures(two_communes: Service) -> None:
     service = two_communes
     assert service.app is not None
-    day = dt.date.today()
+    day = dt.datetime.now(TIMEZONE).date()  # the commune's day: after 17:00 UTC it is tomorrow
     reports = []
     for slug in ("xa-a", "xa-b"):
         commune = service.app[COMMUNES].get(slug)
@@ -268,7 +269,7 @@ async def test_a_report_counts_the_intents_of_its_own_communes_conversations(
     database = Database(tmp_path / "citizenbot.db")
     await database.open()
     try:
-        day = now.date()
+        day = now.astimezone(TIMEZONE).date()
         found = {}
         for commune in ("", "xa-a", "xa-ab", "xa-a-b"):
             report = await report_figures.build(database, tracker, day, day, now, commune)
