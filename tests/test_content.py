@@ -210,6 +210,27 @@ def test_faq_is_matched_with_or_without_diacritics() -> None:
     assert best_faq(guide, "làm khai sinh ở đâu") is None
 
 
+def test_a_faq_that_clearly_leads_answers_a_question_told_with_a_story() -> None:
+    library = load_library(PROJECT / "content")
+    # 0.40 of the words against 0.26 for the next FAQ: below the match threshold, far ahead
+    story = "vo chong chua lam giay ket hon thi khai sinh cho con co bi lam kho khong"
+    faq = best_faq(library.guides["proc_birth_registration"], story)
+    assert faq is not None and faq.id == "khai-sinh-khong-co-giay-ket-hon"
+    # 0.46 against 0.31, a lead of 1.5 only: "bao lâu" is the stay there, the wait here
+    assert (
+        best_faq(
+            library.guides["proc_temporary_residence"], "dang ky tam tru bao lau thi co ket qua"
+        )
+        is None
+    )
+    # a FAQ on another aspect does not lead ("dùng được bao lâu" is not "mất bao lâu có")
+    validity = best_faq(
+        library.guides["proc_residence_info"],
+        "Giấy xác nhận thông tin cư trú dùng được trong bao lâu?",
+    )
+    assert validity is None or validity.id == "xac-nhan-cu-tru-gia-tri"
+
+
 def test_faq_phrasings_become_examples_of_the_guides_own_intent() -> None:
     generated = training_yaml(load_library(PROJECT / "content"))
     assert "- intent: proc_birth_registration" in generated
