@@ -54,6 +54,10 @@ from tests.conftest import project_library
         ("chung thuc ban sao mat bao lau", "time"),
         ("tôi muốn đăng ký kết hôn", None),
         ("xin chào", None),
+        # "phải làm gì" asks what to do, not who must
+        ("ông nhà tôi mới mất, tài khoản VNeID của ông thì gia đình phải làm gì", None),
+        ("mat the thi phai lam sao", None),
+        ("con 14 tuổi phải làm căn cước không", "who"),
     ],
 )
 def test_the_aspect_asked_is_found_with_or_without_diacritics(question: str, aspect: str) -> None:

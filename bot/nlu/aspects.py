@@ -171,7 +171,7 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
         (
             "ai (duoc|phai|co the|lam|di|dung ten)",
             "co phai",
-            "phai (doi|lam|di|dang ky|co)",
+            "phai (doi|lam(?! (gi|sao|the nao|nhu the nao))|di|dang ky|co)",  # not "phải làm gì"
             "co can",
             "bat buoc",
             "doi tuong",
