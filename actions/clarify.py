@@ -36,7 +36,17 @@ OFFERED_ONLY_WHEN_SAID = {
 }
 # "vẫn không được", "vẫn chưa vào được": what was shown did not help; not a plain "no".
 STILL_FAILING = re.compile(r"\bvan (khong|chua|ko|k|hong|chang)\b")
-NEVER_OFFERED = {"nlu_fallback", "out_of_scope", "affirm", "deny", "greet", "goodbye", "thank"}
+# The menu ("help") is always the last button: offered as a guess too, it showed twice.
+NEVER_OFFERED = {
+    "nlu_fallback",
+    "out_of_scope",
+    "affirm",
+    "deny",
+    "greet",
+    "goodbye",
+    "thank",
+    "help",
+}
 
 
 def title_of(library: Library, intent: str) -> str | None:

@@ -37,6 +37,7 @@ async def test_an_unsure_question_offers_the_three_best_guesses_and_the_menu() -
         ("proc_land", 0.05),
     ]
     [message] = await _run(ActionClarify(), _tracker("dang ky o nha nguoi quen", ranking))
+    assert "chưa rõ" in message["text"] and "gõ lại" in message["text"]  # what to do if none fits
     payloads = [b["payload"] for b in message["buttons"]]
     assert payloads == [
         "/proc_temporary_residence",
@@ -44,6 +45,13 @@ async def test_an_unsure_question_offers_the_three_best_guesses_and_the_menu() -
         "/proc_residence_info",
         "/help",
     ]
+
+
+async def test_the_menu_is_offered_once_even_when_the_model_guesses_it() -> None:
+    ranking = [("nlu_fallback", 0.5), ("help", 0.27), ("proc_residence_info", 0.25)]
+    tracker = _tracker("chau oi cho bac hoi cai giay do xin o dau", ranking)
+    [message] = await _run(ActionClarify(), tracker)
+    assert [b["payload"] for b in message["buttons"]] == ["/proc_residence_info", "/help"]
 
 
 async def test_an_unsure_off_topic_question_is_told_where_it_is_asked() -> None:
