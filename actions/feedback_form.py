@@ -7,6 +7,7 @@ another question is still a description. "Huỷ" (the button, or typed) cancels.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -24,6 +25,16 @@ CANCELLED = "cancelled"
 NO_PHOTO = "none"
 CANCEL_PAYLOAD = "/deny"
 MIN_DESCRIPTION = 10  # characters: "abc" tells an officer nothing
+# An opening message with this many words besides those of asking to give feedback already
+# tells what happened ("đèn đường trước nhà hỏng cả tháng nay…"): it is the description, not
+# asked for again. "tôi muốn góp ý về thái độ cán bộ ở bộ phận một cửa" has 6.
+DESCRIBED_MIN_WORDS = 8
+_ASKING = (
+    "toi tui em minh chau bac co chu anh chi ong ba con ad a da thua kinh gui chao xin muon can"
+    " phan kien nghi gop y khieu nai to cao bao ve viec voi den len cho xa phuong uy ban bo nhe"
+    " nha oi"
+)
+ASKING_WORDS = frozenset(_ASKING.split())
 
 
 def plain(text: str) -> str:
@@ -54,6 +65,15 @@ def named_topic(library: Library, text: str) -> str | None:
         if any(f" {plain(word)} " in typed for word in words)
     }
     return named.pop() if len(named) == 1 else None
+
+
+def described(text: str) -> bool:
+    """Whether an opening message already tells what happened, not only that the citizen
+    wants to give feedback."""
+    if text.startswith("/"):
+        return False
+    told = [word for word in re.findall(r"\w+", plain(text)) if word not in ASKING_WORDS]
+    return len(told) >= DESCRIBED_MIN_WORDS
 
 
 def photo_url(tracker: Tracker) -> str | None:
@@ -89,6 +109,17 @@ class ValidateFeedbackForm(UsesServices, FormValidationAction):
         library = (await self.services(tracker)).content.library
         topic = named_topic(library, tracker.latest_message.get("text") or "")
         return {} if topic is None else {"feedback_topic": topic}
+
+    async def extract_feedback_description(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> dict[str, Any]:
+        """At the form's start, an opening message that already tells what happened."""
+        if tracker.get_slot("requested_slot") is not None or tracker.get_slot(
+            "feedback_description"
+        ):
+            return {}
+        text = (tracker.latest_message.get("text") or "").strip()
+        return {"feedback_description": text} if described(text) else {}
 
     async def validate_feedback_topic(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict

@@ -48,6 +48,27 @@ async def test_a_topic_named_in_the_opening_message_is_not_asked_again(service: 
     assert (ticket["topic"], ticket["description"]) == ("attitude", DESCRIPTION)
 
 
+async def test_an_opening_message_that_tells_what_happened_is_the_description(
+    service: Service,
+) -> None:
+    user = "u-fb-told"
+    report = (
+        "Thưa cán bộ, tôi ở xóm 3, đèn đường trước nhà hỏng cả tháng nay tối đi lại nguy hiểm"
+        " lắm, nhờ xã cho người sửa giúp"
+    )
+    await service.say(user, report)
+    await service.settle()
+    [asked] = await service.messages(user)
+    assert "Việc khác" in button_titles(asked)  # the topic; the story is not asked again
+    for text in ("Việc khác", "Không có ảnh"):
+        await service.say(user, text)
+        await service.settle()
+    [ticket] = [
+        t for t in await service.database.run(feedback_records.queue) if t["user_id"] == user
+    ]
+    assert (ticket["topic"], ticket["description"]) == ("other", report)
+
+
 async def test_an_opening_message_naming_two_topics_gets_the_topic_question(
     service: Service,
 ) -> None:
