@@ -76,6 +76,14 @@ def described(text: str) -> bool:
     return len(told) >= DESCRIBED_MIN_WORDS
 
 
+def _opening_message(tracker: Tracker, slot: str) -> str | None:
+    """The message that opened the form, while nothing has been asked yet and `slot` is
+    empty; None after that."""
+    if tracker.get_slot("requested_slot") is not None or tracker.get_slot(slot):
+        return None
+    return (tracker.latest_message.get("text") or "").strip()
+
+
 def photo_url(tracker: Tracker) -> str | None:
     """The URL of an image the citizen just sent (Zalo puts it in the attachments)."""
     metadata = tracker.latest_message.get("metadata") or {}
@@ -104,22 +112,18 @@ class ValidateFeedbackForm(UsesServices, FormValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
     ) -> dict[str, Any]:
         """At the form's start, the topic its opening message already names."""
-        if tracker.get_slot("requested_slot") is not None or tracker.get_slot("feedback_topic"):
+        opening = _opening_message(tracker, "feedback_topic")
+        if opening is None:
             return {}
-        library = (await self.services(tracker)).content.library
-        topic = named_topic(library, tracker.latest_message.get("text") or "")
+        topic = named_topic((await self.services(tracker)).content.library, opening)
         return {} if topic is None else {"feedback_topic": topic}
 
     async def extract_feedback_description(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
     ) -> dict[str, Any]:
         """At the form's start, an opening message that already tells what happened."""
-        if tracker.get_slot("requested_slot") is not None or tracker.get_slot(
-            "feedback_description"
-        ):
-            return {}
-        text = (tracker.latest_message.get("text") or "").strip()
-        return {"feedback_description": text} if described(text) else {}
+        opening = _opening_message(tracker, "feedback_description")
+        return {"feedback_description": opening} if opening and described(opening) else {}
 
     async def validate_feedback_topic(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict

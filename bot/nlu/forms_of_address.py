@@ -30,9 +30,10 @@ PLAIN_AMBIGUOUS = frozenset({"co", "di", "chi", "cau", "con", "ba", "chu", "bac"
 K_WORDS = "bac|ong|ba|co|chu|di|cau|anh|chi|em|con|chau|minh"
 K = rf"(~?(?:{K_WORDS}))"  # in "cho bác hỏi", "chào cháu": unmistakable, even plain
 # Plain, only where "có", "đi", "chỉ", "câu", "còn" cannot stand: "bac muon hoi", "ong 85 tuoi"
-KIN_OR_TITLE = rf"((?:{K_WORDS})|~(?:ba|chu|bac|anh|ong))"
-NOT_CHILD = r"(bac|ong|ba|co|chu|di|cau|anh|chi|em|chau|minh)"  # "con" here is "my child"
-NOT_CHILD_OR_TITLE = rf"({NOT_CHILD[1:-1]}|~(?:ba|chu|bac|anh|ong))"
+PLAIN_TITLE = r"~(?:ba|chu|bac|anh|ong)"
+KIN_OR_TITLE = rf"((?:{K_WORDS})|{PLAIN_TITLE})"
+NOT_CHILD_WORDS = "bac|ong|ba|co|chu|di|cau|anh|chi|em|chau|minh"  # "con" here is "my child"
+NOT_CHILD_OR_TITLE = rf"((?:{NOT_CHILD_WORDS})|{PLAIN_TITLE})"
 VERBS = (
     r"(muon|can|la|o|da|dang|moi|bi|khong|chua|di|~di|lam|nop|xin|nho|vua|van|cung|dinh|co|~co"
     r"|có)"
