@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -30,6 +31,8 @@ FOLLOW_INTENT = "/EXTERNAL_follow"
 NON_TEXT_INTENT = "/EXTERNAL_non_text"
 # A message asking more than this many things: the first answered, this many offered.
 MAX_OFFERED = 3
+# A button that opens an intent as such ("/request_home_support"), not one of its sections.
+BARE_INTENT = re.compile(r"/\w+")
 
 
 def officer_of(event: ZaloEvent) -> str | None:
@@ -160,12 +163,23 @@ class Conversations:
         conversation = conversation_id(self._commune, event.user_id)
         await self._brain.handle(conversation, text, output, metadata=metadata)
         others = [] if text.startswith("/") else other_questions(text)
-        if others:
+        if others and not self._offered_a_topic(output):
             await output.send_text_with_buttons(
                 event.user_id,
                 self._content.library.text("also_asked"),
                 [{"title": q, "payload": q} for q in others[:MAX_OFFERED]],
             )
+
+    def _offered_a_topic(self, output: ZaloOutputChannel) -> bool:
+        """Whether the reply already offers a procedure or topic to open ("Bác có hỏi cả việc
+        dưới đây: Cán bộ đến nhà", or the candidates of an asked-back question): the message's
+        other questions are then not offered a second time as typed clauses."""
+        library = self._content.library
+        return any(
+            library.guide_for(payload[1:]) is not None
+            for button in output.buttons
+            if BARE_INTENT.fullmatch(payload := str(button.get("payload", "")))
+        )
 
     async def _form_of_address(self, user_id: str, text: str) -> Address:
         """How to name this citizen and the assistant: as this message says, else as an

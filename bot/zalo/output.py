@@ -28,6 +28,7 @@ class ZaloOutputChannel(OutputChannel):
         self._form = form
         self._sent = 0
         self.deliveries: list[Delivery] = []
+        self.buttons: list[dict[str, Any]] = []  # every button offered, in order
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         for part in message_shapes.split_text(text):
@@ -36,6 +37,7 @@ class ZaloOutputChannel(OutputChannel):
     async def send_text_with_buttons(
         self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
     ) -> None:
+        self.buttons.extend(buttons)
         for message in message_shapes.with_buttons(text, buttons):
             await self._send(recipient_id, message)
 
