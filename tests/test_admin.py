@@ -255,7 +255,7 @@ async def test_report_page_and_exports_count_citizens_feedback_and_satisfaction(
     assert csv_text.startswith("\ufeff")
     assert "Số người dân được hướng dẫn,2" in csv_text
     assert '"Phản ánh, kiến nghị nhận được",1' in csv_text
-    assert "Tỷ lệ hài lòng,50.0%" in csv_text
+    assert 'Tỷ lệ hài lòng,"50,0%"' in csv_text
     summary = {row[0]: row[1] for row in book["Tổng hợp"].iter_rows(values_only=True)}
     assert summary["Số người dân được hướng dẫn"] == 2
     assert book.sheetnames == ["Tổng hợp", "Theo ngày", "Ý định"]

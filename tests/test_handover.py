@@ -117,6 +117,7 @@ async def test_the_bots_own_echo_without_admin_id_takes_nothing_over(service: Se
 async def test_three_misunderstood_messages_in_a_row_call_an_officer(service: Service) -> None:
     # "/nlu_fallback" is what the model concludes for a message it does not understand;
     # sent as is, the test does not depend on how the model scores some gibberish.
+    office_clock_at(service, MONDAY_MORNING)  # outside office hours, a note on when follows
     for _ in range(3):
         await service.say("u-lost", "/nlu_fallback")
         await service.settle()
@@ -131,6 +132,7 @@ async def test_outside_office_hours_a_waiting_citizen_is_told_once_when_officers
     office_clock_at(service, SATURDAY_NIGHT)
     await service.say("u-night", "/request_human")
     await service.settle()
+    assert len(await service.messages("u-night")) == 2  # told at once, not when writing again
     for text in ("có ai không ạ", "tôi cần hỏi gấp"):
         await service.say("u-night", text)
         await service.settle()

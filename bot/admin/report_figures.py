@@ -103,7 +103,8 @@ class Report:
 
 
 def _percent(rate: float | None) -> str:
-    return "" if rate is None else f"{rate * 100:.1f}%"
+    """As officers write it: "14,3%", a decimal comma (a point separates thousands)."""
+    return "" if rate is None else f"{rate * 100:.1f}%".replace(".", ",")
 
 
 def day_bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:

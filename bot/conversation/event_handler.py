@@ -144,9 +144,7 @@ class Conversations:
 
     async def _reply(self, event: ZaloEvent, text: str) -> None:
         assert event.user_id is not None
-        with_officer = await self._database.run(
-            handover_records.open_for, event.user_id, _now(), self._handover_timeout
-        )
+        with_officer = await self._open_handover(event.user_id)
         if with_officer:
             # An officer answers (recorded in the inbox, shown in their queue).
             if with_officer["status"] == "waiting":
@@ -162,6 +160,9 @@ class Conversations:
             metadata["attachments"] = message["attachments"]  # e.g. a photo for a feedback
         conversation = conversation_id(self._commune, event.user_id)
         await self._brain.handle(conversation, text, output, metadata=metadata)
+        started = await self._open_handover(event.user_id)
+        if started and started["status"] == "waiting":  # told now, not at the next message
+            await self._acknowledge_outside_office_hours(event.user_id, started["id"])
         others = [] if text.startswith("/") else other_questions(text)
         if others and not self._offered_a_topic(output):
             await output.send_text_with_buttons(
@@ -169,6 +170,11 @@ class Conversations:
                 self._content.library.text("also_asked"),
                 [{"title": q, "payload": q} for q in others[:MAX_OFFERED]],
             )
+
+    async def _open_handover(self, user_id: str) -> dict[str, Any] | None:
+        return await self._database.run(
+            handover_records.open_for, user_id, _now(), self._handover_timeout
+        )
 
     def _offered_a_topic(self, output: ZaloOutputChannel) -> bool:
         """Whether the reply already offers a procedure or topic to open ("Bác có hỏi cả việc
