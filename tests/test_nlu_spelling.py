@@ -10,6 +10,15 @@ from bot.nlu.syllables import is_syllable, respell
 from bot.nlu.text import spelled_words
 
 TELEX_WORDS = {
+    # a mark typed last, or a circumflex left out where the vowels need one
+    "chuaw": "chưa",
+    "layas": "lấy",
+    "lanaf": "lần",
+    "trieuj": "triệu",
+    "ddienj": "điện",
+    # uô or ươ: "tuổi" or "tưởi"; the plain vowels, as if typed with no mark at all
+    "tuoir": "tuoi",
+    "dduocj": "đuoc",
     "lamf": "làm",
     "giaays": "giấy",
     "ddi": "đi",
@@ -123,6 +132,7 @@ KEPT_TABLE = """
     sorry what why how new now thank thanks okay ko dc dk mik bik hok j r z cx 0912345678
     2026 20 01 8h 14t 7h30 a4 a1 b2 h26 250101 0001 g22 39 3tr 500k 15k 100000 2tr5 k12
     lop12 q1 p3 tp hcm hn dt gplx bhyt bhxh ad admin yss giaaays w
+    areas series movies shipper container messenger data ideas
 """
 
 

@@ -47,13 +47,48 @@ def _telex(word: str) -> Syllable | None:
         return None
     if not keys and "w" not in word and not any(d in word for d, _ in TELEX_DOUBLES):
         return None  # nothing typed for a mark: an ordinary unaccented word
-    letters = head + "".join(ch for ch in tail if ch not in TELEX_TONES)
-    for typed, letter in TELEX_DOUBLES + TELEX_HORNS:
-        letters = letters.replace(typed, letter)
+    typed = head + "".join(ch for ch in tail if ch not in TELEX_TONES)
     tone = TELEX_TONES[keys[0]] if keys else 0
+    letters = typed
+    for keys_typed, letter in TELEX_DOUBLES + TELEX_HORNS:
+        letters = letters.replace(keys_typed, letter)
     if "w" in letters:
         return _delayed_horn(letters, tone)
-    return parse(letters, tone)
+    return parse(letters, tone) or _late_mark(typed, tone) or _missing_circumflex(letters, tone)
+
+
+def _late_mark(typed: str, tone: int) -> Syllable | None:
+    """A mark typed after the rest of the word, as Telex keyboards accept it: "chuaw" (chưa),
+    "layas" (lấy: the second a marks the first)."""
+    letters = typed
+    for double, letter in TELEX_DOUBLES[:1]:  # đ only: a vowel's double is the mark sought
+        letters = letters.replace(double, letter)
+    if letters.endswith("w"):
+        return _delayed_horn(letters, tone)
+    for vowel, marked in (("a", "â"), ("e", "ê"), ("o", "ô")):
+        first, last = letters.find(vowel), letters.rfind(vowel)
+        if 0 <= first < last - 1:
+            return parse(letters[:first] + marked + letters[first + 1 : last], tone)
+    return None
+
+
+def _missing_circumflex(letters: str, tone: int) -> Syllable | None:
+    """A word typed with its tone but not the circumflex or horn its vowels must take:
+    "trieuj" (triệu), "ddienj" (điện). "uo" may be uô or ươ ("tuoir" tuổi, "nguoij" người):
+    when both spell a syllable, the word keeps its plain vowels ("tuoi", "nguoi", as typed
+    with no marks at all), and the tone is dropped rather than guessed on the wrong word."""
+    for plain, marked in (("ie", "iê"), ("ye", "yê")):
+        if plain in letters:
+            return parse(letters.replace(plain, marked, 1), tone)
+    if "uo" not in letters:
+        return None
+    fits = [s for m in ("uô", "ươ") if (s := parse(letters.replace("uo", m, 1), tone))]
+    if len(fits) == 1:
+        return fits[0]
+    if not fits:
+        return None
+    onset = fits[0].onset
+    return Syllable(onset, letters[len(onset) :], 0)
 
 
 def _delayed_horn(letters: str, tone: int) -> Syllable | None:
