@@ -16,6 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.communes.conversation_ids import citizen_of
 from bot.content import Library
+from bot.nlu.aspects import asked_aspect, is_yes_no
 from bot.nlu.text import fold
 from bot.services import UsesServices
 from bot.storage import feedback_records
@@ -29,6 +30,8 @@ MIN_DESCRIPTION = 10  # characters: "abc" tells an officer nothing
 # tells what happened ("đèn đường trước nhà hỏng cả tháng nay…"): it is the description, not
 # asked for again. "tôi muốn góp ý về thái độ cán bộ ở bộ phận một cửa" has 6.
 DESCRIBED_MIN_WORDS = 8
+# A typed answer to "về việc gì?" this short names a matter ("Giao thông", "điện nước").
+TOPIC_NAME_MAX_WORDS = 4
 _ASKING = (
     "toi tui em minh chau bac co chu anh chi ong ba con ad a da thua kinh gui chao xin muon can"
     " phan kien nghi gop y khieu nai to cao bao ve viec voi den len cho xa phuong uy ban bo nhe"
@@ -65,6 +68,19 @@ def named_topic(library: Library, text: str) -> str | None:
         if any(f" {plain(word)} " in typed for word in words)
     }
     return named.pop() if len(named) == 1 else None
+
+
+def typed_topic(library: Library, text: str) -> str | None:
+    """A topic typed in the citizen's own words instead of pressed: the one its words name,
+    else "other" for a short name of a matter ("Giao thông", "đường ngập", "điện nước"); None
+    for a question or a long message, which is not a topic's name."""
+    if text.startswith("/"):
+        return None
+    named = named_topic(library, text)
+    if named is not None:
+        return named
+    short = len(plain(text).split()) <= TOPIC_NAME_MAX_WORDS
+    return "other" if short and not (asked_aspect(text) or is_yes_no(text)) else None
 
 
 def described(text: str) -> bool:
@@ -129,9 +145,13 @@ class ValidateFeedbackForm(UsesServices, FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
     ) -> dict[str, Any]:
         library = (await self.services(tracker)).content.library
-        if wants_to_cancel(library, str(value)):
+        typed = str(value)
+        if wants_to_cancel(library, typed):
             return self._cancel()
-        return {"feedback_topic": topic_of(library, str(value))}
+        topic = topic_of(library, typed) or typed_topic(library, typed)
+        if topic is None:
+            dispatcher.utter_message(text=library.text("feedback_topic_not_understood"))
+        return {"feedback_topic": topic}
 
     async def validate_feedback_description(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict

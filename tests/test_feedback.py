@@ -78,6 +78,36 @@ async def test_an_opening_message_naming_two_topics_gets_the_topic_question(
     assert "Thái độ cán bộ" in button_titles(asked)
 
 
+async def test_a_topic_typed_in_own_words_is_taken_not_asked_again_in_silence(
+    service: Service,
+) -> None:
+    user = "u-fb-typed"
+    for text in ("/give_feedback", "Giao thông"):  # typed, not pressed: a matter of its own
+        await service.say(user, text)
+        await service.settle()
+    assert "kể rõ sự việc" in texts(await service.messages(user))[-1]
+    for text in ("/give_feedback", "thái độ cán bộ", DESCRIPTION, "Không có ảnh"):
+        await service.say("u-fb-typed-2", text)
+        await service.settle()
+    [ticket] = [
+        t
+        for t in await service.database.run(feedback_records.queue)
+        if t["user_id"] == "u-fb-typed-2"
+    ]
+    assert ticket["topic"] == "attitude"
+
+
+async def test_a_question_typed_for_the_topic_gets_a_hint_and_the_topic_question_again(
+    service: Service,
+) -> None:
+    for text in ("/give_feedback", "xã mình làm việc mấy giờ vậy ạ"):
+        await service.say("u-fb-hint", text)
+        await service.settle()
+    hint, asked = (await service.messages("u-fb-hint"))[-2:]
+    assert "chưa rõ chủ đề" in hint["text"] and "Việc khác" in hint["text"]
+    assert "Việc khác" in button_titles(asked)
+
+
 async def test_a_description_that_sounds_like_a_question_is_kept_as_the_description(
     service: Service,
 ) -> None:
