@@ -64,6 +64,7 @@ async def test_follow_ups_after_a_guide_ask_about_that_guide(service: Service) -
         "làm online được không": guide.online[0].path,
         "ở đâu": guide.office,
         "mất bao lâu": guide.processing_time,
+        "có làm thứ 7 ko": guide.office,  # where it is filed says when it is open
         "ai làm được": guide.who,
     }
     for question, expected in asked.items():

@@ -47,6 +47,8 @@ from tests.conftest import project_library
         ("con 14 tuổi có phải làm căn cước không", "who"),
         ("ông bà đi khai sinh thay cho cháu được không", "who"),
         ("đến đâu đóng tiền", "where"),
+        ("có làm thứ 7 ko", "where"),  # the place's days and hours
+        ("chu nhat co lam viec khong", "where"),
         ("bản sao giấy khai sinh mất bao nhiêu một bản", "fees"),
         ("lm khai sinh bn lâu", "time"),
         ("mấy bữa thì có giấy", "time"),

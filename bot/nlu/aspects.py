@@ -40,6 +40,12 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "phong nao",
             "bo phan nao",
             "(o|cho|nop) mo",  # Central: "ở mô" = "ở đâu"
+            # the days and hours of the place: "có làm thứ 7 không", "chủ nhật có mở cửa"
+            "(lam|lam viec|mo cua|nhan ho so|truc) (ca )?(thu (7|bay)|chu nhat|cuoi tuan)",
+            "(thu (7|bay)|chu nhat|cuoi tuan) (co )?(lam|lam viec|mo cua|nhan ho so|truc)",
+            "gio lam viec",
+            "lam viec (tu )?may gio",
+            "may gio (mo cua|lam viec|nghi)",
         ),
     ),
     (
