@@ -254,8 +254,12 @@ def answer(
     if time_slot == "child_birth_date":
         moment = citizen_reminders.birth_date(text, now())
     else:
+        pending = tracker.get_slot(time_slot)  # the day already proposed, kept for a new hour
         moment = citizen_reminders.reminder_time(
-            text, now(), dt.time.fromisoformat(settings.reminder_time)
+            text,
+            now(),
+            dt.time.fromisoformat(settings.reminder_time),
+            dt.datetime.fromisoformat(pending).date() if pending else None,
         )
     confirming = tracker.get_slot("requested_slot") == confirm_slot
     if moment is not None:  # while confirming, a new time asks the question again

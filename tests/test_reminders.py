@@ -52,6 +52,17 @@ def test_a_day_without_an_hour_means_the_configured_reminder_time() -> None:
     assert at == dt.datetime(2026, 12, 5, 8, 0, tzinfo=TIMEZONE)
 
 
+def test_an_hour_alone_keeps_the_day_already_said_unless_that_hour_is_past() -> None:
+    friday = dt.date(2026, 11, 27)
+    at = citizen_reminders.reminder_time("8h sáng", MONDAY, dt.time(8), day=friday)
+    assert at == dt.datetime(2026, 11, 27, 8, 0, tzinfo=TIMEZONE)
+    earlier = MONDAY.date()  # that day's 6 o'clock has passed: the next 6 o'clock
+    at = citizen_reminders.reminder_time("6h", MONDAY.replace(hour=9), dt.time(8), day=earlier)
+    assert at == dt.datetime.combine(earlier + dt.timedelta(days=1), dt.time(6), TIMEZONE)
+    at = citizen_reminders.reminder_time("thứ 4 lúc 8h", MONDAY, dt.time(8), day=friday)
+    assert at is not None and at.date() != friday  # a day said again replaces it
+
+
 def test_the_time_is_said_back_in_plain_words() -> None:
     library = project_library()
     friday = dt.datetime(2026, 11, 27, 8, 0, tzinfo=TIMEZONE)
@@ -141,6 +152,18 @@ async def test_a_reminder_without_a_time_asks_for_one(service: Service) -> None:
     await turn(service, "u-ask", "vâng")
     [row] = await scheduled(service, "u-ask")
     assert row["subject"] == "đi nộp hồ sơ"
+
+
+async def test_an_hour_said_at_the_confirmation_keeps_the_day(service: Service) -> None:
+    day = in_days(4)
+    [ask] = await turn(service, "u-hour", f"nhắc tôi ngày {day:%d/%m/%Y} đi đổi căn cước")
+    assert f"ngày {day:%d/%m/%Y}" in ask["text"]
+    [again] = await turn(service, "u-hour", "9h30 sáng")  # the hour, not a new day
+    assert "9 giờ 30 sáng" in again["text"] and f"ngày {day:%d/%m/%Y}" in again["text"]
+    await turn(service, "u-hour", "đúng")
+    [row] = await scheduled(service, "u-hour")
+    at = dt.datetime.combine(day, dt.time(9, 30), TIMEZONE)
+    assert dt.datetime.fromisoformat(row["remind_at"]) == at
 
 
 async def test_a_time_already_past_is_refused_and_asked_again(service: Service) -> None:

@@ -55,6 +55,7 @@ class Found:
     end: int
     value: dt.datetime
     has_time: bool
+    has_date: bool  # a day was said; a time alone ("8h sáng") gets the next such hour
 
     @property
     def text_value(self) -> str:
@@ -200,6 +201,7 @@ def _merge(parts: list[_Part], now: dt.datetime) -> list[Found]:
             hour += 12
         if hour is not None and period == "noon" and hour < 6:
             hour += 12
+        has_date = day is not None
         if day is None:  # a time alone: today if still ahead, otherwise tomorrow
             assert hour is not None
             candidate = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
@@ -212,5 +214,5 @@ def _merge(parts: list[_Part], now: dt.datetime) -> list[Found]:
             minute if hour is not None else 0,
             tzinfo=TIMEZONE,
         )
-        found.append(Found(group[0].start, group[-1].end, value, hour is not None))
+        found.append(Found(group[0].start, group[-1].end, value, hour is not None, has_date))
     return found

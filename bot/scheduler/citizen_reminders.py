@@ -52,14 +52,21 @@ _TAIL = re.compile(
 # --- understanding the citizen ---------------------------------------------------------
 
 
-def reminder_time(text: str, now: dt.datetime, default_time: dt.time) -> dt.datetime | None:
-    """The first date/time in `text`; a day without an hour means `default_time` that day."""
+def reminder_time(
+    text: str, now: dt.datetime, default_time: dt.time, day: dt.date | None = None
+) -> dt.datetime | None:
+    """The first date/time in `text`; a day without an hour means `default_time` that day,
+    and an hour without a day means that hour of `day` when one was already said ("thứ 6
+    tuần sau", then "8h sáng": 8 o'clock that Friday, not tomorrow's)."""
     found = parse_datetimes(text, now)
     if not found:
         return None
     moment = found[0].value
     if not found[0].has_time:
         moment = moment.replace(hour=default_time.hour, minute=default_time.minute)
+    elif not found[0].has_date and day is not None:
+        that_day = moment.replace(year=day.year, month=day.month, day=day.day)
+        moment = that_day if that_day > now else moment
     return moment
 
 
