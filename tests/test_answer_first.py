@@ -27,6 +27,23 @@ async def test_a_fee_question_is_answered_with_the_fee_first(service: Service) -
     assert "15.000" in replies[0] and "7.000" in replies[0]
 
 
+async def test_a_question_that_hangs_on_the_first_is_offered_after_its_answer(
+    service: Service,
+) -> None:
+    # "nếu phải thì…" asks on top of the first question: that one is answered first. The
+    # online section came back first and the yes/no was lost.
+    student = (
+        "Em chào anh chị, em là sinh viên năm 2 thuê trọ ở phường, quê em ở Nghệ An. Cho em hỏi"
+        " em có phải đăng ký tạm trú không, nếu phải thì làm online trên VNeID được không ạ?"
+    )
+    replies = await _replies(service, "u-student", student)
+    assert texts(replies)[0].startswith("Phải.")
+    offered = replies[-1]
+    assert [b["payload"] for b in offered["attachment"]["payload"]["buttons"]] == [
+        "nếu phải thì làm online trên VNeID được không ạ"
+    ]
+
+
 async def test_a_documents_question_gets_the_documents_not_the_summary(service: Service) -> None:
     replies = await _reply_texts(service, "u-docs", "dang ky ket hon can giay to gi")
     guide = _guide("proc_marriage_registration")

@@ -48,6 +48,9 @@ from tests.conftest import project_library
         ("ông bà đi khai sinh thay cho cháu được không", "who"),
         ("đến đâu đóng tiền", "where"),
         ("có làm thứ 7 ko", "where"),  # the place's days and hours
+        # a question hanging on the first ("nếu phải thì…"): the first is asked first
+        ("có phải đăng ký tạm trú không, nếu phải thì làm online được không", "who"),
+        ("lệ phí bao nhiêu, nếu nộp online thì có rẻ hơn không", "fees"),
         ("chu nhat co lam viec khong", "where"),
         ("bản sao giấy khai sinh mất bao nhiêu một bản", "fees"),
         ("lm khai sinh bn lâu", "time"),

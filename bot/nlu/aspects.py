@@ -196,6 +196,9 @@ _COMPILED = tuple(
     (aspect, re.compile(r"\b(?:" + "|".join(phrases) + r")\b")) for aspect, phrases in _PATTERNS
 )
 
+# A question that hangs on the one before it: "nếu phải thì…", "nếu được thì…", "nếu vậy…".
+_CONDITIONAL = re.compile(r"(va |con |the )?neu (phai|co|duoc|can|vay|the|dung|khong|chua)\b")
+
 # How Vietnamese ends a yes/no question ("… không?", "… chưa?", "… được không ạ?").
 _YES_NO = re.compile(
     r"\b(co|phai|can|duoc|bat buoc|nen)\b.*\b(khong|chua|hong|hem)\b"
@@ -221,6 +224,12 @@ def asked_aspect(text: str) -> str | None:
     so a story's "nhà gái ở xã bên" does not make "…cần chuẩn bị giấy tờ gì?" a question of
     where; the whole message when they name none."""
     asking = [c for c in clauses(text) if c.kind is Kind.ASK]
+    # "…có phải đăng ký không, nếu phải thì làm online được không": a later question hangs on
+    # the first, which is answered first, even as a plain yes/no
+    if any(_CONDITIONAL.match(folded(text[c.start : c.end])) for c in asking[1:]):
+        first = _aspect_in(text[asking[0].start : asking[0].end])
+        if first is not None:
+            return first
     # A clause that ends with "?" is surely asking; the others may be story.
     asking.sort(key=lambda c: not text[c.end : c.end + 2].lstrip().startswith("?"))
     found = [_aspect_in(text[c.start : c.end]) for c in asking]
