@@ -224,15 +224,16 @@ def asked_aspect(text: str) -> str | None:
     so a story's "nhà gái ở xã bên" does not make "…cần chuẩn bị giấy tờ gì?" a question of
     where; the whole message when they name none."""
     asking = [c for c in clauses(text) if c.kind is Kind.ASK]
+    said = {c: folded(text[c.start : c.end]) for c in asking}
     # "…có phải đăng ký không, nếu phải thì làm online được không": a later question hangs on
     # the first, which is answered first, even as a plain yes/no
-    if any(_CONDITIONAL.match(folded(text[c.start : c.end])) for c in asking[1:]):
-        first = _aspect_in(text[asking[0].start : asking[0].end])
+    if any(_CONDITIONAL.match(said[c]) for c in asking[1:]):
+        first = _aspect_of(said[asking[0]])
         if first is not None:
             return first
     # A clause that ends with "?" is surely asking; the others may be story.
     asking.sort(key=lambda c: not text[c.end : c.end + 2].lstrip().startswith("?"))
-    found = [_aspect_in(text[c.start : c.end]) for c in asking]
+    found = [_aspect_of(said[c]) for c in asking]
     # "who" is the catch-all of yes/no questions: a clause asking a fee or a place says more.
     return next((a for a in found if a not in (None, "who")), None) or (
         "who" if "who" in found else _aspect_in(text)
@@ -240,7 +241,11 @@ def asked_aspect(text: str) -> str | None:
 
 
 def _aspect_in(text: str) -> str | None:
-    plain = folded(text)
+    return _aspect_of(folded(text))
+
+
+def _aspect_of(plain: str) -> str | None:
+    """The first aspect whose patterns the folded text holds."""
     return next((aspect for aspect, pattern in _COMPILED if pattern.search(plain)), None)
 
 

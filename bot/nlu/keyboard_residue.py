@@ -60,9 +60,7 @@ def _telex(word: str) -> Syllable | None:
 def _late_mark(typed: str, tone: int) -> Syllable | None:
     """A mark typed after the rest of the word, as Telex keyboards accept it: "chuaw" (chưa),
     "layas" (lấy: the second a marks the first)."""
-    letters = typed
-    for double, letter in TELEX_DOUBLES[:1]:  # đ only: a vowel's double is the mark sought
-        letters = letters.replace(double, letter)
+    letters = typed.replace(*TELEX_DOUBLES[0])  # "dd" → đ only: a vowel's double is sought
     if letters.endswith("w"):
         return _delayed_horn(letters, tone)
     for vowel, marked in (("a", "â"), ("e", "ê"), ("o", "ô")):
