@@ -6,7 +6,7 @@ import pytest
 
 from actions.out_of_scope import referral
 from bot.content import render, yes_no
-from bot.nlu.aspects import asked_aspect, is_yes_no
+from bot.nlu.aspects import asked_aspect, asked_parts, is_yes_no
 from tests.conftest import project_library
 
 
@@ -63,6 +63,19 @@ from tests.conftest import project_library
         ("ông nhà tôi mới mất, tài khoản VNeID của ông thì gia đình phải làm gì", None),
         ("mat the thi phai lam sao", None),
         ("con 14 tuổi phải làm căn cước không", "who"),
+        ("khai tử thì cần mang những giấy gì", "documents"),
+        ("không có sổ hộ khẩu thì xin giấy gì ở công an", "documents"),
+        ("hồ sơ gồm những gì", "documents"),
+        # two questions in one sentence: the first asked, not the one nearest the "?"
+        ("khai tử thì cần mang những giấy gì, có mất tiền không?", "documents"),
+        ("cần những giấy tờ gì và nộp ở đâu", "documents"),
+        ("hộ chiếu thì nộp ở đâu, lệ phí bao nhiêu ạ?", "where"),
+        # a place named in passing is weak beside a question of papers; one place or another
+        # is a question of where
+        ("làm khai sinh cho con ở xã được không, cần giấy tờ gì ạ?", "documents"),
+        ("giờ xin cấp lại sổ được hông, nộp giấy ở xã hay phải lên huyện?", "where"),
+        # "và" inside one question joins two things, not two questions
+        ("tôi phải nộp thuế TNCN và GTGT bao nhiêu", "fees"),
     ],
 )
 def test_the_aspect_asked_is_found_with_or_without_diacritics(question: str, aspect: str) -> None:
@@ -283,6 +296,29 @@ def test_a_sentence_cut_at_a_semicolon_opens_the_answer_in_capitals() -> None:
     question = "tôi năm nay 70 tuổi, nhà thuộc hộ cận nghèo, có được hưởng trợ cấp gì không ạ"
     [first, *_] = render.aspect_answer(library, guide, "who", question)
     assert first.text.startswith("Người từ đủ 70 đến dưới 75 tuổi")
+
+
+def test_two_things_asked_with_và_are_two_parts() -> None:
+    assert asked_parts("cần những giấy tờ gì và nộp ở đâu") == ["cần những giấy tờ gì", "nộp ở đâu"]
+    assert asked_parts("le phi bao nhieu va mat bao lau") == ["le phi bao nhieu", "mat bao lau"]
+    # not when a part asks nothing of its own
+    assert asked_parts("giấy khai sinh và căn cước cần gì") == ["giấy khai sinh và căn cước cần gì"]
+
+
+def test_the_answer_sentence_is_not_said_twice_and_keeps_its_hedge() -> None:
+    """The 14-year rule is [S] in the procedures spec: the guide hedges its sentence, so the
+    opening that states it is hedged too; the section after it no longer repeats it."""
+    library = project_library()
+    guide = library.guide_for("proc_id_card")
+    [first, *_] = render.aspect_answer(
+        library, guide, "who", "con 14 tuổi có phải làm căn cước không"
+    )
+    opening, _, rest = first.text.partition("\n\n")
+    assert opening == (
+        "Phải. Công dân từ đủ 14 tuổi phải có thẻ căn cước; xin kiểm tra lại với bộ phận một cửa."
+    )
+    assert first.text.count("từ đủ 14 tuổi phải có") == 1
+    assert "Trẻ dưới 14 tuổi làm khi có yêu cầu" in rest  # the rest of the section follows
 
 
 def test_one_common_shared_word_does_not_pick_the_answer() -> None:

@@ -70,6 +70,16 @@ def test_only_real_further_questions_are_offered() -> None:
         "quê. Vậy tôi phải đi xin giấy này ở đâu ạ?"
     )
     assert other_questions(same_aspect) == []
+    # two things asked with "và" in one clause: the second is offered
+    assert other_questions("dang ky ket hon can nhung giay to gi va nop o dau a") == ["nop o dau a"]
+    # the answer opens with the second question's aspect (where): the first is offered
+    welfare = (
+        "Thưa cán bộ, tôi 70 tuổi, ở với con trai. Tôi muốn hỏi giờ tôi có được hưởng trợ cấp "
+        "gì không, và làm ở đâu ạ?"
+    )
+    assert other_questions(welfare) == ["ở với con trai, giờ tôi có được hưởng trợ cấp gì không"]
+    # "và" joining two things of one question offers nothing
+    assert other_questions("tôi phải nộp thuế TNCN và GTGT bao nhiêu") == []
 
 
 def test_who_speaks_as_toi_of_a_grandchild_is_not_called_ban() -> None:

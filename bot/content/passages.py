@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 
 from bot.content.content_model import Guide
+from bot.content.writing import hedges
 from bot.nlu.aspects import folded
 
 # Words every question and answer shares: they say nothing about which sentence answers.
@@ -155,6 +156,26 @@ def terms(text: str) -> frozenset[str]:
 
 def of_guide(guide: Guide) -> list[Passage]:
     """Every sentence of the guide, with the section it is written in."""
+    return [Passage(section, s) for section, body in _bodies(guide) for s in sentences(body)]
+
+
+def hedged(guide: Guide, sentence: str) -> bool:
+    """Whether the guide asks to check `sentence` with the one-stop desk: a ";"-clause is
+    covered by the "xin kiểm tra lại…" that closes its sentence ("Công dân từ đủ 14 tuổi
+    phải có thẻ căn cước; trẻ dưới 14 tuổi…; xin kiểm tra lại với bộ phận một cửa.")."""
+    for _, body in _bodies(guide):
+        parts = sentences(body)
+        if sentence not in parts:
+            continue
+        for part in parts[parts.index(sentence) :]:
+            if hedges(part):
+                return True
+            if not part.endswith(";"):
+                break
+    return False
+
+
+def _bodies(guide: Guide) -> list[tuple[str, str]]:
     bodies = [
         ("summary", guide.summary),
         ("who", guide.who),
@@ -168,7 +189,7 @@ def of_guide(guide: Guide) -> list[Passage]:
         *(("step", step) for step in guide.steps),
         *(("faq", faq.answer) for faq in guide.faqs),
     ]
-    return [Passage(section, s) for section, body in bodies for s in sentences(body or "")]
+    return [(section, body or "") for section, body in bodies]
 
 
 def best(

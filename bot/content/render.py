@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from bot.content import passages, yes_no
 from bot.content.content_model import Faq, Guide, Library
+from bot.content.writing import HEDGE, hedges
 from bot.nlu.aspects import is_yes_no
 from bot.zalo.message_shapes import MAX_BUTTONS
 
@@ -124,10 +125,27 @@ def aspect_answer(library: Library, guide: Guide, aspect: str, question: str) ->
             # A sentence cut at ";" ("…; người từ đủ 70 đến dưới 75 tuổi…") opens in capitals
             # and ends with a full stop ("…phải có thẻ căn cước;" read as unfinished).
             sentence = found.sentence[:1].upper() + found.sentence[1:].rstrip(" ;,:")
+            if passages.hedged(guide, found.sentence) and not hedges(sentence):
+                sentence = f"{sentence.rstrip('.')}; {HEDGE}"  # an [S] fact stays hedged
             sentence += "" if sentence.endswith((".", "!", "?", ")")) else "."
             opening = f"{found.word} {sentence}".strip()
-            replies[0] = Reply(f"{opening}\n\n{replies[0].text}", replies[0].buttons)
+            # the section follows without the sentence just said
+            title = library.ui["section_titles"][aspect]
+            rest = _without(guide.who, found.sentence)
+            text = f"{opening}\n\n{title} – {guide.title}" + (f"\n\n{rest}" if rest else "")
+            replies[0] = Reply(text, replies[0].buttons)
     return replies
+
+
+def _without(body: str, sentence: str) -> str:
+    """`body` with `sentence` (one of its sentences or ";"-clauses) taken out."""
+    at = body.find(sentence)
+    if at < 0:
+        return body
+    before, after = body[:at], body[at + len(sentence) :].lstrip(" ;,:.")
+    if not before.strip() or before.rstrip().endswith((".", "!", "?", "\n")):
+        after = after[:1].upper() + after[1:]
+    return (before + after).strip()
 
 
 def step(library: Library, guide: Guide, number: int) -> list[Reply]:

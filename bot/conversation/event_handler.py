@@ -14,7 +14,7 @@ from bot.communes.conversation_ids import conversation_id
 from bot.content import LiveContent, address
 from bot.content.office_hours import OfficeHours
 from bot.conversation.rate_limit import RateLimit, SharedRateLimit
-from bot.nlu.aspects import asked_aspect, is_yes_no
+from bot.nlu.aspects import asked_aspect, asked_parts, is_yes_no
 from bot.nlu.forms_of_address import Address, forms_of_address
 from bot.nlu.question import questions
 from bot.storage import Database, dossier_records, handover_records, inbox, users
@@ -241,13 +241,20 @@ class Conversations:
 
 def other_questions(text: str) -> list[str]:
     """The things a message asks after its first, each a question of its own (a yes/no, or
-    one asking an aspect: "…có phải đổi không, có ai đến nhà giúp không"). The whole
+    one asking an aspect: "…có phải đổi không, có ai đến nhà giúp không", "cần giấy tờ gì
+    và nộp ở đâu"). The whole
     message is answered first, by the model, which reads its questions (bot/nlu/question.py);
     a story clause, or the aspect that answer opens with, is never offered."""
-    asked = [(q.text, asked_aspect(q.text)) for q in questions(text)]
+    asked = [(part, asked_aspect(part)) for q in questions(text) for part in asked_parts(q.text)]
     asked = [(q, aspect) for q, aspect in asked if aspect or is_yes_no(q)]
-    answered = asked_aspect(text)  # the aspect the first answer opens with: not offered again
-    return [q for q, aspect in asked[1:] if aspect is None or aspect != answered]
+    answered = asked_aspect(text)  # the aspect the answer opens with: not offered again
+    later = [q for q, aspect in asked[1:] if aspect is None or aspect != answered]
+    if asked and asked[0][1] != answered and any(a == answered for _, a in asked[1:]):
+        # "…có được hưởng trợ cấp gì không, và làm ở đâu": the answer opens with where, so
+        # the yes/no before it is still to answer ("cần giấy xác nhận độc thân. Vậy xin ở
+        # đâu?" states a need: not offered)
+        return [asked[0][0], *later] if is_yes_no(asked[0][0]) else later
+    return later
 
 
 def _now() -> dt.datetime:

@@ -46,6 +46,9 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "gio lam viec",
             "lam viec (tu )?may gio",
             "may gio (mo cua|lam viec|nghi)",
+            # one place or another: "nộp ở xã hay lên huyện", "xin ở phường nào"
+            "o (xa|phuong|huyen|tinh|quan|so)( \\w+)? hay",
+            "(xa|phuong|huyen|quan) (nao|noi nao)",
         ),
     ),
     (
@@ -66,7 +69,8 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "bao nhieu tram",
             # an allowance's amount: "mức chuẩn trợ giúp xh bn", "mỗi tháng được bao nhiêu"
             "muc (chuan|huong|tro cap|tro giup)[^,.?]{0,40}\\b(bao nhieu|bn|bnhieu)",
-            "(duoc|nhan|huong|lanh) (bao nhieu|bn)"
+            "bao nhiu tien",  # "nhiêu" typed "nhiu"
+            "(duoc|nhan|huong|lanh) (bao nhieu|bao nhiu|bn)"
             "(?! (ngay|lau|thoi|hom|tuan|thang|buoi|nam|tuoi))",
             "tien [^,.?]{0,30}\\b(la )?(bao nhieu|bn)(?! (ngay|lau|thoi|hom|tuan|thang|buoi|nam))",
         ),
@@ -132,12 +136,16 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "to khai",
             "mau don",
             "nop nhung gi",
+            # "cần mang giấy gì", "xin giấy gì ở công an", "hồ sơ gồm những gì"
+            "(can|mang|nop|xin|dua|lam|chuan bi|them) (them |theo )?(nhung |cai )?"
+            "(giay|ho so) (gi|j|nao)",
+            "gom (nhung )?(gi|j)",
         ),
     ),
     (
         # A place named in passing ("chứng thực ở xã mất bao nhiêu tiền") asks where only
-        # when no fee, time or papers are asked.
-        "where",
+        # when no fee, time or papers are asked, here or in another asking clause.
+        "where?",
         (
             "o (xa|huyen|tinh|phuong)",
             "(ra|len|den|toi|ve) (xa|phuong|huyen|tinh|ubnd|uy ban)\\b.* hay ",  # "ra xã hay…"
@@ -171,6 +179,13 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "ban dien tu",
             "(nhan|lay) (giay|the|so|ban)",
         ),
+    ),
+    (
+        # "nộp cho xã hay phải lên huyện" asks where, but "làm online được không hay phải
+        # lên xã" asks whether it can be done online, and "gửi về nhà hay lên phường nhận"
+        # how the result comes
+        "where",
+        ("hay (phai )?(len|ra|ve|o|den|toi|qua) (huyen|tinh|so|xa|phuong|quan)",),
     ),
     (
         "who",
@@ -220,28 +235,58 @@ def folded(text: str) -> str:
 
 def asked_aspect(text: str) -> str | None:
     """The guide section a question asks for (`render.SECTIONS` names), if it names one:
-    read in the message's asking clauses first (those ending with "?" before the others),
-    so a story's "nhà gái ở xã bên" does not make "…cần chuẩn bị giấy tờ gì?" a question of
-    where; the whole message when they name none."""
+    read in the message's asking clauses first (those of a sentence ending with "?" before
+    the others), so a story's "nhà gái ở xã bên" does not make "…cần chuẩn bị giấy tờ gì?" a
+    question of where; the whole message when they name none."""
     asking = [c for c in clauses(text) if c.kind is Kind.ASK]
-    said = {c: folded(text[c.start : c.end]) for c in asking}
+    said = {c: text[c.start : c.end] for c in asking}
     # "…có phải đăng ký không, nếu phải thì làm online được không": a later question hangs on
     # the first, which is answered first, even as a plain yes/no
-    if any(_CONDITIONAL.match(said[c]) for c in asking[1:]):
-        first = _aspect_of(said[asking[0]])
+    if any(_CONDITIONAL.match(folded(said[c])) for c in asking[1:]):
+        first = _aspect_of_question(said[asking[0]])
         if first is not None:
-            return first
-    # A clause that ends with "?" is surely asking; the others may be story.
-    asking.sort(key=lambda c: not text[c.end : c.end + 2].lstrip().startswith("?"))
-    found = [_aspect_of(said[c]) for c in asking]
-    # "who" is the catch-all of yes/no questions: a clause asking a fee or a place says more.
-    return next((a for a in found if a not in (None, "who")), None) or (
-        "who" if "who" in found else _aspect_in(text)
-    )
+            return "where" if first == "where?" else first
+    # A clause in a sentence that ends with "?" is surely asking; the others may be story.
+    asking.sort(key=lambda c: not _in_a_question(text, c.end))
+    aspect = _first_asked([_aspect_of_question(said[c]) for c in asking])
+    aspect = aspect or _aspect_of_question(text)
+    return "where" if aspect == "where?" else aspect
 
 
-def _aspect_in(text: str) -> str | None:
-    return _aspect_of(folded(text))
+def asked_parts(question: str) -> list[str]:
+    """A question's parts joined by "và" when each asks an aspect of its own ("cần giấy tờ gì
+    và nộp ở đâu" → two); else the question whole ("nộp thuế TNCN và GTGT bao nhiêu")."""
+    return [part for part, _ in _parts_asking(question)]
+
+
+_AND = re.compile(r"\s+(?:và|va)\s+(?=\w+\s+\w)", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"[?!\n]|\.(\s|$)")
+
+
+def _parts_asking(question: str) -> list[tuple[str, str | None]]:
+    parts = [part for part in _AND.split(question) if part.strip()]
+    found = [(part, _aspect_of(folded(part))) for part in parts]
+    if len(found) > 1 and all(aspect is not None for _, aspect in found):
+        return found
+    return [(question, _aspect_of(folded(question)))]
+
+
+def _aspect_of_question(question: str) -> str | None:
+    """Of two things asked with "và" ("cần giấy tờ gì và nộp ở đâu"), the one asked first."""
+    return _first_asked([aspect for _, aspect in _parts_asking(question)])
+
+
+def _in_a_question(text: str, end: int) -> bool:
+    """Whether the sentence a clause belongs to ends with "?"."""
+    found = _SENTENCE_END.search(text, end)
+    return found is not None and found.group() == "?"
+
+
+def _first_asked(found: list[str | None]) -> str | None:
+    """The first aspect found, but "who" (the catch-all of yes/no questions) and a place
+    named in passing are weak: a question of a fee or the papers says more."""
+    strong = (a for a in found if a not in (None, "who", "where?"))
+    return next(strong, None) or next((a for a in found if a is not None), None)
 
 
 def _aspect_of(plain: str) -> str | None:
