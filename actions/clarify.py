@@ -75,16 +75,29 @@ def clarify(dispatcher: CollectingDispatcher, library: Library, tracker: Tracker
         and (title := title_of(library, intent["name"]))
     ][:MAX_CANDIDATES]
     if candidates:
+        menu = {"title": library.ui["guide_buttons"]["menu"], "payload": "/help"}
         dispatcher.utter_message(
             text=library.text("clarify"),
             buttons=[{"title": title, "payload": f"/{name}"} for name, title in candidates]
-            + [{"title": library.ui["guide_buttons"]["menu"], "payload": "/help"}],
+            + _something_else(library, ranking)
+            + [menu],
         )
     else:
         dispatcher.utter_message(
             text=library.text("fallback"),
             buttons=[{"title": library.ui["guide_buttons"]["menu"], "payload": "/help"}],
         )
+
+
+def _something_else(library: Library, ranking: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """ "Việc khác" when the model also thinks the question may be off topic: an off-topic
+    question asked back was offered only the commune's procedures."""
+    off_topic = any(
+        intent["name"] == "out_of_scope" and intent.get("confidence", 0) >= MIN_CANDIDATE_CONFIDENCE
+        for intent in ranking[: MAX_CANDIDATES + 1]
+    )
+    title = library.ui["intent_titles"]["out_of_scope"]
+    return [{"title": title, "payload": "/out_of_scope"}] if off_topic else []
 
 
 def _said(intent: str, text: str) -> bool:

@@ -42,6 +42,12 @@ def _say(library: Library, dispatcher: CollectingDispatcher, key: str, **values:
     dispatcher.utter_message(text=library.text(key).format(**values))
 
 
+def _wants_to_be_told(tracker: Tracker) -> bool:
+    """ "báo cho cháu khi có kết quả nhé" while the look-up asks for the code or the digits:
+    the citizen has not moved on; subscribing needs the verified dossier first."""
+    return (tracker.latest_message.get("intent") or {}).get("name") == "subscribe_dossier"
+
+
 def _is_outcome_word(value: Any) -> bool:
     return re.sub(r"[\W_]+", "", str(value or "")).casefold() in OUTCOME_WORDS
 
@@ -67,6 +73,9 @@ class ValidateDossierLookupForm(UsesServices, FormValidationAction):
             ):
                 return {"dossier_code": code, "dossier_lookup": VERIFIED, **DONE}
             return {"dossier_code": code, "dossier_lookup": None}
+        if _wants_to_be_told(tracker):
+            _say(services.content.library, dispatcher, "dossier_told_after_lookup")
+            return {"dossier_code": None}
         if not re.search(r"\d", str(value or "")) and not _is_outcome_word(value):
             # the citizen moved on to something else
             return {"dossier_code": None, "dossier_lookup": STOPPED, **DONE}
@@ -89,6 +98,9 @@ class ValidateDossierLookupForm(UsesServices, FormValidationAction):
             outcome = await services.database.run(
                 dossier_records.verify, code, user, typed, None, _now()
             )
+        elif not typed and _wants_to_be_told(tracker):
+            _say(library, dispatcher, "dossier_told_after_lookup")
+            return {"id_last_digits": None}
         elif not typed:  # no digits at all: the citizen moved on to something else
             return {"id_last_digits": None, "dossier_lookup": STOPPED, **DONE}
         else:

@@ -54,6 +54,27 @@ async def test_the_menu_is_offered_once_even_when_the_model_guesses_it() -> None
     assert [b["payload"] for b in message["buttons"]] == ["/proc_residence_info", "/help"]
 
 
+async def test_something_else_is_offered_when_the_question_may_be_off_topic() -> None:
+    # an off-topic question asked back was offered only the commune's procedures
+    ranking = [
+        ("nlu_fallback", 0.4),
+        ("proc_land", 0.3),
+        ("out_of_scope", 0.25),
+        ("proc_business_registration", 0.2),
+    ]
+    tracker = _tracker("nha hang xom xay lan sang dat nha toi thi kien o dau", ranking)
+    [message] = await _run(ActionClarify(), tracker)
+    assert [(b["title"], b["payload"]) for b in message["buttons"]] == [
+        ("Thủ tục đất đai", "/proc_land"),
+        ("Hộ kinh doanh", "/proc_business_registration"),
+        ("Việc khác", "/out_of_scope"),
+        ("Xem các mục", "/help"),
+    ]
+    unlikely = [("nlu_fallback", 0.4), ("proc_land", 0.3), ("out_of_scope", 0.05)]
+    [message] = await _run(ActionClarify(), _tracker("lam so do", unlikely))
+    assert "/out_of_scope" not in [b["payload"] for b in message["buttons"]]
+
+
 async def test_an_unsure_off_topic_question_is_told_where_it_is_asked() -> None:
     ranking = [("nlu_fallback", 0.3), ("proc_social_welfare", 0.25), ("unsubscribe", 0.2)]
     [message] = await _run(ActionClarify(), _tracker("rút bhxh một lần", ranking))

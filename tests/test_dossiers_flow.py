@@ -153,6 +153,29 @@ async def test_a_citizen_without_the_code_is_told_where_to_find_it(service: Serv
     assert project_library().locality.values["hotline"] in last
 
 
+async def test_asking_to_be_told_during_the_look_up_keeps_it_going(service: Service) -> None:
+    # "báo cho cháu khi có kết quả" at the code or the digits stopped the look-up
+    await put(service, CODE, RECEIVED)
+    user = "u-tell-me"
+    await service.say(user, "hồ sơ của cháu đến đâu rồi")
+    await service.settle()
+    before = len(await service.messages(user))
+    await service.say(user, "báo cho cháu khi có kết quả nhé")
+    await service.settle()
+    replies = texts(await service.messages(user))[before:]
+    assert "cần tìm đúng hồ sơ" in replies[0]
+    assert "mã hồ sơ" in replies[-1] and "dừng tra cứu" not in " ".join(replies)
+    for text in (CODE, "khi nào xong thì nhắn cho cháu"):
+        await service.say(user, text)
+    await service.settle()
+    assert "4 số cuối" in texts(await service.messages(user))[-1]
+    await service.say(user, "5678")
+    await service.settle()
+    last = (await service.messages(user))[-1]
+    assert texts([last])[0].startswith("Nguyễn V. A. – Hồ sơ")
+    assert button_titles(last) == ["Báo khi có kết quả"]
+
+
 async def test_crash_between_send_and_record_sends_nothing_twice(start_service) -> None:
     # The embedded sandbox listens only once the restarted service does; a first round of
     # notifications sent before that is retried after this pause (30 s by default).
