@@ -321,6 +321,19 @@ def test_the_answer_sentence_is_not_said_twice_and_keeps_its_hedge() -> None:
     assert "Trẻ dưới 14 tuổi làm khi có yêu cầu" in rest  # the rest of the section follows
 
 
+def test_a_sentence_said_on_its_own_keeps_its_hedge() -> None:
+    library = project_library()
+    guide = library.guide_for("proc_id_card")
+    [reply] = render.passage_answer(library, guide, "trẻ dưới 14 tuổi làm khi có yêu cầu, qua")
+    assert reply.text.startswith("Trẻ dưới 14 tuổi")  # not a sentence of the guide: as is
+    clause = "trẻ dưới 14 tuổi làm khi có yêu cầu, qua cha mẹ hoặc người giám hộ;"
+    [reply] = render.passage_answer(library, guide, clause)
+    assert reply.text.startswith(
+        "Trẻ dưới 14 tuổi làm khi có yêu cầu, qua cha mẹ hoặc người giám hộ; "
+        "xin kiểm tra lại với bộ phận một cửa.\n\n"
+    )
+
+
 def test_one_common_shared_word_does_not_pick_the_answer() -> None:
     """ "mã số riêng" shares only "số" with "một số nhóm … không phải đăng ký": it opened
     with "Không phải." to a question that sentence does not answer."""

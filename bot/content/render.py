@@ -122,19 +122,23 @@ def aspect_answer(library: Library, guide: Guide, aspect: str, question: str) ->
             else yes_no.answer(question, guide.who, words, ignore=guide.title)
         )
         if found is not None:
-            # A sentence cut at ";" ("…; người từ đủ 70 đến dưới 75 tuổi…") opens in capitals
-            # and ends with a full stop ("…phải có thẻ căn cước;" read as unfinished).
-            sentence = found.sentence[:1].upper() + found.sentence[1:].rstrip(" ;,:")
-            if passages.hedged(guide, found.sentence) and not hedges(sentence):
-                sentence = f"{sentence.rstrip('.')}; {HEDGE}"  # an [S] fact stays hedged
-            sentence += "" if sentence.endswith((".", "!", "?", ")")) else "."
-            opening = f"{found.word} {sentence}".strip()
+            opening = f"{found.word} {_stated(guide, found.sentence)}".strip()
             # the section follows without the sentence just said
             title = library.ui["section_titles"][aspect]
             rest = _without(guide.who, found.sentence)
             text = f"{opening}\n\n{title} – {guide.title}" + (f"\n\n{rest}" if rest else "")
             replies[0] = Reply(text, replies[0].buttons)
     return replies
+
+
+def _stated(guide: Guide, sentence: str) -> str:
+    """One of the guide's sentences said on its own: a sentence cut at ";" ("…; người từ đủ
+    70 đến dưới 75 tuổi…") opens in capitals and ends with a full stop ("…phải có thẻ căn
+    cước;" read as unfinished), and keeps the hedge that closed it (an [S] fact)."""
+    said = sentence[:1].upper() + sentence[1:].rstrip(" ;,:")
+    if passages.hedged(guide, sentence) and not hedges(said):
+        said = f"{said.rstrip('.')}; {HEDGE}"
+    return said if said.endswith((".", "!", "?", ")")) else f"{said}."
 
 
 def _without(body: str, sentence: str) -> str:
@@ -166,7 +170,8 @@ def step(library: Library, guide: Guide, number: int) -> list[Reply]:
 
 def passage_answer(library: Library, guide: Guide, sentence: str) -> list[Reply]:
     """The guide's sentence that answers a precise question, with the way into the guide."""
-    return [Reply(f"{sentence}\n\n({guide.title})", section_buttons(library, guide))]
+    said = _stated(guide, sentence)
+    return [Reply(f"{said}\n\n({guide.title})", section_buttons(library, guide))]
 
 
 def faq_answer(library: Library, guide: Guide, faq: Faq) -> list[Reply]:
