@@ -11,6 +11,22 @@ ELDERLY = (
     "Chào cháu, bác 72 tuổi, thẻ căn cước làm năm 2016 có phải đổi không, có ai đến nhà giúp không"
 )
 
+WELFARE = (
+    "Thưa cán bộ, tôi 70 tuổi, ở với con trai. Tôi muốn hỏi giờ tôi có được hưởng trợ cấp gì "
+    "không, và làm ở đâu ạ?"
+)
+WELFARE_YES_NO = "ở với con trai, giờ tôi có được hưởng trợ cấp gì không"
+
+
+async def test_an_offered_question_is_written_out_in_full(service: Service) -> None:
+    # a button shows 20 characters: "ở với con trai, giờ…" alone said nothing
+    await service.say("u-welfare", WELFARE)
+    await service.settle()
+    replies = await service.messages("u-welfare")
+    [offer] = [r for r in replies if r.get("text", "").startswith("Anh/chị còn hỏi thêm")]
+    assert offer["text"].endswith(f"\n– {WELFARE_YES_NO}")
+    assert [b["payload"] for b in offer["attachment"]["payload"]["buttons"]] == [WELFARE_YES_NO]
+
 
 async def test_the_elderly_mans_card_question_is_answered_and_he_is_called_bac(
     service: Service,
@@ -73,11 +89,7 @@ def test_only_real_further_questions_are_offered() -> None:
     # two things asked with "và" in one clause: the second is offered
     assert other_questions("dang ky ket hon can nhung giay to gi va nop o dau a") == ["nop o dau a"]
     # the answer opens with the second question's aspect (where): the first is offered
-    welfare = (
-        "Thưa cán bộ, tôi 70 tuổi, ở với con trai. Tôi muốn hỏi giờ tôi có được hưởng trợ cấp "
-        "gì không, và làm ở đâu ạ?"
-    )
-    assert other_questions(welfare) == ["ở với con trai, giờ tôi có được hưởng trợ cấp gì không"]
+    assert other_questions(WELFARE) == [WELFARE_YES_NO]
     # "và" joining two things of one question offers nothing
     assert other_questions("tôi phải nộp thuế TNCN và GTGT bao nhiêu") == []
 

@@ -19,9 +19,12 @@ from bot.nlu.text import fold
 _ACTS = r"(lam|dang ky|den|nop|doi|xin|co|di|khai|mang|xuat trinh|cap|dong|ky)"
 _NEGATIVE = re.compile(
     rf"\b(khong|chua|khong con) phai {_ACTS}\b|\b(khong|chua) (can|bat buoc|duoc|nen|the)\b"
-    r"|\bmien\b|\bkhong co gia tri\b|\bkhong con\b"
+    r"|\bmien\b|\bkhong co gia tri\b|\bkhong con\b|\bkhong ai (duoc|phai|can)\b"
 )
 _POSITIVE = re.compile(r"\b(phai|bat buoc|can|duoc|co the|nen)\b")
+# "…chính sách người có công: ai được hưởng, xin kiểm tra lại…" names what to ask, it says
+# neither yes nor no
+_POINTER = re.compile(r"(?<!khong )\bai (duoc|phai|can)\b|\b(the nao|ra sao|bao nhieu)\b")
 # Which answer word fits the question's verb: "có phải…?" → "Phải.", "được không?" → "Được.",
 # "đủ tuổi chưa?" → "Chưa đủ tuổi."
 _VERBS = (
@@ -241,6 +244,8 @@ def polarity(question: str, sentence: str, words: dict[str, dict[str, str]]) -> 
         return YesNo("", sentence)
     plain = _plain(sentence)
     verb = _verb(_plain(question))
+    if _POINTER.search(plain):
+        return YesNo("", sentence)
     if _NEGATIVE.search(plain):
         return YesNo(words["negative"][verb], sentence)
     if _POSITIVE.search(plain):

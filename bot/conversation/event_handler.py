@@ -165,10 +165,13 @@ class Conversations:
             await self._acknowledge_outside_office_hours(event.user_id, started["id"])
         others = [] if text.startswith("/") else other_questions(text)
         if others and not self._offered_a_topic(output):
+            offered = others[:MAX_OFFERED]
+            # written out in full: a button shows only its first 20 characters
+            listed = "\n".join(f"– {q}" for q in offered)
             await output.send_text_with_buttons(
                 event.user_id,
-                self._content.library.text("also_asked"),
-                [{"title": q, "payload": q} for q in others[:MAX_OFFERED]],
+                f"{self._content.library.text('also_asked')}\n{listed}",
+                [{"title": q, "payload": q} for q in offered],
             )
 
     async def _open_handover(self, user_id: str) -> dict[str, Any] | None:
