@@ -322,14 +322,14 @@ def test_the_answer_sentence_is_not_said_twice_and_keeps_its_hedge() -> None:
 
 
 def test_a_sentence_naming_what_to_ask_says_neither_yes_nor_no() -> None:
-    # "ai được hưởng" read as "được": "Được." to a 70-year-old who may not be entitled
+    # "ai được hưởng" read as "được": "Được." to a 70-year-old who may not be entitled; it
+    # does not open the answer at all
     words = project_library().ui["yes_no"]
     sentence = (
         "Trợ cấp xã hội hằng tháng khác và chính sách người có công: ai được hưởng, xin kiểm "
         "tra lại với bộ phận một cửa."
     )
-    found = yes_no.polarity("giờ tôi có được hưởng trợ cấp gì không", sentence, words)
-    assert found.word == ""
+    assert yes_no.polarity("giờ tôi có được hưởng trợ cấp gì không", sentence, words) is None
     # but "không ai được…" says no ("Phải." was read from its "được")
     nobody = "Từ 01/7/2026 không ai được yêu cầu cá nhân nộp phiếu số 2."
     found = yes_no.polarity("công ty có được đòi phiếu lý lịch tư pháp số 2 không", nobody, words)

@@ -210,6 +210,18 @@ def test_faq_is_matched_with_or_without_diacritics() -> None:
     assert best_faq(guide, "làm khai sinh ở đâu") is None
 
 
+def test_a_scam_victim_is_told_whom_to_report_to() -> None:
+    # "bị lừa mất 50 triệu qua điện thoại, giờ báo ai" got the scam guide's summary
+    guide = load_library(PROJECT / "content").guides["security_scam"]
+    for question in (
+        "toi bi lua mat 50 trieu qua dien thoai, gio bao ai",
+        "mẹ tôi bị lừa chuyển khoản 20 triệu, giờ trình báo ở đâu",
+    ):
+        faq = best_faq(guide, question)
+        assert faq is not None and faq.id == "lua-dao-da-mat-tien"
+    assert "Công an xã" in faq.answer and "ngân hàng" in faq.answer
+
+
 def test_a_faq_that_clearly_leads_answers_a_question_told_with_a_story() -> None:
     library = load_library(PROJECT / "content")
     # 0.40 of the words against 0.26 for the next FAQ: below the match threshold, far ahead

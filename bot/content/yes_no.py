@@ -234,18 +234,19 @@ def answer(
     return None if sentence is None else polarity(question, sentence, words)
 
 
-def polarity(question: str, sentence: str, words: dict[str, dict[str, str]]) -> YesNo:
+def polarity(question: str, sentence: str, words: dict[str, dict[str, str]]) -> YesNo | None:
     """The answer word `sentence` gives to the yes/no `question`, if it says yes or no plainly
     for the asker: an exception below an age or a stay the question does not give is read out
     with no word ("ở nhờ có cần khai không" is not "Không cần." from "dưới 30 ngày…"); the
-    usual case from an age or stay up is answered ("thuê trọ đi học" → "Phải.")."""
+    usual case from an age or stay up is answered ("thuê trọ đi học" → "Phải."). None for
+    a sentence that names what to ask: it answers nothing, so it does not open the answer."""
     limits = _limits(question, sentence)
     if any(not limit.minimum and _given(question, limit.measure) is None for limit in limits):
         return YesNo("", sentence)
     plain = _plain(sentence)
     verb = _verb(_plain(question))
     if _POINTER.search(plain):
-        return YesNo("", sentence)
+        return None
     if _NEGATIVE.search(plain):
         return YesNo(words["negative"][verb], sentence)
     if _POSITIVE.search(plain):

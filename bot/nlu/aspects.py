@@ -136,6 +136,7 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "to khai",
             "mau don",
             "nop nhung gi",
+            "(can|phai) (mang|dem|xuat trinh)\\b",  # "có cần mang thẻ căn cước không"
             # "cần mang giấy gì", "xin giấy gì ở công an", "hồ sơ gồm những gì"
             "(can|mang|nop|xin|dua|lam|chuan bi|them) (them |theo )?(nhung |cai )?"
             "(giay|ho so) (gi|j|nao)",
