@@ -18,6 +18,10 @@ from tests.conftest import project_library
         ("làm giấy khai sinh có mất tiền không", "fees"),
         ("khai sinh quá hạn có bị phạt không", "deadline"),
         ("trong vòng bao nhiêu ngày phải đi khai tử", "deadline"),
+        (
+            "chuyển đến rồi thì trong bao nhiêu ngày phải đăng ký tạm trú, trễ có bị phạt không?",
+            "deadline",
+        ),
         ("ông mất năm 2019 chưa khai tử, giờ đăng kí còn được không", "deadline"),
         ("con sinh 3 tháng rồi giờ còn khai sinh được không", "deadline"),
         ("giấy độc thân xin từ tháng 3 giờ còn xài dc ko", "deadline"),

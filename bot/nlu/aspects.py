@@ -88,6 +88,8 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "muon nhat",
             "trong vong bao",
             "sau bao lau (thi )?phai",
+            # "trong bao nhiêu ngày phải đăng ký", "trong bao lâu phải đăng ký tạm trú"
+            "trong (vong )?((bao nhieu|may|bn) (ngay|thang|tuan)|bao lau) (thi )?phai",
             "han (la|den|toi) (ngay |khi )?(nao|bao gio)",
             "han (dong|nop|gia han)",  # "hạn đóng bhyt hộ gia đình là khi nào"
             "phai (lam|dang ky|khai) (truoc|trong)",
