@@ -20,7 +20,7 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
         "result",
         (
-            "(nhan|lay) (ket qua|giay|the|so|ban|bang|phieu)\\b[^,.?]{0,30}"
+            "(?<!xac )(nhan|lay) (ket qua|giay|the|so|ban|bang|phieu)\\b[^,.?]{0,30}"
             "\\b(o dau|qua dau|cho nao|noi nao|tai dau|bang (gi|cach nao)|the nao|ra sao|sao)",
         ),
     ),
@@ -138,7 +138,6 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "to khai",
             "mau don",
             "nop nhung gi",
-            "(can|phai) (mang|dem|xuat trinh)\\b",  # "có cần mang thẻ căn cước không"
             # "cần mang giấy gì", "xin giấy gì ở công an", "hồ sơ gồm những gì"
             "(can|mang|nop|xin|dua|lam|chuan bi|them) (them |theo )?(nhung |cai )?"
             "(giay|ho so) (gi|j|nao)",
@@ -180,8 +179,15 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "buu dien",
             "buu chinh",
             "ban dien tu",
-            "(nhan|lay) (giay|the|so|ban)",
+            "(?<!xac )(nhan|lay) (giay|the|so|ban)",  # not "giấy xác nhận số CMND"
         ),
+    ),
+    (
+        # "có cần mang thẻ căn cước không" asks the papers, but "nộp online rồi có cần mang
+        # bản giấy lên không" asks how the online way goes, and "lấy kết quả giùm thì cần
+        # mang gì" how the result is collected
+        "documents",
+        ("(can|phai) (mang|dem|xuat trinh)\\b",),
     ),
     (
         # "nộp cho xã hay phải lên huyện" asks where, but "làm online được không hay phải
@@ -293,8 +299,8 @@ def _first_asked(found: list[str | None]) -> str | None:
 
 
 def _aspect_of(plain: str) -> str | None:
-    """The first aspect whose patterns the folded text holds."""
-    return next((aspect for aspect, pattern in _COMPILED if pattern.search(plain)), None)
+    """The first aspect whose patterns the folded text holds, a weak one last."""
+    return _first_asked([aspect for aspect, pattern in _COMPILED if pattern.search(plain)])
 
 
 def is_yes_no(text: str) -> bool:
