@@ -141,6 +141,16 @@ async def test_outside_office_hours_a_waiting_citizen_is_told_once_when_officers
     assert "ngoài giờ làm việc" in replies[1] and "từ 7:30 ngày 07/12" in replies[1]
 
 
+async def test_the_out_of_hours_note_speaks_as_the_citizen_does(service: Service) -> None:
+    # "mình cần gặp cán bộ" is answered as "bạn"; the note after it said "anh/chị"
+    office_clock_at(service, SATURDAY_NIGHT)
+    await service.say("u-minh", "minh can gap can bo")
+    await service.settle()
+    replies = texts(await service.messages("u-minh"))
+    assert "ngoài giờ làm việc" in replies[-1] and "trả lời bạn" in replies[-1]
+    assert not any("anh/chị" in reply for reply in replies)
+
+
 async def test_inside_office_hours_a_waiting_citizen_gets_no_acknowledgement(
     service: Service,
 ) -> None:

@@ -148,7 +148,10 @@ class Conversations:
         if with_officer:
             # An officer answers (recorded in the inbox, shown in their queue).
             if with_officer["status"] == "waiting":
-                await self._acknowledge_outside_office_hours(event.user_id, with_officer["id"])
+                form = await self._form_of_address(event.user_id, text)
+                await self._acknowledge_outside_office_hours(
+                    event.user_id, with_officer["id"], form
+                )
             return
         if await self._over_message_limit(event):
             return
@@ -162,7 +165,7 @@ class Conversations:
         await self._brain.handle(conversation, text, output, metadata=metadata)
         started = await self._open_handover(event.user_id)
         if started and started["status"] == "waiting":  # told now, not at the next message
-            await self._acknowledge_outside_office_hours(event.user_id, started["id"])
+            await self._acknowledge_outside_office_hours(event.user_id, started["id"], form)
         others = [] if text.startswith("/") else other_questions(text)
         if others and not self._offered_a_topic(output):
             offered = others[:MAX_OFFERED]
@@ -202,9 +205,12 @@ class Conversations:
         stored = await self._database.run(users.form_of_address, user_id)
         return Address(*stored) if stored else address.DEFAULT
 
-    async def _acknowledge_outside_office_hours(self, user_id: str, handover_id: int) -> None:
+    async def _acknowledge_outside_office_hours(
+        self, user_id: str, handover_id: int, form: Address
+    ) -> None:
         """Outside office hours a citizen waiting for an officer is told, once per wait, when
-        officers are back, rather than met with silence. Once: the outbox key is the wait's."""
+        officers are back, rather than met with silence. Once: the outbox key is the wait's.
+        In the conversation's form of address ("bạn" was told "anh/chị" here)."""
         library = self._content.library
         hours = OfficeHours.parse(library.locality.values.get("office_hours", ""))
         now = self.office_clock()
@@ -214,7 +220,8 @@ class Conversations:
         text = library.text("handover_outside_hours").format(
             time=f"{opens.hour}:{opens.minute:02d}", date=opens.strftime("%d/%m")
         )
-        output = ZaloOutputChannel(self._client, f"handover-{handover_id}-outside-office-hours")
+        key = f"handover-{handover_id}-outside-office-hours"
+        output = ZaloOutputChannel(self._client, key, form)
         await output.send_text_message(user_id, text)
 
     async def _over_message_limit(self, event: ZaloEvent) -> bool:
