@@ -12,6 +12,9 @@ import re
 from bot.nlu.question import Kind, clauses
 from bot.nlu.text import expand, fold, spelled_words
 
+# A place named in passing: read as "where", but weak beside another aspect.
+IN_PASSING = "where (a place named in passing)"
+
 # Checked in this order: the first that matches is the aspect asked. Where to receive the
 # result first ("nhận kết quả ở đâu" is not where to file), then where ("đến đâu đóng
 # tiền" asks where), money before time ("mất bao nhiêu tiền" is a fee), deadlines before
@@ -147,7 +150,7 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
         # A place named in passing ("chứng thực ở xã mất bao nhiêu tiền") asks where only
         # when no fee, time or papers are asked, here or in another asking clause.
-        "where?",
+        IN_PASSING,
         (
             "o (xa|huyen|tinh|phuong)",
             "(ra|len|den|toi|ve) (xa|phuong|huyen|tinh|ubnd|uy ban)\\b.* hay ",  # "ra xã hay…"
@@ -254,12 +257,12 @@ def asked_aspect(text: str) -> str | None:
     if any(_CONDITIONAL.match(folded(said[c])) for c in asking[1:]):
         first = _aspect_of_question(said[asking[0]])
         if first is not None:
-            return "where" if first == "where?" else first
+            return "where" if first == IN_PASSING else first
     # A clause in a sentence that ends with "?" is surely asking; the others may be story.
     asking.sort(key=lambda c: not _in_a_question(text, c.end))
     aspect = _first_asked([_aspect_of_question(said[c]) for c in asking])
     aspect = aspect or _aspect_of_question(text)
-    return "where" if aspect == "where?" else aspect
+    return "where" if aspect == IN_PASSING else aspect
 
 
 def asked_parts(question: str) -> list[str]:
@@ -294,7 +297,7 @@ def _in_a_question(text: str, end: int) -> bool:
 def _first_asked(found: list[str | None]) -> str | None:
     """The first aspect found, but "who" (the catch-all of yes/no questions) and a place
     named in passing are weak: a question of a fee or the papers says more."""
-    strong = (a for a in found if a not in (None, "who", "where?"))
+    strong = (a for a in found if a not in (None, "who", IN_PASSING))
     return next(strong, None) or next((a for a in found if a is not None), None)
 
 
