@@ -210,6 +210,13 @@ def test_faq_is_matched_with_or_without_diacritics() -> None:
     assert best_faq(guide, "làm khai sinh ở đâu") is None
 
 
+def test_a_lost_birth_certificate_is_answered_with_the_copy() -> None:
+    # "lam lai giay khai sinh bi mat thi sao" got the birth registration summary
+    guide = load_library(PROJECT / "content").guides["proc_birth_registration"]
+    faq = best_faq(guide, "lam lai giay khai sinh bi mat thi sao")
+    assert faq is not None and "8.000 đồng" in faq.answer and "bản sao" in faq.answer
+
+
 def test_a_scam_victim_is_told_whom_to_report_to() -> None:
     # "bị lừa mất 50 triệu qua điện thoại, giờ báo ai" got the scam guide's summary
     guide = load_library(PROJECT / "content").guides["security_scam"]
