@@ -210,23 +210,36 @@ def test_faq_is_matched_with_or_without_diacritics() -> None:
     assert best_faq(guide, "làm khai sinh ở đâu") is None
 
 
-def test_a_lost_birth_certificate_is_answered_with_the_copy() -> None:
-    # "lam lai giay khai sinh bi mat thi sao" got the birth registration summary
-    guide = load_library(PROJECT / "content").guides["proc_birth_registration"]
-    faq = best_faq(guide, "lam lai giay khai sinh bi mat thi sao")
-    assert faq is not None and "8.000 đồng" in faq.answer and "bản sao" in faq.answer
-
-
-def test_a_scam_victim_is_told_whom_to_report_to() -> None:
-    # "bị lừa mất 50 triệu qua điện thoại, giờ báo ai" got the scam guide's summary
-    guide = load_library(PROJECT / "content").guides["security_scam"]
-    for question in (
-        "toi bi lua mat 50 trieu qua dien thoai, gio bao ai",
-        "mẹ tôi bị lừa chuyển khoản 20 triệu, giờ trình báo ở đâu",
-    ):
-        faq = best_faq(guide, question)
-        assert faq is not None and faq.id == "lua-dao-da-mat-tien"
-    assert "Công an xã" in faq.answer and "ngân hàng" in faq.answer
+@pytest.mark.parametrize(
+    ("intent", "question", "faq_id", "facts"),
+    [
+        # both got the guide's summary
+        (
+            "proc_birth_registration",
+            "lam lai giay khai sinh bi mat thi sao",
+            "khai-sinh-mat-giay",
+            ("bản sao", "8.000 đồng"),
+        ),
+        (
+            "security_scam",
+            "toi bi lua mat 50 trieu qua dien thoai, gio bao ai",
+            "lua-dao-da-mat-tien",
+            ("ngân hàng", "Công an xã"),
+        ),
+        (
+            "security_scam",
+            "mẹ tôi bị lừa chuyển khoản 20 triệu, giờ trình báo ở đâu",
+            "lua-dao-da-mat-tien",
+            ("ngân hàng", "Công an xã"),
+        ),
+    ],
+)
+def test_a_citizens_plight_gets_its_faq(
+    intent: str, question: str, faq_id: str, facts: tuple[str, ...]
+) -> None:
+    faq = best_faq(load_library(PROJECT / "content").guides[intent], question)
+    assert faq is not None and faq.id == faq_id
+    assert all(fact in faq.answer for fact in facts)
 
 
 def test_a_faq_that_clearly_leads_answers_a_question_told_with_a_story() -> None:
