@@ -138,6 +138,11 @@ def listing(library: Library, rows: list[dict[str, Any]]) -> tuple[str, list[dic
 
 # Every way of asking for a reminder names it: "nhắc", "hẹn", "nhớ giùm", "báo", "lịch".
 ASKS_A_REMINDER = re.compile(r"\b(nhac|hen|nho|bao|dat lich|lich)\b")
+# A birth certificate lost, copied or corrected: no newborn, no 60-day deadline to remind of.
+NOT_A_NEWBORN = re.compile(
+    r"\b(bi mat|lam mat|mat giay|that lac|bi rach|lam lai|cap lai|ban sao|trich luc|sua|"
+    r"cai chinh)\b"
+)
 
 
 class ActionSetReminder(UsesServices, Action):
@@ -351,7 +356,7 @@ class ActionOfferBirthDeadline(UsesServices, Action):
         born = citizen_reminders.stated_birth_date(text, now())
         if born is not None and born <= now().date():
             return [SlotSet("birth_deadline_offered", True), *start_birth_form(text)]
-        if tracker.get_slot("birth_deadline_offered"):
+        if tracker.get_slot("birth_deadline_offered") or NOT_A_NEWBORN.search(folded(text)):
             return []
         library = (await self.services(tracker)).content.library
         button = {

@@ -252,6 +252,14 @@ async def test_a_birth_date_said_with_the_question_goes_to_the_deadline_reminder
     assert f"Bé sinh ngày {born:%d/%m/%Y}" in replies[-1]["text"]
 
 
+async def test_a_lost_birth_certificate_is_not_offered_the_newborns_deadline(
+    service: Service,
+) -> None:
+    replies = await turn(service, "u-lost-paper", "lam lai giay khai sinh bi mat thi sao")
+    assert "8.000 đồng" in replies[0]["text"]
+    assert not any("Nhắc hạn khai sinh" in button_titles(reply) for reply in replies)
+
+
 async def test_the_birth_guide_offers_reminders_before_the_60_day_deadline(
     service: Service,
 ) -> None:
