@@ -278,7 +278,8 @@ _SENTENCE_END = re.compile(r"[?!\n]|\.(\s|$)")
 def _parts_asking(question: str) -> list[tuple[str, str | None]]:
     parts = [part for part in _AND.split(question) if part.strip()]
     found = [(part, _aspect_of(folded(part))) for part in parts]
-    if len(found) > 1 and all(aspect is not None for _, aspect in found):
+    # one part is the question itself (most questions: read once, not twice)
+    if len(found) == 1 or all(aspect is not None for _, aspect in found):
         return found
     return [(question, _aspect_of(folded(question)))]
 
