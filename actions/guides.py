@@ -189,6 +189,36 @@ def told_follow_up(library: Library, tracker: Tracker) -> list[render.Reply]:
     return follow_up_answer(library, tracker)
 
 
+# Words that ask how much, how long or where: they say nothing of what is asked about.
+_ASKING_WORDS = frozenset({"bao", "nhieu", "lau", "dau", "may", "tien", "ngay", "khong"})
+
+
+def covered_follow_up(library: Library, tracker: Tracker) -> list[render.Reply]:
+    """The current guide's answer to a short question whose every word, and every pair of
+    neighbouring words, the guide holds: "nếu không đăng ký thì bị phạt bao nhiêu" right after
+    temporary residence, which the model reads as a traffic fine (out of scope), asks that
+    guide's deadlines and fines; "học phí cấp 3 bao nhiêu" does not ("học phí" is not in it,
+    though each word is). [] for anything else."""
+    guide = library.guide_by_id(tracker.get_slot("guide_id"))
+    words = [
+        word
+        for word in folded(tracker.latest_message.get("text") or "").split()
+        if word not in _ASKING_WORDS
+    ]
+    said = {word for word in words if word not in passages.QUESTION_WORDS}
+    pairs = {f"{a} {b}" for a, b in zip(words, words[1:], strict=False) if {a, b} <= said}
+    if guide is None or not said:
+        return []
+    held = _terms_of(guide)
+    return follow_up_answer(library, tracker) if said | pairs <= held else []
+
+
+def _terms_of(guide: Guide) -> frozenset[str]:
+    return frozenset().union(
+        passages.terms(guide.title), *(passages.terms(p.text) for p in passages.of_guide(guide))
+    )
+
+
 def _tells_an_age_or_stay(guide: Guide, text: str) -> bool:
     """A short message asking nothing that gives an age or a stay the guide's `who` bounds."""
     short = len(text.split()) <= FOLLOW_UP_MAX_WORDS

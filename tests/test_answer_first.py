@@ -107,6 +107,20 @@ async def test_an_age_told_after_a_guide_gets_whom_the_guide_is_for(service: Ser
         assert _guide(intent).who.split(". ")[0] in replies[0], story
 
 
+async def test_a_fine_asked_after_a_guide_is_that_guides_not_out_of_scope(
+    service: Service,
+) -> None:
+    # Read by the model as a traffic fine: "việc này trợ lý của xã chưa hướng dẫn được".
+    user = "u-fine"
+    seen = len(await _reply_texts(service, user, "đăng ký tạm trú cho người thuê trọ"))
+    replies = await _reply_texts(service, user, "neu ko dang ky thi bi phat bao nhieu", seen)
+    assert "xử phạt" in replies[0] and "xin kiểm tra lại" in replies[0]
+    # a word the guide does not hold is still something the commune does not handle
+    seen += len(replies)
+    replies = await _reply_texts(service, user, "xsmb hôm nay bao nhiêu", seen)
+    assert "chỉ hướng dẫn về thủ tục hành chính" in replies[0]
+
+
 async def test_where_after_a_topic_guide_gets_the_offices_address(service: Service) -> None:
     # The classes' guide names no place: "ở đâu vậy" was answered "Dạ vâng".
     user = "u-where-class"
