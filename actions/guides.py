@@ -249,6 +249,8 @@ def first_answer(
     asks = passages.asks_something(question)
     found = passages.best(question, sentences, ignore=guide.title) if asks else None
     if aspect == "who":
+        if yes_no.speaks_to(text, guide.who or ""):  # "mẹ cháu 81 tuổi… có được không"
+            return aspect_reply(library, guide, aspect, text)
         in_who = passages.best(question, sentences, guide.title, within="who")
         if in_who and (found is None or found.evidence < WHO_FIRST * in_who.evidence):
             return aspect_reply(library, guide, aspect, text)

@@ -107,6 +107,19 @@ async def test_an_age_told_after_a_guide_gets_whom_the_guide_is_for(service: Ser
         assert _guide(intent).who.split(". ")[0] in replies[0], story
 
 
+async def test_an_age_told_in_a_yes_no_question_gets_the_rule_for_that_age(
+    service: Service,
+) -> None:
+    # "nhận tiền trợ cấp hàng tháng" matched the result's "Cách nhận … tiền trợ cấp hằng
+    # tháng, xin kiểm tra lại": the 81-year-old without a pension was told nothing of her right
+    daughter = (
+        "cháu chào cô chú ạ, mẹ cháu năm nay 81 tuổi, không có lương hưu, cháu muốn hỏi mẹ"
+        " cháu có được nhận tiền trợ cấp hàng tháng không ạ"
+    )
+    replies = await _reply_texts(service, "u-81", daughter)
+    assert "từ đủ 75 tuổi trở lên không có lương hưu" in replies[0].split("\n")[0]
+
+
 async def test_a_fine_asked_after_a_guide_is_that_guides_not_out_of_scope(
     service: Service,
 ) -> None:

@@ -300,6 +300,8 @@ def test_a_sentence_cut_at_a_semicolon_opens_the_answer_in_capitals() -> None:
     question = "tôi năm nay 70 tuổi, nhà thuộc hộ cận nghèo, có được hưởng trợ cấp gì không ạ"
     [first, *_] = render.aspect_answer(library, guide, "who", question)
     assert first.text.startswith("Người từ đủ 70 đến dưới 75 tuổi")
+    # the section after it ends the sentence the clause was taken from ("…hằng tháng; Trợ…")
+    assert "hằng tháng. Trợ cấp xã hội hằng tháng khác" in first.text
 
 
 def test_two_things_asked_with_và_are_two_parts() -> None:

@@ -146,7 +146,14 @@ def _without(body: str, sentence: str) -> str:
     at = body.find(sentence)
     if at < 0:
         return body
-    before, after = body[:at], body[at + len(sentence) :].lstrip(" ;,:.")
+    before, rest = body[:at], body[at + len(sentence) :]
+    after = rest.lstrip(" ;,:.")
+    if (
+        sentence.rstrip().endswith(".") or rest.lstrip().startswith(".")
+    ) and before.rstrip().endswith(
+        (";", ",")
+    ):  # "…hằng tháng; [the clause taken out.] Trợ cấp…": a full stop
+        before = before.rstrip()[:-1] + ". "
     if not before.strip() or before.rstrip().endswith((".", "!", "?", "\n")):
         after = after[:1].upper() + after[1:]
     return (before + after).strip()
