@@ -8,14 +8,14 @@ import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.guides import follow_up_answer, told_follow_up
+from actions.guides import FOLLOW_UPS, first_answer, follow_up_answer, told_follow_up
 from actions.out_of_scope import referral, say_out_of_scope
 from actions.replies import send
-from bot.content import Library
-from bot.nlu.aspects import folded, is_yes_no
+from bot.content import Guide, Library
+from bot.nlu.aspects import asked_aspect, folded, is_yes_no
 from bot.services import UsesServices
 
 # Below this, a candidate is noise rather than a meaning worth offering.
@@ -54,18 +54,26 @@ def title_of(library: Library, intent: str) -> str | None:
     return guide.button_title if guide else library.ui.get("intent_titles", {}).get(intent)
 
 
-def clarify(dispatcher: CollectingDispatcher, library: Library, tracker: Tracker) -> None:
-    """The follow-up's answer, the referral elsewhere, or the best guesses as buttons."""
+def clarify(
+    dispatcher: CollectingDispatcher, library: Library, tracker: Tracker
+) -> list[EventType]:
+    """The follow-up's answer, the referral elsewhere, the procedure's aspect both guesses
+    name, or the best guesses as buttons."""
     follow_up = follow_up_answer(library, tracker)
     if follow_up:  # "ai làm được?" right after a guide: that guide's answer
         send(dispatcher, follow_up)
-        return
+        return []
     text = tracker.latest_message.get("text") or ""
     elsewhere = referral(library, text)
     if elsewhere:  # "rút bhxh một lần": where that is asked
         say_out_of_scope(dispatcher, library, elsewhere)
-        return
+        return []
     ranking = tracker.latest_message.get("intent_ranking") or []
+    agreed = _procedure_and_aspect(library, ranking, text)
+    if agreed is not None:
+        guide, aspect = agreed
+        send(dispatcher, first_answer(library, guide, text, aspect))
+        return [SlotSet("guide_id", guide.id), SlotSet("guide_step", 0.0)]
     candidates = [
         (intent["name"], title)
         for intent in ranking
@@ -87,6 +95,27 @@ def clarify(dispatcher: CollectingDispatcher, library: Library, tracker: Tracker
             text=library.text("fallback"),
             buttons=[{"title": library.ui["guide_buttons"]["menu"], "payload": "/help"}],
         )
+    return []
+
+
+def _procedure_and_aspect(
+    library: Library, ranking: list[dict[str, Any]], text: str
+) -> tuple[Guide, str] | None:
+    """ "người khuyết tật có được miễn phí làm căn cước không": the model hesitates between
+    the ID card (first) and fees (next), and the question asks a fee: both guesses agree on
+    the ID card's fees, which answer it better than the two as buttons."""
+    guesses = [
+        intent["name"]
+        for intent in ranking
+        if intent["name"] != "nlu_fallback"
+        and intent.get("confidence", 0) >= MIN_CANDIDATE_CONFIDENCE
+    ][:2]
+    if len(guesses) < 2 or guesses[1] not in FOLLOW_UPS:
+        return None
+    guide, aspect = library.guide_for(guesses[0]), FOLLOW_UPS[guesses[1]]
+    if guide is None or guesses[0] in FOLLOW_UPS or guide.kind != "procedure":
+        return None
+    return (guide, aspect) if asked_aspect(text) == aspect else None
 
 
 def _something_else(library: Library, ranking: list[dict[str, Any]]) -> list[dict[str, str]]:
@@ -112,8 +141,7 @@ class ActionClarify(UsesServices, Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        clarify(dispatcher, (await self.services(tracker)).content.library, tracker)
-        return []
+        return clarify(dispatcher, (await self.services(tracker)).content.library, tracker)
 
 
 class ActionAffirmOrFollowUp(UsesServices, Action):
@@ -148,7 +176,7 @@ class ActionDenyOrQuestion(UsesServices, Action):
         text = tracker.latest_message.get("text") or ""
         library = (await self.services(tracker)).content.library
         if is_yes_no(text) and len(text.split()) >= QUESTION_MIN_WORDS:
-            clarify(dispatcher, library, tracker)
+            return clarify(dispatcher, library, tracker)
         elif told := told_follow_up(library, tracker):  # "cháu nó 14 tuổi rồi" read as a no
             send(dispatcher, told)
         elif STILL_FAILING.search(folded(text)):

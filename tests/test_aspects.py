@@ -45,6 +45,8 @@ from tests.conftest import project_library
         ("ở đâu", "where"),
         ("lam giay khai sinh cho con o dau", "where"),
         ("nộp ở xã hay huyện", "where"),
+        ("đăng ký kết hôn thì về quê hay đăng ký chỗ trọ được ạ", "where"),
+        ("làm căn cước ở chỗ tạm trú đc ko hay phải về quê", "where"),
         ("chứng thực giấy tờ ở xã mất bao nhiêu tiền một trang dzậy", "fees"),
         ("làm giấy khai sinh ở xã mất bao lâu", "time"),
         ("ai làm được", "who"),

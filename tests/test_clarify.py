@@ -157,3 +157,17 @@ async def test_rating_is_offered_only_when_the_service_is_judged() -> None:
     assert "/rate_service" not in [b["payload"] for b in message["buttons"]]
     [message] = await _run(ActionClarify(), _tracker("cán bộ phục vụ chậm", ranking))
     assert "/rate_service" in [b["payload"] for b in message["buttons"]]
+
+
+async def test_a_procedure_and_the_aspect_asked_guessed_together_get_that_aspect() -> None:
+    # "Căn cước" and "Lệ phí" as buttons, when the question asks the ID card's fee
+    ranking = [("nlu_fallback", 0.5), ("proc_id_card", 0.47), ("ask_fee", 0.26)]
+    tracker = _tracker("cho hỏi người khuyết tật có được miễn phí làm căn cước không", ranking)
+    dispatcher = CollectingDispatcher()
+    events = await ActionClarify().run(dispatcher, tracker, {})
+    assert dispatcher.messages[0]["text"].startswith("Lệ phí – Thẻ căn cước")
+    assert {"event": "slot", "name": "guide_id", "value": "can-cuoc", "timestamp": None} in events
+    # a question asking something else than the aspect guessed is still asked back
+    tracker = _tracker("người khuyết tật làm căn cước ở đâu", ranking)
+    [message] = await _run(ActionClarify(), tracker)
+    assert [b["payload"] for b in message["buttons"]][:2] == ["/proc_id_card", "/ask_fee"]

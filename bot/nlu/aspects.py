@@ -52,6 +52,9 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
             # one place or another: "nộp ở xã hay lên huyện", "xin ở phường nào"
             "o (xa|phuong|huyen|tinh|quan|so)( \\w+)? hay",
             "(xa|phuong|huyen|quan) (nao|noi nao)",
+            # home or where one lives now: "về quê hay đăng ký ở chỗ trọ được"
+            "ve que (hay|hoac)",
+            "(hay|hoac) (la )?(phai )?ve que",
         ),
     ),
     (
