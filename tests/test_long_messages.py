@@ -92,6 +92,13 @@ def test_only_real_further_questions_are_offered() -> None:
     assert other_questions(WELFARE) == [WELFARE_YES_NO]
     # "và" joining two things of one question offers nothing
     assert other_questions("tôi phải nộp thuế TNCN và GTGT bao nhiêu") == []
+    # whether it can still be done late is what the deadline answered first says
+    widower = (
+        "Thưa anh chị, tôi năm nay 67 tuổi, vợ tôi mất năm ngoái, lúc đó gia đình chưa làm giấy"
+        " khai tử vì bận việc. Bây giờ làm có được không, có bị phạt không ạ?"
+    )
+    assert other_questions(widower) == []
+    assert other_questions("giờ làm có được không, và làm ở đâu ạ?") == ["giờ làm có được không"]
 
 
 def test_who_speaks_as_toi_of_a_grandchild_is_not_called_ban() -> None:

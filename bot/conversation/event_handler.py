@@ -14,7 +14,7 @@ from bot.communes.conversation_ids import conversation_id
 from bot.content import LiveContent, address
 from bot.content.office_hours import OfficeHours
 from bot.conversation.rate_limit import RateLimit, SharedRateLimit
-from bot.nlu.aspects import asked_aspect, asked_parts, is_yes_no
+from bot.nlu.aspects import asked_aspect, asked_parts, folded, is_yes_no
 from bot.nlu.forms_of_address import Address, forms_of_address
 from bot.nlu.question import questions
 from bot.storage import Database, dossier_records, handover_records, inbox, users
@@ -33,6 +33,12 @@ NON_TEXT_INTENT = "/EXTERNAL_non_text"
 MAX_OFFERED = 3
 # A button that opens an intent as such ("/request_home_support"), not one of its sections.
 BARE_INTENT = re.compile(r"/\w+")
+# "…chưa làm giấy khai tử. Bây giờ làm có được không, có bị phạt không?": whether it can still
+# be done is what the deadline answered first says ("quá hạn vẫn đăng ký được").
+STILL_DOABLE = re.compile(
+    r"((bay )?gio |nay |bay gio )?(lam|dang ky|di lam|lam lai|dang ky lai)"
+    r"( lai| bay gio| bay h)? (co )?(duoc|dc|dk) (khong|ko|k|hong|ha)( a)?"
+)
 
 
 def officer_of(event: ZaloEvent) -> str | None:
@@ -263,7 +269,11 @@ def other_questions(text: str) -> list[str]:
         # "…có được hưởng trợ cấp gì không, và làm ở đâu": the answer opens with where, so
         # the yes/no before it is still to answer ("cần giấy xác nhận độc thân. Vậy xin ở
         # đâu?" states a need: not offered)
-        return [asked[0][0], *later] if is_yes_no(asked[0][0]) else later
+        first = asked[0][0]
+        still_doable = answered == "deadline" and STILL_DOABLE.fullmatch(
+            folded(first.split(",")[-1])
+        )
+        return [first, *later] if is_yes_no(first) and not still_doable else later
     return later
 
 
