@@ -113,9 +113,13 @@ def _naming_terms(guide: Guide) -> frozenset[str]:
 
 def also_named(library: Library, tracker: Tracker, answered: Guide) -> Guide | None:
     """A second procedure or topic the question names beside the one answered, if any
-    ("…thẻ căn cước bị mất thì có cách nào cán bộ đến nhà làm cho ông không?")."""
+    ("…thẻ căn cước bị mất thì có cách nào cán bộ đến nhà làm cho ông không?"); not the
+    general guide of an aspect ("nhận kết quả", "nộp online"): "xin lý lịch tư pháp qua bưu
+    điện…, nhận kết quả về nhà luôn đc không" was answered by the results guide, named first."""
     ranking = tracker.latest_message.get("intent_ranking") or []
     if len(ranking) < 2 or ranking[1]["confidence"] < ALSO_NAMED_CONFIDENCE:
+        return None
+    if ranking[1]["name"] in FOLLOW_UPS:  # an aspect, which the answered guide's sections tell
         return None
     other = library.guide_for(ranking[1]["name"])
     if other is None or other.id == answered.id:

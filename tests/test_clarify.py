@@ -7,8 +7,9 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.clarify import ActionClarify, ActionDenyOrQuestion
-from actions.guides import ActionAnswerAspect
+from actions.guides import ActionAnswerAspect, also_named
 from actions.officer_handover import fallback_streak
+from tests.conftest import project_library
 
 
 def _tracker(text: str, ranking: list[tuple[str, float]], slots: dict | None = None) -> Tracker:
@@ -171,3 +172,19 @@ async def test_a_procedure_and_the_aspect_asked_guessed_together_get_that_aspect
     tracker = _tracker("người khuyết tật làm căn cước ở đâu", ranking)
     [message] = await _run(ActionClarify(), tracker)
     assert [b["payload"] for b in message["buttons"]][:2] == ["/proc_id_card", "/ask_fee"]
+
+
+def test_the_general_guide_of_an_aspect_is_not_a_second_procedure_named() -> None:
+    # "nhận kết quả" named before "lý lịch tư pháp" made the results guide the answer, and
+    # the procedure asked only a button
+    text = "nộp hồ sơ xong thì nhận kết quả về nhà được không, xin lý lịch tư pháp qua bưu điện ạ"
+    library = project_library()
+    judicial = library.guide_for("proc_judicial_record")
+    ranking = [("proc_judicial_record", 0.6), ("ask_result_delivery", 0.3)]
+    assert also_named(library, _tracker(text, ranking), judicial) is None
+    # a second procedure ranked next is still offered
+    ranking = [("proc_judicial_record", 0.6), ("proc_id_card", 0.3)]
+    text = "xin lý lịch tư pháp và làm lại thẻ căn cước"
+    assert also_named(library, _tracker(text, ranking), judicial) == library.guide_for(
+        "proc_id_card"
+    )
