@@ -165,10 +165,22 @@ class ValidateFeedbackForm(UsesServices, FormValidationAction):
             return {"feedback_description": None}
         return {"feedback_description": text}
 
-    def validate_feedback_photo(
+    async def validate_feedback_photo(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
     ) -> dict[str, Any]:
-        return {"feedback_photo": photo_url(tracker) or NO_PHOTO}
+        """A photo, or none; words typed instead are more of the story ("hôm thứ 3 tôi lên
+        nộp hồ sơ, cán bộ quát tháo…" was dropped and the ticket filed without it)."""
+        url = photo_url(tracker)
+        if url is not None:
+            return {"feedback_photo": url}
+        library = (await self.services(tracker)).content.library
+        typed = (tracker.latest_message.get("text") or "").strip()
+        if wants_to_cancel(library, typed):
+            return self._cancel()
+        told = tracker.get_slot("feedback_description") or ""
+        if typed.startswith("/") or plain(typed) == plain(library.ui["feedback_no_photo"]):
+            return {"feedback_photo": NO_PHOTO}
+        return {"feedback_photo": NO_PHOTO, "feedback_description": f"{told}\n{typed}".strip()}
 
 
 class ActionAskFeedbackTopic(UsesServices, Action):

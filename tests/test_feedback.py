@@ -131,6 +131,25 @@ async def test_a_photo_sent_at_the_photo_step_is_attached_to_the_ticket(service:
     assert ticket["photo_url"] == "https://photo.example/anh.jpg"
 
 
+async def test_words_typed_at_the_photo_step_are_added_to_the_description(
+    service: Service,
+) -> None:
+    # the story told after a short first answer was dropped, and the ticket filed without it
+    more = "hôm thứ 3 tôi lên nộp hồ sơ, cán bộ quát tháo, không hướng dẫn gì cả"
+    for text in ("/give_feedback", "2", DESCRIPTION, more):
+        await service.say("u-more", text)
+        await service.settle()
+    [ticket] = await service.database.run(feedback_records.queue)
+    assert ticket["description"] == f"{DESCRIPTION}\n{more}"
+    assert ticket["photo_url"] is None
+    assert feedback_records.number(ticket["id"]) in texts(await service.messages("u-more"))[-1]
+    # "Huỷ" there still cancels
+    for text in ("/give_feedback", "2", DESCRIPTION, "huỷ"):
+        await service.say("u-more-cancel", text)
+        await service.settle()
+    assert len(await service.database.run(feedback_records.queue)) == 1
+
+
 async def test_cancel_button_files_nothing(service: Service) -> None:
     for text in ("/give_feedback", "Việc khác", "/deny"):
         await service.say("u-cancel", text)
