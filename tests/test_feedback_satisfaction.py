@@ -76,6 +76,8 @@ async def test_a_typed_verdict_is_scored_and_a_complaint_offered(service: Servic
         ("cán bộ không nhiệt tình", "unsatisfied"),
         ("chờ lâu quá, bực mình", "unsatisfied"),
         ("hôm qua tôi lên xã", None),
+        ("ad ơi tôi không hài lòng, hỏi mãi không ra", "unsatisfied"),  # "lòng," with its comma
+        ("hôm qua tôi lên xã, cảm ơn", None),  # "cảm ơn" folds to "ổn"
     ],
 )
 def test_the_words_of_a_verdict_give_its_score(words: str, score: str | None) -> None:
