@@ -41,8 +41,9 @@ ASKING_WORDS = frozenset(_ASKING.split())
 
 
 def plain(text: str) -> str:
-    """Folded, lower case, single spaces, no end punctuation: how typed words are compared."""
-    return " ".join(fold(text).lower().split()).strip(" .!?")
+    """Folded, lower case, words only, single spaces: how typed words are compared ("hủy,"
+    and "nhắc," are "huy" and "nhac")."""
+    return " ".join(re.findall(r"\w+", fold(text).lower()))
 
 
 def wants_to_cancel(library: Library, text: str) -> bool:
@@ -88,7 +89,7 @@ def described(text: str) -> bool:
     wants to give feedback."""
     if text.startswith("/"):
         return False
-    told = [word for word in re.findall(r"\w+", plain(text)) if word not in ASKING_WORDS]
+    told = [word for word in plain(text).split() if word not in ASKING_WORDS]
     return len(told) >= DESCRIBED_MIN_WORDS
 
 
