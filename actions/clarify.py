@@ -11,10 +11,17 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.guides import FOLLOW_UPS, first_answer, follow_up_answer, told_follow_up
+from actions.guides import (
+    FOLLOW_UPS,
+    current_guide,
+    first_answer,
+    follow_up_answer,
+    passage_follow_up,
+    told_follow_up,
+)
 from actions.out_of_scope import referral, say_out_of_scope
 from actions.replies import send
-from bot.content import Guide, Library
+from bot.content import Guide, Library, passages
 from bot.nlu.aspects import asked_aspect, folded, is_yes_no
 from bot.services import UsesServices
 
@@ -69,6 +76,14 @@ def clarify(
         say_out_of_scope(dispatcher, library, elsewhere)
         return []
     ranking = tracker.latest_message.get("intent_ranking") or []
+    guessed = [intent["name"] for intent in ranking if intent["name"] != "nlu_fallback"]
+    reading = current_guide(library, tracker)
+    if reading is not None and guessed[:1] == [reading.intent] and passages.asks_something(text):
+        # "hai đứa phải cùng đi à" right after marriage: asked back with marriage alone
+        passage = passage_follow_up(library, reading, text)
+        if passage:
+            send(dispatcher, passage)
+            return []
     agreed = _procedure_and_aspect(library, ranking, text)
     if agreed is not None:
         guide, aspect = agreed

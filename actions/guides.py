@@ -49,6 +49,10 @@ JOINING_WORDS = frozenset(
     {"va", "voi", "cho", "thi", "la", "cua", "de", "ma", "hay", "hoac", "o", "nay"}
 )
 
+# VNeID named as the way of filing ("làm trên vneid được không" after the judicial record):
+# the online way of the guide being read, not the VNeID account's guide.
+VIA_VNEID = re.compile(r"\b(tren|qua|bang|vao|trong) (app |ung dung )?vneid\b")
+
 # A "who" question is answered from the guide's `who` text unless another sentence holds
 # this many times more of its words ("sinh năm 2001 có phải đổi căn cước" → the renewal list).
 WHO_FIRST = 1.5
@@ -223,6 +227,15 @@ def _terms_of(guide: Guide) -> frozenset[str]:
     )
 
 
+def passage_follow_up(library: Library, guide: Guide, text: str) -> list[render.Reply]:
+    """The guide's sentence a short question about the guide just read points to ("hai đứa
+    phải cùng đi à" after marriage, "số 1 hay số 2" after the judicial record), or []."""
+    if len(text.split()) > FOLLOW_UP_MAX_WORDS:
+        return []
+    found = passages.best(focus(text), passages.of_guide(guide), ignore=guide.title)
+    return render.passage_answer(library, guide, found.passage.text) if found else []
+
+
 def _tells_an_age_or_stay(guide: Guide, text: str) -> bool:
     """A short message asking nothing that gives an age or a stay the guide's `who` bounds."""
     short = len(text.split()) <= FOLLOW_UP_MAX_WORDS
@@ -284,6 +297,12 @@ class ActionShowGuide(UsesServices, Action):
             if named is not None:
                 send(dispatcher, first_answer(library, named, text, FOLLOW_UPS[intent]))
                 return [SlotSet("guide_id", named.id), SlotSet("guide_step", 0.0)]
+        reading = current_guide(library, tracker)
+        if intent == "proc_vneid" and reading is not None and self._files_via_vneid(text):
+            online = aspect_reply(library, reading, "online", text, tuple(GENERAL_GUIDES))
+            if online:
+                send(dispatcher, online)
+                return []
         guide = library.guide_for(intent)
         if guide is None:
             dispatcher.utter_message(text=library.text("no_guide"))
@@ -291,7 +310,7 @@ class ActionShowGuide(UsesServices, Action):
         if section in render.SECTIONS:
             send(dispatcher, render.section(library, guide, section))
         elif guide.id == tracker.get_slot("guide_id") and (
-            told := told_follow_up(library, tracker)
+            told := told_follow_up(library, tracker) or self._asked_again(library, guide, text)
         ):  # "nhà bác thuộc hộ nghèo" right after this guide: whom it is for
             send(dispatcher, told)
         else:
@@ -305,6 +324,19 @@ class ActionShowGuide(UsesServices, Action):
                     buttons=[{"title": other.button_title, "payload": f"/{other.intent}"}],
                 )
         return [SlotSet("guide_id", guide.id), SlotSet("guide_step", 0.0)]
+
+    @staticmethod
+    def _files_via_vneid(text: str) -> bool:
+        short = len(text.split()) <= FOLLOW_UP_MAX_WORDS
+        return short and asked_aspect(text) == "online" and bool(VIA_VNEID.search(folded(text)))
+
+    @staticmethod
+    def _asked_again(library: Library, guide: Guide, text: str) -> list[render.Reply]:
+        """Right after this guide, a message whose first answer would be its summary again
+        gets the sentence its words point to, if one holds them."""
+        if first_answer(library, guide, text) != render.summary(library, guide):
+            return []
+        return passage_follow_up(library, guide, text)
 
 
 class ActionAnswerAspect(UsesServices, Action):

@@ -134,6 +134,28 @@ async def test_a_fine_asked_after_a_guide_is_that_guides_not_out_of_scope(
     assert "chỉ hướng dẫn về thủ tục hành chính" in replies[0]
 
 
+async def test_a_short_question_after_a_guide_gets_the_sentence_it_asks_for(
+    service: Service,
+) -> None:
+    # each got the guide's summary again, or was asked back with the guide alone
+    asked = {
+        ("đăng ký kết hôn", "hai đứa phải cùng đi à"): "hai người phải cùng đến",
+        ("lam ly lich tu phap", "so 1 hay so 2"): "cần phiếu số 1 hay số 2",
+        # VNeID named as the way of filing, not its own guide
+        ("lam ly lich tu phap", "lam tren vneid dc ko"): _guide("proc_judicial_record")
+        .online[0]
+        .path[:40],
+    }
+    for n, ((opening, question), expected) in enumerate(asked.items()):
+        user = f"u-short-{n}"
+        seen = len(await _reply_texts(service, user, opening))
+        replies = await _reply_texts(service, user, question, before=seen)
+        assert expected in replies[0], (question, replies)
+    # asked without a guide read before, it is not the judicial record's
+    replies = await _reply_texts(service, "u-short-vneid", "lam tren vneid dc ko")
+    assert _guide("proc_judicial_record").online[0].path[:40] not in replies[0]
+
+
 async def test_where_after_a_topic_guide_gets_the_offices_address(service: Service) -> None:
     # The classes' guide names no place: "ở đâu vậy" was answered "Dạ vâng".
     user = "u-where-class"

@@ -242,6 +242,23 @@ def test_a_citizens_plight_gets_its_faq(
     assert all(fact in faq.answer for fact in facts)
 
 
+def test_a_short_follow_up_gets_the_faq_holding_its_words() -> None:
+    guides = load_library(PROJECT / "content").guides
+    # after the VNeID guide: its summary came back a second time
+    faq = best_faq(guides["proc_vneid"], "quên mật khẩu rồi")
+    assert faq is not None and faq.id == "vneid-quen-mat-khau"
+    assert best_faq(guides["proc_vneid"], "mất điện thoại rồi") is None
+
+
+def test_a_request_naming_only_the_procedure_gets_no_faq() -> None:
+    # "Không." (the answer to "làm ở xã được không?") to someone who asked for the guide
+    guide = load_library(PROJECT / "content").guides["proc_judicial_record"]
+    assert best_faq(guide, "lam ly lich tu phap") is None
+    assert best_faq(guide, "thủ tục làm phiếu lý lịch tư pháp") is None
+    faq = best_faq(guide, "làm lý lịch tư pháp ở xã được không")
+    assert faq is not None and faq.id == "ly-lich-tu-phap-o-dau"
+
+
 def test_a_faq_that_clearly_leads_answers_a_question_told_with_a_story() -> None:
     library = load_library(PROJECT / "content")
     # 0.40 of the words against 0.26 for the next FAQ: below the match threshold, far ahead

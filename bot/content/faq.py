@@ -24,6 +24,13 @@ MATCH_THRESHOLD = 0.5
 # against 0.31 on "ở trọ bao lâu thì phải đăng ký") was a wrong one.
 CLEAR_LEAD_FLOOR = 0.4
 CLEAR_LEAD = 1.5
+# A short message ("quên mật khẩu rồi" after the VNeID guide) shares few words with any
+# phrasing, so it is matched by the share of its own words an FAQ holds, at least this much.
+SHORT_MESSAGE_WORDS = 5
+SHORT_COVERED = 0.7
+# Words of a request that only names the procedure: "làm lý lịch tư pháp", "thủ tục đăng ký
+# kết hôn" ask for the guide, not for one FAQ ("Không." to "Làm ở xã được không?").
+REQUEST_WORDS = frozenset({"lam", "thu", "tuc", "huong", "dan", "giay", "xin", "muon", "can"})
 
 
 def _features(text: str) -> set[str]:
@@ -34,7 +41,7 @@ def _features(text: str) -> set[str]:
 def best_faq(guide: Guide, text: str) -> Faq | None:
     """The FAQ whose question or example phrasings best cover `text`, if any covers enough."""
     asked = _features(text)
-    if not asked:
+    if not asked or _names_only(guide, text):
         return None
     aspect = _specific_aspect(text)
     scored = sorted(
@@ -49,8 +56,37 @@ def best_faq(guide: Guide, text: str) -> Faq | None:
             continue  # "kết hôn mất bao lâu" is not "kết hôn mất bao nhiêu tiền"
         if score >= MATCH_THRESHOLD:
             return faq
-        return faq if rank == 0 and _clear_lead(scored, aspect) else None
-    return None
+        if rank == 0 and _clear_lead(scored, aspect):
+            return faq
+        break
+    return _covering_short(guide, text, asked, aspect)
+
+
+def _names_only(guide: Guide, text: str) -> bool:
+    said = {token for token in _features(text) if " " not in token}
+    return said <= _features(guide.title) | _features(guide.button_title) | REQUEST_WORDS
+
+
+def _covering_short(guide: Guide, text: str, asked: set[str], aspect: str | None) -> Faq | None:
+    """The one FAQ a short message's words are mostly in, if any."""
+    if len(text.split()) > SHORT_MESSAGE_WORDS:
+        return None
+    covered = sorted(
+        (
+            (
+                max(len(asked & _features(p)) / len(asked) for p in (faq.question, *faq.examples)),
+                faq,
+            )
+            for faq in guide.faqs
+            if not aspect or _specific_aspect(faq.question) in (None, aspect)
+        ),
+        key=lambda pair: -pair[0],
+    )
+    if not covered or covered[0][0] < SHORT_COVERED:
+        return None
+    if len(covered) > 1 and covered[1][0] == covered[0][0]:
+        return None  # two FAQs hold it alike: neither is the one asked
+    return covered[0][1]
 
 
 def _clear_lead(scored: list[tuple[float, Faq]], aspect: str | None) -> bool:

@@ -128,8 +128,16 @@ _ASKS = re.compile(
 _HOW_TO = re.compile(r"\b(lam sao|lam the nao|bang cach nao|cach nao|phai lam gi|lam gi) de\b")
 
 
+# A question ended by a particle, read before folding ("ạ" folds to "a" too, and is only
+# polite): "hai đứa phải cùng đi à", "phải mang bản chính hả".
+_ASKING_PARTICLE = re.compile(r"\b(à|hả|hở|chứ)\W*$")
+
+
 def asks_something(question: str) -> bool:
-    return bool(_ASKS.search(_HOW_TO.sub(" ", folded(question))))
+    return bool(
+        _ASKS.search(_HOW_TO.sub(" ", folded(question)))
+        or _ASKING_PARTICLE.search(question.lower())
+    )
 
 
 def sentences(text: str) -> list[str]:
