@@ -142,6 +142,33 @@ def _distinct_pairs(text: str, guide: Guide, other: Guide) -> set[str]:
     }
 
 
+# A procedure's paper named as what to bring, in a question: "làm căn cước cho con có cần
+# mang giấy khai sinh không" asks the ID card's papers, not birth registration ("phải có
+# giấy khai sinh" in a story may be the paper the citizen now needs: not this).
+_PAPERS_NAMED = re.compile(
+    r"\b(mang|dem|cam|xuat trinh|can) (theo |ca |them )?(giay|ban sao|trich luc|to|so) "
+    r"(?P<named>\w+ \w+)\b[^,.?]{0,20}\b(khong|ko|k|hong|chua|gi|nua)\b"
+)
+
+
+def named_as_papers(library: Library, tracker: Tracker, answered: Guide) -> Guide | None:
+    """The procedure asked, when the one answered is only named as a paper to bring and the
+    model ranks next one the message names before it."""
+    text = tracker.latest_message.get("text") or ""
+    plain = folded(text)
+    papers = [m for m in _PAPERS_NAMED.finditer(plain) if m["named"] in _title_pairs(answered)]
+    if not papers:
+        return None
+    ranking = tracker.latest_message.get("intent_ranking") or []
+    for ranked in ranking[1 : NAMED_PROCEDURE_RANKS + 1]:
+        other = library.guide_for(ranked["name"])
+        if ranked["name"] in FOLLOW_UPS or other is None or other.kind != "procedure":
+            continue
+        if other.id != answered.id and named_first(text, other, answered):
+            return other
+    return None
+
+
 def named_first(text: str, guide: Guide, other: Guide) -> bool:
     """Whether the message names `guide` before `other`: "thẻ căn cước … có phải đổi không,
     có ai đến nhà giúp không" asks about the card first, whichever the model ranks first."""
@@ -313,6 +340,9 @@ class ActionShowGuide(UsesServices, Action):
             told := told_follow_up(library, tracker) or self._asked_again(library, guide, text)
         ):  # "nhà bác thuộc hộ nghèo" right after this guide: whom it is for
             send(dispatcher, told)
+        elif (asked := named_as_papers(library, tracker, guide)) is not None:
+            guide = asked  # the procedure asked; the one named as its paper is not offered
+            send(dispatcher, first_answer(library, guide, text))
         else:
             other = also_named(library, tracker, guide)
             if other is not None and named_first(text, other, guide):

@@ -156,6 +156,18 @@ async def test_a_short_question_after_a_guide_gets_the_sentence_it_asks_for(
     assert _guide("proc_judicial_record").online[0].path[:40] not in replies[0]
 
 
+async def test_a_paper_to_bring_is_not_the_procedure_asked(service: Service) -> None:
+    # "giấy khai sinh" as what to bring made each of these birth registration
+    asked = {
+        "làm căn cước cho con có cần mang giấy khai sinh không": "proc_id_card",
+        "dang ky thuong tru cho con co can giay khai sinh ko": "proc_permanent_residence",
+    }
+    for n, (question, intent) in enumerate(asked.items()):
+        replies = await _reply_texts(service, f"u-papers-{n}", question)
+        assert _guide(intent).title in replies[0], (question, replies)
+        assert _guide("proc_birth_registration").title not in " ".join(replies)
+
+
 async def test_where_after_a_topic_guide_gets_the_offices_address(service: Service) -> None:
     # The classes' guide names no place: "ở đâu vậy" was answered "Dạ vâng".
     user = "u-where-class"
