@@ -359,6 +359,9 @@ class ActionOfferBirthDeadline(UsesServices, Action):
         if tracker.get_slot("birth_deadline_offered") or NOT_A_NEWBORN.search(folded(text)):
             return []
         library = (await self.services(tracker)).content.library
+        birth = library.guide_for("proc_birth_registration")
+        if birth is not None and tracker.get_slot("guide_id") not in (None, birth.id):
+            return []  # another guide answered: "làm căn cước… có cần mang giấy khai sinh"
         button = {
             "title": wording(library, "birth_offer_button"),
             "payload": f'/set_reminder{{"reminder_kind": "{BIRTH_KIND}"}}',

@@ -166,6 +166,7 @@ async def test_a_paper_to_bring_is_not_the_procedure_asked(service: Service) -> 
         replies = await _reply_texts(service, f"u-papers-{n}", question)
         assert _guide(intent).title in replies[0], (question, replies)
         assert _guide("proc_birth_registration").title not in " ".join(replies)
+        assert "hạn đăng ký khai sinh" not in " ".join(replies)  # nor its deadline reminder
 
 
 async def test_where_after_a_topic_guide_gets_the_offices_address(service: Service) -> None:
