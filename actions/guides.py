@@ -155,9 +155,8 @@ def named_as_papers(library: Library, tracker: Tracker, answered: Guide) -> Guid
     """The procedure asked, when the one answered is only named as a paper to bring and the
     model ranks next one the message names before it."""
     text = tracker.latest_message.get("text") or ""
-    plain = folded(text)
-    papers = [m for m in _PAPERS_NAMED.finditer(plain) if m["named"] in _title_pairs(answered)]
-    if not papers:
+    named = _title_pairs(answered)
+    if not any(m["named"] in named for m in _PAPERS_NAMED.finditer(folded(text))):
         return None
     ranking = tracker.latest_message.get("intent_ranking") or []
     for ranked in ranking[1 : NAMED_PROCEDURE_RANKS + 1]:
