@@ -16,6 +16,7 @@ from tests.conftest import project_library
         ("lệ phí đăng ký tạm trú bao nhiêu", "fees"),
         ("le phi lam can cuoc het bao nhieu tien", "fees"),
         ("làm giấy khai sinh có mất tiền không", "fees"),
+        ("nhiu tiền", "fees"),  # "nhiêu" typed "nhiu", "bao" left out
         ("khai sinh quá hạn có bị phạt không", "deadline"),
         ("trong vòng bao nhiêu ngày phải đi khai tử", "deadline"),
         (

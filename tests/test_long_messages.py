@@ -99,6 +99,8 @@ def test_only_real_further_questions_are_offered() -> None:
     )
     assert other_questions(widower) == []
     assert other_questions("giờ làm có được không, và làm ở đâu ạ?") == ["giờ làm có được không"]
+    gplx = "tui mún đổi bằng lái xe máy qua thẻ nhựa, làm ở đâu, nhiu tiền"
+    assert other_questions(gplx) == ["nhiu tiền"]
 
 
 def test_who_speaks_as_toi_of_a_grandchild_is_not_called_ban() -> None:

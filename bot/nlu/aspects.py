@@ -62,7 +62,7 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
         (
             "le phi",
             "phi",
-            "(nhieu|het|mat|ton|nop|dong|tra|may|it|bao) tien",
+            "(nhieu|nhiu|het|mat|ton|nop|dong|tra|may|it|bao) tien",
             "tien (le phi|phi|lam|nop)",
             "gia bao nhieu",
             "ton kem",
