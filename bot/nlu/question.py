@@ -51,7 +51,8 @@ INTRODUCTION = re.compile(
 )
 # Question words and requests, and question-final particles (in the pattern view).
 ASKING = re.compile(
-    r"(^| )(bao nhieu|bao nhiu|nhiu tien|bao lau|bao gio|the nao|nhu nao|lam sao|ra sao|o dau|tai sao|vi sao|"
+    r"(^| )(bao nhieu|bao nhiu|nhiu tien|bao lau|bao gio|the nao|nhu nao|lam sao|ra sao|o dau|"
+    r"tai sao|vi sao|"
     r"co phai|phai khong|duoc khong|dc ko|dc k|hay khong|co duoc|co can|co ai|ai|gi|j|nao|dau|"
     r"sao|muon|huong dan|chi giup|giup|gap|xin|cho biet|nhu the nao|thu tuc|mấy|cần|hả|à|nhỉ|"
     r"can (lam|xin|dang|nhung|giay|gi))"
