@@ -17,6 +17,7 @@ from tests.conftest import project_library
         ("le phi lam can cuoc het bao nhieu tien", "fees"),
         ("làm giấy khai sinh có mất tiền không", "fees"),
         ("nhiu tiền", "fees"),  # "nhiêu" typed "nhiu", "bao" left out
+        ("em đăng ký tạm trú online mà 5 ngày rồi chưa thấy duyệt", "time"),  # a wait told
         ("khai sinh quá hạn có bị phạt không", "deadline"),
         ("trong vòng bao nhiêu ngày phải đi khai tử", "deadline"),
         (

@@ -123,6 +123,9 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "may thang",
             "thoi gian (giai quyet|lam|cho|xu ly)",
             "(bao gio|khi nao) (thi )?(co|xong|lay|nhan)",
+            # a wait told: "nộp online 5 ngày rồi chưa thấy duyệt"
+            "(ngay|tuan|thang|hom|bua) (roi|nay) (ma )?(van )?(chua|khong|ko) (thay|co|duoc)"
+            " (duyet|ket qua|gi|tra loi|phan hoi)",
             "lau khong",
             "nhanh khong",
             "cho lau",
