@@ -148,12 +148,9 @@ def _without(body: str, sentence: str) -> str:
         return body
     before, rest = body[:at], body[at + len(sentence) :]
     after = rest.lstrip(" ;,:.")
-    if (
-        sentence.rstrip().endswith(".") or rest.lstrip().startswith(".")
-    ) and before.rstrip().endswith(
-        (";", ",")
-    ):  # "…hằng tháng; [the clause taken out.] Trợ cấp…": a full stop
-        before = before.rstrip()[:-1] + ". "
+    ended_a_sentence = sentence.rstrip().endswith(".") or rest.lstrip().startswith(".")
+    if ended_a_sentence and before.rstrip().endswith((";", ",")):
+        before = before.rstrip()[:-1] + ". "  # "…hằng tháng; [taken out.] Trợ cấp…"
     if not before.strip() or before.rstrip().endswith((".", "!", "?", "\n")):
         after = after[:1].upper() + after[1:]
     return (before + after).strip()
