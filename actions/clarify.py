@@ -13,6 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.guides import (
     FOLLOW_UPS,
+    another_case_follow_up,
     current_guide,
     first_answer,
     follow_up_answer,
@@ -80,7 +81,9 @@ def clarify(
     reading = current_guide(library, tracker)
     if reading is not None and guessed[:1] == [reading.intent] and passages.asks_something(text):
         # "hai đứa phải cùng đi à" right after marriage: asked back with marriage alone
-        passage = passage_follow_up(library, reading, text)
+        passage = passage_follow_up(library, reading, text) or another_case_follow_up(
+            library, tracker
+        )
         if passage:
             send(dispatcher, passage)
             return []

@@ -247,6 +247,23 @@ def covered_follow_up(library: Library, tracker: Tracker) -> list[render.Reply]:
     return follow_up_answer(library, tracker) if said | pairs <= held else []
 
 
+# "con tui học lớp 3 thì sao", "nếu 1 người ở nước ngoài thì sao": the question just answered,
+# asked again of another case.
+_ANOTHER_CASE = re.compile(r"\bthi (sao|the nao|ra sao|lam sao)( (a|ad|vay|ha|nhi|ta))?$")
+
+
+def another_case_follow_up(library: Library, tracker: Tracker) -> list[render.Reply]:
+    """Right after a guide, "X thì sao" is about that guide: its sentence on that case, or
+    that the guide does not say and an officer will (the model reads "con tui học lớp 3 thì
+    sao" after health insurance as off topic). [] for anything else."""
+    guide = current_guide(library, tracker)
+    text = tracker.latest_message.get("text") or ""
+    short = len(text.split()) <= FOLLOW_UP_MAX_WORDS
+    if guide is None or not short or not _ANOTHER_CASE.search(folded(text)):
+        return []
+    return passage_follow_up(library, guide, text) or render.guide_silent(library, guide)
+
+
 def _terms_of(guide: Guide) -> frozenset[str]:
     return frozenset().union(
         passages.terms(guide.title), *(passages.terms(p.text) for p in passages.of_guide(guide))

@@ -9,7 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.guides import covered_follow_up, told_follow_up
+from actions.guides import another_case_follow_up, covered_follow_up, told_follow_up
 from actions.replies import send
 from bot.content import Library
 from bot.nlu.aspects import NEGATIONS, folded
@@ -41,7 +41,11 @@ class ActionOutOfScope(UsesServices, Action):
         library = (await self.services(tracker)).content.library
         found = referral(library, tracker.latest_message.get("text") or "")
         told = (
-            [] if found else told_follow_up(library, tracker) or covered_follow_up(library, tracker)
+            []
+            if found
+            else told_follow_up(library, tracker)
+            or covered_follow_up(library, tracker)
+            or another_case_follow_up(library, tracker)
         )
         if told:
             send(dispatcher, told)

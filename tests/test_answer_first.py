@@ -156,6 +156,27 @@ async def test_a_short_question_after_a_guide_gets_the_sentence_it_asks_for(
     assert _guide("proc_judicial_record").online[0].path[:40] not in replies[0]
 
 
+async def test_another_case_asked_after_a_guide_stays_with_that_guide(service: Service) -> None:
+    # "X thì sao" was read as off topic: "việc này trợ lý của xã chưa hướng dẫn được"
+    user = "u-case-abroad"
+    seen = len(await _reply_texts(service, user, "đăng ký kết hôn ở đâu"))
+    replies = await _reply_texts(service, user, "nếu 1 người ở nước ngoài thì sao", seen)
+    assert "yếu tố nước ngoài" in replies[0]
+    # a case the guide does not speak of: said so, with the officer, inside that guide
+    user = "u-case-school"
+    seen = len(await _reply_texts(service, user, "bảo hiểm y tế hộ gia đình đóng bao nhiêu"))
+    replies = await _replies(service, user, "con tui học lớp 3 thì sao")
+    answer = replies[seen:]
+    assert texts(answer)[0].startswith("Trường hợp này hướng dẫn chưa nói rõ")
+    assert _guide("proc_health_insurance").title in texts(answer)[0]
+    assert "Hỏi cán bộ" in button_titles(answer[0])
+    # asked back with the guide just read as the only guess: the same answer
+    user = "u-case-friend"
+    seen = len(await _reply_texts(service, user, "đăng ký tạm trú cần giấy tờ gì"))
+    replies = await _reply_texts(service, user, "ở nhà người quen thì sao", seen)
+    assert replies[0].startswith("Trường hợp này hướng dẫn chưa nói rõ")
+
+
 async def test_a_paper_to_bring_is_not_the_procedure_asked(service: Service) -> None:
     # "giấy khai sinh" as what to bring made each of these birth registration
     asked = {

@@ -84,6 +84,14 @@ from tests.conftest import project_library
         ("giờ xin cấp lại sổ được hông, nộp giấy ở xã hay phải lên huyện?", "where"),
         # "và" inside one question joins two things, not two questions
         ("tôi phải nộp thuế TNCN và GTGT bao nhiêu", "fees"),
+        # an expiry told, and how to renew asked; an expiry asked
+        ("giấy phép lái xe hạng A1 hết hạn đổi thế nào, đổi online được không", "online"),
+        ("bang lai het han doi the nao", None),
+        ("thẻ tạm trú hết hạn chưa", "deadline"),
+        # an appointment at the office
+        ("có cần hẹn trước không", "where"),
+        ("lm onl dc k", "online"),
+        ("lam can cuoc co phai dat lich hen ko", "where"),
     ],
 )
 def test_the_aspect_asked_is_found_with_or_without_diacritics(question: str, aspect: str) -> None:
@@ -188,6 +196,7 @@ def test_an_aspect_the_guide_lacks_gives_no_answer() -> None:
         ("ad ơi cho e hỏi nộp phạt giao thông online ở đâu", "Cảnh sát giao thông"),
         ("rút bhxh một lần làm sao", "Bảo hiểm xã hội"),
         ("xsmb hom nay", "không có tin này"),
+        ("toi muon xin giay phep xay dung nha o nong thon thi lam o dau", "địa chính – xây dựng"),
     ],
 )
 def test_near_domain_questions_are_told_where_they_are_asked(question: str, where: str) -> None:

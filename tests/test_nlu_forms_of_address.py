@@ -28,6 +28,9 @@ ADDRESSED = {
     "chị ơi cho em hỏi hồ sơ của em xong chưa": ("bạn", "mình"),
     "em chao anh chi a, em muon dang ky ket hon": ("bạn", "mình"),
     "cho mình hỏi lệ phí làm căn cước": ("bạn", "mình"),
+    # "e" typed for "em": "hỏi con" read as calling the assistant "con" made her "bác"
+    "ad ơi cho e hỏi con e 2 tháng tuổi rồi chưa làm khai sinh": ("bạn", "mình"),
+    "cho mik hỏi lệ phí tạm trú": ("bạn", "mình"),
     "con chào cô, con muốn hỏi học bổng": ("bạn", "mình"),
     "em ơi, giấy khai sinh làm ở đâu": ("anh/chị", "em"),
     "dạ cháu chào bác, cháu cần làm giấy xác nhận cư trú": ("bạn", "mình"),

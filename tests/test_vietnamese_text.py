@@ -28,6 +28,7 @@ def test_procedure_abbreviations_citizens_type_are_expanded() -> None:
     assert expand("blx") == ["bằng", "lái", "xe"]
     assert expand("xh") == ["xã", "hội"]
     assert expand("gks") == ["giấy", "khai", "sinh"]
+    assert expand("onl") == ["online"]  # "lm onl dc k" asks the online way
 
 
 def test_words_keep_offsets_into_the_original_text() -> None:

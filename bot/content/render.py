@@ -178,6 +178,13 @@ def passage_answer(library: Library, guide: Guide, sentence: str) -> list[Reply]
     return [Reply(f"{said}\n\n({guide.title})", section_buttons(library, guide))]
 
 
+def guide_silent(library: Library, guide: Guide) -> list[Reply]:
+    """The guide says nothing on the case asked: an officer will, with the way into the guide."""
+    return [
+        Reply(f"{library.text('guide_silent')}\n\n({guide.title})", section_buttons(library, guide))
+    ]
+
+
 def faq_answer(library: Library, guide: Guide, faq: Faq) -> list[Reply]:
     """An FAQ's answer, with the way into the whole guide."""
     buttons = [

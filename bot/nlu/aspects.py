@@ -47,6 +47,9 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "(lam|lam viec|mo cua|nhan ho so|truc) (ca )?(thu (7|bay)|chu nhat|cuoi tuan)",
             "(thu (7|bay)|chu nhat|cuoi tuan) (co )?(lam|lam viec|mo cua|nhan ho so|truc)",
             "gio lam viec",
+            # an appointment at the office: "có cần hẹn trước không", "đặt lịch ở đâu"
+            "(can|phai|co) (dat )?(lich )?hen truoc",
+            "dat (lich )?hen",
             "lam viec (tu )?may gio",
             "may gio (mo cua|lam viec|nghi)",
             # one place or another: "nộp ở xã hay lên huyện", "xin ở phường nào"
@@ -89,7 +92,8 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "han cuoi",
             "qua han",
             "tre han",
-            "het han",
+            # but "bằng lái hết hạn đổi thế nào" tells the expiry and asks how to renew
+            "het han(?! (roi )?(thi )?(phai )?(doi|lam lai|cap lai|gia han) (the nao|ra sao))",
             "cham nhat",
             "muon nhat",
             "trong vong bao",

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.nlu.text import fold, normalise, spelled_words
+from bot.nlu.text import expand, fold, normalise, spelled_words
 
 KIN = ("bác", "ông", "bà", "cô", "chú", "dì", "cậu", "anh", "chị", "em", "con", "cháu", "mình")
 ELDERS = frozenset({"bác", "ông", "bà", "cô", "chú", "dì", "cậu"})
@@ -112,6 +112,9 @@ def _view(text: str) -> str:
     for word, start, end in spelled_words(text):
         if parts and CLAUSE_BREAK.search(text[previous_end:start]):
             parts.append("|")
+        short = expand(word)
+        if len(short) == 1 and short[0] in KIN:  # "cho e hỏi": "e" is "em", "mik" "mình"
+            word = short[0]
         folded = fold(word)
         if folded in FOLDED_KIN and word not in KIN and not word.isascii():
             parts.append(word)

@@ -54,6 +54,7 @@ TEENCODE: dict[str, str] = {
     "bik": "biết",
     "bit": "biết",
     "lm": "làm",
+    "onl": "online",
     "ntn": "như thế nào",
     "sdt": "số điện thoại",
     "sđt": "số điện thoại",
