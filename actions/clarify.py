@@ -14,7 +14,6 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.guides import (
     FOLLOW_UPS,
     another_case_follow_up,
-    current_guide,
     first_answer,
     follow_up_answer,
     passage_follow_up,
@@ -24,6 +23,7 @@ from actions.out_of_scope import referral, say_out_of_scope
 from actions.replies import send
 from bot.content import Guide, Library, passages
 from bot.nlu.aspects import asked_aspect, folded, is_yes_no
+from bot.nlu.senses import tells_a_death
 from bot.services import UsesServices
 
 # Below this, a candidate is noise rather than a meaning worth offering.
@@ -33,9 +33,14 @@ MAX_CANDIDATES = 3
 QUESTION_MIN_WORDS = 5
 # A guess that would hurt when wrong is offered only when the message speaks of it: "ông bà
 # tôi 85 tuổi đi lại khó khăn" was offered death registration.
+DEATH = "proc_death_registration"
 OFFERED_ONLY_WHEN_SAID = {
-    "proc_death_registration": re.compile(
+    DEATH: re.compile(
         r"\b(mat|chet|qua doi|khai tu|tu tran|bao tu|tu tuat|mai tang|dam tang|ma chay)\b"
+    ),
+    # a widower's "các con đi làm xa hết" was offered birth registration
+    "proc_birth_registration": re.compile(
+        r"\b(sinh|be|tre|em be|so sinh|(moi|vua) de|de (con|be|chau)|con (nho|moi))\b"
     ),
     # "làm sao mở lại" (a locked VNeID account) was offered "Đánh giá".
     "rate_service": re.compile(
@@ -78,9 +83,10 @@ def clarify(
         return []
     ranking = tracker.latest_message.get("intent_ranking") or []
     guessed = [intent["name"] for intent in ranking if intent["name"] != "nlu_fallback"]
-    reading = current_guide(library, tracker)
+    reading = library.guide_by_id(tracker.get_slot("guide_id"))  # a topic guide's too
     if reading is not None and guessed[:1] == [reading.intent] and passages.asks_something(text):
-        # "hai đứa phải cùng đi à" right after marriage: asked back with marriage alone
+        # "hai đứa phải cùng đi à" right after marriage, "có được giảm không" after paying
+        # fees online: asked back with the guide just read alone
         passage = passage_follow_up(library, reading, text) or another_case_follow_up(
             library, tracker
         )
@@ -92,14 +98,20 @@ def clarify(
         guide, aspect = agreed
         send(dispatcher, first_answer(library, guide, text, aspect))
         return [SlotSet("guide_id", guide.id), SlotSet("guide_step", 0.0)]
-    candidates = [
-        (intent["name"], title)
+    guesses = [
+        intent["name"]
         for intent in ranking
         if intent["name"] not in NEVER_OFFERED
         and intent.get("confidence", 0) >= MIN_CANDIDATE_CONFIDENCE
         and _said(intent["name"], text)
-        and (title := title_of(library, intent["name"]))
-    ][:MAX_CANDIDATES]
+    ]
+    if tells_a_death(folded(text).split()) and DEATH not in guesses:
+        # "vợ tôi mới mất tháng trước… phải làm những thủ tục gì": the death is in the story,
+        # the question names nothing; asked back with social welfare and birth registration
+        guesses.insert(0, DEATH)
+    candidates = [(name, title) for name in guesses if (title := title_of(library, name))][
+        :MAX_CANDIDATES
+    ]
     if candidates:
         menu = {"title": library.ui["guide_buttons"]["menu"], "payload": "/help"}
         dispatcher.utter_message(

@@ -141,6 +141,8 @@ async def test_a_short_question_after_a_guide_gets_the_sentence_it_asks_for(
     asked = {
         ("đăng ký kết hôn", "hai đứa phải cùng đi à"): "hai người phải cùng đến",
         ("lam ly lich tu phap", "so 1 hay so 2"): "cần phiếu số 1 hay số 2",
+        # a topic guide's sentence too: asked back with "Nộp phí online" alone
+        ("nộp lệ phí online bằng gì được", "có được giảm không"): "được giảm đến 31/12/2026",
         # VNeID named as the way of filing, not its own guide
         ("lam ly lich tu phap", "lam tren vneid dc ko"): _guide("proc_judicial_record")
         .online[0]

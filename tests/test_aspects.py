@@ -91,6 +91,7 @@ from tests.conftest import project_library
         # an appointment at the office
         ("có cần hẹn trước không", "where"),
         ("lm onl dc k", "online"),
+        ("chứng thực 10 bản thì hết bao nhiêu", "fees"),
         ("lam can cuoc co phai dat lich hen ko", "where"),
     ],
 )

@@ -152,6 +152,28 @@ async def test_death_registration_is_offered_only_when_a_death_is_spoken_of() ->
     assert "/proc_death_registration" in [b["payload"] for b in message["buttons"]]
 
 
+async def test_a_death_told_in_the_story_is_offered_though_the_model_missed_it() -> None:
+    # the model's ranking for the widower's message: death registration nowhere near
+    widower = (
+        "Kính gửi cán bộ xã, tôi tên là Hùng năm nay 68 tuổi, vợ tôi mới mất tháng trước, các"
+        " con đi làm xa hết. Tôi muốn hỏi bây giờ tôi phải làm những thủ tục gì cho bà ấy, có"
+        " phải lên xã không hay làm ở nhà được. Cảm ơn cán bộ."
+    )
+    ranking = [
+        ("nlu_fallback", 0.5),
+        ("proc_social_welfare", 0.25),
+        ("proc_birth_registration", 0.19),
+        ("thank", 0.19),
+    ]
+    [message] = await _run(ActionClarify(), _tracker(widower, ranking))
+    payloads = [b["payload"] for b in message["buttons"]]
+    assert payloads[0] == "/proc_death_registration"
+    assert "/proc_birth_registration" not in payloads  # "các con" is not a birth
+    # nor offered when nobody died
+    [message] = await _run(ActionClarify(), _tracker("ông tôi 85 tuổi ở một mình", ranking))
+    assert "/proc_death_registration" not in [b["payload"] for b in message["buttons"]]
+
+
 async def test_rating_is_offered_only_when_the_service_is_judged() -> None:
     ranking = [("nlu_fallback", 0.4), ("rate_service", 0.3), ("proc_vneid", 0.2)]
     [message] = await _run(ActionClarify(), _tracker("làm sao mở lại", ranking))

@@ -71,7 +71,7 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "ton kem",
             "het bn",
             "(bn|bnhieu) tien",
-            "mat bao nhieu(?! (ngay|lau|thoi|hom|tuan|thang|buoi))",
+            "(mat|het) bao nhieu(?! (ngay|lau|thoi|hom|tuan|thang|buoi))",
             "(het|ton) \\w+ tien",  # "hết răng tiền" (Central), "tốn nhiêu tiền"
             "(dong|nop) [^,.?]{0,60}\\bbao nhieu\\b(?! (ngay|lau|thoi|hom|tuan|thang|buoi|nam))",
             "may tram",

@@ -39,6 +39,7 @@ from sklearn.naive_bayes import ComplementNB
 from sklearn.svm import LinearSVC
 
 from bot.nlu.question import focus_spans
+from bot.nlu.senses import with_senses
 
 log = logging.getLogger(__name__)
 MODEL_FILE = "linear_classifier.pkl"
@@ -91,12 +92,14 @@ class _Bags:
         question_words: bool = False,
         question_weight: float = 1.0,
         term_frequency: str = "count",
+        word_senses: bool = False,
     ) -> None:
         if term_frequency not in ("count", "binary"):
             raise ValueError(f"term_frequency {term_frequency!r}: count or binary")
         self.question_words = question_words
         self.question_weight = question_weight
         self.term_frequency = term_frequency
+        self.word_senses = word_senses
         self.vectorizers = (
             CountVectorizer(analyzer=_as_is),
             CountVectorizer(analyzer=_words_and_pairs),
@@ -104,10 +107,11 @@ class _Bags:
         ) + ((CountVectorizer(analyzer=_words_and_pairs),) if question_words else ())
 
     def _views(self, messages: list[Message]) -> tuple[list, ...]:
-        folded = [_folded(m) for m in messages]
+        senses = with_senses if self.word_senses else _as_is
+        folded = [senses(_folded(m)) for m in messages]
         views = [_words(m) for m in messages], folded, [" ".join(f) for f in folded]
         if self.question_words:
-            views += ([_question_folded(m) for m in messages],)
+            views += ([senses(_question_folded(m)) for m in messages],)
         return views
 
     def fit(self, messages: list[Message]) -> csr_matrix:
@@ -199,7 +203,12 @@ def fit_model(
 ) -> tuple[_Bags, LogisticRegression | VotingClassifier]:
     """The bags and the classifier fitted on tokenized examples (also used by bench/nlu's
     cross-validation, so it measures exactly what Rasa trains)."""
-    bags = _Bags(config["question_words"], config["question_weight"], config["term_frequency"])
+    bags = _Bags(
+        config["question_words"],
+        config["question_weight"],
+        config["term_frequency"],
+        config["word_senses"],
+    )
     classifier = _classifier(config)
     with warnings.catch_warnings(), _large_arrays_on_the_heap():
         # lbfgs may stop a little short of its tolerance; the predictions do not change.
@@ -276,6 +285,8 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             "question_weight": 1.0,
             # how each bag reads its counts: "count", or "binary" (present or not)
             "term_frequency": "count",
+            # "mất" read as "died" where the words around it say so (bot.nlu.senses)
+            "word_senses": False,
             # the models whose probabilities are averaged with the LR's: "none", or one or a
             # list of "linear_svm" (calibrated), "nearest_example" (NearestExampleVoter),
             # "complement_nb"
