@@ -6,6 +6,8 @@ the death registration's word rather than the one shared with fees, times and lo
 
 from __future__ import annotations
 
+import re
+
 
 def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
@@ -29,18 +31,12 @@ _AFTER = _words(
     " sau dot ngot toi sang chieu trua dem hon cach tu a ah ak nay"
 )
 _MOST_BETWEEN = 3
+_DEATH_WORDS = re.compile(r"\b(qua doi|tu tran|khai tu|bao tu|mai tang)\b")
 
 
 def tells_a_death(folded: list[str]) -> bool:
     """Someone is said to have died: "vợ tôi mới mất tháng trước", "bố em qua đời"."""
-    return "chet" in with_senses(folded) or bool(_DEATH_WORDS & set(_pairs(folded)))
-
-
-def _pairs(folded: list[str]) -> list[str]:
-    return folded + [f"{a} {b}" for a, b in zip(folded, folded[1:], strict=False)]
-
-
-_DEATH_WORDS = frozenset({"qua doi", "tu tran", "chet", "khai tu", "bao tu", "mai tang"})
+    return "chet" in with_senses(folded) or bool(_DEATH_WORDS.search(" ".join(folded)))
 
 
 def with_senses(folded: list[str]) -> list[str]:
