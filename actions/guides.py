@@ -248,8 +248,12 @@ def covered_follow_up(library: Library, tracker: Tracker) -> list[render.Reply]:
 
 
 # "con tui học lớp 3 thì sao", "nếu 1 người ở nước ngoài thì sao": the question just answered,
-# asked again of another case.
+# asked again of another case: a person, a number, or something the guide speaks of ("hôm
+# nay trời đẹp thì sao" is none of these).
 _ANOTHER_CASE = re.compile(r"\bthi (sao|the nao|ra sao|lam sao)( (a|ad|vay|ha|nhi|ta))?$")
+_CASE_NAMED = re.compile(
+    r"\b(nguoi|con|be|tre|toi|tui|minh|em|vo|chong|ong|ba|bo|me|cha|chau|\d+)\b"
+)
 
 
 def another_case_follow_up(library: Library, tracker: Tracker) -> list[render.Reply]:
@@ -259,7 +263,10 @@ def another_case_follow_up(library: Library, tracker: Tracker) -> list[render.Re
     guide = current_guide(library, tracker)
     text = tracker.latest_message.get("text") or ""
     short = len(text.split()) <= FOLLOW_UP_MAX_WORDS
-    if guide is None or not short or not _ANOTHER_CASE.search(folded(text)):
+    plain = folded(text)
+    if guide is None or not short or not _ANOTHER_CASE.search(plain):
+        return []
+    if not _CASE_NAMED.search(plain) and not passages.topic_words(text) & _terms_of(guide):
         return []
     return passage_follow_up(library, guide, text) or render.guide_silent(library, guide)
 
