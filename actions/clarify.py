@@ -120,6 +120,8 @@ def clarify(
             + _something_else(library, ranking)
             + [menu],
         )
+    elif another_case := another_case_follow_up(library, tracker):
+        send(dispatcher, another_case)  # "còn người lớn thì sao" after health insurance
     else:
         dispatcher.utter_message(
             text=library.text("fallback"),

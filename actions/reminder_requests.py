@@ -144,6 +144,23 @@ NOT_A_NEWBORN = re.compile(
     r"cai chinh)\b"
 )
 
+# "con e 2 tháng tuổi rồi chưa làm khai sinh", "bé được 70 ngày": the 60 days are over, there
+# is no deadline left to remind of.
+AGE_TOLD = re.compile(
+    r"\b(\d+) (ngay|tuan|thang|nam) (tuoi|roi)\b|\bduoc (\d+) (ngay|tuan|thang|nam)\b"
+    r"|\b(\d+) (tuoi)\b"
+)
+DAYS_IN = {"ngay": 1, "tuan": 7, "thang": 30, "nam": 365, "tuoi": 365}
+
+
+def past_the_deadline(plain: str) -> bool:
+    """The child's age told is at or past the birth registration's 60 days."""
+    for match in AGE_TOLD.finditer(plain):
+        number, unit = [part for part in match.groups() if part][:2]
+        if int(number) * DAYS_IN[unit] >= citizen_reminders.BIRTH_REGISTRATION_DAYS:
+            return True
+    return False
+
 
 class ActionSetReminder(UsesServices, Action):
     """ "nhắc tôi …": starts the reminder form (or the birth-deadline one); "xem lời nhắc"
@@ -356,7 +373,9 @@ class ActionOfferBirthDeadline(UsesServices, Action):
         born = citizen_reminders.stated_birth_date(text, now())
         if born is not None and born <= now().date():
             return [SlotSet("birth_deadline_offered", True), *start_birth_form(text)]
-        if tracker.get_slot("birth_deadline_offered") or NOT_A_NEWBORN.search(folded(text)):
+        plain = folded(text)
+        offered = tracker.get_slot("birth_deadline_offered")
+        if offered or NOT_A_NEWBORN.search(plain) or past_the_deadline(plain):
             return []
         library = (await self.services(tracker)).content.library
         birth = library.guide_for("proc_birth_registration")

@@ -174,6 +174,17 @@ async def test_a_death_told_in_the_story_is_offered_though_the_model_missed_it()
     assert "/proc_death_registration" not in [b["payload"] for b in message["buttons"]]
 
 
+async def test_another_case_with_no_guess_stays_with_the_guide_just_read() -> None:
+    # "Xin lỗi, tôi chưa hiểu ý…" right after health insurance
+    guide = project_library().guide_for("proc_health_insurance")
+    assert guide is not None
+    ranking = [("nlu_fallback", 0.5), ("out_of_scope", 0.1), ("greet", 0.08)]
+    tracker = _tracker("còn người lớn thì sao", ranking, {"guide_id": guide.id})
+    [message] = await _run(ActionClarify(), tracker)
+    assert message["text"].startswith("Trường hợp này hướng dẫn chưa nói rõ")
+    assert guide.title in message["text"]
+
+
 async def test_rating_is_offered_only_when_the_service_is_judged() -> None:
     ranking = [("nlu_fallback", 0.4), ("rate_service", 0.3), ("proc_vneid", 0.2)]
     [message] = await _run(ActionClarify(), _tracker("làm sao mở lại", ranking))

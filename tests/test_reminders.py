@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from actions.reminder_requests import past_the_deadline
 from bot.local_time import TIMEZONE
 from bot.scheduler import citizen_reminders, jobs, schedule_appointment_reminder
 from bot.storage import reminder_records as reminder_store
@@ -258,6 +259,24 @@ async def test_a_lost_birth_certificate_is_not_offered_the_newborns_deadline(
     replies = await turn(service, "u-lost-paper", "lam lai giay khai sinh bi mat thi sao")
     assert "8.000 đồng" in replies[0]["text"]
     assert not any("Nhắc hạn khai sinh" in button_titles(reply) for reply in replies)
+
+
+async def test_a_child_past_the_60_days_is_not_offered_the_newborns_deadline(
+    service: Service,
+) -> None:
+    # "Mình có thể nhắc bạn trước hạn…" to a baby of two months: the deadline is over
+    question = "ad ơi cho e hỏi con e 2 tháng tuổi rồi chưa làm khai sinh thì có bị phạt không"
+    replies = await turn(service, "u-two-months", question)
+    assert "60 ngày" in replies[0]["text"]
+    assert not any("Nhắc hạn khai sinh" in button_titles(reply) for reply in replies)
+
+
+def test_a_childs_age_told_is_compared_with_the_60_days() -> None:
+    assert past_the_deadline("be duoc 70 ngay")
+    assert past_the_deadline("con 6 tuoi chua co khai sinh")
+    assert not past_the_deadline("be sinh duoc 10 ngay")
+    assert not past_the_deadline("be 3 tuan tuoi")
+    assert not past_the_deadline("khai sinh trong 60 ngay phai khong")  # the rule, not an age
 
 
 async def test_the_birth_guide_offers_reminders_before_the_60_day_deadline(
