@@ -87,8 +87,10 @@ def clarify(
     if reading is not None and guessed[:1] == [reading.intent] and passages.asks_something(text):
         # "hai đứa phải cùng đi à" right after marriage, "có được giảm không" after paying
         # fees online: asked back with the guide just read alone
-        passage = passage_follow_up(library, reading, text) or another_case_follow_up(
-            library, tracker
+        # another case first: it looks for the same passage itself before saying the guide
+        # is silent, so the passage is not looked for twice
+        passage = another_case_follow_up(library, tracker) or passage_follow_up(
+            library, reading, text
         )
         if passage:
             send(dispatcher, passage)
