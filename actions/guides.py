@@ -16,7 +16,7 @@ from actions.replies import send
 from bot.content import Guide, Library, passages, render, yes_no
 from bot.content.faq import best_faq
 from bot.local_time import TIMEZONE
-from bot.nlu.aspects import asked_aspect, folded, is_yes_no
+from bot.nlu.aspects import asked_aspect, folded, is_yes_no, tells_a_wait
 from bot.nlu.question import focus
 from bot.services import UsesServices
 
@@ -376,6 +376,7 @@ class ActionShowGuide(UsesServices, Action):
                     text=library.text("also_named"),
                     buttons=[{"title": other.button_title, "payload": f"/{other.intent}"}],
                 )
+        offer_dossier_lookup(library, dispatcher, text)
         return [SlotSet("guide_id", guide.id), SlotSet("guide_step", 0.0)]
 
     @staticmethod
@@ -412,6 +413,7 @@ class ActionAnswerAspect(UsesServices, Action):
                 aspect_reply(library, guide, aspect, text)
                 or render.section(library, guide, section),
             )
+            offer_dossier_lookup(library, dispatcher, text)
             return [SlotSet("guide_id", guide.id)]
         choices = [
             {"title": g.button_title, "payload": render.section_payload(g, section)}
@@ -420,6 +422,17 @@ class ActionAnswerAspect(UsesServices, Action):
         ]
         dispatcher.utter_message(text=library.text("which_procedure"), buttons=choices[:5])
         return []
+
+
+def offer_dossier_lookup(library: Library, dispatcher: CollectingDispatcher, text: str) -> None:
+    """A dossier filed and waited on ("làm hồ sơ từ tháng 10 rồi mà giờ chưa thấy gì"): after
+    the time it takes, the way to look it up."""
+    if tells_a_wait(text):
+        title = library.ui["intent_titles"]["check_dossier_status"]
+        dispatcher.utter_message(
+            text=library.text("wait_told"),
+            buttons=[{"title": title, "payload": "/check_dossier_status"}],
+        )
 
 
 def show_step(

@@ -274,3 +274,37 @@ async def test_a_result_question_gets_the_guides_result_section(service: Service
     )
     result = _guide("proc_vneid").result
     assert result and address.speak(result)[:60] in replies[0]
+
+
+async def test_a_dossier_waited_on_gets_the_time_and_the_way_to_look_it_up(
+    service: Service,
+) -> None:
+    # She got the allowance's summary: how long it takes, and where to follow her dossier.
+    messages = await _replies(
+        service,
+        "u-waited",
+        "bà đã làm hồ sơ trợ cấp từ tháng 10 rồi mà giờ chưa thấy gì, bà phải hỏi ai ạ",
+    )
+    time_title = project_library().ui["section_titles"]["time"]
+    assert messages[0]["text"].startswith(time_title)
+    assert "10 ngày làm việc" in messages[0]["text"]
+    offered = [
+        b["payload"]
+        for m in messages
+        for b in m.get("attachment", {}).get("payload", {}).get("buttons", [])
+    ]
+    assert "/check_dossier_status" in offered
+
+
+async def test_a_bedridden_persons_card_asked_at_home_is_not_answered_by_age(
+    service: Service,
+) -> None:
+    # "Được. Công dân từ đủ 14 tuổi phải có thẻ căn cước": her age fitted the card's `who`,
+    # but she asked whether the card can be made at home.
+    replies = await _reply_texts(
+        service,
+        "u-card-bedridden",
+        "me toi 85 tuoi nam liet giuong, lam can cuoc co duoc lam tai nha khong",
+    )
+    at_home = next(f for f in _guide("proc_id_card").faqs if f.id == "can-cuoc-lam-tai-nha")
+    assert replies[0].startswith(address.speak(at_home.answer)[:60])

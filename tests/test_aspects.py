@@ -18,6 +18,7 @@ from tests.conftest import project_library
         ("làm giấy khai sinh có mất tiền không", "fees"),
         ("nhiu tiền", "fees"),  # "nhiêu" typed "nhiu", "bao" left out
         ("em đăng ký tạm trú online mà 5 ngày rồi chưa thấy duyệt", "time"),  # a wait told
+        ("bà làm hồ sơ trợ cấp từ tháng 10 rồi mà giờ chưa thấy gì, bà phải hỏi ai ạ", "time"),
         ("khai sinh quá hạn có bị phạt không", "deadline"),
         ("trong vòng bao nhiêu ngày phải đi khai tử", "deadline"),
         (
@@ -36,6 +37,7 @@ from tests.conftest import project_library
         ("mấy ngày thì xong", "time"),
         ("cần giấy tờ gì", "documents"),
         ("dang ky tam tru can nhung gi", "documents"),
+        ("Xin hỏi tôi phải làm hồ sơ như thế nào và nộp ở đâu ạ?", "documents"),
         ("có cần giấy kết hôn của bố mẹ không?", "documents"),
         ("làm online được không", "online"),
         ("lam tren dien thoai dc ko", "online"),
@@ -56,6 +58,14 @@ from tests.conftest import project_library
         ("ông bà đi khai sinh thay cho cháu được không", "who"),
         ("đến đâu đóng tiền", "where"),
         ("có làm thứ 7 ko", "where"),  # the place's days and hours
+        ("mần giấy khai sinh cho con thì tới đâu mần vậy mấy chú", "where"),
+        ("người có công có được miễn tiền cước gửi không", "fees"),
+        # a place in the story beside a question of no aspect: not asked
+        (
+            "con muốn nhập hộ khẩu cho vợ con về nhà con thì phải làm sao chú, vợ con hộ khẩu ở"
+            " tỉnh khác ạ",
+            None,
+        ),
         # a question hanging on the first ("nếu phải thì…"): the first is asked first
         ("có phải đăng ký tạm trú không, nếu phải thì làm online được không", "who"),
         ("lệ phí bao nhiêu, nếu nộp online thì có rẻ hơn không", "fees"),
@@ -406,3 +416,26 @@ def test_a_stay_below_every_minimum_is_answered_no() -> None:
         "Không cần.", "Người đến ở từ 30 ngày trở lên phải đăng ký tạm trú."
     )
     assert yes_no.below_minimum("ở 2 tháng có cần đăng ký không", body, words) is None
+
+
+def test_a_yes_no_about_something_else_gets_no_answer_word_from_an_age() -> None:
+    """ "Cần. Công dân từ đủ 14 tuổi phải có thẻ căn cước" answered whether a parent must come
+    along: the age fitted the sentence, the question asked something it does not say."""
+    library = project_library()
+    guide = library.guide_for("proc_id_card")
+    subject = f"{guide.title} {guide.summary}"
+    sentence = "Công dân từ đủ 14 tuổi phải có thẻ căn cước."
+    beyond = "con tôi 15 tuổi làm căn cước có cần bố mẹ đi cùng không"
+    assert yes_no.asks_beyond(beyond, sentence, subject)
+    assert not yes_no.asks_beyond("con 14 tuổi có phải làm căn cước không", sentence, subject)
+    [first, *_] = render.aspect_answer(library, guide, "who", beyond)
+    assert first.text.startswith(library.ui["section_titles"]["who"])
+    # an age below every minimum still answers whatever is asked of it
+    marriage = library.guide_for("proc_marriage_registration")
+    asked = (
+        "ny e 17t đã có bé r, nhà 2 bên đồng ý hết. phải đợi ny e đủ 18 mới đky kết hôn đc đúng"
+        " ko ạ, đủ tuổi tính theo ngày sinh hay chỉ cần đủ năm là đc"
+    )
+    assert yes_no.asks_beyond(asked, "Nam từ đủ 20 tuổi, nữ từ đủ 18 tuổi.", marriage.title)
+    [first, *_] = render.aspect_answer(library, marriage, "who", asked)
+    assert first.text.startswith("Chưa đủ tuổi.")

@@ -116,11 +116,20 @@ def aspect_answer(library: Library, guide: Guide, aspect: str, question: str) ->
         ]
         match = passages.best(question, told, guide.title, within="who")
         words = library.ui["yes_no"]
-        found = yes_no.below_minimum(question, guide.who, words) or (
-            yes_no.polarity(question, match.passage.text, words)
-            if match is not None
-            else yes_no.answer(question, guide.who, words, ignore=guide.title)
-        )
+        found = yes_no.below_minimum(question, guide.who, words)
+        if found is None:  # an age below every minimum answers whatever is asked of it
+            found = (
+                yes_no.polarity(question, match.passage.text, words)
+                if match is not None
+                else yes_no.answer(question, guide.who, words, ignore=guide.title)
+            )
+            subject = f"{guide.title} {guide.summary}"
+            if (
+                found is not None
+                and found.word
+                and yes_no.asks_beyond(question, found.sentence, subject)
+            ):
+                found = None  # "… có cần bố mẹ đi cùng không": not what its sentence says
         if found is not None:
             opening = f"{found.word} {_stated(guide, found.sentence)}".strip()
             # the section follows without the sentence just said

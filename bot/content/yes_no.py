@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.content.passages import sentences, topic_words
+from bot.content.passages import QUESTION_WORDS, sentences, terms, topic_words
 from bot.nlu.aspects import folded
+from bot.nlu.question import Kind, clauses
 from bot.nlu.text import fold
 
 # A negated verb, not any "không phải": "người ở không phải nơi thường trú phải đăng ký"
@@ -252,6 +253,39 @@ def polarity(question: str, sentence: str, words: dict[str, dict[str, str]]) -> 
     if _POSITIVE.search(plain):
         return YesNo(words["positive"][verb], sentence)
     return YesNo("", sentence)
+
+
+_MODALS = frozenset({"co", "phai", "can", "duoc", "nen", "buoc"})
+_CLOSINGS = frozenset({"khong", "chua", "hong", "hem", "ko", "k"})
+
+
+def _asked_part(question: str) -> list[str]:
+    """The words the first yes/no question asks about, between its last modal verb and its
+    closing word: "làm căn cước có cần bố mẹ đi cùng không" → bố mẹ đi cùng."""
+    for clause in clauses(question):
+        if clause.kind is not Kind.ASK:
+            continue
+        plain = _plain(question[clause.start : clause.end]).split()  # "căn cước" is no "cần"
+        closing = next((n for n in range(len(plain) - 1, -1, -1) if plain[n] in _CLOSINGS), None)
+        if closing is None:
+            continue
+        modal = next((n for n in range(closing - 1, -1, -1) if plain[n] in _MODALS), None)
+        return [] if modal is None else plain[modal + 1 : closing]
+    return []
+
+
+def asks_beyond(question: str, sentence: str, subject: str) -> bool:
+    """Whether the yes/no asks about something neither `sentence` nor the guide's `subject`
+    (its title and summary) speaks of: "con 15 tuổi làm căn cước có cần bố mẹ đi cùng không"
+    is not answered "Cần." by "công dân từ đủ 14 tuổi phải có thẻ căn cước"."""
+    asked = " ".join(_asked_part(question))
+    words = topic_words(asked) - topic_words(subject)
+    if not words or words & topic_words(sentence):
+        return False
+    pairs = {
+        term for term in terms(asked) if " " in term and not set(term.split()) & QUESTION_WORDS
+    }
+    return not pairs & terms(subject)
 
 
 def _verb(plain: str) -> str:

@@ -15,6 +15,13 @@ from bot.nlu.text import expand, fold, spelled_words
 # A place named in passing: read as "where", but weak beside another aspect.
 IN_PASSING = "where (a place named in passing)"
 
+# A wait told: "nộp online 5 ngày rồi chưa thấy duyệt", "làm hồ sơ từ tháng 10 rồi mà giờ chưa
+# thấy gì": it asks the processing time, and the dossier is already filed.
+_WAIT_TOLD = (
+    "(ngay|tuan|thang|hom|bua|\\d+) (roi|nay) (ma )?(gio |den gio |toi gio )?(van )?"
+    "(chua|khong|ko) (thay|co|duoc) (duyet|ket qua|gi|tra loi|phan hoi)"
+)
+
 # Checked in this order: the first that matches is the aspect asked. Where to receive the
 # result first ("nhận kết quả ở đâu" is not where to file), then where ("đến đâu đóng
 # tiền" asks where), money before time ("mất bao nhiêu tiền" is a fee), deadlines before
@@ -43,6 +50,7 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "phong nao",
             "bo phan nao",
             "(o|cho|nop) mo",  # Central: "ở mô" = "ở đâu"
+            "toi dau (de |ma |thi )?(lam|man|nop|dang ky|xin|lay)",  # "tới đâu mần vậy"
             # the days and hours of the place: "có làm thứ 7 không", "chủ nhật có mở cửa"
             "(lam|lam viec|mo cua|nhan ho so|truc) (ca )?(thu (7|bay)|chu nhat|cuoi tuan)",
             "(thu (7|bay)|chu nhat|cuoi tuan) (co )?(lam|lam viec|mo cua|nhan ho so|truc)",
@@ -69,6 +77,7 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "tien (le phi|phi|lam|nop)",
             "gia bao nhieu",
             "ton kem",
+            "mien (tien|giam)",  # "có được miễn tiền không"
             "het bn",
             "(bn|bnhieu) tien",
             "(mat|het) bao nhieu(?! (ngay|lau|thoi|hom|tuan|thang|buoi))",
@@ -127,9 +136,7 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "may thang",
             "thoi gian (giai quyet|lam|cho|xu ly)",
             "(bao gio|khi nao) (thi )?(co|xong|lay|nhan)",
-            # a wait told: "nộp online 5 ngày rồi chưa thấy duyệt"
-            "(ngay|tuan|thang|hom|bua) (roi|nay) (ma )?(van )?(chua|khong|ko) (thay|co|duoc)"
-            " (duyet|ket qua|gi|tra loi|phan hoi)",
+            _WAIT_TOLD,
             "lau khong",
             "nhanh khong",
             "cho lau",
@@ -155,6 +162,8 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "(can|mang|nop|xin|dua|lam|chuan bi|them) (them |theo )?(nhung |cai )?"
             "(giay|ho so) (gi|j|nao)",
             "gom (nhung )?(gi|j)",
+            # "phải làm hồ sơ như thế nào": to a villager, which papers to get ready
+            "(lam|chuan bi) ho so (nhu )?(the nao|ra sao)",
         ),
     ),
     (
@@ -271,7 +280,12 @@ def asked_aspect(text: str) -> str | None:
     # A clause in a sentence that ends with "?" is surely asking; the others may be story.
     asking.sort(key=lambda c: not _in_a_question(text, c.end))
     aspect = _first_asked([_aspect_of_question(said[c]) for c in asking])
-    aspect = aspect or _aspect_of_question(text)
+    if aspect is None:
+        aspect = _aspect_of_question(text)
+        # "…thì phải làm sao chú, vợ con hộ khẩu ở tỉnh khác ạ": beside a question asking no
+        # aspect, a place named in a story clause tells, it does not ask
+        if aspect == IN_PASSING and asking:
+            return None
     return "where" if aspect == IN_PASSING else aspect
 
 
@@ -315,6 +329,14 @@ def _first_asked(found: list[str | None]) -> str | None:
 def _aspect_of(plain: str) -> str | None:
     """The first aspect whose patterns the folded text holds, a weak one last."""
     return _first_asked([aspect for aspect, pattern in _COMPILED if pattern.search(plain)])
+
+
+_WAITED = re.compile(rf"\b{_WAIT_TOLD}\b")
+
+
+def tells_a_wait(text: str) -> bool:
+    """Whether the message tells of a dossier filed and waited on."""
+    return bool(_WAITED.search(folded(text)))
 
 
 def is_yes_no(text: str) -> bool:
