@@ -48,6 +48,11 @@ ALSO_NAMED_CONFIDENCE = 0.02
 JOINING_WORDS = frozenset(
     {"va", "voi", "cho", "thi", "la", "cua", "de", "ma", "hay", "hoac", "o", "nay"}
 )
+# Nor does an office, where many procedures are filed: "số điện thoại của công an xã" was
+# offered the VNeID guide, whose summary says it is registered at the commune police.
+OFFICE_PAIRS = frozenset(
+    {"cong an", "an xa", "an phuong", "an tinh", "uy ban", "ban xa", "mot cua", "bo phan"}
+)
 
 # VNeID named as the way of filing ("làm trên vneid được không" after the judicial record):
 # the online way of the guide being read, not the VNeID account's guide.
@@ -137,7 +142,7 @@ def _distinct_pairs(text: str, guide: Guide, other: Guide) -> set[str]:
     asked = passages.terms(text)
     return {
         term
-        for term in asked & (_naming_terms(guide) - _naming_terms(other))
+        for term in asked & (_naming_terms(guide) - _naming_terms(other) - OFFICE_PAIRS)
         if " " in term and not set(term.split()) & JOINING_WORDS
     }
 

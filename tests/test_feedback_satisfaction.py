@@ -78,6 +78,9 @@ async def test_a_typed_verdict_is_scored_and_a_complaint_offered(service: Servic
         ("hôm qua tôi lên xã", None),
         ("ad ơi tôi không hài lòng, hỏi mãi không ra", "unsatisfied"),  # "lòng," with its comma
         ("hôm qua tôi lên xã, cảm ơn", None),  # "cảm ơn" folds to "ổn"
+        ("5 sao", "very_satisfied"),  # stars typed: asked again, the score was lost
+        ("cho 4 sao thôi", "satisfied"),
+        ("1 sao", "unsatisfied"),
     ],
 )
 def test_the_words_of_a_verdict_give_its_score(words: str, score: str | None) -> None:
