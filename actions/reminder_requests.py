@@ -283,11 +283,14 @@ def answer(
             dt.time.fromisoformat(settings.reminder_time),
             dt.datetime.fromisoformat(pending).date() if pending else None,
         )
-    confirming = tracker.get_slot("requested_slot") == confirm_slot
+    requested = tracker.get_slot("requested_slot")
+    confirming = requested == confirm_slot
     if moment is not None:  # while confirming, a new time asks the question again
         return {time_slot: moment.isoformat(), **({confirm_slot: None} if confirming else {})}
-    if confirming and intent == "affirm":
+    if confirming and (intent == "affirm" or plain(text) in library.ui["reminders"]["yes_words"]):
         return {confirm_slot: True}
+    if intent == "nlu_fallback":  # not understood: the question is asked again, not dropped
+        return {requested: None}
     return {}
 
 

@@ -378,3 +378,15 @@ async def test_unsubscribing_a_dossier_cancels_its_appointment_reminder(service:
 
 def _weekday(day: dt.date) -> str:
     return project_library().ui["reminders"]["weekdays"][day.weekday()]
+
+
+async def test_đúng_typed_without_diacritics_confirms(service: Service) -> None:
+    # "dung" answering "… Đúng không ạ?" got no reply at all and set nothing
+    await turn(service, "u-dung", f"nhắc tôi ngày {in_days(5):%d/%m/%Y} lúc 8h đi nộp hồ sơ")
+    # what is not understood there gets the question again, not silence
+    [again] = await turn(service, "u-dung", "xzq vbn")
+    assert "Đúng không ạ?" in again["text"]
+    [saved] = await turn(service, "u-dung", "dung")
+    assert "đã đặt lời nhắc" in saved["text"]
+    [row] = await scheduled(service, "u-dung")
+    assert row["subject"] == "đi nộp hồ sơ"
