@@ -178,14 +178,15 @@ class ActionSetReminder(UsesServices, Action):
         at = citizen_reminders.reminder_time(
             text, now(), dt.time.fromisoformat(settings.reminder_time)
         )
+        born = citizen_reminders.stated_birth_date(text, now())
         if not ASKS_A_REMINDER.search(folded(text)) and not text.startswith("/"):
+            if born is not None and born <= now().date():
+                return start_birth_form(text)  # "con tôi sinh ngày 1/12": its deadline
             # a bare "10/12 lúc 14h" (e.g. to a form just stopped) says no reminder is wanted
             dispatcher.utter_message(text=wording(library, "how_to_ask"))
             return []
         kind = next(tracker.get_latest_entity_values("reminder_kind"), None)
-        # "nhắc tôi hạn khai sinh" (but not "nhắc tôi thứ 6 đi lấy giấy khai sinh")
-        deadline_asked = at is None and re.search(r"\bhan\b.*\bkhai sinh\b", plain(text))
-        if kind == BIRTH_KIND or deadline_asked:
+        if kind == BIRTH_KIND or (at is None and asks_birth_reminder(text)):
             return start_birth_form(text)
         if at is None and asks_for_list(text, library):
             await show_reminders(services, dispatcher, citizen_of(tracker.sender_id))
@@ -197,6 +198,14 @@ class ActionSetReminder(UsesServices, Action):
             SlotSet("requested_slot", None),  # inside the form: its question starts over
             FollowupAction(REMINDER_FORM),
         ]
+
+
+def asks_birth_reminder(text: str) -> bool:
+    """ "nhắc tôi hạn khai sinh", "nhắc hạn khai sinh" (the offer's button, typed), but not
+    "nhắc tôi thứ 6 đi lấy giấy khai sinh"."""
+    return bool(ASKS_A_REMINDER.search(folded(text))) and bool(
+        re.search(r"\bhan\b.*\bkhai sinh\b", plain(text))
+    )
 
 
 def start_birth_form(text: str) -> list[EventType]:
@@ -374,7 +383,7 @@ class ActionOfferBirthDeadline(UsesServices, Action):
             return []  # a section of the guide, not its opening
         text = tracker.latest_message.get("text") or ""
         born = citizen_reminders.stated_birth_date(text, now())
-        if born is not None and born <= now().date():
+        if (born is not None and born <= now().date()) or asks_birth_reminder(text):
             return [SlotSet("birth_deadline_offered", True), *start_birth_form(text)]
         plain = folded(text)
         offered = tracker.get_slot("birth_deadline_offered")

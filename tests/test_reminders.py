@@ -390,3 +390,16 @@ async def test_đúng_typed_without_diacritics_confirms(service: Service) -> Non
     assert "đã đặt lời nhắc" in saved["text"]
     [row] = await scheduled(service, "u-dung")
     assert row["subject"] == "đi nộp hồ sơ"
+
+
+async def test_a_birth_date_told_gets_the_deadline_and_the_offer_typed_works(
+    service: Service,
+) -> None:
+    # "con toi sinh ngay 1/12" got "Muốn đặt lời nhắc, anh/chị nhắn ví dụ…"
+    born = in_days(-6)
+    replies = await turn(service, "u-born", f"con toi sinh ngay {born:%d/%m}")
+    deadline = born + dt.timedelta(days=60)
+    assert any(f"{deadline:%d/%m/%Y}" in r.get("text", "") for r in replies)
+    # the offer's button typed out starts the birth-deadline reminders too
+    replies = await turn(service, "u-typed", "nhắc hạn khai sinh")
+    assert "Bé sinh ngày nào" in replies[-1]["text"]
