@@ -396,3 +396,18 @@ def test_a_guide_named_on_buttons_has_a_short_button_name(content_copy: Path) ->
     path.write_text(path.read_text().replace('button: "Bằng lái xe"\n', "", 1))
     warnings = [str(p) for p in check_content(content_copy, DOMAIN)]
     assert any("/giay-phep-lai-xe.yml" in w and "add 'button:" in w for w in warnings)
+
+
+def test_a_locality_without_the_police_station_still_gives_whole_answers(
+    content_copy: Path,
+) -> None:
+    # a commune's locality.yml written before police_station was a field: its residence
+    # answers must not show "{locality.police_station}" to citizens
+    path = content_copy / "locality.yml"
+    kept = [line for line in path.read_text().splitlines() if not line.startswith("police_")]
+    path.write_text("\n".join(kept) + "\n")
+    assert errors(content_copy) == []
+    office = load_library(content_copy).guide_for("proc_temporary_residence").office
+    assert "Chưa biết trụ sở Công an xã" in office and "{locality." not in office
+    shipped = load_library(PROJECT / "content").guide_for("proc_temporary_residence").office
+    assert "Công an Xã Mẫu, Số 2 đường Mẫu" in shipped

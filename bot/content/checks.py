@@ -19,11 +19,13 @@ from urllib.parse import urlparse
 
 import yaml
 
-from bot.content.content_model import ContentError, Guide, Library, Locality
+from bot.content.content_model import ContentError, Guide, Library
 from bot.content.loader import (
+    UI_USED_ONLY_WITH,
     admin_text_errors,
     line_of_key,
     load_library,
+    locality_of,
     read_guide,
     read_mapping,
     strip_lines,
@@ -147,8 +149,8 @@ def check_content(content_dir: Path, domain_path: Path) -> list[Problem]:
     problems: list[Problem] = []
     try:
         locality_data = read_mapping(content_dir / "locality.yml")
-        locality = Locality({k: str(v) for k, v in locality_data.items() if k != "__line__"})
         ui = read_mapping(content_dir / "ui.yml")
+        locality = locality_of(locality_data, ui)
         admin = strip_lines(read_mapping(content_dir / "admin.yml"))
     except ContentError as exc:
         return [Problem(exc.where, exc.message)]
@@ -219,6 +221,8 @@ def _ui_placeholders(path: Path, library: Library) -> list[Problem]:
     values of PLACEHOLDERS (with SAMPLES); any other placeholder is an error."""
     problems = []
     for key, text in _ui_texts(library.ui):
+        if (needed := UI_USED_ONLY_WITH.get(key)) and not library.locality.values.get(needed):
+            continue  # "police_contact" without a police station: never shown
         filled = library.locality.fill(text)
         allowed = PLACEHOLDERS.get(key, ())
         where = line_of_key(path, key)

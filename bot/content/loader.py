@@ -76,8 +76,8 @@ def load_library(content_dir: Path, overlay: Path | None = None) -> Library:
     locality_path = locality_file(content_dir, overlay)
     locality_data = read_mapping(locality_path)
     _require_fields(locality_path, locality_data, LOCALITY_REQUIRED)
-    locality = Locality({k: str(v) for k, v in locality_data.items() if k != "__line__"})
     ui = read_mapping(layered(content_dir, overlay, "ui.yml"))
+    locality = locality_of(locality_data, ui)
     guides: dict[str, Guide] = {}
     ids: dict[str, Path] = {}
     for path in guide_files(content_dir, overlay):
@@ -96,6 +96,23 @@ def load_library(content_dir: Path, overlay: Path | None = None) -> Library:
     if errors := admin_text_errors(admin_path, admin):
         raise errors[0]
     return Library(guides=guides, locality=locality, ui=strip_lines(ui), admin=admin)
+
+
+# ui.yml wording used only when locality.yml gives a value (and checked only then).
+UI_USED_ONLY_WITH = {"police_contact": "police_station"}
+
+
+def locality_of(data: dict[str, Any], ui: dict[str, Any]) -> Locality:
+    """The commune's values, with `police_contact` made from ui.yml's wording: its police
+    station and phone when locality.yml gives them, else how to find them (a commune's
+    locality.yml written before these fields still gives whole answers)."""
+    values = {k: str(v) for k, v in data.items() if k != "__line__"}
+    known = values.get(UI_USED_ONLY_WITH["police_contact"])
+    wording = ui.get("police_contact" if known else "police_contact_unknown")
+    contact = str(wording or "")
+    for key, value in values.items():
+        contact = contact.replace("{locality." + key + "}", value)
+    return Locality({**values, "police_contact": contact})
 
 
 def guide_files(content_dir: Path, overlay: Path | None = None) -> list[Path]:
