@@ -84,14 +84,16 @@ def clarify(
     ranking = tracker.latest_message.get("intent_ranking") or []
     guessed = [intent["name"] for intent in ranking if intent["name"] != "nlu_fallback"]
     reading = library.guide_by_id(tracker.get_slot("guide_id"))  # a topic guide's too
+    # another case of the guide just read, whatever the guesses: "2 đứa ở 2 tỉnh khác nhau
+    # thì sao" after marriage was asked back with VNeID; "còn người lớn thì sao" had none
+    another_case = another_case_follow_up(library, tracker)
+    if another_case:
+        send(dispatcher, another_case)
+        return []
     if reading is not None and guessed[:1] == [reading.intent] and passages.asks_something(text):
         # "hai đứa phải cùng đi à" right after marriage, "có được giảm không" after paying
         # fees online: asked back with the guide just read alone
-        # another case first: it looks for the same passage itself before saying the guide
-        # is silent, so the passage is not looked for twice
-        passage = another_case_follow_up(library, tracker) or passage_follow_up(
-            library, reading, text
-        )
+        passage = passage_follow_up(library, reading, text)
         if passage:
             send(dispatcher, passage)
             return []
@@ -122,8 +124,6 @@ def clarify(
             + _something_else(library, ranking)
             + [menu],
         )
-    elif another_case := another_case_follow_up(library, tracker):
-        send(dispatcher, another_case)  # "còn người lớn thì sao" after health insurance
     else:
         dispatcher.utter_message(
             text=library.text("fallback"),

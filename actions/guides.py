@@ -273,7 +273,21 @@ def another_case_follow_up(library: Library, tracker: Tracker) -> list[render.Re
         return []
     if not _CASE_NAMED.search(plain) and not passages.topic_words(text) & _terms_of(guide):
         return []
+    if _names_another_procedure(library, text, guide):
+        return []  # "còn khai sinh thì sao" after marriage asks about birth registration
     return passage_follow_up(library, guide, text) or render.guide_silent(library, guide)
+
+
+def _names_another_procedure(library: Library, text: str, guide: Guide) -> bool:
+    """The message names a procedure other than `guide` by its title's less common words."""
+    asked = passages.terms(text)
+    titles = {g.id: _title_pairs(g) for g in library.guides.values() if g.kind == "procedure"}
+    shared = Counter(pair for pairs in titles.values() for pair in pairs)
+    return any(
+        {pair for pair in pairs if shared[pair] < COMMON_TITLE_PAIR} & asked
+        for named, pairs in titles.items()
+        if named != guide.id
+    )
 
 
 def _terms_of(guide: Guide) -> frozenset[str]:

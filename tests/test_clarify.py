@@ -185,6 +185,23 @@ async def test_another_case_with_no_guess_stays_with_the_guide_just_read() -> No
     assert guide.title in message["text"]
 
 
+
+async def test_another_case_asked_back_with_another_guess_stays_with_the_guide() -> None:
+    # "2 đứa ở 2 tỉnh khác nhau thì sao" after marriage was asked back with VNeID
+    library = project_library()
+    marriage = library.guide_for("proc_marriage_registration")
+    assert marriage is not None
+    ranking = [("nlu_fallback", 0.5), ("proc_vneid", 0.29), ("out_of_scope", 0.29)]
+    slots = {"guide_id": marriage.id}
+    tracker = _tracker("2 đứa ở 2 tỉnh khác nhau thì sao", ranking, slots)
+    [message] = await _run(ActionClarify(), tracker)
+    assert marriage.title in message["text"]
+    # but a case that names another procedure is that procedure's question
+    ranking = [("nlu_fallback", 0.5), ("proc_birth_registration", 0.4)]
+    [message] = await _run(ActionClarify(), _tracker("còn khai sinh thì sao", ranking, slots))
+    assert "/proc_birth_registration" in [b["payload"] for b in message["buttons"]]
+
+
 async def test_rating_is_offered_only_when_the_service_is_judged() -> None:
     ranking = [("nlu_fallback", 0.4), ("rate_service", 0.3), ("proc_vneid", 0.2)]
     [message] = await _run(ActionClarify(), _tracker("làm sao mở lại", ranking))
