@@ -59,6 +59,11 @@ from tests.conftest import project_library
         ("đến đâu đóng tiền", "where"),
         ("có làm thứ 7 ko", "where"),  # the place's days and hours
         ("mần giấy khai sinh cho con thì tới đâu mần vậy mấy chú", "where"),
+        # an expiry told is weak beside what is asked of it; asked of, it is the deadline
+        ("đổi bằng lái xe ô tô hết hạn cần giấy khám sức khỏe không", "documents"),
+        ("the can cuoc cua toi het han roi thi di lam lai the nao, o dau", "where"),
+        ("tạm trú hết hạn rồi thì phải làm sao", "deadline"),
+        ("giấy xác nhận cư trú bao lâu thì hết hạn", "deadline"),
         ("người có công có được miễn tiền cước gửi không", "fees"),
         # a place in the story beside a question of no aspect: not asked
         (

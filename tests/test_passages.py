@@ -86,3 +86,11 @@ def test_an_faq_asking_another_aspect_is_not_the_answer() -> None:
     fee_faq = best_faq(guide, "đăng ký kết hôn mất bao nhiêu tiền")
     assert fee_faq is not None
     assert best_faq(guide, "đăng ký kết hôn mất bao lâu") != fee_faq
+
+
+def test_a_copy_is_not_a_question() -> None:
+    # "bản sao" folds to "ban sao": "chứng thực bản sao sổ đỏ" got the sentence on signatures
+    assert not passages.asks_something("chứng thực bản sao sổ đỏ")
+    assert not passages.asks_something("cho 5 sao")
+    assert passages.asks_something("quên mật khẩu vneid thì làm sao")
+    assert passages.asks_something("tại sao hồ sơ bị trả lại")

@@ -119,7 +119,9 @@ class Match:
 # without a question word ("cho hỏi làm giấy khai sinh") asks for the whole guide.
 _ASKS = re.compile(
     r"\b(bao nhieu|bao lau|bao gio|khi nao|luc nao|o dau|cho nao|noi nao|ai|gi|j|nao|may"
-    r"|khong|ko|k|hong|chua|co phai|co can|co duoc|hay khong|sao|(lam|lm) s)\b"
+    r"|khong|ko|k|hong|chua|co phai|co can|co duoc|hay khong|(lam|lm) s"
+    # "sao", but not "bản sao" (a copy), "sao y", "sao lục", "sao kê", "5 sao"
+    r"|(?<!ban )(?<!\d )sao(?! (y|luc|ke|chep)\b))\b"
 )
 
 

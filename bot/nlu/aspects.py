@@ -14,6 +14,11 @@ from bot.nlu.text import expand, fold, spelled_words
 
 # A place named in passing: read as "where", but weak beside another aspect.
 IN_PASSING = "where (a place named in passing)"
+# An expiry told ("bằng lái hết hạn"): read as the deadline, but weak beside another aspect:
+# "bằng lái ô tô hết hạn cần giấy khám sức khỏe không" asks the papers.
+EXPIRY_TOLD = "deadline (an expiry told)"
+# The weak aspects, and the section each is read as when nothing else is asked.
+WEAK = {IN_PASSING: "where", EXPIRY_TOLD: "deadline"}
 
 # A wait told: "nộp online 5 ngày rồi chưa thấy duyệt", "làm hồ sơ từ tháng 10 rồi mà giờ chưa
 # thấy gì": it asks the processing time, and the dossier is already filed.
@@ -101,8 +106,10 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "han cuoi",
             "qua han",
             "tre han",
-            # but "bằng lái hết hạn đổi thế nào" tells the expiry and asks how to renew
-            "het han(?! (roi )?(thi )?(phai )?(doi|lam lai|cap lai|gia han) (the nao|ra sao))",
+            # the expiry asked of ("khi nào hết hạn", "sắp hết hạn thì gia hạn trước mấy
+            # ngày"); told, it is weak (EXPIRY_TOLD)
+            "(khi nao|bao gio|bao lau|may nam|ngay nao|luc nao|sap|gan) (thi )?(la )?het han",
+            "het han (chua|khi nao|bao gio|luc nao|ngay nao|may|bao lau)",
             "cham nhat",
             "muon nhat",
             "trong vong bao",
@@ -165,6 +172,11 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
             # "phải làm hồ sơ như thế nào": to a villager, which papers to get ready
             "(lam|chuan bi) ho so (nhu )?(the nao|ra sao)",
         ),
+    ),
+    (
+        # but "bằng lái hết hạn đổi thế nào" tells the expiry and asks how to renew
+        EXPIRY_TOLD,
+        ("het han(?! (roi )?(thi )?(phai )?(doi|lam lai|cap lai|gia han) (the nao|ra sao))",),
     ),
     (
         # A place named in passing ("chứng thực ở xã mất bao nhiêu tiền") asks where only
@@ -276,7 +288,7 @@ def asked_aspect(text: str) -> str | None:
     if any(_CONDITIONAL.match(folded(said[c])) for c in asking[1:]):
         first = _aspect_of_question(said[asking[0]])
         if first is not None:
-            return "where" if first == IN_PASSING else first
+            return WEAK.get(first, first)
     # A clause in a sentence that ends with "?" is surely asking; the others may be story.
     asking.sort(key=lambda c: not _in_a_question(text, c.end))
     aspect = _first_asked([_aspect_of_question(said[c]) for c in asking])
@@ -286,7 +298,7 @@ def asked_aspect(text: str) -> str | None:
         # aspect, a place named in a story clause tells, it does not ask
         if aspect == IN_PASSING and asking:
             return None
-    return "where" if aspect == IN_PASSING else aspect
+    return WEAK.get(aspect, aspect) if aspect else None
 
 
 def asked_parts(question: str) -> list[str]:
@@ -322,7 +334,7 @@ def _in_a_question(text: str, end: int) -> bool:
 def _first_asked(found: list[str | None]) -> str | None:
     """The first aspect found, but "who" (the catch-all of yes/no questions) and a place
     named in passing are weak: a question of a fee or the papers says more."""
-    strong = (a for a in found if a not in (None, "who", IN_PASSING))
+    strong = (a for a in found if a is not None and a != "who" and a not in WEAK)
     return next(strong, None) or next((a for a in found if a is not None), None)
 
 
