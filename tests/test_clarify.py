@@ -185,7 +185,6 @@ async def test_another_case_with_no_guess_stays_with_the_guide_just_read() -> No
     assert guide.title in message["text"]
 
 
-
 async def test_another_case_asked_back_with_another_guess_stays_with_the_guide() -> None:
     # "2 đứa ở 2 tỉnh khác nhau thì sao" after marriage was asked back with VNeID
     library = project_library()
