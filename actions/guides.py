@@ -297,10 +297,14 @@ def _terms_of(guide: Guide) -> frozenset[str]:
 
 
 def passage_follow_up(library: Library, guide: Guide, text: str) -> list[render.Reply]:
-    """The guide's sentence a short question about the guide just read points to ("hai đứa
-    phải cùng đi à" after marriage, "số 1 hay số 2" after the judicial record), or []."""
+    """The guide's FAQ or sentence a short question about the guide just read points to
+    ("hai đứa phải cùng đi à" after marriage, "số 1 hay số 2" after the judicial record, "số
+    điện thoại bao nhiêu" after the office's address), or []."""
     if len(text.split()) > FOLLOW_UP_MAX_WORDS:
         return []
+    faq = best_faq(guide, text)
+    if faq is not None:
+        return render.faq_answer(library, guide, faq)
     found = passages.best(focus(text), passages.of_guide(guide), ignore=guide.title)
     return render.passage_answer(library, guide, found.passage.text) if found else []
 

@@ -247,3 +247,14 @@ def test_an_office_names_no_second_procedure() -> None:
     ranking = [("ask_office_info", 0.7), ("proc_vneid", 0.14)]
     text = "cho toi hoi so dien thoai cua cong an xa"
     assert also_named(library, _tracker(text, ranking), office) is None
+
+
+async def test_a_short_question_after_a_topic_guide_gets_its_faq() -> None:
+    # "số điện thoại bao nhiêu" right after the office's address was asked back
+    library = project_library()
+    office = library.guide_for("ask_office_info")
+    assert office is not None
+    ranking = [("nlu_fallback", 0.5), ("ask_office_info", 0.4), ("out_of_scope", 0.2)]
+    tracker = _tracker("so dien thoai bao nhieu", ranking, {"guide_id": office.id})
+    [message] = await _run(ActionClarify(), tracker)
+    assert library.locality.values["hotline"] in message["text"]
