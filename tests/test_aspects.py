@@ -147,8 +147,9 @@ def test_the_sentence_for_the_age_asked_answers_it() -> None:
     )
     words = project_library().ui["yes_no"]
     found = yes_no.answer("làm căn cước cho bé 5 tuổi được không", body, words)
-    # Not "Cần." from "căn cước", nor the sentence of the 14-year-olds.
-    assert found == yes_no.YesNo("", "trẻ dưới 14 tuổi làm khi có yêu cầu.")
+    # Not "Cần." from "căn cước", nor the sentence of the 14-year-olds; made on request, the
+    # card may be made ("Được."), it need not be
+    assert found == yes_no.YesNo("Được.", "trẻ dưới 14 tuổi làm khi có yêu cầu.")
     assert yes_no.fits("con 14t có phải làm không", "Công dân từ đủ 14 tuổi phải có thẻ")
     assert not yes_no.fits("con 14t có phải làm không", "trẻ dưới 14 tuổi làm khi có yêu cầu")
     assert yes_no.fits("có phải làm không", "trẻ dưới 14 tuổi làm khi có yêu cầu")
@@ -444,3 +445,23 @@ def test_a_yes_no_about_something_else_gets_no_answer_word_from_an_age() -> None
     assert yes_no.asks_beyond(asked, "Nam từ đủ 20 tuổi, nữ từ đủ 18 tuổi.", marriage.title)
     [first, *_] = render.aspect_answer(library, marriage, "who", asked)
     assert first.text.startswith("Chưa đủ tuổi.")
+
+
+def test_no_to_one_thing_and_yes_to_another_gives_no_answer_word() -> None:
+    # "Không được. Người về ở cùng người thân … không cần là chủ nhà nhưng cần chủ hộ … đồng ý"
+    # answered "chủ nhà chịu cho nhập khẩu thì có được đăng ký thường trú không"
+    words = project_library().ui["yes_no"]
+    sentence = (
+        "Người về ở cùng người thân không cần là chủ nhà nhưng cần chủ hộ hoặc chủ nhà đồng ý."
+    )
+    found = yes_no.polarity("chủ nhà chịu cho nhập khẩu thì có được không", sentence, words)
+    assert found is not None and found.word == ""
+
+
+def test_what_is_done_on_request_may_be_done_and_need_not_be() -> None:
+    words = project_library().ui["yes_no"]
+    sentence = "Trẻ dưới 14 tuổi làm khi có yêu cầu, qua cha mẹ hoặc người giám hộ."
+    may = yes_no.polarity("con tôi 10 tuổi làm căn cước được không", sentence, words)
+    assert may is not None and may.word == "Được."
+    must = yes_no.polarity("con tui 8 tuổi có bắt buộc làm căn cước không", sentence, words)
+    assert must is not None and must.word.startswith("Không")

@@ -23,6 +23,11 @@ _NEGATIVE = re.compile(
     r"|\bmien\b|\bkhong co gia tri\b|\bkhong con\b|\bkhong ai (duoc|phai|can)\b"
 )
 _POSITIVE = re.compile(r"\b(phai|bat buoc|can|duoc|co the|nen)\b")
+# "trẻ dưới 14 tuổi làm khi có yêu cầu": may, but need not
+_ON_REQUEST = re.compile(r"\bkhi co (yeu cau|nhu cau)\b")
+# "không cần là chủ nhà nhưng cần chủ hộ đồng ý" says no to one thing and yes to another:
+# it answers "chủ hộ có cần ký không" with neither word.
+_BUT_YES = re.compile(r"\bnhung (van |lai )?(phai|can|bat buoc)\b")
 # "…chính sách người có công: ai được hưởng, xin kiểm tra lại…" names what to ask, it says
 # neither yes nor no
 _POINTER = re.compile(r"(?<!khong )\bai (duoc|phai|can)\b|\b(the nao|ra sao|bao nhieu)\b")
@@ -248,7 +253,15 @@ def polarity(question: str, sentence: str, words: dict[str, dict[str, str]]) -> 
     verb = _verb(_plain(question))
     if _POINTER.search(plain):
         return None
+    if _ON_REQUEST.search(plain):  # yes to "được không", no to "có bắt buộc không"
+        if verb == "may":
+            return YesNo(words["positive"][verb], sentence)
+        if re.search(r"\bbat buoc\b", _plain(question)):
+            return YesNo(words["negative"]["must"], sentence)
+        return YesNo("", sentence)
     if _NEGATIVE.search(plain):
+        if _BUT_YES.search(plain):
+            return YesNo("", sentence)
         return YesNo(words["negative"][verb], sentence)
     if _POSITIVE.search(plain):
         return YesNo(words["positive"][verb], sentence)
