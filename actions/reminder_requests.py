@@ -298,7 +298,7 @@ def answer(
         return {time_slot: moment.isoformat(), **({confirm_slot: None} if confirming else {})}
     if confirming and (intent == "affirm" or plain(text) in library.ui["reminders"]["yes_words"]):
         return {confirm_slot: True}
-    if intent == "nlu_fallback":  # not understood: the question is asked again, not dropped
+    if intent == "nlu_fallback" and requested:  # not understood: asked again, not dropped
         return {requested: None}
     return {}
 
