@@ -20,6 +20,7 @@ from actions.guides import (
     told_follow_up,
 )
 from actions.out_of_scope import referral, say_out_of_scope
+from actions.reminder_requests import start_birth_form, tells_a_newborn
 from actions.replies import send
 from bot.content import Guide, Library, passages
 from bot.nlu.aspects import asked_aspect, folded, is_yes_no
@@ -81,6 +82,8 @@ def clarify(
     if elsewhere:  # "rút bhxh một lần": where that is asked
         say_out_of_scope(dispatcher, library, elsewhere)
         return []
+    if tells_a_newborn(text):  # "con toi sinh ngay 3/12", asked back: its deadline instead
+        return start_birth_form(text)
     ranking = tracker.latest_message.get("intent_ranking") or []
     guessed = [intent["name"] for intent in ranking if intent["name"] != "nlu_fallback"]
     reading = library.guide_by_id(tracker.get_slot("guide_id"))  # a topic guide's too

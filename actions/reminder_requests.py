@@ -178,9 +178,8 @@ class ActionSetReminder(UsesServices, Action):
         at = citizen_reminders.reminder_time(
             text, now(), dt.time.fromisoformat(settings.reminder_time)
         )
-        born = citizen_reminders.stated_birth_date(text, now())
         if not ASKS_A_REMINDER.search(folded(text)) and not text.startswith("/"):
-            if born is not None and born <= now().date():
+            if tells_a_newborn(text):
                 return start_birth_form(text)  # "con tôi sinh ngày 1/12": its deadline
             # a bare "10/12 lúc 14h" (e.g. to a form just stopped) says no reminder is wanted
             dispatcher.utter_message(text=wording(library, "how_to_ask"))
@@ -198,6 +197,17 @@ class ActionSetReminder(UsesServices, Action):
             SlotSet("requested_slot", None),  # inside the form: its question starts over
             FollowupAction(REMINDER_FORM),
         ]
+
+
+# A birth date told this long ago or less is a newborn's: its registration deadline is news.
+NEWBORN_DAYS = 365
+
+
+def tells_a_newborn(text: str) -> bool:
+    """ "con tôi sinh ngày 1/12": a birth date told, on or before today, within a year."""
+    born = citizen_reminders.stated_birth_date(text, now())
+    today = now().date()
+    return born is not None and today - dt.timedelta(days=NEWBORN_DAYS) <= born <= today
 
 
 def asks_birth_reminder(text: str) -> bool:

@@ -3,12 +3,15 @@ asked, run by the real action on a real tracker."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.clarify import ActionClarify, ActionDenyOrQuestion
+from actions.clarify import ActionClarify, ActionDenyOrQuestion, clarify
 from actions.guides import ActionAnswerAspect, also_named
 from actions.officer_handover import fallback_streak
+from bot.local_time import TIMEZONE
 from tests.conftest import project_library
 
 
@@ -258,3 +261,22 @@ async def test_a_short_question_after_a_topic_guide_gets_its_faq() -> None:
     tracker = _tracker("so dien thoai bao nhieu", ranking, {"guide_id": office.id})
     [message] = await _run(ActionClarify(), tracker)
     assert library.locality.values["hotline"] in message["text"]
+
+
+def test_a_newborns_birth_date_asked_back_gets_its_deadline() -> None:
+    # "con toi sinh ngay 3/12" was asked back with "Đặt lời nhắc" and "Đăng ký khai sinh"
+    born = dt.datetime.now(TIMEZONE).date() - dt.timedelta(days=4)
+    ranking = [("nlu_fallback", 0.5), ("set_reminder", 0.45), ("proc_birth_registration", 0.3)]
+    dispatcher = CollectingDispatcher()
+    events = clarify(
+        dispatcher, project_library(), _tracker(f"con toi sinh ngay {born:%d/%m}", ranking)
+    )
+    assert ("followup", "birth_deadline_form", None) in [
+        (e["event"], e["name"], e.get("value")) for e in events
+    ]
+    assert ("slot", "child_birth_date", born.isoformat()) in [
+        (e["event"], e["name"], e.get("value")) for e in events
+    ]
+    # a birth date years ago is no newborn's: asked back as before
+    old = f"con toi sinh ngay {born:%d/%m}/2010"
+    assert clarify(dispatcher, project_library(), _tracker(old, ranking)) == []
