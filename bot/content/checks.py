@@ -159,7 +159,7 @@ def check_content(content_dir: Path, domain_path: Path) -> list[Problem]:
             Problem(
                 f"{content_dir / 'locality.yml'}:1",
                 "still holds sample data (sample: true): fill in the commune's "
-                "own address, hours and hotline",
+                "own address, hours, hotline and police station",
                 "warning",
             )
         )
