@@ -465,3 +465,16 @@ def test_what_is_done_on_request_may_be_done_and_need_not_be() -> None:
     assert may is not None and may.word == "Được."
     must = yes_no.polarity("con tui 8 tuổi có bắt buộc làm căn cước không", sentence, words)
     assert must is not None and must.word.startswith("Không")
+
+
+def test_the_answer_word_fits_what_is_asked_and_what_the_sentence_says() -> None:
+    words = project_library().ui["yes_no"]
+    # the asking clause's verb, not the story's: "…nên phải về. vậy có làm được không"
+    sentence = "Nếu cha mẹ không đăng ký được thì ông bà, người thân khác đi đăng ký."
+    asked = "Mẹ nó bận nên phải đi làm xa. Vậy ông nội đi làm khai sinh cho cháu được không?"
+    found = yes_no.polarity(asked, sentence, words)
+    assert found is not None and found.word == "Được."
+    # "không cần" is not "không được": asked "được không", the sentence's own word
+    sentence = "Nếu xin giấy này chỉ để đăng ký kết hôn ở Việt Nam thì không cần làm."
+    found = yes_no.polarity("tôi ủy quyền cho cháu đi xin giấy được không", sentence, words)
+    assert found is not None and found.word == "Không cần."

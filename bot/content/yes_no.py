@@ -250,7 +250,7 @@ def polarity(question: str, sentence: str, words: dict[str, dict[str, str]]) -> 
     if any(not limit.minimum and _given(question, limit.measure) is None for limit in limits):
         return YesNo("", sentence)
     plain = _plain(sentence)
-    verb = _verb(_plain(question))
+    verb = _asking_verb(question)
     if _POINTER.search(plain):
         return None
     if _ON_REQUEST.search(plain):  # yes to "được không", no to "có bắt buộc không"
@@ -259,10 +259,15 @@ def polarity(question: str, sentence: str, words: dict[str, dict[str, str]]) -> 
         if re.search(r"\bbat buoc\b", _plain(question)):
             return YesNo(words["negative"]["must"], sentence)
         return YesNo("", sentence)
-    if _NEGATIVE.search(plain):
+    if negative := _NEGATIVE.search(plain):
         if _BUT_YES.search(plain):
             return YesNo("", sentence)
-        return YesNo(words["negative"][verb], sentence)
+        # "không được" (may not) is not "không cần" / "không phải" (need not): between the
+        # two, the sentence's own word: "…thì không cần làm" answers "ủy quyền xin được
+        # không" with "Không cần.", not "Không được."
+        said = _verb(negative.group())
+        own = said != verb and "may" in (said, verb) and said != "plain"
+        return YesNo(words["negative"][said if own else verb], sentence)
     if _POSITIVE.search(plain):
         return YesNo(words["positive"][verb], sentence)
     return YesNo("", sentence)
@@ -299,6 +304,17 @@ def asks_beyond(question: str, sentence: str, subject: str) -> bool:
         term for term in terms(asked) if " " in term and not set(term.split()) & QUESTION_WORDS
     }
     return not pairs & terms(subject)
+
+
+def _asking_verb(question: str) -> str:
+    """The modal verb of the message's asking clauses, not of its story: "…nên phải về. vậy 6
+    tuổi có làm được ko" asks "được"."""
+    for clause in clauses(question):
+        if clause.kind is Kind.ASK:
+            verb = _verb(_plain(question[clause.start : clause.end]))
+            if verb != "plain":
+                return verb
+    return _verb(_plain(question))
 
 
 def _verb(plain: str) -> str:
