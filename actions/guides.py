@@ -98,16 +98,24 @@ def _title_pairs(guide: Guide) -> set[str]:
     return {term for term in passages.terms(guide.title) if " " in term}
 
 
+def _naming_title_pairs(library: Library) -> dict[str, set[str]]:
+    """Each procedure's title pairs that few titles share, by intent ("đăng ký" names none)."""
+    titles = {g.intent: _title_pairs(g) for g in library.guides.values() if g.kind == "procedure"}
+    shared = Counter(pair for pairs in titles.values() for pair in pairs)
+    return {
+        intent: {pair for pair in pairs if shared[pair] < COMMON_TITLE_PAIR}
+        for intent, pairs in titles.items()
+    }
+
+
 def named_guide(library: Library, tracker: Tracker) -> Guide | None:
     """The procedure guide the model ranks next to a no-procedure intent, if the question
     names it."""
     ranking = tracker.latest_message.get("intent_ranking") or []
     asked = passages.terms(tracker.latest_message.get("text") or "")
-    titles = {g.intent: _title_pairs(g) for g in library.guides.values() if g.kind == "procedure"}
-    shared = Counter(pair for pairs in titles.values() for pair in pairs)
+    naming = _naming_title_pairs(library)
     for ranked in ranking[1 : NAMED_PROCEDURE_RANKS + 1]:
-        pairs = titles.get(ranked["name"], set())
-        if {pair for pair in pairs if shared[pair] < COMMON_TITLE_PAIR} & asked:
+        if naming.get(ranked["name"], set()) & asked:
             return library.guide_for(ranked["name"])
     return None
 
@@ -281,12 +289,10 @@ def another_case_follow_up(library: Library, tracker: Tracker) -> list[render.Re
 def _names_another_procedure(library: Library, text: str, guide: Guide) -> bool:
     """The message names a procedure other than `guide` by its title's less common words."""
     asked = passages.terms(text)
-    titles = {g.id: _title_pairs(g) for g in library.guides.values() if g.kind == "procedure"}
-    shared = Counter(pair for pairs in titles.values() for pair in pairs)
     return any(
-        {pair for pair in pairs if shared[pair] < COMMON_TITLE_PAIR} & asked
-        for named, pairs in titles.items()
-        if named != guide.id
+        pairs & asked
+        for intent, pairs in _naming_title_pairs(library).items()
+        if intent != guide.intent
     )
 
 

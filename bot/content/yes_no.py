@@ -8,6 +8,7 @@ yes nor no plainly, no answer word is given: the sentence itself goes first.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from bot.content.passages import QUESTION_WORDS, sentences, terms, topic_words
@@ -277,13 +278,18 @@ _MODALS = frozenset({"co", "phai", "can", "duoc", "nen", "buoc"})
 _CLOSINGS = frozenset({"khong", "chua", "hong", "hem", "ko", "k"})
 
 
+def _asking_clauses(question: str) -> Iterator[str]:
+    """The message's asking clauses, folded ("căn cước" taken out: it is no "cần")."""
+    for clause in clauses(question):
+        if clause.kind is Kind.ASK:
+            yield _plain(question[clause.start : clause.end])
+
+
 def _asked_part(question: str) -> list[str]:
     """The words the first yes/no question asks about, between its last modal verb and its
     closing word: "làm căn cước có cần bố mẹ đi cùng không" → bố mẹ đi cùng."""
-    for clause in clauses(question):
-        if clause.kind is not Kind.ASK:
-            continue
-        plain = _plain(question[clause.start : clause.end]).split()  # "căn cước" is no "cần"
+    for asking in _asking_clauses(question):
+        plain = asking.split()
         closing = next((n for n in range(len(plain) - 1, -1, -1) if plain[n] in _CLOSINGS), None)
         if closing is None:
             continue
@@ -309,12 +315,8 @@ def asks_beyond(question: str, sentence: str, subject: str) -> bool:
 def _asking_verb(question: str) -> str:
     """The modal verb of the message's asking clauses, not of its story: "…nên phải về. vậy 6
     tuổi có làm được ko" asks "được"."""
-    for clause in clauses(question):
-        if clause.kind is Kind.ASK:
-            verb = _verb(_plain(question[clause.start : clause.end]))
-            if verb != "plain":
-                return verb
-    return _verb(_plain(question))
+    found = (_verb(asking) for asking in _asking_clauses(question))
+    return next((verb for verb in found if verb != "plain"), None) or _verb(_plain(question))
 
 
 def _verb(plain: str) -> str:

@@ -332,8 +332,9 @@ def _in_a_question(text: str, end: int) -> bool:
 
 
 def _first_asked(found: list[str | None]) -> str | None:
-    """The first aspect found, but "who" (the catch-all of yes/no questions) and a place
-    named in passing are weak: a question of a fee or the papers says more."""
+    """The first aspect found, but "who" (the catch-all of yes/no questions) and the WEAK
+    ones (a place named in passing, an expiry told) give way: a question of a fee or the
+    papers says more."""
     strong = (a for a in found if a is not None and a != "who" and a not in WEAK)
     return next(strong, None) or next((a for a in found if a is not None), None)
 
