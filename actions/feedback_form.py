@@ -50,6 +50,17 @@ def wants_to_cancel(library: Library, text: str) -> bool:
     return text.strip() == CANCEL_PAYLOAD or plain(text) in library.ui["feedback_cancel_words"]
 
 
+def says_no_photo(library: Library, text: str) -> bool:
+    """The button typed out, a word of skipping ("ko", "bỏ qua") or no word at all ("?"):
+    none of these is more of the story (they ended up in tickets' descriptions)."""
+    typed = plain(text)
+    return (
+        not typed
+        or typed == plain(library.ui["feedback_no_photo"])
+        or typed in library.ui["feedback_no_photo_words"]
+    )
+
+
 def topic_of(library: Library, text: str) -> str | None:
     """The topic a button title, its number (1–4), a typed title or its key names."""
     typed = plain(text)
@@ -178,9 +189,9 @@ class ValidateFeedbackForm(UsesServices, FormValidationAction):
         typed = (tracker.latest_message.get("text") or "").strip()
         if wants_to_cancel(library, typed):
             return self._cancel()
-        told = tracker.get_slot("feedback_description") or ""
-        if typed.startswith("/") or plain(typed) == plain(library.ui["feedback_no_photo"]):
+        if typed.startswith("/") or says_no_photo(library, typed):
             return {"feedback_photo": NO_PHOTO}
+        told = tracker.get_slot("feedback_description") or ""
         return {"feedback_photo": NO_PHOTO, "feedback_description": f"{told}\n{typed}".strip()}
 
 

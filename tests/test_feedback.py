@@ -150,6 +150,20 @@ async def test_words_typed_at_the_photo_step_are_added_to_the_description(
     assert len(await service.database.run(feedback_records.queue)) == 1
 
 
+async def test_skipping_words_at_the_photo_step_are_not_added_to_the_description(
+    service: Service,
+) -> None:
+    # tickets ended with "bỏ qua" or "?", typed to skip the photo
+    for number, skip in enumerate(("bỏ qua", "?", "ko co", "Không ạ", "ok")):
+        user = f"u-skip-{number}"
+        for text in ("/give_feedback", "2", DESCRIPTION, skip):
+            await service.say(user, text)
+            await service.settle()
+        assert "số phiếu PA-" in texts(await service.messages(user))[-1]
+    tickets = await service.database.run(feedback_records.queue)
+    assert [ticket["description"] for ticket in tickets] == [DESCRIPTION] * 5
+
+
 async def test_cancel_button_files_nothing(service: Service) -> None:
     for text in ("/give_feedback", "Việc khác", "/deny"):
         await service.say("u-cancel", text)
