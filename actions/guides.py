@@ -236,8 +236,11 @@ def told_follow_up(library: Library, tracker: Tracker) -> list[render.Reply]:
     return follow_up_answer(library, tracker)
 
 
-# Words that ask how much, how long or where: they say nothing of what is asked about.
-_ASKING_WORDS = frozenset({"bao", "nhieu", "lau", "dau", "may", "tien", "ngay", "khong"})
+# Words that ask how much, how long or where, and the paperwork every procedure has ("làm
+# đơn ở đâu", "nộp hồ sơ ở đâu"): they say nothing of what is asked about.
+_ASKING_WORDS = frozenset(
+    {"bao", "nhieu", "lau", "dau", "may", "tien", "ngay", "khong", "don", "nop", "ho", "so"}
+)
 
 
 def covered_follow_up(library: Library, tracker: Tracker) -> list[render.Reply]:
@@ -245,17 +248,21 @@ def covered_follow_up(library: Library, tracker: Tracker) -> list[render.Reply]:
     neighbouring words, the guide holds: "nếu không đăng ký thì bị phạt bao nhiêu" right after
     temporary residence, which the model reads as a traffic fine (out of scope), asks that
     guide's deadlines and fines; "học phí cấp 3 bao nhiêu" does not ("học phí" is not in it,
-    though each word is). [] for anything else."""
+    though each word is). A question of an aspect that names nothing else ("làm đơn ở đâu",
+    read as off topic after social allowances) asks it of that guide. [] for anything else."""
     guide = library.guide_by_id(tracker.get_slot("guide_id"))
+    text = tracker.latest_message.get("text") or ""
     words = [
         word
-        for word in folded(tracker.latest_message.get("text") or "").split()
+        for word in folded(text).split()
         if word not in _ASKING_WORDS
     ]
     said = {word for word in words if word not in passages.QUESTION_WORDS}
     pairs = {f"{a} {b}" for a, b in zip(words, words[1:], strict=False) if {a, b} <= said}
-    if guide is None or not said:
+    if guide is None:
         return []
+    if not said:
+        return follow_up_answer(library, tracker) if asked_aspect(text) else []
     held = _terms_of(guide)
     return follow_up_answer(library, tracker) if said | pairs <= held else []
 

@@ -135,6 +135,16 @@ async def test_a_fine_asked_after_a_guide_is_that_guides_not_out_of_scope(
     assert "chỉ hướng dẫn về thủ tục hành chính" in replies[0]
 
 
+async def test_an_aspect_asked_of_nothing_else_after_a_guide_is_that_guides(
+    service: Service,
+) -> None:
+    # read as out of scope after social allowances: "việc này trợ lý của xã chưa hướng dẫn được"
+    user = "u-don"
+    seen = len(await _reply_texts(service, user, "trợ cấp cho người già"))
+    replies = await _reply_texts(service, user, "làm đơn ở đâu", seen)
+    assert address.speak(_guide("proc_social_welfare").office)[:60] in replies[0]
+
+
 async def test_a_short_question_after_a_guide_gets_the_sentence_it_asks_for(
     service: Service,
 ) -> None:

@@ -17,6 +17,10 @@ from tests.conftest import project_library
         ("le phi lam can cuoc het bao nhieu tien", "fees"),
         ("làm giấy khai sinh có mất tiền không", "fees"),
         ("nhiu tiền", "fees"),  # "nhiêu" typed "nhiu", "bao" left out
+        ("nộp online có rẻ hơn không", "fees"),  # it got the online section
+        # an age asked, not an amount: it got the allowance's fees
+        ("muốn nhận tiền trợ cấp người cao tuổi thì bao nhiêu tuổi mới được hưởng ạ", "who"),
+        ("má tui 70 mấy tuổi, công an có gọi điện bắt chuyển tiền hông", None),  # age told
         ("em đăng ký tạm trú online mà 5 ngày rồi chưa thấy duyệt", "time"),  # a wait told
         ("bà làm hồ sơ trợ cấp từ tháng 10 rồi mà giờ chưa thấy gì, bà phải hỏi ai ạ", "time"),
         ("khai sinh quá hạn có bị phạt không", "deadline"),

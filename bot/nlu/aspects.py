@@ -31,6 +31,9 @@ _WAIT_TOLD = (
 # result first ("nhận kết quả ở đâu" is not where to file), then where ("đến đâu đóng
 # tiền" asks where), money before time ("mất bao nhiêu tiền" is a fee), deadlines before
 # durations, "who" (the generic yes/no question) last.
+# "bao nhiêu" of days, years or an age is no sum of money: "nhận tiền trợ cấp … thì bao nhiêu
+# tuổi mới được hưởng" asks who
+_NOT_A_SPAN = "(?! (ngay|lau|thoi|hom|tuan|thang|buoi|nam|tuoi))"
 _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
         "result",
@@ -85,17 +88,19 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "mien (tien|giam)",  # "có được miễn tiền không"
             "het bn",
             "(bn|bnhieu) tien",
-            "(mat|het) bao nhieu(?! (ngay|lau|thoi|hom|tuan|thang|buoi))",
+            "(mat|het) bao nhieu" + _NOT_A_SPAN,
             "(het|ton) \\w+ tien",  # "hết răng tiền" (Central), "tốn nhiêu tiền"
-            "(dong|nop) [^,.?]{0,60}\\bbao nhieu\\b(?! (ngay|lau|thoi|hom|tuan|thang|buoi|nam))",
+            "(dong|nop) [^,.?]{0,60}\\bbao nhieu\\b" + _NOT_A_SPAN,
             "may tram",
             "bao nhieu tram",
             # an allowance's amount: "mức chuẩn trợ giúp xh bn", "mỗi tháng được bao nhiêu"
             "muc (chuan|huong|tro cap|tro giup)[^,.?]{0,40}\\b(bao nhieu|bn|bnhieu)",
             "bao nhiu tien",  # "nhiêu" typed "nhiu"
-            "(duoc|nhan|huong|lanh) (bao nhieu|bao nhiu|bn)"
-            "(?! (ngay|lau|thoi|hom|tuan|thang|buoi|nam|tuoi))",
-            "tien [^,.?]{0,30}\\b(la )?(bao nhieu|bn)(?! (ngay|lau|thoi|hom|tuan|thang|buoi|nam))",
+            "(duoc|nhan|huong|lanh) (bao nhieu|bao nhiu|bn)" + _NOT_A_SPAN,
+            "tien [^,.?]{0,30}\\b(la )?(bao nhieu|bn)" + _NOT_A_SPAN,
+            # one way cheaper than another: "nộp online có rẻ hơn không"
+            "re hon",
+            "co re khong",
         ),
     ),
     (
@@ -247,6 +252,8 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "co the",
             "thay (duoc|cho)",
             "uy quyen",
+            # "bao nhiêu tuổi mới được hưởng"; not "70 mấy tuổi", an age told
+            "(?<!\\d )(?<!muoi )(bao nhieu|may|bn|bnhieu) tuoi",
         ),
     ),
 )
