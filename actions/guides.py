@@ -294,8 +294,10 @@ def another_case_follow_up(library: Library, tracker: Tracker) -> list[render.Re
 
 
 def _names_another_procedure(library: Library, text: str, guide: Guide) -> bool:
-    """The message names a procedure other than `guide` by its title's less common words."""
-    asked = passages.terms(text)
+    """The message names a procedure other than `guide` by its title's less common words,
+    which `guide` does not speak of itself ("nếu bố mẹ chưa đăng ký kết hôn thì sao" after
+    birth registration, whose papers say the parents' marriage paper is not needed)."""
+    asked = passages.terms(text) - _terms_of(guide)
     return any(
         pairs & asked
         for intent, pairs in _naming_title_pairs(library).items()

@@ -202,6 +202,15 @@ async def test_another_case_asked_back_with_another_guess_stays_with_the_guide()
     ranking = [("nlu_fallback", 0.5), ("proc_birth_registration", 0.4)]
     [message] = await _run(ActionClarify(), _tracker("còn khai sinh thì sao", ranking, slots))
     assert "/proc_birth_registration" in [b["payload"] for b in message["buttons"]]
+    # unless the guide just read speaks of that procedure itself: the birth guide's papers
+    # say the parents' marriage paper is not needed (it was asked back with marriage)
+    birth = library.guide_for("proc_birth_registration")
+    assert birth is not None
+    ranking = [("nlu_fallback", 0.5), ("proc_marriage_registration", 0.4)]
+    slots = {"guide_id": birth.id}
+    tracker = _tracker("neu bo me chua dang ky ket hon thi sao", ranking, slots)
+    [message] = await _run(ActionClarify(), tracker)
+    assert "không còn phải nộp giấy chứng nhận kết hôn của cha mẹ" in message["text"]
 
 
 async def test_rating_is_offered_only_when_the_service_is_judged() -> None:
