@@ -252,11 +252,7 @@ def covered_follow_up(library: Library, tracker: Tracker) -> list[render.Reply]:
     read as off topic after social allowances) asks it of that guide. [] for anything else."""
     guide = library.guide_by_id(tracker.get_slot("guide_id"))
     text = tracker.latest_message.get("text") or ""
-    words = [
-        word
-        for word in folded(text).split()
-        if word not in _ASKING_WORDS
-    ]
+    words = [word for word in folded(text).split() if word not in _ASKING_WORDS]
     said = {word for word in words if word not in passages.QUESTION_WORDS}
     pairs = {f"{a} {b}" for a, b in zip(words, words[1:], strict=False) if {a, b} <= said}
     if guide is None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.content import passages
+from bot.content import passages, render
 from bot.content.faq import best_faq
 from bot.content.passages import Passage
 from tests.conftest import Service, project_library, texts
@@ -53,6 +53,20 @@ async def test_a_narrow_question_is_answered_by_its_sentence_not_the_summary(
     first = texts(await service.messages("u-passage"))[0]
     assert "thay cho sổ hộ khẩu" in first.split("\n")[0]
     assert guide.summary not in first
+
+
+def test_a_sentence_is_said_with_what_to_do_when_it_does_not_hold() -> None:
+    # "con sinh ở nhà không có giấy chứng sinh" got only "Giấy chứng sinh do bệnh viện…"
+    library = project_library()
+    guide = library.guide_for("proc_birth_registration")
+    assert guide is not None
+    [reply] = render.passage_answer(library, guide, "Giấy chứng sinh do bệnh viện, trạm y tế cấp.")
+    said = reply.text.split("\n")[0]
+    assert said.startswith("Giấy chứng sinh do bệnh viện, trạm y tế cấp. Nếu không có: văn bản")
+    assert said.endswith("thì làm giấy cam đoan về việc sinh.")
+    # a sentence followed by another of its own is said alone
+    [reply] = render.passage_answer(library, guide, guide.documents[0])
+    assert reply.text.split("\n")[0] == guide.documents[0]
 
 
 async def test_a_request_without_a_question_gets_the_guide_not_a_sentence(

@@ -169,6 +169,29 @@ def of_guide(guide: Guide) -> list[Passage]:
     return [Passage(section, s) for section, body in _bodies(guide) for s in sentences(body)]
 
 
+# A sentence that opens with the case where the one before does not hold: "Giấy chứng sinh do
+# bệnh viện cấp. Nếu không có: văn bản của người làm chứng; …".
+_EXCEPTION = re.compile(r"^(neu|truong hop) (khong|chua)\b")
+
+
+def exceptions_after(guide: Guide, sentence: str) -> list[str]:
+    """The sentences right after `sentence` that say what to do when it does not hold (with
+    the ";"-clauses that go on from them): "con sinh ở nhà không có giấy chứng sinh" got only
+    "Giấy chứng sinh do bệnh viện, trạm y tế cấp."."""
+    for _, body in _bodies(guide):
+        parts = sentences(body)
+        if sentence not in parts:
+            continue
+        following: list[str] = []
+        for part in parts[parts.index(sentence) + 1 :]:
+            going_on = following and following[-1].endswith(";")
+            if not (going_on or _EXCEPTION.match(folded(part))):
+                break
+            following.append(part)
+        return following
+    return []
+
+
 def hedged(guide: Guide, sentence: str) -> bool:
     """Whether the guide asks to check `sentence` with the one-stop desk: a ";"-clause is
     covered by the "xin kiểm tra lại…" that closes its sentence ("Công dân từ đủ 14 tuổi

@@ -183,7 +183,7 @@ def step(library: Library, guide: Guide, number: int) -> list[Reply]:
 
 def passage_answer(library: Library, guide: Guide, sentence: str) -> list[Reply]:
     """The guide's sentence that answers a precise question, with the way into the guide."""
-    said = _stated(guide, sentence)
+    said = " ".join([_stated(guide, sentence), *passages.exceptions_after(guide, sentence)])
     return [Reply(f"{said}\n\n({guide.title})", section_buttons(library, guide))]
 
 
