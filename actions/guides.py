@@ -208,6 +208,8 @@ def follow_up_answer(
     aspect = asked_aspect(text) or default_aspect
     if aspect is None and (yes_no.speaks_to(text, guide.who or "") or _tells_whom(guide, text)):
         aspect = "who"  # a story's age, stay or plight, told without a question, that `who` names
+    if aspect == "who" and (found := _sentence_over_who(guide, text)) is not None:
+        return render.passage_answer(library, guide, found.passage.text)
     return aspect_reply(library, guide, aspect, text, tuple(GENERAL_GUIDES)) if aspect else []
 
 
@@ -346,19 +348,30 @@ def first_answer(
         aspect = "who"  # "cháu nó 14 tuổi rồi": whom the guide is for, at that age
     if aspect not in (None, "who") and render.section_text(library, guide, aspect):
         return aspect_reply(library, guide, aspect, text)
-    question, sentences = focus(text), passages.of_guide(guide)
-    asks = passages.asks_something(question)
-    found = passages.best(question, sentences, ignore=guide.title) if asks else None
-    if aspect == "who":
-        if yes_no.speaks_to(text, guide.who or ""):  # "mẹ cháu 81 tuổi… có được không"
-            return aspect_reply(library, guide, aspect, text)
-        in_who = passages.best(question, sentences, guide.title, within="who")
-        if in_who and (found is None or found.evidence < WHO_FIRST * in_who.evidence):
-            return aspect_reply(library, guide, aspect, text)
+    found = _sentence_over_who(guide, text) if aspect == "who" else _asked_sentence(guide, text)
     if found is not None:
         return render.passage_answer(library, guide, found.passage.text)
     replies = aspect_reply(library, guide, aspect, text) if aspect else []
     return replies or render.summary(library, guide)
+
+
+def _asked_sentence(guide: Guide, text: str) -> passages.Match | None:
+    """The guide's sentence a question's words point to; None for a request ("cho hỏi làm
+    giấy khai sinh"), which asks for the guide."""
+    question = focus(text)
+    if not passages.asks_something(question):
+        return None
+    return passages.best(question, passages.of_guide(guide), ignore=guide.title)
+
+
+def _sentence_over_who(guide: Guide, text: str) -> passages.Match | None:
+    """For a question of who: the sentence that answers it, when `who` does not ("2 người có
+    phải cùng có mặt không" after marriage is answered on receiving the certificate)."""
+    found = _asked_sentence(guide, text)
+    if found is None or yes_no.speaks_to(text, guide.who or ""):  # "mẹ cháu 81 tuổi… được không"
+        return None
+    in_who = passages.best(focus(text), passages.of_guide(guide), guide.title, within="who")
+    return None if in_who and found.evidence < WHO_FIRST * in_who.evidence else found
 
 
 class ActionShowGuide(UsesServices, Action):

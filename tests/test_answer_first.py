@@ -135,6 +135,16 @@ async def test_a_fine_asked_after_a_guide_is_that_guides_not_out_of_scope(
     assert "chỉ hướng dẫn về thủ tục hành chính" in replies[0]
 
 
+async def test_a_who_question_after_a_guide_gets_the_sentence_that_answers_it(
+    service: Service,
+) -> None:
+    # it got the marriage guide's `who` (ages, consent), which says nothing of being there
+    user = "u-both"
+    seen = len(await _reply_texts(service, user, "đăng ký kết hôn"))
+    replies = await _reply_texts(service, user, "2 người có phải cùng có mặt không", seen)
+    assert "hai người phải cùng có mặt" in replies[0].split("\n")[0]
+
+
 async def test_an_aspect_asked_of_nothing_else_after_a_guide_is_that_guides(
     service: Service,
 ) -> None:
