@@ -168,8 +168,7 @@ def named_as_papers(library: Library, tracker: Tracker, answered: Guide) -> Guid
     """The procedure asked, when the one answered is only named as a paper to bring and the
     model ranks next one the message names before it."""
     text = tracker.latest_message.get("text") or ""
-    named = _title_pairs(answered)
-    if not any(m["named"] in named for m in _PAPERS_NAMED.finditer(folded(text))):
+    if not _names_as_papers(text, answered):
         return None
     ranking = tracker.latest_message.get("intent_ranking") or []
     for ranked in ranking[1 : NAMED_PROCEDURE_RANKS + 1]:
@@ -179,6 +178,13 @@ def named_as_papers(library: Library, tracker: Tracker, answered: Guide) -> Guid
         if other.id != answered.id and named_first(text, other, answered):
             return other
     return None
+
+
+def _names_as_papers(text: str, guide: Guide) -> bool:
+    """Whether the message names `guide`'s procedure as a paper to bring ("có cần mang giấy
+    khai sinh không")."""
+    named = _title_pairs(guide)
+    return any(m["named"] in named for m in _PAPERS_NAMED.finditer(folded(text)))
 
 
 def named_first(text: str, guide: Guide, other: Guide) -> bool:
@@ -410,6 +416,9 @@ class ActionShowGuide(UsesServices, Action):
             told := told_follow_up(library, tracker) or self._asked_again(library, guide, text)
         ):  # "nhà bác thuộc hộ nghèo" right after this guide: whom it is for
             send(dispatcher, told)
+        elif reading and reading.id != guide.id and self._asks_its_papers(reading, guide, text):
+            guide = reading  # "có cần mang giấy khai sinh không" right after the ID card
+            send(dispatcher, first_answer(library, guide, text, "documents"))
         elif (asked := named_as_papers(library, tracker, guide)) is not None:
             guide = asked  # the procedure asked; the one named as its paper is not offered
             send(dispatcher, first_answer(library, guide, text))
@@ -425,6 +434,13 @@ class ActionShowGuide(UsesServices, Action):
                 )
         offer_dossier_lookup(library, dispatcher, text)
         return [SlotSet("guide_id", guide.id), SlotSet("guide_step", 0.0)]
+
+    @staticmethod
+    def _asks_its_papers(reading: Guide, named: Guide, text: str) -> bool:
+        """A short question after `reading` that names the `named` procedure only as a
+        paper to bring asks `reading`'s papers."""
+        short = len(text.split()) <= FOLLOW_UP_MAX_WORDS
+        return short and _names_as_papers(text, named)
 
     @staticmethod
     def _files_via_vneid(text: str) -> bool:

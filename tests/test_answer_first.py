@@ -215,6 +215,12 @@ async def test_a_paper_to_bring_is_not_the_procedure_asked(service: Service) -> 
         assert _guide(intent).title in replies[0], (question, replies)
         assert _guide("proc_birth_registration").title not in " ".join(replies)
         assert "hạn đăng ký khai sinh" not in " ".join(replies)  # nor its deadline reminder
+    # nor asked right after the guide it is a paper of (it got birth registration's papers)
+    user = "u-papers-after"
+    seen = len(await _reply_texts(service, user, "lamf the can cuoc cho be 5 tuooir o dau"))
+    replies = await _reply_texts(service, user, "co can mang giay khai sinh khong", seen)
+    assert _guide("proc_id_card").title in replies[0], replies
+    assert _guide("proc_birth_registration").title not in " ".join(replies)
 
 
 async def test_where_after_a_topic_guide_gets_the_offices_address(service: Service) -> None:
