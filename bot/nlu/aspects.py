@@ -240,8 +240,9 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
         (
             "ai (duoc|phai|co the|lam|di|dung ten)",
             "co phai",
-            "phai (doi|lam(?! (gi|sao|the nao|nhu the nao))|di|dang ky|co)",  # not "phải làm gì"
-            "co can",
+            # not "phải làm gì", "phải làm lại những gì"
+            "phai (doi|lam(?! (lai )?(nhung )?(gi|sao|the nao|nhu the nao))|di|dang ky|co)",
+            "co can(?! cuoc)",  # not "có căn cước"
             "bat buoc",
             "doi tuong",
             "dieu kien",
