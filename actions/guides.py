@@ -48,6 +48,9 @@ ALSO_NAMED_CONFIDENCE = 0.02
 JOINING_WORDS = frozenset(
     {"va", "voi", "cho", "thi", "la", "cua", "de", "ma", "hay", "hoac", "o", "nay"}
 )
+# The paperwork every procedure has: "làm giấy" names none of them ("…chưa làm giấy chứng tử"
+# offered birth registration, whose FAQs say "làm giấy khai sinh").
+PAPERWORK_WORDS = frozenset({"lam", "giay", "to", "don", "ho", "so", "thu", "tuc", "nop", "xin"})
 # Nor does an office, where many procedures are filed: "số điện thoại của công an xã" was
 # offered the VNeID guide, whose summary says it is registered at the commune police.
 OFFICE_PAIRS = frozenset(
@@ -151,7 +154,9 @@ def _distinct_pairs(text: str, guide: Guide, other: Guide) -> set[str]:
     return {
         term
         for term in asked & (_naming_terms(guide) - _naming_terms(other) - OFFICE_PAIRS)
-        if " " in term and not set(term.split()) & JOINING_WORDS
+        if " " in term
+        and not set(term.split()) & JOINING_WORDS
+        and not set(term.split()) <= PAPERWORK_WORDS
     }
 
 
@@ -244,11 +249,9 @@ def told_follow_up(library: Library, tracker: Tracker) -> list[render.Reply]:
     return follow_up_answer(library, tracker)
 
 
-# Words that ask how much, how long or where, and the paperwork every procedure has ("làm
-# đơn ở đâu", "nộp hồ sơ ở đâu"): they say nothing of what is asked about.
-_ASKING_WORDS = frozenset(
-    {"bao", "nhieu", "lau", "dau", "may", "tien", "ngay", "khong", "don", "nop", "ho", "so"}
-)
+# Words that ask how much, how long or where: with the paperwork every procedure has ("làm
+# đơn ở đâu", "nộp hồ sơ ở đâu"), they say nothing of what is asked about.
+_ASKING_WORDS = frozenset({"bao", "nhieu", "lau", "dau", "may", "tien", "ngay", "khong"})
 
 
 def covered_follow_up(library: Library, tracker: Tracker) -> list[render.Reply]:
@@ -260,7 +263,7 @@ def covered_follow_up(library: Library, tracker: Tracker) -> list[render.Reply]:
     read as off topic after social allowances) asks it of that guide. [] for anything else."""
     guide = library.guide_by_id(tracker.get_slot("guide_id"))
     text = tracker.latest_message.get("text") or ""
-    words = [word for word in folded(text).split() if word not in _ASKING_WORDS]
+    words = [word for word in folded(text).split() if word not in _ASKING_WORDS | PAPERWORK_WORDS]
     said = {word for word in words if word not in passages.QUESTION_WORDS}
     pairs = {f"{a} {b}" for a, b in zip(words, words[1:], strict=False) if {a, b} <= said}
     if guide is None:

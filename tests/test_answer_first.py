@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from actions import guides
 from bot.content import address
 from bot.nlu.forms_of_address import Address
 from tests.conftest import Service, button_titles, project_library, texts
@@ -280,6 +281,14 @@ async def test_a_time_word_names_no_second_procedure(service: Service) -> None:
     assert _guide("proc_social_welfare").title in messages[0]["text"]
     offered = [title for m in messages for title in button_titles(m)]
     assert _guide("proc_health_insurance").button_title not in offered
+
+
+def test_paperwork_names_no_second_procedure() -> None:
+    # "…chưa làm giấy chứng tử" was offered birth registration: its FAQs say "làm giấy khai sinh"
+    death, birth = _guide("proc_death_registration"), _guide("proc_birth_registration")
+    text = "bố em mất 2 tháng rồi mà chưa làm giấy chứng tử, giờ làm có bị phạt không ạ"
+    assert not guides._distinct_pairs(text, birth, death)
+    assert "khai sinh" in guides._distinct_pairs("mất giấy khai sinh thì sao", birth, death)
 
 
 async def test_a_topic_asked_beside_a_procedure_is_offered_as_a_button(service: Service) -> None:
