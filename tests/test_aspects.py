@@ -453,6 +453,27 @@ def test_a_yes_no_about_something_else_gets_no_answer_word_from_an_age() -> None
     assert first.text.startswith("Chưa đủ tuổi.")
 
 
+def test_a_yes_no_closed_by_its_modal_asks_about_the_words_before_it() -> None:
+    # "Được. Nếu cha mẹ không đăng ký được thì ông bà…" answered whether the mother may
+    # change the children's family name at the commune
+    library = project_library()
+    guide = library.guide_for("proc_birth_registration")
+    subject = f"{guide.title} {guide.summary}"
+    sentence = (
+        "Nếu cha mẹ không đăng ký được thì ông bà, người thân khác hoặc người đang nuôi dưỡng"
+        " trẻ đi đăng ký."
+    )
+    asked = "tui muốn đổi họ hai đứa qua họ mẹ thì ra xã làm được hông"
+    assert yes_no.asks_beyond(asked, sentence, subject)
+    # an age told before "thì" is the case, not what is asked
+    card = library.guide_for("proc_id_card")
+    assert not yes_no.asks_beyond(
+        "con tui mới 10 tuổi thì làm căn cước được chưa",
+        "Trẻ dưới 14 tuổi làm khi có yêu cầu, qua cha mẹ hoặc người giám hộ.",
+        f"{card.title} {card.summary}",
+    )
+
+
 def test_no_to_one_thing_and_yes_to_another_gives_no_answer_word() -> None:
     # "Không được. Người về ở cùng người thân … không cần là chủ nhà nhưng cần chủ hộ … đồng ý"
     # answered "chủ nhà chịu cho nhập khẩu thì có được đăng ký thường trú không"

@@ -287,15 +287,28 @@ def _asking_clauses(question: str) -> Iterator[str]:
 
 def _asked_part(question: str) -> list[str]:
     """The words the first yes/no question asks about, between its last modal verb and its
-    closing word: "làm căn cước có cần bố mẹ đi cùng không" → bố mẹ đi cùng."""
+    closing word: "làm căn cước có cần bố mẹ đi cùng không" → bố mẹ đi cùng; before a modal
+    that closes it, back to the modal or the "thì" before: "chứng thực giấy tờ tại nhà được
+    không" → chứng thực giấy tờ tại nhà ("con mới 10 tuổi thì làm được chưa": the age is
+    the case, "làm" what is asked)."""
     for asking in _asking_clauses(question):
         plain = asking.split()
-        closing = next((n for n in range(len(plain) - 1, -1, -1) if plain[n] in _CLOSINGS), None)
+        closing = _last(plain, _CLOSINGS, len(plain))
         if closing is None:
             continue
-        modal = next((n for n in range(closing - 1, -1, -1) if plain[n] in _MODALS), None)
-        return [] if modal is None else plain[modal + 1 : closing]
+        modal = _last(plain, _MODALS, closing)
+        if modal is None:
+            return []
+        if modal == closing - 1:
+            before = _last(plain, _MODALS | {"thi"}, modal)
+            return plain[(before if before is not None else -1) + 1 : modal]
+        return plain[modal + 1 : closing]
     return []
+
+
+def _last(plain: list[str], words: frozenset[str], before: int) -> int | None:
+    """The position of the last of `words` before position `before`."""
+    return next((n for n in range(before - 1, -1, -1) if plain[n] in words), None)
 
 
 def asks_beyond(question: str, sentence: str, subject: str) -> bool:
