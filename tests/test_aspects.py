@@ -18,6 +18,7 @@ from tests.conftest import project_library
         ("làm giấy khai sinh có mất tiền không", "fees"),
         ("nhiu tiền", "fees"),  # "nhiêu" typed "nhiu", "bao" left out
         ("nộp online có rẻ hơn không", "fees"),  # it got the online section
+        ("răng lâu rứa", "time"),  # "sao lâu vậy" in the Central dialect: asked back
         # "có căn cước" is not "có cần", nor "phải làm lại những gì" a question of who
         ("hôm qua tôi mất ví, có căn cước với thẻ bhyt, giờ phải làm lại những gì", None),
         # an age asked, not an amount: it got the allowance's fees

@@ -152,6 +152,8 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "lau khong",
             "nhanh khong",
             "cho lau",
+            # why so long: "sao lâu vậy", "răng lâu rứa" (Central); "lâu quá" alone is told
+            "(sao|rang) (ma )?lau",
         ),
     ),
     (
