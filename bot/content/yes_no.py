@@ -288,9 +288,9 @@ def _asking_clauses(question: str) -> Iterator[str]:
 def _asked_part(question: str) -> list[str]:
     """The words the first yes/no question asks about, between its last modal verb and its
     closing word: "làm căn cước có cần bố mẹ đi cùng không" → bố mẹ đi cùng; before a modal
-    that closes it, back to the modal or the "thì" before: "chứng thực giấy tờ tại nhà được
-    không" → chứng thực giấy tờ tại nhà ("con mới 10 tuổi thì làm được chưa": the age is
-    the case, "làm" what is asked)."""
+    that closes it, back to the modal or the "thì" before, less who and what age: "chứng thực
+    giấy tờ tại nhà được không" → chứng thực giấy tờ tại nhà ("con mới 10 tuổi thì làm được
+    chưa": the age is the case, "làm" what is asked)."""
     for asking in _asking_clauses(question):
         plain = asking.split()
         closing = _last(plain, _CLOSINGS, len(plain))
@@ -301,9 +301,18 @@ def _asked_part(question: str) -> list[str]:
             return []
         if modal == closing - 1:
             before = _last(plain, _MODALS | {"thi"}, modal)
-            return plain[(before if before is not None else -1) + 1 : modal]
+            told = plain[(before if before is not None else -1) + 1 : modal]
+            return [word for word in told if not (word.isdigit() or word in _THE_CASE)]
         return plain[modal + 1 : closing]
     return []
+
+
+# Who is asked about and their age are the case a yes/no is asked of, not what it asks:
+# "làm căn cước cho bé 5 tuổi được không" asks whether it can be done.
+_THE_CASE = frozenset(
+    {"be", "tre", "con", "chau", "em", "anh", "chi", "ong", "ba", "bo", "me", "cha", "vo"}
+    | {"chong", "nguoi", "toi", "tui", "minh", "tuoi"}
+)
 
 
 def _last(plain: list[str], words: frozenset[str], before: int) -> int | None:
