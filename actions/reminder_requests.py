@@ -141,7 +141,7 @@ ASKS_A_REMINDER = re.compile(r"\b(nhac|hen|nho|bao|dat lich|lich)\b")
 # A birth certificate lost, copied or corrected: no newborn, no 60-day deadline to remind of.
 NOT_A_NEWBORN = re.compile(
     r"\b(bi mat|lam mat|mat giay|that lac|bi rach|lam lai|cap lai|ban sao|trich luc|sua|"
-    r"cai chinh)\b"
+    r"cai chinh|doi ten|thay doi ten|doi ho|doi que|doi dan toc)\b"
 )
 
 # "con e 2 tháng tuổi rồi chưa làm khai sinh", "bé được 70 ngày": the 60 days are over, there

@@ -259,6 +259,10 @@ async def test_a_lost_birth_certificate_is_not_offered_the_newborns_deadline(
     replies = await turn(service, "u-lost-paper", "lam lai giay khai sinh bi mat thi sao")
     assert "8.000 đồng" in replies[0]["text"]
     assert not any("Nhắc hạn khai sinh" in button_titles(reply) for reply in replies)
+    # nor a child's name changed
+    replies = await turn(service, "u-new-name", "toi muon doi ten cho con thi lam the nao")
+    assert "Điều 28" in replies[0]["text"]
+    assert not any("Nhắc hạn khai sinh" in button_titles(reply) for reply in replies)
 
 
 async def test_a_child_past_the_60_days_is_not_offered_the_newborns_deadline(
