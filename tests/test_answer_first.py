@@ -24,6 +24,12 @@ async def _reply_texts(service: Service, user: str, text: str, before: int = 0) 
     return texts(await _replies(service, user, text))[before:]
 
 
+async def _reply_after(service: Service, user: str, opening: str, question: str) -> list[str]:
+    """The replies to `question` asked right after `opening`."""
+    seen = len(await _reply_texts(service, user, opening))
+    return await _reply_texts(service, user, question, seen)
+
+
 async def test_a_fee_question_is_answered_with_the_fee_first(service: Service) -> None:
     replies = await _reply_texts(service, "u-fee", "lệ phí đăng ký tạm trú bao nhiêu vậy ad")
     assert "15.000" in replies[0] and "7.000" in replies[0]
@@ -140,9 +146,9 @@ async def test_a_who_question_after_a_guide_gets_the_sentence_that_answers_it(
     service: Service,
 ) -> None:
     # it got the marriage guide's `who` (ages, consent), which says nothing of being there
-    user = "u-both"
-    seen = len(await _reply_texts(service, user, "đăng ký kết hôn"))
-    replies = await _reply_texts(service, user, "2 người có phải cùng có mặt không", seen)
+    replies = await _reply_after(
+        service, "u-both", "đăng ký kết hôn", "2 người có phải cùng có mặt không"
+    )
     assert "hai người phải cùng có mặt" in replies[0].split("\n")[0]
 
 
@@ -150,9 +156,7 @@ async def test_an_aspect_asked_of_nothing_else_after_a_guide_is_that_guides(
     service: Service,
 ) -> None:
     # read as out of scope after social allowances: "việc này trợ lý của xã chưa hướng dẫn được"
-    user = "u-don"
-    seen = len(await _reply_texts(service, user, "trợ cấp cho người già"))
-    replies = await _reply_texts(service, user, "làm đơn ở đâu", seen)
+    replies = await _reply_after(service, "u-don", "trợ cấp cho người già", "làm đơn ở đâu")
     assert address.speak(_guide("proc_social_welfare").office)[:60] in replies[0]
 
 
@@ -217,9 +221,8 @@ async def test_a_paper_to_bring_is_not_the_procedure_asked(service: Service) -> 
         assert _guide("proc_birth_registration").title not in " ".join(replies)
         assert "hạn đăng ký khai sinh" not in " ".join(replies)  # nor its deadline reminder
     # nor asked right after the guide it is a paper of (it got birth registration's papers)
-    user = "u-papers-after"
-    seen = len(await _reply_texts(service, user, "lamf the can cuoc cho be 5 tuooir o dau"))
-    replies = await _reply_texts(service, user, "co can mang giay khai sinh khong", seen)
+    card, papers = "lamf the can cuoc cho be 5 tuooir o dau", "co can mang giay khai sinh khong"
+    replies = await _reply_after(service, "u-papers-after", card, papers)
     assert _guide("proc_id_card").title in replies[0], replies
     assert _guide("proc_birth_registration").title not in " ".join(replies)
 
