@@ -249,9 +249,9 @@ def told_follow_up(library: Library, tracker: Tracker) -> list[render.Reply]:
     return follow_up_answer(library, tracker)
 
 
-# Words that ask how much, how long or where: with the paperwork every procedure has ("làm
-# đơn ở đâu", "nộp hồ sơ ở đâu"), they say nothing of what is asked about.
-_ASKING_WORDS = frozenset({"bao", "nhieu", "lau", "dau", "may", "tien", "ngay", "khong"})
+# The paperwork every procedure has and the words that ask how much, how long or where say
+# nothing of what is asked about ("làm đơn ở đâu", "nộp hồ sơ mất bao lâu").
+_SAYS_NOTHING = PAPERWORK_WORDS | {"bao", "nhieu", "lau", "dau", "may", "tien", "ngay", "khong"}
 
 
 def covered_follow_up(library: Library, tracker: Tracker) -> list[render.Reply]:
@@ -263,7 +263,7 @@ def covered_follow_up(library: Library, tracker: Tracker) -> list[render.Reply]:
     read as off topic after social allowances) asks it of that guide. [] for anything else."""
     guide = library.guide_by_id(tracker.get_slot("guide_id"))
     text = tracker.latest_message.get("text") or ""
-    words = [word for word in folded(text).split() if word not in _ASKING_WORDS | PAPERWORK_WORDS]
+    words = [word for word in folded(text).split() if word not in _SAYS_NOTHING]
     said = {word for word in words if word not in passages.QUESTION_WORDS}
     pairs = {f"{a} {b}" for a, b in zip(words, words[1:], strict=False) if {a, b} <= said}
     if guide is None:

@@ -27,13 +27,14 @@ _WAIT_TOLD = (
     "(chua|khong|ko) (thay|co|duoc) (duyet|ket qua|gi|tra loi|phan hoi)"
 )
 
+# "bao nhiêu" of days, years or an age is no sum of money: "nhận tiền trợ cấp … thì bao nhiêu
+# tuổi mới được hưởng" asks who
+_NOT_A_SPAN = "(?! (ngay|lau|thoi|hom|tuan|thang|buoi|nam|tuoi))"
+
 # Checked in this order: the first that matches is the aspect asked. Where to receive the
 # result first ("nhận kết quả ở đâu" is not where to file), then where ("đến đâu đóng
 # tiền" asks where), money before time ("mất bao nhiêu tiền" is a fee), deadlines before
 # durations, "who" (the generic yes/no question) last.
-# "bao nhiêu" of days, years or an age is no sum of money: "nhận tiền trợ cấp … thì bao nhiêu
-# tuổi mới được hưởng" asks who
-_NOT_A_SPAN = "(?! (ngay|lau|thoi|hom|tuan|thang|buoi|nam|tuoi))"
 _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
         "result",
