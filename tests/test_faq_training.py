@@ -13,7 +13,6 @@ from bot.services import Services
 from tests.conftest import PROJECT, run_cli
 
 NEW_FAQ = """
-faqs:
   - id: dat-dai-cot-moc-thu-nghiem
     question: "Trâu giẫm đổ cột mốc ranh giới thửa đất thì báo cho ai?"
     examples:
@@ -35,8 +34,9 @@ async def test_a_new_faq_is_answered_after_citizenbot_train(
     for folder in ("nlu", "stories", "content"):
         shutil.copytree(PROJECT / folder, project / folder)
     guide = project / "content" / "guides" / "dat-dai.yml"
-    assert "faqs:" not in guide.read_text()  # the land guide ships without FAQs
-    guide.write_text(guide.read_text() + NEW_FAQ)
+    # added to the land guide's FAQs, first of them
+    guide.write_text(guide.read_text().replace("\nfaqs:\n", f"\nfaqs:{NEW_FAQ}", 1))
+    assert "dat-dai-cot-moc-thu-nghiem" in guide.read_text()
 
     await run_cli(
         "--project",
