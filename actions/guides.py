@@ -376,11 +376,12 @@ def _asked_sentence(guide: Guide, text: str) -> passages.Match | None:
 def _sentence_over_who(guide: Guide, text: str) -> passages.Match | None:
     """For a question of who: the sentence that answers it, when `who` does not ("2 người có
     phải cùng có mặt không" after marriage is answered on receiving the certificate)."""
-    found = _asked_sentence(guide, text)
-    if found is None or yes_no.speaks_to(text, guide.who or ""):  # "mẹ cháu 81 tuổi… được không"
-        return None
-    in_who = passages.best(focus(text), passages.of_guide(guide), guide.title, within="who")
-    return None if in_who and found.evidence < WHO_FIRST * in_who.evidence else found
+    question, sentences = focus(text), passages.of_guide(guide)
+    if not passages.asks_something(question) or yes_no.speaks_to(text, guide.who or ""):
+        return None  # a request, or "mẹ cháu 81 tuổi… được không": `who` answers it
+    found = passages.best(question, sentences, ignore=guide.title)
+    in_who = passages.best(question, sentences, guide.title, within="who") if found else None
+    return None if in_who and found and found.evidence < WHO_FIRST * in_who.evidence else found
 
 
 class ActionShowGuide(UsesServices, Action):

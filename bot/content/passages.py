@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from bot.content.content_model import Guide
@@ -178,34 +179,34 @@ def exceptions_after(guide: Guide, sentence: str) -> list[str]:
     """The sentences right after `sentence` that say what to do when it does not hold (with
     the ";"-clauses that go on from them): "con sinh ở nhà không có giấy chứng sinh" got only
     "Giấy chứng sinh do bệnh viện, trạm y tế cấp."."""
-    for _, body in _bodies(guide):
-        parts = sentences(body)
-        if sentence not in parts:
-            continue
-        following: list[str] = []
-        for part in parts[parts.index(sentence) + 1 :]:
-            going_on = following and following[-1].endswith(";")
-            if not (going_on or _EXCEPTION.match(folded(part))):
-                break
-            following.append(part)
-        return following
-    return []
+    following: list[str] = []
+    for part in next(_runs_from(guide, sentence), [sentence])[1:]:
+        going_on = following and following[-1].endswith(";")
+        if not (going_on or _EXCEPTION.match(folded(part))):
+            break
+        following.append(part)
+    return following
 
 
 def hedged(guide: Guide, sentence: str) -> bool:
     """Whether the guide asks to check `sentence` with the one-stop desk: a ";"-clause is
     covered by the "xin kiểm tra lại…" that closes its sentence ("Công dân từ đủ 14 tuổi
     phải có thẻ căn cước; trẻ dưới 14 tuổi…; xin kiểm tra lại với bộ phận một cửa.")."""
-    for _, body in _bodies(guide):
-        parts = sentences(body)
-        if sentence not in parts:
-            continue
-        for part in parts[parts.index(sentence) :]:
+    for run in _runs_from(guide, sentence):
+        for part in run:
             if hedges(part):
                 return True
             if not part.endswith(";"):
                 break
     return False
+
+
+def _runs_from(guide: Guide, sentence: str) -> Iterator[list[str]]:
+    """For each body of the guide that holds `sentence`, its sentences from that one on."""
+    for _, body in _bodies(guide):
+        parts = sentences(body)
+        if sentence in parts:
+            yield parts[parts.index(sentence) :]
 
 
 def _bodies(guide: Guide) -> list[tuple[str, str]]:
