@@ -1,5 +1,7 @@
 """Must my ID card be renewed? Worked out from the age (or birth year) and the year the card
-was made, when a citizen gives both: "bác 72 tuổi, thẻ làm năm 2016 có phải đổi không".
+was made, when a citizen gives both: "bác 72 tuổi, thẻ làm năm 2016 có phải đổi không"; past
+the last renewal age without the year ("tôi 68 tuổi… có cần đi làm lại không"), the rule for
+that age.
 
 The rule (Luật Căn cước; ../shared/spec/procedures.md §7): a card is renewed at 14, 25, 40
 and 60; one made in the 2 years before such an age lasts to the next; one made at 58 or
@@ -13,7 +15,7 @@ import re
 from dataclasses import dataclass
 
 from bot.content import Library
-from bot.nlu.aspects import folded
+from bot.nlu.aspects import asked_aspect, folded
 
 RENEWAL_AGES = (14, 25, 40, 60)
 GRACE_YEARS = 2
@@ -23,9 +25,21 @@ _AGE = re.compile(r"\b(\d{1,3}) tuoi\b")
 _AT_ISSUE = re.compile(r"\b(luc|khi|hoi) (\d{1,3}) tuoi\b")
 _BORN = re.compile(r"\bsinh (nam )?(19\d\d|20[0-2]\d)\b")
 _MADE = re.compile(
-    r"\b(lam|cap|doi|duoc cap|cap doi|lam lai|co)\b\D{0,25}?\b(nam )?(19\d\d|20[0-2]\d)\b"
+    r"\b(lam|cap|doi|duoc cap|cap doi|lam lai|co)\b\D{0,25}?\b(nam )?(?P<year>19\d\d|20[0-2]\d)\b"
+    # or the year first: "năm 2020 đã làm căn cước mã vạch"
+    r"|\bnam (?P<year_first>19\d\d|20[0-2]\d),? (?=(da |moi |vua )?(di )?(lam|cap|doi)\b)"
 )
 _CARD = re.compile(r"\b(can cuoc|cccd|the can|cmnd|chung minh)\b")
+# Whether the card must be renewed or still holds: "có phải đổi", "có cần làm lại", "còn dùng".
+_RENEWAL_ASKED = re.compile(
+    r"\b(doi|lam lai|cap lai|het han|het gia tri|con (dung|gia tri|han)|dung (duoc|mai))\b"
+)
+# A card lost or broken, or whose address changed with the commune's name, is asked about
+# whatever the age: "62 tuổi mất căn cước có phải làm lại", "tên xã đổi rồi".
+_OTHER_REASON = re.compile(
+    r"\b(mat|that lac|danh roi|lam roi|bi roi|bi hong|hu hong|hu|gay|rach"
+    r"|sap nhap|dia gioi|dia chi|ten (xa|phuong|tinh|huyen))\b"
+)
 
 
 @dataclass(frozen=True)
@@ -59,7 +73,7 @@ def renewal_from_text(text: str, today: dt.date) -> Renewal | None:
     age = int(age_match.group(1)) if age_match else None
     if born:
         age = today.year - int(born.group(2))
-    made = [int(m.group(3)) for m in _MADE.finditer(plain)]
+    made = [int(m["year"] or m["year_first"]) for m in _MADE.finditer(plain)]
     made = [year for year in made if not born or year != int(born.group(2))]
     if at_issue and made:  # what the card's validity hangs on, whatever age is given now
         age = int(at_issue.group(2)) + today.year - made[-1]
@@ -68,12 +82,31 @@ def renewal_from_text(text: str, today: dt.date) -> Renewal | None:
     return renewal(age, made[-1], today.year)
 
 
+def age_past_renewals(text: str, today: dt.date) -> int | None:
+    """The age told by someone past the last renewal age who asks whether their card must be
+    renewed and does not say when it was made; None otherwise (a question of its papers or
+    fee is not this)."""
+    plain = folded(text)
+    if not _CARD.search(plain) or not _RENEWAL_ASKED.search(plain):
+        return None
+    if _MADE.search(plain) or _OTHER_REASON.search(plain):
+        return None
+    if asked_aspect(text) not in (None, "who", "deadline"):
+        return None
+    born = _BORN.search(plain)
+    age_match = _AGE.search(plain)
+    age = today.year - int(born.group(2)) if born else age_match and int(age_match.group(1))
+    return age if age and RENEWAL_AGES[-1] <= age <= 120 else None
+
+
 def answer(library: Library, text: str, today: dt.date) -> str | None:
     """The renewal answer in the commune's wording (content/ui.yml `card_renewal`), if the
-    message gives an age and a card year."""
+    message gives an age and a card year, or an age past the last renewal age."""
     found = renewal_from_text(text, today)
     if found is None:
-        return None
+        age = age_past_renewals(text, today)
+        wording = library.ui["card_renewal"]["age_only"]
+        return library.locality.fill(wording).format(age=age) if age else None
     kind = "lifetime" if found.due_age is None else "due_now" if found.due_now else "later"
     return library.locality.fill(library.ui["card_renewal"][kind]).format(
         made=found.made_in,

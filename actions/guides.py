@@ -277,7 +277,11 @@ def covered_follow_up(library: Library, tracker: Tracker) -> list[render.Reply]:
 # "con tui học lớp 3 thì sao", "nếu 1 người ở nước ngoài thì sao": the question just answered,
 # asked again of another case: a person, a number, or something the guide speaks of ("hôm
 # nay trời đẹp thì sao" is none of these).
-_ANOTHER_CASE = re.compile(r"\bthi (sao|the nao|ra sao|lam sao)( (a|ad|vay|ha|nhi|ta))?$")
+# The question may end with whom it is asked of: "chủ nhà không chịu ký thì sao em".
+_ANOTHER_CASE = re.compile(
+    r"\bthi (sao|the nao|ra sao|lam sao)"
+    r"( (a|ad|vay|ha|nhi|ta|em|anh|chi|ban|bac|chau|co|chu|con))?( (a|ad|oi))?$"
+)
 _CASE_NAMED = re.compile(
     r"\b(nguoi|con|be|tre|toi|tui|minh|em|vo|chong|ong|ba|bo|me|cha|chau|\d+)\b"
 )

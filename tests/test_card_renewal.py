@@ -57,3 +57,34 @@ def test_the_answer_opens_with_yes_or_no() -> None:
     assert said is not None and said.startswith("Không phải đổi.")
     said = answer(library, "em 26 tuổi, làm căn cước năm 2018 có phải đổi không", TODAY)
     assert said is not None and said.startswith("Phải đổi.")
+
+
+def test_a_year_told_before_the_verb_is_the_cards_year() -> None:
+    text = "Ba em năm nay 60 tuổi, năm 2020 đã làm căn cước mã vạch rồi, có bắt buộc đổi không"
+    assert renewal_from_text(text, TODAY) == Renewal(2020, 54, 60, 2026, True)
+
+
+def test_past_sixty_without_the_cards_year_the_rule_for_that_age_is_told() -> None:
+    """A 68-year-old who asks whether to renew, not saying when the card was made: whether
+    it lasts for life hangs on that year, which is asked for, with an example that works."""
+    library = project_library()
+    text = "Tôi năm nay 68 tuổi, nghe nói thẻ căn cước cũ vẫn dùng được, có cần đi làm lại không"
+    said = answer(library, text, TODAY)
+    assert said is not None and said.startswith("Tùy năm làm thẻ.")
+    assert "từ đủ 58 tuổi trở lên thì dùng suốt đời" in said and "31/12/2024" in said
+    example = said.split('"')[1]
+    assert example == "68 tuổi, thẻ căn cước làm năm 2016"
+    assert answer(library, example, TODAY).startswith("Không phải đổi.")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "mẹ tôi 62 tuổi mất căn cước có phải làm lại không",  # lost: re-issued at any age
+        "ong 70 tuoi doi can cuoc can giay to gi",  # the papers asked
+        "bác 67 tuổi, tên xã đổi rồi có phải làm lại căn cước không",  # the address
+        "con tôi 14 tuổi có phải làm căn cước không",  # before the last renewal age
+    ],
+)
+def test_other_questions_of_an_age_get_no_renewal_rule(text: str) -> None:
+    assert answer(project_library(), text, TODAY) is None

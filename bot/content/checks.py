@@ -98,10 +98,12 @@ PLACEHOLDERS: dict[str, tuple[str, ...]] = {
         f"card_renewal.{kind}": ("made", "age_at_issue", "due_age", "due_year")
         for kind in ("lifetime", "due_now", "later")
     },
+    "card_renewal.age_only": ("age",),
 }
 # A sample of each placeholder's value, as long as a real one may be.
 SAMPLES: dict[str, str] = {
     "n": "2",
+    "age": "68",
     "total": "12",
     "date": "27/11/2026",
     "code": "000.00.24.H26-250101-0001",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import yaml
 
 from bot.content.content_model import Faq, Guide, Library
+from bot.content.passages import QUESTION_WORDS
 from bot.nlu.aspects import asked_aspect
 from bot.nlu.text import expand, fold, spelled_words
 
@@ -24,8 +25,9 @@ MATCH_THRESHOLD = 0.5
 # against 0.31 on "ở trọ bao lâu thì phải đăng ký") was a wrong one.
 CLEAR_LEAD_FLOOR = 0.4
 CLEAR_LEAD = 1.5
-# A short message ("quên mật khẩu rồi" after the VNeID guide) shares few words with any
-# phrasing, so it is matched by the share of its own words an FAQ holds, at least this much.
+# A short message ("quên mật khẩu rồi" after the VNeID guide; at most this many words besides
+# those that only ask) shares few words with any phrasing, so it is matched by the share of
+# its own words an FAQ holds, at least this much.
 SHORT_MESSAGE_WORDS = 5
 SHORT_COVERED = 0.7
 # Words of a request that only names the procedure: "làm lý lịch tư pháp", "thủ tục đăng ký
@@ -68,8 +70,11 @@ def _names_only(guide: Guide, text: str) -> bool:
 
 
 def _covering_short(guide: Guide, text: str, asked: set[str], aspect: str | None) -> Faq | None:
-    """The one FAQ a short message's words are mostly in, if any."""
-    if len(text.split()) > SHORT_MESSAGE_WORDS:
+    """The one FAQ a short message's words are mostly in, if any; its words that only ask
+    ("làm sao", "có không") are not counted: "làm sao lấy lại mật khẩu" is all about the
+    password."""
+    asked = {feature for feature in asked if not set(feature.split()) <= QUESTION_WORDS}
+    if not asked or sum(" " not in feature for feature in asked) > SHORT_MESSAGE_WORDS:
         return None
     covered = sorted(
         (
