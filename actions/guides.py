@@ -51,6 +51,9 @@ JOINING_WORDS = frozenset(
 # The paperwork every procedure has: "làm giấy" names none of them ("…chưa làm giấy chứng tử"
 # offered birth registration, whose FAQs say "làm giấy khai sinh").
 PAPERWORK_WORDS = frozenset({"lam", "giay", "to", "don", "ho", "so", "thu", "tuc", "nop", "xin"})
+# Nor does a copy of a record, nor the pair it makes with the next word: "trích lục khai tử"
+# was offered birth registration, whose FAQs speak of a "trích lục khai sinh".
+_COPY_OF = re.compile(r"\b(trich luc|ban sao|ban chinh)\b")
 # Nor does an office, where many procedures are filed: "số điện thoại của công an xã" was
 # offered the VNeID guide, whose summary says it is registered at the commune police.
 OFFICE_PAIRS = frozenset(
@@ -150,7 +153,7 @@ def also_named(library: Library, tracker: Tracker, answered: Guide) -> Guide | N
 
 def _distinct_pairs(text: str, guide: Guide, other: Guide) -> set[str]:
     """The word pairs of `text` that name `guide` and not `other`."""
-    asked = passages.terms(text)
+    asked = passages.terms(_COPY_OF.sub("", folded(text)))
     return {
         term
         for term in asked & (_naming_terms(guide) - _naming_terms(other) - OFFICE_PAIRS)
@@ -348,11 +351,9 @@ def first_answer(
     renewal from an age and a year), else the FAQ it matches, else the aspect asked (or
     `default_aspect`), else the guide's sentence that answers it, else the summary with
     section buttons."""
-    if guide.intent == "proc_id_card":
-        today = dt.datetime.now(TIMEZONE).date()
-        worked_out = card_renewal.answer(library, text, today)
-        if worked_out is not None:
-            return [render.Reply(worked_out, render.section_buttons(library, guide))]
+    worked_out = worked_out_answer(library, guide, text)
+    if worked_out:
+        return worked_out
     faq = best_faq(guide, text)
     if faq is not None:
         return render.faq_answer(library, guide, faq)
@@ -366,6 +367,15 @@ def first_answer(
         return render.passage_answer(library, guide, found.passage.text)
     replies = aspect_reply(library, guide, aspect, text) if aspect else []
     return replies or render.summary(library, guide)
+
+
+def worked_out_answer(library: Library, guide: Guide, text: str) -> list[render.Reply]:
+    """What the guide's rule gives for the facts the message tells (an ID card's renewal from
+    an age and a year), or []."""
+    if guide.intent != "proc_id_card":
+        return []
+    worked_out = card_renewal.answer(library, text, dt.datetime.now(TIMEZONE).date())
+    return [render.Reply(worked_out, render.section_buttons(library, guide))] if worked_out else []
 
 
 def _asked_sentence(guide: Guide, text: str) -> passages.Match | None:
@@ -421,8 +431,11 @@ class ActionShowGuide(UsesServices, Action):
         if section in render.SECTIONS:
             send(dispatcher, render.section(library, guide, section))
         elif guide.id == tracker.get_slot("guide_id") and (
-            told := told_follow_up(library, tracker) or self._asked_again(library, guide, text)
-        ):  # "nhà bác thuộc hộ nghèo" right after this guide: whom it is for
+            told := worked_out_answer(library, guide, text)
+            or told_follow_up(library, tracker)
+            or self._asked_again(library, guide, text)
+        ):  # "nhà bác thuộc hộ nghèo" right after this guide: whom it is for; "68 tuổi, thẻ
+            # căn cước làm năm 2016" after the ID card's renewal rule: the renewal worked out
             send(dispatcher, told)
         elif reading and reading.id != guide.id and self._asks_its_papers(reading, guide, text):
             guide = reading  # "có cần mang giấy khai sinh không" right after the ID card

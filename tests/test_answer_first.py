@@ -207,6 +207,10 @@ async def test_another_case_asked_after_a_guide_stays_with_that_guide(service: S
     seen = len(await _reply_texts(service, user, "đăng ký tạm trú cần giấy tờ gì"))
     replies = await _reply_texts(service, user, "ở nhà người quen thì sao", seen)
     assert replies[0].startswith("Trường hợp này hướng dẫn chưa nói rõ")
+    # ended with whom it is asked of: "chủ nhà không chịu ký thì sao em" was off topic
+    seen += len(replies)
+    replies = await _reply_texts(service, user, "chủ nhà không chịu ký thì sao em", seen)
+    assert "Chủ nhà không chịu xác nhận thì" in replies[0]
 
 
 async def test_a_paper_to_bring_is_not_the_procedure_asked(service: Service) -> None:
