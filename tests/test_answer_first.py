@@ -296,6 +296,21 @@ def test_paperwork_names_no_second_procedure() -> None:
     text = "bố em mất 2 tháng rồi mà chưa làm giấy chứng tử, giờ làm có bị phạt không ạ"
     assert not guides._distinct_pairs(text, birth, death)
     assert "khai sinh" in guides._distinct_pairs("mất giấy khai sinh thì sao", birth, death)
+    # nor a copy of a record: "trích lục khai tử" was offered birth registration
+    text = "tôi cần trích lục khai tử của bố để làm thủ tục thừa kế, xin ở đâu"
+    assert not guides._distinct_pairs(text, birth, death)
+
+
+async def test_the_cards_year_told_after_the_renewal_rule_is_worked_out(service: Service) -> None:
+    # told the rule for his age and asked for the card's year, he typed the example given:
+    # it got the ID card's `who`
+    user = "u-renewal-year"
+    asked = "Tôi năm nay 68 tuổi, nghe nói thẻ căn cước cũ vẫn dùng được, có cần đi làm lại không"
+    replies = await _reply_texts(service, user, asked)
+    assert replies[0].startswith("Tùy năm làm thẻ.")
+    example = replies[0].split('"')[1]
+    replies = await _reply_texts(service, user, example, len(replies))
+    assert replies[0].startswith("Không phải đổi.")
 
 
 async def test_a_topic_asked_beside_a_procedure_is_offered_as_a_button(service: Service) -> None:

@@ -19,6 +19,9 @@ from tests.conftest import project_library
         ("nhiu tiền", "fees"),  # "nhiêu" typed "nhiu", "bao" left out
         ("nộp online có rẻ hơn không", "fees"),  # it got the online section
         ("răng lâu rứa", "time"),  # "sao lâu vậy" in the Central dialect: asked back
+        ("răng mà đăng ký tạm trú lâu rứa", "time"),  # it got the summary
+        ("ba 80 tuoi roi thi ba phai ra dau lam the bhyt", "where"),  # "ra đâu": the summary
+        ("có đứa nói đã tìm ra dấu vết tiền tui bị lừa", None),
         # "có căn cước" is not "có cần", nor "phải làm lại những gì" a question of who
         ("hôm qua tôi mất ví, có căn cước với thẻ bhyt, giờ phải làm lại những gì", None),
         # an age asked, not an amount: it got the allowance's fees
@@ -26,6 +29,7 @@ from tests.conftest import project_library
         ("má tui 70 mấy tuổi, công an có gọi điện bắt chuyển tiền hông", None),  # age told
         ("em đăng ký tạm trú online mà 5 ngày rồi chưa thấy duyệt", "time"),  # a wait told
         ("bà làm hồ sơ trợ cấp từ tháng 10 rồi mà giờ chưa thấy gì, bà phải hỏi ai ạ", "time"),
+        ("nộp cả tuần rồi mà chưa thấy chi", "time"),  # "chi": "gì" in the Central dialect
         ("khai sinh quá hạn có bị phạt không", "deadline"),
         ("trong vòng bao nhiêu ngày phải đi khai tử", "deadline"),
         (

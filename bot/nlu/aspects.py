@@ -24,7 +24,7 @@ WEAK = {IN_PASSING: "where", EXPIRY_TOLD: "deadline"}
 # thấy gì": it asks the processing time, and the dossier is already filed.
 _WAIT_TOLD = (
     "(ngay|tuan|thang|hom|bua|\\d+) (roi|nay) (ma )?(gio |den gio |toi gio )?(van )?"
-    "(chua|khong|ko) (thay|co|duoc) (duyet|ket qua|gi|tra loi|phan hoi)"
+    "(chua|khong|ko) (thay|co|duoc) (duyet|ket qua|gi|chi|tra loi|phan hoi)"
 )
 
 # "bao nhiêu" of days, years or an age is no sum of money: "nhận tiền trợ cấp … thì bao nhiêu
@@ -51,6 +51,7 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "noi nao",
             "tai dau",
             "di dau",
+            "(ra|len) dau(?! (vet|hieu|an))",  # "bà phải ra đâu làm"; not "ra dấu vết"
             "den dau",
             "nop o",
             "lam o",
@@ -155,6 +156,7 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "cho lau",
             # why so long: "sao lâu vậy", "răng lâu rứa" (Central); "lâu quá" alone is told
             "(sao|rang) (ma )?lau",
+            "lau rua",  # "răng mà đăng ký tạm trú lâu rứa" ("lâu quá" is often told)
         ),
     ),
     (
