@@ -222,6 +222,8 @@ def follow_up_answer(
     aspect = asked_aspect(text) or default_aspect
     if aspect is None and (yes_no.speaks_to(text, guide.who or "") or _tells_whom(guide, text)):
         aspect = "who"  # a story's age, stay or plight, told without a question, that `who` names
+    if aspect == "who" and (faq := best_faq(guide, text)) is not None:
+        return render.faq_answer(library, guide, faq)  # "có phải về quê cắt khẩu không"
     if aspect == "who" and (found := _sentence_over_who(guide, text)) is not None:
         return render.passage_answer(library, guide, found.passage.text)
     return aspect_reply(library, guide, aspect, text, tuple(GENERAL_GUIDES)) if aspect else []
