@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from rasa_sdk import Tracker
+
 from actions import guides
 from bot.content import address
 from bot.nlu.forms_of_address import Address
@@ -365,3 +367,13 @@ async def test_a_bedridden_persons_card_asked_at_home_is_not_answered_by_age(
     )
     at_home = next(f for f in _guide("proc_id_card").faqs if f.id == "can-cuoc-lam-tai-nha")
     assert replies[0].startswith(address.speak(at_home.answer)[:60])
+
+
+def test_a_yes_no_follow_up_an_faq_answers_gets_that_faq() -> None:
+    # "cháu có phải về quê cắt khẩu không" right after permanent residence got its `who`
+    library = project_library()
+    text = "cháu có phải về quê cắt khẩu không"
+    slots = {"guide_id": _guide("proc_permanent_residence").id}
+    tracker = Tracker("u", slots, {"text": text}, [], False, None, {}, "action_listen")
+    [reply] = guides.follow_up_answer(library, tracker)
+    assert reply.text.startswith("Không phải.") and "giấy chuyển hộ khẩu" in reply.text
