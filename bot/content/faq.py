@@ -33,6 +33,8 @@ SHORT_COVERED = 0.7
 # Words of a request that only names the procedure: "làm lý lịch tư pháp", "thủ tục đăng ký
 # kết hôn" ask for the guide, not for one FAQ ("Không." to "Làm ở xã được không?").
 REQUEST_WORDS = frozenset({"lam", "thu", "tuc", "huong", "dan", "giay", "xin", "muon", "can"})
+# The words that ask how much, how long or where: they name no FAQ's topic.
+ASPECT_WORDS = frozenset({"dau", "bao", "nhieu", "lau", "tien", "may", "ngay"})
 
 
 def _features(text: str) -> set[str]:
@@ -75,6 +77,11 @@ def _covering_short(guide: Guide, text: str, asked: set[str], aspect: str | None
     password."""
     asked = {feature for feature in asked if not set(feature.split()) <= QUESTION_WORDS}
     if not asked or sum(" " not in feature for feature in asked) > SHORT_MESSAGE_WORDS:
+        return None
+    # and it must name something besides the guide and the aspect: "làm khai sinh ở đâu"
+    # asks the guide's office, not the FAQ on a lost birth certificate that says "xin ở đâu"
+    words = {feature for feature in asked if " " not in feature}
+    if words <= _features(guide.title) | _features(guide.button_title) | ASPECT_WORDS:
         return None
     covered = sorted(
         (
