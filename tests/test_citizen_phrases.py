@@ -13,6 +13,7 @@ import pytest
 import yaml
 from rasa.shared.core.events import ActionExecuted, UserUttered
 
+from bot.content.checks import SAMPLES
 from tests.conftest import PROJECT, Service
 from tests.test_reminders import turn
 
@@ -27,6 +28,7 @@ QUOTED = re.compile(r'["“«]([^"“”«»]+)["”»]')
 # one such phrase, «hoặc "…"» or «, "…"».
 CUE = re.compile(r"(?:\bgõ|\bnhắn|\bví dụ)\s*:?\s*$", re.IGNORECASE)
 NEXT = re.compile(r"^\s*(?:,|hoặc)\s*$")
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 ANYTIME = "anytime"  # said on its own, outside any form and inside the reminder form
 REMINDER_TIME = "reminder time"  # the answer to "nhắc vào ngày giờ nào?"
@@ -71,6 +73,9 @@ PHRASES = {
         "unsubscribe",
         ("action_unsubscribe",),
         "không gửi tin thông báo",
+    ),
+    "68 tuổi, thẻ căn cước làm năm 2016": Phrase(
+        "work out an ID card's renewal", "proc_id_card", ("action_show_guide",), "Không phải đổi."
     ),
     "xem lời nhắc": Phrase(
         "list one's reminders", "set_reminder", ("action_set_reminder",), "chưa có lời nhắc nào"
@@ -126,10 +131,13 @@ def phrases_to_type(text: str) -> Iterator[str]:
 
 
 def told_to_citizens() -> set[str]:
+    """Every phrase to type, its placeholders filled as `content check` fills them ("{age}
+    tuổi, thẻ căn cước làm năm 2016" is said with the citizen's own age)."""
     found = set()
     for path in SOURCES:
         for text in strings(yaml.safe_load(path.read_text(encoding="utf-8"))):
-            found.update(phrases_to_type(text))
+            filled = PLACEHOLDER.sub(lambda m: SAMPLES.get(m[1], m[0]), text)
+            found.update(phrases_to_type(filled))
     return found
 
 
