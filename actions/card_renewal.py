@@ -73,13 +73,18 @@ def renewal_from_text(text: str, today: dt.date) -> Renewal | None:
     age = int(age_match.group(1)) if age_match else None
     if born:
         age = today.year - int(born.group(2))
-    made = [int(m["year"] or m["year_first"]) for m in _MADE.finditer(plain)]
-    made = [year for year in made if not born or year != int(born.group(2))]
+    made = _card_years(plain, born)
     if at_issue and made:  # what the card's validity hangs on, whatever age is given now
         age = int(at_issue.group(2)) + today.year - made[-1]
     if age is None or not made or not 14 <= age <= 120:
         return None
     return renewal(age, made[-1], today.year)
+
+
+def _card_years(plain: str, born: re.Match[str] | None) -> list[int]:
+    """The years a card was made in, as the message tells them (not the year of birth)."""
+    years = [int(m["year"] or m["year_first"]) for m in _MADE.finditer(plain)]
+    return [year for year in years if not born or year != int(born.group(2))]
 
 
 def age_past_renewals(text: str, today: dt.date) -> int | None:
@@ -89,14 +94,19 @@ def age_past_renewals(text: str, today: dt.date) -> int | None:
     plain = folded(text)
     if not _CARD.search(plain) or not _RENEWAL_ASKED.search(plain):
         return None
-    if _MADE.search(plain) or _OTHER_REASON.search(plain):
+    born = _BORN.search(plain)
+    if _card_years(plain, born) or _OTHER_REASON.search(plain):
         return None
     if asked_aspect(text) not in (None, "who", "deadline"):
         return None
-    born = _BORN.search(plain)
     age_match = _AGE.search(plain)
-    age = today.year - int(born.group(2)) if born else age_match and int(age_match.group(1))
-    return age if age and RENEWAL_AGES[-1] <= age <= 120 else None
+    if born:
+        age = today.year - int(born.group(2))
+    elif age_match:
+        age = int(age_match.group(1))
+    else:
+        return None
+    return age if RENEWAL_AGES[-1] <= age <= 120 else None
 
 
 def answer(library: Library, text: str, today: dt.date) -> str | None:

@@ -88,3 +88,8 @@ def test_past_sixty_without_the_cards_year_the_rule_for_that_age_is_told() -> No
 )
 def test_other_questions_of_an_age_get_no_renewal_rule(text: str) -> None:
     assert answer(project_library(), text, TODAY) is None
+
+
+def test_a_birth_year_told_before_a_verb_is_not_the_cards_year() -> None:
+    said = answer(project_library(), "bà sinh năm 1960 đổi căn cước chưa, có phải đổi không", TODAY)
+    assert said is not None and said.startswith("Tùy năm làm thẻ.")
