@@ -55,9 +55,12 @@ PAPERWORK_WORDS = frozenset({"lam", "giay", "to", "don", "ho", "so", "thu", "tuc
 # was offered birth registration, whose FAQs speak of a "trích lục khai sinh".
 _COPY_OF = re.compile(r"\b(trich luc|ban sao|ban chinh)\b")
 # Nor does an office, where many procedures are filed: "số điện thoại của công an xã" was
-# offered the VNeID guide, whose summary says it is registered at the commune police.
+# offered the VNeID guide, whose summary says it is registered at the commune police; nor
+# the officer the citizen addresses: "thưa cán bộ, ông nhà tôi mới mất…, nhờ cán bộ chỉ giúp"
+# was answered with home support ("Nhờ cán bộ đến nhà hỗ trợ"), death registration second.
 OFFICE_PAIRS = frozenset(
     {"cong an", "an xa", "an phuong", "an tinh", "uy ban", "ban xa", "mot cua", "bo phan"}
+    | {"can bo", "nho can", "thua can"}
 )
 
 # VNeID named as the way of filing ("làm trên vneid được không" after the judicial record):

@@ -303,6 +303,18 @@ def test_paperwork_names_no_second_procedure() -> None:
     assert not guides._distinct_pairs(text, birth, death)
 
 
+def test_the_officer_addressed_names_no_procedure() -> None:
+    # "thưa cán bộ…, nhờ cán bộ chỉ giúp" named home support ("Nhờ cán bộ đến nhà hỗ trợ")
+    # before death registration, which was then offered second
+    death, home = _guide("proc_death_registration"), _guide("request_home_support")
+    text = (
+        "Dạ thưa cán bộ, ông nhà tôi mới mất hôm qua, tôi 75 tuổi rồi không biết làm giấy tờ"
+        " gì, nhờ cán bộ chỉ giúp tôi với"
+    )
+    assert not guides._distinct_pairs(text, home, death)
+    assert "den nha" in guides._distinct_pairs("có cán bộ đến nhà giúp không", home, death)
+
+
 async def test_the_cards_year_told_after_the_renewal_rule_is_worked_out(service: Service) -> None:
     # told the rule for his age and asked for the card's year, he typed the example given:
     # it got the ID card's `who`

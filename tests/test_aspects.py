@@ -28,6 +28,10 @@ from tests.conftest import project_library
         ("muốn nhận tiền trợ cấp người cao tuổi thì bao nhiêu tuổi mới được hưởng ạ", "who"),
         ("má tui 70 mấy tuổi, công an có gọi điện bắt chuyển tiền hông", None),  # age told
         ("em đăng ký tạm trú online mà 5 ngày rồi chưa thấy duyệt", "time"),  # a wait told
+        # "mai táng phí" names the funeral allowance: these got death registration's fees
+        ("hồ sơ mai táng phí nộp trong bao lâu", "deadline"),
+        ("mai tang phi lam o dau", "where"),
+        ("nộp trong bao lâu thì có kết quả", "time"),
         ("bà làm hồ sơ trợ cấp từ tháng 10 rồi mà giờ chưa thấy gì, bà phải hỏi ai ạ", "time"),
         ("nộp cả tuần rồi mà chưa thấy chi", "time"),  # "chi": "gì" in the Central dialect
         ("khai sinh quá hạn có bị phạt không", "deadline"),

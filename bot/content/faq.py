@@ -12,7 +12,7 @@ import yaml
 
 from bot.content.content_model import Faq, Guide, Library
 from bot.content.passages import QUESTION_WORDS
-from bot.nlu.aspects import asked_aspect
+from bot.nlu.aspects import asked_aspect, is_yes_no
 from bot.nlu.text import expand, fold, spelled_words
 
 # Share of the question's words (and word pairs) a FAQ must cover to be the answer.
@@ -30,6 +30,10 @@ CLEAR_LEAD = 1.5
 # its own words an FAQ holds, at least this much.
 SHORT_MESSAGE_WORDS = 5
 SHORT_COVERED = 0.7
+# A long message (more words than this) holding this share of an FAQ phrasing's words and
+# pairs, with a clear lead over the guide's other FAQs, asks that FAQ.
+LONG_MESSAGE_WORDS = 12
+LONG_HELD = 0.8
 # Words of a request that only names the procedure: "làm lý lịch tư pháp", "thủ tục đăng ký
 # kết hôn" ask for the guide, not for one FAQ ("Không." to "Làm ở xã được không?").
 REQUEST_WORDS = frozenset({"lam", "thu", "tuc", "huong", "dan", "giay", "xin", "muon", "can"})
@@ -58,12 +62,14 @@ def best_faq(guide: Guide, text: str) -> Faq | None:
     for rank, (score, faq) in enumerate(scored):
         if aspect and _specific_aspect(faq.question) not in (None, aspect):
             continue  # "kết hôn mất bao lâu" is not "kết hôn mất bao nhiêu tiền"
+        if aspect and is_yes_no(faq.question) and not is_yes_no(text):
+            continue  # "đổi bằng lái ở đâu" is not answered "Không." ("…ở xã được không?")
         if score >= MATCH_THRESHOLD:
             return faq
         if rank == 0 and _clear_lead(scored, aspect):
             return faq
         break
-    return _covering_short(guide, text, asked, aspect)
+    return _covering_short(guide, text, asked, aspect) or _held_in_long(guide, text, asked, aspect)
 
 
 def _names_only(guide: Guide, text: str) -> bool:
@@ -99,6 +105,37 @@ def _covering_short(guide: Guide, text: str, asked: set[str], aspect: str | None
     if len(covered) > 1 and covered[1][0] == covered[0][0]:
         return None  # two FAQs hold it alike: neither is the one asked
     return covered[0][1]
+
+
+def _held_in_long(guide: Guide, text: str, asked: set[str], aspect: str | None) -> Faq | None:
+    """The one FAQ a long message holds nearly a whole phrasing of: the story around the
+    question dilutes any overlap ("Thưa cán bộ, bà nhà tôi vừa mất, con cái đi làm ăn xa…
+    xã có cho người xuống tận nhà làm giấy khai tử…": 0.24 against the FAQ that answers it)."""
+    if len(text.split()) <= LONG_MESSAGE_WORDS:
+        return None
+    named = _features(guide.title) | _features(guide.button_title) | QUESTION_WORDS
+    held = sorted(
+        (
+            (max(_held(asked, phrasing, named) for phrasing in (f.question, *f.examples)), f)
+            for f in guide.faqs
+            if not aspect or _specific_aspect(f.question) in (None, aspect)
+        ),
+        key=lambda pair: -pair[0],
+    )
+    if not held or held[0][0] < LONG_HELD:
+        return None
+    runner_up = held[1][0] if len(held) > 1 else 0.0
+    return held[0][1] if held[0][0] > CLEAR_LEAD * runner_up else None
+
+
+def _held(asked: set[str], phrasing: str, named: set[str]) -> float:
+    """The share of a phrasing's words and pairs the message holds, if it holds every word
+    of the phrasing's own topic (not the guide's name, not a word that only asks): "muốn mua
+    tiếp bảo hiểm y tế thì phải làm sao" holds most of "Mất thẻ bảo hiểm y tế thì làm sao?",
+    but not "mất"."""
+    phrased = _features(phrasing)
+    topic = {feature for feature in phrased if " " not in feature} - named
+    return len(asked & phrased) / len(phrased) if topic and topic <= asked else 0.0
 
 
 def _clear_lead(scored: list[tuple[float, Faq]], aspect: str | None) -> bool:

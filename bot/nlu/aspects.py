@@ -82,7 +82,7 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "fees",
         (
             "le phi",
-            "phi",
+            "(?<!mai tang )phi",  # "mai táng phí" names the funeral allowance, not a fee
             "(nhieu|nhiu|het|mat|ton|nop|dong|tra|may|it|bao) tien",
             "tien (le phi|phi|lam|nop)",
             "gia bao nhieu",
@@ -123,6 +123,9 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "sau bao lau (thi )?phai",
             # "trong bao nhiêu ngày phải đăng ký", "trong bao lâu phải đăng ký tạm trú"
             "trong (vong )?((bao nhieu|may|bn) (ngay|thang|tuan)|bao lau) (thi )?phai",
+            # "hồ sơ mai táng nộp trong bao lâu"; not "nộp trong bao lâu thì có kết quả"
+            "nop trong (vong )?((bao nhieu|may|bn) (ngay|thang|tuan)|bao lau)"
+            "(?! (thi |moi )?(co|xong|nhan|duoc|lay))",
             "han (la|den|toi) (ngay |khi )?(nao|bao gio)",
             "han (dong|nop|gia han)",  # "hạn đóng bhyt hộ gia đình là khi nào"
             "phai (lam|dang ky|khai) (truoc|trong)",
