@@ -253,6 +253,19 @@ def test_faq_is_matched_with_or_without_diacritics() -> None:
             ("Không bắt buộc", "không có thời hạn"),
         ),
         (
+            "proc_birth_registration",
+            "bố mẹ cháu đều đang tạm trú ở đây, cháu muốn làm giấy khai sinh cho con ở đây có được"
+            " không ạ",
+            "khai-sinh-noi-tam-tru",
+            ("Được", "tạm trú"),
+        ),
+        (
+            "proc_id_card",
+            "em năm nay 18 tuổi mà chưa có căn cước, giờ đi làm có bị phạt không",
+            "can-cuoc-chua-lam-bi-phat",
+            ("Có", "500.000", "282/2025"),
+        ),
+        (
             "proc_death_registration",
             "xã có cho người xuống nhà làm khai tử không, ông già rồi không đi lên ủy ban được",
             "khai-tu-khong-di-duoc",
