@@ -25,6 +25,8 @@ MATCH_THRESHOLD = 0.5
 # against 0.31 on "ở trọ bao lâu thì phải đăng ký") was a wrong one.
 CLEAR_LEAD_FLOOR = 0.4
 CLEAR_LEAD = 1.5
+WIDE_LEAD_FLOOR = 0.3
+WIDE_LEAD = 2.0
 # A short message ("quên mật khẩu rồi" after the VNeID guide; at most this many words besides
 # those that only ask) shares few words with any phrasing, so it is matched by the share of
 # its own words an FAQ holds, at least this much.
@@ -74,7 +76,8 @@ def best_faq(guide: Guide, text: str) -> Faq | None:
 
 def _names_only(guide: Guide, text: str) -> bool:
     said = {token for token in _features(text) if " " not in token}
-    return said <= _features(guide.title) | _features(guide.button_title) | REQUEST_WORDS
+    named = _features(guide.title) | _features(guide.button_title)
+    return said <= named | REQUEST_WORDS | QUESTION_WORDS  # "cho hỏi làm giấy khai sinh"
 
 
 def _covering_short(guide: Guide, text: str, asked: set[str], aspect: str | None) -> Faq | None:
@@ -143,8 +146,10 @@ def _clear_lead(scored: list[tuple[float, Faq]], aspect: str | None) -> bool:
     score, faq = scored[0]
     runner_up = scored[1][0] if len(scored) > 1 else 0.0
     return (
-        score >= CLEAR_LEAD_FLOOR
-        and score > CLEAR_LEAD * runner_up
+        (
+            (score >= CLEAR_LEAD_FLOOR and score > CLEAR_LEAD * runner_up)
+            or (score >= WIDE_LEAD_FLOOR and score > WIDE_LEAD * runner_up)
+        )
         and _specific_aspect(faq.question) == aspect
     )
 
