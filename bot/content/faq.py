@@ -146,12 +146,9 @@ def _clear_lead(scored: list[tuple[float, Faq]], aspect: str | None) -> bool:
     score, faq = scored[0]
     runner_up = scored[1][0] if len(scored) > 1 else 0.0
     return (
-        (
-            (score >= CLEAR_LEAD_FLOOR and score > CLEAR_LEAD * runner_up)
-            or (score >= WIDE_LEAD_FLOOR and score > WIDE_LEAD * runner_up)
-        )
-        and _specific_aspect(faq.question) == aspect
-    )
+        (score >= CLEAR_LEAD_FLOOR and score > CLEAR_LEAD * runner_up)
+        or (score >= WIDE_LEAD_FLOOR and score > WIDE_LEAD * runner_up)
+    ) and _specific_aspect(faq.question) == aspect
 
 
 def _overlap(asked: set[str], phrasing: str) -> float:
