@@ -32,6 +32,10 @@ from tests.conftest import project_library
         ("hồ sơ mai táng phí nộp trong bao lâu", "deadline"),
         ("mai tang phi lam o dau", "where"),
         ("nộp trong bao lâu thì có kết quả", "time"),
+        # Central "chi" for "gì": it got the summary
+        ("muốn cho thằng cháu nội vô hộ khẩu nhà tui thì ba má nó phải làm giấy chi", "documents"),
+        ("làm căn cước cần chi rứa", "documents"),
+        ("cần chị ký không", None),
         ("bà làm hồ sơ trợ cấp từ tháng 10 rồi mà giờ chưa thấy gì, bà phải hỏi ai ạ", "time"),
         ("nộp cả tuần rồi mà chưa thấy chi", "time"),  # "chi": "gì" in the Central dialect
         ("khai sinh quá hạn có bị phạt không", "deadline"),

@@ -27,6 +27,9 @@ _WAIT_TOLD = (
     "(chua|khong|ko) (thay|co|duoc) (duyet|ket qua|gi|chi|tra loi|phan hoi)"
 )
 
+# Where a Central "chi" ("gì") ends what is asked: at the end, or before a closing word.
+_CHI_ENDS = r"(?= (rua|ri|a|ha|he|nhi|vay|v|ko|khong|hong)\b|$)"
+
 # "bao nhiêu" of days, years or an age is no sum of money: "nhận tiền trợ cấp … thì bao nhiêu
 # tuổi mới được hưởng" asks who
 _NOT_A_SPAN = "(?! (ngay|lau|thoi|hom|tuan|thang|buoi|nam|tuoi))"
@@ -182,6 +185,10 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "(can|mang|nop|xin|dua|lam|chuan bi|them) (them |theo )?(nhung |cai )?"
             "(giay|ho so) (gi|j|nao)",
             "gom (nhung )?(gi|j)",
+            # Central "chi" for "gì", where "chị" and "chỉ" cannot stand: "ba má nó phải làm
+            # giấy chi", "làm căn cước cần chi rứa"
+            "(giay|giay to|ho so) chi" + _CHI_ENDS,
+            "(can|mang|nop|chuan bi) (theo )?(nhung )?chi" + _CHI_ENDS,
             # "phải làm hồ sơ như thế nào": to a villager, which papers to get ready
             "(lam|chuan bi) ho so (nhu )?(the nao|ra sao)",
         ),
