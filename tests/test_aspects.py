@@ -36,6 +36,9 @@ from tests.conftest import project_library
         ("muốn cho thằng cháu nội vô hộ khẩu nhà tui thì ba má nó phải làm giấy chi", "documents"),
         ("làm căn cước cần chi rứa", "documents"),
         ("cần chị ký không", None),
+        # a wait told after filing: the marriage guide's sentence on collecting it came back
+        ("e nop ho so ket hon roi ma chua thay hen ngay nhan", "time"),
+        ("nộp hồ sơ rồi mà không thấy ai gọi", "time"),
         ("bà làm hồ sơ trợ cấp từ tháng 10 rồi mà giờ chưa thấy gì, bà phải hỏi ai ạ", "time"),
         ("nộp cả tuần rồi mà chưa thấy chi", "time"),  # "chi": "gì" in the Central dialect
         ("khai sinh quá hạn có bị phạt không", "deadline"),

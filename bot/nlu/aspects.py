@@ -21,10 +21,12 @@ EXPIRY_TOLD = "deadline (an expiry told)"
 WEAK = {IN_PASSING: "where", EXPIRY_TOLD: "deadline"}
 
 # A wait told: "nộp online 5 ngày rồi chưa thấy duyệt", "làm hồ sơ từ tháng 10 rồi mà giờ chưa
-# thấy gì": it asks the processing time, and the dossier is already filed.
+# thấy gì", "nộp hồ sơ kết hôn rồi mà chưa thấy hẹn": it asks the processing time, and the
+# dossier is already filed.
 _WAIT_TOLD = (
-    "(ngay|tuan|thang|hom|bua|\\d+) (roi|nay) (ma )?(gio |den gio |toi gio )?(van )?"
-    "(chua|khong|ko) (thay|co|duoc) (duyet|ket qua|gi|chi|tra loi|phan hoi)"
+    "((ngay|tuan|thang|hom|bua|\\d+) (roi|nay)|(nop|gui) (ho so|don)( \\w+){0,3} roi) (ma )?"
+    "(gio |den gio |toi gio )?(van )?(chua|khong|ko) (thay|co|duoc) (ai )?"
+    "(duyet|ket qua|gi|chi|tra loi|phan hoi|hen|goi)"
 )
 
 # Where a Central "chi" ("gì") ends what is asked: at the end, or before a closing word.
