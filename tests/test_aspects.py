@@ -39,6 +39,7 @@ from tests.conftest import project_library
         # a wait told after filing: the marriage guide's sentence on collecting it came back
         ("e nop ho so ket hon roi ma chua thay hen ngay nhan", "time"),
         ("nộp hồ sơ rồi mà không thấy ai gọi", "time"),
+        ("nộp hồ sơ tách khẩu rồi mà 2 tuần chưa thấy gì", "time"),  # it got the summary
         ("bà làm hồ sơ trợ cấp từ tháng 10 rồi mà giờ chưa thấy gì, bà phải hỏi ai ạ", "time"),
         ("nộp cả tuần rồi mà chưa thấy chi", "time"),  # "chi": "gì" in the Central dialect
         ("khai sinh quá hạn có bị phạt không", "deadline"),

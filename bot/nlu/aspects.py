@@ -25,7 +25,8 @@ WEAK = {IN_PASSING: "where", EXPIRY_TOLD: "deadline"}
 # dossier is already filed.
 _WAIT_TOLD = (
     "((ngay|tuan|thang|hom|bua|\\d+) (roi|nay)|(nop|gui) (ho so|don)( \\w+){0,3} roi) (ma )?"
-    "(gio |den gio |toi gio )?(van )?(chua|khong|ko) (thay|co|duoc) (ai )?"
+    "((\\d+|may|hon) (ngay|tuan|thang|hom) )?(gio |den gio |toi gio )?(van )?"
+    "(chua|khong|ko) (thay|co|duoc) (ai )?"
     "(duyet|ket qua|gi|chi|tra loi|phan hoi|hen|goi)"
 )
 
