@@ -250,7 +250,7 @@ def test_faq_is_matched_with_or_without_diacritics() -> None:
             "proc_driver_license",
             "ui cho hỏi đổi bằng lái xe máy có phải đổi ko hay dùng mãi đc",
             "giay-phep-lai-xe-xe-may",
-            ("Không bắt buộc", "không có thời hạn"),
+            ("Không phải đổi", "không có thời hạn"),
         ),
         (
             "proc_birth_registration",
