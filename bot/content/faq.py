@@ -8,6 +8,8 @@ proc_birth_registration, and the guide action then answers the matching FAQ.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import yaml
 
 from bot.content.content_model import Faq, Guide, Library
@@ -58,13 +60,7 @@ def best_faq(guide: Guide, text: str) -> Faq | None:
     if not asked or _names_only(guide, text):
         return None
     aspect = _specific_aspect(text)
-    scored = sorted(
-        (
-            (max(_overlap(asked, p) for p in (faq.question, *faq.examples)), faq)
-            for faq in guide.faqs
-        ),
-        key=lambda pair: -pair[0],  # stable: the first written wins a tie
-    )
+    scored = _ranked(guide, lambda phrasing: _overlap(asked, phrasing))
     for rank, (score, faq) in enumerate(scored):
         if aspect and _specific_aspect(faq.question) not in (None, aspect):
             continue  # "kết hôn mất bao lâu" is not "kết hôn mất bao nhiêu tiền"
@@ -78,10 +74,37 @@ def best_faq(guide: Guide, text: str) -> Faq | None:
     return _covering_short(guide, text, asked, aspect) or _held_in_long(guide, text, asked, aspect)
 
 
+def _ranked(
+    guide: Guide, score: Callable[[str], float], aspect: str | None = None
+) -> list[tuple[float, Faq]]:
+    """The guide's FAQs, each scored by its best phrasing, best first (the first written wins
+    a tie); with `aspect`, only the FAQs that ask it or no specific aspect."""
+    return sorted(
+        (
+            (max(score(phrasing) for phrasing in (faq.question, *faq.examples)), faq)
+            for faq in guide.faqs
+            if not aspect or _specific_aspect(faq.question) in (None, aspect)
+        ),
+        key=lambda pair: -pair[0],
+    )
+
+
+def _leader(ranked: list[tuple[float, Faq]], floor: float, lead: float) -> Faq | None:
+    """The best FAQ, if it scores at least `floor` and more than `lead` times the next."""
+    if not ranked or ranked[0][0] < floor:
+        return None
+    runner_up = ranked[1][0] if len(ranked) > 1 else 0.0
+    return ranked[0][1] if ranked[0][0] > lead * runner_up else None
+
+
+def _named(guide: Guide) -> set[str]:
+    """The words and pairs that only name the guide: its title and its button's."""
+    return _features(guide.title) | _features(guide.button_title)
+
+
 def _names_only(guide: Guide, text: str) -> bool:
     said = {token for token in _features(text) if " " not in token}
-    named = _features(guide.title) | _features(guide.button_title)
-    return said <= named | REQUEST_WORDS | QUESTION_WORDS  # "cho hỏi làm giấy khai sinh"
+    return said <= _named(guide) | REQUEST_WORDS | QUESTION_WORDS  # "cho hỏi làm giấy khai sinh"
 
 
 def _covering_short(guide: Guide, text: str, asked: set[str], aspect: str | None) -> Faq | None:
@@ -94,24 +117,10 @@ def _covering_short(guide: Guide, text: str, asked: set[str], aspect: str | None
     # and it must name something besides the guide and the aspect: "làm khai sinh ở đâu"
     # asks the guide's office, not the FAQ on a lost birth certificate that says "xin ở đâu"
     words = {feature for feature in asked if " " not in feature}
-    if words <= _features(guide.title) | _features(guide.button_title) | ASPECT_WORDS:
+    if words <= _named(guide) | ASPECT_WORDS:
         return None
-    covered = sorted(
-        (
-            (
-                max(len(asked & _features(p)) / len(asked) for p in (faq.question, *faq.examples)),
-                faq,
-            )
-            for faq in guide.faqs
-            if not aspect or _specific_aspect(faq.question) in (None, aspect)
-        ),
-        key=lambda pair: -pair[0],
-    )
-    if not covered or covered[0][0] < SHORT_COVERED:
-        return None
-    if len(covered) > 1 and covered[1][0] == covered[0][0]:
-        return None  # two FAQs hold it alike: neither is the one asked
-    return covered[0][1]
+    covered = _ranked(guide, lambda phrasing: len(asked & _features(phrasing)) / len(asked), aspect)
+    return _leader(covered, SHORT_COVERED, 1.0)  # two FAQs holding it alike: neither is asked
 
 
 def _held_in_long(guide: Guide, text: str, asked: set[str], aspect: str | None) -> Faq | None:
@@ -121,19 +130,8 @@ def _held_in_long(guide: Guide, text: str, asked: set[str], aspect: str | None) 
     không có hợp đồng thuê trọ thì có đăng ký tạm trú được không", and got `who`)."""
     if len(text.split()) <= LONG_MESSAGE_WORDS:
         return None
-    named = _features(guide.title) | _features(guide.button_title) | QUESTION_WORDS
-    held = sorted(
-        (
-            (max(_held(asked, phrasing, named) for phrasing in (f.question, *f.examples)), f)
-            for f in guide.faqs
-            if not aspect or _specific_aspect(f.question) in (None, aspect)
-        ),
-        key=lambda pair: -pair[0],
-    )
-    if not held or held[0][0] < LONG_HELD:
-        return None
-    runner_up = held[1][0] if len(held) > 1 else 0.0
-    return held[0][1] if held[0][0] > CLEAR_LEAD * runner_up else None
+    named = _named(guide) | QUESTION_WORDS
+    return _leader(_ranked(guide, lambda p: _held(asked, p, named), aspect), LONG_HELD, CLEAR_LEAD)
 
 
 def _held(asked: set[str], phrasing: str, named: set[str]) -> float:
@@ -148,12 +146,10 @@ def _held(asked: set[str], phrasing: str, named: set[str]) -> float:
 
 def _clear_lead(scored: list[tuple[float, Faq]], aspect: str | None) -> bool:
     """The best FAQ leads every other one of the guide clearly, and asks the same aspect."""
-    score, faq = scored[0]
-    runner_up = scored[1][0] if len(scored) > 1 else 0.0
-    return (
-        (score >= CLEAR_LEAD_FLOOR and score > CLEAR_LEAD * runner_up)
-        or (score >= WIDE_LEAD_FLOOR and score > WIDE_LEAD * runner_up)
-    ) and _specific_aspect(faq.question) == aspect
+    leader = _leader(scored, CLEAR_LEAD_FLOOR, CLEAR_LEAD) or _leader(
+        scored, WIDE_LEAD_FLOOR, WIDE_LEAD
+    )
+    return leader is not None and _specific_aspect(leader.question) == aspect
 
 
 def _overlap(asked: set[str], phrasing: str) -> float:
