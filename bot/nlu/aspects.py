@@ -333,6 +333,9 @@ def asked_parts(question: str) -> list[str]:
     return [part for part, _ in _parts_asking(question)]
 
 
+# A part that ends asking yes or no: "… có được hưởng trợ cấp không" (not "co phai nop lai tu
+# dau", whose "không" ends the next part).
+_ENDS_YES_NO = re.compile(r"\b(co|phai|can|duoc)\b.*\b(khong|ko|k|hong|chua)\s*$")
 _AND = re.compile(r"\s+(?:và|va)\s+(?=\w+\s+\w)", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"[?!\n]|\.(\s|$)")
 
@@ -347,8 +350,13 @@ def _parts_asking(question: str) -> list[tuple[str, str | None]]:
 
 
 def _aspect_of_question(question: str) -> str | None:
-    """Of two things asked with "và" ("cần giấy tờ gì và nộp ở đâu"), the one asked first."""
-    return _first_asked([aspect for _, aspect in _parts_asking(question)])
+    """Of two things asked with "và" ("cần giấy tờ gì và nộp ở đâu"), the one asked first,
+    a yes/no too: "mẹ tôi có được hưởng trợ cấp không và phải làm hồ sơ gì" asks whether
+    first, in a part of its own (not the catch-all of a question that names no aspect)."""
+    parts = _parts_asking(question)
+    if len(parts) > 1 and parts[0][1] == "who" and _ENDS_YES_NO.search(folded(parts[0][0])):
+        return "who"
+    return _first_asked([aspect for _, aspect in parts])
 
 
 def _in_a_question(text: str, end: int) -> bool:
