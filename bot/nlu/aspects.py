@@ -257,6 +257,8 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "who",
         (
             "ai (duoc|phai|co the|lam|di|dung ten)",
+            # one person or another: "chủ nhà làm hay người thuê làm"
+            "lam hay (\\w+ ){1,3}lam",
             "co phai",
             # not "phải làm gì", "phải làm lại những gì"
             "phai (doi|lam(?! (lai )?(nhung )?(gi|sao|the nao|nhu the nao))|di|dang ky|co)",
