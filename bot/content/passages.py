@@ -152,11 +152,16 @@ def topic_words(text: str) -> set[str]:
     return {word for word in folded(text).split() if word not in QUESTION_WORDS}
 
 
+# A link is no words of the sentence: the commune's map link "…/?q=UBND+xa" answered
+# "ubnd xa o dau" with "Xem đường đi trên bản đồ: …" alone, without the address.
+_LINK = re.compile(r"https?://\S+")
+
+
 @functools.lru_cache(maxsize=TERMS_CACHED)
 def terms(text: str) -> frozenset[str]:
     """Topic words and pairs of neighbouring words: most Vietnamese words are two syllables,
     and "quá hạn" is not "quá dài". Cached: a guide's sentences are read at every question."""
-    plain = folded(text).split()
+    plain = folded(_LINK.sub(" ", text)).split()
     pairs = {
         f"{a} {b}"
         for a, b in zip(plain, plain[1:], strict=False)
