@@ -302,18 +302,6 @@ def test_a_clause_asking_a_fee_says_more_than_a_yes_no_one() -> None:
     assert asked_aspect(message) == "fees"
 
 
-def test_a_yes_no_asked_first_in_a_part_of_its_own_is_answered_first() -> None:
-    # "và" joins two questions: whether she is entitled, then the papers. The papers came
-    # first and the yes/no went to a button.
-    message = (
-        "Thưa cán bộ, mẹ tôi năm nay 82 tuổi, không có lương hưu, cho tôi hỏi mẹ tôi có được"
-        " hưởng trợ cấp xã hội hàng tháng không và phải làm hồ sơ gì ạ"
-    )
-    assert asked_aspect(message) == "who"
-    # a "không" ending the second part is not the first part's
-    assert asked_aspect("giờ sửa lại có phải nộp lại từ đầu và đóng phí lại không") == "fees"
-
-
 @pytest.mark.parametrize(
     ("question", "word"),
     [

@@ -14,7 +14,7 @@ from bot.communes.conversation_ids import conversation_id
 from bot.content import LiveContent, address
 from bot.content.office_hours import OfficeHours
 from bot.conversation.rate_limit import RateLimit, SharedRateLimit
-from bot.nlu.aspects import asked_aspect, asked_parts, folded, is_yes_no
+from bot.nlu.aspects import asked_aspect, asked_parts, asks_yes_no, folded
 from bot.nlu.forms_of_address import Address, forms_of_address
 from bot.nlu.question import questions
 from bot.storage import Database, dossier_records, handover_records, inbox, users
@@ -262,7 +262,7 @@ def other_questions(text: str) -> list[str]:
     message is answered first, by the model, which reads its questions (bot/nlu/question.py);
     a story clause, or the aspect that answer opens with, is never offered."""
     asked = [(part, asked_aspect(part)) for q in questions(text) for part in asked_parts(q.text)]
-    asked = [(q, aspect) for q, aspect in asked if aspect or is_yes_no(q)]
+    asked = [(q, aspect) for q, aspect in asked if aspect or asks_yes_no(q)]
     answered = asked_aspect(text)  # the aspect the answer opens with: not offered again
     later = [q for q, aspect in asked[1:] if aspect is None or aspect != answered]
     if asked and asked[0][1] != answered and any(a == answered for _, a in asked[1:]):
@@ -273,7 +273,7 @@ def other_questions(text: str) -> list[str]:
         still_doable = answered == "deadline" and STILL_DOABLE.fullmatch(
             folded(first.split(",")[-1])
         )
-        return [first, *later] if is_yes_no(first) and not still_doable else later
+        return [first, *later] if asks_yes_no(first) and not still_doable else later
     return later
 
 

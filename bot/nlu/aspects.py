@@ -335,9 +335,6 @@ def asked_parts(question: str) -> list[str]:
     return [part for part, _ in _parts_asking(question)]
 
 
-# A part that ends asking yes or no: "… có được hưởng trợ cấp không" (not "co phai nop lai tu
-# dau", whose "không" ends the next part).
-_ENDS_YES_NO = re.compile(r"\b(co|phai|can|duoc)\b.*\b(khong|ko|k|hong|chua)\s*$")
 _AND = re.compile(r"\s+(?:và|va)\s+(?=\w+\s+\w)", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"[?!\n]|\.(\s|$)")
 
@@ -352,13 +349,8 @@ def _parts_asking(question: str) -> list[tuple[str, str | None]]:
 
 
 def _aspect_of_question(question: str) -> str | None:
-    """Of two things asked with "và" ("cần giấy tờ gì và nộp ở đâu"), the one asked first,
-    a yes/no too: "mẹ tôi có được hưởng trợ cấp không và phải làm hồ sơ gì" asks whether
-    first, in a part of its own (not the catch-all of a question that names no aspect)."""
-    parts = _parts_asking(question)
-    if len(parts) > 1 and parts[0][1] == "who" and _ENDS_YES_NO.search(folded(parts[0][0])):
-        return "who"
-    return _first_asked([aspect for _, aspect in parts])
+    """Of two things asked with "và" ("cần giấy tờ gì và nộp ở đâu"), the one asked first."""
+    return _first_asked([aspect for _, aspect in _parts_asking(question)])
 
 
 def _in_a_question(text: str, end: int) -> bool:
@@ -390,3 +382,18 @@ def tells_a_wait(text: str) -> bool:
 
 def is_yes_no(text: str) -> bool:
     return bool(_YES_NO.search(folded(text)))
+
+
+# The word that closes a yes/no question, and the particles after it: "… được không ạ".
+_CLOSES_YES_NO = re.compile(
+    r"\b(khong|ko|k|hong|hem|chua)"
+    r"( (a|ad|admin|vay|nhi|nha|ha|ta|chau|em|con|anh|chi|bac|chu|co|ong|ba))*\s*$"
+)
+
+
+def asks_yes_no(clause: str) -> bool:
+    """Whether a clause ends asking yes or no ("có được hưởng trợ cấp không ạ"), not a story
+    with "chưa" inside ("được 10 ngày, con muốn làm giấy khai sinh mà chồng con đi làm xa
+    chưa về", offered as a question of its own)."""
+    plain = folded(clause)
+    return bool(_YES_NO.search(plain) and _CLOSES_YES_NO.search(plain))
