@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from actions import guides
 from bot.content import passages, render
 from bot.content.faq import best_faq
 from bot.content.passages import Passage
@@ -33,6 +34,18 @@ def test_within_keeps_to_one_section_and_rarity_counts_over_all() -> None:
     found = passages.best("hai người phải cùng có mặt không", SENTENCES, within="who")
     assert found is not None and found.passage.section == "who"
     assert passages.best("miễn lệ phí không", SENTENCES, within="who") is None
+
+
+def test_a_link_is_no_words_of_its_sentence() -> None:
+    # the commune's map link "…/?q=UBND+xa" answered "ubnd xa o dau" without the address
+    assert "ubnd" not in passages.terms(
+        "Xem đường đi trên bản đồ: https://maps.google.com/?q=UBND+xa"
+    )
+    office = project_library().guide_for("ask_office_info")
+    assert office is not None
+    for question in ("ubnd xa o dau", "ủy ban phường có làm việc thứ bảy không"):
+        opening = guides.first_answer(project_library(), office, question)[0].text
+        assert "Giờ làm việc" in opening and "Xem đường đi" in opening
 
 
 def test_every_sentence_of_a_guide_is_a_passage_with_its_section() -> None:
