@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from bot.nlu.question import Kind, clauses
+from bot.nlu.question import CLOSING, Kind, clauses
 from bot.nlu.text import expand, fold, spelled_words
 
 # A place named in passing: read as "where", but weak beside another aspect.
@@ -384,16 +384,9 @@ def is_yes_no(text: str) -> bool:
     return bool(_YES_NO.search(folded(text)))
 
 
-# The word that closes a yes/no question, and the particles after it: "… được không ạ".
-_CLOSES_YES_NO = re.compile(
-    r"\b(khong|ko|k|hong|hem|chua)"
-    r"( (a|ad|admin|vay|nhi|nha|ha|ta|chau|em|con|anh|chi|bac|chu|co|ong|ba))*\s*$"
-)
-
-
 def asks_yes_no(clause: str) -> bool:
-    """Whether a clause ends asking yes or no ("có được hưởng trợ cấp không ạ"), not a story
-    with "chưa" inside ("được 10 ngày, con muốn làm giấy khai sinh mà chồng con đi làm xa
-    chưa về", offered as a question of its own)."""
-    plain = folded(clause)
-    return bool(_YES_NO.search(plain) and _CLOSES_YES_NO.search(plain))
+    """Whether a clause ends asking yes or no ("có được hưởng trợ cấp không ạ": the word that
+    closes a question, then its particles), not a story with "chưa" inside ("được 10 ngày,
+    con muốn làm giấy khai sinh mà chồng con đi làm xa chưa về", offered as a question)."""
+    plain = folded(clause).strip()
+    return bool(_YES_NO.search(plain) and CLOSING.search(plain))
