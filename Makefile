@@ -11,10 +11,10 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 run: model
 	$(CITIZENBOT) run
 
-# The whole suite twice: on the embedded SQLite files, then on the scale-out engines (every
-# service's tables, jobs and Rasa's tracker store on PostgreSQL, its locks and rate limits on
-# Redis: tests/engines.py starts throwaway servers). Each run costs about 8 CPU-minutes
-# (measured 2026-12-06: 480 s SQLite, 477 s PostgreSQL + Redis), about 10 minutes on 2 cores.
+# The whole suite on the embedded SQLite files, then its tests that touch a database or lock
+# again on the scale-out engines (every service's tables, jobs and Rasa's tracker store on
+# PostgreSQL, its locks and rate limits on Redis: tests/engines.py starts throwaway servers;
+# the others are deselected there, see ENGINE_FIXTURES in tests/conftest.py).
 test: model chromium engines
 	$(PY) -m ruff check bot actions tests bench
 	$(PY) -m pytest -q -rs
