@@ -14,9 +14,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import card_renewal
 from actions.replies import send
 from bot.content import Guide, Library, passages, render, yes_no
+from bot.content.content_model import Faq
 from bot.content.faq import best_faq
 from bot.local_time import TIMEZONE
 from bot.nlu.aspects import asked_aspect, folded, is_yes_no, tells_a_wait
+from bot.nlu.other_questions import left_open
 from bot.nlu.question import focus
 from bot.services import UsesServices
 
@@ -361,7 +363,10 @@ def first_answer(
         return worked_out
     faq = best_faq(guide, text)
     if faq is not None:
-        return render.faq_answer(library, guide, faq)
+        return render.faq_answer(library, guide, faq) + render.also_asked(
+            library,
+            left_open(text, lambda q: _asks_faq(guide, faq, q), only_one=is_yes_no(faq.question)),
+        )
     aspect = asked_aspect(text) or default_aspect
     if aspect is None and _tells_an_age_or_stay(guide, text):
         aspect = "who"  # "cháu nó 14 tuổi rồi": whom the guide is for, at that age
@@ -372,6 +377,19 @@ def first_answer(
         return render.passage_answer(library, guide, found.passage.text)
     replies = aspect_reply(library, guide, aspect, text) if aspect else []
     return replies or render.summary(library, guide)
+
+
+def _asks_faq(guide: Guide, faq: Faq, question: str) -> bool:
+    """Whether one of a message's questions is the one an FAQ answers: the FAQ it matches
+    alone, or the aspect the FAQ asks ("BHYT hộ gia đình năm nay đóng bao nhiêu?" answers
+    "mỗi người đóng bao nhiêu một năm"), and a yes or no for a yes/no FAQ; whether one paper
+    is needed is not which papers ("Đăng ký kết hôn có cần giấy xác nhận độc thân không?"
+    leaves "cần những giấy tờ gì" open)."""
+    aspect = asked_aspect(faq.question)
+    answers = {aspect}
+    if is_yes_no(faq.question):
+        answers = {"who"} if aspect == "documents" else {aspect, "who"}
+    return asked_aspect(question) in answers or best_faq(guide, question) is faq
 
 
 def worked_out_answer(library: Library, guide: Guide, text: str) -> list[render.Reply]:

@@ -3,9 +3,10 @@ answered and the second offered, and the citizen addressed as they speak."""
 
 from __future__ import annotations
 
-from bot.conversation.event_handler import other_questions
+from actions.guides import first_answer
 from bot.nlu.forms_of_address import Address, forms_of_address
-from tests.conftest import Service, texts
+from bot.nlu.other_questions import left_open, other_questions
+from tests.conftest import Service, project_library, texts
 
 ELDERLY = (
     "Chào cháu, bác 72 tuổi, thẻ căn cước làm năm 2016 có phải đổi không, có ai đến nhà giúp không"
@@ -16,6 +17,12 @@ WELFARE = (
     "không, và làm ở đâu ạ?"
 )
 WELFARE_YES_NO = "ở với con trai, giờ tôi có được hưởng trợ cấp gì không"
+
+WIDOWER_MARRYING = (
+    "Thưa cán bộ, tôi năm nay 70 tuổi, vợ tôi mất năm ngoái, giờ tôi muốn đăng ký kết hôn với"
+    " bà hàng xóm cũng góa chồng thì cần những giấy tờ gì, có phải xin giấy xác nhận độc thân"
+    " không"
+)
 
 
 async def test_an_offered_question_is_written_out_in_full(service: Service) -> None:
@@ -70,6 +77,44 @@ async def test_a_citizen_who_names_nobody_is_called_anh_chi(service: Service) ->
     replies = texts(await service.messages("u-default"))
     assert replies[0].startswith("Tôi có thể hướng dẫn anh/chị")
     assert not any(mark in text for text in replies for mark in "\ue000\ue001\ue002\ue003")
+
+
+async def test_the_question_an_faq_left_open_is_offered_and_answered_when_pressed(
+    service: Service,
+) -> None:
+    # the FAQ answers his second question ("Không."): his first was never offered
+    await service.say("u-widower", WIDOWER_MARRYING)
+    await service.settle()
+    replies = await service.messages("u-widower")
+    assert texts(replies)[0].startswith("Không.")
+    [offer] = [r for r in replies if r.get("text", "").startswith("Anh/chị còn hỏi thêm")]
+    assert offer["text"].endswith("\n– cần những giấy tờ gì")  # cut from his story
+    assert [b["payload"] for b in offer["attachment"]["payload"]["buttons"]] == [
+        "cần những giấy tờ gì"
+    ]
+    await service.say("u-widower", "cần những giấy tờ gì")
+    await service.settle()
+    pressed = texts((await service.messages("u-widower"))[len(replies) :])
+    assert pressed[0].startswith("Giấy tờ cần chuẩn bị – Đăng ký kết hôn")
+
+
+def test_a_yes_no_faqs_answer_leaves_the_other_questions_open() -> None:
+    library = project_library()
+    licence = library.guide_for("proc_driver_license")
+    assert licence is not None
+    replies = first_answer(library, licence, "bằng lái xe máy có phải đổi không, lệ phí bao nhiêu")
+    assert replies[0].text.startswith("Không phải đổi.")
+    assert [b["payload"] for b in replies[-1].buttons] == ["lệ phí bao nhiêu"]
+    assert len(first_answer(library, licence, "bằng lái xe máy có phải đổi không")) == 1
+
+
+def test_questions_left_open_are_offered_one_per_aspect() -> None:
+    fee_twice = "tach ho khau co mat le phi khong, het bao nhieu tien"
+    assert left_open(fee_twice, lambda q: False, only_one=True) == [
+        "tach ho khau co mat le phi khong"
+    ]
+    answered_first = left_open(WIDOWER_MARRYING, lambda q: "độc thân" in q, only_one=True)
+    assert answered_first == ["cần những giấy tờ gì"]
 
 
 def test_only_real_further_questions_are_offered() -> None:

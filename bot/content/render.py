@@ -15,6 +15,8 @@ from bot.content.writing import HEDGE, hedges
 from bot.nlu.aspects import is_yes_no
 from bot.zalo.message_shapes import MAX_BUTTONS
 
+# A message asking more than this many things besides the one answered: this many offered.
+MAX_OFFERED_QUESTIONS = 3
 # Every aspect a citizen can ask about a procedure (bot/nlu/aspects.py names them).
 SECTIONS = ("documents", "fees", "time", "deadline", "online", "where", "result", "who")
 # The guide field (content/guides/*.yml) each section is written in.
@@ -192,6 +194,17 @@ def guide_silent(library: Library, guide: Guide) -> list[Reply]:
     return [
         Reply(f"{library.text('guide_silent')}\n\n({guide.title})", section_buttons(library, guide))
     ]
+
+
+def also_asked(library: Library, questions: list[str]) -> list[Reply]:
+    """The message's other questions, offered: each written out in full (a button shows only
+    its first 20 characters) and a button that asks it."""
+    offered = questions[:MAX_OFFERED_QUESTIONS]
+    if not offered:
+        return []
+    listed = "\n".join(f"– {q}" for q in offered)
+    buttons = [{"title": q, "payload": q} for q in offered]
+    return [Reply(f"{library.text('also_asked')}\n{listed}", buttons)]
 
 
 def faq_answer(library: Library, guide: Guide, faq: Faq) -> list[Reply]:

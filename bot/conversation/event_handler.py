@@ -11,12 +11,11 @@ from typing import Any
 from bot import privacy
 from bot.brain.agent import Brain
 from bot.communes.conversation_ids import conversation_id
-from bot.content import LiveContent, address
+from bot.content import LiveContent, address, render
 from bot.content.office_hours import OfficeHours
 from bot.conversation.rate_limit import RateLimit, SharedRateLimit
-from bot.nlu.aspects import asked_aspect, asked_parts, asks_yes_no, folded
 from bot.nlu.forms_of_address import Address, forms_of_address
-from bot.nlu.question import questions
+from bot.nlu.other_questions import other_questions
 from bot.storage import Database, dossier_records, handover_records, inbox, users
 from bot.storage.database import is_temporary
 from bot.zalo import events
@@ -29,16 +28,8 @@ log = logging.getLogger(__name__)
 # Intents the webhook triggers directly: these events carry no text to understand.
 FOLLOW_INTENT = "/EXTERNAL_follow"
 NON_TEXT_INTENT = "/EXTERNAL_non_text"
-# A message asking more than this many things: the first answered, this many offered.
-MAX_OFFERED = 3
 # A button that opens an intent as such ("/request_home_support"), not one of its sections.
 BARE_INTENT = re.compile(r"/\w+")
-# "…chưa làm giấy khai tử. Bây giờ làm có được không, có bị phạt không?": whether it can still
-# be done is what the deadline answered first says ("quá hạn vẫn đăng ký được").
-STILL_DOABLE = re.compile(
-    r"((bay )?gio |nay |bay gio )?(lam|dang ky|di lam|lam lai|dang ky lai)"
-    r"( lai| bay gio| bay h)? (co )?(duoc|dc|dk) (khong|ko|k|hong|ha)( a)?"
-)
 
 
 def officer_of(event: ZaloEvent) -> str | None:
@@ -174,14 +165,8 @@ class Conversations:
             await self._acknowledge_outside_office_hours(event.user_id, started["id"], form)
         others = [] if text.startswith("/") else other_questions(text)
         if others and not self._offered_a_topic(output):
-            offered = others[:MAX_OFFERED]
-            # written out in full: a button shows only its first 20 characters
-            listed = "\n".join(f"– {q}" for q in offered)
-            await output.send_text_with_buttons(
-                event.user_id,
-                f"{self._content.library.text('also_asked')}\n{listed}",
-                [{"title": q, "payload": q} for q in offered],
-            )
+            for offer in render.also_asked(self._content.library, others):
+                await output.send_text_with_buttons(event.user_id, offer.text, offer.buttons)
 
     async def _open_handover(self, user_id: str) -> dict[str, Any] | None:
         return await self._database.run(
@@ -253,28 +238,6 @@ class Conversations:
                 event.user_id, self._content.library.text("rate_limited")
             )
         return True
-
-
-def other_questions(text: str) -> list[str]:
-    """The things a message asks after its first, each a question of its own (a yes/no, or
-    one asking an aspect: "…có phải đổi không, có ai đến nhà giúp không", "cần giấy tờ gì
-    và nộp ở đâu"). The whole
-    message is answered first, by the model, which reads its questions (bot/nlu/question.py);
-    a story clause, or the aspect that answer opens with, is never offered."""
-    asked = [(part, asked_aspect(part)) for q in questions(text) for part in asked_parts(q.text)]
-    asked = [(q, aspect) for q, aspect in asked if aspect or asks_yes_no(q)]
-    answered = asked_aspect(text)  # the aspect the answer opens with: not offered again
-    later = [q for q, aspect in asked[1:] if aspect is None or aspect != answered]
-    if asked and asked[0][1] != answered and any(a == answered for _, a in asked[1:]):
-        # "…có được hưởng trợ cấp gì không, và làm ở đâu": the answer opens with where, so
-        # the yes/no before it is still to answer ("cần giấy xác nhận độc thân. Vậy xin ở
-        # đâu?" states a need: not offered)
-        first = asked[0][0]
-        still_doable = answered == "deadline" and STILL_DOABLE.fullmatch(
-            folded(first.split(",")[-1])
-        )
-        return [first, *later] if asks_yes_no(first) and not still_doable else later
-    return later
 
 
 def _now() -> dt.datetime:
