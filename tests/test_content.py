@@ -336,6 +336,24 @@ def test_a_faq_twice_ahead_of_the_others_answers_below_the_clear_lead_floor() ->
     assert split is not None and split.id == "tach-ho" and "10.000 đồng" in split.answer
 
 
+def test_a_faq_asking_no_aspect_of_its_own_may_lead_a_question_of_one() -> None:
+    guides = load_library(PROJECT / "content").guides
+    # "có thời hạn ko" asks a deadline; "Bằng lái xe máy có phải đổi không?" none: it got
+    # the licence's deadlines, not "Không phải đổi."
+    a1 = (
+        "bằng lái xe máy A1 có thời hạn ko ad, nghe đồn phải đi đổi sang thẻ mới ko thì hết giá trị"
+    )
+    motorbike = best_faq(guides["proc_driver_license"], a1)
+    assert motorbike is not None and motorbike.id == "giay-phep-lai-xe-xe-may"
+    lost = best_faq(
+        guides["proc_birth_registration"], "toi bi mat giay khai sinh ban goc, xin lai o dau"
+    )
+    assert lost is not None and lost.id == "khai-sinh-mat-giay"
+    # never for a fee: the home visit for the disabled states no exemption
+    fee = "cho hỏi người khuyết tật có được miễn phí làm căn cước không"
+    assert best_faq(guides["proc_id_card"], fee) is None
+
+
 def test_a_long_message_holding_nearly_all_of_a_phrasing_gets_that_faq() -> None:
     guides = load_library(PROJECT / "content").guides
     # the story dilutes the overlap to under the clear-lead floor; the question is all there

@@ -115,6 +115,12 @@ def test_questions_left_open_are_offered_one_per_aspect() -> None:
     ]
     answered_first = left_open(WIDOWER_MARRYING, lambda q: "độc thân" in q, only_one=True)
     assert answered_first == ["cần những giấy tờ gì"]
+    # one question asked: offered, it would get the same answer again
+    home = "bà em yếu nằm một chỗ, chứng thực chữ ký thì cán bộ xã có xuống nhà làm không ạ"
+    assert left_open(home, lambda q: False, only_one=True) == []
+    # one question asked: offered, it would get the same answer again
+    home = "bà em yếu nằm một chỗ, chứng thực chữ ký thì cán bộ xã có xuống nhà làm không ạ"
+    assert left_open(home, lambda q: False, only_one=True) == []
 
 
 def test_only_real_further_questions_are_offered() -> None:

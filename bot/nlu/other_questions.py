@@ -54,19 +54,22 @@ def other_questions(text: str) -> list[str]:
 def left_open(text: str, answered: Callable[[str], bool], only_one: bool) -> list[str]:
     """The message's questions an answer leaves open, when that answer may be to any of them
     (an FAQ's to the second of two: "…thì cần những giấy tờ gì, có phải xin giấy xác nhận
-    độc thân không" gets "Không." first), each unless `answered`: when it answered `only_one`
-    (a yes or no), every other; else its first and those `other_questions` offers after an
-    answer to the whole. One led by a story is cut to its asking words, or left out when they
-    cannot be told apart; one aspect is offered once."""
+    độc thân không" gets "Không." first): when it answered `only_one` (a yes or no), every
+    other; else its first and those `other_questions` offers after an answer to the whole.
+    One led by a story is cut to its asking words, or left out when they cannot be told
+    apart; none that is `answered`, and one per aspect. A message asking one thing leaves
+    nothing open: whatever the answer was, that thing offered would get it again."""
     asked = [question for question, _ in asked_questions(text)]
+    if len(asked) < 2:
+        return []
     candidates = asked if only_one else [*asked[:1], *other_questions(text)]
+    short = [q for q in dict.fromkeys(map(_asking_words, candidates)) if q]
+    left = [q for q in short if not answered(q)]
     kept: list[str] = []
-    aspects: set[str | None] = {None, "who"}  # yes/no questions each ask a thing of their own
-    for question in dict.fromkeys(map(_asking_words, candidates)):
-        if not question or answered(question):
-            continue
+    aspects: set[str | None] = set()
+    for question in left:
         aspect = asked_aspect(question)
-        if aspect not in aspects or aspect in (None, "who"):
+        if aspect in (None, "who") or aspect not in aspects:  # yes/no questions: each its own
             kept.append(question)  # "…có mất lệ phí không, hết bao nhiêu tiền": one fee
             aspects.add(aspect)
     return kept
