@@ -13,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import card_renewal
 from actions.replies import send
-from bot.content import Guide, Library, passages, render, yes_no
+from bot.content import Guide, Library, faq, passages, render, yes_no
 from bot.content.content_model import Faq
 from bot.content.faq import best_faq
 from bot.local_time import TIMEZONE
@@ -53,6 +53,9 @@ JOINING_WORDS = frozenset(
 # The paperwork every procedure has: "làm giấy" names none of them ("…chưa làm giấy chứng tử"
 # offered birth registration, whose FAQs say "làm giấy khai sinh").
 PAPERWORK_WORDS = frozenset({"lam", "giay", "to", "don", "ho", "so", "thu", "tuc", "nop", "xin"})
+# Nor do words that only ask: "…làm ở đâu, bao lâu có" named the residence paper, whose FAQ
+# asks "…bao lâu có?", beside the marital-status paper.
+ASKING_WORDS = passages.QUESTION_WORDS | faq.ASPECT_WORDS
 # Nor does a copy of a record, nor the pair it makes with the next word: "trích lục khai tử"
 # was offered birth registration, whose FAQs speak of a "trích lục khai sinh".
 _COPY_OF = re.compile(r"\b(trich luc|ban sao|ban chinh)\b")
@@ -165,6 +168,7 @@ def _distinct_pairs(text: str, guide: Guide, other: Guide) -> set[str]:
         if " " in term
         and not set(term.split()) & JOINING_WORDS
         and not set(term.split()) <= PAPERWORK_WORDS
+        and not set(term.split()) <= ASKING_WORDS
     }
 
 

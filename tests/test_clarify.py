@@ -235,6 +235,18 @@ async def test_a_procedure_and_the_aspect_asked_guessed_together_get_that_aspect
     assert [b["payload"] for b in message["buttons"]][:2] == ["/proc_id_card", "/ask_fee"]
 
 
+def test_words_that_only_ask_name_no_second_procedure() -> None:
+    # "bao lâu có" is in the residence paper's FAQ ("…mất tiền không, bao lâu có?"): it was
+    # offered beside the marital-status paper, and the question of time was not
+    library = project_library()
+    marital = library.guide_for("proc_marital_status")
+    text = "xin giấy xác nhận độc thân để đi làm hồ sơ vay vốn thì làm ở đâu, bao lâu có"
+    ranking = [("proc_marital_status", 0.7), ("proc_residence_info", 0.25)]
+    assert also_named(library, _tracker(text, ranking), marital) is None
+    text = "xin giấy xác nhận độc thân và giấy xác nhận cư trú ở đâu"
+    assert also_named(library, _tracker(text, ranking), marital) is not None
+
+
 def test_the_general_guide_of_an_aspect_is_not_a_second_procedure_named() -> None:
     # "nhận kết quả" named before "lý lịch tư pháp" made the results guide the answer, and
     # the procedure asked only a button
