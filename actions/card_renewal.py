@@ -14,7 +14,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from bot.content import Library
+from bot.content import Library, address
 from bot.nlu.aspects import asked_aspect, folded
 
 RENEWAL_AGES = (14, 25, 40, 60)
@@ -40,6 +40,19 @@ _OTHER_REASON = re.compile(
     r"\b(mat|that lac|danh roi|lam roi|bi roi|bi hong|hu hong|hu|gay|rach"
     r"|sap nhap|dia gioi|dia chi|ten (xa|phuong|tinh|huyen))\b"
 )
+
+
+# The card's holder named before the age, when not the citizen: "mẹ cháu năm nay 60 tuổi",
+# "bố tôi sinh năm 1965", "ong noi em 80 tuoi" (the answer then says "mẹ bạn", not "bạn").
+_HOLDER = re.compile(
+    r"\b(?P<kin>mẹ|me|má|ma|bố|bo|ba|bà|cha|ông|ong|chồng|chong|vợ|vo|con|anh|chị|chi|em|cô|co"
+    r"|chú|chu|dì|di|cậu|cau|bác|bac)(?P<side> nội| ngoại| noi| ngoai| trai| gái| gai)?"
+    r" (tôi|toi|tui|em|cháu|chau|con|mình|minh)\b(\W+\w+){0,4}?\W+(\d{1,3} (tuổi|tuoi)|sinh)",
+    re.IGNORECASE,
+)
+_ACCENTED = {"me": "mẹ", "ma": "má", "bo": "bố", "ong": "ông", "chong": "chồng", "vo": "vợ"}
+_ACCENTED |= {"chi": "chị", "co": "cô", "chu": "chú", "di": "dì", "cau": "cậu", "bac": "bác"}
+_ACCENTED |= {"noi": "nội", "ngoai": "ngoại", "gai": "gái"}
 
 
 @dataclass(frozen=True)
@@ -81,6 +94,17 @@ def renewal_from_text(text: str, today: dt.date) -> Renewal | None:
     return renewal(age, made[-1], today.year)
 
 
+def holder(text: str) -> str:
+    """Who the card's holder is, as the answer names them: the citizen ({anh_chi}), or the
+    relative whose age the message gives ("mẹ {anh_chi}")."""
+    found = _HOLDER.search(text)
+    if found is None:
+        return address.mark("{anh_chi}")
+    words = [found["kin"], *([found["side"].strip()] if found["side"] else [])]
+    kin = " ".join(_ACCENTED.get(word.lower(), word.lower()) for word in words)
+    return address.mark(f"{kin} {{anh_chi}}")
+
+
 def _card_years(plain: str, born: re.Match[str] | None) -> list[int]:
     """The years a card was made in, as the message tells them (not the year of birth)."""
     years = [int(m["year"] or m["year_first"]) for m in _MADE.finditer(plain)]
@@ -116,9 +140,10 @@ def answer(library: Library, text: str, today: dt.date) -> str | None:
     if found is None:
         age = age_past_renewals(text, today)
         wording = library.ui["card_renewal"]["age_only"]
-        return library.locality.fill(wording).format(age=age) if age else None
+        return library.locality.fill(wording).format(age=age, holder=holder(text)) if age else None
     kind = "lifetime" if found.due_age is None else "due_now" if found.due_now else "later"
     return library.locality.fill(library.ui["card_renewal"][kind]).format(
+        holder=holder(text),
         made=found.made_in,
         age_at_issue=found.age_at_issue,
         due_age=found.due_age,

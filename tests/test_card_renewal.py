@@ -7,6 +7,8 @@ import datetime as dt
 import pytest
 
 from actions.card_renewal import Renewal, answer, renewal, renewal_from_text
+from bot.content import address
+from bot.nlu.forms_of_address import Address, forms_of_address
 from tests.conftest import project_library
 
 TODAY = dt.date(2026, 12, 5)
@@ -93,3 +95,27 @@ def test_other_questions_of_an_age_get_no_renewal_rule(text: str) -> None:
 def test_a_birth_year_told_before_a_verb_is_not_the_cards_year() -> None:
     said = answer(project_library(), "bà sinh năm 1960 đổi căn cước chưa, có phải đổi không", TODAY)
     assert said is not None and said.startswith("Tùy năm làm thẻ.")
+
+
+@pytest.mark.parametrize(
+    ("text", "holder"),
+    [
+        ("Cháu chào bác ạ, cháu hỏi mẹ cháu năm nay 60 tuổi, căn cước làm năm 2021", "mẹ bạn"),
+        ("bo toi sinh nam 1960, cccd lam nam 2016 co phai doi khong", "bố anh/chị"),
+        ("ông nội em năm nay 80 tuổi rồi, căn cước làm năm 2010 có phải đổi", "ông nội bạn"),
+    ],
+)
+def test_the_card_of_a_relative_is_said_to_be_theirs(text: str, holder: str) -> None:
+    # "mẹ cháu năm nay 60 tuổi" got "…lúc bạn khoảng 55 tuổi, phải đổi khi bạn đủ 60 tuổi"
+    said = address.speak(answer(project_library(), text, TODAY) or "", _form(text))
+    assert f"lúc {holder} khoảng" in said
+
+
+def test_the_citizens_own_card_is_theirs() -> None:
+    text = "Chào cháu, bác 72 tuổi, thẻ căn cước làm năm 2016 có phải đổi không"
+    said = address.speak(answer(project_library(), text, TODAY) or "", _form(text))
+    assert "lúc bác khoảng 62 tuổi" in said
+
+
+def _form(text: str) -> Address:
+    return forms_of_address(text) or address.DEFAULT

@@ -95,10 +95,10 @@ PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "subscriptions.dossier_not_followed": ("code",),
     "handover_outside_hours": ("time", "date"),
     **{
-        f"card_renewal.{kind}": ("made", "age_at_issue", "due_age", "due_year")
+        f"card_renewal.{kind}": ("holder", "made", "age_at_issue", "due_age", "due_year")
         for kind in ("lifetime", "due_now", "later")
     },
-    "card_renewal.age_only": ("age",),
+    "card_renewal.age_only": ("age", "holder"),
 }
 # A sample of each placeholder's value, as long as a real one may be.
 SAMPLES: dict[str, str] = {
@@ -132,6 +132,7 @@ SAMPLES: dict[str, str] = {
     "age_at_issue": "62",
     "due_age": "60",
     "due_year": "2027",
+    "holder": "mẹ anh/chị",
 }
 # What is left of a placeholder in a text that was already filled.
 LEFT_OVER = re.compile(r"\{[^{}\s]*\}")
