@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.communes.conversation_ids import citizen_of
@@ -26,6 +26,8 @@ CANCELLED = "cancelled"
 NO_PHOTO = "none"
 CANCEL_PAYLOAD = "/deny"
 MIN_DESCRIPTION = 10  # characters: "abc" tells an officer nothing
+REQUEST_HUMAN = "request_human"
+HAND_OVER = "action_request_human"  # actions/officer_handover.py
 # An opening message with this many words besides those of asking to give feedback already
 # tells what happened ("đèn đường trước nhà hỏng cả tháng nay…"): it is the description, not
 # asked for again. "tôi muốn góp ý về thái độ cán bộ ở bộ phận một cửa" has 6.
@@ -123,6 +125,12 @@ def photo_url(tracker: Tracker) -> str | None:
     return None
 
 
+def asks_for_officer(tracker: Tracker) -> bool:
+    """Whether the citizen's last message asks for an officer: "cho tôi gặp cán bộ" typed
+    when the form asked for a photo was filed as more of the story, and nobody was called."""
+    return tracker.get_intent_of_latest_message() == REQUEST_HUMAN
+
+
 def cancel_button(library: Library) -> dict[str, str]:
     return {"title": library.ui["feedback_cancel"], "payload": CANCEL_PAYLOAD}
 
@@ -189,7 +197,7 @@ class ValidateFeedbackForm(UsesServices, FormValidationAction):
         typed = (tracker.latest_message.get("text") or "").strip()
         if wants_to_cancel(library, typed):
             return self._cancel()
-        if typed.startswith("/") or says_no_photo(library, typed):
+        if typed.startswith("/") or says_no_photo(library, typed) or asks_for_officer(tracker):
             return {"feedback_photo": NO_PHOTO}
         told = tracker.get_slot("feedback_description") or ""
         return {"feedback_photo": NO_PHOTO, "feedback_description": f"{told}\n{typed}".strip()}
@@ -271,4 +279,6 @@ class ActionSubmitFeedback(UsesServices, Action):
             number=ticket.number, sla_days=services.settings.feedback_sla_days
         )
         dispatcher.utter_message(text=text)
+        if asks_for_officer(tracker):  # then the officer asked for at the photo step
+            return [*reset, FollowupAction(HAND_OVER)]
         return reset

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.local_time import TIMEZONE
-from bot.storage import feedback_records
+from bot.storage import feedback_records, handover_records
 from tests.conftest import Service, button_titles, texts
 from tests.dashboard import OfficerClient, add_officer, file_ticket
 
@@ -148,6 +148,23 @@ async def test_words_typed_at_the_photo_step_are_added_to_the_description(
         await service.say("u-more-cancel", text)
         await service.settle()
     assert len(await service.database.run(feedback_records.queue)) == 1
+
+
+async def test_an_officer_asked_for_at_the_photo_step_is_called_after_the_ticket(
+    service: Service,
+) -> None:
+    # "cho tôi gặp cán bộ" was filed as more of the story, and nobody was called
+    for text in ("/give_feedback", "2", DESCRIPTION, "cho tôi gặp cán bộ"):
+        await service.say("u-fb-officer", text)
+        await service.settle()
+    [ticket] = await service.database.run(feedback_records.queue)
+    assert ticket["description"] == DESCRIPTION
+    replies = texts(await service.messages("u-fb-officer"))
+    assert any(feedback_records.number(ticket["id"]) in reply for reply in replies)
+    assert replies[-1].startswith("Dạ, tôi đã báo cán bộ của xã")
+    now, hour = dt.datetime.now(dt.timezone.utc), dt.timedelta(hours=1)
+    handover = await service.database.run(handover_records.open_for, "u-fb-officer", now, hour)
+    assert handover is not None and handover["status"] == "waiting"
 
 
 async def test_skipping_words_at_the_photo_step_are_not_added_to_the_description(
