@@ -13,9 +13,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import card_renewal
 from actions.replies import send
-from bot.content import Guide, Library, faq, passages, render, yes_no
+from bot.content import Guide, Library, passages, render, yes_no
 from bot.content.content_model import Faq
-from bot.content.faq import best_faq
+from bot.content.faq import ASPECT_WORDS, best_faq
 from bot.local_time import TIMEZONE
 from bot.nlu.aspects import asked_aspect, folded, is_yes_no, tells_a_wait
 from bot.nlu.other_questions import left_open
@@ -55,7 +55,7 @@ JOINING_WORDS = frozenset(
 PAPERWORK_WORDS = frozenset({"lam", "giay", "to", "don", "ho", "so", "thu", "tuc", "nop", "xin"})
 # Nor do words that only ask: "…làm ở đâu, bao lâu có" named the residence paper, whose FAQ
 # asks "…bao lâu có?", beside the marital-status paper.
-ASKING_WORDS = passages.QUESTION_WORDS | faq.ASPECT_WORDS
+ASKING_WORDS = passages.QUESTION_WORDS | ASPECT_WORDS
 # Nor does a copy of a record, nor the pair it makes with the next word: "trích lục khai tử"
 # was offered birth registration, whose FAQs speak of a "trích lục khai sinh".
 _COPY_OF = re.compile(r"\b(trich luc|ban sao|ban chinh)\b")
